@@ -1,0 +1,630 @@
+"""The customer population and the loyalty-formation mechanism, steps A–H.
+
+Customers are a struct of numpy arrays (:class:`Population`), one array per state variable, and
+each mechanism step is a function over the whole population (or the subset it concerns), named
+after the theory:
+
+======  =====================================  ============================================
+step    theory                                 function
+======  =====================================  ============================================
+need    a customer needs the service           :func:`need`, :func:`visit`
+A       service encounter                      :func:`encounter`
+B       perception and evaluation              :func:`perceive`, :func:`evaluate`
+C, D    satisfied: positive reinforcement       :func:`reinforce` (Cycle A, 甲循环)
+E       dissatisfied: complain or stay silent   :func:`complain`
+F       service recovery, evaluated again       :func:`recover`, :func:`reevaluate_recoveries`
+                                               (Cycle B, 乙循环)
+G       trust accumulates slowly, breaks fast   :func:`accumulate_trust`
+H       trust turns into loyalty                :func:`become_loyal`
+\-      expectations adapt                     :func:`adapt_expectations`
+\-      word of mouth                          :func:`spread_word_of_mouth`
+\-      choice, switching, churn, arrival      :func:`choose_merchant`, :func:`leave`, :func:`arrive`
+======  =====================================  ============================================
+
+The readable, one-object-per-customer version of the same rules is :mod:`sim.reference`.
+Satisfaction is on a 0–1 scale where 0.5 means "exactly what I expected". Quality and value are on
+a 0–1 scale too. Every random draw comes from the model's one ``numpy.random.Generator``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .network import Network, deliver
+from .params import POINTS_CAP
+
+__all__ = [
+    "CHURNED", "PROSPECT", "ORDINARY", "TRUSTING", "LOYAL", "STAGES", "STAGE_LABELS",
+    "EV", "REASONS", "REASON_LABELS", "Population", "StepStats",
+    "need", "visit", "encounter", "perceive", "evaluate", "reinforce", "complain", "recover",
+    "reevaluate_recoveries", "accumulate_trust", "become_loyal", "adapt_expectations",
+    "spread_word_of_mouth", "choose_merchant", "leave", "arrive", "switching_cost", "update_satisfaction",
+    "grow_switching_costs", "start_relationship", "stay_utility", "alternative_utility",
+    "anticipated_value", "satisfied_level",
+]
+
+F32 = np.float32
+
+# ---- loyalty stages ---------------------------------------------------------------------------
+CHURNED, PROSPECT, ORDINARY, TRUSTING, LOYAL = 0, 1, 2, 3, 4
+STAGES = ("churned", "prospect", "ordinary", "trusting", "loyal")
+STAGE_LABELS = {
+    "churned": ("churned (left)", "已流失"),
+    "prospect": ("prospect", "潜在客户"),
+    "ordinary": ("ordinary", "普通客户"),
+    "trusting": ("trusting", "信任客户"),
+    "loyal": ("loyal", "忠诚客户"),
+}
+
+
+class EV:
+    """Bit flags of what happened to a customer in a step (kept in ``Population.flags``)."""
+
+    PURCHASE = 1
+    SATISFIED = 2
+    DELIGHTED = 4
+    DISSATISFIED = 8
+    COMPLAINED = 16
+    RECOVERED = 32  # recovery evaluated and put things right (back to Cycle A)
+    BOTCHED = 64  # recovery refused or not good enough
+    SWITCHED = 128
+    LEFT = 256
+    ARRIVED = 512
+    TRUSTING = 1024  # passed the bottleneck this step
+    LOYAL = 2048  # became loyal this step
+    BETRAYED = 4096  # lost loyalty this step
+    TRIED_OTHER = 8192  # bought once from another merchant (variety seeking)
+    HEARD_BAD = 16384
+    HEARD_GOOD = 32768
+
+
+# ---- why customers leave (a merchant or the market) ---------------------------------------------
+REASONS = ("none", "involuntary", "service_failure", "poor_recovery", "price", "competitor", "other")
+REASON_LABELS = {
+    "none": ("", ""),
+    "involuntary": ("left for reasons no merchant controls (moving, life events)", "因商家无法控制的原因离开（搬家、生活变化）"),
+    "service_failure": ("a service failure that was never put right", "服务失误始终未得到弥补"),
+    "poor_recovery": ("a complaint that was handled badly", "投诉处理不当"),
+    "price": ("a cheaper offer", "更便宜的报价"),
+    "competitor": ("a competitor's better offer", "竞争对手更好的报价"),
+    "other": ("no longer saw enough value in the category", "不再觉得这类服务值得购买"),
+}
+R_NONE, R_INVOLUNTARY, R_FAILURE, R_RECOVERY, R_PRICE, R_COMPETITOR, R_OTHER = range(7)
+
+
+class Population:
+    """All customers as arrays. Slot ``i`` holds one customer (``id[i]``) or is empty (stage 0).
+
+    The arrays are the model's state; history and metrics read them, the mechanism functions
+    write them.
+    """
+
+    FLOATS = (
+        "expectation", "excite_expect", "expected_price", "price_sens", "complaint_prop", "procedural",
+        "financial", "relational", "perceived", "value", "disconfirmation", "txn_sat", "satisfaction", "trust",
+        "affective", "behavioural", "intentional", "wallet", "spend", "value_realised", "acq_cost",
+        "recovery_value", "nps_bias",
+    )
+    INTS = ("tenure", "age", "cycle_a", "cycle_b", "complaints", "recoveries", "recoveries_ok", "failures",
+            "switches")
+
+    def __init__(self, n: int, m: int):
+        self.n, self.m = n, m
+        for name in self.FLOATS:
+            setattr(self, name, np.zeros(n, dtype=F32))
+        for name in self.INTS:
+            setattr(self, name, np.zeros(n, dtype=np.int32))
+        self.id = np.full(n, -1, dtype=np.int64)
+        self.stage = np.zeros(n, dtype=np.int8)
+        self.merchant = np.full(n, -1, dtype=np.int16)
+        self.products = np.zeros(n, dtype=np.int8)
+        self.recovery_due = np.full(n, -1, dtype=np.int32)
+        self.recovery_merchant = np.full(n, -1, dtype=np.int16)
+        self.recovery_ok = np.zeros(n, dtype=bool)
+        self.churn_reason = np.zeros(n, dtype=np.int8)
+        self.flags = np.zeros(n, dtype=np.uint16)
+        self.heard = np.zeros((n, m), dtype=F32)  # what each customer heard about each merchant
+        self.next_id = 0
+
+    @property
+    def active(self) -> np.ndarray:
+        return self.stage > CHURNED
+
+    def nbytes(self) -> int:
+        return sum(v.nbytes for v in vars(self).values() if isinstance(v, np.ndarray))
+
+
+@dataclass
+class StepStats:
+    """Counts of what happened in one step (read by :mod:`sim.metrics`)."""
+
+    purchases: int = 0
+    cycle_a: int = 0
+    cycle_b: int = 0
+    satisfied: int = 0
+    delighted: int = 0
+    dissatisfied: int = 0
+    complaints: int = 0
+    recoveries: int = 0
+    recoveries_ok: int = 0
+    became_trusting: int = 0
+    became_loyal: int = 0
+    lost_loyalty: int = 0
+    switched: int = 0
+    left: int = 0
+    arrived: int = 0
+    wom_positive: int = 0  # messages received
+    wom_negative: int = 0
+    wom_positive_speakers: int = 0
+    wom_negative_speakers: int = 0
+    left_by_reason: np.ndarray = field(default_factory=lambda: np.zeros(len(REASONS), dtype=np.int64))
+    # per merchant (filled by the model)
+    merchant_revenue: np.ndarray | None = None
+    # per-encounter arrays for the merchants' books
+    visit_merchant: np.ndarray | None = None
+    visit_paid: np.ndarray | None = None
+    visit_perceived: np.ndarray | None = None
+    recovered_merchant: np.ndarray | None = None
+    lost_merchant: list = field(default_factory=list)  # merchant numbers of customers lost
+    lost_value: list = field(default_factory=list)  # their recent spend
+    acquired_merchant: list = field(default_factory=list)
+
+
+# =============================================================================================
+# Helpers shared by several steps
+# =============================================================================================
+def satisfied_level(P) -> float:
+    """Transaction satisfaction of a performance exactly at the adequate level (edge of the zone)."""
+    return 0.5 - P.zone_slope * P.zone_of_tolerance / 2
+
+
+def price_term(price, expected_price, sens):
+    """Value lost (or gained) by paying ``price`` against the expected price, weighted by ``sens``."""
+    return sens * (price - expected_price) / expected_price
+
+
+def anticipated_value(T, P, expected_price, sens):
+    """What a customer expects one purchase from each merchant to be worth, before buying there.
+
+    Returns an ``(k, m)`` array: the merchant's promise and its reputation blended by
+    ``promise_weight``, less the price against the customer's expected price, less a quality doubt
+    when the price is far below the expected price.
+    """
+    quality = P.promise_weight * T.promise + (1 - P.promise_weight) * T.reputation  # (m,)
+    ep = expected_price[:, None]
+    price = T.price_paid[None, :]
+    doubt_floor = ep * (1 - P.price_doubt)
+    doubt = np.maximum(doubt_floor - price, 0) / ep  # share below the doubt threshold
+    return quality[None, :] - price_term(price, ep, sens[:, None]) - doubt
+
+
+def evaluate(value, expectation, P, tolerance=None):
+    """B — compare a perceived value with the expectation and its zone of tolerance.
+
+    The zone runs from the adequate level ``E − z/2`` to the desired level ``E + z/2``. Inside it,
+    satisfaction moves little (``zone_slope``); above the desired level it rises with the surplus,
+    below the adequate level it falls with the shortfall, ``loss_aversion`` times as steeply, both
+    with diminishing sensitivity (exponent < 1). ``tolerance`` (0–1, per customer) discounts
+    shortfalls, as loyal customers do.
+
+    Returns ``(satisfaction, shortfall, surplus)``: satisfaction in [0, 1] (0.5 = as expected), the
+    shortfall below the adequate level and the surplus above the desired level (both ≥ 0).
+    """
+    half = P.zone_of_tolerance / 2
+    adequate = expectation - half
+    desired = expectation + half
+    shortfall = np.maximum(adequate - value, 0)
+    if tolerance is not None:
+        shortfall = shortfall * (1 - tolerance)
+    surplus = np.maximum(value - desired, 0)
+    inside = np.clip(value, adequate, desired) - expectation
+    g = P.diminishing_sensitivity
+    s = 0.5 + P.zone_slope * inside + P.gain_sensitivity * (surplus**g - P.loss_aversion * shortfall**g)
+    return np.clip(s, 0, 1).astype(F32, copy=False), shortfall, surplus
+
+
+def switching_cost(pop: Population, idx, T, P):
+    """Total switching cost of customers ``idx`` toward their current merchant, in utility units.
+
+    Procedural (set-up, learning, plus a structural programme's ties), financial (programme points
+    that would be lost, valued by price sensitivity) and relational (built by tenure), plus a
+    structural cost for each product held beyond the first.
+    """
+    mer = pop.merchant[idx]
+    fin = pop.financial[idx] * pop.price_sens[idx] / pop.expected_price[idx]
+    prod = (pop.products[idx].astype(F32) - 1) * P.product_switch_cost
+    return pop.procedural[idx] + T.structural[mer] + fin + pop.relational[idx] + prod
+
+
+# =============================================================================================
+# need
+# =============================================================================================
+def need(pop: Population, P, rng) -> np.ndarray:
+    """Which active customers buy this step. Trust makes customers buy more often."""
+    p = P.purchase_prob * (1 + P.loyal_extra_purchases * pop.trust)
+    u = rng.random(pop.n, dtype=F32)
+    return np.flatnonzero((u < p) & (pop.stage > CHURNED))
+
+
+def visit(pop: Population, buyers: np.ndarray, P, rng) -> tuple[np.ndarray, np.ndarray]:
+    """Where each buyer buys: its own merchant, or — variety seeking, never when loyal — another.
+
+    Returns ``(where, trial)``: merchant number per buyer and a mask of trial purchases.
+    """
+    where = pop.merchant[buyers].astype(np.intp)
+    trial = np.zeros(len(buyers), dtype=bool)
+    if pop.m > 1 and P.variety_seeking > 0:
+        st = pop.stage[buyers]
+        trial = (rng.random(len(buyers), dtype=F32) < P.variety_seeking) & (st == ORDINARY) | (
+            (st == TRUSTING) & (rng.random(len(buyers), dtype=F32) < P.variety_seeking / 2)
+        )
+        k = int(trial.sum())
+        if k:
+            other = rng.integers(0, pop.m - 1, size=k)
+            other += other >= where[trial]
+            where[trial] = other
+    return where, trial
+
+
+# =============================================================================================
+# A — the service encounter
+# =============================================================================================
+def encounter(pop: Population, buyers, where, T, rng):
+    """A — the quality each buyer receives.
+
+    Core quality ~ Normal(quality, sd); a service failure (chance ``failure_prob``) removes
+    between half and one and a half times ``failure_severity``; a missing must-be attribute (Kano's
+    basic quality) removes 0.3; the excitement attribute adds its size *minus what the customer has
+    come to expect* of it, so delight fades into expectation, and removing an expected extra hurts.
+    Returns ``(quality, failed)``.
+    """
+    k = len(buyers)
+    q = T.quality[where] + T.sd[where] * rng.standard_normal(k, dtype=F32)
+    u = rng.random(k, dtype=F32)
+    fp = T.failure_prob[where]
+    failed = u < fp
+    if failed.any():
+        sev = T.failure_severity[where] * (0.5 + u / np.maximum(fp, 1e-9))
+        q = q - np.where(failed, sev, 0)
+    missing = rng.random(k, dtype=F32) < T.basic_missing[where]
+    q = q - 0.3 * missing + (T.excitement[where] - pop.excite_expect[buyers]) + T.tailoring[where]
+    return q.astype(F32, copy=False), failed | missing
+
+
+# =============================================================================================
+# B — perception and evaluation
+# =============================================================================================
+def perceive(pop: Population, buyers, where, quality, T, P):
+    """B — perceived value: quality less the price paid against the customer's expected price.
+
+    Loyal customers discount a price above their expected price (``loyal_price_tolerance``).
+    """
+    ep = pop.expected_price[buyers]
+    paid = T.price_paid[where]
+    sens = pop.price_sens[buyers]
+    if P.loyal_price_tolerance > 0:
+        sens = np.where((pop.stage[buyers] == LOYAL) & (paid > ep), sens * (1 - P.loyal_price_tolerance), sens)
+    return (quality - price_term(paid, ep, sens)).astype(F32, copy=False)
+
+
+# =============================================================================================
+# C, D — positive reinforcement (Cycle A)
+# =============================================================================================
+def reinforce(pop: Population, idx, s, T, where, P):
+    """C/D — satisfied customers: one more pass of Cycle A; the affective facet moves up.
+
+    Returns the strength of the positive reinforcement (0.5 when expectations are just met, up to 1
+    for delight), used by :func:`accumulate_trust`.
+    """
+    pop.cycle_a[idx] += 1
+    strength = np.clip(0.5 + 2.5 * (s - 0.5), 0.5, 1.0).astype(F32)
+    target = np.clip(2 * (s - 0.5) + 0.5, 0, 1) + T.affective[where]
+    pop.affective[idx] += 0.1 * (np.minimum(target, 1) - pop.affective[idx])
+    return strength
+
+
+# =============================================================================================
+# E — dissatisfaction: complain or stay silent
+# =============================================================================================
+def complain(pop: Population, idx, severity, where, T, P, rng) -> np.ndarray:
+    """E — which dissatisfied customers complain (mask over ``idx``).
+
+    The chance rises steeply with severity, from ``complaint_minor`` (about 1 in 25) to
+    ``complaint_major``: ``p = minor + (major − minor) · severity^curvature``, times the
+    customer's own propensity; an easy channel (``complaint_ease``) removes up to half of the
+    remaining reluctance.
+    """
+    p = P.complaint_minor + (P.complaint_major - P.complaint_minor) * severity**P.complaint_curvature
+    p = np.minimum(p * pop.complaint_prop[idx], 1)
+    ease = T.complaint_ease[where]
+    p = p + 0.5 * ease * (1 - p)
+    voiced = rng.random(len(idx), dtype=F32) < p
+    pop.complaints[idx[voiced]] += 1
+    pop.flags[idx[voiced]] |= EV.COMPLAINED
+    return voiced
+
+
+# =============================================================================================
+# F — service recovery, evaluated again (Cycle B)
+# =============================================================================================
+def recover(pop: Population, idx, value, where, T, step: int, rng):
+    """F — the merchant answers each complaint: resolved with chance ``recovery_prob``, after
+    ``recovery_delay`` steps. The outcome is evaluated when it lands (:func:`reevaluate_recoveries`)."""
+    ok = rng.random(len(idx), dtype=F32) < T.recovery_prob[where]
+    pop.recovery_ok[idx] = ok
+    pop.recovery_due[idx] = step + T.recovery_delay[where]
+    pop.recovery_merchant[idx] = where
+    pop.recovery_value[idx] = value
+
+
+def reevaluate_recoveries(pop: Population, step: int, T, P):
+    """F → B — Cycle B: customers whose recovery lands now evaluate it against their expectation.
+
+    A resolved complaint restores the expected level plus the compensation, less ``recovery_decay``
+    for each step of delay; a refused one leaves the failed encounter as it was. Returns
+    ``(idx, satisfaction, shortfall, surplus, success)``, or ``None`` if nobody is due.
+    """
+    due = np.flatnonzero(pop.recovery_due == step)
+    if len(due) == 0:
+        return None
+    pop.recovery_due[due] = -1
+    mer = pop.recovery_merchant[due]
+    still = (pop.stage[due] > CHURNED) & (pop.merchant[due] == mer)
+    due, mer = due[still], mer[still].astype(np.intp)
+    if len(due) == 0:
+        return None
+    E = pop.expectation[due]
+    delay = T.recovery_delay[mer].astype(F32)
+    fixed = E + T.compensation[mer] - P.recovery_decay * delay
+    value = np.where(pop.recovery_ok[due], np.maximum(fixed, pop.recovery_value[due]), pop.recovery_value[due])
+    tol = (pop.stage[due] == LOYAL) * F32(P.loyal_failure_tolerance)
+    s, short, surplus = evaluate(value.astype(F32), E, P, tol)
+    success = pop.recovery_ok[due] & (short <= 0)
+    pop.cycle_b[due] += 1
+    pop.recoveries[due] += 1
+    pop.recoveries_ok[due[success]] += 1
+    pop.flags[due[success]] |= EV.RECOVERED
+    pop.flags[due[~success]] |= EV.BOTCHED
+    pop.txn_sat[due] = s
+    return due, s, short, surplus, success
+
+
+# =============================================================================================
+# G — trust, the bottleneck
+# =============================================================================================
+def accumulate_trust(pop: Population, idx, gain_strength, loss_severity, P):
+    """G — trust grows slowly with positive reinforcement and falls fast with negative.
+
+    ``trust += trust_gain · strength · (1 − trust) − trust_loss · severity · trust``: gains shrink
+    as trust nears 1, losses are proportional to what there is to lose, and ``trust_loss`` is
+    several times ``trust_gain`` — lost faster than built.
+    """
+    t = pop.trust[idx]
+    t = t + P.trust_gain * gain_strength * (1 - t) - P.trust_loss * loss_severity * t
+    pop.trust[idx] = np.clip(t, 0, 1)
+
+
+def update_satisfaction(pop: Population, idx, s, P):
+    """Cumulative satisfaction: an exponentially weighted memory of transaction satisfaction."""
+    pop.satisfaction[idx] = P.satisfaction_memory * pop.satisfaction[idx] + (1 - P.satisfaction_memory) * s
+
+
+# =============================================================================================
+# H — loyalty
+# =============================================================================================
+def become_loyal(pop: Population, idx, P, stats: StepStats):
+    """H — stages follow trust: prospect → ordinary at the first purchase; ordinary → trusting past
+    the bottleneck ``trust_threshold``; trusting → loyal once trust reaches ``loyalty_threshold``
+    *and* the customer has ``loyalty_min_passes`` passes of Cycle A (quantity into quality).
+    A loyal customer whose trust falls below ``loyalty_exit`` is loyal no more (betrayal)."""
+    st = pop.stage[idx]
+    tr = pop.trust[idx]
+    new = np.where(st == PROSPECT, ORDINARY, st).astype(np.int8)
+    loyal_now = new == LOYAL
+    betrayed = loyal_now & (tr < P.loyalty_exit)
+    becomes_loyal = (~loyal_now) & (tr >= P.loyalty_threshold) & (pop.cycle_a[idx] >= P.loyalty_min_passes)
+    keep_loyal = loyal_now & ~betrayed
+    trusting = (tr >= P.trust_threshold) & ~keep_loyal & ~becomes_loyal
+    new = np.where(keep_loyal | becomes_loyal, LOYAL, np.where(trusting, TRUSTING, ORDINARY)).astype(np.int8)
+    up_trusting = (new == TRUSTING) & (st < TRUSTING)
+    pop.stage[idx] = new
+    pop.flags[idx[up_trusting]] |= EV.TRUSTING
+    pop.flags[idx[becomes_loyal]] |= EV.LOYAL
+    pop.flags[idx[betrayed]] |= EV.BETRAYED
+    stats.became_trusting += int(up_trusting.sum())
+    stats.became_loyal += int(becomes_loyal.sum())
+    stats.lost_loyalty += int(betrayed.sum())
+
+
+# =============================================================================================
+# Expectations
+# =============================================================================================
+def adapt_expectations(pop: Population, idx, value, where, T, P):
+    """Expectations move toward what was just perceived (``expectation_adapt``) and, a little,
+    toward what the merchant keeps promising (``promise_pull``). Expectations of the excitement
+    attribute and of the price move toward what was received and paid."""
+    a = P.expectation_adapt
+    E = pop.expectation[idx]
+    promised = T.promise[where] - price_term(T.price_paid[where], pop.expected_price[idx], pop.price_sens[idx])
+    pop.expectation[idx] = E + a * ((1 - P.promise_pull) * (value - E) + P.promise_pull * (promised - E))
+    pop.excite_expect[idx] += a * (T.excitement[where] - pop.excite_expect[idx])
+    pop.expected_price[idx] += a * (T.price_paid[where] - pop.expected_price[idx])
+
+
+# =============================================================================================
+# Word of mouth
+# =============================================================================================
+def spread_word_of_mouth(pop: Population, net: Network, pos_speakers, pos_about, pos_prob,
+                         neg_speakers, neg_about, neg_prob, P, rng, stats: StepStats):
+    """Delighted and loyal customers recommend; dissatisfied customers whose problem was not put
+    right warn, more often per person; each message moves the listener's view of that merchant by
+    ``wom_impact``. Memory fades by ``wom_memory`` per step."""
+    if P.wom_memory < 1:
+        pop.heard *= F32(P.wom_memory)
+    for speakers, about, prob, sign in ((pos_speakers, pos_about, pos_prob, 1.0),
+                                        (neg_speakers, neg_about, neg_prob, -1.0)):
+        if len(speakers) == 0:
+            continue
+        pos, listeners = deliver(net, speakers, prob, rng)
+        alive = pop.stage[listeners] > CHURNED
+        pos, listeners = pos[alive], listeners[alive]
+        np.add.at(pop.heard, (listeners, about[pos]), F32(sign * P.wom_impact))
+        pop.flags[listeners] |= EV.HEARD_GOOD if sign > 0 else EV.HEARD_BAD
+        if sign > 0:
+            stats.wom_positive += len(listeners)
+            stats.wom_positive_speakers += len(speakers)
+        else:
+            stats.wom_negative += len(listeners)
+            stats.wom_negative_speakers += len(speakers)
+    np.clip(pop.heard, -1, 1, out=pop.heard)
+
+
+# =============================================================================================
+# Choice, switching, churn, arrival
+# =============================================================================================
+def stay_utility(pop: Population, idx, T, P):
+    """Utility of staying with the current merchant: own satisfaction, trust, what was heard,
+    plus everything that would be lost by switching."""
+    mer = pop.merchant[idx].astype(np.intp)
+    return (P.satisfaction_weight * (pop.satisfaction[idx] - 0.5) + P.trust_weight * pop.trust[idx]
+            + pop.heard[idx, mer] + switching_cost(pop, idx, T, P))
+
+
+def alternative_utility(pop: Population, idx, T, P):
+    """``(k, m)`` utility of each merchant to customers who do not buy there yet: satisfaction
+    predicted from its promise and reputation (through the customer's own evaluation), plus what
+    was heard about it."""
+    val = anticipated_value(T, P, pop.expected_price[idx], pop.price_sens[idx])
+    s_hat, _, _ = evaluate(val, pop.expectation[idx][:, None], P)
+    return P.satisfaction_weight * (s_hat - 0.5) + pop.heard[idx]
+
+
+def choose_merchant(pop: Population, candidates, T, P, rng, stats: StepStats, reasons_if_leaving):
+    """Customers who compare: stay, switch to another merchant, or leave the market.
+
+    A logit choice (noise ``choice_noise``) among: staying (:func:`stay_utility`), each other
+    merchant (:func:`alternative_utility`) and leaving the category (``outside_option``). Loyal
+    customers never get here: they are exclusive. ``reasons_if_leaving`` gives, per candidate, the
+    reason recorded if it leaves the market.
+    """
+    if len(candidates) == 0:
+        return
+    k, m = len(candidates), pop.m
+    U = np.empty((k, m + 1), dtype=F32)
+    U[:, :m] = alternative_utility(pop, candidates, T, P)
+    cur = pop.merchant[candidates].astype(np.intp)
+    U[np.arange(k), cur] = stay_utility(pop, candidates, T, P)
+    U[:, m] = P.outside_option
+    g = -np.log(-np.log(rng.random((k, m + 1), dtype=F32) + F32(1e-12)) + F32(1e-12))
+    pick = np.argmax(U / F32(P.choice_noise) + g, axis=1)
+    leaving = pick == m
+    switching = (~leaving) & (pick != cur)
+    if leaving.any():
+        leave(pop, candidates[leaving], reasons_if_leaving[leaving], stats)
+    if switching.any():
+        sw = candidates[switching]
+        new = pick[switching]
+        old = cur[switching]
+        reason = np.where(T.price_paid[new] < T.price_paid[old], R_PRICE, R_COMPETITOR)
+        _record_loss(pop, sw, stats)
+        pop.churn_reason[sw] = reason
+        start_relationship(pop, sw, new, T, P, stats)
+        pop.switches[sw] += 1
+        pop.flags[sw] |= EV.SWITCHED
+        stats.switched += len(sw)
+
+
+def _record_loss(pop: Population, idx, stats: StepStats):
+    stats.lost_merchant.append(pop.merchant[idx].astype(np.intp))
+    stats.lost_value.append(pop.spend[idx].copy())
+
+
+def leave(pop: Population, idx, reasons, stats: StepStats):
+    """Customers ``idx`` leave the market; their place is empty until a newcomer takes it."""
+    if len(idx) == 0:
+        return
+    _record_loss(pop, idx, stats)
+    pop.stage[idx] = CHURNED
+    pop.churn_reason[idx] = reasons
+    pop.recovery_due[idx] = -1
+    pop.flags[idx] |= EV.LEFT
+    stats.left += len(idx)
+    stats.left_by_reason += np.bincount(np.asarray(reasons, dtype=np.intp), minlength=len(REASONS))
+
+
+def start_relationship(pop: Population, idx, merchant, T, P, stats: StepStats):
+    """Customers ``idx`` begin with ``merchant``: trust and switching costs start afresh, expectation
+    blends in what the merchant promises and what the market says of it."""
+    merchant = np.asarray(merchant, dtype=np.intp)
+    pop.merchant[idx] = merchant
+    anticipated = (P.promise_weight * T.promise[merchant] + (1 - P.promise_weight) * T.reputation[merchant]
+                   - price_term(T.price_paid[merchant], pop.expected_price[idx], pop.price_sens[idx]))
+    pop.expectation[idx] = 0.5 * pop.expectation[idx] + 0.5 * anticipated
+    pop.trust[idx] = P.trust_init
+    pop.satisfaction[idx] = 0.5
+    pop.tenure[idx] = 0
+    pop.financial[idx] = 0
+    pop.relational[idx] = 0
+    pop.products[idx] = 1
+    pop.cycle_a[idx] = 0
+    pop.cycle_b[idx] = 0
+    pop.behavioural[idx] = 0
+    pop.wallet[idx] = 0.5
+    pop.affective[idx] *= 0.5
+    pop.value_realised[idx] = 0
+    pop.recovery_due[idx] = -1
+    pop.acq_cost[idx] = T.acquisition_cost[merchant]
+    pop.stage[idx] = np.where(pop.stage[idx] == PROSPECT, PROSPECT, ORDINARY)
+    stats.acquired_merchant.append(merchant)
+
+
+def arrive(pop: Population, P, T, rng, stats: StepStats, empty=None):
+    """Newcomers take empty places (chance ``arrival_rate`` each), with their own expected price,
+    price sensitivity, procedural switching cost and complaint propensity, and an expectation set by
+    the promises and reputation of the merchant they pick first."""
+    if empty is None:
+        empty = np.flatnonzero(pop.stage == CHURNED)
+        empty = empty[rng.random(len(empty), dtype=F32) < P.arrival_rate]
+    k = len(empty)
+    if k == 0:
+        return empty
+    pop.id[empty] = np.arange(pop.next_id, pop.next_id + k)
+    pop.next_id += k
+    pop.stage[empty] = PROSPECT
+    pop.age[empty] = 0
+    pop.expected_price[empty] = P.expected_price * np.exp(0.1 * rng.standard_normal(k)).astype(F32)
+    pop.price_sens[empty] = rng.gamma(4.0, P.price_sensitivity / 4.0, size=k).astype(F32)
+    pop.procedural[empty] = P.procedural_cost * rng.uniform(0.5, 1.5, size=k).astype(F32)
+    pop.complaint_prop[empty] = np.exp(0.4 * rng.standard_normal(k) - 0.08).astype(F32)
+    pop.nps_bias[empty] = (0.1 * rng.standard_normal(k)).astype(F32)
+    pop.expectation[empty] = (P.expectation_init + P.expectation_spread * rng.standard_normal(k)).astype(F32)
+    pop.excite_expect[empty] = 0
+    pop.heard[empty] = 0
+    pop.spend[empty] = 0
+    pop.affective[empty] = 0
+    pop.intentional[empty] = 0.5
+    for name in ("perceived", "value", "disconfirmation", "txn_sat"):
+        getattr(pop, name)[empty] = 0
+    for name in ("complaints", "recoveries", "recoveries_ok", "failures", "switches"):
+        getattr(pop, name)[empty] = 0
+    pop.churn_reason[empty] = R_NONE
+    pop.flags[empty] |= EV.ARRIVED
+    # first choice among merchants (no outside option: they came to buy)
+    U = alternative_utility(pop, empty, T, P)
+    g = -np.log(-np.log(rng.random(U.shape, dtype=F32) + F32(1e-12)) + F32(1e-12))
+    first = np.argmax(U / F32(P.choice_noise) + g, axis=1)
+    start_relationship(pop, empty, first, T, P, stats)
+    stats.arrived += k
+    return empty
+
+
+def grow_switching_costs(pop: Population, idx, where, T, P):
+    """Tenure builds relational switching cost (faster with social and customised programmes);
+    programme members bank points, lost if they leave."""
+    pop.relational[idx] = np.minimum(pop.relational[idx] + P.relational_growth * T.relational_x[where],
+                                     P.relational_max * T.relational_x[where])
+    pts = T.points[where]
+    if pts.any():
+        pop.financial[idx] = np.minimum(pop.financial[idx] + pts, POINTS_CAP * pts)

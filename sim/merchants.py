@@ -1,0 +1,185 @@
+"""Merchants: the few agents that make decisions.
+
+A :class:`Merchant` is a real ``mesa.Agent``. It holds its policy (a :class:`~sim.params.MerchantParams`:
+quality, consistency, failures, Kano attributes, price, promise, complaint channel, recovery policy,
+loyalty programme, strategy), its reputation in the market and its books. Each step it books
+revenue and costs (:meth:`Merchant.book`) and, if its strategy says so, adapts its policy
+(:meth:`Merchant.adapt`). :func:`policy_table` turns all merchants' policies into arrays the
+customer engine indexes by merchant number.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+
+import mesa
+import numpy as np
+
+from .params import MERCHANT_PARAMS, POLICY_FIELDS, PROGRAMME_TIERS, TIER_EFFECTS, ParamError
+
+__all__ = ["Merchant", "PolicyTable", "policy_table", "QUALITY_SD_MAX"]
+
+#: quality standard deviation of a merchant with consistency 0
+QUALITY_SD_MAX = 0.3
+
+
+class Merchant(mesa.Agent):
+    """A merchant agent: policy, reputation and books."""
+
+    def __init__(self, model: mesa.Model, index: int, policy):
+        super().__init__(model)
+        self.index = index  # position in the engine's arrays
+        self.policy = policy
+        self.name = policy.name
+        # reputation: what the market believes this merchant delivers (EWMA of perceived quality)
+        self.reputation = float(model.params.expectation_init)
+        # books of the current step
+        self.customers = 0
+        self.revenue = 0.0
+        self.cost = 0.0
+        self.profit = 0.0
+        self.acquired = 0
+        self.lost = 0
+        self.churn_rate = 0.0
+        self.value_churn_rate = 0.0
+        self.encounters = 0
+        self.cumulative_profit = 0.0
+        self._churn_window: deque[float] = deque(maxlen=104)
+        self._profit_window: deque[float] = deque(maxlen=104)
+        self._direction = None  # learner: which way it is moving
+
+    # ---- policy -----------------------------------------------------------------------------
+    def set_policy(self, **changes):
+        """Change policy fields (validated against the declaration) and return the changes made."""
+        clean = {}
+        for k, v in changes.items():
+            if k not in POLICY_FIELDS:
+                raise ParamError(k, f"'{k}' is not a merchant policy field (allowed: {', '.join(POLICY_FIELDS)})")
+            clean[k] = MERCHANT_PARAMS[k].validate(v, key=k)
+        self.policy = self.policy.replace(**clean)
+        return clean
+
+    # ---- books ------------------------------------------------------------------------------
+    def book(self, revenue: float, cost: float, customers: int, acquired: int, lost: int,
+             lost_value: float, start_value: float, start_customers: int, encounters: int,
+             perceived_mean: float | None):
+        """Record this step's books and update reputation."""
+        self.revenue, self.cost = float(revenue), float(cost)
+        self.profit = self.revenue - self.cost
+        self.cumulative_profit += self.profit
+        self.customers, self.acquired, self.lost = int(customers), int(acquired), int(lost)
+        self.encounters = int(encounters)
+        self.churn_rate = lost / start_customers if start_customers else 0.0
+        self.value_churn_rate = lost_value / start_value if start_value > 0 else 0.0
+        self._churn_window.append(self.churn_rate)
+        self._profit_window.append(self.profit)
+        if perceived_mean is not None:
+            self.reputation += 0.1 * (perceived_mean - self.reputation)
+
+    def recent_churn(self, k: int | None = None) -> float:
+        w = list(self._churn_window)[-(k or self.policy.adapt_every):]
+        return float(np.mean(w)) if w else 0.0
+
+    # ---- strategy ---------------------------------------------------------------------------
+    def adapt(self, step: int) -> dict:
+        """Adapt the policy if the strategy says so; returns the changes made (empty if none)."""
+        pol = self.policy
+        if pol.strategy == "fixed" or step == 0 or step % pol.adapt_every:
+            return {}
+        k = pol.adapt_every
+        if pol.strategy == "rule":
+            churn = self.recent_churn(k)
+            if churn > pol.target_churn and pol.quality < 1.0:
+                return self.set_policy(quality=min(1.0, pol.quality + pol.adapt_step))
+            if churn < pol.target_churn / 2 and pol.price < MERCHANT_PARAMS["price"].hi:
+                return self.set_policy(price=min(MERCHANT_PARAMS["price"].hi, pol.price + pol.adapt_step))
+            return {}
+        # learner: hill-climb on profit, keeping direction while profit improves
+        profits = list(self._profit_window)
+        if len(profits) < 2 * k:
+            return {}
+        now, before = float(np.mean(profits[-k:])), float(np.mean(profits[-2 * k : -k]))
+        if self._direction is None:
+            field = ("price", "quality")[int(self.model.rng.integers(2))]
+            self._direction = (field, 1.0 if self.model.rng.random() < 0.5 else -1.0)
+        elif now < before:
+            field, sign = self._direction
+            self._direction = (field if self.model.rng.random() < 0.5 else ("quality" if field == "price" else "price"),
+                               -sign)
+        field, sign = self._direction
+        decl = MERCHANT_PARAMS[field]
+        value = float(np.clip(getattr(pol, field) + sign * pol.adapt_step, decl.lo, decl.hi))
+        return self.set_policy(**{field: value}) if value != getattr(pol, field) else {}
+
+    def __repr__(self) -> str:
+        return f"Merchant({self.name!r}, quality={self.policy.quality:g}, price={self.policy.price:g})"
+
+
+@dataclass
+class PolicyTable:
+    """All merchants' policies as float32 arrays (index = merchant number)."""
+
+    quality: np.ndarray
+    sd: np.ndarray
+    failure_prob: np.ndarray
+    failure_severity: np.ndarray
+    basic_missing: np.ndarray
+    excitement: np.ndarray
+    price: np.ndarray
+    price_paid: np.ndarray  # what a customer of this merchant pays: price less benefit plus fee
+    promise: np.ndarray
+    complaint_ease: np.ndarray
+    recovery_prob: np.ndarray
+    recovery_delay: np.ndarray  # int
+    compensation: np.ndarray
+    points: np.ndarray  # programme points banked per purchase (money)
+    relational_x: np.ndarray
+    affective: np.ndarray
+    tailoring: np.ndarray
+    structural: np.ndarray
+    programme_cost: np.ndarray
+    unit_cost: np.ndarray
+    acquisition_cost: np.ndarray
+    reputation: np.ndarray
+    member: np.ndarray  # bool: runs a programme
+
+    @property
+    def m(self) -> int:
+        return len(self.quality)
+
+
+def policy_table(merchants: list[Merchant]) -> PolicyTable:
+    """Build the arrays the customer engine uses from the merchants' current policies."""
+    pols = [mm.policy for mm in merchants]
+    f = lambda xs: np.asarray(xs, dtype=np.float32)  # noqa: E731
+    tier = [TIER_EFFECTS[p.programme] for p in pols]
+    member = np.array([p.programme != PROGRAMME_TIERS[0] for p in pols])
+    price = f([p.price for p in pols])
+    benefit = f([p.programme_benefit if p.programme != "none" else 0.0 for p in pols])
+    fee = f([p.programme_fee if p.programme != "none" else 0.0 for p in pols])
+    return PolicyTable(
+        quality=f([p.quality for p in pols]),
+        sd=f([(1.0 - p.consistency) * QUALITY_SD_MAX for p in pols]),
+        failure_prob=f([p.failure_prob for p in pols]),
+        failure_severity=f([p.failure_severity for p in pols]),
+        basic_missing=f([1.0 - p.basic_quality for p in pols]),
+        excitement=f([p.excitement for p in pols]),
+        price=price,
+        price_paid=price * (1 - benefit) + fee,
+        promise=f([p.promise for p in pols]),
+        complaint_ease=f([p.complaint_ease for p in pols]),
+        recovery_prob=f([p.recovery_prob for p in pols]),
+        recovery_delay=np.asarray([p.recovery_delay for p in pols], dtype=np.int32),
+        compensation=f([p.compensation for p in pols]),
+        points=price * benefit * f([t["points"] for t in tier]),
+        relational_x=f([t["relational_x"] for t in tier]),
+        affective=f([t["affective"] for t in tier]),
+        tailoring=f([t["tailoring"] for t in tier]),
+        structural=f([t["structural"] for t in tier]),
+        programme_cost=f([p.programme_cost if p.programme != "none" else 0.0 for p in pols]),
+        unit_cost=f([p.unit_cost + p.quality_cost * p.quality for p in pols]),
+        acquisition_cost=f([p.acquisition_cost for p in pols]),
+        reputation=f([mm.reputation for mm in merchants]),
+        member=member,
+    )

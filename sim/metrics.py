@@ -1,0 +1,265 @@
+"""Every observable of the model, named once.
+
+:data:`METRICS` (market level) and :data:`MERCHANT_METRICS` (one value per merchant) declare each
+observable's name, labels in English and Chinese, unit and a one-line meaning. :func:`compute`
+computes them all from the model's state and the step's counts in one pass; the model's
+``DataCollector`` stores them, and plots, CLI, reports and docs refer to them by these names.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .customers import (
+    CHURNED, LOYAL, ORDINARY, PROSPECT, REASONS, TRUSTING, satisfied_level,
+)
+
+__all__ = ["Metric", "METRICS", "MERCHANT_METRICS", "compute", "customer_types", "retention_reasons",
+           "recommend_score", "FACET_THRESHOLD", "INTENTION_HIGH"]
+
+#: a facet of loyalty counts as present from this value on
+FACET_THRESHOLD = 0.7
+#: intention to buy again that counts as "high loyalty" in the four customer types
+INTENTION_HIGH = 0.6
+
+
+@dataclass(frozen=True)
+class Metric:
+    name: str
+    label_en: str
+    label_zh: str
+    unit: str
+    help_en: str
+    help_zh: str
+
+    def label(self, lang: str = "en") -> str:
+        return self.label_zh if lang == "zh" else self.label_en
+
+
+def _m(*a) -> Metric:
+    return Metric(*a)
+
+
+_MARKET = [
+    _m("active", "Active customers", "在网客户", "customers", "customers in the market (prospects included)", "市场中的客户（含潜在客户）"),
+    _m("prospects", "Prospects", "潜在客户", "customers", "newcomers who have not bought yet", "尚未购买的新客户"),
+    _m("ordinary", "Ordinary customers", "普通客户", "customers", "customers who have bought but not passed the trust bottleneck", "已购买但未越过信任瓶颈的客户"),
+    _m("trusting", "Trusting customers", "信任客户", "customers", "customers past the trust bottleneck (G), not yet loyal", "越过信任瓶颈（G）但尚未忠诚的客户"),
+    _m("loyal", "Loyal customers", "忠诚客户", "customers", "customers at the peak (H): exclusive and tolerant", "处于顶峰（H）的客户：专一且宽容"),
+    _m("empty", "Empty places", "空位", "places", "places left by departed customers, not yet taken", "流失客户留下、尚未被填补的名额"),
+    _m("loyal_share", "Loyal share", "忠诚客户占比", "share", "loyal customers among active customers", "忠诚客户占在网客户的比例"),
+    _m("trusting_share", "Trusting share", "信任客户占比", "share", "trusting customers among active customers", "信任客户占在网客户的比例"),
+    _m("affective_share", "Affective loyalty", "情感忠诚", "share", "customers whose affective facet is at least 0.7", "情感忠诚维度不低于0.7的客户比例"),
+    _m("behavioural_share", "Behavioural loyalty", "行为忠诚", "share", "customers whose behavioural facet (repeat purchase) is at least 0.7", "行为忠诚维度（重复购买）不低于0.7的客户比例"),
+    _m("intentional_share", "Intentional loyalty", "意识忠诚", "share", "customers whose intention to buy again is at least 0.7", "再次购买意愿不低于0.7的客户比例"),
+    _m("churn_rate", "Churn rate", "流失率", "1/step", "customers who left the market this step / active customers at its start", "本期离开市场的客户 / 期初在网客户"),
+    _m("merchant_churn_rate", "Churn rate (merchants)", "商家流失率", "1/step", "customers lost by their merchant (left or switched) / customers at the start", "被商家失去的客户（离开或转换）/ 期初客户"),
+    _m("value_churn_rate", "Value-weighted churn", "价值加权流失率", "1/step", "recent spend of customers lost by their merchant / recent spend of all customers", "被商家失去客户的近期消费 / 全部客户的近期消费"),
+    _m("switch_rate", "Switching rate", "转换率", "1/step", "customers who moved to another merchant / active customers", "转向其他商家的客户 / 在网客户"),
+    _m("satisfaction", "Mean satisfaction", "平均满意度", "0–1", "cumulative satisfaction of customers who have bought (0.5 = as expected)", "已购买客户的累积满意度（0.5 = 符合预期）"),
+    _m("trust", "Mean trust", "平均信任", "0–1", "trust of customers who have bought, in their merchant", "已购买客户对其商家的信任"),
+    _m("expectation", "Mean expectation", "平均预期", "value", "expected value of a purchase", "对一次购买价值的预期"),
+    _m("purchases", "Purchases", "购买次数", "count", "purchases this step", "本期购买次数"),
+    _m("cycle_a", "Cycle A passes", "甲循环次数", "count", "satisfied purchases this step: consume → evaluate → satisfied → consume again", "本期满意的购买：消费→评价→满意→再消费"),
+    _m("cycle_b", "Cycle B passes", "乙循环次数", "count", "recoveries evaluated this step: dissatisfied → complain → recovery → re-evaluate", "本期被重新评价的补救：不满→投诉→补救→再评价"),
+    _m("delighted", "Delighted", "惊喜", "count", "purchases above the desired level this step", "本期高于理想水平的购买"),
+    _m("dissatisfied", "Dissatisfied", "不满", "count", "purchases below the adequate level this step", "本期低于适当水平的购买"),
+    _m("complaints", "Complaints", "投诉", "count", "complaints made this step", "本期投诉数"),
+    _m("complaint_rate", "Complaint rate", "投诉率", "share", "complaints / dissatisfied purchases this step", "本期投诉 / 不满的购买"),
+    _m("recoveries", "Recoveries", "补救", "count", "recoveries evaluated this step", "本期被评价的补救"),
+    _m("recoveries_ok", "Successful recoveries", "成功补救", "count", "recoveries that brought the customer back to Cycle A", "让客户回到甲循环的补救"),
+    _m("became_trusting", "Passed the bottleneck", "越过瓶颈", "count", "customers who became trusting this step (G)", "本期成为信任客户的人数（G）"),
+    _m("became_loyal", "Became loyal", "成为忠诚", "count", "customers who became loyal this step (H)", "本期成为忠诚客户的人数（H）"),
+    _m("lost_loyalty", "Lost loyalty", "失去忠诚", "count", "loyal customers whose trust broke this step", "本期信任破裂的忠诚客户"),
+    _m("switched", "Switched", "转换", "count", "customers who moved to another merchant this step", "本期转向其他商家的客户"),
+    _m("left", "Left", "离开", "count", "customers who left the market this step", "本期离开市场的客户"),
+    _m("arrived", "Arrived", "新到", "count", "newcomers this step", "本期新客户"),
+    _m("loyalists", "Loyalists (apostles)", "传道者", "share", "satisfied and loyal", "满意且忠诚"),
+    _m("mercenaries", "Mercenaries", "图利型", "share", "satisfied but not loyal", "满意但不忠诚"),
+    _m("hostages", "Hostages", "人质型", "share", "loyal in behaviour but not satisfied: held by switching costs or lack of choice", "行为上忠诚但不满意：被转换成本或缺乏选择所困"),
+    _m("defectors", "Defectors", "流失型", "share", "neither satisfied nor loyal", "既不满意也不忠诚"),
+    _m("stay_trust", "Stay for trust", "因信任留下", "share", "retained customers held mainly by trust", "主要因信任而留下的客户"),
+    _m("stay_inertia", "Stay by inertia", "因惯性留下", "share", "retained customers held mainly by habit and switching effort", "主要因习惯和转换麻烦而留下的客户"),
+    _m("stay_incentive", "Stay for incentives", "因激励留下", "share", "retained customers held mainly by programme rewards", "主要因计划奖励而留下的客户"),
+    _m("stay_monopoly", "Stay for lack of choice", "因别无选择留下", "share", "retained customers with no alternative merchant", "没有其他商家可选而留下的客户"),
+    _m("share_of_wallet", "Share of wallet", "客户份额", "share", "share of a customer's purchases made at its own merchant", "客户在其商家处的购买占其全部购买的比例"),
+    _m("nps", "Net Promoter Score", "净推荐值", "−100…100", "% promoters (9–10) − % detractors (0–6) on a simulated 0–10 recommend answer", "模拟0–10推荐意愿中推荐者（9–10）百分比减贬损者（0–6）百分比"),
+    _m("acsi", "Satisfaction index (ACSI-style)", "满意度指数（ACSI式）", "0–100", "mean of overall satisfaction, confirmation of expectations and closeness to the ideal, for this step's buyers", "本期购买者的总体满意、预期确认与接近理想程度的平均"),
+    _m("acsi_expectation", "Index: expectations", "指数：顾客预期", "value", "mean expectation of this step's buyers", "本期购买者的平均预期"),
+    _m("acsi_quality", "Index: perceived quality", "指数：感知质量", "quality", "mean perceived quality of this step's purchases", "本期购买的平均感知质量"),
+    _m("acsi_value", "Index: perceived value", "指数：感知价值", "value", "mean perceived value (quality for the price) of this step's purchases", "本期购买的平均感知价值（性价比）"),
+    _m("wom_positive", "Positive word of mouth", "正面口碑", "messages", "recommendations heard this step", "本期听到的推荐"),
+    _m("wom_negative", "Negative word of mouth", "负面口碑", "messages", "warnings heard this step", "本期听到的负面评价"),
+    _m("wom_per_positive_speaker", "Listeners per recommender", "每位推荐者的听众", "listeners", "listeners reached per customer who recommended", "每位推荐者触达的听众数"),
+    _m("wom_per_negative_speaker", "Listeners per complainer", "每位抱怨者的听众", "listeners", "listeners reached per customer who warned others", "每位负面传播者触达的听众数"),
+    _m("revenue", "Revenue", "收入", "money/step", "revenue of all merchants this step", "所有商家本期收入"),
+    _m("cost", "Cost", "成本", "money/step", "cost of all merchants this step", "所有商家本期成本"),
+    _m("profit", "Profit", "利润", "money/step", "profit of all merchants this step", "所有商家本期利润"),
+    _m("clv", "Customer lifetime value", "客户终身价值", "money", "expected discounted margin of a customer, averaged over merchants by customers", "客户预期折现利润，按客户数对商家加权平均"),
+] + [
+    _m(f"left_{r}", f"Left: {r.replace('_', ' ')}", f"离开：{z}", "count", f"customers lost this step because of: {r.replace('_', ' ')}", f"本期因此原因失去的客户：{z}")
+    for r, z in zip(REASONS[1:], ("自然原因", "服务失误", "补救不当", "价格", "竞争对手", "其他"))
+]
+METRICS: dict[str, Metric] = {m.name: m for m in _MARKET}
+
+_MERCH = [
+    _m("customers", "Customers", "客户数", "customers", "active customers of this merchant", "该商家的在网客户"),
+    _m("market_share", "Market share", "市场份额", "share", "share of active customers", "占在网客户的份额"),
+    _m("loyal_share", "Loyal share", "忠诚客户占比", "share", "loyal customers among its customers", "其客户中忠诚客户的比例"),
+    _m("churn_rate", "Churn rate", "流失率", "1/step", "customers lost (left or switched) / customers at the start of the step", "失去的客户（离开或转换）/ 期初客户"),
+    _m("value_churn_rate", "Value-weighted churn", "价值加权流失率", "1/step", "recent spend of customers lost / recent spend of its customers", "失去客户的近期消费 / 其客户的近期消费"),
+    _m("satisfaction", "Mean satisfaction", "平均满意度", "0–1", "cumulative satisfaction of its customers", "其客户的累积满意度"),
+    _m("trust", "Mean trust", "平均信任", "0–1", "trust of its customers", "其客户的信任"),
+    _m("revenue", "Revenue", "收入", "money/step", "revenue this step", "本期收入"),
+    _m("cost", "Cost", "成本", "money/step", "cost this step", "本期成本"),
+    _m("profit", "Profit", "利润", "money/step", "profit this step", "本期利润"),
+    _m("cumulative_profit", "Cumulative profit", "累计利润", "money", "profit since the start", "自开始以来的利润"),
+    _m("clv", "Customer lifetime value", "客户终身价值", "money", "margin per customer × retention / (1 + discount − retention)", "每位客户利润 × 保留率 /（1 + 折现率 − 保留率）"),
+    _m("acquired", "Acquired", "获得", "customers", "customers won this step (newcomers and switchers)", "本期赢得的客户（新客户与转入者）"),
+    _m("lost", "Lost", "失去", "customers", "customers lost this step", "本期失去的客户"),
+    _m("quality", "Quality", "质量", "quality", "current service quality", "当前服务质量"),
+    _m("price", "Price", "价格", "money", "current price", "当前价格"),
+    _m("reputation", "Reputation", "声誉", "quality", "quality the market believes it delivers", "市场认为其提供的质量"),
+]
+MERCHANT_METRICS: dict[str, Metric] = {m.name: m for m in _MERCH}
+
+
+def customer_types(pop, P):
+    """Masks (loyalist, mercenary, hostage, defector) over all places.
+
+    Satisfied means cumulative satisfaction at or above the edge of the zone of tolerance;
+    loyal means an intention to buy again of at least :data:`INTENTION_HIGH` (or loyal stage).
+    Prospects (who have not bought) and empty places are in none.
+    """
+    bought = pop.stage >= ORDINARY
+    sat = pop.satisfaction >= satisfied_level(P)
+    loy = (pop.intentional >= INTENTION_HIGH) | (pop.stage == LOYAL)
+    return bought & sat & loy, bought & sat & ~loy, bought & ~sat & loy, bought & ~sat & ~loy
+
+
+def retention_reasons(pop, T, P):
+    """Masks (trust, inertia, incentive, monopoly) over all places: why a retained customer stays."""
+    bought = pop.stage >= ORDINARY
+    if T.m == 1:
+        monopoly = bought & (pop.stage < TRUSTING)
+        trust = bought & (pop.stage >= TRUSTING)
+        z = np.zeros_like(bought)
+        return trust, z, z, monopoly
+    trust = bought & (pop.stage >= TRUSTING)
+    rest = bought & ~trust
+    fin = np.divide(pop.financial * pop.price_sens, pop.expected_price, out=np.zeros_like(pop.financial),
+                    where=bought)
+    incentive = rest & (fin > pop.procedural + pop.relational)
+    return trust, rest & ~incentive, incentive, np.zeros_like(bought)
+
+
+def recommend_score(pop):
+    """Simulated answer to "how likely are you to recommend …?" (0–10) for every place."""
+    latent = 0.3 + 0.45 * pop.trust + 0.25 * pop.affective + 1.5 * (pop.satisfaction - 0.5) + pop.nps_bias
+    latent = latent + 0.1 * (pop.stage == LOYAL)
+    return np.clip(np.rint(10 * latent), 0, 10)
+
+
+def _share(x, d):
+    return float(x) / d if d else 0.0
+
+
+def compute(model, stats) -> dict:
+    """All market-level metrics for the step just run (also fills each merchant's metrics)."""
+    pop, P, T = model.pop, model.params, model.table
+    m = T.m
+    st = pop.stage
+    counts = np.bincount(st, minlength=5)
+    active = int(counts[1:].sum())
+    bought_n = int(counts[ORDINARY:].sum())
+    out: dict[str, float] = {
+        "active": active, "prospects": int(counts[PROSPECT]), "ordinary": int(counts[ORDINARY]),
+        "trusting": int(counts[TRUSTING]), "loyal": int(counts[LOYAL]), "empty": int(counts[CHURNED]),
+        "loyal_share": _share(counts[LOYAL], active), "trusting_share": _share(counts[TRUSTING], active),
+    }
+    bought = st >= ORDINARY
+    out["affective_share"] = _share(np.count_nonzero(bought & (pop.affective >= FACET_THRESHOLD)), active)
+    out["behavioural_share"] = _share(np.count_nonzero(bought & (pop.behavioural >= FACET_THRESHOLD)), active)
+    out["intentional_share"] = _share(np.count_nonzero(bought & (pop.intentional >= FACET_THRESHOLD)), active)
+    start_active = model._start_active
+    out["churn_rate"] = _share(stats.left, start_active)
+    lost_m = np.concatenate(stats.lost_merchant) if stats.lost_merchant else np.zeros(0, np.intp)
+    lost_v = np.concatenate(stats.lost_value) if stats.lost_value else np.zeros(0, np.float32)
+    out["merchant_churn_rate"] = _share(len(lost_m), start_active)
+    out["value_churn_rate"] = _share(float(lost_v.sum()), float(model._start_value.sum()))
+    out["switch_rate"] = _share(stats.switched, start_active)
+    out["satisfaction"] = float(pop.satisfaction[bought].mean()) if bought_n else 0.5
+    out["trust"] = float(pop.trust[bought].mean()) if bought_n else 0.0
+    act = st > CHURNED
+    out["expectation"] = float(pop.expectation[act].mean()) if active else 0.0
+    for k in ("purchases", "cycle_a", "cycle_b", "delighted", "dissatisfied", "complaints", "recoveries",
+              "recoveries_ok", "became_trusting", "became_loyal", "lost_loyalty", "switched", "left", "arrived"):
+        out[k] = int(getattr(stats, k))
+    out["complaint_rate"] = _share(stats.complaints, stats.dissatisfied)
+    types = customer_types(pop, P)
+    for name, mask in zip(("loyalists", "mercenaries", "hostages", "defectors"), types):
+        out[name] = _share(np.count_nonzero(mask), bought_n)
+    reasons = retention_reasons(pop, T, P)
+    for name, mask in zip(("stay_trust", "stay_inertia", "stay_incentive", "stay_monopoly"), reasons):
+        out[name] = _share(np.count_nonzero(mask), bought_n)
+    out["share_of_wallet"] = float(pop.wallet[bought].mean()) if bought_n else 0.0
+    if bought_n:
+        score = recommend_score(pop)[bought]
+        out["nps"] = 100.0 * (np.count_nonzero(score >= 9) - np.count_nonzero(score <= 6)) / bought_n
+    else:
+        out["nps"] = 0.0
+    b = model._buyers_own
+    if b is not None and len(b):
+        E = pop.expectation[b]
+        v = pop.value[b]
+        desired = E + P.zone_of_tolerance / 2
+        conf = np.clip(0.5 + (v - E), 0, 1)
+        ideal = np.clip(v / np.maximum(desired, 1e-6), 0, 1)
+        out["acsi"] = float(100 * np.mean((pop.satisfaction[b] + conf + ideal) / 3))
+        out["acsi_expectation"] = float(E.mean())
+        out["acsi_quality"] = float(pop.perceived[b].mean())
+        out["acsi_value"] = float(v.mean())
+    else:
+        out["acsi"] = out["acsi_expectation"] = out["acsi_quality"] = out["acsi_value"] = 0.0
+    out["wom_positive"] = stats.wom_positive
+    out["wom_negative"] = stats.wom_negative
+    out["wom_per_positive_speaker"] = _share(stats.wom_positive, stats.wom_positive_speakers)
+    out["wom_per_negative_speaker"] = _share(stats.wom_negative, stats.wom_negative_speakers)
+    for r, c in zip(REASONS[1:], stats.left_by_reason[1:]):
+        out[f"left_{r}"] = int(c)
+    # ---- per merchant ---------------------------------------------------------------------
+    mer = pop.merchant.astype(np.intp)
+    key = np.where(act, mer, m)  # bucket m = inactive
+    cust = np.bincount(key, minlength=m + 1)[:m]
+    loyal_m = np.bincount(key, weights=(st == LOYAL), minlength=m + 1)[:m]
+    key_b = np.where(bought, mer, m)
+    bought_m = np.bincount(key_b, minlength=m + 1)[:m]
+    sat_m = np.bincount(key_b, weights=pop.satisfaction, minlength=m + 1)[:m]
+    trust_m = np.bincount(key_b, weights=pop.trust, minlength=m + 1)[:m]
+    clv_w = 0.0
+    for j, merchant in enumerate(model.merchant_list):
+        merchant.market_share = _share(cust[j], active)
+        merchant.loyal_share = _share(loyal_m[j], cust[j])
+        merchant.satisfaction = float(sat_m[j] / bought_m[j]) if bought_m[j] else 0.5
+        merchant.trust = float(trust_m[j] / bought_m[j]) if bought_m[j] else 0.0
+        merchant.quality = merchant.policy.quality
+        merchant.price = merchant.policy.price
+        merchant.clv = _clv(merchant, P.discount_rate)
+        clv_w += merchant.clv * cust[j]
+    out["revenue"] = float(sum(mm.revenue for mm in model.merchant_list))
+    out["cost"] = float(sum(mm.cost for mm in model.merchant_list))
+    out["profit"] = out["revenue"] - out["cost"]
+    out["clv"] = clv_w / active if active else 0.0
+    return out
+
+
+def _clv(merchant, discount: float) -> float:
+    """Customer lifetime value: margin per customer per step × r / (1 + d − r), with retention r
+    from the merchant's churn over the last 26 steps (Gupta, Lehmann & Stuart 2004)."""
+    if merchant.customers == 0:
+        return 0.0
+    margin = (merchant.revenue - merchant.cost + merchant.acquired * merchant.policy.acquisition_cost) / merchant.customers
+    r = 1.0 - merchant.recent_churn(26)
+    return float(margin * r / (1 + discount - r)) if (1 + discount - r) > 0 else 0.0

@@ -1,0 +1,87 @@
+"""The social network customers talk over, and word-of-mouth delivery.
+
+The network links customer *places* (slots): a newcomer who takes the place of a departed customer
+moves into that neighbourhood. It is a Watts–Strogatz small world (Watts & Strogatz 1998): a ring
+where each place knows ``degree/2`` neighbours on each side, and each tie is rewired to a random
+place with probability ``rewire``. It is stored as compressed sparse rows (``indptr``, ``indices``)
+so a million customers with eight contacts each take about 40 MB and build in well under a second.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["Network", "small_world", "deliver"]
+
+
+@dataclass
+class Network:
+    """Undirected graph over ``n`` places in CSR form (each tie stored in both directions)."""
+
+    n: int
+    indptr: np.ndarray  # int64, length n + 1
+    indices: np.ndarray  # int32, length 2 * ties
+
+    def neighbours(self, i: int) -> np.ndarray:
+        return self.indices[self.indptr[i] : self.indptr[i + 1]]
+
+    @property
+    def degree(self) -> np.ndarray:
+        return np.diff(self.indptr)
+
+    @property
+    def n_ties(self) -> int:
+        return len(self.indices) // 2
+
+
+def small_world(n: int, degree: int, rewire: float, rng: np.random.Generator) -> Network:
+    """A Watts–Strogatz graph on ``n`` places with even ``degree`` and rewiring chance ``rewire``."""
+    if degree <= 0 or n < 2:
+        return Network(n, np.zeros(n + 1, dtype=np.int64), np.zeros(0, dtype=np.int32))
+    half = degree // 2
+    src = np.repeat(np.arange(n, dtype=np.int64), half)
+    dst = (src + np.tile(np.arange(1, half + 1, dtype=np.int64), n)) % n
+    if rewire > 0:
+        move = rng.random(len(dst)) < rewire
+        k = int(move.sum())
+        new = rng.integers(0, n - 1, size=k)
+        s = src[move]
+        new = np.where(new >= s, new + 1, new)  # never a self-loop
+        dst[move] = new
+    a = np.concatenate([src, dst])
+    b = np.concatenate([dst, src])
+    order = np.argsort(a, kind="stable")
+    indices = b[order].astype(np.int32)
+    counts = np.bincount(a, minlength=n)
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(counts, out=indptr[1:])
+    return Network(n, indptr, indices)
+
+
+def deliver(
+    net: Network, speakers: np.ndarray, prob: np.ndarray | float, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each speaker tells each of its contacts with probability ``prob`` (per speaker or scalar).
+
+    Returns ``(speaker_position, listener)``: for every message, the position of its speaker in
+    ``speakers`` and the listener's place. Messages are drawn for all contacts at once.
+    """
+    if len(speakers) == 0 or len(net.indices) == 0:
+        e = np.zeros(0, dtype=np.int64)
+        return e, e
+    starts = net.indptr[speakers]
+    counts = net.indptr[speakers + 1] - starts
+    total = int(counts.sum())
+    if total == 0:
+        e = np.zeros(0, dtype=np.int64)
+        return e, e
+    pos = np.repeat(np.arange(len(speakers)), counts)
+    # offset of each message inside its speaker's contact list
+    first = np.cumsum(counts) - counts
+    offsets = np.arange(total) - np.repeat(first, counts)
+    listeners = net.indices[np.repeat(starts, counts) + offsets]
+    p = prob if np.isscalar(prob) else np.asarray(prob)[pos]
+    told = rng.random(total, dtype=np.float32) < p
+    return pos[told], listeners[told].astype(np.int64)
