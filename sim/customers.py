@@ -105,7 +105,7 @@ class Population:
         "expectation", "excite_expect", "expected_price", "price_sens", "complaint_prop", "procedural",
         "financial", "relational", "perceived", "value", "disconfirmation", "txn_sat", "satisfaction", "trust",
         "affective", "behavioural", "intentional", "wallet", "spend", "value_realised", "acq_cost",
-        "recovery_value", "nps_bias",
+        "recovery_value", "nps_bias", "switch_cost",
     )
     INTS = ("tenure", "age", "cycle_a", "cycle_b", "complaints", "recoveries", "recoveries_ok", "failures",
             "switches")
@@ -118,7 +118,7 @@ class Population:
             setattr(self, name, np.zeros(n, dtype=np.int32))
         self.id = np.full(n, -1, dtype=np.int64)
         self.stage = np.zeros(n, dtype=np.int8)
-        self.merchant = np.full(n, -1, dtype=np.int16)
+        self.merchant = np.zeros(n, dtype=np.int16)  # meaningless while a place is empty
         self.products = np.zeros(n, dtype=np.int8)
         self.recovery_due = np.full(n, -1, dtype=np.int32)
         self.recovery_merchant = np.full(n, -1, dtype=np.int16)
@@ -161,11 +161,18 @@ class StepStats:
     wom_negative_speakers: int = 0
     left_by_reason: np.ndarray = field(default_factory=lambda: np.zeros(len(REASONS), dtype=np.int64))
     # per merchant (filled by the model)
-    merchant_revenue: np.ndarray | None = None
+    # ACSI-style index components of this step's buyers
+    acsi_n: int = 0
+    acsi_sum: float = 0.0
+    acsi_expectation: float = 0.0
+    acsi_quality: float = 0.0
+    acsi_value: float = 0.0
     # per-encounter arrays for the merchants' books
     visit_merchant: np.ndarray | None = None
+    visit_units: np.ndarray | None = None
     visit_paid: np.ndarray | None = None
     visit_perceived: np.ndarray | None = None
+    visit_perceived_merchant: np.ndarray | None = None
     recovered_merchant: np.ndarray | None = None
     lost_merchant: list = field(default_factory=list)  # merchant numbers of customers lost
     lost_value: list = field(default_factory=list)  # their recent spend
@@ -192,12 +199,28 @@ def anticipated_value(T, P, expected_price, sens):
     ``promise_weight``, less the price against the customer's expected price, less a quality doubt
     when the price is far below the expected price.
     """
-    quality = P.promise_weight * T.promise + (1 - P.promise_weight) * T.reputation  # (m,)
+    quality = (P.promise_weight * T.promise + (1 - P.promise_weight) * T.reputation).astype(F32)  # (m,)
     ep = expected_price[:, None]
     price = T.price_paid[None, :]
-    doubt_floor = ep * (1 - P.price_doubt)
-    doubt = np.maximum(doubt_floor - price, 0) / ep  # share below the doubt threshold
-    return quality[None, :] - price_term(price, ep, sens[:, None]) - doubt
+    doubt = np.maximum(ep * F32(1 - P.price_doubt) - price, F32(0))
+    doubt /= ep  # share of the expected price below the doubt threshold
+    out = price_term(price, ep, sens[:, None])
+    np.subtract(quality[None, :], out, out=out)
+    out -= doubt
+    return out
+
+
+def concave(x, g: float):
+    """``x ** g`` for ``x ≥ 0``, computed only where ``x > 0`` (most entries are zero)."""
+    if g == 1:
+        return x.copy()
+    if x.ndim > 1 or x.size < 4096:
+        return x ** F32(g)
+    out = np.zeros_like(x)
+    nz = np.flatnonzero(x > 0)
+    if len(nz):
+        out[nz] = x[nz] ** F32(g)
+    return out
 
 
 def evaluate(value, expectation, P, tolerance=None):
@@ -206,27 +229,36 @@ def evaluate(value, expectation, P, tolerance=None):
     The zone runs from the adequate level ``E − z/2`` to the desired level ``E + z/2``. Inside it,
     satisfaction moves little (``zone_slope``); above the desired level it rises with the surplus,
     below the adequate level it falls with the shortfall, ``loss_aversion`` times as steeply, both
-    with diminishing sensitivity (exponent < 1). ``tolerance`` (0–1, per customer) discounts
-    shortfalls, as loyal customers do.
+    with diminishing sensitivity (exponent ``diminishing_sensitivity`` < 1)::
 
-    Returns ``(satisfaction, shortfall, surplus)``: satisfaction in [0, 1] (0.5 = as expected), the
-    shortfall below the adequate level and the surplus above the desired level (both ≥ 0).
+        s = 0.5 + zone_slope·(clip(v, A, D) − E) + gain_sensitivity·(surplus^g − loss_aversion·shortfall^g)
+
+    ``tolerance`` (0–1, per customer) discounts shortfalls, as loyal customers do.
+    Returns ``(satisfaction, shortfall, surplus)``: satisfaction clipped to [0, 1] (0.5 = as
+    expected), the shortfall below the adequate level and the surplus above the desired level.
     """
-    half = P.zone_of_tolerance / 2
+    half = F32(P.zone_of_tolerance / 2)
     adequate = expectation - half
     desired = expectation + half
-    shortfall = np.maximum(adequate - value, 0)
+    shortfall = np.maximum(adequate - value, F32(0))
     if tolerance is not None:
-        shortfall = shortfall * (1 - tolerance)
-    surplus = np.maximum(value - desired, 0)
-    inside = np.clip(value, adequate, desired) - expectation
+        shortfall *= 1 - tolerance
+    surplus = np.maximum(value - desired, F32(0))
+    inside = np.clip(value, adequate, desired)
+    inside -= expectation
     g = P.diminishing_sensitivity
-    s = 0.5 + P.zone_slope * inside + P.gain_sensitivity * (surplus**g - P.loss_aversion * shortfall**g)
-    return np.clip(s, 0, 1).astype(F32, copy=False), shortfall, surplus
+    s = concave(surplus, g)
+    s -= F32(P.loss_aversion) * concave(shortfall, g)
+    s *= F32(P.gain_sensitivity)
+    s += F32(P.zone_slope) * inside
+    s += F32(0.5)
+    np.clip(s, 0, 1, out=s)
+    return s, shortfall, surplus
 
 
 def switching_cost(pop: Population, idx, T, P):
-    """Total switching cost of customers ``idx`` toward their current merchant, in utility units.
+    """Total switching cost of customers ``idx`` toward their current merchant, in utility units
+    (kept in ``pop.switch_cost``, refreshed at each purchase by :func:`grow_switching_costs`).
 
     Procedural (set-up, learning, plus a structural programme's ties), financial (programme points
     that would be lost, valued by price sensitivity) and relational (built by tenure), plus a
@@ -248,80 +280,98 @@ def need(pop: Population, P, rng) -> np.ndarray:
     return np.flatnonzero((u < p) & (pop.stage > CHURNED))
 
 
-def visit(pop: Population, buyers: np.ndarray, P, rng) -> tuple[np.ndarray, np.ndarray]:
-    """Where each buyer buys: its own merchant, or — variety seeking, never when loyal — another.
+def visit(pop: Population, buyers: np.ndarray, P, rng):
+    """Where each buyer buys: its own merchant, or — variety seeking — another one for once.
+    Ordinary customers try another merchant with chance ``variety_seeking``, trusting ones half as
+    often, loyal ones never (they are exclusive).
 
-    Returns ``(where, trial)``: merchant number per buyer and a mask of trial purchases.
+    Returns ``(own, trial, trial_merchant)``: buyers at their own merchant, buyers trying another,
+    and the merchant each of those tries.
     """
-    where = pop.merchant[buyers].astype(np.intp)
-    trial = np.zeros(len(buyers), dtype=bool)
     if pop.m > 1 and P.variety_seeking > 0:
         st = pop.stage[buyers]
-        trial = (rng.random(len(buyers), dtype=F32) < P.variety_seeking) & (st == ORDINARY) | (
-            (st == TRUSTING) & (rng.random(len(buyers), dtype=F32) < P.variety_seeking / 2)
-        )
-        k = int(trial.sum())
-        if k:
-            other = rng.integers(0, pop.m - 1, size=k)
-            other += other >= where[trial]
-            where[trial] = other
-    return where, trial
+        u = rng.random(len(buyers), dtype=F32)
+        chance = np.where(st == ORDINARY, F32(P.variety_seeking),
+                          np.where(st == TRUSTING, F32(P.variety_seeking / 2), F32(0)))
+        tries = u < chance
+        pos = np.flatnonzero(tries)
+        if len(pos):
+            trial = buyers[pos]
+            other = rng.integers(0, pop.m - 1, size=len(pos))
+            cur = pop.merchant[trial]
+            other += other >= cur
+            return buyers[np.flatnonzero(~tries)], trial, other.astype(np.intp)
+    return buyers, np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.intp)
 
 
 # =============================================================================================
 # A — the service encounter
 # =============================================================================================
-def encounter(pop: Population, buyers, where, T, rng):
+def encounter(pop: Population, buyers, where, T, rng, excitement: bool = True):
     """A — the quality each buyer receives.
 
     Core quality ~ Normal(quality, sd); a service failure (chance ``failure_prob``) removes
     between half and one and a half times ``failure_severity``; a missing must-be attribute (Kano's
     basic quality) removes 0.3; the excitement attribute adds its size *minus what the customer has
     come to expect* of it, so delight fades into expectation, and removing an expected extra hurts.
+    ``excitement=False`` skips that term when no merchant offers an extra and nobody expects one.
     Returns ``(quality, failed)``.
     """
     k = len(buyers)
-    q = T.quality[where] + T.sd[where] * rng.standard_normal(k, dtype=F32)
+    q = T.quality[where] + T.tailoring[where]
+    q += T.sd[where] * rng.standard_normal(k, dtype=F32)
     u = rng.random(k, dtype=F32)
     fp = T.failure_prob[where]
     failed = u < fp
-    if failed.any():
-        sev = T.failure_severity[where] * (0.5 + u / np.maximum(fp, 1e-9))
-        q = q - np.where(failed, sev, 0)
-    missing = rng.random(k, dtype=F32) < T.basic_missing[where]
-    q = q - 0.3 * missing + (T.excitement[where] - pop.excite_expect[buyers]) + T.tailoring[where]
-    return q.astype(F32, copy=False), failed | missing
+    f = np.flatnonzero(failed)
+    if len(f):
+        wf = where[f]
+        q[f] -= T.failure_severity[wf] * (F32(0.5) + u[f] / fp[f])
+    missing = np.flatnonzero(rng.random(k, dtype=F32) < T.basic_missing[where])
+    if len(missing):
+        q[missing] -= F32(0.3)
+        failed[missing] = True
+    if excitement:
+        q += T.excitement[where] - pop.excite_expect[buyers]
+    return q, failed
 
 
 # =============================================================================================
 # B — perception and evaluation
 # =============================================================================================
-def perceive(pop: Population, buyers, where, quality, T, P):
+def perceive(pop: Population, buyers, where, quality, T, P, loyal=None):
     """B — perceived value: quality less the price paid against the customer's expected price.
 
-    Loyal customers discount a price above their expected price (``loyal_price_tolerance``).
+    Loyal customers (mask ``loyal``) discount a price above their expected price
+    (``loyal_price_tolerance``).
     """
     ep = pop.expected_price[buyers]
     paid = T.price_paid[where]
     sens = pop.price_sens[buyers]
+    if loyal is None:
+        loyal = pop.stage[buyers] == LOYAL
     if P.loyal_price_tolerance > 0:
-        sens = np.where((pop.stage[buyers] == LOYAL) & (paid > ep), sens * (1 - P.loyal_price_tolerance), sens)
-    return (quality - price_term(paid, ep, sens)).astype(F32, copy=False)
+        sens = sens * np.where(loyal & (paid > ep), F32(1 - P.loyal_price_tolerance), F32(1))
+    return quality - price_term(paid, ep, sens)
 
 
 # =============================================================================================
 # C, D — positive reinforcement (Cycle A)
 # =============================================================================================
-def reinforce(pop: Population, idx, s, T, where, P):
-    """C/D — satisfied customers: one more pass of Cycle A; the affective facet moves up.
+def reinforce(pop: Population, idx, s, satisfied, T, where, P):
+    """C/D — satisfied customers (mask ``satisfied`` over ``idx``): one more pass of Cycle A, and
+    the affective facet moves toward how good the encounter felt (plus what a social or customised
+    programme adds).
 
-    Returns the strength of the positive reinforcement (0.5 when expectations are just met, up to 1
-    for delight), used by :func:`accumulate_trust`.
+    Returns the strength of the positive reinforcement per customer (0 when not satisfied, 0.5 when
+    expectations are just met, up to 1 for delight), used by :func:`accumulate_trust`.
     """
-    pop.cycle_a[idx] += 1
-    strength = np.clip(0.5 + 2.5 * (s - 0.5), 0.5, 1.0).astype(F32)
-    target = np.clip(2 * (s - 0.5) + 0.5, 0, 1) + T.affective[where]
-    pop.affective[idx] += 0.1 * (np.minimum(target, 1) - pop.affective[idx])
+    pop.cycle_a[idx] += satisfied
+    strength = np.clip(F32(0.5) + F32(2.5) * (s - F32(0.5)), F32(0.5), F32(1.0))
+    strength *= satisfied
+    target = np.clip(F32(2) * (s - F32(0.5)) + F32(0.5), 0, 1) + T.affective[where]
+    aff = pop.affective[idx]
+    pop.affective[idx] = aff + F32(0.1) * satisfied * (np.minimum(target, F32(1)) - aff)
     return strength
 
 
@@ -441,16 +491,18 @@ def become_loyal(pop: Population, idx, P, stats: StepStats):
 # =============================================================================================
 # Expectations
 # =============================================================================================
-def adapt_expectations(pop: Population, idx, value, where, T, P):
+def adapt_expectations(pop: Population, idx, value, where, T, P, excitement: bool = True):
     """Expectations move toward what was just perceived (``expectation_adapt``) and, a little,
     toward what the merchant keeps promising (``promise_pull``). Expectations of the excitement
     attribute and of the price move toward what was received and paid."""
     a = P.expectation_adapt
     E = pop.expectation[idx]
     promised = T.promise[where] - price_term(T.price_paid[where], pop.expected_price[idx], pop.price_sens[idx])
-    pop.expectation[idx] = E + a * ((1 - P.promise_pull) * (value - E) + P.promise_pull * (promised - E))
-    pop.excite_expect[idx] += a * (T.excitement[where] - pop.excite_expect[idx])
-    pop.expected_price[idx] += a * (T.price_paid[where] - pop.expected_price[idx])
+    pop.expectation[idx] = E + F32(a) * (F32(1 - P.promise_pull) * (value - E) + F32(P.promise_pull) * (promised - E))
+    paid = T.price_paid[where]
+    if excitement:
+        pop.excite_expect[idx] += F32(a) * (T.excitement[where] - pop.excite_expect[idx])
+    pop.expected_price[idx] += F32(a) * (paid - pop.expected_price[idx])
 
 
 # =============================================================================================
@@ -460,17 +512,21 @@ def spread_word_of_mouth(pop: Population, net: Network, pos_speakers, pos_about,
                          neg_speakers, neg_about, neg_prob, P, rng, stats: StepStats):
     """Delighted and loyal customers recommend; dissatisfied customers whose problem was not put
     right warn, more often per person; each message moves the listener's view of that merchant by
-    ``wom_impact``. Memory fades by ``wom_memory`` per step."""
+    ``wom_impact`` (bounded to ±1). What was heard fades by ``wom_memory`` per step."""
     if P.wom_memory < 1:
         pop.heard *= F32(P.wom_memory)
+    flat = pop.heard.reshape(-1)
+    m = pop.m
     for speakers, about, prob, sign in ((pos_speakers, pos_about, pos_prob, 1.0),
                                         (neg_speakers, neg_about, neg_prob, -1.0)):
         if len(speakers) == 0:
             continue
         pos, listeners = deliver(net, speakers, prob, rng)
-        alive = pop.stage[listeners] > CHURNED
+        alive = np.flatnonzero(pop.stage[listeners] > CHURNED)
         pos, listeners = pos[alive], listeners[alive]
-        np.add.at(pop.heard, (listeners, about[pos]), F32(sign * P.wom_impact))
+        cell = listeners * m + about[pos]
+        np.add.at(flat, cell, F32(sign * P.wom_impact))
+        flat[cell] = np.clip(flat[cell], -1, 1)
         pop.flags[listeners] |= EV.HEARD_GOOD if sign > 0 else EV.HEARD_BAD
         if sign > 0:
             stats.wom_positive += len(listeners)
@@ -478,7 +534,6 @@ def spread_word_of_mouth(pop: Population, net: Network, pos_speakers, pos_about,
         else:
             stats.wom_negative += len(listeners)
             stats.wom_negative_speakers += len(speakers)
-    np.clip(pop.heard, -1, 1, out=pop.heard)
 
 
 # =============================================================================================
@@ -487,9 +542,12 @@ def spread_word_of_mouth(pop: Population, net: Network, pos_speakers, pos_about,
 def stay_utility(pop: Population, idx, T, P):
     """Utility of staying with the current merchant: own satisfaction, trust, what was heard,
     plus everything that would be lost by switching."""
-    mer = pop.merchant[idx].astype(np.intp)
-    return (P.satisfaction_weight * (pop.satisfaction[idx] - 0.5) + P.trust_weight * pop.trust[idx]
-            + pop.heard[idx, mer] + switching_cost(pop, idx, T, P))
+    heard = pop.heard.reshape(-1)[idx * pop.m + pop.merchant[idx]]
+    u = F32(P.satisfaction_weight) * (pop.satisfaction[idx] - F32(0.5))
+    u += F32(P.trust_weight) * pop.trust[idx]
+    u += heard
+    u += pop.switch_cost[idx]
+    return u
 
 
 def alternative_utility(pop: Population, idx, T, P):
@@ -498,7 +556,20 @@ def alternative_utility(pop: Population, idx, T, P):
     was heard about it."""
     val = anticipated_value(T, P, pop.expected_price[idx], pop.price_sens[idx])
     s_hat, _, _ = evaluate(val, pop.expectation[idx][:, None], P)
-    return P.satisfaction_weight * (s_hat - 0.5) + pop.heard[idx]
+    s_hat -= F32(0.5)
+    s_hat *= F32(P.satisfaction_weight)
+    s_hat += pop.heard[idx]
+    return s_hat
+
+
+def logit_choice(U, noise: float, rng) -> np.ndarray:
+    """Index of the option each row picks under a logit model with scale ``noise``
+    (Gumbel-max: ``argmax(U/noise + Gumbel)``)."""
+    u = rng.random(U.shape, dtype=F32)
+    np.maximum(u, F32(1e-12), out=u)
+    g = -np.log(-np.log(u))
+    g += U / F32(noise)
+    return np.argmax(g, axis=1)
 
 
 def choose_merchant(pop: Population, candidates, T, P, rng, stats: StepStats, reasons_if_leaving):
@@ -517,8 +588,7 @@ def choose_merchant(pop: Population, candidates, T, P, rng, stats: StepStats, re
     cur = pop.merchant[candidates].astype(np.intp)
     U[np.arange(k), cur] = stay_utility(pop, candidates, T, P)
     U[:, m] = P.outside_option
-    g = -np.log(-np.log(rng.random((k, m + 1), dtype=F32) + F32(1e-12)) + F32(1e-12))
-    pick = np.argmax(U / F32(P.choice_noise) + g, axis=1)
+    pick = logit_choice(U, P.choice_noise, rng)
     leaving = pick == m
     switching = (~leaving) & (pick != cur)
     if leaving.any():
@@ -576,6 +646,7 @@ def start_relationship(pop: Population, idx, merchant, T, P, stats: StepStats):
     pop.value_realised[idx] = 0
     pop.recovery_due[idx] = -1
     pop.acq_cost[idx] = T.acquisition_cost[merchant]
+    pop.switch_cost[idx] = pop.procedural[idx] + T.structural[merchant]
     pop.stage[idx] = np.where(pop.stage[idx] == PROSPECT, PROSPECT, ORDINARY)
     stats.acquired_merchant.append(merchant)
 
@@ -613,8 +684,7 @@ def arrive(pop: Population, P, T, rng, stats: StepStats, empty=None):
     pop.flags[empty] |= EV.ARRIVED
     # first choice among merchants (no outside option: they came to buy)
     U = alternative_utility(pop, empty, T, P)
-    g = -np.log(-np.log(rng.random(U.shape, dtype=F32) + F32(1e-12)) + F32(1e-12))
-    first = np.argmax(U / F32(P.choice_noise) + g, axis=1)
+    first = logit_choice(U, P.choice_noise, rng)
     start_relationship(pop, empty, first, T, P, stats)
     stats.arrived += k
     return empty
@@ -622,9 +692,17 @@ def arrive(pop: Population, P, T, rng, stats: StepStats, empty=None):
 
 def grow_switching_costs(pop: Population, idx, where, T, P):
     """Tenure builds relational switching cost (faster with social and customised programmes);
-    programme members bank points, lost if they leave."""
-    pop.relational[idx] = np.minimum(pop.relational[idx] + P.relational_growth * T.relational_x[where],
-                                     P.relational_max * T.relational_x[where])
-    pts = T.points[where]
-    if pts.any():
-        pop.financial[idx] = np.minimum(pop.financial[idx] + pts, POINTS_CAP * pts)
+    programme members bank points, lost if they leave. Keeps ``pop.switch_cost`` (the total of
+    :func:`switching_cost`) up to date by adding what changed."""
+    rx = T.relational_x[where]
+    rel = pop.relational[idx]
+    new = np.minimum(rel + F32(P.relational_growth) * rx, F32(P.relational_max) * rx)
+    pop.relational[idx] = new
+    new -= rel
+    if T.points.any():
+        pts = T.points[where]
+        fin = pop.financial[idx]
+        fin_new = np.minimum(fin + pts, F32(POINTS_CAP) * pts)
+        pop.financial[idx] = fin_new
+        new += (fin_new - fin) * pop.price_sens[idx] / pop.expected_price[idx]
+    pop.switch_cost[idx] += new

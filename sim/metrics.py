@@ -12,17 +12,18 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .customers import (
-    CHURNED, LOYAL, ORDINARY, PROSPECT, REASONS, TRUSTING, satisfied_level,
-)
+from .customers import CHURNED, F32, LOYAL, ORDINARY, PROSPECT, REASONS, TRUSTING
 
 __all__ = ["Metric", "METRICS", "MERCHANT_METRICS", "compute", "customer_types", "retention_reasons",
-           "recommend_score", "FACET_THRESHOLD", "INTENTION_HIGH"]
+           "recommend_score", "FACET_THRESHOLD", "INTENTION_HIGH", "SATISFIED_MIN"]
 
 #: a facet of loyalty counts as present from this value on
 FACET_THRESHOLD = 0.7
 #: intention to buy again that counts as "high loyalty" in the four customer types
 INTENTION_HIGH = 0.6
+#: cumulative satisfaction that counts as "satisfied" in the four customer types: on balance no
+#: more than a slight shortfall (0.5 means exactly as expected)
+SATISFIED_MIN = 0.45
 
 
 @dataclass(frozen=True)
@@ -129,37 +130,53 @@ MERCHANT_METRICS: dict[str, Metric] = {m.name: m for m in _MERCH}
 def customer_types(pop, P):
     """Masks (loyalist, mercenary, hostage, defector) over all places.
 
-    Satisfied means cumulative satisfaction at or above the edge of the zone of tolerance;
-    loyal means an intention to buy again of at least :data:`INTENTION_HIGH` (or loyal stage).
+    Satisfied means cumulative satisfaction of at least :data:`SATISFIED_MIN`; loyal means an intention to buy again of at least :data:`INTENTION_HIGH`, or the loyal stage.
     Prospects (who have not bought) and empty places are in none.
     """
     bought = pop.stage >= ORDINARY
-    sat = pop.satisfaction >= satisfied_level(P)
+    sat = pop.satisfaction >= F32(SATISFIED_MIN)
     loy = (pop.intentional >= INTENTION_HIGH) | (pop.stage == LOYAL)
-    return bought & sat & loy, bought & sat & ~loy, bought & ~sat & loy, bought & ~sat & ~loy
+    sat_b = bought & sat
+    unsat_b = bought & ~sat
+    return sat_b & loy, sat_b & ~loy, unsat_b & loy, unsat_b & ~loy
 
 
 def retention_reasons(pop, T, P):
-    """Masks (trust, inertia, incentive, monopoly) over all places: why a retained customer stays."""
+    """Masks (trust, inertia, incentive, monopoly) over all places: why a retained customer stays.
+
+    Trusting and loyal customers stay for trust. Of the others, with a single merchant they stay
+    for lack of choice; customers whose programme points outweigh their procedural and relational
+    switching costs stay for the incentive; the rest stay by inertia.
+    """
     bought = pop.stage >= ORDINARY
-    if T.m == 1:
-        monopoly = bought & (pop.stage < TRUSTING)
-        trust = bought & (pop.stage >= TRUSTING)
-        z = np.zeros_like(bought)
-        return trust, z, z, monopoly
     trust = bought & (pop.stage >= TRUSTING)
     rest = bought & ~trust
+    z = np.zeros_like(bought)
+    if T.m == 1:
+        return trust, z, z, rest
+    if not pop.financial.any():
+        return trust, rest, z, z
     fin = np.divide(pop.financial * pop.price_sens, pop.expected_price, out=np.zeros_like(pop.financial),
                     where=bought)
     incentive = rest & (fin > pop.procedural + pop.relational)
-    return trust, rest & ~incentive, incentive, np.zeros_like(bought)
+    return trust, rest & ~incentive, incentive, z
 
 
 def recommend_score(pop):
-    """Simulated answer to "how likely are you to recommend …?" (0–10) for every place."""
-    latent = 0.3 + 0.45 * pop.trust + 0.25 * pop.affective + 1.5 * (pop.satisfaction - 0.5) + pop.nps_bias
-    latent = latent + 0.1 * (pop.stage == LOYAL)
-    return np.clip(np.rint(10 * latent), 0, 10)
+    """Simulated answer to "how likely are you to recommend …?" (0–10) for every place:
+    ``round(10 · (0.3 + 0.45·trust + 0.25·affective + 1.5·(satisfaction − 0.5) + 0.1·[loyal] + ε))``,
+    clipped to 0–10, with a personal response style ε ~ N(0, 0.1) drawn at arrival."""
+    return np.clip(np.rint(10 * _recommend_latent(pop)), 0, 10)
+
+
+def _recommend_latent(pop):
+    x = F32(0.45) * pop.trust
+    x += F32(0.25) * pop.affective
+    x += F32(1.5) * pop.satisfaction
+    x += pop.nps_bias
+    x += F32(0.3 - 0.75)
+    x += F32(0.1) * (pop.stage == LOYAL)
+    return x
 
 
 def _share(x, d):
@@ -171,12 +188,13 @@ def compute(model, stats) -> dict:
     pop, P, T = model.pop, model.params, model.table
     m = T.m
     st = pop.stage
-    counts = np.bincount(st, minlength=5)
+    by_stage = model._by_stage  # customers per (merchant, stage), counted by the merchants' books
+    counts = by_stage.sum(axis=0)
     active = int(counts[1:].sum())
     bought_n = int(counts[ORDINARY:].sum())
     out: dict[str, float] = {
         "active": active, "prospects": int(counts[PROSPECT]), "ordinary": int(counts[ORDINARY]),
-        "trusting": int(counts[TRUSTING]), "loyal": int(counts[LOYAL]), "empty": int(counts[CHURNED]),
+        "trusting": int(counts[TRUSTING]), "loyal": int(counts[LOYAL]), "empty": pop.n - active,
         "loyal_share": _share(counts[LOYAL], active), "trusting_share": _share(counts[TRUSTING], active),
     }
     bought = st >= ORDINARY
@@ -185,42 +203,42 @@ def compute(model, stats) -> dict:
     out["intentional_share"] = _share(np.count_nonzero(bought & (pop.intentional >= FACET_THRESHOLD)), active)
     start_active = model._start_active
     out["churn_rate"] = _share(stats.left, start_active)
-    lost_m = np.concatenate(stats.lost_merchant) if stats.lost_merchant else np.zeros(0, np.intp)
-    lost_v = np.concatenate(stats.lost_value) if stats.lost_value else np.zeros(0, np.float32)
-    out["merchant_churn_rate"] = _share(len(lost_m), start_active)
-    out["value_churn_rate"] = _share(float(lost_v.sum()), float(model._start_value.sum()))
+    lost_n = sum(len(x) for x in stats.lost_merchant)
+    lost_v = sum(float(x.sum(dtype=np.float64)) for x in stats.lost_value)
+    out["merchant_churn_rate"] = _share(lost_n, start_active)
+    out["value_churn_rate"] = _share(lost_v, float(np.sum(model._start_value)))
     out["switch_rate"] = _share(stats.switched, start_active)
-    out["satisfaction"] = float(pop.satisfaction[bought].mean()) if bought_n else 0.5
-    out["trust"] = float(pop.trust[bought].mean()) if bought_n else 0.0
-    act = st > CHURNED
-    out["expectation"] = float(pop.expectation[act].mean()) if active else 0.0
+    key = model._key  # merchant × 5 + stage, from the merchants' books
+    bf = bought.astype(F32)
+    sat_ms = np.bincount(key, weights=pop.satisfaction, minlength=5 * m).reshape(m, 5)[:, ORDINARY:].sum(axis=1)
+    trust_ms = np.bincount(key, weights=pop.trust, minlength=5 * m).reshape(m, 5)[:, ORDINARY:].sum(axis=1)
+    out["satisfaction"] = float(sat_ms.sum() / bought_n) if bought_n else 0.5
+    out["trust"] = float(trust_ms.sum() / bought_n) if bought_n else 0.0
+    exp_sum = float(np.dot(pop.expectation, (st > CHURNED).astype(F32), ))
+    out["expectation"] = exp_sum / active if active else 0.0
+    model._mean_expectation = out["expectation"] if active else P.expectation_init
     for k in ("purchases", "cycle_a", "cycle_b", "delighted", "dissatisfied", "complaints", "recoveries",
               "recoveries_ok", "became_trusting", "became_loyal", "lost_loyalty", "switched", "left", "arrived"):
         out[k] = int(getattr(stats, k))
     out["complaint_rate"] = _share(stats.complaints, stats.dissatisfied)
-    types = customer_types(pop, P)
-    for name, mask in zip(("loyalists", "mercenaries", "hostages", "defectors"), types):
+    for name, mask in zip(("loyalists", "mercenaries", "hostages", "defectors"), customer_types(pop, P)):
         out[name] = _share(np.count_nonzero(mask), bought_n)
-    reasons = retention_reasons(pop, T, P)
-    for name, mask in zip(("stay_trust", "stay_inertia", "stay_incentive", "stay_monopoly"), reasons):
+    for name, mask in zip(("stay_trust", "stay_inertia", "stay_incentive", "stay_monopoly"),
+                          retention_reasons(pop, T, P)):
         out[name] = _share(np.count_nonzero(mask), bought_n)
-    out["share_of_wallet"] = float(pop.wallet[bought].mean()) if bought_n else 0.0
+    out["share_of_wallet"] = float(np.dot(pop.wallet, bf)) / bought_n if bought_n else 0.0
     if bought_n:
-        score = recommend_score(pop)[bought]
-        out["nps"] = 100.0 * (np.count_nonzero(score >= 9) - np.count_nonzero(score <= 6)) / bought_n
+        lat = _recommend_latent(pop)
+        promoters = np.count_nonzero(bought & (lat >= F32(0.85)))  # rounds to 9 or 10
+        detractors = np.count_nonzero(bought & (lat < F32(0.65)))  # rounds to 0–6
+        out["nps"] = 100.0 * (promoters - detractors) / bought_n
     else:
         out["nps"] = 0.0
-    b = model._buyers_own
-    if b is not None and len(b):
-        E = pop.expectation[b]
-        v = pop.value[b]
-        desired = E + P.zone_of_tolerance / 2
-        conf = np.clip(0.5 + (v - E), 0, 1)
-        ideal = np.clip(v / np.maximum(desired, 1e-6), 0, 1)
-        out["acsi"] = float(100 * np.mean((pop.satisfaction[b] + conf + ideal) / 3))
-        out["acsi_expectation"] = float(E.mean())
-        out["acsi_quality"] = float(pop.perceived[b].mean())
-        out["acsi_value"] = float(v.mean())
+    if stats.acsi_n:
+        out["acsi"] = 100 * stats.acsi_sum / (3 * stats.acsi_n)
+        out["acsi_expectation"] = stats.acsi_expectation
+        out["acsi_quality"] = stats.acsi_quality
+        out["acsi_value"] = stats.acsi_value
     else:
         out["acsi"] = out["acsi_expectation"] = out["acsi_quality"] = out["acsi_value"] = 0.0
     out["wom_positive"] = stats.wom_positive
@@ -230,20 +248,14 @@ def compute(model, stats) -> dict:
     for r, c in zip(REASONS[1:], stats.left_by_reason[1:]):
         out[f"left_{r}"] = int(c)
     # ---- per merchant ---------------------------------------------------------------------
-    mer = pop.merchant.astype(np.intp)
-    key = np.where(act, mer, m)  # bucket m = inactive
-    cust = np.bincount(key, minlength=m + 1)[:m]
-    loyal_m = np.bincount(key, weights=(st == LOYAL), minlength=m + 1)[:m]
-    key_b = np.where(bought, mer, m)
-    bought_m = np.bincount(key_b, minlength=m + 1)[:m]
-    sat_m = np.bincount(key_b, weights=pop.satisfaction, minlength=m + 1)[:m]
-    trust_m = np.bincount(key_b, weights=pop.trust, minlength=m + 1)[:m]
+    cust = by_stage[:, 1:].sum(axis=1)
+    bought_m = by_stage[:, ORDINARY:].sum(axis=1)
     clv_w = 0.0
     for j, merchant in enumerate(model.merchant_list):
         merchant.market_share = _share(cust[j], active)
-        merchant.loyal_share = _share(loyal_m[j], cust[j])
-        merchant.satisfaction = float(sat_m[j] / bought_m[j]) if bought_m[j] else 0.5
-        merchant.trust = float(trust_m[j] / bought_m[j]) if bought_m[j] else 0.0
+        merchant.loyal_share = _share(by_stage[j, LOYAL], cust[j])
+        merchant.satisfaction = float(sat_ms[j] / bought_m[j]) if bought_m[j] else 0.5
+        merchant.trust = float(trust_ms[j] / bought_m[j]) if bought_m[j] else 0.0
         merchant.quality = merchant.policy.quality
         merchant.price = merchant.policy.price
         merchant.clv = _clv(merchant, P.discount_rate)

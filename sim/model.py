@@ -71,9 +71,10 @@ class LoyaltyModel(mesa.Model):
         self.history = History(P.n_customers, P.history_limit, P.history_depth, self.rng)
         self.interventions: list[Intervention] = []
         self.stats = StepStats()
-        self._buyers_own = None
-        self._start_active = 0
-        self._start_value = np.zeros(len(self.merchant_list))
+        self._excitement_seen = False
+        m = len(self.merchant_list)
+        self._end_books = (0, np.zeros(m, dtype=np.int64), np.zeros(m))
+        self._start_active, self._start_customers, self._start_value = self._end_books
         self.metrics: dict = {}
         # the first customers: prospects who have picked a merchant but not bought yet
         k = int(round(P.initial_share_active * P.n_customers))
@@ -104,7 +105,13 @@ class LoyaltyModel(mesa.Model):
         iv = Intervention(self.steps, mm.name, clean, "user")
         self.interventions.append(iv)
         self.table = policy_table(self.merchant_list)
+        self._refresh_switching_costs()
         return iv
+
+    def _refresh_switching_costs(self) -> None:
+        """Recompute every customer's total switching cost (after a policy or parameter change)."""
+        idx = np.flatnonzero(self.pop.stage > cu.CHURNED)
+        self.pop.switch_cost[idx] = cu.switching_cost(self.pop, idx, self.table, self.params)
 
     def set_params(self, **changes) -> Intervention:
         """Change market-wide parameters from the next step on (not the structural ones)."""
@@ -117,6 +124,7 @@ class LoyaltyModel(mesa.Model):
         clean = {k: getattr(self.params, k) for k in changes}
         iv = Intervention(self.steps, "market", clean, "user")
         self.interventions.append(iv)
+        self._refresh_switching_costs()
         return iv
 
     # ---- lookup ---------------------------------------------------------------------------
@@ -131,76 +139,81 @@ class LoyaltyModel(mesa.Model):
 
     # ---- the step -------------------------------------------------------------------------
     def step(self) -> None:
+        """One period. The order below is the schedule documented in docs/ODD.md."""
         P, pop, rng = self.params, self.pop, self.rng
         t = self.steps
         T = self.table = policy_table(self.merchant_list)
         stats = self.stats = StepStats()
-        m = T.m
-        pop.flags[:] = 0
+        pop.flags.fill(0)
+        self._start_active, self._start_customers, self._start_value = self._end_books
         act = pop.stage > cu.CHURNED
-        self._start_active = int(act.sum())
-        key = np.where(act, pop.merchant, m).astype(np.intp)
-        self._start_customers = np.bincount(key, minlength=m + 1)[:m]
-        self._start_value = np.bincount(key, weights=pop.spend, minlength=m + 1)[:m]
-        pop.age[act] += 1
-        pop.tenure[act] += 1
+        pop.age += act
+        pop.tenure += act
         pop.spend *= F32(0.9)
+        excitement = bool(T.excitement.any()) or self._excitement_seen
+        self._excitement_seen = excitement
 
-        # need, and where each buyer goes
+        # need; where each buyer goes (its own merchant, or another one for once)
         buyers = cu.need(pop, P, rng)
-        where, trial = cu.visit(pop, buyers, P, rng)
-        # A — encounter; B — perception and evaluation
-        quality, failed = cu.encounter(pop, buyers, where, T, rng)
-        value = cu.perceive(pop, buyers, where, quality, T, P)
-        tol = (pop.stage[buyers] == cu.LOYAL) * F32(P.loyal_failure_tolerance)
-        s, short, surplus = cu.evaluate(value, pop.expectation[buyers], P, tol)
-        paid = T.price_paid[where] * pop.products[buyers]
-        pop.spend[buyers] += F32(0.1) * paid
-        pop.flags[buyers] |= EV.PURCHASE
+        idx, trial, trial_at = cu.visit(pop, buyers, P, rng)
         stats.purchases = len(buyers)
-        stats.visit_merchant, stats.visit_paid, stats.visit_perceived = where, paid, quality
-
-        # trial purchases at another merchant only inform the customer's view of that merchant
-        if trial.any():
-            tb = buyers[trial]
-            pop.heard[tb, where[trial]] += np.clip(s[trial] - 0.5, -0.5, 0.5)
-            pop.flags[tb] |= EV.TRIED_OTHER
-        own = ~trial
-        idx, w, s_o, sh, su, v = buyers[own], where[own], s[own], short[own], surplus[own], value[own]
-        self._buyers_own = idx
-        pop.perceived[idx] = quality[own]
+        pop.flags[buyers] |= EV.PURCHASE
+        w = pop.merchant[idx].astype(np.intp)
+        loyal = pop.stage[idx] == cu.LOYAL
+        # A — encounter; B — perception and evaluation
+        quality, _ = cu.encounter(pop, idx, w, T, rng, excitement)
+        v = cu.perceive(pop, idx, w, quality, T, P, loyal)
+        E = pop.expectation[idx]
+        s, short, surplus = cu.evaluate(v, E, P, loyal * F32(P.loyal_failure_tolerance))
+        paid = T.price_paid[w] * pop.products[idx]
+        pop.spend[idx] += F32(0.1) * paid
+        pop.value_realised[idx] += paid
+        pop.perceived[idx] = quality
         pop.value[idx] = v
-        pop.disconfirmation[idx] = v - pop.expectation[idx]
-        pop.txn_sat[idx] = s_o
-        cu.update_satisfaction(pop, idx, s_o, P)
-        pop.value_realised[idx] += paid[own]
-        pop.wallet[buyers] += F32(0.1) * (own.astype(F32) - pop.wallet[buyers])
-        pop.behavioural[idx] = pop.wallet[idx] * pop.tenure[idx] / (pop.tenure[idx] + F32(10))
+        pop.disconfirmation[idx] = v - E
+        pop.txn_sat[idx] = s
+        cu.update_satisfaction(pop, idx, s, P)
+        self._acsi(idx, E, v, quality, P)
+        # share of wallet and the behavioural facet
+        pop.wallet[idx] += F32(0.1) * (F32(1) - pop.wallet[idx])
+        pop.wallet[trial] -= F32(0.1) * pop.wallet[trial]
+        ten = pop.tenure[idx].astype(F32)
+        pop.behavioural[idx] = pop.wallet[idx] * ten / (ten + F32(10))
 
-        sat = sh <= 0
-        delighted = su > 0
-        dis = ~sat
-        stats.satisfied, stats.delighted, stats.dissatisfied = int(sat.sum()), int(delighted.sum()), int(dis.sum())
-        pop.flags[idx[sat & ~delighted]] |= EV.SATISFIED
-        pop.flags[idx[delighted]] |= EV.DELIGHTED
-        pop.flags[idx[dis]] |= EV.DISSATISFIED
-        # C/D — Cycle A
-        gain = np.zeros(len(idx), dtype=F32)
-        gain[sat] = cu.reinforce(pop, idx[sat], s_o[sat], T, w[sat], P)
-        stats.cycle_a = int(sat.sum())
-        # E — complaints from the dissatisfied; F — recovery scheduled
-        severity = np.clip(sh / P.severity_scale, 0, 1).astype(F32)
-        d_idx = idx[dis]
+        sat = short <= 0
+        dis_pos = np.flatnonzero(~sat)
+        del_pos = np.flatnonzero(surplus > 0)
+        stats.satisfied, stats.delighted, stats.dissatisfied = len(idx) - len(dis_pos), len(del_pos), len(dis_pos)
+        pop.flags[idx] |= np.where(sat, np.uint16(EV.SATISFIED), np.uint16(EV.DISSATISFIED))
+        pop.flags[idx[del_pos]] |= EV.DELIGHTED
+        # C/D — positive reinforcement (Cycle A)
+        gain = cu.reinforce(pop, idx, s, sat, T, w, P)
+        stats.cycle_a = stats.satisfied
+        # E — the dissatisfied complain or stay silent; F — recovery is scheduled
+        severity = np.zeros(len(idx), dtype=F32)
+        severity[dis_pos] = np.minimum(short[dis_pos] / F32(P.severity_scale), F32(1))
+        d_idx, d_w = idx[dis_pos], w[dis_pos]
         pop.failures[d_idx] += 1
-        voiced = cu.complain(pop, d_idx, severity[dis], w[dis], T, P, rng)
+        voiced = cu.complain(pop, d_idx, severity[dis_pos], d_w, T, P, rng)
         stats.complaints = int(voiced.sum())
-        cu.recover(pop, d_idx[voiced], v[dis][voiced], w[dis][voiced], T, t, rng)
-        # G — trust; H — loyalty
-        cu.accumulate_trust(pop, idx, gain, severity * dis, P)
+        cu.recover(pop, d_idx[voiced], v[dis_pos][voiced], d_w[voiced], T, t, rng)
+        # G — trust
+        cu.accumulate_trust(pop, idx, gain, severity, P)
         cu.grow_switching_costs(pop, idx, w, T, P)
         self._cross_sell(idx)
-        cu.adapt_expectations(pop, idx, v, w, T, P)
-        # F → B — Cycle B: recoveries that land now
+        cu.adapt_expectations(pop, idx, v, w, T, P, excitement)
+        # trial purchases only inform the customer's view of the merchant tried
+        trial_bad = np.zeros(0, dtype=np.intp)
+        if len(trial):
+            tq, _ = cu.encounter(pop, trial, trial_at, T, rng, excitement)
+            tv = cu.perceive(pop, trial, trial_at, tq, T, P)
+            ts, tshort, _ = cu.evaluate(tv, pop.expectation[trial], P)
+            pop.heard[trial, trial_at] += np.clip(ts - F32(0.5), -0.5, 0.5)
+            pop.flags[trial] |= EV.TRIED_OTHER
+            trial_bad = np.flatnonzero(tshort > 0)
+            tpaid = T.price_paid[trial_at] * pop.products[trial]
+            pop.spend[trial] += F32(0.1) * tpaid
+        # F → B — Cycle B: recoveries that land now are evaluated again
         res = cu.reevaluate_recoveries(pop, t, T, P)
         botched = np.zeros(0, dtype=np.int64)
         recovered_m = np.zeros(0, dtype=np.intp)
@@ -211,48 +224,70 @@ class LoyaltyModel(mesa.Model):
             r_loss = np.where(ok, 0, np.maximum(np.clip(r_short / P.severity_scale, 0, 1), 0.5)).astype(F32)
             cu.accumulate_trust(pop, r_idx, r_gain, r_loss, P)
             pop.cycle_a[r_idx[ok]] += 1
-            stats.cycle_b = len(r_idx)
-            stats.recoveries = len(r_idx)
+            stats.cycle_b = stats.recoveries = len(r_idx)
             stats.recoveries_ok = int(ok.sum())
             botched = r_idx[~ok]
             recovered_m = pop.merchant[r_idx[ok]].astype(np.intp)
             cu.become_loyal(pop, r_idx, P, stats)
+        # H — loyalty
         cu.become_loyal(pop, idx, P, stats)
-        self._intention(idx)
+        self._intention(idx, w)
 
-        # word of mouth
-        loyal_b = pop.stage[idx] == cu.LOYAL
-        pos_mask = delighted | (loyal_b & sat)
-        pos_prob = np.minimum(P.wom_positive * np.where(loyal_b[pos_mask], P.wom_loyal_boost, 1.0), 1.0)
-        silent = np.zeros(len(idx), dtype=bool)
-        silent[np.flatnonzero(dis)[~voiced]] = True
-        trial_bad = trial & (short > 0)
-        neg_speakers = np.concatenate([idx[silent], buyers[trial_bad], botched])
-        neg_about = np.concatenate([w[silent], where[trial_bad], pop.merchant[botched].astype(np.intp)])
-        neg_prob = np.concatenate([
-            np.full(int(silent.sum()) + int(trial_bad.sum()), P.wom_negative, dtype=F32),
-            np.full(len(botched), min(1.0, P.wom_negative * P.wom_botched_boost), dtype=F32),
-        ])
-        cu.spread_word_of_mouth(pop, self.network, idx[pos_mask], w[pos_mask], pos_prob.astype(F32),
+        # word of mouth: recommendations from the delighted and the loyal; warnings from the silent
+        # dissatisfied, from failed trials and (louder) from botched recoveries
+        loyal = pop.stage[idx] == cu.LOYAL
+        pos_pos = np.flatnonzero((surplus > 0) | (loyal & sat))
+        pos_prob = np.minimum(F32(P.wom_positive) * np.where(loyal[pos_pos], F32(P.wom_loyal_boost), F32(1)), F32(1))
+        silent_pos = dis_pos[~voiced]
+        neg_speakers = np.concatenate([idx[silent_pos], trial[trial_bad], botched])
+        neg_about = np.concatenate([w[silent_pos], trial_at[trial_bad], pop.merchant[botched].astype(np.intp)])
+        neg_prob = np.full(len(neg_speakers), P.wom_negative, dtype=F32)
+        neg_prob[len(neg_speakers) - len(botched):] = min(1.0, P.wom_negative * P.wom_botched_boost)
+        cu.spread_word_of_mouth(pop, self.network, idx[pos_pos], w[pos_pos], pos_prob,
                                 neg_speakers, neg_about, neg_prob, P, rng, stats)
 
         # choice and churn
-        self._compare_and_churn(idx[silent], botched, rng)
+        self._compare_and_churn(idx[silent_pos], botched, rng)
         # arrivals (places emptied this step are taken from the next step on)
-        empty = np.flatnonzero((pop.stage == cu.CHURNED) & ((pop.flags & EV.LEFT) == 0))
+        empty = np.flatnonzero(pop.stage == cu.CHURNED)
+        empty = empty[(pop.flags[empty] & EV.LEFT) == 0]
         empty = empty[rng.random(len(empty), dtype=F32) < P.arrival_rate]
         cu.arrive(pop, P, T, rng, stats, empty=empty)
 
         # merchants book and adapt
+        stats.visit_merchant = np.concatenate([w, trial_at])
+        stats.visit_units = np.concatenate([pop.products[idx], pop.products[trial]]).astype(F32)
+        stats.visit_paid = np.concatenate([paid, T.price_paid[trial_at] * pop.products[trial]])
+        stats.visit_perceived = quality
+        stats.visit_perceived_merchant = w
         stats.recovered_merchant = recovered_m
         self._book(stats)
         for mm in self.merchant_list:
             changes = mm.adapt(t)
             if changes:
                 self.interventions.append(Intervention(t, mm.name, changes, "strategy"))
+                if "programme" in changes:
+                    self.table = policy_table(self.merchant_list)
+                    self._refresh_switching_costs()
         self.metrics = compute(self, stats)
         self.datacollector.collect(self)
         self.history.record(pop, t, self.merchant_names)
+
+    def _acsi(self, idx, E, v, quality, P) -> None:
+        """Components of the ACSI-style index for this step's buyers, while their values are at hand."""
+        st = self.stats
+        k = len(idx)
+        st.acsi_n = k
+        if k == 0:
+            return
+        desired = E + F32(P.zone_of_tolerance / 2)
+        conf = np.clip(F32(0.5) + (v - E), 0, 1)
+        ideal = np.clip(v / np.maximum(desired, F32(1e-6)), 0, 1)
+        st.acsi_sum = float(self.pop.satisfaction[idx].sum(dtype=np.float64) + conf.sum(dtype=np.float64)
+                            + ideal.sum(dtype=np.float64))
+        st.acsi_expectation = float(E.mean(dtype=np.float64))
+        st.acsi_quality = float(quality.mean(dtype=np.float64))
+        st.acsi_value = float(v.mean(dtype=np.float64))
 
     # ---- pieces of the step ---------------------------------------------------------------
     def _cross_sell(self, idx):
@@ -262,72 +297,74 @@ class LoyaltyModel(mesa.Model):
         eligible = idx[(pop.stage[idx] >= cu.TRUSTING) & (pop.products[idx] < P.max_products)]
         take = eligible[self.rng.random(len(eligible), dtype=F32) < P.cross_sell_prob]
         pop.products[take] += 1
+        pop.switch_cost[take] += F32(P.product_switch_cost)
 
-    def _intention(self, idx):
+    def _intention(self, idx, w):
         """Intentional facet of this step's buyers: the chance they would pick their merchant again
-        if they compared now, against the market's best alternative for a typical customer."""
+        if they compared now, against the best alternative judged by a customer with the market's
+        mean expectation, expected price and price sensitivity."""
         pop, P, T = self.pop, self.params, self.table
         if len(idx) == 0:
             return
-        act = pop.stage > cu.CHURNED
-        E0 = np.array([pop.expectation[act].mean() if act.any() else P.expectation_init], dtype=F32)
-        ep0 = np.array([P.expected_price], dtype=F32)
-        sens0 = np.array([P.price_sensitivity], dtype=F32)
-        val = cu.anticipated_value(T, P, ep0, sens0)
-        s_hat, _, _ = cu.evaluate(val, E0[:, None], P)
-        alt = (P.satisfaction_weight * (s_hat[0] - 0.5)).astype(F32)  # (m,)
+        E0 = np.array([[self._mean_expectation]], dtype=F32)
+        val = cu.anticipated_value(T, P, np.array([P.expected_price], dtype=F32),
+                                   np.array([P.price_sensitivity], dtype=F32))
+        s_hat, _, _ = cu.evaluate(val, E0, P)
+        alt = P.satisfaction_weight * (s_hat[0].astype(np.float64) - 0.5)  # (m,)
         m = T.m
-        best_other = np.full(m, P.outside_option, dtype=F32)
-        for j in range(m):
-            if m > 1:
-                best_other[j] = max(P.outside_option, float(np.delete(alt, j).max()))
-        mer = pop.merchant[idx].astype(np.intp)
-        diff = (cu.stay_utility(pop, idx, T, P) - best_other[mer]) / F32(P.choice_noise * 4)
-        pop.intentional[idx] = 1 / (1 + np.exp(-np.clip(diff, -30, 30)))
+        best_other = np.array([max([P.outside_option] + [alt[j] for j in range(m) if j != i]) for i in range(m)],
+                              dtype=F32)
+        diff = (cu.stay_utility(pop, idx, T, P) - best_other[w]) / F32(P.choice_noise * 4)
+        np.clip(diff, -30, 30, out=diff)
+        pop.intentional[idx] = F32(1) / (F32(1) + np.exp(-diff))
 
     def _compare_and_churn(self, silent, botched, rng):
-        """Who compares merchants this step, their choice, and involuntary churn."""
+        """Who compares merchants this step, their choice, and involuntary churn.
+
+        Silent dissatisfied customers and those whose recovery was botched compare with chance
+        ``reconsider_dissatisfied``; any other customer who is neither a prospect nor loyal looks
+        around with chance ``reconsider_prob``. Then, involuntary churn (``natural_churn``)."""
         P, pop, T, stats = self.params, self.pop, self.table, self.stats
         n = pop.n
-        cand = [silent[rng.random(len(silent), dtype=F32) < P.reconsider_dissatisfied],
-                botched[rng.random(len(botched), dtype=F32) < P.reconsider_dissatisfied]]
-        reason = [np.full(len(cand[0]), cu.R_FAILURE, np.int8), np.full(len(cand[1]), cu.R_RECOVERY, np.int8)]
+        reason = np.zeros(n, dtype=np.int8)  # reason recorded if the customer leaves; 0 = not comparing
         k = rng.binomial(n, P.reconsider_prob)
         if k:
-            look = np.unique(rng.integers(0, n, size=k))
-            cand.append(look)
-            reason.append(np.full(len(look), cu.R_OTHER, np.int8))
-        c = np.concatenate(cand)
-        r = np.concatenate(reason)
-        c, first = np.unique(c, return_index=True)  # a customer compares once; failure reasons first
-        r = r[first]
+            reason[rng.integers(0, n, size=k)] = cu.R_OTHER
+        reason[silent[rng.random(len(silent), dtype=F32) < P.reconsider_dissatisfied]] = cu.R_FAILURE
+        reason[botched[rng.random(len(botched), dtype=F32) < P.reconsider_dissatisfied]] = cu.R_RECOVERY
+        c = np.flatnonzero(reason)
         st = pop.stage[c]
-        ok = ((st == cu.ORDINARY) | (st == cu.TRUSTING)) & ((pop.flags[c] & EV.LEFT) == 0)
-        cu.choose_merchant(pop, c[ok], T, P, rng, stats, r[ok])
-        # involuntary churn: a binomial number of random places, active ones leave
+        c = c[((st == cu.ORDINARY) | (st == cu.TRUSTING)) & ((pop.flags[c] & EV.LEFT) == 0)]
+        cu.choose_merchant(pop, c, T, P, rng, stats, reason[c])
+        # involuntary churn: a binomial number of random places; the active ones leave
         k = rng.binomial(n, P.natural_churn)
         if k:
-            out = np.unique(rng.integers(0, n, size=k))
+            out = np.zeros(n, dtype=bool)
+            out[rng.integers(0, n, size=k)] = True
+            out = np.flatnonzero(out)
             out = out[(pop.stage[out] > cu.CHURNED) & ((pop.flags[out] & EV.LEFT) == 0)]
             cu.leave(pop, out, np.full(len(out), cu.R_INVOLUNTARY, np.int8), stats)
 
     def _book(self, stats: StepStats) -> None:
-        """Each merchant books this step's revenue and costs and updates its reputation."""
+        """Each merchant books this step's revenue and costs and updates its reputation; the
+        customer counts and spend at the end of this step are the next step's starting point."""
         pop, T = self.pop, self.table
         m = T.m
-        act = pop.stage > cu.CHURNED
-        key = np.where(act, pop.merchant, m).astype(np.intp)
-        customers = np.bincount(key, minlength=m + 1)[:m]
+        key = pop.merchant.astype(np.intp) * 5 + pop.stage
+        by_stage = np.bincount(key, minlength=5 * m).reshape(m, 5)
+        self._by_stage, self._key = by_stage, key
+        customers = by_stage[:, 1:].sum(axis=1)
+        spend = np.bincount(key, weights=pop.spend, minlength=5 * m).reshape(m, 5)[:, 1:].sum(axis=1)
         members = customers * T.member
         if stats.visit_merchant is not None and len(stats.visit_merchant):
-            w = stats.visit_merchant
-            revenue = np.bincount(w, weights=stats.visit_paid, minlength=m)
-            units = np.bincount(w, minlength=m)
-            serve = np.bincount(w, weights=T.unit_cost[w] * (stats.visit_paid / np.maximum(T.price_paid[w], 1e-9)),
-                                minlength=m)
-            perceived = np.bincount(w, weights=stats.visit_perceived, minlength=m)
+            vm = stats.visit_merchant
+            revenue = np.bincount(vm, weights=stats.visit_paid, minlength=m)
+            units = np.bincount(vm, weights=stats.visit_units, minlength=m)
+            encounters = np.bincount(vm, minlength=m)
+            own = np.bincount(stats.visit_perceived_merchant, minlength=m)
+            perceived = np.bincount(stats.visit_perceived_merchant, weights=stats.visit_perceived, minlength=m)
         else:
-            revenue = serve = perceived = units = np.zeros(m)
+            revenue = units = encounters = own = perceived = np.zeros(m)
         acquired = np.bincount(np.concatenate(stats.acquired_merchant), minlength=m) if stats.acquired_merchant \
             else np.zeros(m, dtype=np.int64)
         lost_m = np.concatenate(stats.lost_merchant) if stats.lost_merchant else np.zeros(0, np.intp)
@@ -336,14 +373,13 @@ class LoyaltyModel(mesa.Model):
         lost_value = np.bincount(lost_m, weights=lost_v, minlength=m)
         rec = np.bincount(stats.recovered_merchant, minlength=m) if stats.recovered_merchant is not None \
             else np.zeros(m)
-        start_c = getattr(self, "_start_customers", np.zeros(m, dtype=np.int64))
+        start_active, start_c, start_v = self._end_books
         for j, mm in enumerate(self.merchant_list):
-            cost = (serve[j] + T.programme_cost[j] * members[j] + T.acquisition_cost[j] * acquired[j]
+            cost = (T.unit_cost[j] * units[j] + T.programme_cost[j] * members[j] + T.acquisition_cost[j] * acquired[j]
                     + rec[j] * T.compensation[j] * T.price[j])
-            mm.book(revenue[j], cost, customers[j], acquired[j], lost[j], lost_value[j], self._start_value[j],
-                    start_c[j], units[j],
-                    perceived[j] / units[j] if units[j] else None)
-
+            mm.book(revenue[j], cost, customers[j], acquired[j], lost[j], lost_value[j], start_v[j],
+                    start_c[j], encounters[j], perceived[j] / own[j] if own[j] else None)
+        self._end_books = (int(customers.sum()), customers, spend)
 
 def _reporter(name: str):
     def report(model: LoyaltyModel):

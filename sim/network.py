@@ -61,27 +61,28 @@ def small_world(n: int, degree: int, rewire: float, rng: np.random.Generator) ->
 
 
 def deliver(
-    net: Network, speakers: np.ndarray, prob: np.ndarray | float, rng: np.random.Generator
+    net: Network, speakers: np.ndarray, prob, rng: np.random.Generator
 ) -> tuple[np.ndarray, np.ndarray]:
     """Each speaker tells each of its contacts with probability ``prob`` (per speaker or scalar).
 
     Returns ``(speaker_position, listener)``: for every message, the position of its speaker in
-    ``speakers`` and the listener's place. Messages are drawn for all contacts at once.
+    ``speakers`` and the listener's place. One uniform draw per (speaker, contact) pair, in the
+    order of the speakers and their contact lists.
     """
+    e = np.zeros(0, dtype=np.int64)
     if len(speakers) == 0 or len(net.indices) == 0:
-        e = np.zeros(0, dtype=np.int64)
         return e, e
     starts = net.indptr[speakers]
     counts = net.indptr[speakers + 1] - starts
-    total = int(counts.sum())
+    ends = np.cumsum(counts)
+    total = int(ends[-1])
     if total == 0:
-        e = np.zeros(0, dtype=np.int64)
         return e, e
-    pos = np.repeat(np.arange(len(speakers)), counts)
-    # offset of each message inside its speaker's contact list
-    first = np.cumsum(counts) - counts
-    offsets = np.arange(total) - np.repeat(first, counts)
-    listeners = net.indices[np.repeat(starts, counts) + offsets]
-    p = prob if np.isscalar(prob) else np.asarray(prob)[pos]
-    told = rng.random(total, dtype=np.float32) < p
-    return pos[told], listeners[told].astype(np.int64)
+    u = rng.random(total, dtype=np.float32)
+    if np.isscalar(prob) or np.ndim(prob) == 0:
+        told = np.flatnonzero(u < prob)
+    else:
+        told = np.flatnonzero(u < np.repeat(np.asarray(prob, dtype=np.float32), counts))
+    pos = np.searchsorted(ends, told, side="right")
+    offset = told - (ends[pos] - counts[pos])
+    return pos, net.indices[starts[pos] + offset].astype(np.int64)
