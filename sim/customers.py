@@ -492,13 +492,19 @@ def become_loyal(pop: Population, idx, P, stats: StepStats):
 # Expectations
 # =============================================================================================
 def adapt_expectations(pop: Population, idx, value, where, T, P, excitement: bool = True):
-    """Expectations move toward what was just perceived (``expectation_adapt``) and, a little,
-    toward what the merchant keeps promising (``promise_pull``). Expectations of the excitement
-    attribute and of the price move toward what was received and paid."""
+    """Expectations move toward what was just perceived (``expectation_adapt``), a little toward
+    what the merchant keeps promising (``promise_pull``), and with what the customer has heard about
+    its merchant (word of mouth raises or lowers it)::
+
+        E += expectation_adapt · ((1 − promise_pull)·(v − E) + promise_pull·(promise − price term − E) + heard)
+
+    Expectations of the excitement attribute and of the price move toward what was received and paid."""
     a = P.expectation_adapt
     E = pop.expectation[idx]
     promised = T.promise[where] - price_term(T.price_paid[where], pop.expected_price[idx], pop.price_sens[idx])
-    pop.expectation[idx] = E + F32(a) * (F32(1 - P.promise_pull) * (value - E) + F32(P.promise_pull) * (promised - E))
+    heard = pop.heard.reshape(-1)[idx * pop.m + where]
+    pop.expectation[idx] = E + F32(a) * (F32(1 - P.promise_pull) * (value - E) + F32(P.promise_pull) * (promised - E)
+                                         + heard)
     paid = T.price_paid[where]
     if excitement:
         pop.excite_expect[idx] += F32(a) * (T.excitement[where] - pop.excite_expect[idx])
