@@ -16,9 +16,9 @@ F       service recovery, evaluated again       :func:`recover`, :func:`reevalua
                                                (Cycle B, 乙循环)
 G       trust accumulates slowly, breaks fast   :func:`accumulate_trust`
 H       trust turns into loyalty                :func:`become_loyal`
-\-      expectations adapt                     :func:`adapt_expectations`
-\-      word of mouth                          :func:`spread_word_of_mouth`
-\-      choice, switching, churn, arrival      :func:`choose_merchant`, :func:`leave`, :func:`arrive`
+·       expectations adapt                     :func:`adapt_expectations`
+·       word of mouth                          :func:`spread_word_of_mouth`
+·       choice, switching, churn, arrival      :func:`choose_merchant`, :func:`leave`, :func:`arrive`
 ======  =====================================  ============================================
 
 The readable, one-object-per-customer version of the same rules is :mod:`sim.reference`.
@@ -42,7 +42,7 @@ __all__ = [
     "reevaluate_recoveries", "accumulate_trust", "become_loyal", "adapt_expectations",
     "spread_word_of_mouth", "choose_merchant", "leave", "arrive", "switching_cost", "update_satisfaction",
     "grow_switching_costs", "start_relationship", "stay_utility", "alternative_utility",
-    "anticipated_value", "satisfied_level",
+    "anticipated_value", "satisfied_level", "switching_cost_base",
 ]
 
 F32 = np.float32
@@ -127,6 +127,7 @@ class Population:
         self.flags = np.zeros(n, dtype=np.uint16)
         self.heard = np.zeros((n, m), dtype=F32)  # what each customer heard about each merchant
         self.next_id = 0
+        self.any_points = False  # has any customer ever banked programme points?
 
     @property
     def active(self) -> np.ndarray:
@@ -256,18 +257,23 @@ def evaluate(value, expectation, P, tolerance=None):
     return s, shortfall, surplus
 
 
-def switching_cost(pop: Population, idx, T, P):
-    """Total switching cost of customers ``idx`` toward their current merchant, in utility units
-    (kept in ``pop.switch_cost``, refreshed at each purchase by :func:`grow_switching_costs`).
-
-    Procedural (set-up, learning, plus a structural programme's ties), financial (programme points
-    that would be lost, valued by price sensitivity) and relational (built by tenure), plus a
-    structural cost for each product held beyond the first.
-    """
+def switching_cost_base(pop: Population, idx, T, P):
+    """Switching cost of customers ``idx`` without programme points: procedural (set-up, learning,
+    plus a structural programme's ties), relational (built by repeat purchase) and a structural cost
+    for each product held beyond the first. Kept in ``pop.switch_cost``."""
     mer = pop.merchant[idx]
-    fin = pop.financial[idx] * pop.price_sens[idx] / pop.expected_price[idx]
-    prod = (pop.products[idx].astype(F32) - 1) * P.product_switch_cost
-    return pop.procedural[idx] + T.structural[mer] + fin + pop.relational[idx] + prod
+    prod = (pop.products[idx].astype(F32) - 1) * F32(P.product_switch_cost)
+    return pop.procedural[idx] + T.structural[mer] + pop.relational[idx] + prod
+
+
+def switching_cost(pop: Population, idx, T=None, P=None):
+    """Total switching cost of customers ``idx`` toward their current merchant, in utility units:
+    the kept base (:func:`switching_cost_base`) plus the financial cost of programme points that
+    would be lost, valued by the customer's price sensitivity against its expected price."""
+    sc = pop.switch_cost[idx]
+    if pop.any_points:
+        sc = sc + pop.financial[idx] * pop.price_sens[idx] / pop.expected_price[idx]
+    return sc
 
 
 # =============================================================================================
@@ -492,19 +498,18 @@ def become_loyal(pop: Population, idx, P, stats: StepStats):
 # Expectations
 # =============================================================================================
 def adapt_expectations(pop: Population, idx, value, where, T, P, excitement: bool = True):
-    """Expectations move toward what was just perceived (``expectation_adapt``), a little toward
-    what the merchant keeps promising (``promise_pull``), and with what the customer has heard about
-    its merchant (word of mouth raises or lowers it)::
+    """Expectations move toward what was just perceived (``expectation_adapt``) and a little toward
+    what the merchant keeps promising (``promise_pull``)::
 
-        E += expectation_adapt · ((1 − promise_pull)·(v − E) + promise_pull·(promise − price term − E) + heard)
+        E += expectation_adapt · ((1 − promise_pull)·(v − E) + promise_pull·(promise − price term − E))
 
-    Expectations of the excitement attribute and of the price move toward what was received and paid."""
+    (What was heard by word of mouth shapes the expectation when a relationship starts, see
+    :func:`start_relationship`.) Expectations of the excitement attribute and of the price move
+    toward what was received and paid."""
     a = P.expectation_adapt
     E = pop.expectation[idx]
     promised = T.promise[where] - price_term(T.price_paid[where], pop.expected_price[idx], pop.price_sens[idx])
-    heard = pop.heard.reshape(-1)[idx * pop.m + where]
-    pop.expectation[idx] = E + F32(a) * (F32(1 - P.promise_pull) * (value - E) + F32(P.promise_pull) * (promised - E)
-                                         + heard)
+    pop.expectation[idx] = E + F32(a) * (F32(1 - P.promise_pull) * (value - E) + F32(P.promise_pull) * (promised - E))
     paid = T.price_paid[where]
     if excitement:
         pop.excite_expect[idx] += F32(a) * (T.excitement[where] - pop.excite_expect[idx])
@@ -552,7 +557,7 @@ def stay_utility(pop: Population, idx, T, P):
     u = F32(P.satisfaction_weight) * (pop.satisfaction[idx] - F32(0.5))
     u += F32(P.trust_weight) * pop.trust[idx]
     u += heard
-    u += pop.switch_cost[idx]
+    u += switching_cost(pop, idx)
     return u
 
 
@@ -631,13 +636,15 @@ def leave(pop: Population, idx, reasons, stats: StepStats):
 
 
 def start_relationship(pop: Population, idx, merchant, T, P, stats: StepStats):
-    """Customers ``idx`` begin with ``merchant``: trust and switching costs start afresh, expectation
-    blends in what the merchant promises and what the market says of it."""
+    """Customers ``idx`` begin with ``merchant``: trust and switching costs start afresh; the
+    expectation moves halfway to what the customer anticipates of the merchant — its promise and
+    reputation (:func:`anticipated_value`) plus what the customer has heard about it."""
     merchant = np.asarray(merchant, dtype=np.intp)
     pop.merchant[idx] = merchant
-    anticipated = (P.promise_weight * T.promise[merchant] + (1 - P.promise_weight) * T.reputation[merchant]
-                   - price_term(T.price_paid[merchant], pop.expected_price[idx], pop.price_sens[idx]))
-    pop.expectation[idx] = 0.5 * pop.expectation[idx] + 0.5 * anticipated
+    k = len(idx)
+    anticipated = anticipated_value(T, P, pop.expected_price[idx], pop.price_sens[idx])[np.arange(k), merchant]
+    anticipated += pop.heard.reshape(-1)[idx * pop.m + merchant]
+    pop.expectation[idx] = F32(0.5) * pop.expectation[idx] + F32(0.5) * anticipated
     pop.trust[idx] = P.trust_init
     pop.satisfaction[idx] = 0.5
     pop.tenure[idx] = 0
@@ -652,7 +659,7 @@ def start_relationship(pop: Population, idx, merchant, T, P, stats: StepStats):
     pop.value_realised[idx] = 0
     pop.recovery_due[idx] = -1
     pop.acq_cost[idx] = T.acquisition_cost[merchant]
-    pop.switch_cost[idx] = pop.procedural[idx] + T.structural[merchant]
+    pop.switch_cost[idx] = switching_cost_base(pop, idx, T, P)
     pop.stage[idx] = np.where(pop.stage[idx] == PROSPECT, PROSPECT, ORDINARY)
     stats.acquired_merchant.append(merchant)
 
@@ -697,18 +704,17 @@ def arrive(pop: Population, P, T, rng, stats: StepStats, empty=None):
 
 
 def grow_switching_costs(pop: Population, idx, where, T, P):
-    """Tenure builds relational switching cost (faster with social and customised programmes);
-    programme members bank points, lost if they leave. Keeps ``pop.switch_cost`` (the total of
-    :func:`switching_cost`) up to date by adding what changed."""
+    """Repeat purchase builds relational switching cost (``relational_growth`` per purchase, up to
+    ``relational_max``; faster with social and customised programmes); programme members bank
+    points, lost if they leave. Keeps ``pop.switch_cost`` (:func:`switching_cost_base`) up to date
+    by adding what changed."""
     rx = T.relational_x[where]
     rel = pop.relational[idx]
     new = np.minimum(rel + F32(P.relational_growth) * rx, F32(P.relational_max) * rx)
     pop.relational[idx] = new
     new -= rel
+    pop.switch_cost[idx] += new
     if T.points.any():
         pts = T.points[where]
-        fin = pop.financial[idx]
-        fin_new = np.minimum(fin + pts, F32(POINTS_CAP) * pts)
-        pop.financial[idx] = fin_new
-        new += (fin_new - fin) * pop.price_sens[idx] / pop.expected_price[idx]
-    pop.switch_cost[idx] += new
+        pop.financial[idx] = np.minimum(pop.financial[idx] + pts, F32(POINTS_CAP) * pts)
+        pop.any_points = True

@@ -79,7 +79,7 @@ _MARKET = [
     _m("arrived", "Arrived", "新到", "count", "newcomers this step", "本期新客户"),
     _m("loyalists", "Loyalists (apostles)", "传道者", "share", "satisfied and loyal", "满意且忠诚"),
     _m("mercenaries", "Mercenaries", "图利型", "share", "satisfied but not loyal", "满意但不忠诚"),
-    _m("hostages", "Hostages", "人质型", "share", "loyal in behaviour but not satisfied: held by switching costs or lack of choice", "行为上忠诚但不满意：被转换成本或缺乏选择所困"),
+    _m("hostages", "Hostages", "人质型", "share", "intend to stay but are not satisfied: held by switching costs or lack of choice", "打算留下但不满意：被转换成本或缺乏选择所困"),
     _m("defectors", "Defectors", "流失型", "share", "neither satisfied nor loyal", "既不满意也不忠诚"),
     _m("stay_trust", "Stay for trust", "因信任留下", "share", "retained customers held mainly by trust", "主要因信任而留下的客户"),
     _m("stay_inertia", "Stay by inertia", "因惯性留下", "share", "retained customers held mainly by habit and switching effort", "主要因习惯和转换麻烦而留下的客户"),

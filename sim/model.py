@@ -6,9 +6,10 @@ are the array population of :mod:`sim.customers`; :meth:`LoyaltyModel.customer` 
 up by id.
 
 The schedule of one step (:meth:`LoyaltyModel.step`) is the mechanism of the theory, in order:
-need → A encounter → B perception and evaluation → C/D reinforcement (Cycle A) → E complaints →
-F recovery, re-evaluated (Cycle B) → G trust → H loyalty → expectations adapt → word of mouth →
-choice and churn → arrivals → merchants book and adapt → observables collected.
+need → A encounter → B perception and evaluation → C/D reinforcement (Cycle A) → E complaints and
+F recovery scheduled → G trust → switching costs grow, expectations adapt → trial purchases →
+recoveries landing now re-evaluated (Cycle B) → H loyalty → word of mouth → choice and churn →
+arrivals → merchants book and adapt → observables collected. docs/ODD.md lists it call by call.
 """
 
 from __future__ import annotations
@@ -111,7 +112,7 @@ class LoyaltyModel(mesa.Model):
     def _refresh_switching_costs(self) -> None:
         """Recompute every customer's total switching cost (after a policy or parameter change)."""
         idx = np.flatnonzero(self.pop.stage > cu.CHURNED)
-        self.pop.switch_cost[idx] = cu.switching_cost(self.pop, idx, self.table, self.params)
+        self.pop.switch_cost[idx] = cu.switching_cost_base(self.pop, idx, self.table, self.params)
 
     def set_params(self, **changes) -> Intervention:
         """Change market-wide parameters from the next step on (not the structural ones)."""
@@ -219,15 +220,17 @@ class LoyaltyModel(mesa.Model):
         recovered_m = np.zeros(0, dtype=np.intp)
         if res is not None:
             r_idx, r_s, r_short, _, ok = res
+            r_w = pop.merchant[r_idx].astype(np.intp)
             cu.update_satisfaction(pop, r_idx, r_s, P)
-            r_gain = np.where(ok, np.clip(0.5 + 2.5 * (r_s - 0.5), 0.5, 1.0), 0).astype(F32)
-            r_loss = np.where(ok, 0, np.maximum(np.clip(r_short / P.severity_scale, 0, 1), 0.5)).astype(F32)
+            # a successful recovery is a positive reinforcement (back to Cycle A); a botched one a
+            # negative of at least half severity
+            r_gain = cu.reinforce(pop, r_idx, r_s, ok, T, r_w, P)
+            r_loss = np.where(ok, F32(0), np.maximum(np.minimum(r_short / F32(P.severity_scale), F32(1)), F32(0.5)))
             cu.accumulate_trust(pop, r_idx, r_gain, r_loss, P)
-            pop.cycle_a[r_idx[ok]] += 1
             stats.cycle_b = stats.recoveries = len(r_idx)
             stats.recoveries_ok = int(ok.sum())
             botched = r_idx[~ok]
-            recovered_m = pop.merchant[r_idx[ok]].astype(np.intp)
+            recovered_m = r_w[pop.recovery_ok[r_idx]]  # every resolved complaint costs compensation
             cu.become_loyal(pop, r_idx, P, stats)
         # H — loyalty
         cu.become_loyal(pop, idx, P, stats)
@@ -297,7 +300,7 @@ class LoyaltyModel(mesa.Model):
         eligible = idx[(pop.stage[idx] >= cu.TRUSTING) & (pop.products[idx] < P.max_products)]
         take = eligible[self.rng.random(len(eligible), dtype=F32) < P.cross_sell_prob]
         pop.products[take] += 1
-        pop.switch_cost[take] += F32(P.product_switch_cost)
+        pop.switch_cost[take] += F32(P.product_switch_cost)  # see customers.switching_cost_base
 
     def _intention(self, idx, w):
         """Intentional facet of this step's buyers: the chance they would pick their merchant again

@@ -1,0 +1,585 @@
+"""The readable reference: the loyalty-formation mechanism, one ``Customer(mesa.Agent)`` per customer.
+
+The fast engine (:mod:`sim.customers`, :class:`sim.model.LoyaltyModel`) keeps customers as numpy
+arrays. This module states *the same rules* the idiomatic Mesa way: every customer is an object
+with plain-Python attributes, stepped one at a time. It is what a student reads to follow one
+customer through the theory, the baseline of ``benchmarks/engine.py`` and an oracle: the tests
+check that engine and reference agree *in distribution* (they cannot agree draw for draw).
+
+One step (a period, say a week) of :class:`ReferenceModel`, in the order of ``LoyaltyModel.step``:
+
+1. every customer, in random order (:meth:`Customer.step`):
+   need → visit (variety seeking) → **A** encounter → **B** perceive and evaluate (zone of
+   tolerance, loss aversion, diminishing sensitivity) → **C/D** reinforce (Cycle A, 甲循环) or
+   **E** complain → **F** recovery scheduled → **G** trust → switching costs grow → expectations
+   adapt → due recoveries re-evaluated (**F → B**, Cycle B, 乙循环) → **H** loyalty;
+2. this step's buyers form their intention to buy again;
+3. word of mouth spreads over the social network;
+4. the unhappy and the curious compare merchants: stay, switch or leave; involuntary churn;
+5. newcomers take empty places; merchants book revenue and costs and adapt; observables collected.
+"""
+
+from __future__ import annotations
+
+import math
+from operator import attrgetter
+from types import SimpleNamespace
+
+import mesa
+import numpy as np
+
+from .customers import (
+    CHURNED, EV, LOYAL, ORDINARY, PROSPECT, R_COMPETITOR, R_FAILURE, R_INVOLUNTARY, R_NONE, R_OTHER,
+    R_PRICE, R_RECOVERY, TRUSTING, Population, StepStats,
+)
+from .merchants import Merchant, policy_table
+from .metrics import MERCHANT_METRICS, METRICS, compute
+from .network import small_world
+from .params import POINTS_CAP, ParamError, Params
+
+__all__ = ["Customer", "ReferenceModel", "evaluate"]
+
+#: per-customer values packed into a Population besides its FLOATS and INTS
+_SCALARS = ("stage", "merchant", "products", "recovery_due", "recovery_merchant", "recovery_ok", "churn_reason",
+            "flags")
+
+
+def clip(x: float, lo: float, hi: float) -> float:
+    return lo if x < lo else hi if x > hi else x
+
+
+def evaluate(value: float, expectation: float, P, tolerance: float = 0.0) -> tuple[float, float, float]:
+    """B — compare a perceived value with the expectation and its zone of tolerance.
+
+    The zone runs from the adequate level ``E − z/2`` to the desired level ``E + z/2``; inside it
+    satisfaction moves little (``zone_slope``). Above it satisfaction rises with the surplus, below
+    it falls with the shortfall ``loss_aversion`` times as steeply, both with diminishing
+    sensitivity (``x ** diminishing_sensitivity``). A loyal customer's ``tolerance`` discounts
+    shortfalls. Returns ``(satisfaction in [0, 1], shortfall, surplus)``; 0.5 = as expected.
+    """
+    adequate = expectation - P.zone_of_tolerance / 2
+    desired = expectation + P.zone_of_tolerance / 2
+    shortfall = max(adequate - value, 0.0) * (1 - tolerance)
+    surplus = max(value - desired, 0.0)
+    inside = clip(value, adequate, desired) - expectation
+    g = P.diminishing_sensitivity
+    s = 0.5 + P.zone_slope * inside + P.gain_sensitivity * (surplus**g - P.loss_aversion * shortfall**g)
+    return clip(s, 0.0, 1.0), shortfall, surplus
+
+
+def price_term(price: float, expected_price: float, sens: float) -> float:
+    """Value lost (or gained) by paying ``price`` against the expected price."""
+    return sens * (price - expected_price) / expected_price
+
+
+def anticipated_value(T, P, j: int, expected_price: float, sens: float) -> float:
+    """What one purchase from merchant ``j`` should be worth, before buying there: its promise and
+    reputation blended, less the price, less a quality doubt when the price is suspiciously low."""
+    quality = P.promise_weight * T.promise[j] + (1 - P.promise_weight) * T.reputation[j]
+    doubt = max(expected_price * (1 - P.price_doubt) - T.price_paid[j], 0.0) / expected_price
+    return quality - price_term(T.price_paid[j], expected_price, sens) - doubt
+
+
+def reinforcement(s: float) -> float:
+    """Strength of a positive reinforcement: 0.5 when expectations are just met, up to 1 (delight)."""
+    return clip(0.5 + 2.5 * (s - 0.5), 0.5, 1.0)
+
+
+class Customer(mesa.Agent):
+    """One customer: its traits, its relationship with one merchant and its stage of loyalty.
+
+    Stages: prospect (chose a merchant, has not bought) → ordinary → trusting (past the bottleneck
+    G) → loyal (the peak H); ``churned`` once it has left the market.
+    """
+
+    def __init__(self, model: ReferenceModel, place: int):
+        super().__init__(model)
+        P, r = model.params, self.random
+        self.place = place  # node of the social network this customer occupies
+        self.stage = PROSPECT
+        self.age = 0
+        # traits a newcomer brings
+        self.expected_price = P.expected_price * math.exp(0.1 * r.gauss(0, 1))
+        self.price_sens = r.gammavariate(4.0, P.price_sensitivity / 4.0) if P.price_sensitivity > 0 else 0.0
+        self.procedural = P.procedural_cost * r.uniform(0.5, 1.5)
+        self.complaint_prop = math.exp(0.4 * r.gauss(0, 1) - 0.08)  # mean 1: some complain more
+        self.nps_bias = 0.1 * r.gauss(0, 1)
+        self.expectation = P.expectation_init + P.expectation_spread * r.gauss(0, 1)
+        self.excite_expect = 0.0  # what it has come to expect of the excitement attribute
+        self.heard = [0.0] * len(model.merchant_list)  # word of mouth heard about each merchant
+        # the latest encounter and the running record
+        self.perceived = self.value = self.disconfirmation = self.txn_sat = 0.0
+        self.spend = self.affective = 0.0
+        self.intentional = 0.5
+        self.complaints = self.recoveries = self.recoveries_ok = self.failures = self.switches = 0
+        self.recovery_due, self.recovery_merchant, self.recovery_ok, self.recovery_value = -1, -1, False, 0.0
+        self.churn_reason = R_NONE
+        self.flags = EV.ARRIVED
+        # a newcomer came to buy: it picks a merchant (no outside option) and starts a relationship
+        self.merchant = -1
+        self.start_relationship(model.logit_choice(self.alternative_utilities()))
+
+    # ---- the relationship ---------------------------------------------------------------------
+    def start_relationship(self, j: int) -> None:
+        """Begin with merchant ``j``: trust and switching costs start afresh; the expectation blends
+        in what ``j`` promises and what the market says of it."""
+        P, T = self.model.params, self.model.policies
+        anticipated = (P.promise_weight * T.promise[j] + (1 - P.promise_weight) * T.reputation[j]
+                       - price_term(T.price_paid[j], self.expected_price, self.price_sens))
+        self.merchant = j
+        self.expectation = 0.5 * self.expectation + 0.5 * anticipated
+        self.trust, self.satisfaction = P.trust_init, 0.5
+        self.tenure = self.cycle_a = self.cycle_b = 0
+        self.financial = self.relational = 0.0  # switching costs built with this merchant
+        self.products = 1
+        self.behavioural, self.wallet, self.value_realised = 0.0, 0.5, 0.0
+        self.affective *= 0.5
+        self.recovery_due = -1
+        self.acq_cost = T.acquisition_cost[j]
+        if self.stage != PROSPECT:
+            self.stage = ORDINARY
+        self.model.acquired[j] += 1
+
+    @property
+    def switch_cost(self) -> float:
+        """Procedural (+ structural programme ties), financial (points lost), relational (tenure),
+        and a structural cost per extra product: what leaving the current merchant would cost."""
+        P, T = self.model.params, self.model.policies
+        return (self.procedural + T.structural[self.merchant] + self.financial * self.price_sens
+                / self.expected_price + self.relational + (self.products - 1) * P.product_switch_cost)
+
+    def stay_utility(self) -> float:
+        P = self.model.params
+        return (P.satisfaction_weight * (self.satisfaction - 0.5) + P.trust_weight * self.trust
+                + self.heard[self.merchant] + self.switch_cost)
+
+    def alternative_utilities(self) -> list[float]:
+        """Utility of each merchant to a customer who does not buy there (yet): the satisfaction it
+        predicts from promise and reputation, through its own evaluation, plus word of mouth."""
+        P, T = self.model.params, self.model.policies
+        return [P.satisfaction_weight * (evaluate(anticipated_value(T, P, j, self.expected_price, self.price_sens),
+                                                  self.expectation, P)[0] - 0.5) + self.heard[j]
+                for j in range(len(self.heard))]
+
+    # ---- one step -----------------------------------------------------------------------------
+    def step(self) -> None:
+        """Phase 1 of a step for this customer: need, the purchase (A–G), Cycle B, then H."""
+        model, P = self.model, self.model.params
+        self.age += 1
+        self.tenure += 1
+        self.spend *= 0.9
+        bought_own = False
+        # need: does it buy this period? Trust makes customers buy more often.
+        if self.random.random() < P.purchase_prob * (1 + P.loyal_extra_purchases * self.trust):
+            bought_own = self.buy()
+        # F → B (Cycle B): a recovery that lands now is evaluated again
+        reevaluated = self.recovery_due == model.steps and self.reevaluate_recovery()
+        if bought_own or reevaluated:
+            self.become_loyal()  # H
+        if bought_own:
+            model.own_buyers.append(self)
+            if self.satisfied_now and (self.delighted_now or self.stage == LOYAL):  # recommend (Cycle A)
+                boost = P.wom_loyal_boost if self.stage == LOYAL else 1.0
+                model.messages.append((self, self.merchant, min(P.wom_positive * boost, 1.0), +1))
+
+    def visit(self) -> tuple[int, bool]:
+        """Where it buys: its own merchant or — variety seeking, never when loyal — another one."""
+        P, m, r = self.model.params, len(self.heard), self.random
+        own = self.merchant
+        if m > 1 and P.variety_seeking > 0:
+            if (self.stage == ORDINARY and r.random() < P.variety_seeking) or (
+                    self.stage == TRUSTING and r.random() < P.variety_seeking / 2):
+                other = r.randrange(m - 1)
+                return other + (other >= own), True
+        return own, False
+
+    def buy(self) -> bool:
+        """One purchase, A to G. Returns whether it was bought from its own merchant."""
+        model, P, T, r = self.model, self.model.params, self.model.policies, self.random
+        j, trial = self.visit()
+        # A — the encounter: core quality, a service failure, the Kano basic and excitement attributes
+        quality = T.quality[j] + T.sd[j] * r.gauss(0, 1)
+        if r.random() < T.failure_prob[j]:
+            quality -= T.failure_severity[j] * r.uniform(0.5, 1.5)
+        if r.random() < T.basic_missing[j]:
+            quality -= 0.3
+        quality += (T.excitement[j] - self.excite_expect) + T.tailoring[j]
+        # B — perceived value (price against expected price; loyal customers forgive a higher price)
+        sens = self.price_sens
+        if self.stage == LOYAL and T.price_paid[j] > self.expected_price:
+            sens *= 1 - P.loyal_price_tolerance
+        value = quality - price_term(T.price_paid[j], self.expected_price, sens)
+        tolerance = P.loyal_failure_tolerance if self.stage == LOYAL else 0.0
+        s, short, surplus = evaluate(value, self.expectation, P, tolerance)
+        paid = T.price_paid[j] * self.products
+        self.spend += 0.1 * paid
+        self.wallet += 0.1 * ((not trial) - self.wallet)
+        self.flags |= EV.PURCHASE
+        model.visits.append((j, paid, self.products, quality))
+        if trial:  # a trial purchase only informs its view of the other merchant
+            self.heard[j] += clip(s - 0.5, -0.5, 0.5)
+            self.flags |= EV.TRIED_OTHER
+            if short > 0:
+                model.messages.append((self, j, P.wom_negative, -1))
+            return False
+        self.perceived, self.value, self.disconfirmation = quality, value, value - self.expectation
+        self.txn_sat = s
+        self.satisfaction = P.satisfaction_memory * self.satisfaction + (1 - P.satisfaction_memory) * s
+        self.value_realised += paid
+        self.behavioural = self.wallet * self.tenure / (self.tenure + 10)
+        self.satisfied_now, self.delighted_now = short <= 0, surplus > 0
+        if short <= 0:
+            # C, D — satisfied: positive reinforcement, one more pass of Cycle A
+            model.stats.satisfied += 1
+            model.stats.delighted += surplus > 0
+            self.flags |= EV.DELIGHTED if surplus > 0 else EV.SATISFIED
+            self.cycle_a += 1
+            target = clip(2 * (s - 0.5) + 0.5, 0, 1) + T.affective[j]
+            self.affective += 0.1 * (min(target, 1.0) - self.affective)
+            self.accumulate_trust(reinforcement(s), 0.0)
+        else:
+            # E — dissatisfied: negative reinforcement; complain, or stay silent and maybe talk
+            model.stats.dissatisfied += 1
+            self.flags |= EV.DISSATISFIED
+            self.failures += 1
+            severity = min(short / P.severity_scale, 1.0)
+            if self.complain(severity, j):
+                # F — the merchant answers: resolved or not, after its delay
+                self.recovery_ok = r.random() < T.recovery_prob[j]
+                self.recovery_due = model.steps + T.recovery_delay[j]
+                self.recovery_merchant, self.recovery_value = j, value
+            else:
+                model.messages.append((self, j, P.wom_negative, -1))
+                model.unhappy.append((self, R_FAILURE))
+            self.accumulate_trust(0.0, severity)
+        self.grow_switching_costs(j)
+        if (P.max_products > 1 and P.cross_sell_prob > 0 and self.stage >= TRUSTING
+                and self.products < P.max_products and r.random() < P.cross_sell_prob):
+            self.products += 1  # a trusting customer takes one more product
+        self.adapt_expectations(value, j)
+        return True
+
+    def complain(self, severity: float, j: int) -> bool:
+        """E — complaining rises steeply with severity, from about 1 in 25 (minor) to
+        ``complaint_major``; an easy channel removes up to half the remaining reluctance."""
+        P = self.model.params
+        p = P.complaint_minor + (P.complaint_major - P.complaint_minor) * severity**P.complaint_curvature
+        p = min(p * self.complaint_prop, 1.0)
+        p += 0.5 * self.model.policies.complaint_ease[j] * (1 - p)
+        voiced = self.random.random() < p
+        if voiced:
+            self.complaints += 1
+            self.flags |= EV.COMPLAINED
+            self.model.stats.complaints += 1
+        return voiced
+
+    def reevaluate_recovery(self) -> bool:
+        """F → B — Cycle B: a resolved complaint restores the expected level plus compensation, less
+        ``recovery_decay`` per step of delay; a refused one leaves the failed encounter as it was.
+        Success (resolved and no shortfall) brings the customer back to Cycle A."""
+        model, P, T = self.model, self.model.params, self.model.policies
+        self.recovery_due = -1
+        j = self.recovery_merchant
+        if j != self.merchant:
+            return False
+        fixed = self.expectation + T.compensation[j] - P.recovery_decay * T.recovery_delay[j]
+        value = max(fixed, self.recovery_value) if self.recovery_ok else self.recovery_value
+        tolerance = P.loyal_failure_tolerance if self.stage == LOYAL else 0.0
+        s, short, _ = evaluate(value, self.expectation, P, tolerance)
+        success = self.recovery_ok and short <= 0
+        self.cycle_b += 1
+        self.recoveries += 1
+        self.txn_sat = s
+        self.satisfaction = P.satisfaction_memory * self.satisfaction + (1 - P.satisfaction_memory) * s
+        model.stats.cycle_b += 1
+        model.stats.recoveries += 1
+        if success:
+            self.recoveries_ok += 1
+            self.flags |= EV.RECOVERED
+            self.accumulate_trust(reinforcement(s), 0.0)
+            self.cycle_a += 1
+            model.stats.recoveries_ok += 1
+            model.recovered[j] += 1
+        else:  # botched: trust breaks, and an angry customer talks and looks around
+            self.flags |= EV.BOTCHED
+            self.accumulate_trust(0.0, max(min(short / P.severity_scale, 1.0), 0.5))
+            model.messages.append((self, j, min(1.0, P.wom_negative * P.wom_botched_boost), -1))
+            model.unhappy.append((self, R_RECOVERY))
+        return True
+
+    def accumulate_trust(self, strength: float, severity: float) -> None:
+        """G — the bottleneck: trust grows slowly with positive reinforcement (a share of what is
+        still missing) and falls fast with negative (a share of what there is to lose)."""
+        P, t = self.model.params, self.trust
+        self.trust = clip(t + P.trust_gain * strength * (1 - t) - P.trust_loss * severity * t, 0.0, 1.0)
+
+    def grow_switching_costs(self, j: int) -> None:
+        """Tenure builds relational cost (faster with social programmes); members bank points."""
+        P, T = self.model.params, self.model.policies
+        self.relational = min(self.relational + P.relational_growth * T.relational_x[j],
+                              P.relational_max * T.relational_x[j])
+        self.financial = min(self.financial + T.points[j], POINTS_CAP * T.points[j])
+
+    def adapt_expectations(self, value: float, j: int) -> None:
+        """Expectations move toward what was just perceived and, a little, toward what the merchant
+        keeps promising; expectations of the excitement attribute and the price follow too."""
+        P, T, a = self.model.params, self.model.policies, self.model.params.expectation_adapt
+        promised = T.promise[j] - price_term(T.price_paid[j], self.expected_price, self.price_sens)
+        E = self.expectation
+        self.expectation = E + a * ((1 - P.promise_pull) * (value - E) + P.promise_pull * (promised - E))
+        self.excite_expect += a * (T.excitement[j] - self.excite_expect)
+        self.expected_price += a * (T.price_paid[j] - self.expected_price)
+
+    def become_loyal(self) -> None:
+        """H — stages follow trust. Past ``trust_threshold`` (the bottleneck G) a customer is trusting;
+        at ``loyalty_threshold`` with ``loyalty_min_passes`` passes of Cycle A (quantity turns into
+        quality) it becomes loyal; a loyal customer whose trust falls below ``loyalty_exit`` is
+        betrayed and loyal no more."""
+        P, stats, before = self.model.params, self.model.stats, self.stage
+        if before == LOYAL and self.trust >= P.loyalty_exit:
+            return
+        if before != LOYAL and self.trust >= P.loyalty_threshold and self.cycle_a >= P.loyalty_min_passes:
+            self.stage = LOYAL
+            self.flags |= EV.LOYAL
+            stats.became_loyal += 1
+            return
+        if before == LOYAL:
+            self.flags |= EV.BETRAYED
+            stats.lost_loyalty += 1
+        self.stage = TRUSTING if self.trust >= P.trust_threshold else ORDINARY
+        if self.stage == TRUSTING and before < TRUSTING:
+            self.flags |= EV.TRUSTING
+            stats.became_trusting += 1
+
+    def compare(self, reason: int) -> None:
+        """Compare merchants (a logit choice): stay, switch, or leave the category."""
+        model, P, T = self.model, self.model.params, self.model.policies
+        utilities = self.alternative_utilities()
+        utilities[self.merchant] = self.stay_utility()
+        pick = model.logit_choice(utilities + [P.outside_option])
+        if pick == len(self.heard):
+            self.leave(reason)
+        elif pick != self.merchant:
+            old = self.merchant
+            model.record_loss(self)
+            self.churn_reason = R_PRICE if T.price_paid[pick] < T.price_paid[old] else R_COMPETITOR
+            self.start_relationship(pick)
+            self.switches += 1
+            self.flags |= EV.SWITCHED
+            model.stats.switched += 1
+
+    def leave(self, reason: int) -> None:
+        """Leave the market. The place keeps this record until a newcomer takes it (not this step)."""
+        self.model.record_loss(self)
+        self.stage, self.churn_reason, self.recovery_due = CHURNED, reason, -1
+        self.flags |= EV.LEFT
+        self.model.stats.left += 1
+        self.model.stats.left_by_reason[reason] += 1
+        self.remove()  # no longer among model.agents
+
+
+class ReferenceModel(mesa.Model):
+    """The market of :class:`sim.model.LoyaltyModel`, with one :class:`Customer` agent per customer.
+
+    Merchants (:class:`sim.merchants.Merchant`), the social network (:func:`sim.network.small_world`)
+    and the observables (:func:`sim.metrics.compute`, collected by a ``DataCollector``) are shared
+    with the engine.
+    """
+
+    def __init__(self, params: Params | None = None, seed: int | np.random.SeedSequence | None = None):
+        if seed is None:
+            seed = np.random.SeedSequence().entropy
+        super().__init__(rng=np.random.default_rng(seed))
+        self.seed = seed
+        self.params = P = params if params is not None else Params()
+        if not isinstance(P, Params):
+            raise ParamError("params", "params must be a sim.Params (use Params.from_dict for plain values)")
+        self.merchant_list = [Merchant(self, j, mp) for j, mp in enumerate(P.merchants)]
+        self.merchant_names = [mm.name for mm in self.merchant_list]
+        self._refresh_policies()
+        net = small_world(P.n_customers, P.network_degree, P.network_rewire, self.rng)
+        self.contacts = [net.neighbours(p).tolist() for p in range(P.n_customers)]
+        self.places: list[Customer | None] = [None] * P.n_customers
+        self._new_step_records()
+        first = np.sort(self.rng.choice(P.n_customers, size=int(round(P.initial_share_active * P.n_customers)),
+                                        replace=False))
+        for place in first.tolist():
+            self.places[place] = Customer(self, place)
+        self._start_active = 0
+        self._start_value = np.zeros(len(self.merchant_list))
+        self._start_customers = np.zeros(len(self.merchant_list), dtype=np.int64)
+        self.book()
+        self.datacollector = mesa.DataCollector(
+            model_reporters={name: _reporter(name) for name in METRICS},
+            agenttype_reporters={Merchant: {"merchant": "name", **{n: n for n in MERCHANT_METRICS}}},
+        )
+        self._observe()
+
+    # ---- helpers --------------------------------------------------------------------------------
+    def customers(self) -> list[Customer]:
+        """The active customers (the agents of type :class:`Customer`)."""
+        return list(self.agents_by_type.get(Customer, []))
+
+    def logit_choice(self, utilities: list[float]) -> int:
+        """Pick option ``k`` with probability ∝ ``exp(U_k / choice_noise)`` (multinomial logit)."""
+        top = max(utilities)
+        weights = [math.exp((u - top) / self.params.choice_noise) for u in utilities]
+        return self.random.choices(range(len(utilities)), weights)[0]
+
+    def record_loss(self, customer: Customer) -> None:
+        self.lost.append((customer.merchant, customer.spend))
+
+    def _refresh_policies(self) -> None:
+        """The merchants' current policies: a ``PolicyTable`` (for metrics) and plain lists."""
+        self.table = policy_table(self.merchant_list)
+        self.policies = SimpleNamespace(**{k: v.tolist() for k, v in vars(self.table).items()})
+
+    def _new_step_records(self) -> None:
+        m = len(self.merchant_list)
+        self.stats = StepStats()
+        self.visits: list[tuple[int, float, int, float]] = []  # (merchant, paid, units, quality)
+        self.messages: list[tuple[Customer, int, float, int]] = []  # (speaker, about, chance, ±1)
+        self.unhappy: list[tuple[Customer, int]] = []  # (customer, reason) may reconsider
+        self.own_buyers: list[Customer] = []
+        self.acquired, self.recovered = [0] * m, [0] * m
+        self.lost: list[tuple[int, float]] = []  # (merchant, recent spend) per customer lost
+
+    # ---- the step -------------------------------------------------------------------------------
+    def step(self) -> None:
+        P = self.params
+        self._refresh_policies()
+        self._new_step_records()
+        m = len(self.merchant_list)
+        for c in self.places:  # flags record what happened to a place in this step
+            if c is not None:
+                c.flags = 0
+        customers = self.customers()
+        self._start_active = len(customers)
+        self._start_customers = np.zeros(m, dtype=np.int64)
+        self._start_value = np.zeros(m)
+        for c in customers:
+            self._start_customers[c.merchant] += 1
+            self._start_value[c.merchant] += c.spend
+        # 1. need, purchase, A–G, Cycle B, H — customer by customer
+        if customers:
+            self.agents_by_type[Customer].shuffle_do("step")
+        self.stats.purchases = len(self.visits)
+        self.stats.cycle_a = self.stats.satisfied
+        # 2. intention to buy again (intentional loyalty) of this step's own-merchant buyers
+        self.form_intentions()
+        # 3. word of mouth
+        self.spread_word_of_mouth(customers)
+        # 4. the unhappy and the curious compare merchants; involuntary churn
+        chosen: dict[Customer, int] = {}
+        for c, reason in self.unhappy:
+            if c not in chosen and self.random.random() < P.reconsider_dissatisfied:
+                chosen[c] = reason
+        for c in customers:
+            if c not in chosen and self.random.random() < P.reconsider_prob:
+                chosen[c] = R_OTHER
+        for c, reason in chosen.items():
+            if c.stage in (ORDINARY, TRUSTING):  # loyal customers are exclusive; prospects have not bought
+                c.compare(reason)
+        for c in self.customers():
+            if self.random.random() < P.natural_churn:
+                c.leave(R_INVOLUNTARY)
+        # 5. newcomers take places left before this step; merchants book and adapt; observe
+        for place, occupant in enumerate(self.places):
+            if (occupant is None or (occupant.stage == CHURNED and not occupant.flags & EV.LEFT)) \
+                    and self.random.random() < P.arrival_rate:
+                self.places[place] = Customer(self, place)
+                self.stats.arrived += 1
+        self.book()
+        for mm in self.merchant_list:
+            mm.adapt(self.steps)
+        self._observe()
+
+    def form_intentions(self) -> None:
+        """Intentional facet: the chance a buyer would pick its merchant again if it compared now,
+        against the market's best alternative as seen by a typical customer."""
+        P, T, m = self.params, self.policies, len(self.merchant_list)
+        if not self.own_buyers:
+            return
+        active = self.customers()
+        E0 = sum(c.expectation for c in active) / len(active)
+        alt = [P.satisfaction_weight * (evaluate(anticipated_value(T, P, j, P.expected_price, P.price_sensitivity),
+                                                 E0, P)[0] - 0.5) for j in range(m)]
+        best_other = [max([P.outside_option] + [alt[k] for k in range(m) if k != j]) for j in range(m)]
+        for c in self.own_buyers:
+            diff = (c.stay_utility() - best_other[c.merchant]) / (P.choice_noise * 4)
+            c.intentional = 1 / (1 + math.exp(-clip(diff, -30, 30)))
+
+    def spread_word_of_mouth(self, customers: list[Customer]) -> None:
+        """Speakers tell each contact with their chance; each message moves the listener's view of
+        the merchant by ``wom_impact``. Memory of what was heard fades by ``wom_memory``."""
+        P, stats = self.params, self.stats
+        for c in customers:
+            c.heard = [h * P.wom_memory for h in c.heard]
+        for speaker, about, chance, sign in self.messages:
+            told = 0
+            for place in self.contacts[speaker.place]:
+                if self.random.random() < chance:
+                    listener = self.places[place]
+                    if listener is not None and listener.stage != CHURNED:
+                        listener.heard[about] += sign * P.wom_impact
+                        listener.flags |= EV.HEARD_GOOD if sign > 0 else EV.HEARD_BAD
+                        told += 1
+            if sign > 0:
+                stats.wom_positive += told
+                stats.wom_positive_speakers += 1
+            else:
+                stats.wom_negative += told
+                stats.wom_negative_speakers += 1
+        for c in customers:
+            c.heard = [clip(h, -1.0, 1.0) for h in c.heard]
+
+    def book(self) -> None:
+        """Each merchant books this step's revenue and costs and updates its reputation."""
+        T, m = self.policies, len(self.merchant_list)
+        customers = [0] * m
+        for c in self.customers():
+            customers[c.merchant] += 1
+        for j, mm in enumerate(self.merchant_list):
+            visits = [(paid, units, quality) for (k, paid, units, quality) in self.visits if k == j]
+            revenue = sum(paid for paid, _, _ in visits)
+            units = sum(u for _, u, _ in visits)
+            lost = [spend for k, spend in self.lost if k == j]
+            cost = (T.unit_cost[j] * units + T.programme_cost[j] * customers[j] * T.member[j]
+                    + T.acquisition_cost[j] * self.acquired[j] + self.recovered[j] * T.compensation[j] * T.price[j])
+            mm.book(revenue, cost, customers[j], self.acquired[j], len(lost), sum(lost), self._start_value[j],
+                    self._start_customers[j], len(visits),
+                    sum(q for _, _, q in visits) / len(visits) if visits else None)
+
+    # ---- observation ----------------------------------------------------------------------------
+    def to_population(self) -> Population:
+        """Every place's state packed into a :class:`sim.customers.Population` (for the shared
+        metrics). A place keeps its last occupant's record, as in the engine."""
+        pop = Population(self.params.n_customers, len(self.merchant_list))
+        occupied = [c for c in self.places if c is not None]
+        if not occupied:
+            return pop
+        names = [name for name in Population.FLOATS + Population.INTS + _SCALARS if hasattr(occupied[0], name)]
+        columns = zip(*map(attrgetter("place", "unique_id", "heard", *names), occupied))  # one per attribute
+        at = np.array(next(columns))
+        pop.id[at] = next(columns)
+        pop.heard[at] = next(columns)
+        for name, column in zip(names, columns):
+            getattr(pop, name)[at] = column
+        return pop
+
+    def _observe(self) -> None:
+        stats = self.stats
+        stats.lost_merchant = [np.array([k for k, _ in self.lost], dtype=np.intp)]
+        stats.lost_value = [np.array([v for _, v in self.lost], dtype=np.float64)]
+        self.pop = self.to_population()
+        self._buyers_own = np.array([c.place for c in self.own_buyers], dtype=np.intp)
+        self.metrics = compute(self, stats)
+        self.datacollector.collect(self)
+
+
+def _reporter(name: str):
+    def report(model):
+        return model.metrics[name]
+
+    report.__name__ = name
+    return report
