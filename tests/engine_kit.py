@@ -1,0 +1,76 @@
+"""Small helpers shared by the engine tests: tiny markets and hand-made populations.
+
+Kept outside ``conftest.py`` so the test modules import them explicitly
+(``from engine_kit import ...``); pytest puts this folder on ``sys.path``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim import LoyaltyModel, MerchantParams, Params
+from sim import customers as cu
+
+#: a merchant with no randomness in its service: every encounter delivers exactly ``quality``
+STEADY = dict(consistency=1.0, failure_prob=0.0, basic_quality=1.0, excitement=0.0)
+
+
+def merchant(name: str = "A", **policy) -> MerchantParams:
+    return MerchantParams(name=name, **policy)
+
+
+def steady(name: str = "A", **policy) -> MerchantParams:
+    """A merchant whose encounters always deliver exactly its quality (unless ``policy`` says otherwise)."""
+    return MerchantParams(name=name, **{**STEADY, **policy})
+
+
+def params(n_customers: int = 200, merchants=None, **market) -> Params:
+    if merchants is not None:
+        market["merchants"] = tuple(merchants)
+    return Params(n_customers=n_customers, **market)
+
+
+def model(n_customers: int = 200, merchants=None, seed: int = 0, **market) -> LoyaltyModel:
+    return LoyaltyModel(params(n_customers, merchants, **market), seed=seed)
+
+
+def table(*merchants: MerchantParams, **market):
+    """The engine's policy table for ``merchants`` (built by a throw-away model), and its Params."""
+    m = model(20, merchants=merchants or None, seed=0, network_degree=2, **market)
+    return m.table, m.params
+
+
+def population(n: int, m: int = 1, **fields) -> cu.Population:
+    """``n`` ordinary customers of merchant 0 with plain, uniform state; ``fields`` override arrays."""
+    pop = cu.Population(n, m)
+    pop.id[:] = np.arange(n)
+    pop.next_id = n
+    pop.stage[:] = cu.ORDINARY
+    pop.merchant[:] = 0
+    pop.products[:] = 1
+    pop.expected_price[:] = 1.0
+    pop.price_sens[:] = 0.5
+    pop.complaint_prop[:] = 1.0
+    pop.expectation[:] = 0.6
+    pop.trust[:] = 0.2
+    pop.satisfaction[:] = 0.5
+    pop.wallet[:] = 0.5
+    pop.intentional[:] = 0.5
+    for name, value in fields.items():
+        getattr(pop, name)[:] = value
+    return pop
+
+
+def rng(seed: int = 0) -> np.random.Generator:
+    return np.random.default_rng(seed)
+
+
+def reinforce(pop, idx, s, T, where, P):
+    """Call :func:`sim.customers.reinforce` for customers ``idx`` who were all satisfied, whether its
+    signature takes a ``satisfied`` mask or not (the engine is being optimised)."""
+    import inspect
+
+    s = np.asarray(s, dtype=np.float32)
+    if "satisfied" in inspect.signature(cu.reinforce).parameters:
+        return cu.reinforce(pop, idx, s, np.ones(len(idx), dtype=bool), T, where, P)
+    return cu.reinforce(pop, idx, s, T, where, P)

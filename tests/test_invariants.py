@@ -1,0 +1,269 @@
+"""Invariants over random valid parameters, and rejection of invalid ones (hypothesis).
+
+Valid markets: a random subset of the declared parameters, each drawn within its declared range
+(small markets, few steps). Whatever the values, every step keeps trust, satisfaction,
+probabilities and shares in range, produces no NaN, and conserves customers across stages.
+Invalid values (out of range, wrong type, NaN/inf, unknown keys) raise ParamError naming the
+parameter and its allowed range.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from sim import LoyaltyModel, MerchantParams, ParamError, Params
+from sim import customers as cu
+from sim.params import MERCHANT_PARAMS, PARAMS
+
+MAX_N = 300
+
+
+# ---- strategies -------------------------------------------------------------------------------
+def _within(p):
+    if p.kind == "int":
+        return st.integers(int(p.lo), int(p.hi))
+    if p.kind == "float":
+        return st.floats(p.lo, p.hi, allow_nan=False, allow_infinity=False)
+    if p.kind == "choice":
+        return st.sampled_from(p.choices)
+    raise AssertionError(p.kind)
+
+
+_MARKET_OPTIONAL = {n: _within(p) for n, p in PARAMS.items() if n != "n_customers"}
+_MARKET_OPTIONAL["history_depth"] = st.integers(1, 200)  # keep memory small; the range is still exercised
+_MERCHANT_OPTIONAL = {n: _within(p) for n, p in MERCHANT_PARAMS.items() if n != "name"}
+
+
+@st.composite
+def valid_params(draw):
+    values = draw(st.fixed_dictionaries({}, optional=_MARKET_OPTIONAL))
+    n = draw(st.integers(2, MAX_N))
+    values["n_customers"] = n
+    deg = values.get("network_degree", PARAMS["network_degree"].default)
+    deg -= deg % 2
+    top = n - 1 if (n - 1) % 2 == 0 else n - 2
+    values["network_degree"] = max(0, min(deg, top))
+    get = lambda k: values.get(k, PARAMS[k].default)  # noqa: E731
+    tt, lt, ex = get("trust_threshold"), get("loyalty_threshold"), get("loyalty_exit")
+    lt = max(lt, tt)
+    values.update(trust_threshold=tt, loyalty_threshold=lt, loyalty_exit=min(ex, lt))
+    k = draw(st.integers(1, 3))
+    values["merchants"] = tuple(
+        MerchantParams(name=f"M{j}", **draw(st.fixed_dictionaries({}, optional=_MERCHANT_OPTIONAL)))
+        for j in range(k)
+    )
+    return Params(**values)
+
+
+# ---- invariants --------------------------------------------------------------------------------
+SHARES = ("loyal_share", "trusting_share", "affective_share", "behavioural_share", "intentional_share",
+          "churn_rate", "merchant_churn_rate", "switch_rate", "complaint_rate", "loyalists", "mercenaries",
+          "hostages", "defectors", "stay_trust", "stay_inertia", "stay_incentive", "stay_monopoly",
+          "share_of_wallet", "satisfaction", "trust")
+COUNTS = ("active", "prospects", "ordinary", "trusting", "loyal", "empty", "purchases", "cycle_a", "cycle_b",
+          "delighted", "dissatisfied", "complaints", "recoveries", "recoveries_ok", "became_trusting",
+          "became_loyal", "lost_loyalty", "switched", "left", "arrived", "wom_positive", "wom_negative")
+UNIT_ARRAYS = ("trust", "satisfaction", "txn_sat", "intentional", "wallet", "affective", "behavioural")
+
+
+def check_step(mm: LoyaltyModel):
+    met = mm.metrics
+    n = mm.params.n_customers
+    for k, v in met.items():
+        assert math.isfinite(v), (k, v)
+    assert met["prospects"] + met["ordinary"] + met["trusting"] + met["loyal"] + met["empty"] == n
+    assert met["active"] + met["empty"] == n
+    for k in SHARES:
+        assert -1e-9 <= met[k] <= 1 + 1e-9, (k, met[k])
+    for k in COUNTS:
+        assert met[k] >= 0 and float(met[k]).is_integer(), (k, met[k])
+    assert met["value_churn_rate"] >= 0
+    assert -100 <= met["nps"] <= 100 and 0 <= met["acsi"] <= 100
+    assert met["complaints"] <= met["dissatisfied"]
+    assert met["recoveries_ok"] <= met["recoveries"]
+    assert met["cycle_a"] + met["dissatisfied"] <= met["purchases"]
+    assert met["delighted"] <= met["cycle_a"]
+    bought = met["ordinary"] + met["trusting"] + met["loyal"]
+    types = met["loyalists"] + met["mercenaries"] + met["hostages"] + met["defectors"]
+    assert types == pytest.approx(1.0 if bought else 0.0, abs=1e-6)
+
+    pop = mm.pop
+    act = pop.stage > cu.CHURNED
+    for name in cu.Population.FLOATS:
+        arr = getattr(pop, name)[act]
+        assert np.all(np.isfinite(arr)), name
+    for name in UNIT_ARRAYS:
+        arr = getattr(pop, name)[act]
+        assert np.all((arr >= 0) & (arr <= 1)), (name, arr.min() if arr.size else None, arr.max() if arr.size else None)
+    assert np.all((pop.merchant[act] >= 0) & (pop.merchant[act] < len(mm.merchant_list)))
+    assert len(np.unique(pop.id[act])) == int(act.sum())
+
+    shares = 0.0
+    for m in mm.merchant_list:
+        for k in ("market_share", "loyal_share", "churn_rate", "satisfaction", "trust"):
+            v = getattr(m, k)
+            assert math.isfinite(v) and -1e-9 <= v <= 1 + 1e-9, (m.name, k, v)
+        for k in ("revenue", "cost", "profit", "cumulative_profit", "clv", "reputation"):
+            assert math.isfinite(getattr(m, k)), (m.name, k)
+        assert m.revenue >= 0 and m.cost >= 0
+        shares += m.market_share
+    assert shares == pytest.approx(1.0 if met["active"] else 0.0, abs=1e-6)
+    assert sum(m.customers for m in mm.merchant_list) == met["active"]
+
+
+@settings(max_examples=25, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(P=valid_params(), steps=st.integers(1, 12), seed=st.integers(0, 2**32 - 1))
+def test_invariants_hold_for_any_valid_parameters(P, steps, seed):
+    mm = LoyaltyModel(P, seed=seed)
+    check_step(mm)
+    for _ in range(steps):
+        mm.step()
+        check_step(mm)
+    df = mm.datacollector.get_model_vars_dataframe()
+    assert len(df) == steps + 1 and not df.isna().any().any()
+
+
+# ---- invalid parameters ------------------------------------------------------------------------
+NUMERIC = sorted(n for n, p in PARAMS.items() if p.kind in ("float", "int"))
+M_NUMERIC = sorted(n for n, p in MERCHANT_PARAMS.items() if p.kind in ("float", "int"))
+
+
+@st.composite
+def bad_value(draw, p):
+    kind = draw(st.sampled_from(["below", "above", "type", "nonfinite"] + (["fraction"] if p.kind == "int" else [])))
+    if kind == "below":
+        return p.lo - draw(st.floats(1e-3, 1e6)) if p.kind == "float" else int(p.lo) - draw(st.integers(1, 10**6))
+    if kind == "above":
+        return p.hi + draw(st.floats(1e-3, 1e6)) if p.kind == "float" else int(p.hi) + draw(st.integers(1, 10**6))
+    if kind == "nonfinite":
+        return draw(st.sampled_from([math.nan, math.inf, -math.inf]))
+    if kind == "fraction":
+        return draw(st.integers(int(p.lo), int(p.hi) - 1)) + 0.5
+    return draw(st.one_of(st.text(max_size=5), st.none(), st.booleans(), st.lists(st.integers(), max_size=2),
+                          st.dictionaries(st.text(max_size=2), st.integers(), max_size=1)))
+
+
+@st.composite
+def bad_market_entry(draw):
+    name = draw(st.sampled_from(NUMERIC))
+    return name, draw(bad_value(PARAMS[name]))
+
+
+@st.composite
+def bad_merchant_entry(draw):
+    name = draw(st.sampled_from(M_NUMERIC))
+    return name, draw(bad_value(MERCHANT_PARAMS[name]))
+
+
+def _names_param_and_range(err: ParamError, key: str, p):
+    msg = str(err)
+    assert key in msg, msg
+    assert p.range_text() in msg, msg
+    assert err.key == key
+
+
+@settings(max_examples=200, deadline=None, derandomize=True, database=None)
+@given(entry=bad_market_entry())
+def test_invalid_market_values_are_rejected_with_the_name_and_range(entry):
+    name, value = entry
+    p = PARAMS[name]
+    for build in (lambda: Params(**{name: value}), lambda: Params.from_dict({name: value}),
+                  lambda: Params().replace(**{name: value})):
+        with pytest.raises(ParamError) as e:
+            build()
+        _names_param_and_range(e.value, name, p)
+
+
+@settings(max_examples=150, deadline=None, derandomize=True, database=None)
+@given(entry=bad_merchant_entry(), index=st.integers(0, 2))
+def test_invalid_merchant_values_are_rejected_with_the_merchant_key_and_range(entry, index):
+    name, value = entry
+    p = MERCHANT_PARAMS[name]
+    tables = [{"name": f"M{j}"} for j in range(3)]
+    tables[index][name] = value
+    with pytest.raises(ParamError) as e:
+        Params.from_dict({"merchants": tables})
+    _names_param_and_range(e.value, f"merchants[{index}].{name}", p)
+    with pytest.raises(ParamError) as e:
+        MerchantParams(**{name: value})
+    assert name in str(e.value) and p.range_text() in str(e.value)
+
+
+@settings(max_examples=60, deadline=None, derandomize=True, database=None)
+@given(key=st.text(min_size=1, max_size=20))
+def test_unknown_keys_are_rejected(key):
+    assume(key not in PARAMS and key != "merchants")
+    with pytest.raises(ParamError) as e:
+        Params.from_dict({key: 1})
+    assert key in str(e.value) and e.value.key == key
+    with pytest.raises(ParamError) as e:
+        Params().replace(**{key: 1})
+    assert key in str(e.value)
+    assume(key not in MERCHANT_PARAMS)
+    with pytest.raises(ParamError) as e:
+        Params.from_dict({"merchants": [{key: 1}]})
+    assert f"merchants[0].{key}" in str(e.value)
+
+
+@settings(max_examples=40, deadline=None, derandomize=True, database=None)
+@given(name=st.sampled_from(sorted(n for n, p in MERCHANT_PARAMS.items() if p.kind == "choice")),
+       value=st.one_of(st.text(max_size=8), st.integers(), st.none()))
+def test_invalid_choices_are_rejected(name, value):
+    p = MERCHANT_PARAMS[name]
+    assume(value not in p.choices)
+    with pytest.raises(ParamError) as e:
+        Params.from_dict({"merchants": [{name: value}]})
+    _names_param_and_range(e.value, f"merchants[0].{name}", p)
+
+
+@settings(max_examples=40, deadline=None, derandomize=True, database=None)
+@given(entry=bad_merchant_entry())
+def test_invalid_policy_changes_mid_run_are_rejected(entry):
+    name, value = entry
+    mm = _SMALL_MODEL
+    before = mm.merchant(0).policy
+    with pytest.raises(ParamError) as e:
+        mm.set_policy(0, **{name: value})
+    assert name in str(e.value) and MERCHANT_PARAMS[name].range_text() in str(e.value)
+    assert mm.merchant(0).policy == before
+
+
+_SMALL_MODEL = LoyaltyModel(Params(n_customers=50), seed=0)
+
+
+# ---- known defects found by the property tests (kept as strict xfails) --------------------------
+@pytest.mark.xfail(strict=True, reason=(
+    "a free merchant (price 0 is allowed) drives customers' expected price to 0 "
+    "(adapt_expectations moves expected_price toward the price paid; with expectation_adapt=1 at once, "
+    "otherwise geometrically until float32 underflow); price_term() in sim/customers.py then divides "
+    "by an expected price of 0 and satisfaction, value and the metrics become NaN"))
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_a_free_merchant_does_not_produce_nan():
+    P = Params(n_customers=100, expectation_adapt=1.0,
+               merchants=(MerchantParams(name="A", price=0.0), MerchantParams(name="B", price=1.0)))
+    mm = LoyaltyModel(P, seed=1)
+    for _ in range(5):
+        mm.step()
+        assert all(math.isfinite(v) for v in mm.metrics.values())
+        assert np.all(np.isfinite(mm.pop.satisfaction))
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "LoyaltyModel.step() adds a trial purchase's verdict (up to ±0.5) to pop.heard without bounding "
+    "it, and spread_word_of_mouth() now clips only the cells a message touched, so what a customer "
+    "has heard about a merchant exceeds the documented ±1 bound (about 2.4 within 20 steps with variety_seeking=0.5) "
+    "and then inflates that merchant's utility and, after a switch, the customer's expectation"))
+def test_what_customers_heard_stays_within_plus_minus_one():
+    P = Params(n_customers=200, variety_seeking=0.5, reconsider_prob=0.0, reconsider_dissatisfied=0.0,
+               merchants=(MerchantParams(name="A", quality=0.3, promise=0.3),
+                          MerchantParams(name="B", quality=0.95, promise=0.3, failure_prob=0.0)))
+    mm = LoyaltyModel(P, seed=2)
+    for _ in range(20):
+        mm.step()
+        assert float(np.abs(mm.pop.heard).max()) <= 1 + 1e-6

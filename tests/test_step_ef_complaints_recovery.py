@@ -1,0 +1,226 @@
+"""Steps E/F — the dissatisfied complain (or stay silent); the merchant's recovery is evaluated
+again: Cycle B (乙循环) (sim.customers.complain, recover, reevaluate_recoveries; LoyaltyModel)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from engine_kit import model, population, rng, steady, table
+from sim import customers as cu
+from sim.customers import EV
+
+F32 = np.float32
+N = 20_000
+
+
+def complaint_rate(severity, ease=0.0, pop=None, seed=1, **market):
+    T, P = table(steady(complaint_ease=ease), **market)
+    pop = pop if pop is not None else population(N)
+    idx = np.arange(pop.n)
+    voiced = cu.complain(pop, idx, np.full(pop.n, severity, F32), np.zeros(pop.n, np.intp), T, P, rng(seed))
+    return float(np.mean(voiced))
+
+
+def test_complaint_probability_rises_with_severity():
+    rates = [complaint_rate(s, complaint_minor=0.04, complaint_major=0.69) for s in (0, 0.25, 0.5, 0.75, 1.0)]
+    assert np.all(np.diff(rates) > 0), rates
+    assert rates[0] == pytest.approx(0.04, abs=0.006)
+    assert rates[-1] == pytest.approx(0.69, abs=0.015)
+
+
+def test_complaining_is_steep_rather_than_linear_in_severity():
+    # at half severity, far fewer than half-way between the minor and the major rate complain
+    mid = complaint_rate(0.5, complaint_minor=0.04, complaint_major=0.69, complaint_curvature=2.0)
+    assert mid < 0.04 + 0.5 * (0.69 - 0.04) - 0.05
+    flatter = complaint_rate(0.5, complaint_minor=0.04, complaint_major=0.69, complaint_curvature=1.0)
+    assert flatter > mid + 0.05
+
+
+def _newcomers(n=N, seed=0, **market):
+    """A population whose complaint propensities are drawn as the model draws them for newcomers."""
+    mm = model(n, seed=seed, initial_share_active=1.0, **market)
+    return mm.pop, mm.params
+
+
+def test_about_one_in_25_with_a_minor_problem_complains_by_default():
+    pop, P = _newcomers()
+    assert P.complaint_minor == pytest.approx(1 / 25, abs=0.005)
+    rate = complaint_rate(0.0, pop=pop)
+    assert 0.03 <= rate <= 0.05, rate
+
+
+def test_most_customers_with_a_major_problem_complain_by_default():
+    pop, _ = _newcomers()
+    rate = complaint_rate(1.0, pop=pop)
+    assert 0.5 <= rate <= 0.8, rate
+
+
+def test_an_easier_complaint_channel_raises_complaints():
+    rates = [complaint_rate(0.2, ease=e) for e in (0.0, 0.5, 1.0)]
+    assert np.all(np.diff(rates) > 0.05), rates
+
+
+def test_complaints_are_counted_on_the_customer():
+    T, P = table(steady())
+    pop = population(100, complaint_prop=1.0)
+    idx = np.arange(100)
+    P1 = P.replace(complaint_minor=1.0, complaint_major=1.0)
+    voiced = cu.complain(pop, idx, np.zeros(100, F32), np.zeros(100, np.intp), T, P1, rng(0))
+    assert voiced.all()
+    assert np.all(pop.complaints == 1) and np.all((pop.flags & EV.COMPLAINED) > 0)
+
+
+# ---- the model: recovery and Cycle B ----------------------------------------------------------
+def failing_market(seed=3, n=300, **policy):
+    """One merchant whose service fails often and badly, with an effortless complaint channel."""
+    pol = dict(quality=0.65, promise=0.65, failure_prob=0.35, failure_severity=0.5, complaint_ease=1.0)
+    pol.update(policy)
+    return model(n, merchants=[steady(**pol)], seed=seed, expectation_init=0.65)
+
+
+def test_instant_generous_recovery_returns_every_complainer_to_cycle_a_in_the_same_step():
+    mm = failing_market(recovery_prob=1.0, recovery_delay=0, compensation=0.5)
+    pop = mm.pop
+    complained_total = 0
+    for _ in range(12):
+        before = dict(zip(pop.id.tolist(), pop.cycle_a.tolist()))
+        mm.step()
+        complained = (pop.flags & EV.COMPLAINED) > 0
+        recovered = (pop.flags & EV.RECOVERED) > 0
+        assert np.all(recovered[complained])
+        assert not np.any((pop.flags & EV.BOTCHED) > 0)
+        met = mm.metrics
+        assert met["recoveries_ok"] == met["recoveries"] == met["cycle_b"] == met["complaints"]
+        # back in Cycle A: the recovered encounter counts as a satisfied pass
+        stayed = complained & ((pop.flags & (EV.SWITCHED | EV.LEFT)) == 0)
+        for slot in np.flatnonzero(stayed):
+            assert pop.cycle_a[slot] == before[int(pop.id[slot])] + 1
+        complained_total += int(complained.sum())
+    assert complained_total > 100
+
+
+def test_without_recovery_every_complaint_is_botched():
+    mm = failing_market(recovery_prob=0.0, recovery_delay=0)
+    pop = mm.pop
+    total = 0
+    for _ in range(10):
+        mm.step()
+        complained = (pop.flags & EV.COMPLAINED) > 0
+        assert np.all((pop.flags[complained] & EV.BOTCHED) > 0)
+        assert not np.any((pop.flags & EV.RECOVERED) > 0)
+        met = mm.metrics
+        assert met["recoveries_ok"] == 0 and met["cycle_b"] == met["complaints"]
+        total += met["complaints"]
+    assert total > 100
+
+
+def test_recovery_delay_postpones_the_reevaluation():
+    delay = 3
+    mm = failing_market(recovery_prob=1.0, recovery_delay=delay, compensation=0.5, seed=4)
+    flags_by_step = []
+    ids_by_step = []
+    recoveries = []
+    for _ in range(14):
+        mm.step()
+        flags_by_step.append(dict(zip(mm.pop.id.tolist(), mm.pop.flags.tolist())))
+        ids_by_step.append(mm.pop.id.copy())
+        recoveries.append(mm.metrics["recoveries"])
+    assert recoveries[:delay] == [0] * delay and sum(recoveries[delay:]) > 50
+    checked = 0
+    for t in range(len(flags_by_step) - delay):
+        for cid, f in flags_by_step[t].items():
+            if not f & EV.COMPLAINED or f & (EV.LEFT | EV.SWITCHED):
+                continue
+            later = [flags_by_step[t + k].get(cid, 0) for k in range(1, delay + 1)]
+            # complained again, or left or switched, before the recovery landed: not a clean case
+            # (a second complaint replaces the pending recovery: see the xfail test below)
+            if any(x & EV.COMPLAINED for x in later) or any(x & (EV.LEFT | EV.SWITCHED) for x in later[:-1]) \
+                    or cid not in flags_by_step[t + delay]:
+                continue
+            assert not f & (EV.RECOVERED | EV.BOTCHED)
+            for x in later[:-1]:
+                assert not x & (EV.RECOVERED | EV.BOTCHED)
+            assert later[-1] & (EV.RECOVERED | EV.BOTCHED)
+            checked += 1
+    assert checked > 30
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "sim/customers.py recover(): a complaint made while an earlier recovery is still pending "
+    "overwrites recovery_due/recovery_ok/recovery_value, so the earlier complaint is never "
+    "re-evaluated (no Cycle B pass, no RECOVERED/BOTCHED); with recovery_delay=3 about 30% of "
+    "complaints are silently dropped"))
+def test_every_complaint_is_eventually_answered_even_if_the_customer_complains_again():
+    mm = model(300, merchants=[steady(quality=0.65, promise=0.65, failure_prob=0.35, failure_severity=0.5,
+                                      complaint_ease=1.0, recovery_prob=1.0, recovery_delay=3, compensation=0.5)],
+               seed=4, expectation_init=0.65, natural_churn=0.0, outside_option=-3.0)
+    complaints, recoveries = [], []
+    for _ in range(30):
+        mm.step()
+        assert mm.metrics["left"] == 0  # nobody leaves: every complaint stays answerable
+        complaints.append(mm.metrics["complaints"])
+        recoveries.append(mm.metrics["recoveries"])
+    # complaints of the last `delay` steps may still be pending; all earlier ones have been answered
+    assert sum(recoveries) == sum(complaints[:-3])
+
+
+def test_a_slow_recovery_is_worth_less():
+    """recovery_decay: the same resolution, made late, more often fails to put things right."""
+    def ok_share(delay):
+        mm = failing_market(recovery_prob=1.0, recovery_delay=delay, compensation=0.2, seed=5)
+        mm.set_params(recovery_decay=0.05)
+        ok = tot = 0
+        for _ in range(20):
+            mm.step()
+            ok += mm.metrics["recoveries_ok"]
+            tot += mm.metrics["recoveries"]
+        return ok / tot
+
+    fast, slow = ok_share(0), ok_share(8)
+    assert fast > 0.95 and slow < fast - 0.3
+
+
+def test_cycle_b_counts_each_reevaluated_recovery():
+    mm = failing_market(recovery_prob=0.5, recovery_delay=0)
+    pop = mm.pop
+    total = 0
+    for _ in range(10):
+        before = dict(zip(pop.id.tolist(), pop.cycle_b.tolist()))
+        mm.step()
+        evaluated = (pop.flags & (EV.RECOVERED | EV.BOTCHED)) > 0
+        assert mm.metrics["cycle_b"] == int(evaluated.sum())
+        assert mm.metrics["recoveries_ok"] == int(((pop.flags & EV.RECOVERED) > 0).sum())
+        for slot in np.flatnonzero(evaluated & ((pop.flags & (EV.SWITCHED | EV.LEFT)) == 0)):
+            assert pop.cycle_b[slot] == before[int(pop.id[slot])] + 1
+        total += mm.metrics["cycle_b"]
+    assert total > 100
+
+
+def test_recovered_customers_keep_more_trust_than_botched_ones():
+    good = failing_market(recovery_prob=1.0, recovery_delay=0, compensation=0.5, seed=7)
+    bad = failing_market(recovery_prob=0.0, recovery_delay=0, seed=7)
+    for _ in range(15):
+        good.step()
+        bad.step()
+    assert good.metrics["trust"] > bad.metrics["trust"] + 0.05
+    assert good.metrics["satisfaction"] > bad.metrics["satisfaction"]
+
+
+def test_botched_recoveries_drive_customers_away_and_make_them_talk():
+    common = dict(quality=0.65, promise=0.65, failure_prob=0.35, failure_severity=0.5, complaint_ease=1.0)
+    two = lambda rp: model(400, merchants=[steady("A", recovery_prob=rp, recovery_delay=0, **common),  # noqa: E731
+                                           steady("B", quality=0.65, promise=0.65)],
+                           seed=8, expectation_init=0.65)
+    good, bad = two(1.0), two(0.0)
+    lost_g = lost_b = neg_g = neg_b = 0
+    for _ in range(15):
+        good.step()
+        bad.step()
+        lost_g += good.metrics["merchant_churn_rate"]
+        lost_b += bad.metrics["merchant_churn_rate"]
+        neg_g += good.metrics["wom_negative"]
+        neg_b += bad.metrics["wom_negative"]
+        assert good.metrics["left_poor_recovery"] == 0
+    assert lost_b > lost_g
+    assert neg_b > neg_g
