@@ -46,6 +46,8 @@ __all__ = [
 ]
 
 F32 = np.float32
+#: an expected price never falls below this, even at a merchant that gives the service away
+MIN_EXPECTED_PRICE = 0.01
 
 # ---- loyalty stages ---------------------------------------------------------------------------
 CHURNED, PROSPECT, ORDINARY, TRUSTING, LOYAL = 0, 1, 2, 3, 4
@@ -390,13 +392,15 @@ def complain(pop: Population, idx, severity, where, T, P, rng) -> np.ndarray:
     The chance rises steeply with severity, from ``complaint_minor`` (about 1 in 25) to
     ``complaint_major``: ``p = minor + (major − minor) · severity^curvature``, times the
     customer's own propensity; an easy channel (``complaint_ease``) removes up to half of the
-    remaining reluctance.
+    remaining reluctance. A customer still waiting for the answer to an earlier complaint does not
+    complain again: its new problem stays unvoiced.
     """
     p = P.complaint_minor + (P.complaint_major - P.complaint_minor) * severity**P.complaint_curvature
     p = np.minimum(p * pop.complaint_prop[idx], 1)
     ease = T.complaint_ease[where]
     p = p + 0.5 * ease * (1 - p)
     voiced = rng.random(len(idx), dtype=F32) < p
+    voiced &= pop.recovery_due[idx] < 0  # already waiting for an answer: no second complaint
     pop.complaints[idx[voiced]] += 1
     pop.flags[idx[voiced]] |= EV.COMPLAINED
     return voiced
@@ -513,7 +517,8 @@ def adapt_expectations(pop: Population, idx, value, where, T, P, excitement: boo
     paid = T.price_paid[where]
     if excitement:
         pop.excite_expect[idx] += F32(a) * (T.excitement[where] - pop.excite_expect[idx])
-    pop.expected_price[idx] += F32(a) * (paid - pop.expected_price[idx])
+    ep = pop.expected_price[idx]
+    pop.expected_price[idx] = np.maximum(ep + F32(a) * (paid - ep), F32(MIN_EXPECTED_PRICE))
 
 
 # =============================================================================================
@@ -610,6 +615,7 @@ def choose_merchant(pop: Population, candidates, T, P, rng, stats: StepStats, re
         old = cur[switching]
         reason = np.where(T.price_paid[new] < T.price_paid[old], R_PRICE, R_COMPETITOR)
         _record_loss(pop, sw, stats)
+        stats.left_by_reason += np.bincount(reason, minlength=len(REASONS))
         pop.churn_reason[sw] = reason
         start_relationship(pop, sw, new, T, P, stats)
         pop.switches[sw] += 1

@@ -100,7 +100,7 @@ _MARKET = [
     _m("profit", "Profit", "利润", "money/step", "profit of all merchants this step", "所有商家本期利润"),
     _m("clv", "Customer lifetime value", "客户终身价值", "money", "expected discounted margin of a customer, averaged over merchants by customers", "客户预期折现利润，按客户数对商家加权平均"),
 ] + [
-    _m(f"left_{r}", f"Left: {r.replace('_', ' ')}", f"离开：{z}", "count", f"customers lost this step because of: {r.replace('_', ' ')}", f"本期因此原因失去的客户：{z}")
+    _m(f"left_{r}", f"Lost: {r.replace('_', ' ')}", f"失去：{z}", "count", f"customers lost by their merchant this step (left the market or switched) because of: {r.replace('_', ' ')}", f"本期因此原因被商家失去（离开市场或转换）的客户：{z}")
     for r, z in zip(REASONS[1:], ("自然原因", "服务失误", "补救不当", "价格", "竞争对手", "其他"))
 ]
 METRICS: dict[str, Metric] = {m.name: m for m in _MARKET}

@@ -209,7 +209,7 @@ class LoyaltyModel(mesa.Model):
             tq, _ = cu.encounter(pop, trial, trial_at, T, rng, excitement)
             tv = cu.perceive(pop, trial, trial_at, tq, T, P)
             ts, tshort, _ = cu.evaluate(tv, pop.expectation[trial], P)
-            pop.heard[trial, trial_at] += np.clip(ts - F32(0.5), -0.5, 0.5)
+            pop.heard[trial, trial_at] = np.clip(pop.heard[trial, trial_at] + np.clip(ts - F32(0.5), -0.5, 0.5), -1, 1)
             pop.flags[trial] |= EV.TRIED_OTHER
             trial_bad = np.flatnonzero(tshort > 0)
             tpaid = T.price_paid[trial_at] * pop.products[trial]

@@ -8,11 +8,11 @@ check that engine and reference agree *in distribution* (they cannot agree draw 
 
 One step (a period, say a week) of :class:`ReferenceModel`, in the order of ``LoyaltyModel.step``:
 
-1. every customer, in random order (:meth:`Customer.step`):
-   need → visit (variety seeking) → **A** encounter → **B** perceive and evaluate (zone of
+1. every customer, in random order (:meth:`Customer.step`): need → visit its own merchant (or,
+   variety seeking, try another) → **A** encounter → **B** perceive and evaluate (zone of
    tolerance, loss aversion, diminishing sensitivity) → **C/D** reinforce (Cycle A, 甲循环) or
    **E** complain → **F** recovery scheduled → **G** trust → switching costs grow → expectations
-   adapt → due recoveries re-evaluated (**F → B**, Cycle B, 乙循环) → **H** loyalty;
+   adapt → a recovery due now is re-evaluated (**F → B**, Cycle B, 乙循环) → **H** loyalty;
 2. this step's buyers form their intention to buy again;
 3. word of mouth spreads over the social network;
 4. the unhappy and the curious compare merchants: stay, switch or leave; involuntary churn;
@@ -80,11 +80,6 @@ def anticipated_value(T, P, j: int, expected_price: float, sens: float) -> float
     return quality - price_term(T.price_paid[j], expected_price, sens) - doubt
 
 
-def reinforcement(s: float) -> float:
-    """Strength of a positive reinforcement: 0.5 when expectations are just met, up to 1 (delight)."""
-    return clip(0.5 + 2.5 * (s - 0.5), 0.5, 1.0)
-
-
 class Customer(mesa.Agent):
     """One customer: its traits, its relationship with one merchant and its stage of loyalty.
 
@@ -121,11 +116,11 @@ class Customer(mesa.Agent):
 
     # ---- the relationship ---------------------------------------------------------------------
     def start_relationship(self, j: int) -> None:
-        """Begin with merchant ``j``: trust and switching costs start afresh; the expectation blends
-        in what ``j`` promises and what the market says of it."""
+        """Begin with merchant ``j``: trust and switching costs start afresh; the expectation moves
+        halfway to what the customer anticipates of ``j``: its promise and reputation, and what the
+        customer has heard about it."""
         P, T = self.model.params, self.model.policies
-        anticipated = (P.promise_weight * T.promise[j] + (1 - P.promise_weight) * T.reputation[j]
-                       - price_term(T.price_paid[j], self.expected_price, self.price_sens))
+        anticipated = anticipated_value(T, P, j, self.expected_price, self.price_sens) + self.heard[j]
         self.merchant = j
         self.expectation = 0.5 * self.expectation + 0.5 * anticipated
         self.trust, self.satisfaction = P.trust_init, 0.5
@@ -142,16 +137,20 @@ class Customer(mesa.Agent):
 
     @property
     def switch_cost(self) -> float:
-        """Procedural (+ structural programme ties), financial (points lost), relational (tenure),
-        and a structural cost per extra product: what leaving the current merchant would cost."""
+        """What leaving the merchant would cost, points aside: procedural (set-up, learning, plus a
+        structural programme's ties), relational (built by repeat purchase), and a structural cost
+        for each product held beyond the first."""
         P, T = self.model.params, self.model.policies
-        return (self.procedural + T.structural[self.merchant] + self.financial * self.price_sens
-                / self.expected_price + self.relational + (self.products - 1) * P.product_switch_cost)
+        return (self.procedural + T.structural[self.merchant] + self.relational
+                + (self.products - 1) * P.product_switch_cost)
 
     def stay_utility(self) -> float:
+        """Utility of staying: own satisfaction, trust, what was heard, and everything that would be
+        lost by switching (switching costs, and programme points valued by price sensitivity)."""
         P = self.model.params
+        points = self.financial * self.price_sens / self.expected_price
         return (P.satisfaction_weight * (self.satisfaction - 0.5) + P.trust_weight * self.trust
-                + self.heard[self.merchant] + self.switch_cost)
+                + self.heard[self.merchant] + self.switch_cost + points)
 
     def alternative_utilities(self) -> list[float]:
         """Utility of each merchant to a customer who does not buy there (yet): the satisfaction it
@@ -163,7 +162,7 @@ class Customer(mesa.Agent):
 
     # ---- one step -----------------------------------------------------------------------------
     def step(self) -> None:
-        """Phase 1 of a step for this customer: need, the purchase (A–G), Cycle B, then H."""
+        """Phase 1 of a step for this customer: need, a purchase (A–G), Cycle B, then H."""
         model, P = self.model, self.model.params
         self.age += 1
         self.tenure += 1
@@ -171,72 +170,95 @@ class Customer(mesa.Agent):
         bought_own = False
         # need: does it buy this period? Trust makes customers buy more often.
         if self.random.random() < P.purchase_prob * (1 + P.loyal_extra_purchases * self.trust):
-            bought_own = self.buy()
+            j, trial = self.visit()
+            self.flags |= EV.PURCHASE
+            if trial:
+                self.try_other(j)
+            else:
+                self.buy()
+                bought_own = True
         # F → B (Cycle B): a recovery that lands now is evaluated again
         reevaluated = self.recovery_due == model.steps and self.reevaluate_recovery()
         if bought_own or reevaluated:
             self.become_loyal()  # H
         if bought_own:
             model.own_buyers.append(self)
-            if self.satisfied_now and (self.delighted_now or self.stage == LOYAL):  # recommend (Cycle A)
+            if self.satisfied_now and (self.delighted_now or self.stage == LOYAL):  # recommend
                 boost = P.wom_loyal_boost if self.stage == LOYAL else 1.0
                 model.messages.append((self, self.merchant, min(P.wom_positive * boost, 1.0), +1))
 
     def visit(self) -> tuple[int, bool]:
-        """Where it buys: its own merchant or — variety seeking, never when loyal — another one."""
+        """Where it buys: its own merchant or — variety seeking — another one for once (ordinary
+        customers with chance ``variety_seeking``, trusting ones half as often, loyal ones never)."""
         P, m, r = self.model.params, len(self.heard), self.random
-        own = self.merchant
         if m > 1 and P.variety_seeking > 0:
-            if (self.stage == ORDINARY and r.random() < P.variety_seeking) or (
-                    self.stage == TRUSTING and r.random() < P.variety_seeking / 2):
+            chance = {ORDINARY: P.variety_seeking, TRUSTING: P.variety_seeking / 2}.get(self.stage, 0.0)
+            if r.random() < chance:
                 other = r.randrange(m - 1)
-                return other + (other >= own), True
-        return own, False
+                return other + (other >= self.merchant), True
+        return self.merchant, False
 
-    def buy(self) -> bool:
-        """One purchase, A to G. Returns whether it was bought from its own merchant."""
-        model, P, T, r = self.model, self.model.params, self.model.policies, self.random
-        j, trial = self.visit()
-        # A — the encounter: core quality, a service failure, the Kano basic and excitement attributes
-        quality = T.quality[j] + T.sd[j] * r.gauss(0, 1)
+    def encounter(self, j: int) -> float:
+        """A — the quality received: core quality (plus a customised programme's tailoring), a
+        service failure, Kano's must-be attribute, and the excitement attribute *minus what the
+        customer has come to expect of it* (delight fades into expectation)."""
+        T, r = self.model.policies, self.random
+        quality = T.quality[j] + T.tailoring[j] + T.sd[j] * r.gauss(0, 1)
         if r.random() < T.failure_prob[j]:
             quality -= T.failure_severity[j] * r.uniform(0.5, 1.5)
         if r.random() < T.basic_missing[j]:
             quality -= 0.3
-        quality += (T.excitement[j] - self.excite_expect) + T.tailoring[j]
-        # B — perceived value (price against expected price; loyal customers forgive a higher price)
+        return quality + T.excitement[j] - self.excite_expect
+
+    def perceive(self, j: int, quality: float) -> float:
+        """B — perceived value: quality less the price against the expected price (a loyal
+        customer discounts a price above what it expects)."""
+        P, T = self.model.params, self.model.policies
         sens = self.price_sens
         if self.stage == LOYAL and T.price_paid[j] > self.expected_price:
             sens *= 1 - P.loyal_price_tolerance
-        value = quality - price_term(T.price_paid[j], self.expected_price, sens)
-        tolerance = P.loyal_failure_tolerance if self.stage == LOYAL else 0.0
-        s, short, surplus = evaluate(value, self.expectation, P, tolerance)
-        paid = T.price_paid[j] * self.products
+        return quality - price_term(T.price_paid[j], self.expected_price, sens)
+
+    def pay(self, j: int, quality: float | None) -> float:
+        """Pay for the purchase; the merchant's books note it (``quality`` feeds its reputation)."""
+        paid = self.model.policies.price_paid[j] * self.products
         self.spend += 0.1 * paid
-        self.wallet += 0.1 * ((not trial) - self.wallet)
-        self.flags |= EV.PURCHASE
-        model.visits.append((j, paid, self.products, quality))
-        if trial:  # a trial purchase only informs its view of the other merchant
-            self.heard[j] += clip(s - 0.5, -0.5, 0.5)
-            self.flags |= EV.TRIED_OTHER
-            if short > 0:
-                model.messages.append((self, j, P.wom_negative, -1))
-            return False
-        self.perceived, self.value, self.disconfirmation = quality, value, value - self.expectation
-        self.txn_sat = s
+        self.model.visits.append((j, paid, self.products, quality))
+        return paid
+
+    def try_other(self, j: int) -> None:
+        """Variety seeking: a purchase from merchant ``j`` only informs the view of ``j``; a bad one
+        is talked about."""
+        P = self.model.params
+        s, short, _ = evaluate(self.perceive(j, self.encounter(j)), self.expectation, P)
+        self.pay(j, None)
+        self.wallet -= 0.1 * self.wallet  # share of wallet falls
+        self.heard[j] += clip(s - 0.5, -0.5, 0.5)
+        self.flags |= EV.TRIED_OTHER
+        if short > 0:
+            self.model.messages.append((self, j, P.wom_negative, -1))
+
+    def buy(self) -> None:
+        """A purchase from its own merchant: A, B, then C/D (satisfied) or E/F (dissatisfied), G."""
+        model, P, T, j = self.model, self.model.params, self.model.policies, self.merchant
+        quality = self.encounter(j)  # A
+        value = self.perceive(j, quality)  # B
+        E = self.expectation
+        tolerance = P.loyal_failure_tolerance if self.stage == LOYAL else 0.0
+        s, short, surplus = evaluate(value, E, P, tolerance)
+        self.value_realised += self.pay(j, quality)
+        self.perceived, self.value, self.disconfirmation, self.txn_sat = quality, value, value - E, s
         self.satisfaction = P.satisfaction_memory * self.satisfaction + (1 - P.satisfaction_memory) * s
-        self.value_realised += paid
+        model.acsi.append((self.satisfaction, E, value, quality))
+        self.wallet += 0.1 * (1 - self.wallet)
         self.behavioural = self.wallet * self.tenure / (self.tenure + 10)
         self.satisfied_now, self.delighted_now = short <= 0, surplus > 0
         if short <= 0:
             # C, D — satisfied: positive reinforcement, one more pass of Cycle A
             model.stats.satisfied += 1
             model.stats.delighted += surplus > 0
-            self.flags |= EV.DELIGHTED if surplus > 0 else EV.SATISFIED
-            self.cycle_a += 1
-            target = clip(2 * (s - 0.5) + 0.5, 0, 1) + T.affective[j]
-            self.affective += 0.1 * (min(target, 1.0) - self.affective)
-            self.accumulate_trust(reinforcement(s), 0.0)
+            self.flags |= EV.SATISFIED | (EV.DELIGHTED if surplus > 0 else 0)
+            self.accumulate_trust(self.reinforce(s, j), 0.0)  # G
         else:
             # E — dissatisfied: negative reinforcement; complain, or stay silent and maybe talk
             model.stats.dissatisfied += 1
@@ -245,19 +267,27 @@ class Customer(mesa.Agent):
             severity = min(short / P.severity_scale, 1.0)
             if self.complain(severity, j):
                 # F — the merchant answers: resolved or not, after its delay
-                self.recovery_ok = r.random() < T.recovery_prob[j]
+                self.recovery_ok = self.random.random() < T.recovery_prob[j]
                 self.recovery_due = model.steps + T.recovery_delay[j]
                 self.recovery_merchant, self.recovery_value = j, value
             else:
                 model.messages.append((self, j, P.wom_negative, -1))
                 model.unhappy.append((self, R_FAILURE))
-            self.accumulate_trust(0.0, severity)
+            self.accumulate_trust(0.0, severity)  # G
         self.grow_switching_costs(j)
         if (P.max_products > 1 and P.cross_sell_prob > 0 and self.stage >= TRUSTING
-                and self.products < P.max_products and r.random() < P.cross_sell_prob):
+                and self.products < P.max_products and self.random.random() < P.cross_sell_prob):
             self.products += 1  # a trusting customer takes one more product
         self.adapt_expectations(value, j)
-        return True
+
+    def reinforce(self, s: float, j: int) -> float:
+        """C/D — one more pass of Cycle A; the affective facet moves toward how good the encounter
+        felt (plus what a social or customised programme adds). Returns the reinforcement's strength
+        for G: 0.5 when expectations are just met, up to 1 for delight."""
+        self.cycle_a += 1
+        target = clip(2 * (s - 0.5) + 0.5, 0.0, 1.0) + self.model.policies.affective[j]
+        self.affective += 0.1 * (min(target, 1.0) - self.affective)
+        return clip(0.5 + 2.5 * (s - 0.5), 0.5, 1.0)
 
     def complain(self, severity: float, j: int) -> bool:
         """E — complaining rises steeply with severity, from about 1 in 25 (minor) to
@@ -276,7 +306,8 @@ class Customer(mesa.Agent):
     def reevaluate_recovery(self) -> bool:
         """F → B — Cycle B: a resolved complaint restores the expected level plus compensation, less
         ``recovery_decay`` per step of delay; a refused one leaves the failed encounter as it was.
-        Success (resolved and no shortfall) brings the customer back to Cycle A."""
+        Success (resolved and no shortfall) is a positive reinforcement, back to Cycle A; otherwise
+        the recovery is botched: trust breaks, and an angry customer talks and looks around."""
         model, P, T = self.model, self.model.params, self.model.policies
         self.recovery_due = -1
         j = self.recovery_merchant
@@ -293,14 +324,14 @@ class Customer(mesa.Agent):
         self.satisfaction = P.satisfaction_memory * self.satisfaction + (1 - P.satisfaction_memory) * s
         model.stats.cycle_b += 1
         model.stats.recoveries += 1
+        if self.recovery_ok:
+            model.compensated[j] += 1  # every resolved complaint costs the merchant its compensation
         if success:
             self.recoveries_ok += 1
             self.flags |= EV.RECOVERED
-            self.accumulate_trust(reinforcement(s), 0.0)
-            self.cycle_a += 1
             model.stats.recoveries_ok += 1
-            model.recovered[j] += 1
-        else:  # botched: trust breaks, and an angry customer talks and looks around
+            self.accumulate_trust(self.reinforce(s, j), 0.0)
+        else:
             self.flags |= EV.BOTCHED
             self.accumulate_trust(0.0, max(min(short / P.severity_scale, 1.0), 0.5))
             model.messages.append((self, j, min(1.0, P.wom_negative * P.wom_botched_boost), -1))
@@ -399,15 +430,13 @@ class ReferenceModel(mesa.Model):
         self._refresh_policies()
         net = small_world(P.n_customers, P.network_degree, P.network_rewire, self.rng)
         self.contacts = [net.neighbours(p).tolist() for p in range(P.n_customers)]
-        self.places: list[Customer | None] = [None] * P.n_customers
+        self.places: list[Customer | None] = [None] * P.n_customers  # a place keeps its last occupant
         self._new_step_records()
-        first = np.sort(self.rng.choice(P.n_customers, size=int(round(P.initial_share_active * P.n_customers)),
-                                        replace=False))
-        for place in first.tolist():
-            self.places[place] = Customer(self, place)
-        self._start_active = 0
-        self._start_value = np.zeros(len(self.merchant_list))
-        self._start_customers = np.zeros(len(self.merchant_list), dtype=np.int64)
+        k = int(round(P.initial_share_active * P.n_customers))
+        for place in np.sort(self.rng.choice(P.n_customers, size=k, replace=False)).tolist():
+            self.places[place] = Customer(self, place)  # prospects who have chosen, not bought
+        m = len(self.merchant_list)
+        self._start_active, self._start_customers, self._start_value = 0, np.zeros(m, dtype=np.int64), np.zeros(m)
         self.book()
         self.datacollector = mesa.DataCollector(
             model_reporters={name: _reporter(name) for name in METRICS},
@@ -437,11 +466,12 @@ class ReferenceModel(mesa.Model):
     def _new_step_records(self) -> None:
         m = len(self.merchant_list)
         self.stats = StepStats()
-        self.visits: list[tuple[int, float, int, float]] = []  # (merchant, paid, units, quality)
-        self.messages: list[tuple[Customer, int, float, int]] = []  # (speaker, about, chance, ±1)
-        self.unhappy: list[tuple[Customer, int]] = []  # (customer, reason) may reconsider
+        self.visits: list[tuple[int, float, int, float | None]] = []  # merchant, paid, units, quality
+        self.acsi: list[tuple[float, float, float, float]] = []  # satisfaction, expectation, value, quality
+        self.messages: list[tuple[Customer, int, float, int]] = []  # speaker, about, chance, ±1
+        self.unhappy: list[tuple[Customer, int]] = []  # customers who may reconsider, and why
         self.own_buyers: list[Customer] = []
-        self.acquired, self.recovered = [0] * m, [0] * m
+        self.acquired, self.compensated = [0] * m, [0] * m
         self.lost: list[tuple[int, float]] = []  # (merchant, recent spend) per customer lost
 
     # ---- the step -------------------------------------------------------------------------------
@@ -455,8 +485,7 @@ class ReferenceModel(mesa.Model):
                 c.flags = 0
         customers = self.customers()
         self._start_active = len(customers)
-        self._start_customers = np.zeros(m, dtype=np.int64)
-        self._start_value = np.zeros(m)
+        self._start_customers, self._start_value = np.zeros(m, dtype=np.int64), np.zeros(m)
         for c in customers:
             self._start_customers[c.merchant] += 1
             self._start_value[c.merchant] += c.spend
@@ -469,15 +498,16 @@ class ReferenceModel(mesa.Model):
         self.form_intentions()
         # 3. word of mouth
         self.spread_word_of_mouth(customers)
-        # 4. the unhappy and the curious compare merchants; involuntary churn
-        chosen: dict[Customer, int] = {}
-        for c, reason in self.unhappy:
-            if c not in chosen and self.random.random() < P.reconsider_dissatisfied:
-                chosen[c] = reason
+        # 4. who compares merchants: anyone ordinary or trusting may look around; the silent
+        #    dissatisfied and the botched reconsider (that reason wins); then involuntary churn
+        comparing: dict[Customer, int] = {}
         for c in customers:
-            if c not in chosen and self.random.random() < P.reconsider_prob:
-                chosen[c] = R_OTHER
-        for c, reason in chosen.items():
+            if self.random.random() < P.reconsider_prob:
+                comparing[c] = R_OTHER
+        for c, reason in self.unhappy:
+            if self.random.random() < P.reconsider_dissatisfied:
+                comparing[c] = reason
+        for c, reason in comparing.items():
             if c.stage in (ORDINARY, TRUSTING):  # loyal customers are exclusive; prospects have not bought
                 c.compare(reason)
         for c in self.customers():
@@ -496,45 +526,42 @@ class ReferenceModel(mesa.Model):
 
     def form_intentions(self) -> None:
         """Intentional facet: the chance a buyer would pick its merchant again if it compared now,
-        against the market's best alternative as seen by a typical customer."""
+        against the best alternative as judged by a customer with the market's mean expectation (at
+        the end of the last step), expected price and price sensitivity."""
         P, T, m = self.params, self.policies, len(self.merchant_list)
-        if not self.own_buyers:
-            return
-        active = self.customers()
-        E0 = sum(c.expectation for c in active) / len(active)
         alt = [P.satisfaction_weight * (evaluate(anticipated_value(T, P, j, P.expected_price, P.price_sensitivity),
-                                                 E0, P)[0] - 0.5) for j in range(m)]
+                                                 self.mean_expectation, P)[0] - 0.5) for j in range(m)]
         best_other = [max([P.outside_option] + [alt[k] for k in range(m) if k != j]) for j in range(m)]
         for c in self.own_buyers:
             diff = (c.stay_utility() - best_other[c.merchant]) / (P.choice_noise * 4)
             c.intentional = 1 / (1 + math.exp(-clip(diff, -30, 30)))
 
     def spread_word_of_mouth(self, customers: list[Customer]) -> None:
-        """Speakers tell each contact with their chance; each message moves the listener's view of
-        the merchant by ``wom_impact``. Memory of what was heard fades by ``wom_memory``."""
+        """What was heard fades by ``wom_memory``. Then recommendations, then warnings: each speaker
+        tells each contact with its chance, moving the listener's view of the merchant by
+        ``wom_impact``; after each round a view is bounded to ±1."""
         P, stats = self.params, self.stats
         for c in customers:
             c.heard = [h * P.wom_memory for h in c.heard]
-        for speaker, about, chance, sign in self.messages:
-            told = 0
-            for place in self.contacts[speaker.place]:
-                if self.random.random() < chance:
+        for sign, kind in ((+1, "positive"), (-1, "negative")):
+            speakers = [msg for msg in self.messages if msg[3] == sign]
+            touched, told = set(), 0
+            for speaker, about, chance, _ in speakers:
+                for place in self.contacts[speaker.place]:
                     listener = self.places[place]
-                    if listener is not None and listener.stage != CHURNED:
+                    if self.random.random() < chance and listener is not None and listener.stage != CHURNED:
                         listener.heard[about] += sign * P.wom_impact
                         listener.flags |= EV.HEARD_GOOD if sign > 0 else EV.HEARD_BAD
+                        touched.add((listener, about))
                         told += 1
-            if sign > 0:
-                stats.wom_positive += told
-                stats.wom_positive_speakers += 1
-            else:
-                stats.wom_negative += told
-                stats.wom_negative_speakers += 1
-        for c in customers:
-            c.heard = [clip(h, -1.0, 1.0) for h in c.heard]
+            for listener, about in touched:
+                listener.heard[about] = clip(listener.heard[about], -1.0, 1.0)
+            setattr(stats, f"wom_{kind}", told)
+            setattr(stats, f"wom_{kind}_speakers", len(speakers))
 
     def book(self) -> None:
-        """Each merchant books this step's revenue and costs and updates its reputation."""
+        """Each merchant books this step's revenue and costs; its reputation follows the quality its
+        own customers received."""
         T, m = self.policies, len(self.merchant_list)
         customers = [0] * m
         for c in self.customers():
@@ -543,12 +570,12 @@ class ReferenceModel(mesa.Model):
             visits = [(paid, units, quality) for (k, paid, units, quality) in self.visits if k == j]
             revenue = sum(paid for paid, _, _ in visits)
             units = sum(u for _, u, _ in visits)
+            own = [q for _, _, q in visits if q is not None]
             lost = [spend for k, spend in self.lost if k == j]
             cost = (T.unit_cost[j] * units + T.programme_cost[j] * customers[j] * T.member[j]
-                    + T.acquisition_cost[j] * self.acquired[j] + self.recovered[j] * T.compensation[j] * T.price[j])
+                    + T.acquisition_cost[j] * self.acquired[j] + self.compensated[j] * T.compensation[j] * T.price[j])
             mm.book(revenue, cost, customers[j], self.acquired[j], len(lost), sum(lost), self._start_value[j],
-                    self._start_customers[j], len(visits),
-                    sum(q for _, _, q in visits) / len(visits) if visits else None)
+                    self._start_customers[j], len(visits), sum(own) / len(own) if own else None)
 
     # ---- observation ----------------------------------------------------------------------------
     def to_population(self) -> Population:
@@ -565,14 +592,26 @@ class ReferenceModel(mesa.Model):
         pop.heard[at] = next(columns)
         for name, column in zip(names, columns):
             getattr(pop, name)[at] = column
+        pop.any_points = any(c.financial > 0 for c in occupied)
         return pop
 
     def _observe(self) -> None:
-        stats = self.stats
+        """Pack the customers and the step's counts the way :func:`sim.metrics.compute` reads them."""
+        P, stats, m = self.params, self.stats, len(self.merchant_list)
         stats.lost_merchant = [np.array([k for k, _ in self.lost], dtype=np.intp)]
         stats.lost_value = [np.array([v for _, v in self.lost], dtype=np.float64)]
-        self.pop = self.to_population()
-        self._buyers_own = np.array([c.place for c in self.own_buyers], dtype=np.intp)
+        stats.acsi_n = len(self.acsi)
+        if self.acsi:
+            stats.acsi_sum = sum(sat + clip(0.5 + (v - E), 0, 1) + clip(v / max(E + P.zone_of_tolerance / 2, 1e-6), 0, 1)
+                                 for sat, E, v, _ in self.acsi)
+            stats.acsi_expectation, stats.acsi_value, stats.acsi_quality = (
+                float(np.mean([row[i] for row in self.acsi])) for i in (1, 2, 3))
+        self.pop = pop = self.to_population()
+        self._key = pop.merchant.astype(np.intp) * 5 + pop.stage  # merchant × stage, as the engine's books
+        self._by_stage = np.bincount(self._key, minlength=5 * m).reshape(m, 5)
+        active = self.customers()
+        self.mean_expectation = (sum(c.expectation for c in active) / len(active) if active
+                                 else P.expectation_init)
         self.metrics = compute(self, stats)
         self.datacollector.collect(self)
 

@@ -138,11 +138,6 @@ def test_churn_reasons_are_recorded():
     assert reasons <= {"price", "competitor"} and reasons
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "sim/customers.py choose_merchant() records switchers' reasons 'price'/'competitor' only on the "
-    "customer (pop.churn_reason), never in StepStats.left_by_reason, so the declared metrics "
-    "left_price and left_competitor ('customers lost this step because of: price/competitor') "
-    "are always 0 although merchants lose customers to switching every step"))
 def test_customers_lost_to_a_competitor_are_counted_by_reason():
     mm = _churny()
     switched = price = competitor = 0

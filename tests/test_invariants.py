@@ -238,11 +238,6 @@ _SMALL_MODEL = LoyaltyModel(Params(n_customers=50), seed=0)
 
 
 # ---- known defects found by the property tests (kept as strict xfails) --------------------------
-@pytest.mark.xfail(strict=True, reason=(
-    "a free merchant (price 0 is allowed) drives customers' expected price to 0 "
-    "(adapt_expectations moves expected_price toward the price paid; with expectation_adapt=1 at once, "
-    "otherwise geometrically until float32 underflow); price_term() in sim/customers.py then divides "
-    "by an expected price of 0 and satisfaction, value and the metrics become NaN"))
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")
 def test_a_free_merchant_does_not_produce_nan():
     P = Params(n_customers=100, expectation_adapt=1.0,
@@ -254,11 +249,6 @@ def test_a_free_merchant_does_not_produce_nan():
         assert np.all(np.isfinite(mm.pop.satisfaction))
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "LoyaltyModel.step() adds a trial purchase's verdict (up to ±0.5) to pop.heard without bounding "
-    "it, and spread_word_of_mouth() now clips only the cells a message touched, so what a customer "
-    "has heard about a merchant exceeds the documented ±1 bound (about 2.4 within 20 steps with variety_seeking=0.5) "
-    "and then inflates that merchant's utility and, after a switch, the customer's expectation"))
 def test_what_customers_heard_stays_within_plus_minus_one():
     P = Params(n_customers=200, variety_seeking=0.5, reconsider_prob=0.0, reconsider_dissatisfied=0.0,
                merchants=(MerchantParams(name="A", quality=0.3, promise=0.3),

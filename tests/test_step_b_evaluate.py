@@ -72,10 +72,6 @@ def test_shortfall_to_surplus_ratio_is_in_the_empirical_band_where_unclipped():
     assert np.all((ratio >= 1.5) & (ratio <= 3.0)), ratio
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "evaluate() clips satisfaction at 0: with the default parameters any shortfall more than ~0.13 "
-    "below the adequate level already gives satisfaction 0, so larger shortfalls weigh no more and "
-    "the shortfall/surplus ratio falls to 1.48 at d=0.2 and 1.12 at d=0.3 (VALIDATION F2 wants 1.5-3)"))
 def test_shortfall_to_surplus_ratio_is_in_the_empirical_band_at_the_defaults():
     loss, gain = _effects(Params(), ds=(0.1, 0.2, 0.3))
     ratio = loss / gain

@@ -146,11 +146,6 @@ def test_recovery_delay_postpones_the_reevaluation():
     assert checked > 30
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "sim/customers.py recover(): a complaint made while an earlier recovery is still pending "
-    "overwrites recovery_due/recovery_ok/recovery_value, so the earlier complaint is never "
-    "re-evaluated (no Cycle B pass, no RECOVERED/BOTCHED); with recovery_delay=3 about 30% of "
-    "complaints are silently dropped"))
 def test_every_complaint_is_eventually_answered_even_if_the_customer_complains_again():
     mm = model(300, merchants=[steady(quality=0.65, promise=0.65, failure_prob=0.35, failure_severity=0.5,
                                       complaint_ease=1.0, recovery_prob=1.0, recovery_delay=3, compensation=0.5)],

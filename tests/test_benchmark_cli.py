@@ -1,0 +1,48 @@
+"""benchmarks/engine.py runs and prints what it promises (--json: one object per size, fixed keys)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "engine.py"
+KEYS = ["n", "engine_ns", "reference_ns", "ratio", "bytes_per_customer"]
+
+
+def run(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(SCRIPT), *args], capture_output=True, text=True, timeout=120)
+
+
+def test_json_lines_have_the_promised_keys_and_types():
+    out = run("--sizes", "300", "--steps", "2", "--json")
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.strip().splitlines()
+    assert len(lines) == 1
+    row = json.loads(lines[0])
+    assert list(row) == KEYS
+    assert row["n"] == 300 and isinstance(row["n"], int)
+    for key in ("engine_ns", "reference_ns", "ratio", "bytes_per_customer"):
+        assert isinstance(row[key], float) and row[key] > 0, key
+    assert row["ratio"] == row["reference_ns"] / row["engine_ns"]
+    # the engine keeps at least its customer arrays: dozens of 4-byte fields per customer
+    assert row["bytes_per_customer"] > 100
+
+
+def test_reference_is_skipped_above_reference_max_and_the_table_is_printed():
+    out = run("--sizes", "200,400", "--steps", "1", "--warmup", "1", "--reference-max", "300", "--no-peak", "--json")
+    assert out.returncode == 0, out.stderr
+    small, large = (json.loads(line) for line in out.stdout.strip().splitlines())
+    assert (small["n"], large["n"]) == (200, 400)
+    assert small["reference_ns"] is not None and small["ratio"] is not None
+    assert large["reference_ns"] is None and large["ratio"] is None and large["engine_ns"] > 0
+    table = run("--sizes", "200", "--steps", "1", "--warmup", "1", "--no-peak")
+    assert table.returncode == 0, table.stderr
+    assert "ref/engine" in table.stdout and "200" in table.stdout
+
+
+def test_bad_sizes_get_a_clear_message_not_a_traceback():
+    out = run("--sizes", "lots")
+    assert out.returncode == 2
+    assert "--sizes" in out.stderr and "Traceback" not in out.stderr
