@@ -29,8 +29,8 @@ import mesa
 import numpy as np
 
 from .customers import (
-    CHURNED, EV, LOYAL, ORDINARY, PROSPECT, R_COMPETITOR, R_FAILURE, R_INVOLUNTARY, R_NONE, R_OTHER,
-    R_PRICE, R_RECOVERY, TRUSTING, Population, StepStats,
+    CHURNED, EV, LOYAL, MIN_EXPECTED_PRICE, ORDINARY, PROSPECT, R_COMPETITOR, R_FAILURE, R_INVOLUNTARY,
+    R_NONE, R_OTHER, R_PRICE, R_RECOVERY, TRUSTING, Population, StepStats,
 )
 from .merchants import Merchant, policy_table
 from .metrics import MERCHANT_METRICS, METRICS, compute
@@ -233,7 +233,7 @@ class Customer(mesa.Agent):
         s, short, _ = evaluate(self.perceive(j, self.encounter(j)), self.expectation, P)
         self.pay(j, None)
         self.wallet -= 0.1 * self.wallet  # share of wallet falls
-        self.heard[j] += clip(s - 0.5, -0.5, 0.5)
+        self.heard[j] = clip(self.heard[j] + clip(s - 0.5, -0.5, 0.5), -1.0, 1.0)
         self.flags |= EV.TRIED_OTHER
         if short > 0:
             self.model.messages.append((self, j, P.wom_negative, -1))
@@ -291,8 +291,11 @@ class Customer(mesa.Agent):
 
     def complain(self, severity: float, j: int) -> bool:
         """E — complaining rises steeply with severity, from about 1 in 25 (minor) to
-        ``complaint_major``; an easy channel removes up to half the remaining reluctance."""
+        ``complaint_major``; an easy channel removes up to half the remaining reluctance. A customer
+        still waiting for the answer to an earlier complaint does not complain again."""
         P = self.model.params
+        if self.recovery_due >= 0:
+            return False
         p = P.complaint_minor + (P.complaint_major - P.complaint_minor) * severity**P.complaint_curvature
         p = min(p * self.complaint_prop, 1.0)
         p += 0.5 * self.model.policies.complaint_ease[j] * (1 - p)
@@ -359,7 +362,8 @@ class Customer(mesa.Agent):
         E = self.expectation
         self.expectation = E + a * ((1 - P.promise_pull) * (value - E) + P.promise_pull * (promised - E))
         self.excite_expect += a * (T.excitement[j] - self.excite_expect)
-        self.expected_price += a * (T.price_paid[j] - self.expected_price)
+        self.expected_price = max(self.expected_price + a * (T.price_paid[j] - self.expected_price),
+                                  MIN_EXPECTED_PRICE)
 
     def become_loyal(self) -> None:
         """H — stages follow trust. Past ``trust_threshold`` (the bottleneck G) a customer is trusting;
@@ -394,6 +398,7 @@ class Customer(mesa.Agent):
             old = self.merchant
             model.record_loss(self)
             self.churn_reason = R_PRICE if T.price_paid[pick] < T.price_paid[old] else R_COMPETITOR
+            model.stats.left_by_reason[self.churn_reason] += 1  # lost by its merchant, for this reason
             self.start_relationship(pick)
             self.switches += 1
             self.flags |= EV.SWITCHED
@@ -602,7 +607,9 @@ class ReferenceModel(mesa.Model):
         stats.lost_value = [np.array([v for _, v in self.lost], dtype=np.float64)]
         stats.acsi_n = len(self.acsi)
         if self.acsi:
-            stats.acsi_sum = sum(sat + clip(0.5 + (v - E), 0, 1) + clip(v / max(E + P.zone_of_tolerance / 2, 1e-6), 0, 1)
+            # ACSI-style: satisfaction, confirmation of expectations, closeness to the desired level
+            half = P.zone_of_tolerance / 2  # desired level = E + half
+            stats.acsi_sum = sum(sat + clip(0.5 + (v - E), 0, 1) + clip(v / max(E + half, 1e-6), 0, 1)
                                  for sat, E, v, _ in self.acsi)
             stats.acsi_expectation, stats.acsi_value, stats.acsi_quality = (
                 float(np.mean([row[i] for row in self.acsi])) for i in (1, 2, 3))
