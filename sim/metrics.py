@@ -214,9 +214,7 @@ def compute(model, stats) -> dict:
     trust_ms = np.bincount(key, weights=pop.trust, minlength=5 * m).reshape(m, 5)[:, ORDINARY:].sum(axis=1)
     out["satisfaction"] = float(sat_ms.sum() / bought_n) if bought_n else 0.5
     out["trust"] = float(trust_ms.sum() / bought_n) if bought_n else 0.0
-    exp_sum = float(np.dot(pop.expectation, (st > CHURNED).astype(F32), ))
-    out["expectation"] = exp_sum / active if active else 0.0
-    model._mean_expectation = out["expectation"] if active else P.expectation_init
+    out["expectation"] = model._mean_expectation if active else 0.0
     for k in ("purchases", "cycle_a", "cycle_b", "delighted", "dissatisfied", "complaints", "recoveries",
               "recoveries_ok", "became_trusting", "became_loyal", "lost_loyalty", "switched", "left", "arrived"):
         out[k] = int(getattr(stats, k))

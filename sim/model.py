@@ -166,7 +166,8 @@ class LoyaltyModel(mesa.Model):
         v = cu.perceive(pop, idx, w, quality, T, P, loyal)
         E = pop.expectation[idx]
         s, short, surplus = cu.evaluate(v, E, P, loyal * F32(P.loyal_failure_tolerance))
-        paid = T.price_paid[w] * pop.products[idx]
+        units = pop.products[idx].astype(F32)  # products served at this purchase
+        paid = T.price_paid[w] * units
         pop.spend[idx] += F32(0.1) * paid
         pop.value_realised[idx] += paid
         pop.perceived[idx] = quality
@@ -205,6 +206,7 @@ class LoyaltyModel(mesa.Model):
         cu.adapt_expectations(pop, idx, v, w, T, P, excitement)
         # trial purchases only inform the customer's view of the merchant tried
         trial_bad = np.zeros(0, dtype=np.intp)
+        tunits = pop.products[trial].astype(F32)
         if len(trial):
             tq, _ = cu.encounter(pop, trial, trial_at, T, rng, excitement)
             tv = cu.perceive(pop, trial, trial_at, tq, T, P)
@@ -212,8 +214,7 @@ class LoyaltyModel(mesa.Model):
             pop.heard[trial, trial_at] = np.clip(pop.heard[trial, trial_at] + np.clip(ts - F32(0.5), -0.5, 0.5), -1, 1)
             pop.flags[trial] |= EV.TRIED_OTHER
             trial_bad = np.flatnonzero(tshort > 0)
-            tpaid = T.price_paid[trial_at] * pop.products[trial]
-            pop.spend[trial] += F32(0.1) * tpaid
+            pop.spend[trial] += F32(0.1) * T.price_paid[trial_at] * tunits
         # F → B — Cycle B: recoveries that land now are evaluated again
         res = cu.reevaluate_recoveries(pop, t, T, P)
         botched = np.zeros(0, dtype=np.int64)
@@ -259,8 +260,8 @@ class LoyaltyModel(mesa.Model):
 
         # merchants book and adapt
         stats.visit_merchant = np.concatenate([w, trial_at])
-        stats.visit_units = np.concatenate([pop.products[idx], pop.products[trial]]).astype(F32)
-        stats.visit_paid = np.concatenate([paid, T.price_paid[trial_at] * pop.products[trial]])
+        stats.visit_units = np.concatenate([units, tunits])
+        stats.visit_paid = np.concatenate([paid, T.price_paid[trial_at] * tunits])
         stats.visit_perceived = quality
         stats.visit_perceived_merchant = w
         stats.recovered_merchant = recovered_m
@@ -305,7 +306,7 @@ class LoyaltyModel(mesa.Model):
     def _intention(self, idx, w):
         """Intentional facet of this step's buyers: the chance they would pick their merchant again
         if they compared now, against the best alternative judged by a customer with the market's
-        mean expectation, expected price and price sensitivity."""
+        mean expectation (at the start of the step), expected price and price sensitivity."""
         pop, P, T = self.pop, self.params, self.table
         if len(idx) == 0:
             return
@@ -330,23 +331,17 @@ class LoyaltyModel(mesa.Model):
         P, pop, T, stats = self.params, self.pop, self.table, self.stats
         n = pop.n
         reason = np.zeros(n, dtype=np.int8)  # reason recorded if the customer leaves; 0 = not comparing
-        k = rng.binomial(n, P.reconsider_prob)
-        if k:
-            reason[rng.integers(0, n, size=k)] = cu.R_OTHER
+        reason[_bernoulli_places(n, P.reconsider_prob, rng)] = cu.R_OTHER
         reason[silent[rng.random(len(silent), dtype=F32) < P.reconsider_dissatisfied]] = cu.R_FAILURE
         reason[botched[rng.random(len(botched), dtype=F32) < P.reconsider_dissatisfied]] = cu.R_RECOVERY
         c = np.flatnonzero(reason)
         st = pop.stage[c]
         c = c[((st == cu.ORDINARY) | (st == cu.TRUSTING)) & ((pop.flags[c] & EV.LEFT) == 0)]
         cu.choose_merchant(pop, c, T, P, rng, stats, reason[c])
-        # involuntary churn: a binomial number of random places; the active ones leave
-        k = rng.binomial(n, P.natural_churn)
-        if k:
-            out = np.zeros(n, dtype=bool)
-            out[rng.integers(0, n, size=k)] = True
-            out = np.flatnonzero(out)
-            out = out[(pop.stage[out] > cu.CHURNED) & ((pop.flags[out] & EV.LEFT) == 0)]
-            cu.leave(pop, out, np.full(len(out), cu.R_INVOLUNTARY, np.int8), stats)
+        # involuntary churn: each place with chance natural_churn; the active ones leave
+        out = _bernoulli_places(n, P.natural_churn, rng)
+        out = out[(pop.stage[out] > cu.CHURNED) & ((pop.flags[out] & EV.LEFT) == 0)]
+        cu.leave(pop, out, np.full(len(out), cu.R_INVOLUNTARY, np.int8), stats)
 
     def _book(self, stats: StepStats) -> None:
         """Each merchant books this step's revenue and costs and updates its reputation; the
@@ -383,6 +378,17 @@ class LoyaltyModel(mesa.Model):
             mm.book(revenue[j], cost, customers[j], acquired[j], lost[j], lost_value[j], start_v[j],
                     start_c[j], encounters[j], perceived[j] / own[j] if own[j] else None)
         self._end_books = (int(customers.sum()), customers, spend)
+        # the market's mean expectation, read by the next step's intention (see _intention)
+        active = int(customers.sum())
+        self._mean_expectation = (float(np.dot(pop.expectation, (pop.stage > cu.CHURNED).astype(F32))) / active
+                                  if active else self.params.expectation_init)
+
+def _bernoulli_places(n: int, p: float, rng) -> np.ndarray:
+    """Sorted places, each chosen independently with chance ``p``: a binomial count of distinct
+    places (cheaper than one draw per place when ``p`` is small)."""
+    k = rng.binomial(n, p)
+    return np.sort(rng.choice(n, size=k, replace=False)) if k else np.zeros(0, dtype=np.int64)
+
 
 def _reporter(name: str):
     def report(model: LoyaltyModel):

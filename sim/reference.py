@@ -619,6 +619,7 @@ class ReferenceModel(mesa.Model):
         active = self.customers()
         self.mean_expectation = (sum(c.expectation for c in active) / len(active) if active
                                  else P.expectation_init)
+        self._mean_expectation = self.mean_expectation  # the name the shared metrics read
         self.metrics = compute(self, stats)
         self.datacollector.collect(self)
 

@@ -9,10 +9,8 @@ seed-averaged block means and require
 
 with Z = 4 (about 6e-5 two-sided per comparison for a correct reference, so a fresh random stream
 after an engine optimisation almost never fails by chance) plus a small absolute slack per
-observable. The slack absorbs the few deliberate differences: float32 vs float64, and the engine
-drawing "who looks around" and "who leaves involuntarily" as a binomial number of random places
-(with repeats, an effective chance of about 1 − e^−p instead of p: 1 % fewer lookers at the default
-p = 0.02, 5 % at p = 0.1). It is far below the size of any mechanism's effect: the same comparison
+observable. The slack absorbs the deliberate difference of float32 (engine) against float64
+(reference) arithmetic. It is far below the size of any mechanism's effect: the same comparison
 rejects a reference without loss aversion or without Cycle B by a factor of 2–5 in every block.
 """
 

@@ -123,7 +123,7 @@ def test_betrayal_in_the_market():
 
 def test_a_loyal_customer_does_not_move_to_a_cheaper_competitor_of_equal_quality():
     mm = twin_market()
-    for _ in range(12):
+    for _ in range(14):
         mm.step()
     loyal_a = [int(c) for c in mm.customer_ids("loyal") if mm.customer(int(c))["state"]["merchant"] == "A"]
     others_a = [int(c) for c in np.concatenate([mm.customer_ids("ordinary"), mm.customer_ids("trusting")])
