@@ -282,7 +282,9 @@ def switching_cost(pop: Population, idx, T=None, P=None):
 # need
 # =============================================================================================
 def need(pop: Population, P, rng) -> np.ndarray:
-    """Which active customers buy this step. Trust makes customers buy more often."""
+    """Which active customers buy this step: each with chance
+    ``purchase_prob · (1 + loyal_extra_purchases · trust)`` — trust makes customers buy more often.
+    Returns their places in ascending order."""
     p = P.purchase_prob * (1 + P.loyal_extra_purchases * pop.trust)
     u = rng.random(pop.n, dtype=F32)
     return np.flatnonzero((u < p) & (pop.stage > CHURNED))
@@ -467,8 +469,11 @@ def accumulate_trust(pop: Population, idx, gain_strength, loss_severity, P):
 
 
 def update_satisfaction(pop: Population, idx, s, P):
-    """Cumulative satisfaction: an exponentially weighted memory of transaction satisfaction."""
-    pop.satisfaction[idx] = P.satisfaction_memory * pop.satisfaction[idx] + (1 - P.satisfaction_memory) * s
+    """Cumulative satisfaction: an exponentially weighted memory of transaction satisfaction,
+    ``S ← satisfaction_memory · S + (1 − satisfaction_memory) · s``. Returns the new values."""
+    S = F32(P.satisfaction_memory) * pop.satisfaction[idx] + F32(1 - P.satisfaction_memory) * s
+    pop.satisfaction[idx] = S
+    return S
 
 
 # =============================================================================================

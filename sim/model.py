@@ -158,7 +158,6 @@ class LoyaltyModel(mesa.Model):
         buyers = cu.need(pop, P, rng)
         idx, trial, trial_at = cu.visit(pop, buyers, P, rng)
         stats.purchases = len(buyers)
-        pop.flags[buyers] |= EV.PURCHASE
         w = pop.merchant[idx].astype(np.intp)
         loyal = pop.stage[idx] == cu.LOYAL
         # A — encounter; B — perception and evaluation
@@ -174,19 +173,23 @@ class LoyaltyModel(mesa.Model):
         pop.value[idx] = v
         pop.disconfirmation[idx] = v - E
         pop.txn_sat[idx] = s
-        cu.update_satisfaction(pop, idx, s, P)
-        self._acsi(idx, E, v, quality, P)
+        S = cu.update_satisfaction(pop, idx, s, P)
+        self._acsi(S, E, v, quality, P)
         # share of wallet and the behavioural facet
-        pop.wallet[idx] += F32(0.1) * (F32(1) - pop.wallet[idx])
+        wallet = pop.wallet[idx]
+        wallet += F32(0.1) * (F32(1) - wallet)
+        pop.wallet[idx] = wallet
         pop.wallet[trial] -= F32(0.1) * pop.wallet[trial]
         ten = pop.tenure[idx].astype(F32)
-        pop.behavioural[idx] = pop.wallet[idx] * ten / (ten + F32(10))
+        pop.behavioural[idx] = wallet * ten / (ten + F32(10))
 
         sat = short <= 0
         dis_pos = np.flatnonzero(~sat)
         del_pos = np.flatnonzero(surplus > 0)
         stats.satisfied, stats.delighted, stats.dissatisfied = len(idx) - len(dis_pos), len(del_pos), len(dis_pos)
-        pop.flags[idx] |= np.where(sat, np.uint16(EV.SATISFIED), np.uint16(EV.DISSATISFIED))
+        # (flags were cleared at the start of the step and nothing has set a buyer's yet)
+        pop.flags[idx] = np.where(sat, np.uint16(EV.PURCHASE | EV.SATISFIED), np.uint16(EV.PURCHASE | EV.DISSATISFIED))
+        pop.flags[trial] = EV.PURCHASE | EV.TRIED_OTHER
         pop.flags[idx[del_pos]] |= EV.DELIGHTED
         # C/D — positive reinforcement (Cycle A)
         gain = cu.reinforce(pop, idx, s, sat, T, w, P)
@@ -212,7 +215,6 @@ class LoyaltyModel(mesa.Model):
             tv = cu.perceive(pop, trial, trial_at, tq, T, P)
             ts, tshort, _ = cu.evaluate(tv, pop.expectation[trial], P)
             pop.heard[trial, trial_at] = np.clip(pop.heard[trial, trial_at] + np.clip(ts - F32(0.5), -0.5, 0.5), -1, 1)
-            pop.flags[trial] |= EV.TRIED_OTHER
             trial_bad = np.flatnonzero(tshort > 0)
             pop.spend[trial] += F32(0.1) * T.price_paid[trial_at] * tunits
         # F → B — Cycle B: recoveries that land now are evaluated again
@@ -237,11 +239,12 @@ class LoyaltyModel(mesa.Model):
         cu.become_loyal(pop, idx, P, stats)
         self._intention(idx, w)
 
-        # word of mouth: recommendations from the delighted and the loyal; warnings from the silent
+        # word of mouth: recommendations from the delighted and from satisfied loyal customers;
+        # warnings from the silent
         # dissatisfied, from failed trials and (louder) from botched recoveries
         loyal = pop.stage[idx] == cu.LOYAL
         pos_pos = np.flatnonzero((surplus > 0) | (loyal & sat))
-        pos_prob = np.minimum(F32(P.wom_positive) * np.where(loyal[pos_pos], F32(P.wom_loyal_boost), F32(1)), F32(1))
+        pos_prob = np.where(surplus[pos_pos] > 0, F32(P.wom_positive), F32(P.wom_loyal))
         silent_pos = dis_pos[~voiced]
         neg_speakers = np.concatenate([idx[silent_pos], trial[trial_bad], botched])
         neg_about = np.concatenate([w[silent_pos], trial_at[trial_bad], pop.merchant[botched].astype(np.intp)])
@@ -277,17 +280,18 @@ class LoyaltyModel(mesa.Model):
         self.datacollector.collect(self)
         self.history.record(pop, t, self.merchant_names)
 
-    def _acsi(self, idx, E, v, quality, P) -> None:
-        """Components of the ACSI-style index for this step's buyers, while their values are at hand."""
+    def _acsi(self, S, E, v, quality, P) -> None:
+        """Components of the ACSI-style index for this step's buyers, while their values are at hand
+        (S: cumulative satisfaction, E: expectation, v: perceived value, quality: perceived quality)."""
         st = self.stats
-        k = len(idx)
+        k = len(S)
         st.acsi_n = k
         if k == 0:
             return
         desired = E + F32(P.zone_of_tolerance / 2)
         conf = np.clip(F32(0.5) + (v - E), 0, 1)
         ideal = np.clip(v / np.maximum(desired, F32(1e-6)), 0, 1)
-        st.acsi_sum = float(self.pop.satisfaction[idx].sum(dtype=np.float64) + conf.sum(dtype=np.float64)
+        st.acsi_sum = float(S.sum(dtype=np.float64) + conf.sum(dtype=np.float64)
                             + ideal.sum(dtype=np.float64))
         st.acsi_expectation = float(E.mean(dtype=np.float64))
         st.acsi_quality = float(quality.mean(dtype=np.float64))
@@ -334,7 +338,7 @@ class LoyaltyModel(mesa.Model):
         reason[_bernoulli_places(n, P.reconsider_prob, rng)] = cu.R_OTHER
         reason[silent[rng.random(len(silent), dtype=F32) < P.reconsider_dissatisfied]] = cu.R_FAILURE
         reason[botched[rng.random(len(botched), dtype=F32) < P.reconsider_dissatisfied]] = cu.R_RECOVERY
-        c = np.flatnonzero(reason)
+        c = np.flatnonzero(reason != 0)
         st = pop.stage[c]
         c = c[((st == cu.ORDINARY) | (st == cu.TRUSTING)) & ((pop.flags[c] & EV.LEFT) == 0)]
         cu.choose_merchant(pop, c, T, P, rng, stats, reason[c])

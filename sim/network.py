@@ -63,14 +63,28 @@ def small_world(n: int, degree: int, rewire: float, rng: np.random.Generator) ->
 def deliver(
     net: Network, speakers: np.ndarray, prob, rng: np.random.Generator
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Each speaker tells each of its contacts with probability ``prob`` (per speaker or scalar).
+    """Each speaker tells each of its contacts, independently, with probability ``prob`` (a scalar
+    or one value per speaker).
 
     Returns ``(speaker_position, listener)``: for every message, the position of its speaker in
-    ``speakers`` and the listener's place. One uniform draw per (speaker, contact) pair, in the
-    order of the speakers and their contact lists.
+    ``speakers`` and the listener's place. For each distinct probability, the (speaker, contact)
+    pairs are laid end to end and the told ones are found by geometric skipping, so the cost grows
+    with the number of messages, not with the number of contacts.
     """
     e = np.zeros(0, dtype=np.int64)
     if len(speakers) == 0 or len(net.indices) == 0:
+        return e, e
+    prob = np.broadcast_to(np.asarray(prob, dtype=np.float64), (len(speakers),))
+    values = np.unique(prob)
+    if len(values) == 1:
+        return _deliver_at(net, speakers, np.arange(len(speakers)), float(values[0]), rng)
+    parts = [_deliver_at(net, speakers[prob == p], np.flatnonzero(prob == p), float(p), rng) for p in values]
+    return np.concatenate([a for a, _ in parts]), np.concatenate([b for _, b in parts])
+
+
+def _deliver_at(net: Network, speakers, positions, p: float, rng) -> tuple[np.ndarray, np.ndarray]:
+    e = np.zeros(0, dtype=np.int64)
+    if p <= 0 or len(speakers) == 0:
         return e, e
     starts = net.indptr[speakers]
     counts = net.indptr[speakers + 1] - starts
@@ -78,11 +92,18 @@ def deliver(
     total = int(ends[-1])
     if total == 0:
         return e, e
-    u = rng.random(total, dtype=np.float32)
-    if np.isscalar(prob) or np.ndim(prob) == 0:
-        told = np.flatnonzero(u < prob)
+    if p >= 1:
+        told = np.arange(total)
     else:
-        told = np.flatnonzero(u < np.repeat(np.asarray(prob, dtype=np.float32), counts))
-    pos = np.searchsorted(ends, told, side="right")
-    offset = told - (ends[pos] - counts[pos])
-    return pos, net.indices[starts[pos] + offset].astype(np.int64)
+        # positions of successes in a run of `total` Bernoulli(p) trials: cumulative geometric gaps
+        chunks, last = [], -1
+        while last < total:
+            size = int(max(64, (total - last) * p * 1.1 + 4 * np.sqrt((total - last) * p)))
+            pos = last + np.cumsum(rng.geometric(p, size=size))
+            chunks.append(pos)
+            last = int(pos[-1])
+        told = np.concatenate(chunks)
+        told = told[told < total]
+    k = np.searchsorted(ends, told, side="right")
+    offset = told - (ends[k] - counts[k])
+    return positions[k], net.indices[starts[k] + offset].astype(np.int64)

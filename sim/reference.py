@@ -184,8 +184,8 @@ class Customer(mesa.Agent):
         if bought_own:
             model.own_buyers.append(self)
             if self.satisfied_now and (self.delighted_now or self.stage == LOYAL):  # recommend
-                boost = P.wom_loyal_boost if self.stage == LOYAL else 1.0
-                model.messages.append((self, self.merchant, min(P.wom_positive * boost, 1.0), +1))
+                chance = P.wom_positive if self.delighted_now else P.wom_loyal
+                model.messages.append((self, self.merchant, chance, +1))
 
     def visit(self) -> tuple[int, bool]:
         """Where it buys: its own merchant or — variety seeking — another one for once (ordinary

@@ -139,7 +139,7 @@ def test_negative_word_of_mouth_reaches_more_listeners_per_speaker_than_positive
 
 
 def test_equal_probabilities_remove_the_per_speaker_gap():
-    r = simulate(Params(n_customers=1500, wom_positive=0.2, wom_negative=0.2, wom_loyal_boost=1.0,
+    r = simulate(Params(n_customers=1500, wom_positive=0.2, wom_negative=0.2, wom_loyal=0.2,
                         wom_botched_boost=1.0), seed=3, steps=30)
     m = r.metrics.iloc[1:]
     neg, pos = m["wom_per_negative_speaker"].mean(), m["wom_per_positive_speaker"].mean()
