@@ -55,7 +55,8 @@ class Merchant(mesa.Agent):
         clean = {}
         for k, v in changes.items():
             if k not in POLICY_FIELDS:
-                raise ParamError(k, f"'{k}' is not a merchant policy field (allowed: {', '.join(POLICY_FIELDS)})")
+                raise ParamError(k, f"'{k}' is not a merchant policy field (allowed: {', '.join(POLICY_FIELDS)})", None,
+                                 f"'{k}' 不是商家策略字段（允许：{', '.join(POLICY_FIELDS)}）")
             clean[k] = MERCHANT_PARAMS[k].validate(v, key=k)
         self.policy = self.policy.replace(**clean)
         return clean

@@ -62,7 +62,8 @@ class LoyaltyModel(mesa.Model):
         self.seed = seed
         self.params = params if params is not None else Params()
         if not isinstance(self.params, Params):
-            raise ParamError("params", "params must be a sim.Params (use Params.from_dict for plain values)")
+            raise ParamError("params", "params must be a sim.Params (use Params.from_dict for plain values)", None,
+                             "params 必须是 sim.Params（普通数值请用 Params.from_dict）")
         P = self.params
         self.merchant_list: list[Merchant] = [Merchant(self, j, mp) for j, mp in enumerate(P.merchants)]
         self.merchant_names = [mm.name for mm in self.merchant_list]
@@ -118,9 +119,10 @@ class LoyaltyModel(mesa.Model):
         """Change market-wide parameters from the next step on (not the structural ones)."""
         for k in changes:
             if k in STRUCTURAL:
-                raise ParamError(k, f"parameter '{k}' shapes the market and can only be set before it starts")
+                raise ParamError(k, f"parameter '{k}' shapes the market and can only be set before it starts", None,
+                                 f"参数 '{k}' 决定市场结构，只能在开始之前设置")
             if k not in PARAMS:
-                raise ParamError(k, f"unknown parameter '{k}'")
+                raise ParamError(k, f"unknown parameter '{k}'", None, f"未知参数 '{k}'")
         self.params = self.params.replace(**changes)
         clean = {k: getattr(self.params, k) for k in changes}
         iv = Intervention(self.steps, "market", clean, "user")

@@ -41,12 +41,18 @@ class ParamError(ValueError):
     value came from, if any. ``str()`` gives a complete, readable message.
     """
 
-    def __init__(self, key: str, message: str, source: str | None = None):
+    def __init__(self, key: str, message: str, source: str | None = None, message_zh: str | None = None):
         self.key = key
         self.source = source
         self.message = message
+        self.message_zh = message_zh or f"参数 '{key}' 的取值无效：{message}"
         where = f"{source}: " if source else ""
         super().__init__(f"{where}{message}")
+
+    def text(self, lang: str = "en") -> str:
+        """The message in English (``"en"``) or Chinese (``"zh"``), with the file it came from."""
+        where = f"{self.source}: " if self.source else ""
+        return where + (self.message_zh if lang == "zh" else self.message)
 
 
 GROUPS: dict[str, tuple[str, str]] = {
@@ -120,58 +126,53 @@ class Param:
             return "a non-empty text"
         return f"{_fmt(self.lo)} … {_fmt(self.hi)}"
 
+    def range_text_zh(self) -> str:
+        if self.kind == "choice":
+            return "可选值：" + "、".join(repr(c) for c in self.choices)
+        if self.kind == "str":
+            return "非空文本"
+        return f"{_fmt(self.lo)} … {_fmt(self.hi)}"
+
     def validate(self, value: Any, key: str | None = None, source: str | None = None) -> Any:
         """Return ``value`` converted to this parameter's type, or raise :class:`ParamError`."""
         key = key or self.name
         what = f"({self.help_en})"
+        what_zh = f"（{self.label_zh}：{self.help_zh}）"
+
+        def fail(en: str, zh: str):
+            raise ParamError(key, f"parameter '{key}' = {en} {what}", source, f"参数 '{key}' = {zh}{what_zh}")
+
         if self.kind == "choice":
             if not isinstance(value, str) or value not in self.choices:
-                raise ParamError(
-                    key,
-                    f"parameter '{key}' = {value!r} is not allowed: {self.range_text()} {what}",
-                    source,
-                )
+                fail(f"{value!r} is not allowed: {self.range_text()}", f"{value!r} 不允许，{self.range_text_zh()}")
             return value
         if self.kind == "str":
             if not isinstance(value, str) or not value.strip():
-                raise ParamError(key, f"parameter '{key}' = {value!r} must be a non-empty text {what}", source)
+                fail(f"{value!r} must be a non-empty text", f"{value!r} 必须是非空文本")
             return value.strip()
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            try:  # numpy scalars
-                import numpy as np
+            import numpy as np
 
-                if isinstance(value, np.generic) and not isinstance(value, np.bool_):
-                    value = value.item()
-                else:
-                    raise TypeError
-            except TypeError:
-                kind = "a whole number" if self.kind == "int" else "a number"
-                raise ParamError(
-                    key,
-                    f"parameter '{key}' = {value!r} must be {kind} in {self.range_text()} {what}",
-                    source,
-                ) from None
+            if isinstance(value, np.generic) and not isinstance(value, np.bool_) and np.issubdtype(
+                    type(value), np.number):
+                value = value.item()
+            else:
+                kind, kind_zh = ("a whole number", "整数") if self.kind == "int" else ("a number", "数值")
+                fail(f"{value!r} must be {kind} in {self.range_text()}",
+                     f"{value!r} 必须是 {self.range_text_zh()} 之间的{kind_zh}")
         if self.kind == "int":
-            if isinstance(value, float):
-                if not math.isfinite(value) or value != int(value):
-                    raise ParamError(
-                        key,
-                        f"parameter '{key}' = {value!r} must be a whole number in {self.range_text()} {what}",
-                        source,
-                    )
+            if isinstance(value, float) and (not math.isfinite(value) or value != int(value)):
+                fail(f"{value!r} must be a whole number in {self.range_text()}",
+                     f"{value!r} 必须是 {self.range_text_zh()} 之间的整数")
             value = int(value)
         else:
             value = float(value)
             if not math.isfinite(value):
-                raise ParamError(
-                    key, f"parameter '{key}' = {value!r} must be a finite number in {self.range_text()} {what}", source
-                )
+                fail(f"{value!r} must be a finite number in {self.range_text()}",
+                     f"{value!r} 必须是 {self.range_text_zh()} 之间的有限数值")
         if (self.lo is not None and value < self.lo) or (self.hi is not None and value > self.hi):
-            raise ParamError(
-                key,
-                f"parameter '{key}' = {_fmt(value)} is out of range: allowed {self.range_text()} {what}",
-                source,
-            )
+            fail(f"{_fmt(value)} is out of range: allowed {self.range_text()}",
+                 f"{_fmt(value)} 超出范围：允许 {self.range_text_zh()}")
         return value
 
 
@@ -465,7 +466,8 @@ class _Declared:
         """A copy with ``changes`` applied (validated)."""
         unknown = [k for k in changes if k not in self._field_names()]
         if unknown:
-            raise ParamError(unknown[0], _unknown_message(unknown[0], self._field_names()))
+            raise ParamError(unknown[0], _unknown_message(unknown[0], self._field_names()), None,
+                             _unknown_message_zh(unknown[0], self._field_names()))
         return dataclasses.replace(self, **changes)
 
     @classmethod
@@ -480,6 +482,15 @@ def _unknown_message(key: str, allowed: Iterable[str]) -> str:
     close = difflib.get_close_matches(key, allowed, n=1)
     hint = f"; did you mean '{close[0]}'?" if close else ""
     return f"unknown parameter '{key}'{hint} (known: {', '.join(allowed)})"
+
+
+def _unknown_message_zh(key: str, allowed: Iterable[str]) -> str:
+    import difflib
+
+    allowed = list(allowed)
+    close = difflib.get_close_matches(key, allowed, n=1)
+    hint = f"；是否想写 '{close[0]}'？" if close else ""
+    return f"未知参数 '{key}'{hint}（已知参数：{', '.join(allowed)}）"
 
 
 def _make(cls_name: str, decl: dict[str, Param], extra: list | None = None, bases=(_Declared,)):
@@ -510,46 +521,57 @@ class _MarketBase(_Declared):
         super().__post_init__()
         merchants = self.merchants
         if isinstance(merchants, Mapping) or not isinstance(merchants, (list, tuple)):
-            raise ParamError("merchants", "parameter 'merchants' must be a list of merchants (at least one)")
+            raise ParamError("merchants", "parameter 'merchants' must be a list of merchants (at least one)", None,
+                             "参数 'merchants' 必须是商家列表（至少一个）")
         if len(merchants) < 1:
-            raise ParamError("merchants", "parameter 'merchants' must list at least one merchant (allowed 1 … 50)")
+            raise ParamError("merchants", "parameter 'merchants' must list at least one merchant (allowed 1 … 50)", None,
+                             "参数 'merchants' 至少要列出一个商家（允许 1 … 50 个）")
         if len(merchants) > 50:
-            raise ParamError("merchants", f"parameter 'merchants' lists {len(merchants)} merchants: allowed 1 … 50")
+            raise ParamError("merchants", f"parameter 'merchants' lists {len(merchants)} merchants: allowed 1 … 50",
+                             None, f"参数 'merchants' 列出了 {len(merchants)} 个商家：允许 1 … 50 个")
         ms = []
         for i, m in enumerate(merchants):
             if isinstance(m, Mapping):
                 m = merchant_from_dict(m, index=i)
             elif not isinstance(m, MerchantParams):
-                raise ParamError(f"merchants[{i}]", f"merchants[{i}] must be a table of merchant parameters")
+                raise ParamError(f"merchants[{i}]", f"merchants[{i}] must be a table of merchant parameters", None,
+                                 f"merchants[{i}] 必须是商家参数表")
             ms.append(m)
         names = [m.name for m in ms]
         dup = {n for n in names if names.count(n) > 1}
         if dup:
-            raise ParamError("merchants", f"merchant names must be unique; repeated: {', '.join(sorted(dup))}")
+            raise ParamError("merchants", f"merchant names must be unique; repeated: {', '.join(sorted(dup))}", None,
+                             f"商家名称不能重复；重复的名称：{'、'.join(sorted(dup))}")
         object.__setattr__(self, "merchants", tuple(ms))
         if self.network_degree % 2:
             raise ParamError(
                 "network_degree",
                 f"parameter 'network_degree' = {self.network_degree} must be even: allowed 0, 2, 4, … 60 "
-                f"({PARAMS['network_degree'].help_en})",
+                f"({PARAMS['network_degree'].help_en})", None,
+                f"参数 'network_degree' = {self.network_degree} 必须是偶数：允许 0, 2, 4, … 60"
+                f"（{PARAMS['network_degree'].help_zh}）",
             )
         if self.network_degree >= self.n_customers:
             raise ParamError(
                 "network_degree",
                 f"parameter 'network_degree' = {self.network_degree} must be below n_customers "
-                f"= {self.n_customers}",
+                f"= {self.n_customers}", None,
+                f"参数 'network_degree' = {self.network_degree} 必须小于 n_customers = {self.n_customers}",
             )
         if self.loyalty_threshold < self.trust_threshold:
             raise ParamError(
                 "loyalty_threshold",
                 f"parameter 'loyalty_threshold' = {self.loyalty_threshold:g} must be at least "
-                f"trust_threshold = {self.trust_threshold:g} (loyalty lies beyond the bottleneck)",
+                f"trust_threshold = {self.trust_threshold:g} (loyalty lies beyond the bottleneck)", None,
+                f"参数 'loyalty_threshold' = {self.loyalty_threshold:g} 不能低于 trust_threshold = "
+                f"{self.trust_threshold:g}（忠诚位于瓶颈之后）",
             )
         if self.loyalty_exit > self.loyalty_threshold:
             raise ParamError(
                 "loyalty_exit",
                 f"parameter 'loyalty_exit' = {self.loyalty_exit:g} must not exceed "
-                f"loyalty_threshold = {self.loyalty_threshold:g}",
+                f"loyalty_threshold = {self.loyalty_threshold:g}", None,
+                f"参数 'loyalty_exit' = {self.loyalty_exit:g} 不能高于 loyalty_threshold = {self.loyalty_threshold:g}",
             )
 
     def merchant(self, name: str):
@@ -585,12 +607,14 @@ Params.__doc__ = (
 def merchant_from_dict(data: Mapping[str, Any], index: int = 0, source: str | None = None):
     """Build a :class:`MerchantParams` from a mapping, naming ``merchants[index].key`` in errors."""
     if not isinstance(data, Mapping):
-        raise ParamError(f"merchants[{index}]", f"merchants[{index}] must be a table of merchant parameters", source)
+        raise ParamError(f"merchants[{index}]", f"merchants[{index}] must be a table of merchant parameters", source,
+                         f"merchants[{index}] 必须是商家参数表")
     values = {}
     for k, v in data.items():
         key = f"merchants[{index}].{k}"
         if k not in MERCHANT_PARAMS:
-            raise ParamError(key, _unknown_message(str(k), MERCHANT_PARAMS).replace(f"'{k}'", f"'{key}'", 1), source)
+            raise ParamError(key, _unknown_message(str(k), MERCHANT_PARAMS).replace(f"'{k}'", f"'{key}'", 1), source,
+                             _unknown_message_zh(str(k), MERCHANT_PARAMS).replace(f"'{k}'", f"'{key}'", 1))
         values[k] = MERCHANT_PARAMS[k].validate(v, key=key, source=source)
     values.setdefault("name", chr(ord("A") + index) if index < 26 else f"M{index + 1}")
     return MerchantParams(**values)
@@ -599,20 +623,22 @@ def merchant_from_dict(data: Mapping[str, Any], index: int = 0, source: str | No
 def params_from_dict(data: Mapping[str, Any], source: str | None = None):
     """Build :class:`Params` from plain values (e.g. a parsed TOML table) with clear errors."""
     if not isinstance(data, Mapping):
-        raise ParamError("", "parameters must be a table of name = value", source)
+        raise ParamError("", "parameters must be a table of name = value", source, "参数必须是“名称 = 值”的表")
     values: dict[str, Any] = {}
     for k, v in data.items():
         if k == "merchants":
             if not isinstance(v, (list, tuple)):
-                raise ParamError("merchants", "parameter 'merchants' must be a list of merchant tables", source)
+                raise ParamError("merchants", "parameter 'merchants' must be a list of merchant tables", source,
+                                 "参数 'merchants' 必须是商家参数表的列表")
             values["merchants"] = tuple(merchant_from_dict(m, i, source) for i, m in enumerate(v))
             continue
         if k not in PARAMS:
-            raise ParamError(str(k), _unknown_message(str(k), list(PARAMS) + ["merchants"]), source)
+            raise ParamError(str(k), _unknown_message(str(k), list(PARAMS) + ["merchants"]), source,
+                             _unknown_message_zh(str(k), list(PARAMS) + ["merchants"]))
         values[k] = PARAMS[k].validate(v, source=source)
     try:
         return Params(**values)
     except ParamError as e:
         if source and not e.source:
-            raise ParamError(e.key, e.message, source) from None
+            raise ParamError(e.key, e.message, source, e.message_zh) from None
         raise

@@ -195,3 +195,21 @@ def test_error_messages_show_the_value_given():
         Params(trust_gain=2.5)
     assert "2.5" in str(e.value)
     assert math.isclose(Params(trust_gain=0.5).trust_gain, 0.5)
+
+
+# ---- messages in both languages -------------------------------------------------------------------
+@pytest.mark.parametrize("bad", [
+    {"trust_gain": 2.0}, {"n_customers": 3.5}, {"n_customers": "many"}, {"network_degree": 7},
+    {"trust_gian": 0.1}, {"merchants": [{"programme": "gold"}]}, {"merchants": [{"nmae": "A"}]},
+    {"loyalty_threshold": 0.3, "trust_threshold": 0.5}, {"merchants": []},
+])
+def test_every_parameter_error_has_a_chinese_message_naming_the_key(bad):
+    with pytest.raises(ParamError) as info:
+        Params.from_dict(bad, source="market.toml")
+    err = info.value
+    zh = err.text("zh")
+    assert zh.startswith("market.toml: ")
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in zh)  # Chinese text, not the English fallback alone
+    assert err.key.split(".")[-1].split("[")[0] in zh or "merchants" in zh
+    assert "参数" in zh or "商家" in zh
+    assert err.text("en") == str(err)
