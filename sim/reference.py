@@ -89,17 +89,17 @@ class Customer(mesa.Agent):
 
     def __init__(self, model: ReferenceModel, place: int):
         super().__init__(model)
-        P, r = model.params, self.random
+        P, r = model.params, model.rng
         self.place = place  # node of the social network this customer occupies
         self.stage = PROSPECT
         self.age = 0
         # traits a newcomer brings
-        self.expected_price = P.expected_price * math.exp(0.1 * r.gauss(0, 1))
-        self.price_sens = r.gammavariate(4.0, P.price_sensitivity / 4.0) if P.price_sensitivity > 0 else 0.0
-        self.procedural = P.procedural_cost * r.uniform(0.5, 1.5)
-        self.complaint_prop = math.exp(0.4 * r.gauss(0, 1) - 0.08)  # mean 1: some complain more
-        self.nps_bias = 0.1 * r.gauss(0, 1)
-        self.expectation = P.expectation_init + P.expectation_spread * r.gauss(0, 1)
+        self.expected_price = P.expected_price * math.exp(0.1 * r.standard_normal())
+        self.price_sens = float(r.gamma(4.0, P.price_sensitivity / 4.0)) if P.price_sensitivity > 0 else 0.0
+        self.procedural = P.procedural_cost * float(r.uniform(0.5, 1.5))
+        self.complaint_prop = math.exp(0.4 * r.standard_normal() - 0.08)  # mean 1: some complain more
+        self.nps_bias = 0.1 * r.standard_normal()
+        self.expectation = P.expectation_init + P.expectation_spread * r.standard_normal()
         self.excite_expect = 0.0  # what it has come to expect of the excitement attribute
         self.heard = [0.0] * len(model.merchant_list)  # word of mouth heard about each merchant
         # the latest encounter and the running record
@@ -169,7 +169,7 @@ class Customer(mesa.Agent):
         self.spend *= 0.9
         bought_own = False
         # need: does it buy this period? Trust makes customers buy more often.
-        if self.random.random() < P.purchase_prob * (1 + P.loyal_extra_purchases * self.trust):
+        if self.model.rng.random() < P.purchase_prob * (1 + P.loyal_extra_purchases * self.trust):
             j, trial = self.visit()
             self.flags |= EV.PURCHASE
             if trial:
@@ -190,11 +190,11 @@ class Customer(mesa.Agent):
     def visit(self) -> tuple[int, bool]:
         """Where it buys: its own merchant or — variety seeking — another one for once (ordinary
         customers with chance ``variety_seeking``, trusting ones half as often, loyal ones never)."""
-        P, m, r = self.model.params, len(self.heard), self.random
+        P, m, r = self.model.params, len(self.heard), self.model.rng
         if m > 1 and P.variety_seeking > 0:
             chance = {ORDINARY: P.variety_seeking, TRUSTING: P.variety_seeking / 2}.get(self.stage, 0.0)
             if r.random() < chance:
-                other = r.randrange(m - 1)
+                other = int(r.integers(m - 1))
                 return other + (other >= self.merchant), True
         return self.merchant, False
 
@@ -202,10 +202,10 @@ class Customer(mesa.Agent):
         """A — the quality received: core quality (plus a customised programme's tailoring), a
         service failure, Kano's must-be attribute, and the excitement attribute *minus what the
         customer has come to expect of it* (delight fades into expectation)."""
-        T, r = self.model.policies, self.random
-        quality = T.quality[j] + T.tailoring[j] + T.sd[j] * r.gauss(0, 1)
+        T, r = self.model.policies, self.model.rng
+        quality = T.quality[j] + T.tailoring[j] + T.sd[j] * r.standard_normal()
         if r.random() < T.failure_prob[j]:
-            quality -= T.failure_severity[j] * r.uniform(0.5, 1.5)
+            quality -= T.failure_severity[j] * float(r.uniform(0.5, 1.5))
         if r.random() < T.basic_missing[j]:
             quality -= 0.3
         return quality + T.excitement[j] - self.excite_expect
@@ -267,7 +267,7 @@ class Customer(mesa.Agent):
             severity = min(short / P.severity_scale, 1.0)
             if self.complain(severity, j):
                 # F — the merchant answers: resolved or not, after its delay
-                self.recovery_ok = self.random.random() < T.recovery_prob[j]
+                self.recovery_ok = self.model.rng.random() < T.recovery_prob[j]
                 self.recovery_due = model.steps + T.recovery_delay[j]
                 self.recovery_merchant, self.recovery_value = j, value
             else:
@@ -276,7 +276,7 @@ class Customer(mesa.Agent):
             self.accumulate_trust(0.0, severity)  # G
         self.grow_switching_costs(j)
         if (P.max_products > 1 and P.cross_sell_prob > 0 and self.stage >= TRUSTING
-                and self.products < P.max_products and self.random.random() < P.cross_sell_prob):
+                and self.products < P.max_products and self.model.rng.random() < P.cross_sell_prob):
             self.products += 1  # a trusting customer takes one more product
         self.adapt_expectations(value, j)
 
@@ -299,7 +299,7 @@ class Customer(mesa.Agent):
         p = P.complaint_minor + (P.complaint_major - P.complaint_minor) * severity**P.complaint_curvature
         p = min(p * self.complaint_prop, 1.0)
         p += 0.5 * self.model.policies.complaint_ease[j] * (1 - p)
-        voiced = self.random.random() < p
+        voiced = self.model.rng.random() < p
         if voiced:
             self.complaints += 1
             self.flags |= EV.COMPLAINED
@@ -458,7 +458,12 @@ class ReferenceModel(mesa.Model):
         """Pick option ``k`` with probability ∝ ``exp(U_k / choice_noise)`` (multinomial logit)."""
         top = max(utilities)
         weights = [math.exp((u - top) / self.params.choice_noise) for u in utilities]
-        return self.random.choices(range(len(utilities)), weights)[0]
+        u = self.rng.random() * sum(weights)
+        for k, wk in enumerate(weights):
+            u -= wk
+            if u < 0:
+                return k
+        return len(weights) - 1
 
     def record_loss(self, customer: Customer) -> None:
         self.lost.append((customer.merchant, customer.spend))
@@ -496,7 +501,8 @@ class ReferenceModel(mesa.Model):
             self._start_value[c.merchant] += c.spend
         # 1. need, purchase, A–G, Cycle B, H — customer by customer
         if customers:
-            self.agents_by_type[Customer].shuffle_do("step")
+            for i in self.rng.permutation(len(customers)):  # every customer, in random order
+                customers[i].step()
         self.stats.purchases = len(self.visits)
         self.stats.cycle_a = self.stats.satisfied
         # 2. intention to buy again (intentional loyalty) of this step's own-merchant buyers
@@ -507,21 +513,21 @@ class ReferenceModel(mesa.Model):
         #    dissatisfied and the botched reconsider (that reason wins); then involuntary churn
         comparing: dict[Customer, int] = {}
         for c in customers:
-            if self.random.random() < P.reconsider_prob:
+            if self.rng.random() < P.reconsider_prob:
                 comparing[c] = R_OTHER
         for c, reason in self.unhappy:
-            if self.random.random() < P.reconsider_dissatisfied:
+            if self.rng.random() < P.reconsider_dissatisfied:
                 comparing[c] = reason
         for c, reason in comparing.items():
             if c.stage in (ORDINARY, TRUSTING):  # loyal customers are exclusive; prospects have not bought
                 c.compare(reason)
         for c in self.customers():
-            if self.random.random() < P.natural_churn:
+            if self.rng.random() < P.natural_churn:
                 c.leave(R_INVOLUNTARY)
         # 5. newcomers take places left before this step; merchants book and adapt; observe
         for place, occupant in enumerate(self.places):
             if (occupant is None or (occupant.stage == CHURNED and not occupant.flags & EV.LEFT)) \
-                    and self.random.random() < P.arrival_rate:
+                    and self.rng.random() < P.arrival_rate:
                 self.places[place] = Customer(self, place)
                 self.stats.arrived += 1
         self.book()
@@ -554,7 +560,7 @@ class ReferenceModel(mesa.Model):
             for speaker, about, chance, _ in speakers:
                 for place in self.contacts[speaker.place]:
                     listener = self.places[place]
-                    if self.random.random() < chance and listener is not None and listener.stage != CHURNED:
+                    if self.rng.random() < chance and listener is not None and listener.stage != CHURNED:
                         listener.heard[about] += sign * P.wom_impact
                         listener.flags |= EV.HEARD_GOOD if sign > 0 else EV.HEARD_BAD
                         touched.add((listener, about))
