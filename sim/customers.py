@@ -42,7 +42,7 @@ __all__ = [
     "reevaluate_recoveries", "accumulate_trust", "become_loyal", "adapt_expectations",
     "spread_word_of_mouth", "choose_merchant", "leave", "arrive", "switching_cost", "update_satisfaction",
     "grow_switching_costs", "start_relationship", "stay_utility", "alternative_utility",
-    "anticipated_value", "satisfied_level", "switching_cost_base",
+    "anticipated_value", "switching_cost_base",
 ]
 
 F32 = np.float32
@@ -185,11 +185,6 @@ class StepStats:
 # =============================================================================================
 # Helpers shared by several steps
 # =============================================================================================
-def satisfied_level(P) -> float:
-    """Transaction satisfaction of a performance exactly at the adequate level (edge of the zone)."""
-    return 0.5 - P.zone_slope * P.zone_of_tolerance / 2
-
-
 def price_term(price, expected_price, sens):
     """Value lost (or gained) by paying ``price`` against the expected price, weighted by ``sens``."""
     return sens * (price - expected_price) / expected_price
@@ -268,7 +263,7 @@ def switching_cost_base(pop: Population, idx, T, P):
     return pop.procedural[idx] + T.structural[mer] + pop.relational[idx] + prod
 
 
-def switching_cost(pop: Population, idx, T=None, P=None):
+def switching_cost(pop: Population, idx):
     """Total switching cost of customers ``idx`` toward their current merchant, in utility units:
     the kept base (:func:`switching_cost_base`) plus the financial cost of programme points that
     would be lost, valued by the customer's price sensitivity against its expected price."""

@@ -13,7 +13,7 @@ from collections import OrderedDict
 
 import numpy as np
 
-from .customers import CHURNED, EV, REASONS, STAGES
+from .customers import CHURNED, EV, REASONS, STAGES, Population
 
 __all__ = ["History", "EVENT_NAMES"]
 
@@ -117,12 +117,12 @@ class History:
         return {"id": cid, "state": snapshot(pop, slot, merchant_names), "history": hist, "recorded": col >= 0}
 
 
-_STATE_ARRAYS = None  # filled below from Population's declared arrays
+#: every per-customer array a snapshot reads
+_STATE_ARRAYS = Population.FLOATS + Population.INTS + (
+    "id", "stage", "merchant", "products", "recovery_due", "churn_reason")
 
 
 def _state_dict(values: dict, heard, merchant_names: list[str]) -> dict:
-    from .customers import Population
-
     d = {"id": int(values["id"]), "place": int(values.get("place", -1)), "stage": STAGES[int(values["stage"])]}
     m = int(values["merchant"])
     d["merchant"] = merchant_names[m] if m >= 0 else None
@@ -142,14 +142,3 @@ def snapshot(pop, slot: int, merchant_names: list[str]) -> dict:
     values = {name: getattr(pop, name)[slot] for name in _STATE_ARRAYS}
     values["place"] = slot
     return _state_dict(values, pop.heard[slot], merchant_names)
-
-
-def _init_state_arrays():
-    from .customers import Population
-
-    global _STATE_ARRAYS
-    _STATE_ARRAYS = Population.FLOATS + Population.INTS + (
-        "id", "stage", "merchant", "products", "recovery_due", "churn_reason")
-
-
-_init_state_arrays()

@@ -76,7 +76,7 @@ class LoyaltyModel(mesa.Model):
         self._excitement_seen = False
         m = len(self.merchant_list)
         self._end_books = (0, np.zeros(m, dtype=np.int64), np.zeros(m))
-        self._start_active, self._start_customers, self._start_value = self._end_books
+        self._start_active, _, self._start_value = self._end_books
         self.metrics: dict = {}
         # the first customers: prospects who have picked a merchant but not bought yet
         k = int(round(P.initial_share_active * P.n_customers))
@@ -148,7 +148,7 @@ class LoyaltyModel(mesa.Model):
         T = self.table = policy_table(self.merchant_list)
         stats = self.stats = StepStats()
         pop.flags.fill(0)
-        self._start_active, self._start_customers, self._start_value = self._end_books
+        self._start_active, _, self._start_value = self._end_books
         act = pop.stage > cu.CHURNED
         pop.age += act
         pop.tenure += act
@@ -377,7 +377,7 @@ class LoyaltyModel(mesa.Model):
         lost_value = np.bincount(lost_m, weights=lost_v, minlength=m)
         rec = np.bincount(stats.recovered_merchant, minlength=m) if stats.recovered_merchant is not None \
             else np.zeros(m)
-        start_active, start_c, start_v = self._end_books
+        _, start_c, start_v = self._end_books
         for j, mm in enumerate(self.merchant_list):
             cost = (T.unit_cost[j] * units[j] + T.programme_cost[j] * members[j] + T.acquisition_cost[j] * acquired[j]
                     + rec[j] * T.compensation[j] * T.price[j])
