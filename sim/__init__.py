@@ -8,7 +8,7 @@
 
 from .model import Intervention, LoyaltyModel
 from .params import MerchantParams, Params, ParamError
-from .simulate import Results, simulate
+from .simulate import Results, ScheduledChange, simulate
 
-__all__ = ["simulate", "Results", "LoyaltyModel", "Intervention", "Params", "MerchantParams", "ParamError"]
+__all__ = ["simulate", "Results", "ScheduledChange", "LoyaltyModel", "Intervention", "Params", "MerchantParams", "ParamError"]
 __version__ = "0.1.0"

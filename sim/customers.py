@@ -257,10 +257,12 @@ def evaluate(value, expectation, P, tolerance=None):
 def switching_cost_base(pop: Population, idx, T, P):
     """Switching cost of customers ``idx`` without programme points: procedural (set-up, learning,
     plus a structural programme's ties), relational (built by repeat purchase) and a structural cost
-    for each product held beyond the first. Kept in ``pop.switch_cost``."""
+    for each product held beyond the first. Kept in ``pop.switch_cost``. ``pop.procedural`` is the
+    customer's own factor (drawn at arrival) on the market's ``procedural_cost``, so lowering that
+    parameter mid-run (deregulation) lowers every customer's barrier.""" 
     mer = pop.merchant[idx]
     prod = (pop.products[idx].astype(F32) - 1) * F32(P.product_switch_cost)
-    return pop.procedural[idx] + T.structural[mer] + pop.relational[idx] + prod
+    return F32(P.procedural_cost) * pop.procedural[idx] + T.structural[mer] + pop.relational[idx] + prod
 
 
 def switching_cost(pop: Population, idx):
@@ -686,7 +688,7 @@ def arrive(pop: Population, P, T, rng, stats: StepStats, empty=None):
     pop.age[empty] = 0
     pop.expected_price[empty] = P.expected_price * np.exp(0.1 * rng.standard_normal(k)).astype(F32)
     pop.price_sens[empty] = rng.gamma(4.0, P.price_sensitivity / 4.0, size=k).astype(F32)
-    pop.procedural[empty] = P.procedural_cost * rng.uniform(0.5, 1.5, size=k).astype(F32)
+    pop.procedural[empty] = rng.uniform(0.5, 1.5, size=k).astype(F32)  # factor on procedural_cost
     pop.complaint_prop[empty] = np.exp(0.4 * rng.standard_normal(k) - 0.08).astype(F32)
     pop.nps_bias[empty] = (0.1 * rng.standard_normal(k)).astype(F32)
     pop.expectation[empty] = (P.expectation_init + P.expectation_spread * rng.standard_normal(k)).astype(F32)

@@ -158,7 +158,7 @@ def retention_reasons(pop, T, P):
         return trust, rest, z, z
     fin = np.divide(pop.financial * pop.price_sens, pop.expected_price, out=np.zeros_like(pop.financial),
                     where=bought)
-    incentive = rest & (fin > pop.procedural + pop.relational)
+    incentive = rest & (fin > F32(P.procedural_cost) * pop.procedural + pop.relational)
     return trust, rest & ~incentive, incentive, z
 
 

@@ -41,7 +41,7 @@ class Intervention:
     step: int
     target: str  # merchant name, or "market"
     changes: dict = field(default_factory=dict)
-    source: str = "user"  # "user" or "strategy"
+    source: str = "user"  # "user", "strategy" or "scenario"
 
 
 class LoyaltyModel(mesa.Model):

@@ -96,7 +96,7 @@ class Customer(mesa.Agent):
         # traits a newcomer brings
         self.expected_price = P.expected_price * math.exp(0.1 * r.standard_normal())
         self.price_sens = float(r.gamma(4.0, P.price_sensitivity / 4.0)) if P.price_sensitivity > 0 else 0.0
-        self.procedural = P.procedural_cost * float(r.uniform(0.5, 1.5))
+        self.procedural = float(r.uniform(0.5, 1.5))  # own factor on the market's procedural_cost
         self.complaint_prop = math.exp(0.4 * r.standard_normal() - 0.08)  # mean 1: some complain more
         self.nps_bias = 0.1 * r.standard_normal()
         self.expectation = P.expectation_init + P.expectation_spread * r.standard_normal()
@@ -141,7 +141,7 @@ class Customer(mesa.Agent):
         structural programme's ties), relational (built by repeat purchase), and a structural cost
         for each product held beyond the first."""
         P, T = self.model.params, self.model.policies
-        return (self.procedural + T.structural[self.merchant] + self.relational
+        return (P.procedural_cost * self.procedural + T.structural[self.merchant] + self.relational
                 + (self.products - 1) * P.product_switch_cost)
 
     def stay_utility(self) -> float:

@@ -8,7 +8,7 @@ parameters used, so every output can be traced back and reproduced.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -16,7 +16,29 @@ import pandas as pd
 from .model import Intervention, LoyaltyModel
 from .params import Params
 
-__all__ = ["simulate", "Results"]
+__all__ = ["simulate", "Results", "ScheduledChange"]
+
+
+@dataclass(frozen=True)
+class ScheduledChange:
+    """A change planned before the run starts: after ``step`` steps have run, set ``changes`` on
+    ``target`` (a merchant's name, or ``"market"`` for market-wide parameters). Scenarios use these
+    for events such as deregulation ("switching barriers fall at step 52")."""
+
+    step: int
+    target: str
+    changes: dict = field(default_factory=dict)
+    note_en: str = ""
+    note_zh: str = ""
+
+    def apply(self, model: LoyaltyModel) -> Intervention:
+        """Apply the change to ``model`` (validated; raises ``ParamError`` on a bad value)."""
+        if self.target == "market":
+            iv = model.set_params(**self.changes)
+        else:
+            iv = model.set_policy(self.target, **self.changes)
+        iv.source = "scenario"
+        return iv
 
 
 @dataclass
@@ -44,21 +66,32 @@ def simulate(
     *,
     on_step: Callable[[LoyaltyModel], None] | None = None,
     keep_model: bool = False,
+    events: Sequence[ScheduledChange] = (),
 ) -> Results:
     """Run one market for ``steps`` steps from ``seed`` and return its :class:`Results`.
 
     ``on_step(model)`` is called after every step (e.g. to intervene at a given step:
-    ``lambda m: m.steps == 52 and m.set_policy("A", price=1.3)``). Same params and seed give
-    identical results.
+    ``lambda m: m.steps == 52 and m.set_policy("A", price=1.3)``). ``events`` are
+    :class:`ScheduledChange` s applied once the model has run their ``step`` steps (step 0: before
+    the first step). Same params, events and seed give identical results.
     """
     if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 0:
         raise ValueError(f"steps = {steps!r} must be a whole number ≥ 0")
     params = params if params is not None else Params()
     model = LoyaltyModel(params, seed=seed)
+    pending = sorted(events, key=lambda e: e.step)
+    for e in pending:
+        if isinstance(e.step, bool) or not isinstance(e.step, (int, np.integer)) or e.step < 0:
+            raise ValueError(f"event step = {e.step!r} must be a whole number ≥ 0")
+    def fire():
+        while pending and pending[0].step <= model.steps:
+            pending.pop(0).apply(model)
+    fire()
     for _ in range(int(steps)):
         model.step()
         if on_step is not None:
             on_step(model)
+        fire()
     dc = model.datacollector
     metrics = dc.get_model_vars_dataframe()
     metrics.index.name = "step"
