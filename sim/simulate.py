@@ -67,13 +67,16 @@ def simulate(
     on_step: Callable[[LoyaltyModel], None] | None = None,
     keep_model: bool = False,
     events: Sequence[ScheduledChange] = (),
+    until: Callable[[LoyaltyModel], bool] | None = None,
 ) -> Results:
     """Run one market for ``steps`` steps from ``seed`` and return its :class:`Results`.
 
     ``on_step(model)`` is called after every step (e.g. to intervene at a given step:
     ``lambda m: m.steps == 52 and m.set_policy("A", price=1.3)``). ``events`` are
     :class:`ScheduledChange` s applied once the model has run their ``step`` steps (step 0: before
-    the first step). Same params, events and seed give identical results.
+    the first step). ``until(model)``, if given, is asked after every step; the run stops early at
+    the first step where it answers true (a stop condition). Same params, events and seed give
+    identical results.
     """
     if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 0:
         raise ValueError(f"steps = {steps!r} must be a whole number ≥ 0")
@@ -92,6 +95,8 @@ def simulate(
         if on_step is not None:
             on_step(model)
         fire()
+        if until is not None and until(model):
+            break
     dc = model.datacollector
     metrics = dc.get_model_vars_dataframe()
     metrics.index.name = "step"
@@ -100,5 +105,5 @@ def simulate(
     merchants["step"] = merchants["step"] - merchants["step"].min()
     seed_value = int(seed) if isinstance(seed, (int, np.integer)) else (
         int(seed.entropy) if isinstance(seed, np.random.SeedSequence) and isinstance(seed.entropy, int) else None)
-    return Results(params, seed_value, int(steps), metrics, merchants, list(model.interventions),
+    return Results(params, seed_value, int(model.steps), metrics, merchants, list(model.interventions),
                    model if keep_model else None)

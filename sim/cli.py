@@ -1,0 +1,510 @@
+"""``loyalty-sim``: the command line for researchers and trainers.
+
+Thin layer over :mod:`sim.scenario`, :mod:`sim.batch` and :mod:`sim.report`: it parses options,
+prints, and turns every bad input into a clear message (English or Chinese, ``--lang zh``) and
+exit code 2 — never a traceback. Every command has ``--help`` with examples.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import click
+
+from .params import GROUPS, MERCHANT_PARAMS, PARAMS, ParamError
+
+__all__ = ["main", "cli"]
+
+LANGS = ("en", "zh")
+
+# user-visible words of the CLI, in both languages
+T = {
+    "error": ("error", "错误"),
+    "scenarios": ("Scenarios (run one with: loyalty-sim run NAME --out DIR)",
+                  "情景（运行：loyalty-sim run 名称 --out 文件夹）"),
+    "values": ("Values over the defaults", "相对默认值的设置"),
+    "none": ("(none: the default market)", "（无：默认市场）"),
+    "events": ("Scheduled changes", "计划中的变化"),
+    "market_params": ("Market-wide parameters", "市场参数"),
+    "merchant_params": ("Merchant parameters (per merchant: A.price=1.2 or merchants[0].price=1.2)",
+                        "商家参数（逐个商家：A.price=1.2 或 merchants[0].price=1.2）"),
+    "metrics": ("Observables (columns of the results tables)", "观测量（结果表的列）"),
+    "merchant_metrics": ("Per-merchant observables", "商家层面的观测量"),
+    "default": ("default", "默认"),
+    "range": ("range", "范围"),
+    "runs": ("runs", "次运行"),
+    "running": ("Running", "正在运行"),
+    "done": ("done", "完成"),
+    "failed": ("failed", "失败"),
+    "skipped": ("already done (resume)", "已完成（继续运行时跳过）"),
+    "wrote": ("Results in", "结果位于"),
+    "figures": ("Figures", "图表"),
+    "tables": ("Tables", "表格"),
+    "summary": ("Summary over replicates (mean [95% interval])", "各次重复的汇总（均值 [95% 区间]）"),
+    "final_loyal": ("loyal share at the end", "期末忠诚客户占比"),
+    "churn_last": ("churn per step, last 13 steps", "最后 13 步的每步流失率"),
+    "value_churn_last": ("value-weighted churn per step, last 13 steps", "最后 13 步的价值加权流失率"),
+    "satisfaction_end": ("mean satisfaction at the end", "期末平均满意度"),
+    "profit_last": ("profit per step, last 13 steps", "最后 13 步的每步利润"),
+    "merchant": ("merchant", "商家"),
+    "executor": ("executor", "执行方式"),
+    "plan": ("Experiment", "实验"),
+    "points": ("configurations", "个配置"),
+    "replicates": ("replicates", "次重复"),
+    "steps": ("steps", "步"),
+    "seed": ("master seed", "主种子"),
+    "dry": ("(dry run: nothing was run)", "（试运行：未实际运行）"),
+    "next_analyze": ("Next: loyalty-sim analyze", "下一步：loyalty-sim analyze"),
+    "failures": ("Failed runs (recorded in the manifest; --resume retries them)",
+                 "失败的运行（已记录在清单中；--resume 会重试）"),
+    "compare": ("Comparison (mean [95% interval]; difference vs the first)", "比较（均值 [95% 区间]；与第一个的差）"),
+    "interrupted": ("Interrupted: finished runs are kept; continue with --resume", "已中断：已完成的运行均已保存；用 --resume 继续"),
+}
+
+
+def t(key: str, lang: str) -> str:
+    en, zh = T[key]
+    return zh if lang == "zh" else en
+
+
+def _lang(ctx: click.Context | None) -> str:
+    while ctx is not None:
+        if ctx.obj and "lang" in ctx.obj:
+            return ctx.obj["lang"]
+        ctx = ctx.parent
+    env = os.environ.get("LOYALTY_SIM_LANG", "en")
+    return env if env in LANGS else "en"
+
+
+class _Group(click.Group):
+    """Turns bad input anywhere below into a message and exit code 2."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except ParamError as e:
+            lang = _lang(ctx)
+            click.echo(f"{t('error', lang)}: {e.text(lang)}", err=True)
+            ctx.exit(2)
+        except KeyboardInterrupt:
+            click.echo("\n" + t("interrupted", _lang(ctx)), err=True)
+            ctx.exit(130)
+
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+@click.group(cls=_Group, context_settings=CONTEXT)
+@click.option("--lang", type=click.Choice(LANGS), default=None, envvar="LOYALTY_SIM_LANG",
+              help="Language of messages, tables and figures / 输出语言 (en, zh).")
+@click.version_option(package_name="loyalty-sim")
+@click.pass_context
+def cli(ctx, lang):
+    """Simulate how ordinary customers become loyal customers, and how they leave.
+    模拟普通客户如何成为忠诚客户，以及他们如何流失。
+
+    \b
+    Examples / 示例:
+      loyalty-sim list
+      loyalty-sim describe botched_repair
+      loyalty-sim run baseline --replicates 10 --out results/baseline
+      loyalty-sim sweep scenarios/experiments/price_sensitivity.toml --out results/ps --workers 2
+      loyalty-sim analyze results/ps
+      loyalty-sim compare botched_repair recovery_done_well --out results/recovery
+    """
+    ctx.ensure_object(dict)
+    ctx.obj["lang"] = lang or _lang(None)
+
+
+# ---- list / describe / params ----------------------------------------------------------------------
+@cli.command("list")
+@click.pass_context
+def list_cmd(ctx):
+    """List the named scenarios with a one-line description. 列出全部情景。
+
+    \b
+    Example / 示例:  loyalty-sim list --lang zh
+    """
+    from .scenario import list_scenarios
+
+    lang = _lang(ctx)
+    scs = list_scenarios()
+    click.echo(t("scenarios", lang))
+    width = max((len(s.name) for s in scs), default=10)
+    for s in scs:
+        click.echo(f"  {s.name:<{width}}  {s.text('summary', lang)}")
+
+
+@cli.command()
+@click.argument("scenario")
+@click.pass_context
+def describe(ctx, scenario):
+    """Print a scenario's notes and the values it sets. 显示情景说明与其设置。
+
+    SCENARIO is a name from `loyalty-sim list` or a path to a .toml file.
+
+    \b
+    Example / 示例:  loyalty-sim describe monopoly_hostages
+    """
+    from .scenario import INFO_LABELS, INFO_SECTIONS, load_scenario
+
+    lang = _lang(ctx)
+    sc = load_scenario(scenario)
+    cols = min(shutil.get_terminal_size((100, 20)).columns, 100)
+    click.echo(f"{sc.name}: {sc.text('title', lang)}")
+    click.echo(f"  ({sc.source})")
+    for sec in INFO_SECTIONS[1:]:
+        body = sc.text(sec, lang)
+        if not body:
+            continue
+        click.echo("")
+        click.echo(INFO_LABELS[sec][1 if lang == "zh" else 0].upper() if lang != "zh" else INFO_LABELS[sec][1])
+        for para in body.strip().split("\n\n"):
+            click.echo(textwrap.fill(" ".join(para.split()), cols, initial_indent="  ", subsequent_indent="  ")
+                       if lang != "zh" else "  " + para.strip())
+    click.echo("")
+    click.echo(t("values", lang))
+    vals = {k: v for k, v in sc.values.items() if k not in ("merchants", "events")}
+    if not vals and "merchants" not in sc.values:
+        click.echo("  " + t("none", lang))
+    for k, v in vals.items():
+        click.echo(f"  {k} = {v!r}")
+    for i, m in enumerate(sc.values.get("merchants", []) or []):
+        click.echo(f"  merchants[{i}]: " + ", ".join(f"{k}={v!r}" for k, v in m.items()))
+    if sc.events:
+        click.echo("")
+        click.echo(t("events", lang))
+        for e in sc.events:
+            note = (e.note_zh if lang == "zh" else e.note_en) or ""
+            click.echo(f"  step {e.step}: {e.target} " + ", ".join(f"{k}={v!r}" for k, v in e.changes.items())
+                       + (f"  — {note}" if note else ""))
+
+
+@cli.command()
+@click.option("--group", type=click.Choice(list(GROUPS)), default=None, help="Only this group / 只显示该组.")
+@click.option("--metrics", "show_metrics", is_flag=True, help="List the observables instead / 改为列出观测量.")
+@click.pass_context
+def params(ctx, group, show_metrics):
+    """Print every parameter with its default, range and meaning. 列出全部参数（默认值、范围、含义）。
+
+    \b
+    Examples / 示例:
+      loyalty-sim params
+      loyalty-sim params --group word_of_mouth --lang zh
+      loyalty-sim params --metrics
+    """
+    lang = _lang(ctx)
+    if show_metrics:
+        from .metrics import MERCHANT_METRICS, METRICS
+
+        for title, table in (("metrics", METRICS), ("merchant_metrics", MERCHANT_METRICS)):
+            click.echo(t(title, lang))
+            for m in table.values():
+                click.echo(f"  {m.name:<28} {m.label(lang)} [{m.unit}]: {m.help_zh if lang == 'zh' else m.help_en}")
+            click.echo("")
+        return
+    for title, table in (("market_params", PARAMS), ("merchant_params", MERCHANT_PARAMS)):
+        click.echo(t(title, lang))
+        for g, (gen, gzh) in GROUPS.items():
+            ps = [p for p in table.values() if p.group == g and (group is None or group == g)]
+            if not ps:
+                continue
+            click.echo(f"  [{gzh if lang == 'zh' else gen}]")
+            for p in ps:
+                rng = p.range_text_zh() if lang == "zh" else p.range_text()
+                label = p.label_zh if lang == "zh" else p.label_en
+                help_ = p.help_zh if lang == "zh" else p.help_en
+                click.echo(f"    {p.name:<26} {t('default', lang)} {p.default!r:<10} {t('range', lang)} {rng}")
+                click.echo(f"    {'':<26} {label}: {help_}")
+        click.echo("")
+
+
+# ---- running -------------------------------------------------------------------------------------
+class _Progress:
+    """A tqdm progress bar (runs done, failed, ETA) on stderr."""
+
+    def __init__(self, total: int, lang: str, quiet: bool):
+        from tqdm import tqdm
+
+        self.bar = tqdm(total=total, unit=t("runs", lang) if lang == "zh" else " runs", file=sys.stderr,
+                        disable=quiet, dynamic_ncols=True, smoothing=0.1, mininterval=0.5)
+        self.lang = lang
+        self.last = 0
+
+    def __call__(self, done, failed, total):
+        self.bar.update(done + failed - self.last)
+        self.last = done + failed
+        if failed:
+            self.bar.set_postfix_str(f"{t('failed', self.lang)}: {failed}")
+
+    def close(self):
+        self.bar.close()
+
+
+def _execute(exp, out, lang, workers=None, scheduler=None, cluster=None, resume=False, csv=False, quiet=False):
+    from .batch import run_experiment
+
+    if not quiet:
+        click.echo(f"{t('plan', lang)}: {exp.name} — {len(exp.points)} {t('points', lang)} × {exp.replicates} "
+                   f"{t('replicates', lang)} = {exp.n_runs} {t('runs', lang)}, {exp.steps} {t('steps', lang)}, "
+                   f"{t('seed', lang)} {exp.seed}", err=True)
+    bar = _Progress(exp.n_runs, lang, quiet)
+    try:
+        summ = run_experiment(exp, out, workers=workers, scheduler=scheduler, cluster=cluster, resume=resume,
+                              progress=bar, csv=csv)
+    finally:
+        bar.close()
+    click.echo(f"{t('wrote', lang)} {summ.out}: {summ.done}/{summ.total} {t('done', lang)}"
+               + (f", {summ.failed} {t('failed', lang)}" if summ.failed else "")
+               + (f" ({summ.skipped} {t('skipped', lang)})" if summ.skipped else "")
+               + f" — {summ.executor}, {summ.seconds:.1f} s")
+    if summ.failures:
+        click.echo(t("failures", lang), err=True)
+        for rid, msg in sorted(summ.failures.items())[:20]:
+            click.echo(f"  run {rid}: {msg}", err=True)
+    return summ
+
+
+def _workers_option(f):
+    f = click.option("--workers", "-w", type=click.IntRange(1, 256), default=None,
+                     help="Worker processes (1 = in this process; default: one per core) / 工作进程数.")(f)
+    return f
+
+
+def _fmt_ci(mean, lo, hi) -> str:
+    def f(x):
+        return f"{x:.4g}" if abs(x) < 1e5 else f"{x:.3e}"
+    return f"{f(mean)} [{f(lo)}, {f(hi)}]"
+
+
+def _run_summary(rs, lang: str) -> list[str]:
+    """The short summary printed after `run`: loyal share, churn, satisfaction, profit per merchant."""
+    from .report import ci95
+
+    mk, mc = rs.market, rs.merchants
+    lines = [t("summary", lang)]
+    last = mk.groupby("run_id")["step"].transform("max")
+    window = mk[mk["step"] > last - 13]
+    rows = [("final_loyal", "loyal_share", mk[mk["step"] == last], "final"),
+            ("churn_last", "churn_rate", window, "mean"),
+            ("value_churn_last", "value_churn_rate", window, "mean"),
+            ("satisfaction_end", "satisfaction", mk[mk["step"] == last], "final")]
+    for label in mk["label"].unique():
+        sub_lines = []
+        for key, metric, frame, how in rows:
+            if metric not in frame:
+                continue
+            f = frame[frame["label"] == label]
+            per_run = f.groupby("run_id")[metric].mean()
+            sub_lines.append(f"    {t(key, lang):<44} {_fmt_ci(*ci95(per_run.to_numpy()))}")
+        if len(mc) and "profit" in mc:
+            mlast = mc.groupby("run_id")["step"].transform("max")
+            mw = mc[(mc["step"] > mlast - 13) & (mc["label"] == label)]
+            for name, g in mw.groupby("merchant", sort=False):
+                per_run = g.groupby("run_id")["profit"].mean()
+                sub_lines.append(f"    {t('profit_last', lang) + ' — ' + t('merchant', lang) + ' ' + str(name):<44} "
+                                 f"{_fmt_ci(*ci95(per_run.to_numpy()))}")
+        lines.append(f"  {label}")
+        lines.extend(sub_lines)
+    return lines
+
+
+def _figures(rs, out: Path, lang: str, kind: str = "analyze", baseline=None) -> list[str]:
+    from . import report
+
+    fig_dir = out / "analysis"
+    if kind == "compare":
+        res = report.compare(rs.manifest, rs.market, rs.merchants, fig_dir, lang=lang, baseline=baseline)
+    else:
+        res = report.analyze(rs.manifest, rs.market, rs.merchants, fig_dir, lang=lang)
+    return res
+
+
+@cli.command()
+@click.argument("scenario")
+@click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="New folder for the results (never overwritten) / 结果文件夹（不会被覆盖）.")
+@click.option("--steps", "-n", type=click.IntRange(1, 100_000), default=None,
+              help="Steps per run (default: the scenario's, usually 104 = two years of weeks) / 每次运行步数.")
+@click.option("--seed", "-s", type=click.IntRange(0, 2**63 - 1), default=None,
+              help="Master seed; replicate seeds are spawned from it (default: the scenario's or 0) / 主种子.")
+@click.option("--replicates", "-r", type=click.IntRange(1, 10_000), default=1, show_default=True,
+              help="Runs with independent seeds / 重复次数.")
+@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
+              help="Change a value: n_customers=5000, A.price=1.2, merchants[0].programme=financial / 修改参数.")
+@click.option("--measure", type=click.Choice(["every", "end"]), default="every", show_default=True,
+              help="Keep every step or only the last / 保存每一步或仅最后一步.")
+@_workers_option
+@click.option("--resume", is_flag=True, help="Finish an interrupted run in the same folder / 继续未完成的运行.")
+@click.option("--csv", is_flag=True, help="Also write market.csv and merchants.csv / 同时导出 CSV.")
+@click.option("--no-figures", is_flag=True, help="Skip the figures / 不生成图表.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar / 不显示进度条.")
+@click.pass_context
+def run(ctx, scenario, out, steps, seed, replicates, sets, measure, workers, resume, csv, no_figures, quiet):
+    """Run a scenario (with replicates) and write its results. 运行一个情景并保存结果。
+
+    SCENARIO is a name from `loyalty-sim list` or a path to a .toml file. Writes DIR/manifest.json
+    and tidy Parquet parts (one row per run × step, and per merchant), prints a summary with 95%
+    intervals over replicates, and draws figures into DIR/analysis/figures.
+
+    \b
+    Examples / 示例:
+      loyalty-sim run baseline --out results/base
+      loyalty-sim run baseline --replicates 20 --steps 156 --seed 42 --out results/base20
+      loyalty-sim run scenarios/price_war.toml --set A.price=0.9 --set n_customers=5000 --out results/pw
+    """
+    from .batch import read_results, single_experiment
+    from .scenario import apply_overrides, load_scenario
+
+    lang = _lang(ctx)
+    sc = load_scenario(scenario)
+    if sets:
+        sc = apply_overrides(sc, list(sets))
+    exp = single_experiment(sc, replicates=replicates, steps=steps, seed=seed, measure=measure)
+    _execute(exp, out, lang, workers=workers if workers is not None else (1 if replicates == 1 else None),
+             resume=resume, csv=csv, quiet=quiet)
+    rs = read_results(out)
+    for line in _run_summary(rs, lang):
+        click.echo(line)
+    if not no_figures and len(rs.market):
+        res = _figures(rs, out, lang)
+        click.echo(t("figures", lang) + ":")
+        for p in res.figures:
+            click.echo(f"  {p}")
+
+
+@cli.command()
+@click.argument("experiment", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="New folder for the results (never overwritten) / 结果文件夹.")
+@_workers_option
+@click.option("--scheduler", metavar="ADDRESS", default=None,
+              help="Run on a Dask cluster: tcp://host:8786 / 在 Dask 集群上运行.")
+@click.option("--cluster", type=click.Choice(["local"]), default=None,
+              help="Start a Dask LocalCluster with --workers processes / 启动本地 Dask 集群.")
+@click.option("--resume", is_flag=True, help="Continue an interrupted sweep: finished runs are kept / 继续未完成的扫描.")
+@click.option("--csv", is_flag=True, help="Also write market.csv and merchants.csv / 同时导出 CSV.")
+@click.option("--dry-run", is_flag=True, help="Only print the plan (number of runs) / 只显示计划.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar / 不显示进度条.")
+@click.pass_context
+def sweep(ctx, experiment, out, workers, scheduler, cluster, resume, csv, dry_run, quiet):
+    """Run an experiment file: a design over varied parameters × replicates. 运行参数扫描实验。
+
+    The experiment file names a base scenario, the varied parameters (lists or min/max/step), the
+    design (factorial, lhs, sobol, morris), replicates, steps, a stop condition and the metrics;
+    see docs/experiments.md. Each finished run is written at once; kill it at any time and
+    continue with --resume.
+
+    \b
+    Examples / 示例:
+      loyalty-sim sweep scenarios/experiments/price_sensitivity.toml --out results/ps
+      loyalty-sim sweep exp.toml --out results/exp --workers 2
+      loyalty-sim sweep exp.toml --out results/exp --cluster local --workers 2
+      loyalty-sim sweep exp.toml --out results/exp --scheduler tcp://10.0.0.5:8786
+      loyalty-sim sweep exp.toml --out results/exp --resume
+    """
+    from .batch import load_experiment
+
+    lang = _lang(ctx)
+    exp = load_experiment(experiment)
+    if dry_run:
+        click.echo(f"{t('plan', lang)}: {exp.name} — {exp.design}, {len(exp.points)} {t('points', lang)} × "
+                   f"{exp.replicates} {t('replicates', lang)} = {exp.n_runs} {t('runs', lang)}, {exp.steps} "
+                   f"{t('steps', lang)} {t('dry', lang)}")
+        return
+    _execute(exp, out, lang, workers=workers, scheduler=scheduler, cluster=cluster, resume=resume, csv=csv,
+             quiet=quiet)
+    click.echo(f"{t('next_analyze', lang)} {out}")
+
+
+@cli.command()
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--csv", is_flag=True, help="Also export market.csv and merchants.csv / 同时导出 CSV.")
+@click.pass_context
+def analyze(ctx, folder, csv):
+    """Summaries with 95% intervals, sensitivity indices and figures for a results folder.
+    为结果文件夹生成汇总表（95% 区间）、敏感性指数和图表。
+
+    Writes DIR/analysis/summary.md, summary.csv (and sensitivity.csv for Sobol/Morris designs) and
+    PNG + SVG figures: metric over time with replicate bands, metric vs parameter, 2-D heatmaps.
+
+    \b
+    Example / 示例:  loyalty-sim analyze results/ps --lang zh
+    """
+    from .batch import export_csv, read_results
+
+    lang = _lang(ctx)
+    rs = read_results(folder)
+    if not len(rs.market):
+        raise ParamError("DIR", f"{folder}: no finished runs to analyse", None, f"{folder}：没有已完成的运行可供分析")
+    res = _figures(rs, folder, lang, "compare" if rs.manifest.get("kind") == "compare" else "analyze")
+    click.echo(res.markdown)
+    click.echo(t("figures", lang) + ":")
+    for p in res.figures:
+        click.echo(f"  {p}")
+    if csv:
+        for p in export_csv(folder):
+            click.echo(f"  {p}")
+
+
+@cli.command()
+@click.argument("scenarios", nargs=-1, required=True)
+@click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="New folder for the results / 结果文件夹.")
+@click.option("--steps", "-n", type=click.IntRange(1, 100_000), default=None, help="Steps per run / 每次运行步数.")
+@click.option("--seed", "-s", type=click.IntRange(0, 2**63 - 1), default=0, show_default=True, help="Master seed / 主种子.")
+@click.option("--replicates", "-r", type=click.IntRange(1, 10_000), default=10, show_default=True,
+              help="Runs per scenario (the same seeds for each) / 每个情景的重复次数.")
+@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Change a value in every scenario / 修改所有情景的参数.")
+@_workers_option
+@click.option("--resume", is_flag=True, help="Continue an interrupted comparison / 继续未完成的比较.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar / 不显示进度条.")
+@click.pass_context
+def compare(ctx, scenarios, out, steps, seed, replicates, sets, workers, resume, quiet):
+    """Run two or more scenarios with the same seeds and compare them side by side.
+    以相同种子运行两个或多个情景并并排比较。
+
+    Prints a table of final values with 95% intervals and differences against the first scenario,
+    and draws overlay figures into DIR/analysis/figures.
+
+    \b
+    Examples / 示例:
+      loyalty-sim compare botched_repair recovery_done_well --out results/recovery
+      loyalty-sim compare baseline my_policy.toml --replicates 30 --out results/policy
+    """
+    from .batch import compare_experiment, read_results
+    from .scenario import apply_overrides, load_scenario
+
+    lang = _lang(ctx)
+    if len(scenarios) < 2:
+        raise ParamError("SCENARIOS", "compare needs at least two scenarios", None, "比较至少需要两个情景")
+    scs = [load_scenario(s) for s in scenarios]
+    if sets:
+        scs = [apply_overrides(s, list(sets)) for s in scs]
+    exp = compare_experiment(scs, replicates=replicates, steps=steps, seed=seed)
+    _execute(exp, out, lang, workers=workers, resume=resume, quiet=quiet)
+    rs = read_results(out)
+    res = _figures(rs, out, lang, "compare")
+    click.echo(t("compare", lang))
+    click.echo(res.markdown)
+    click.echo(t("figures", lang) + ":")
+    for p in res.figures:
+        click.echo(f"  {p}")
+
+
+def main(argv=None) -> int:
+    """Entry point of the ``loyalty-sim`` command."""
+    try:
+        cli.main(args=argv, prog_name="loyalty-sim", standalone_mode=True)
+    except SystemExit as e:  # click exits; keep the code
+        return int(e.code or 0)
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,239 @@
+"""The batch layer: designs, seeds, executors, the results folder, resume, failures."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import sim.batch as batch
+from sim.batch import (BatchError, count_runs, parse_experiment, read_results, replicate_seeds,
+                       run_experiment, single_experiment)
+from sim.scenario import apply_overrides, load_scenario
+from sim.metrics import METRICS
+
+SMALL = """
+[experiment]
+scenario = "baseline"
+design = "factorial"
+replicates = 2
+steps = 12
+seed = 42
+metrics = ["loyal_share", "churn_rate", "profit"]
+[set]
+n_customers = 300
+network_degree = 4
+[vary]
+trust_gain = [0.05, 0.2]
+"A.price" = { min = 1.0, max = 1.2, step = 0.2 }
+"""
+
+
+def small_exp(text=SMALL):
+    return parse_experiment(text, "small.toml")
+
+
+def test_replicate_seeds_are_spawned_and_reproducible():
+    s = replicate_seeds(123, 5)
+    assert s == replicate_seeds(123, 5)
+    assert len(set(s)) == 5 and all(0 <= x < 2**63 for x in s)
+    child = np.random.SeedSequence(123).spawn(5)[2]
+    assert s[2] == int(child.generate_state(1, np.uint64)[0] >> np.uint64(1))
+    assert replicate_seeds(124, 5) != s
+
+
+def test_factorial_points_labels_and_common_seeds():
+    exp = small_exp()
+    assert [p.values for p in exp.points] == [
+        {"trust_gain": 0.05, "A.price": 1.0}, {"trust_gain": 0.05, "A.price": 1.2},
+        {"trust_gain": 0.2, "A.price": 1.0}, {"trust_gain": 0.2, "A.price": 1.2}]
+    assert exp.points[3].params.trust_gain == 0.2 and exp.points[3].params.merchant("A").price == 1.2
+    assert exp.points[3].params.n_customers == 300
+    tasks = exp.tasks()
+    assert len(tasks) == exp.n_runs == 8
+    assert [t.run_id for t in tasks] == list(range(8))
+    # replicate r has the same seed at every point (common random numbers)
+    assert {t.seed for t in tasks if t.replicate == 0} == {replicate_seeds(42, 2)[0]}
+
+
+@pytest.mark.parametrize("design,extra,d,expected", [
+    ("lhs", "samples = 7", 3, 7),
+    ("sobol", "samples = 16", 3, 16 * (3 + 2)),
+    ("sobol", "samples = 8\nsecond_order = true", 3, 8 * (2 * 3 + 2)),
+    ("morris", "samples = 5\nnum_levels = 4", 3, 5 * (3 + 1)),
+])
+def test_salib_designs_make_the_documented_number_of_runs(design, extra, d, expected):
+    text = f"""
+[experiment]
+scenario = "baseline"
+design = "{design}"
+replicates = 2
+{extra}
+[vary]
+trust_gain = {{ min = 0.02, max = 0.2 }}
+trust_loss = {{ min = 0.1, max = 0.6 }}
+network_degree = {{ min = 2, max = 12 }}
+"""
+    exp = parse_experiment(text, "d.toml")
+    assert len(exp.points) == expected
+    assert exp.n_runs == 2 * expected == count_runs(design, d, exp.options["samples"], 2,
+                                                    exp.options.get("calc_second_order", False))
+    for p in exp.points:
+        assert 0.02 <= p.values["trust_gain"] <= 0.2 and 0.1 <= p.values["trust_loss"] <= 0.6
+        assert p.values["network_degree"] % 2 == 0 and isinstance(p.values["network_degree"], int)
+    assert exp.problem["names"] == ["trust_gain", "trust_loss", "network_degree"]
+
+
+def test_run_experiment_writes_tidy_parts_and_a_complete_manifest(tmp_path):
+    exp = small_exp()
+    out = tmp_path / "res"
+    summ = run_experiment(exp, out, workers=1)
+    assert (summ.done, summ.failed, summ.total) == (8, 0, 8)
+    rs = read_results(out)
+    mk, mc = rs.market, rs.merchants
+    assert len(mk) == 8 * 13  # steps 0..12 per run
+    assert list(mk.columns[:8]) == ["run_id", "point", "label", "replicate", "seed", "trust_gain", "A.price", "step"]
+    assert {"loyal_share", "churn_rate", "profit"} <= set(mk.columns) and "nps" not in mk.columns
+    assert len(mc) == 8 * 13 * 3 and set(mc["merchant"]) == {"A", "B", "C"}
+    m = rs.manifest
+    assert m["format"] == batch.FORMAT and m["kind"] == "sweep" and m["design"] == "factorial"
+    assert m["seeds"] == replicate_seeds(42, 2) and m["master_seed"] == 42
+    assert [r["status"] for r in m["runs"]] == ["done"] * 8
+    assert all(r["seed"] == m["seeds"][r["replicate"]] for r in m["runs"])
+    assert m["versions"]["numpy"] == np.__version__ and m["versions"]["python"]
+    assert "revision" in m["git"] and m["params"]["n_customers"] == 300
+    assert m["points"][1]["values"] == {"trust_gain": 0.05, "A.price": 1.2}
+    # every row records its seed, and the seed alone reproduces the run
+    from sim import simulate
+    row = mk[mk.run_id == 5]
+    again = simulate(exp.points[row.point.iloc[0]].params, seed=int(row.seed.iloc[0]), steps=12).metrics
+    np.testing.assert_array_equal(row["loyal_share"].to_numpy(), again["loyal_share"].to_numpy())
+
+
+def test_an_existing_results_folder_is_never_overwritten(tmp_path):
+    exp = small_exp()
+    out = tmp_path / "res"
+    run_experiment(exp, out, workers=1)
+    before = {p.name: p.read_bytes() for p in (out / "parts").iterdir()}
+    with pytest.raises(BatchError, match="already holds results"):
+        run_experiment(exp, out, workers=1)
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "notes.txt").write_text("mine")
+    with pytest.raises(BatchError, match="not empty"):
+        run_experiment(exp, other, workers=1)
+    assert (other / "notes.txt").read_text() == "mine"
+    different = small_exp(SMALL.replace("seed = 42", "seed = 43"))
+    with pytest.raises(BatchError, match="different experiment"):
+        run_experiment(different, out, workers=1, resume=True)
+    assert {p.name: p.read_bytes() for p in (out / "parts").iterdir()} == before
+
+
+def test_resume_redoes_only_missing_runs(tmp_path):
+    exp = small_exp()
+    full, part = tmp_path / "full", tmp_path / "part"
+    run_experiment(exp, full, workers=1)
+    run_experiment(exp, part, workers=1)
+    for rid in (2, 5):
+        (part / "parts" / f"market-{rid:06d}.parquet").unlink()
+    kept = (part / "parts" / "market-000001.parquet").stat().st_mtime_ns
+    summ = run_experiment(exp, part, workers=1, resume=True)
+    assert (summ.skipped, summ.done) == (6, 8)
+    assert (part / "parts" / "market-000001.parquet").stat().st_mtime_ns == kept
+    a, b = read_results(full), read_results(part)
+    pd.testing.assert_frame_equal(a.market, b.market)
+    pd.testing.assert_frame_equal(a.merchants, b.merchants)
+
+
+def test_a_failing_run_is_recorded_and_the_others_go_on(tmp_path, monkeypatch):
+    exp = small_exp()
+    bad_seed = exp.tasks()[3].seed
+    real = batch.simulate
+
+    def flaky(params, seed, **kw):
+        if seed == bad_seed and params.trust_gain == 0.05 and params.merchant("A").price == 1.2:
+            raise RuntimeError("simulated crash")
+        return real(params, seed=seed, **kw)
+
+    monkeypatch.setattr(batch, "simulate", flaky)
+    out = tmp_path / "res"
+    summ = run_experiment(exp, out, workers=1)
+    assert summ.failed == 1 and summ.done == 7 and "simulated crash" in summ.failures[3]
+    m = json.loads((out / "manifest.json").read_text())
+    assert m["runs"][3]["status"] == "failed" and "simulated crash" in m["runs"][3]["error"]
+    assert json.loads((out / "parts" / "failed-000003.json").read_text())["error"].startswith("RuntimeError")
+    # resume retries it
+    monkeypatch.setattr(batch, "simulate", real)
+    summ = run_experiment(exp, out, workers=1, resume=True)
+    assert summ.failed == 0 and summ.done == 8 and not (out / "parts" / "failed-000003.json").exists()
+
+
+def test_stop_condition_and_measure_end(tmp_path):
+    text = SMALL.replace('metrics = ["loyal_share", "churn_rate", "profit"]',
+                         'metrics = ["loyal_share", "active"]\nmeasure = "end"\nstop = { metric = "step_never", above = 1 }')
+    with pytest.raises(BatchError, match="unknown observable 'step_never'"):
+        parse_experiment(text, "x.toml")
+    text = text.replace("step_never", "trusting_share").replace("above = 1", "above = 0.0")
+    exp = parse_experiment(text, "x.toml")
+    run_experiment(exp, tmp_path / "r", workers=1)
+    rs = read_results(tmp_path / "r")
+    assert len(rs.market) == exp.n_runs  # one row per run
+    fast = rs.market[rs.market.trust_gain == 0.2]
+    assert (fast["step"] < 12).all()  # quick trust: every run stopped early
+    assert (rs.market[rs.market.trust_gain == 0.05]["step"] == 12).all()  # slow trust: ran to the end
+    assert all(r["steps_run"] == s for r, s in zip(rs.manifest["runs"], rs.market["step"]))
+
+
+def test_identical_results_in_process_process_pool_and_dask(tmp_path):
+    exp = small_exp(SMALL.replace("replicates = 2", "replicates = 1"))
+    run_experiment(exp, tmp_path / "one", workers=1)
+    run_experiment(exp, tmp_path / "two", workers=2)
+    run_experiment(exp, tmp_path / "dask", workers=2, cluster="local")
+    ref = read_results(tmp_path / "one")
+    for name in ("two", "dask"):
+        other = read_results(tmp_path / name)
+        pd.testing.assert_frame_equal(ref.market, other.market)
+        pd.testing.assert_frame_equal(ref.merchants, other.merchants)
+    assert "process pool" in read_results(tmp_path / "two").manifest["executor"]
+    assert "Dask" in read_results(tmp_path / "dask").manifest["executor"]
+
+
+def test_single_and_compare_experiments(tmp_path):
+    base = apply_overrides(load_scenario("baseline"), {"n_customers": 300})
+    exp = single_experiment(base, replicates=2, steps=5, seed=3)
+    assert exp.kind == "run" and exp.n_runs == 2 and exp.points[0].label == "baseline"
+    cmp = batch.compare_experiment([base, base], replicates=2, steps=5, seed=3)
+    assert [p.label for p in cmp.points] == ["baseline", "baseline (2)"]
+    run_experiment(cmp, tmp_path / "c", workers=1)
+    rs = read_results(tmp_path / "c")
+    a = rs.market[rs.market.label == "baseline"].drop(columns=["run_id", "point", "label"]).reset_index(drop=True)
+    b = rs.market[rs.market.label == "baseline (2)"].drop(columns=["run_id", "point", "label"]).reset_index(drop=True)
+    pd.testing.assert_frame_equal(a, b)  # same scenario, same seeds ⇒ same runs
+
+
+def test_csv_export(tmp_path):
+    exp = small_exp(SMALL.replace("replicates = 2", "replicates = 1"))
+    run_experiment(exp, tmp_path / "r", workers=1, csv=True)
+    df = pd.read_csv(tmp_path / "r" / "market.csv")
+    assert len(df) == 4 * 13 and "seed" in df.columns
+
+
+def test_read_results_rejects_a_folder_without_manifest(tmp_path):
+    with pytest.raises(BatchError, match="no manifest.json"):
+        read_results(tmp_path)
+
+
+def test_shipped_experiments_load():
+    d = Path(__file__).resolve().parent.parent / "scenarios" / "experiments"
+    files = sorted(d.glob("*.toml"))
+    assert len(files) >= 4
+    designs = set()
+    for f in files:
+        exp = batch.load_experiment(f)
+        designs.add(exp.design)
+        assert exp.n_runs >= 1 and all(m in METRICS for m in exp.metrics)
+    assert designs == {"factorial", "lhs", "sobol", "morris"}

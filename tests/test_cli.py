@@ -1,0 +1,184 @@
+"""The ``loyalty-sim`` command: every command through a real subprocess, bad input → exit 2."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from sim.batch import read_results
+from sim.cli import cli
+
+ROOT = Path(__file__).resolve().parent.parent
+EXE = [sys.executable, "-m", "sim.cli"]
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def sh(*args, check=True, timeout=300, **kw):
+    p = subprocess.run([*EXE, *map(str, args)], capture_output=True, text=True, timeout=timeout, cwd=ROOT,
+                       env={**os.environ, "COLUMNS": "120"}, **kw)
+    if check and p.returncode != 0:
+        raise AssertionError(f"exit {p.returncode}\nstdout:\n{p.stdout}\nstderr:\n{p.stderr}")
+    return p
+
+
+SMALL_EXP = """
+[experiment]
+scenario = "baseline"
+replicates = 2
+steps = 10
+seed = 4
+metrics = ["loyal_share", "churn_rate", "value_churn_rate", "satisfaction", "profit"]
+[set]
+n_customers = 300
+network_degree = 4
+[vary]
+trust_gain = [0.05, 0.2]
+"""
+
+
+def test_help_on_every_command_has_examples():
+    top = sh("--help").stdout
+    for cmd in ("list", "describe", "params", "run", "sweep", "analyze", "compare"):
+        assert cmd in top
+        out = sh(cmd, "--help").stdout
+        assert "Example" in out and "示例" in out, cmd
+
+
+def test_list_describe_params_in_both_languages():
+    out = sh("list").stdout
+    names = sorted(p.stem for p in (ROOT / "scenarios").glob("*.toml"))
+    for n in names:
+        assert n in out
+    zh = sh("--lang", "zh", "list").stdout
+    assert CJK.search(zh)
+    d = sh("describe", "deregulation").stdout
+    assert "step" in d and "procedural_cost" in d
+    assert CJK.search(sh("--lang", "zh", "describe", "baseline").stdout)
+    p = sh("params").stdout
+    assert "trust_gain" in p and "0.08" in p and "0 … 1" in p
+    assert "loyal_share" in sh("params", "--metrics").stdout
+    assert "信任" in sh("--lang", "zh", "params", "--group", "customers").stdout
+
+
+def test_run_writes_results_summary_and_figures(tmp_path):
+    out = tmp_path / "base"
+    p = sh("run", "baseline", "--set", "n_customers=300", "--set", "A.price=1.3", "--steps", "15",
+           "--replicates", "3", "--seed", "9", "--workers", "1", "--out", out)
+    assert "loyal share at the end" in p.stdout and "[" in p.stdout  # mean [95% interval]
+    assert "merchant A" in p.stdout
+    rs = read_results(out)
+    assert len(rs.market) == 3 * 16 and rs.manifest["kind"] == "run"
+    assert rs.manifest["params"]["merchants"][0]["price"] == 1.3
+    figs = [Path(l.strip()) for l in p.stdout.splitlines() if l.strip().endswith((".png", ".svg"))]
+    assert figs and all(f.exists() and f.stat().st_size > 0 for f in figs)
+    # never overwritten: a second run into the same folder is refused, exit 2, no traceback
+    again = sh("run", "baseline", "--steps", "3", "--out", out, check=False)
+    assert again.returncode == 2 and "already holds results" in again.stderr and "Traceback" not in again.stderr
+    assert read_results(out).market.equals(rs.market)
+
+
+def test_sweep_analyze_and_csv(tmp_path):
+    exp = tmp_path / "exp.toml"
+    exp.write_text(SMALL_EXP)
+    out = tmp_path / "sw"
+    dry = sh("sweep", exp, "--out", out, "--dry-run").stdout
+    assert "= 4 runs" in dry and not out.exists()
+    sh("sweep", exp, "--out", out, "--workers", "1", "--csv")
+    assert (out / "market.csv").exists()
+    a = sh("analyze", out)
+    assert "trust_gain" in a.stdout or "Trust" in a.stdout
+    assert (out / "analysis" / "summary.csv").exists() and (out / "analysis" / "summary.md").exists()
+    zh = sh("--lang", "zh", "analyze", out)
+    assert CJK.search(zh.stdout)
+
+
+def test_compare_two_scenarios(tmp_path):
+    out = tmp_path / "cmp"
+    p = sh("compare", "botched_repair", "recovery_done_well", "--set", "n_customers=300", "--steps", "12",
+           "--replicates", "2", "--workers", "1", "--out", out)
+    assert "botched_repair" in p.stdout and "recovery_done_well" in p.stdout
+    rs = read_results(out)
+    assert set(rs.market["label"]) == {"botched_repair", "recovery_done_well"}
+    assert any(f.suffix == ".png" for f in (out / "analysis" / "figures").iterdir())
+
+
+def test_kill_minus_9_and_resume_equals_an_uninterrupted_sweep(tmp_path):
+    exp = tmp_path / "exp.toml"
+    exp.write_text(SMALL_EXP.replace("replicates = 2", "replicates = 6").replace("steps = 10", "steps = 40"))
+    full, cut = tmp_path / "full", tmp_path / "cut"
+    sh("sweep", exp, "--out", full, "--workers", "1", "-q")
+    proc = subprocess.Popen([*EXE, "sweep", str(exp), "--out", str(cut), "--workers", "1", "-q"], cwd=ROOT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    while time.time() < deadline and len(list((cut / "parts").glob("market-*.parquet"))) < 3:
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    n_done = len(list((cut / "parts").glob("market-*.parquet")))
+    assert 3 <= n_done < 12, "the sweep should have been killed part-way"
+    refused = sh("sweep", exp, "--out", cut, "--workers", "1", check=False)
+    assert refused.returncode == 2 and "--resume" in refused.stderr
+    p = sh("sweep", exp, "--out", cut, "--workers", "1", "--resume", "-q")
+    assert "already done" in p.stdout
+    a, b = read_results(full), read_results(cut)
+    pd.testing.assert_frame_equal(a.market, b.market)
+    pd.testing.assert_frame_equal(a.merchants, b.merchants)
+    assert [r["status"] for r in b.manifest["runs"]] == ["done"] * 12
+
+
+@pytest.mark.parametrize("args,expect", [
+    (["run", "no_such_scenario", "--out", "{tmp}/x"], "no_such_scenario"),
+    (["run", "baseline", "--set", "trust_gain=2", "--out", "{tmp}/x"], "allowed 0 … 1"),
+    (["run", "baseline", "--set", "nonsense", "--out", "{tmp}/x"], "--set"),
+    (["run", "baseline", "--set", "Z.price=1", "--out", "{tmp}/x"], "Z"),
+    (["run", "baseline", "--steps", "0", "--out", "{tmp}/x"], "--steps"),
+    (["run", "baseline"], "--out"),
+    (["sweep", "{tmp}/missing.toml", "--out", "{tmp}/x"], "missing.toml"),
+    (["sweep", "{exp}", "--out", "{tmp}/x", "--scheduler", "tcp://127.0.0.1:1", "--cluster", "local"], "either"),
+    (["analyze", "{tmp}"], "manifest.json"),
+    (["compare", "baseline", "--out", "{tmp}/x"], "at least two"),
+    (["describe", "basline"], "baseline"),
+])
+def test_bad_input_exits_2_with_a_message_and_no_traceback(tmp_path, args, expect):
+    exp = tmp_path / "exp.toml"
+    exp.write_text(SMALL_EXP)
+    args = [a.format(tmp=tmp_path, exp=exp) for a in args]
+    r = CliRunner().invoke(cli, args)
+    assert r.exit_code == 2, r.output
+    assert expect in r.output
+    assert "Traceback" not in r.output and r.exception is None or isinstance(r.exception, SystemExit)
+
+
+def test_bad_input_in_chinese():
+    r = CliRunner().invoke(cli, ["--lang", "zh", "run", "baseline", "--set", "trust_gain=2", "--out", "/tmp/never"])
+    assert r.exit_code == 2 and CJK.search(r.output) and "错误" in r.output
+
+
+MALFORMED = sorted((ROOT / "tests" / "malformed" / "experiments").glob("*.toml"))
+
+
+def test_the_corpus_is_large_enough():
+    assert len(MALFORMED) >= 20
+
+
+@pytest.mark.parametrize("path", MALFORMED, ids=lambda p: p.stem)
+def test_malformed_experiment_files_are_rejected_with_exit_2(path, tmp_path):
+    first = path.read_bytes().split(b"\n", 1)[0].decode()
+    expect = first.split("expect:", 1)[1].strip()
+    r = CliRunner().invoke(cli, ["sweep", str(path), "--out", str(tmp_path / "x")])
+    assert r.exit_code == 2, r.output
+    assert expect in r.output, r.output
+    assert path.name in r.output and "Traceback" not in r.output
+    assert not (tmp_path / "x").exists(), "nothing is written for a rejected file"
+    z = CliRunner().invoke(cli, ["--lang", "zh", "sweep", str(path), "--out", str(tmp_path / "x")])
+    assert z.exit_code == 2 and CJK.search(z.output)
