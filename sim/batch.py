@@ -918,12 +918,15 @@ def _manifest(exp: Experiment, runs: dict, created: str, executor: str) -> dict:
 
 def run_experiment(exp: Experiment, out: str | os.PathLike, *, workers: int | None = None,
                    scheduler: str | None = None, cluster: str | None = None, resume: bool = False,
-                   progress: Callable[[int, int, int], None] | None = None, csv: bool = False) -> Summary:
+                   progress: Callable[[int, int, int], None] | None = None, csv: bool = False,
+                   executor: cf.Executor | None = None) -> Summary:
     """Run every run of ``exp`` not yet in ``out`` and write its parts and manifest.
 
     ``progress(done, failed, total)`` is called after each run. A run that raises is recorded
     (``parts/failed-*.json`` and the manifest) and the others go on. ``resume=True`` continues a
     folder made by the same experiment; otherwise an existing results folder is an error.
+    ``executor``: use this ``concurrent.futures``-style executor (e.g. a Dask client's
+    ``get_executor()`` in a notebook) instead of making one from ``workers``/``scheduler``/``cluster``.
     """
     out = Path(out)
     old = _prepare(out, exp, resume)
@@ -951,7 +954,9 @@ def run_experiment(exp: Experiment, out: str | os.PathLike, *, workers: int | No
     done = failed = 0
     failures: dict[int, str] = {}
     last_write = 0.0
-    with make_executor(workers, scheduler, cluster) as (pool, desc):
+    context = (contextlib.nullcontext((executor, f"given executor ({type(executor).__name__})"))
+               if executor is not None else make_executor(workers, scheduler, cluster))
+    with context as (pool, desc):
         _write_json(out / "manifest.json", _manifest(exp, runs, created, desc))
         started = _now()
         futures = {}

@@ -1,0 +1,141 @@
+"""Sweep throughput: runs per minute with 1 worker, 2 workers (process pool) and a Dask LocalCluster.
+
+    uv run python benchmarks/sweep.py                     # 40 runs of 2,000 customers × 52 steps
+    uv run python benchmarks/sweep.py --runs 20 --customers 1000 --steps 26
+    uv run python benchmarks/sweep.py --json
+
+Every executor runs the same experiment (the baseline scenario, a factorial over ``trust_gain``
+with replicates) through :func:`sim.batch.run_experiment` into a fresh folder, so the figure
+includes writing the Parquet parts and the manifest. Each executor is started and warmed up
+(every worker has imported the simulator) before the clock starts; the start-up time is printed
+separately. The results of all executors are checked to be identical.
+
+Targets: 2 workers ≥ 1.7× one worker; Dask within 15% of the process pool. Absolute speeds drift
+on shared machines; quote the ratios.
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures as cf
+import json
+import multiprocessing as mp
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import pandas as pd  # noqa: E402
+
+from sim.batch import InlineExecutor, parse_experiment, read_results, run_experiment  # noqa: E402
+
+
+def _warm(_: int) -> int:
+    import sim.batch  # noqa: F401  (import the simulator in the worker)
+
+    return 0
+
+
+def experiment(runs: int, customers: int, steps: int):
+    points = 4
+    reps = max(1, runs // points)
+    text = f"""
+[experiment]
+scenario = "baseline"
+replicates = {reps}
+steps = {steps}
+seed = 1
+measure = "every"
+[set]
+n_customers = {customers}
+[vary]
+trust_gain = [0.04, 0.08, 0.12, 0.16]
+"""
+    return parse_experiment(text, "benchmark")
+
+
+def timed(exp, make, workdir: Path, name: str) -> dict:
+    t0 = time.perf_counter()
+    ex, close = make()
+    startup = time.perf_counter() - t0
+    t1 = time.perf_counter()
+    summ = run_experiment(exp, workdir / name, executor=ex)
+    elapsed = time.perf_counter() - t1
+    close()
+    assert summ.failed == 0, summ.failures
+    return {"executor": name, "runs": summ.total, "seconds": elapsed, "startup_s": startup,
+            "runs_per_min": 60.0 * summ.total / elapsed}
+
+
+def inline():
+    return InlineExecutor(), (lambda: None)
+
+
+def pool(n: int):
+    def make():
+        ex = cf.ProcessPoolExecutor(max_workers=n, mp_context=mp.get_context("spawn"))
+        list(ex.map(_warm, range(4 * n)))
+        return ex, ex.shutdown
+    return make
+
+
+def dask(n: int):
+    def make():
+        from distributed import Client, LocalCluster
+
+        lc = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None)
+        client = Client(lc)
+        client.run(_warm, 0)
+
+        def close():
+            client.close()
+            lc.close()
+        return client.get_executor(pure=False), close
+    return make
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--runs", type=int, default=40, help="runs per executor (default 40)")
+    ap.add_argument("--customers", type=int, default=2000, help="customers per market (default 2000)")
+    ap.add_argument("--steps", type=int, default=52, help="steps per run (default 52)")
+    ap.add_argument("--workers", type=int, default=2, help="workers for the pool and Dask (default 2)")
+    ap.add_argument("--no-dask", action="store_true", help="skip the Dask LocalCluster")
+    ap.add_argument("--json", action="store_true", help="print one JSON object per executor")
+    a = ap.parse_args(argv)
+    exp = experiment(a.runs, a.customers, a.steps)
+    rows = []
+    with tempfile.TemporaryDirectory() as d:
+        work = Path(d)
+        rows.append(timed(exp, inline, work, "1 worker"))
+        rows.append(timed(exp, pool(a.workers), work, f"{a.workers} workers (process pool)"))
+        if not a.no_dask:
+            rows.append(timed(exp, dask(a.workers), work, f"Dask LocalCluster ({a.workers} workers)"))
+        ref = read_results(work / rows[0]["executor"])
+        for r in rows[1:]:
+            other = read_results(work / r["executor"])
+            pd.testing.assert_frame_equal(ref.market, other.market)
+            r["identical"] = True
+    base = rows[0]["runs_per_min"]
+    for r in rows:
+        r["vs_one_worker"] = r["runs_per_min"] / base
+    if len(rows) > 2:
+        rows[2]["vs_process_pool"] = rows[2]["runs_per_min"] / rows[1]["runs_per_min"]
+    if a.json:
+        for r in rows:
+            print(json.dumps(r))
+        return 0
+    print(f"{exp.n_runs} runs × {a.customers} customers × {a.steps} steps")
+    print(f"{'executor':<34} {'runs/min':>9} {'× 1 worker':>11} {'start-up s':>11}")
+    for r in rows:
+        print(f"{r['executor']:<34} {r['runs_per_min']:>9.1f} {r['vs_one_worker']:>10.2f}× {r['startup_s']:>11.1f}")
+    if len(rows) > 2:
+        print(f"Dask ÷ process pool: {rows[2]['vs_process_pool']:.2f} (target ≥ 0.85); "
+              f"2 workers ÷ 1: {rows[1]['vs_one_worker']:.2f} (target ≥ 1.7)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
