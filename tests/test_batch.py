@@ -237,3 +237,53 @@ def test_shipped_experiments_load():
         designs.add(exp.design)
         assert exp.n_runs >= 1 and all(m in METRICS for m in exp.metrics)
     assert designs == {"factorial", "lhs", "sobol", "morris"}
+
+
+# ---- hypothesis: malformed experiment input never escapes as anything but a clear error ----------
+from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E402
+
+from sim.params import PARAMS, ParamError  # noqa: E402
+
+_junk_values = st.one_of(st.none(), st.booleans(), st.integers(-10**6, 10**6), st.floats(allow_nan=True),
+                         st.text(max_size=8), st.lists(st.integers(-3, 3), max_size=3))
+
+
+def _toml_value(v):
+    import tomli_w
+    return tomli_w.dumps({"v": v}).split("=", 1)[1].strip() if v is not None else '"none"'
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(key=st.sampled_from(["replicates", "steps", "seed", "design", "measure", "samples", "num_levels",
+                            "second_order", "metrics", "stop", "nonsense"]), value=_junk_values)
+def test_random_experiment_values_give_a_clear_error_or_load(key, value):
+    if isinstance(value, float) and value != value:
+        value = "nan"
+    text = f'[experiment]\nscenario = "baseline"\n{key} = {_toml_value(value)}\n[vary]\ntrust_gain = [0.1, 0.2]\n'
+    try:
+        exp = parse_experiment(text, "fuzz.toml")
+    except ParamError as e:
+        assert "fuzz.toml" in str(e) and e.text("zh")
+    else:
+        assert exp.n_runs >= 1
+
+
+@settings(max_examples=60, deadline=None)
+@given(name=st.sampled_from(sorted(PARAMS)), value=_junk_values)
+def test_random_varied_values_give_a_clear_error_or_load(name, value):
+    if name in ("n_customers", "history_limit"):
+        return  # valid values would make big markets; covered by the declared ranges elsewhere
+    text = f'[experiment]\nscenario = "baseline"\n[vary]\n{name} = [{_toml_value(value)}]\n'
+    try:
+        parse_experiment(text, "fuzz.toml")
+    except ParamError as e:
+        assert "fuzz.toml" in str(e) and name in str(e)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.binary(max_size=200))
+def test_random_bytes_give_a_clear_error(data):
+    try:
+        parse_experiment(data, "junk.toml")
+    except ParamError as e:
+        assert "junk.toml" in str(e)
