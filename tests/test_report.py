@@ -1,0 +1,401 @@
+"""sim/report.py: summaries, differences, sensitivity indices, figures and written reports.
+
+Small realistic tables come from real runs (300 customers, 20 steps) arranged the way a results
+folder holds them; sensitivity indices are checked on a synthetic output of a known function.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib import font_manager as fm
+from matplotlib.figure import Figure
+from scipy import stats
+
+from sim import Params, simulate
+from sim import report
+from sim.metrics import MERCHANT_METRICS, METRICS
+from sim.params import MERCHANT_PARAMS, PARAMS
+
+STEPS = 20
+HEAD = ["loyal_share", "churn_rate", "satisfaction", "trust", "profit"]
+CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
+
+
+# ------------------------------------------------------------------ fixtures: results-folder tables
+
+def _params(values: dict, n_customers: int = 300) -> Params:
+    p = Params(n_customers=n_customers, network_degree=4, trust_gain=0.3, loyalty_min_passes=2)
+    market = {k: v for k, v in values.items() if "." not in k}
+    merch = {}
+    for k, v in values.items():
+        if "." in k:
+            who, field = k.split(".", 1)
+            merch.setdefault(who, {})[field] = v
+    ms = tuple(m.replace(**merch.get(m.name, {})) for m in p.merchants)
+    return p.replace(merchants=ms, **market)
+
+
+def results_tables(configs, replicates=3, steps=STEPS, measure="every"):
+    """Run each (label, values) configuration ``replicates`` times and arrange market and merchant
+    tables as a results folder holds them (id columns, varied params, step, observables)."""
+    varied = list(dict.fromkeys(k for _, values in configs for k in values))
+    markets, merchants, points = [], [], []
+    run_id = 0
+    for point, (label, values) in enumerate(configs):
+        points.append({"point": point, "label": label, "values": dict(values)})
+        for rep in range(replicates):
+            seed = 101 * point + rep
+            r = simulate(_params(values), seed=seed, steps=steps)
+            ids = {"run_id": run_id, "point": point, "label": label, "replicate": rep, "seed": seed,
+                   **{k: values.get(k, np.nan) for k in varied}}
+            m = r.metrics.reset_index()
+            m = m.assign(**ids)[[*ids, "step", *[c for c in m.columns if c in METRICS]]]
+            mm = r.merchants.assign(**ids)
+            mm = mm[[*ids, "step", "merchant", *[c for c in mm.columns if c in MERCHANT_METRICS]]]
+            if measure == "end":
+                m, mm = m[m.step == m.step.max()], mm[mm.step == mm.step.max()]
+            markets.append(m)
+            merchants.append(mm)
+            run_id += 1
+    manifest = {"kind": "sweep" if varied else "run", "design": "factorial" if varied else "single",
+                "varied": [{"name": v} for v in varied], "points": points, "replicates": replicates,
+                "steps": steps, "metrics": [c for c in markets[0].columns if c in METRICS], "measure": measure}
+    return manifest, pd.concat(markets, ignore_index=True), pd.concat(merchants, ignore_index=True)
+
+
+@pytest.fixture(scope="module")
+def two_labels():
+    manifest, market, merchants = results_tables([("baseline", {}), ("dear A", {"A.price": 1.6})])
+    manifest.update(kind="compare", design="single", varied=[])
+    return manifest, market.drop(columns=["A.price"]), merchants.drop(columns=["A.price"])
+
+
+@pytest.fixture(scope="module")
+def one_param():
+    return results_tables([(f"price_sensitivity={v}", {"price_sensitivity": v}) for v in (0.2, 0.6, 1.0)],
+                          replicates=2)
+
+
+@pytest.fixture(scope="module")
+def two_params():
+    return results_tables([(f"A.price={a}, trust_gain={t}", {"A.price": a, "trust_gain": t})
+                           for a in (0.9, 1.4) for t in (0.1, 0.4)], replicates=2)
+
+
+@pytest.fixture(scope="module")
+def single_run():
+    return results_tables([("baseline", {})], replicates=2)
+
+
+def synthetic_sa(design: str):
+    """A SALib sample over x1 = price_sensitivity, x2 = trust_gain, Y = 3·x1 + 0.1·x2 as 'loyal_share'."""
+    problem = {"num_vars": 2, "names": ["price_sensitivity", "A.price"], "bounds": [[0.0, 1.0], [0.0, 1.0]]}
+    if design == "sobol":
+        from SALib.sample import sobol
+
+        x = sobol.sample(problem, 64, calc_second_order=False, seed=3)
+        extra = {"sobol": {"calc_second_order": False}}
+    else:
+        from SALib.sample import morris
+
+        x = morris.sample(problem, 12, num_levels=4, seed=3)
+        extra = {"morris": {"num_levels": 4}}
+    points = [{"point": i, "label": f"point {i}", "values": dict(zip(problem["names"], map(float, row)))}
+              for i, row in enumerate(x)]
+    rows = []
+    for i, row in enumerate(x):
+        for rep in range(2):  # replicates agree: Y is deterministic
+            rows.append({"run_id": 2 * i + rep, "point": i, "label": f"point {i}", "replicate": rep, "seed": rep,
+                         "price_sensitivity": row[0], "A.price": row[1], "step": 10,
+                         "loyal_share": 3 * row[0] + 0.1 * row[1], "trust": 0.5})
+    manifest = {"kind": "sweep", "design": design, "varied": [{"name": n} for n in problem["names"]],
+                "problem": problem, "points": points, "replicates": 2, "steps": 10,
+                "metrics": ["loyal_share", "trust"], "measure": "end", **extra}
+    return manifest, pd.DataFrame(rows)
+
+
+# ------------------------------------------------------------------ statistics
+
+def test_ci95_matches_scipy_t_interval():
+    x = [0.2, 0.35, 0.31, np.nan, 0.28]
+    mean, lo, hi = report.ci95(x)
+    clean = [v for v in x if not np.isnan(v)]
+    slo, shi = stats.t.interval(0.95, len(clean) - 1, loc=np.mean(clean), scale=stats.sem(clean))
+    assert mean == pytest.approx(np.mean(clean))
+    assert (lo, hi) == pytest.approx((slo, shi))
+    assert report.ci95([0.4]) == (0.4, 0.4, 0.4)
+    assert all(np.isnan(report.ci95([np.nan])))
+
+
+def test_final_rows_and_summarize(two_labels):
+    _, market, _ = two_labels
+    fin = report.final_rows(market)
+    assert len(fin) == 6 and (fin["step"] == STEPS).all() and list(fin["run_id"]) == list(range(6))
+    s = report.summarize(market, ["trust", "loyal_share"])
+    assert list(s.columns[:6]) == ["label", "metric", "n", "mean", "ci_low", "ci_high"]
+    assert list(zip(s["label"], s["metric"])) == [("baseline", "trust"), ("baseline", "loyal_share"),
+                                                  ("dear A", "trust"), ("dear A", "loyal_share")]
+    assert (s["n"] == 3).all()
+    base_trust = fin.loc[fin.label == "baseline", "trust"]
+    assert tuple(s.iloc[0][["mean", "ci_low", "ci_high"]]) == pytest.approx(report.ci95(base_trust))
+    # window: each run's mean over its last k steps
+    w = report.summarize(market, ["churn_rate"], window=5)
+    last5 = market[market.step > STEPS - 5].groupby("run_id")["churn_rate"].mean()
+    assert w.iloc[0]["mean"] == pytest.approx(last5.iloc[:3].mean())
+    with pytest.raises(ValueError, match="no column 'nope'"):
+        report.summarize(market, ["nope"])
+
+
+def test_summarize_merchants(two_labels):
+    _, _, merchants = two_labels
+    s = report.summarize_merchants(merchants, ["loyal_share", "market_share"])
+    assert list(s.columns[:4]) == ["label", "merchant", "metric", "n"]
+    assert len(s) == 2 * 3 * 2 and (s["n"] == 3).all()
+    shares = s[(s.metric == "market_share")].groupby("label")["mean"].sum()
+    assert shares.to_numpy() == pytest.approx([1.0, 1.0], abs=1e-6)
+
+
+def test_differences_sign_and_interval(two_labels):
+    _, market, _ = two_labels
+    s = report.summarize(market, ["trust"])
+    d = report.differences(s, "baseline")
+    assert list(d["label"]) == ["dear A"]
+    row = d.iloc[0]
+    assert row["diff"] == pytest.approx(row["mean"] - row["baseline_mean"])
+    assert row["ci_low"] <= row["diff"] <= row["ci_high"]
+    h = stats.t.ppf(0.975, 4) * 0.1 / np.sqrt(5)
+    fake = pd.DataFrame({"label": ["a", "b"], "metric": ["m", "m"], "n": [5, 5], "mean": [1.0, 3.0],
+                         "ci_low": [1.0 - h, 3.0 - h], "ci_high": [1.0 + h, 3.0 + h], "sd": [0.1, 0.1]})
+    d = report.differences(fake, "a")
+    assert d.iloc[0]["diff"] == pytest.approx(2.0) and d.iloc[0]["ci_low"] > 0 and d.iloc[0]["significant"]
+    d = report.differences(fake, "b")
+    assert d.iloc[0]["diff"] == pytest.approx(-2.0) and d.iloc[0]["ci_high"] < 0
+    # without the sd column the same interval is recovered from the CI
+    d2 = report.differences(fake.drop(columns="sd"), "b")
+    assert d2.iloc[0]["ci_low"] == pytest.approx(d.iloc[0]["ci_low"], rel=1e-6)
+    with pytest.raises(ValueError, match="not among"):
+        report.differences(fake, "zzz")
+
+
+@pytest.mark.parametrize("design", ["sobol", "morris"])
+def test_sensitivity_ranks_the_influential_parameter_first(design):
+    manifest, market = synthetic_sa(design)
+    t = report.sensitivity(manifest, market, ["loyal_share", "trust"])
+    ls = t[t.metric == "loyal_share"].set_index("parameter")
+    if design == "sobol":
+        assert list(t.columns) == ["metric", "parameter", "S1", "S1_conf", "ST", "ST_conf"]
+        assert ls.loc["price_sensitivity", "S1"] > 0.9 and ls.loc["A.price", "S1"] < 0.05
+        assert ls.loc["price_sensitivity", "ST"] > 20 * ls.loc["A.price", "ST"]
+    else:
+        assert {"mu_star", "mu_star_conf", "sigma"} <= set(t.columns)
+        assert ls.loc["price_sensitivity", "mu_star"] == pytest.approx(3.0)
+        assert ls.loc["A.price", "mu_star"] == pytest.approx(0.1)
+    # an output that does not vary has undefined indices, not an error
+    assert t[t.metric == "trust"].iloc[:, 2:].isna().all().all()
+
+
+def test_sensitivity_refuses_other_designs_and_incomplete_samples(one_param):
+    manifest, market, _ = one_param
+    with pytest.raises(ValueError, match="Sobol or Morris design.*'factorial'"):
+        report.sensitivity(manifest, market, ["trust"])
+    manifest, market = synthetic_sa("sobol")
+    with pytest.raises(ValueError, match="design points have no value"):
+        report.sensitivity(manifest, market[market.point != 5], ["loyal_share"])
+
+
+# ------------------------------------------------------------------ figures
+
+def _texts(fig: Figure):
+    from matplotlib.text import Text
+
+    return [t for t in fig.findobj(Text) if t.get_text()]
+
+
+def assert_renders_cjk(fig: Figure):
+    """Every Chinese character in the figure resolves to a font that has its glyph, and rendering
+    warns about no missing glyph."""
+    cjk_texts = [t for t in _texts(fig) if CJK.search(t.get_text())]
+    assert cjk_texts, "no Chinese text in the figure"
+    for t in cjk_texts:
+        paths = fm.fontManager._find_fonts_by_props(t.get_fontproperties())
+        fonts = [fm.get_font(p) for p in paths]
+        for ch in set(CJK.findall(t.get_text())):
+            assert any(f.get_char_index(ord(ch)) for f in fonts), (ch, t.get_text(), [f.family_name for f in fonts])
+        assert any(f.family_name == report.use_cjk_font() for f in fonts)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message=".*[Gg]lyph.*missing.*")
+        fig.savefig(io.BytesIO(), format="png", dpi=50)
+
+
+def test_cjk_font_is_shipped_in_a_package_and_registered():
+    family = report.use_cjk_font()
+    assert family  # the project's dependency ships one
+    path = fm.findfont(fm.FontProperties(family=family), fallback_to_default=False)
+    assert "site-packages" in path and fm.get_font(path).get_char_index(ord("忠"))
+    assert report.use_cjk_font() == family  # idempotent
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_plot_timeseries_labels(two_labels, lang):
+    _, market, _ = two_labels
+    fig = report.plot_timeseries(market, "loyal_share", lang=lang, interventions=[(10, "price ↑")])
+    ax = fig.axes[0]
+    assert isinstance(fig, Figure)
+    assert ax.get_xlabel() == report.WORDS["step"][lang == "zh"]
+    assert ax.get_ylabel() == METRICS["loyal_share"].label(lang)
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["baseline", "dear A"]
+    assert len(ax.collections) >= 2  # one band per label
+    assert any(line.get_linestyle() == "--" for line in ax.lines)  # the intervention
+    if lang == "zh":
+        assert_renders_cjk(fig)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_plot_vs_param_and_heatmap_labels(one_param, two_params, lang):
+    _, market, _ = one_param
+    fig = report.plot_vs_param(market, "trust", "price_sensitivity", lang=lang)
+    ax = fig.axes[0]
+    assert ax.get_xlabel() == PARAMS["price_sensitivity"].label(lang)
+    assert ax.get_ylabel() == METRICS["trust"].label(lang)
+    _, market2, _ = two_params
+    fig2 = report.plot_heatmap(market2, "trust", "A.price", "trust_gain", lang=lang)
+    ax2 = fig2.axes[0]
+    sep = "：" if lang == "zh" else ": "
+    assert ax2.get_xlabel() == "A" + sep + MERCHANT_PARAMS["price"].label(lang)
+    assert ax2.get_ylabel() == PARAMS["trust_gain"].label(lang)
+    assert fig2.axes[1].get_ylabel() == METRICS["trust"].label(lang)  # colour bar
+    assert len(ax2.texts) == 4  # 2 × 2 cells annotated
+    if lang == "zh":
+        assert_renders_cjk(fig)
+        assert_renders_cjk(fig2)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_plot_merchants_and_sensitivity_labels(two_labels, lang):
+    _, _, merchants = two_labels
+    fig = report.plot_merchants(merchants, "loyal_share", lang=lang)
+    assert len(fig.axes) == 2  # one panel per label
+    assert fig.axes[0].get_ylabel() == MERCHANT_METRICS["loyal_share"].label(lang)
+    assert fig.axes[0].get_xlabel() == report.WORDS["step"][lang == "zh"]
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == ["A", "B", "C"]
+    fig_m = report.plot_merchants(merchants, "loyal_share", lang=lang, by="merchant")
+    assert len(fig_m.axes) == 3  # one panel per merchant
+    manifest, market = synthetic_sa("sobol")
+    t = report.sensitivity(manifest, market, ["loyal_share"])
+    fig2 = report.plot_sensitivity(t, "loyal_share", lang=lang)
+    ax = fig2.axes[0]
+    assert ax.get_ylabel() == report.WORDS["parameter"][lang == "zh"]
+    assert ax.get_xlabel() == report.WORDS["sobol_axis"][lang == "zh"]
+    ticks = [x.get_text() for x in ax.get_yticklabels()]
+    assert ticks[-1] == PARAMS["price_sensitivity"].label(lang)  # most important on top
+    if lang == "zh":
+        assert_renders_cjk(fig)
+        assert_renders_cjk(fig2)
+
+
+def test_save_figure_writes_png_and_svg(tmp_path, two_labels):
+    _, market, _ = two_labels
+    fig = report.plot_timeseries(market, "trust", lang="zh")
+    paths = report.save_figure(fig, tmp_path / "figs", "trust")
+    assert [p.name for p in paths] == ["trust.png", "trust.svg"]
+    assert paths[0].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and paths[0].stat().st_size > 5000
+    assert b"<svg" in paths[1].read_bytes()[:500] and paths[1].stat().st_size > 5000
+
+
+# ------------------------------------------------------------------ written reports
+
+def _assert_written(a, out):
+    assert (out / "summary.csv").exists() and (out / "summary.md").exists()
+    assert a.figures and all(p.exists() and p.stat().st_size > 0 for p in a.figures)
+    for p in a.figures:
+        if p.suffix == ".png":
+            assert f"]({p.relative_to(out).as_posix()})" in a.markdown
+    assert (out / "summary.md").read_text(encoding="utf-8") == a.markdown
+
+
+def test_analyze_one_parameter_sweep(tmp_path, one_param):
+    manifest, market, merchants = one_param
+    a = report.analyze(manifest, market, merchants, tmp_path, metrics=["loyal_share", "churn_rate"])
+    _assert_written(a, tmp_path)
+    names = {p.name for p in a.figures}
+    assert {"loyal_share_vs_price_sensitivity.png", "timeseries_churn_rate.png"} <= names
+    csv = pd.read_csv(tmp_path / "summary.csv")
+    assert {"Observable", "Name", "Mean", "95% low", "95% high", "Price sensitivity"} <= set(csv.columns)
+    assert len(csv) == 3 * 2
+    assert "Price sensitivity" in a.markdown and "last 13 steps" in a.markdown
+
+
+def test_analyze_two_parameter_sweep_draws_heatmaps_in_chinese(tmp_path, two_params):
+    manifest, market, merchants = two_params
+    a = report.analyze(manifest, market, merchants, tmp_path, metrics=["trust", "profit"], lang="zh")
+    _assert_written(a, tmp_path)
+    names = {p.name for p in a.figures}
+    assert {"heatmap_trust.png", "heatmap_trust.svg", "heatmap_profit.png"} <= names
+    csv = pd.read_csv(tmp_path / "summary.csv")
+    assert {"指标", "均值", "95% 下限", "95% 上限", "A：价格", "信任增长"} <= set(csv.columns)
+    assert "平均信任" in a.markdown and "## 汇总" in a.markdown
+
+
+def test_analyze_a_single_run_with_default_metrics(tmp_path, single_run):
+    manifest, market, merchants = single_run
+    a = report.analyze(manifest, market, merchants, tmp_path)
+    _assert_written(a, tmp_path)
+    assert list(dict.fromkeys(a.tables["summary"]["metric"])) == [
+        "loyal_share", "churn_rate", "value_churn_rate", "satisfaction", "trust", "nps", "profit"]
+    names = {p.name for p in a.figures}
+    assert {"timeseries_loyal_share.png", "timeseries_nps.png", "merchants_loyal_share.png"} <= names
+    assert (tmp_path / "merchants_summary.csv").exists()
+    assert not (tmp_path / "sensitivity.csv").exists()
+
+
+def test_analyze_sobol_writes_sensitivity(tmp_path):
+    manifest, market = synthetic_sa("sobol")
+    a = report.analyze(manifest, market, None, tmp_path)
+    assert (tmp_path / "sensitivity.csv").exists()
+    assert {p.name for p in a.figures} >= {"sensitivity_loyal_share.png", "scatter_loyal_share.png"}
+    assert "sensitivity_trust.png" not in {p.name for p in a.figures}  # constant output: no bars
+    assert len(a.tables["sensitivity"]) == 4
+    json.dumps(manifest)  # the synthetic manifest is what a manifest.json holds
+
+
+def test_compare_writes_overlays_and_differences(tmp_path, two_labels):
+    manifest, market, merchants = two_labels
+    a = report.compare(manifest, market, merchants, tmp_path, metrics=["loyal_share", "trust", "churn_rate"])
+    _assert_written(a, tmp_path)
+    names = {p.name for p in a.figures}
+    assert {"timeseries_loyal_share.png", "timeseries_trust.png", "timeseries_churn_rate.png",
+            "merchants_loyal_share.png", "merchants_loyal_share.svg"} <= names
+    d = pd.read_csv(tmp_path / "differences.csv")
+    assert len(d) == 3 and set(d["Configuration"]) == {"dear A"}
+    assert set(a.tables["differences"]["baseline"]) == {"baseline"}
+    side = a.tables["side_by_side"]
+    assert list(side.columns[:4]) == ["metric", "baseline: Mean", "baseline: 95% low", "baseline: 95% high"]
+    assert "Differences from the baseline “baseline”" in a.markdown
+    # analyze hands a comparison to compare; another baseline flips the differences' sign
+    b = report.analyze(manifest, market, merchants, tmp_path / "zh", metrics=["trust"], lang="zh")
+    assert "与基线" in b.markdown
+    c = report.compare(manifest, market, merchants, tmp_path / "b", metrics=["trust"], baseline="dear A")
+    assert c.tables["differences"].iloc[0]["diff"] == pytest.approx(-a.tables["differences"].query(
+        "metric == 'trust'").iloc[0]["diff"])
+
+
+def test_use_cjk_font_without_a_font_package_falls_back_quietly(monkeypatch):
+    import matplotlib as mpl
+
+    monkeypatch.setitem(mpl.rcParams, "font.family", list(mpl.rcParams["font.family"]))
+    monkeypatch.setattr(report, "_FONT_PACKAGES", ())
+    monkeypatch.setattr(report, "_cjk_family", report._UNSET)
+    monkeypatch.setattr(fm.fontManager, "ttflist", [f for f in fm.fontManager.ttflist
+                                                    if f.name not in report._SYSTEM_CJK])
+    assert report.use_cjk_font() is None  # no system CJK font here: English still works
+    monkeypatch.setattr(fm.fontManager, "ttflist", fm.fontManager.ttflist + [
+        fm.FontEntry(fname="/nonexistent/NotoSansCJK.ttc", name="Noto Sans CJK SC")])
+    monkeypatch.setattr(report, "_cjk_family", report._UNSET)
+    assert report.use_cjk_font() == "Noto Sans CJK SC"  # a system font is used when present
