@@ -1,0 +1,45 @@
+"""loyalty-sim in the browser: ``uv run solara run app.py`` (http://localhost:8765).
+
+Pages: Explore (one market, live), Compare (configurations side by side, with replicates),
+Sweep (one or two parameters over a range), Learn (how the model works, scenarios, glossary).
+Every asset is served by the app itself (solara-assets), so it works with no internet.
+"""
+
+from __future__ import annotations
+
+import sim.ui.offline  # noqa: F401  (first: no request leaves localhost)
+import solara
+
+from sim.ui.compare import Compare
+from sim.ui.explore import Explore
+from sim.ui.i18n import lang, tr
+from sim.ui.learn import Learn
+from sim.ui.sweep import Sweep
+
+
+@solara.component
+def Layout(children=[]):
+    route_current, routes = solara.use_route()
+    titles = {"/": tr("Explore", "探索"), "compare": tr("Compare", "比较"), "sweep": tr("Sweep", "扫描"),
+              "learn": tr("Learn", "学习")}
+    with solara.AppLayout(title=tr("loyalty-sim — how customers become loyal", "loyalty-sim — 客户如何成为忠诚客户"),
+                          navigation=False) as main:
+        with solara.AppBar():
+            with solara.Row(style={"align-items": "center"}):
+                for r in routes:
+                    solara.Link(solara.resolve_path(r), children=[
+                        solara.Button(titles.get(r.path, r.path), text=True,
+                                      color="white" if r is not route_current else None,
+                                      classes=["lsim-nav"])])
+                solara.ToggleButtonsSingle(value=lang, values=["en", "zh"], classes=["lsim-lang"])
+        with solara.Column(children=children):
+            pass
+    return main
+
+
+routes = [
+    solara.Route(path="/", component=Explore, label="Explore", layout=Layout),
+    solara.Route(path="compare", component=Compare, label="Compare"),
+    solara.Route(path="sweep", component=Sweep, label="Sweep"),
+    solara.Route(path="learn", component=Learn, label="Learn"),
+]

@@ -1,0 +1,10 @@
+"""The Learn page (being built)."""
+
+import solara
+
+from .i18n import tr
+
+
+@solara.component
+def Learn():
+    solara.Markdown(tr("This page is being built.", "此页面正在建设中。"))
