@@ -140,6 +140,18 @@ def list_cmd(ctx):
         click.echo(f"  {s.name:<{width}}  {s.text('summary', lang)}")
 
 
+def _blocks(para: str) -> list[str]:
+    """A paragraph as printable blocks: each "- " bullet line is its own block, other lines join."""
+    blocks: list[str] = []
+    for line in para.strip().splitlines():
+        line = " ".join(line.split())
+        if line.startswith("- ") or not blocks:
+            blocks.append(line)
+        else:
+            blocks[-1] += ("" if line[:1] > "\u2e80" else " ") + line
+    return blocks
+
+
 @cli.command()
 @click.argument("scenario")
 @click.pass_context
@@ -165,8 +177,13 @@ def describe(ctx, scenario):
         click.echo("")
         click.echo(INFO_LABELS[sec][1 if lang == "zh" else 0].upper() if lang != "zh" else INFO_LABELS[sec][1])
         for para in body.strip().split("\n\n"):
-            click.echo(textwrap.fill(" ".join(para.split()), cols, initial_indent="  ", subsequent_indent="  ")
-                       if lang != "zh" else "  " + para.strip())
+            for block in _blocks(para):
+                if lang == "zh":
+                    click.echo("  " + block)
+                else:
+                    bullet = block.startswith("- ")
+                    click.echo(textwrap.fill(block, cols, initial_indent="  ",
+                                             subsequent_indent="    " if bullet else "  "))
     click.echo("")
     click.echo(t("values", lang))
     vals = {k: v for k, v in sc.values.items() if k not in ("merchants", "events")}
