@@ -14,6 +14,8 @@ executor — in this process, a local process pool, or Dask distributed — and 
     one column per varied parameter, ``step`` and the measured observables of :data:`sim.metrics.METRICS`;
 ``DIR/parts/merchants-<run>.parquet``
     the same per merchant (:data:`sim.metrics.MERCHANT_METRICS`);
+``DIR/parts/customers-<run>.parquet``
+    only when asked (``customers=True``, ``--customers``): every customer's final state;
 ``DIR/parts/failed-<run>.json``
     a run that raised: its error (the sweep goes on).
 
@@ -168,6 +170,7 @@ class RunTask:
     measure: str
     stop: tuple | None
     values: dict
+    customers: bool = False
 
 
 @dataclass
@@ -177,6 +180,7 @@ class RunOutput:
     merchants: pd.DataFrame
     seconds: float
     steps_run: int
+    customers: pd.DataFrame | None = None
 
 
 @dataclass(frozen=True)
@@ -198,6 +202,7 @@ class Experiment:
     options: dict = field(default_factory=dict)
     base: str = ""
     source: str | None = None
+    customers: bool = False  # also keep each run's final per-customer table (parts/customers-*.parquet)
 
     @property
     def n_runs(self) -> int:
@@ -213,7 +218,7 @@ class Experiment:
             for r in range(self.replicates):
                 out.append(RunTask(p.point * self.replicates + r, p.point, p.label, r, seeds[r], p.params,
                                    tuple(p.events), self.steps, tuple(self.metrics), self.measure, self.stop,
-                                   dict(p.values)))
+                                   dict(p.values), self.customers))
         return out
 
     def spec(self) -> dict:
@@ -222,6 +227,7 @@ class Experiment:
         return {
             "name": self.name, "kind": self.kind, "design": self.design, "base": self.base,
             "replicates": self.replicates, "steps": self.steps, "seed": self.seed, "measure": self.measure,
+            "customers": self.customers,
             "metrics": list(self.metrics), "stop": list(self.stop) if self.stop else None,
             "varied": [f.to_dict() for f in self.factors], "options": dict(self.options),
             "base_params": base if self.kind == "sweep" else None,
@@ -323,13 +329,14 @@ def _fmt(v) -> str:
 
 # ---- building experiments ------------------------------------------------------------------------
 def single_experiment(scenario: Scenario, replicates: int = 1, steps: int | None = None, seed: int | None = None,
-                      measure: str = "every", metrics: Sequence[str] | None = None) -> Experiment:
+                      measure: str = "every", metrics: Sequence[str] | None = None,
+                      customers: bool = False) -> Experiment:
     """One scenario × ``replicates`` (what ``loyalty-sim run`` does)."""
     steps = scenario.steps if steps is None else steps
     seed = (scenario.seed if scenario.seed is not None else 0) if seed is None else seed
     pt = Point(0, scenario.name, scenario.params, tuple(scenario.events), {})
     return Experiment(scenario.name, "run", "single", (pt,), int(replicates), int(steps), int(seed), measure,
-                      tuple(metrics or METRICS), base=scenario.name, source=scenario.source)
+                      tuple(metrics or METRICS), base=scenario.name, source=scenario.source, customers=customers)
 
 
 def compare_experiment(scenarios: Sequence[Scenario], replicates: int = 10, steps: int | None = None,
@@ -700,7 +707,8 @@ def execute(task: RunTask) -> RunOutput:
     if task.stop:
         metric, op, val = task.stop
         until = (lambda m: m.metrics[metric] > val) if op == "above" else (lambda m: m.metrics[metric] < val)
-    res = simulate(task.params, seed=task.seed, steps=task.steps, events=task.events, until=until)
+    res = simulate(task.params, seed=task.seed, steps=task.steps, events=task.events, until=until,
+                   keep_model=task.customers)
     mk = res.metrics.reset_index()
     mc = res.merchants
     if task.measure == "end":
@@ -721,8 +729,29 @@ def execute(task: RunTask) -> RunOutput:
         df["point"] = df["point"].astype(np.int64)
         df["replicate"] = df["replicate"].astype(np.int64)
         df["seed"] = df["seed"].astype(np.int64)
+    cust = _customer_table(res.model, ids) if task.customers else None
     return RunOutput(task.run_id, market.reset_index(drop=True), merch.reset_index(drop=True),
-                     time.perf_counter() - t0, res.steps)
+                     time.perf_counter() - t0, res.steps, cust)
+
+
+def _customer_table(model, ids: dict) -> pd.DataFrame:
+    """The final state of every customer in the market: one row each (asked for with ``customers``)."""
+    from .customers import CHURNED, STAGES
+
+    pop = model.pop
+    live = np.flatnonzero(pop.stage > CHURNED)
+    df = pd.DataFrame({k: [v] * len(live) for k, v in ids.items()})
+    df["step"] = np.int64(model.steps)
+    df["customer"] = pop.id[live].astype(np.int64)
+    df["merchant"] = np.asarray(model.merchant_names, dtype=object)[pop.merchant[live]]
+    df["stage"] = np.asarray(STAGES, dtype=object)[pop.stage[live]]
+    for name in (*type(pop).FLOATS, *type(pop).INTS):
+        arr = getattr(pop, name, None)
+        if isinstance(arr, np.ndarray) and arr.shape[:1] == pop.stage.shape:
+            df[name] = arr[live]
+    for c in ("run_id", "point", "replicate", "seed"):
+        df[c] = df[c].astype(np.int64)
+    return df
 
 
 # ---- executors -----------------------------------------------------------------------------------
@@ -896,6 +925,7 @@ def _manifest(exp: Experiment, runs: dict, created: str, executor: str) -> dict:
         "seeds": exp.seeds(),
         "seeding": "replicate r of every point uses seeds[r], spawned from SeedSequence(master_seed)",
         "measure": exp.measure,
+        "customers": exp.customers,
         "metrics": list(exp.metrics),
         "stop": list(exp.stop) if exp.stop else None,
         "varied": [f.to_dict() for f in exp.factors],
@@ -980,6 +1010,9 @@ def run_experiment(exp: Experiment, out: str | os.PathLike, *, workers: int | No
                     failures[t.run_id] = msg
                     failed += 1
                 else:
+                    if res.customers is not None:
+                        _atomic_write(_part(out, "customers", t.run_id),
+                                      lambda p: res.customers.to_parquet(p, index=False))
                     _atomic_write(_part(out, "merchants", t.run_id), lambda p: res.merchants.to_parquet(p, index=False))
                     _atomic_write(_part(out, "market", t.run_id), lambda p: res.market.to_parquet(p, index=False))
                     _part(out, "failed", t.run_id).unlink(missing_ok=True)
@@ -1006,6 +1039,7 @@ class ResultSet:
     manifest: dict
     market: pd.DataFrame
     merchants: pd.DataFrame
+    customers: pd.DataFrame | None = None
 
     @property
     def varied(self) -> list[str]:
@@ -1035,7 +1069,9 @@ def read_results(out: str | os.PathLike) -> ResultSet:
     mc = frames["merchants"]
     if len(mc):
         mc = mc.sort_values(["run_id", "step", "merchant"], kind="stable").reset_index(drop=True)
-    return ResultSet(manifest, mk, mc)
+    cust_files = sorted((out / "parts").glob("customers-*.parquet"))
+    cu = (pd.concat([pd.read_parquet(f) for f in cust_files], ignore_index=True) if cust_files else None)
+    return ResultSet(manifest, mk, mc, cu)
 
 
 def export_csv(out: str | os.PathLike) -> list[Path]:

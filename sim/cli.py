@@ -359,10 +359,13 @@ def _figures(rs, out: Path, lang: str, kind: str = "analyze", baseline=None) -> 
 @_workers_option
 @click.option("--resume", is_flag=True, help="Finish an interrupted run in the same folder / 继续未完成的运行.")
 @click.option("--csv", is_flag=True, help="Also write market.csv and merchants.csv / 同时导出 CSV.")
+@click.option("--customers", is_flag=True,
+              help="Also keep every customer's final state (parts/customers-*.parquet) / 同时保存每位客户的最终状态.")
 @click.option("--no-figures", is_flag=True, help="Skip the figures / 不生成图表.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar / 不显示进度条.")
 @click.pass_context
-def run(ctx, scenario, out, steps, seed, replicates, sets, measure, workers, resume, csv, no_figures, quiet):
+def run(ctx, scenario, out, steps, seed, replicates, sets, measure, workers, resume, csv, customers, no_figures,
+        quiet):
     """Run a scenario (with replicates) and write its results. 运行一个情景并保存结果。
 
     SCENARIO is a name from `loyalty-sim list` or a path to a .toml file. Writes DIR/manifest.json
@@ -382,7 +385,7 @@ def run(ctx, scenario, out, steps, seed, replicates, sets, measure, workers, res
     sc = load_scenario(scenario)
     if sets:
         sc = apply_overrides(sc, list(sets))
-    exp = single_experiment(sc, replicates=replicates, steps=steps, seed=seed, measure=measure)
+    exp = single_experiment(sc, replicates=replicates, steps=steps, seed=seed, measure=measure, customers=customers)
     _execute(exp, out, lang, workers=workers if workers is not None else (1 if replicates == 1 else None),
              resume=resume, csv=csv, quiet=quiet)
     rs = read_results(out)

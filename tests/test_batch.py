@@ -287,3 +287,15 @@ def test_random_bytes_give_a_clear_error(data):
         parse_experiment(data, "junk.toml")
     except ParamError as e:
         assert "junk.toml" in str(e)
+
+
+def test_per_customer_tables_only_when_asked(tmp_path):
+    base = apply_overrides(load_scenario("baseline"), {"n_customers": 300})
+    run_experiment(single_experiment(base, replicates=1, steps=6, seed=2), tmp_path / "a", workers=1)
+    assert read_results(tmp_path / "a").customers is None
+    run_experiment(single_experiment(base, replicates=2, steps=6, seed=2, customers=True), tmp_path / "b", workers=1)
+    cu = read_results(tmp_path / "b").customers
+    assert set(cu["run_id"]) == {0, 1} and (cu["step"] == 6).all()
+    assert {"customer", "merchant", "stage", "trust", "satisfaction", "seed"} <= set(cu.columns)
+    assert cu[cu.run_id == 0]["customer"].is_unique
+    assert set(cu["stage"]) <= {"prospect", "ordinary", "trusting", "loyal"}
