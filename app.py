@@ -1,8 +1,13 @@
 """loyalty-sim in the browser: ``uv run solara run app.py`` (http://localhost:8765).
 
-Pages: Explore (one market, live), Compare (configurations side by side, with replicates),
-Sweep (one or two parameters over a range), Learn (how the model works, scenarios, glossary).
-Every asset is served by the app itself (solara-assets), so it works with no internet.
+Pages: Explore (one market, live; the default page), Compare (configurations side by side, with
+replicates), Sweep (one or two parameters over a range), Learn (how the model works, scenarios,
+glossary). Every asset is served by the app itself (solara-assets), so it works with no internet.
+Each browser tab gets its own market and language. To serve a classroom: ``uv run solara run
+app.py --host 0.0.0.0`` (see docs/app.md).
+
+CSS classes for browser tests: ``lsim-nav`` (page links), ``lsim-lang`` (the EN / 中文 toggle);
+the Explore page's classes are listed at the top of ``sim/ui/explore.py``.
 """
 
 from __future__ import annotations
@@ -31,7 +36,9 @@ def Layout(children=[]):
                         solara.Button(titles.get(r.path, r.path), text=True,
                                       color="white" if r is not route_current else None,
                                       classes=["lsim-nav"])])
-                solara.ToggleButtonsSingle(value=lang, values=["en", "zh"], classes=["lsim-lang"])
+                solara.ToggleButtonsSingle(value=lang, classes=["lsim-lang"], dense=True,
+                                           children=[solara.Button("EN", value="en", classes=["lsim-lang-en"]),
+                                                     solara.Button("中文", value="zh", classes=["lsim-lang-zh"])])
         with solara.Column(children=children):
             pass
     return main

@@ -1,0 +1,185 @@
+"""Parameter controls generated from the one declaration (:mod:`sim.params`).
+
+Nothing here restates a parameter: label, unit, help, range and slider step all come from its
+:class:`~sim.params.Param`. :func:`ParamControl` is one control (a slider with a box to type an
+exact value for numbers, a list for choices); every value goes through ``Param.validate`` and a bad
+one shows the :class:`~sim.params.ParamError` message in the current language, never a traceback.
+Sliders report when they are released (not on every pixel of a drag), so one drag is one change.
+
+:func:`ParameterPanels` lays out the market-wide parameters of ``PARAMS`` by group (customers,
+market, word of mouth) in expansion panels; :func:`MerchantPanels` does the same for each merchant's
+policy (``MERCHANT_PARAMS``), the fields a student changes most first. Both are reusable: they only
+need the current values and a callback.
+
+CSS classes (for browser tests): every control ``lsim-param lsim-param-NAME`` (merchant fields
+``lsim-param-MERCHANT-NAME``), its slider ``lsim-slider``, its text box ``lsim-input``, a choice
+``lsim-select``; groups ``lsim-group-GROUP``; merchant panels ``lsim-merchant-NAME``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import reacton.ipyvuetify as rv
+import solara
+
+from ..params import GROUPS, MERCHANT_PARAMS, PARAMS, PROGRAMME_LABELS, STRATEGY_LABELS, Param, ParamError
+from .i18n import lang, tr
+
+__all__ = ["ParamControl", "ParameterPanels", "MerchantPanels", "MERCHANT_MAIN", "format_value", "parse_value",
+           "choice_label"]
+
+#: merchant fields shown first (the rest are under "more"); all come from MERCHANT_PARAMS
+MERCHANT_MAIN: tuple[str, ...] = ("quality", "price", "promise", "recovery_prob", "recovery_delay", "compensation",
+                                  "complaint_ease", "programme")
+
+
+def format_value(p: Param, v: Any) -> str:
+    if p.kind == "int":
+        return str(int(v))
+    if p.kind == "float":
+        return f"{float(v):.6g}"
+    return str(v)
+
+
+def parse_value(p: Param, raw: Any) -> Any:
+    """Text typed by a user → a number when it reads as one (validation comes after)."""
+    if not isinstance(raw, str):
+        return raw
+    s = raw.strip().replace(",", "").replace("，", "")
+    if p.kind in ("int", "float"):
+        try:
+            return int(s)
+        except ValueError:
+            try:
+                return float(s)
+            except ValueError:
+                return raw
+    return s
+
+
+def choice_label(p: Param, value: str, lng: str) -> str:
+    table = PROGRAMME_LABELS if p.name == "programme" else STRATEGY_LABELS if p.name == "strategy" else {}
+    if value in table:
+        return table[value][1 if lng == "zh" else 0]
+    return value
+
+
+@solara.component
+def ParamControl(param: Param, value: Any, on_value: Callable[[Any], Any], key: str | None = None,
+                 note: str = "", css: str | None = None, disabled: bool = False):
+    """One parameter: label (help on hover), range and unit, slider + exact value, or a list.
+
+    ``on_value(v)`` receives a validated value; it may raise :class:`ParamError` (e.g. a rule that
+    ties two parameters), whose message is shown under the control."""
+    lng = lang.value
+    p = param
+    text, set_text = solara.use_state(format_value(p, value))
+    error, set_error = solara.use_state("")
+    text_ref = solara.use_ref(text)
+    text_ref.current = text
+    solara.use_effect(lambda: set_text(format_value(p, value)), [value])
+
+    def commit(raw):
+        try:
+            v = p.validate(parse_value(p, raw), key=key or p.name)
+            on_value(v)
+        except ParamError as e:
+            set_error(e.text(lng))
+            return
+        set_error("")
+        set_text(format_value(p, v))
+
+    name = css or p.name
+    unit = f" ({p.unit})" if p.unit else ""
+    with solara.Column(gap="0px", classes=["lsim-param", f"lsim-param-{name}"], style={"margin-bottom": "6px"}):
+        with solara.Tooltip(p.help(lng)):
+            solara.Text(p.label(lng), style={"font-weight": "500", "font-size": "0.92em"},
+                        classes=["lsim-param-label"])
+        if p.kind == "choice":
+            _Choice(p, value, commit, error, disabled, lng)
+        else:
+            _Number(p, value, text, set_text, commit, text_ref, disabled)
+        hint = (p.range_text_zh() if lng == "zh" else p.range_text()) + unit
+        if error:
+            solara.Text(error, classes=["lsim-error"], style={"color": "#c62828", "font-size": "0.82em"})
+        else:
+            solara.Text(hint + (f" · {note}" if note else ""), style={"color": "#78909c", "font-size": "0.78em"})
+
+
+@solara.component
+def _Choice(p: Param, value, commit, error: str, disabled: bool, lng: str):
+    items = [{"text": choice_label(p, c, lng), "value": c} for c in p.choices]
+    sel = rv.Select(v_model=value, items=items, dense=True, hide_details="auto", disabled=disabled,
+                    error_messages=[error] if error else [], class_="lsim-select")
+    rv.use_event(sel, "change", lambda *a: commit(a[-1]))
+
+
+@solara.component
+def _Number(p: Param, value, text: str, set_text, commit, text_ref, disabled: bool):
+    with solara.Row(gap="6px", style={"align-items": "center"}):
+        slider = rv.Slider(v_model=value, min=p.lo, max=p.hi, step=p.step or (1 if p.kind == "int" else 0.01),
+                           thumb_label=True, hide_details=True, dense=True, disabled=disabled,
+                           class_="lsim-slider", style_="flex: 1 1 auto")
+        rv.use_event(slider, "change", lambda *a: commit(a[-1]))
+        box = rv.TextField(v_model=text, on_v_model=set_text, dense=True, hide_details=True,
+                           disabled=disabled, class_="lsim-input", style_="max-width: 92px; flex: 0 0 92px",
+                           single_line=True)
+        rv.use_event(box, "keyup.enter", lambda *a: commit(text_ref.current))
+        rv.use_event(box, "blur", lambda *a: commit(text_ref.current))
+
+
+@solara.component
+def _Panels(titles: list[str], render: Callable[[int], None], css: list[str], open_: int | None = None):
+    """Expansion panels whose content is built only while open (fewer widgets per session)."""
+    current, set_current = solara.use_state(open_)
+    with rv.ExpansionPanels(v_model=current, on_v_model=set_current, accordion=True, class_="lsim-panels"):
+        for i, title in enumerate(titles):
+            with rv.ExpansionPanel(class_=css[i]):
+                rv.ExpansionPanelHeader(children=[title], class_="lsim-panel-header")
+                with rv.ExpansionPanelContent():
+                    if current == i:
+                        render(i)
+
+
+@solara.component
+def ParameterPanels(values: Any, on_value: Callable[[str, Any], Any], notes: dict[str, str] | None = None,
+                    groups: tuple[str, ...] | None = None):
+    """The market-wide parameters of ``PARAMS`` grouped in expansion panels.
+
+    ``values`` has an attribute per parameter (e.g. a :class:`~sim.params.Params`); ``on_value(name,
+    value)`` is called with a validated value and may raise :class:`ParamError`."""
+    lng = lang.value
+    present = [g for g in GROUPS if any(p.group == g for p in PARAMS.values())]
+    groups = tuple(g for g in (groups or present) if g in present)
+    notes = notes or {}
+
+    def render(i):
+        for p in PARAMS.values():
+            if p.group == groups[i]:
+                ParamControl(p, getattr(values, p.name), lambda v, n=p.name: on_value(n, v), note=notes.get(p.name, ""))
+
+    _Panels([GROUPS[g][1 if lng == "zh" else 0] for g in groups], render, [f"lsim-group-{g}" for g in groups])
+
+
+@solara.component
+def MerchantPanels(merchants: tuple, on_value: Callable[[str, str, Any], Any], fields: tuple[str, ...] | None = None):
+    """One expansion panel per merchant with its policy fields (main ones first, the rest under
+    "more"). ``on_value(merchant, field, value)`` as in :func:`ParameterPanels`."""
+    lng = lang.value
+    more_fields = [f for f in MERCHANT_PARAMS if f != "name" and f not in MERCHANT_MAIN]
+    fields = fields or MERCHANT_MAIN
+
+    def render(i):
+        m = merchants[i]
+        for f in fields:
+            ParamControl(MERCHANT_PARAMS[f], getattr(m, f), lambda v, f=f: on_value(m.name, f, v),
+                         key=f"{m.name}.{f}", css=f"{m.name}-{f}")
+        with solara.Details(tr("More: consistency, failures, costs, strategy …", "更多：稳定性、失误、成本、策略……")):
+            for f in more_fields:
+                ParamControl(MERCHANT_PARAMS[f], getattr(m, f), lambda v, f=f: on_value(m.name, f, v),
+                             key=f"{m.name}.{f}", css=f"{m.name}-{f}")
+
+    titles = [tr(f"Merchant {m.name}", f"商家 {m.name}") + f" — {MERCHANT_PARAMS['quality'].label(lng)} {m.quality:g}, "
+              f"{MERCHANT_PARAMS['price'].label(lng)} {m.price:g}" for m in merchants]
+    _Panels(titles, render, [f"lsim-merchant-{m.name}" for m in merchants])

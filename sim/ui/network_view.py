@@ -1,0 +1,120 @@
+"""The social network, coloured by stage, with clickable customers.
+
+The network is a small world built on a ring (:func:`sim.network.small_world`), so the natural
+layout is a circle: place ``i`` sits at angle ``2πi/n``. Markets of more than :data:`MAX_NODES`
+places show a fixed window of that many consecutive places (the same window all run long, so the
+picture does not jump) and the ties among them; ties that leave the window are left out.
+
+The drawing is an SVG rendered by the browser from a small Vue template (ipyvue, served by the app
+itself, no CDN); clicking a customer sends its id back to Python (``on_pick``).
+"""
+
+from __future__ import annotations
+
+import math
+
+import ipyvuetify as v
+import numpy as np
+import solara
+import traitlets
+
+from .. import customers as cu
+from .plots import STAGE_COLORS, merchant_colors
+
+__all__ = ["NetworkSvg", "NetworkView", "network_data", "MAX_NODES"]
+
+MAX_NODES = 300
+SIZE = 520
+
+
+class NetworkSvg(v.VuetifyTemplate):
+    """An SVG circle of customers; ``picked`` is the id of the last customer clicked."""
+
+    template = traitlets.Unicode("""
+<template>
+  <svg :viewBox="'0 0 ' + size + ' ' + size" width="100%" :style="'max-width:' + size + 'px'"
+       class="lsim-network-svg">
+    <path :d="edges" stroke="#90a4ae" stroke-opacity="0.55" stroke-width="0.7" fill="none"/>
+    <circle v-for="n in nodes" :key="n[3]" :cx="n[0]" :cy="n[1]" :r="n[4]" :fill="n[2]"
+            :stroke="n[5]" :stroke-width="n[6]" style="cursor:pointer" :class="'lsim-node lsim-node-' + n[3]"
+            @click="pick(n[3])"><title>{{ n[7] }}</title></circle>
+  </svg>
+</template>
+""").tag(sync=True)
+    nodes = traitlets.List([]).tag(sync=True)
+    edges = traitlets.Unicode("").tag(sync=True)
+    size = traitlets.Int(SIZE).tag(sync=True)
+    picked = traitlets.Int(-1).tag(sync=True)
+
+    def vue_pick(self, data):
+        try:
+            cid = int(data)
+        except (TypeError, ValueError):
+            return
+        if cid < 0:
+            return
+        self.picked = -1  # so that clicking the same customer again still reports it
+        self.picked = cid
+
+
+def network_data(sess, selected: int = -1, lang: str = "en") -> tuple[list, str, int, int]:
+    """(nodes, edges path, places shown, places in the market) for the current model."""
+    with sess.lock:
+        model = sess.model
+        pop, net = model.pop, model.network
+        n = pop.n
+        k = min(n, MAX_NODES)
+        places = np.arange(k)
+        stage = pop.stage[:k].copy()
+        ids = pop.id[:k].copy()
+        merchant = pop.merchant[:k].copy()
+        trust = pop.trust[:k].copy()
+        names = list(model.merchant_names)
+        indptr, indices = net.indptr, net.indices
+        seg = []
+        for i in range(k):
+            nb = indices[indptr[i]:indptr[i + 1]]
+            nb = nb[(nb > i) & (nb < k)]
+            seg.extend((i, int(j)) for j in nb)
+    c = SIZE / 2
+    r = SIZE / 2 - 16
+    ang = 2 * math.pi * places / k - math.pi / 2
+    xs, ys = c + r * np.cos(ang), c + r * np.sin(ang)
+    mcol = merchant_colors(len(names))
+    zh = lang == "zh"
+    nodes = []
+    for i in range(k):
+        st = cu.STAGES[int(stage[i])]
+        active = stage[i] > cu.CHURNED
+        cid = int(ids[i]) if active else -1
+        sel = active and cid == selected
+        rad = 7.5 if sel else (4.2 if active else 2.2)
+        stroke = "#000000" if sel else (mcol[int(merchant[i])] if active else "#bdbdbd")
+        sw = 2.5 if sel else (1.2 if active else 0.6)
+        if active:
+            title = (f"#{cid} · {cu.STAGE_LABELS[st][1 if zh else 0]} · {names[int(merchant[i])]} · "
+                     f"{'信任' if zh else 'trust'} {float(trust[i]):.2f}")
+        else:
+            title = "空位" if zh else "empty place"
+        nodes.append([round(float(xs[i]), 1), round(float(ys[i]), 1), STAGE_COLORS[st], cid, rad, stroke, sw, title])
+    edges = " ".join(f"M{xs[a]:.1f},{ys[a]:.1f}L{xs[b]:.1f},{ys[b]:.1f}" for a, b in seg)
+    return nodes, edges, k, n
+
+
+@solara.component
+def NetworkView(sess, version: int, lang: str, selected: int, on_pick):
+    """The network picture (``version`` only tells the component when to redraw)."""
+    nodes, edges, k, n = solara.use_memo(lambda: network_data(sess, selected, lang),
+                                         [id(sess), version, lang, selected])
+    with solara.Column(classes=["lsim-network"], gap="4px"):
+        NetworkSvg.element(nodes=nodes, edges=edges, on_picked=lambda cid: cid >= 0 and on_pick(cid))
+        zh = lang == "zh"
+        if k < n:
+            solara.Text((f"显示 {n:,} 个名额中的前 {k} 个（小世界环上的连续名额）及它们之间的关系；点击一位客户查看其故事。")
+                        if zh else (f"The first {k} of {n:,} places (neighbours on the small-world ring) and the ties "
+                                    "among them; click a customer to read their story."),
+                        style={"font-size": "0.85em", "color": "#546e7a"})
+        else:
+            solara.Text("点击一位客户查看其故事。颜色 = 阶段；外圈颜色 = 商家。" if zh else
+                        "Click a customer to read their story. Fill = stage; ring = merchant.",
+                        style={"font-size": "0.85em", "color": "#546e7a"})

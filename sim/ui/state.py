@@ -1,0 +1,321 @@
+"""The Explore page's state: one market per browser session, and the play loop.
+
+:class:`ExploreSession` is plain Python (no Solara): the settings the user has edited
+(``params``), the seed, the scenario's scheduled events, the running :class:`~sim.model.LoyaltyModel`
+and the per-merchant time series the plots draw. Every change goes through its methods, under its
+lock, so the play thread and the buttons never step on each other.
+
+The Solara side is a handful of :func:`solara.reactive` values below. Solara keeps one value per
+virtual kernel (one per browser tab), so each participant in a room has their own market: nothing
+here is shared between sessions. ``session`` is created lazily, per kernel, by a factory.
+
+``version`` is bumped whenever the model has moved (a step, a reset, a policy change): components
+that draw the model read it and redraw. ``settings_version`` is bumped when the settings change
+(an edit, a scenario, a reset): the control panels read it. Keeping the two apart means the ~60
+parameter controls are not re-rendered while the model plays.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import secrets
+import threading
+import time
+from typing import Any, Callable
+
+import numpy as np
+import solara
+import solara.toestand
+
+from ..merchants import Merchant
+from ..model import STRUCTURAL, LoyaltyModel
+from ..params import MERCHANT_PARAMS, PARAMS, ParamError, Params
+from ..scenario import Scenario, load_scenario, scenario_names
+from ..simulate import ScheduledChange
+
+__all__ = ["ExploreSession", "play_loop", "session", "version", "settings_version", "playing", "speed",
+           "redraw_every", "selected", "DEFAULT_SCENARIO", "DEFAULT_REDRAW", "SPEEDS", "REDRAWS",
+           "MERCHANT_SERIES", "new_seed"]
+
+#: the scenario a new session starts with
+DEFAULT_SCENARIO = "baseline"
+#: steps per second offered (0 = as fast as possible)
+SPEEDS = (1, 2, 5, 10, 20, 50, 0)
+#: "redraw every N steps" offered
+REDRAWS = (1, 2, 5, 10, 20)
+#: default redraw interval while playing (see benchmarks/app_speed.py)
+DEFAULT_REDRAW = 5
+#: per-merchant observables kept as time series for the plots
+MERCHANT_SERIES = ("loyal_share", "churn_rate", "profit", "market_share", "customers")
+
+
+def new_seed() -> int:
+    """A fresh seed that is easy to read out and type back in."""
+    return secrets.randbelow(1_000_000)
+
+
+class ExploreSession:
+    """One user's market: settings, seed, scheduled events and the running model."""
+
+    def __init__(self, scenario: Scenario | str | None = DEFAULT_SCENARIO):
+        self.lock = threading.RLock()
+        if isinstance(scenario, str):
+            scenario = load_scenario(scenario) if scenario in _names() else None
+        self.scenario: Scenario | None = None
+        self.params: Params = Params()
+        self.events: tuple[ScheduledChange, ...] = ()
+        self.seed: int = 0
+        self.stop_at: int = 104
+        if scenario is not None:
+            self._take(scenario)
+        self._build()
+
+    # ---- building ---------------------------------------------------------------------------
+    def _take(self, sc: Scenario) -> None:
+        self.scenario = sc
+        self.params = sc.params
+        self.events = tuple(sc.events)
+        self.seed = int(sc.seed) if sc.seed is not None else 0
+        self.stop_at = int(sc.steps)
+
+    def _build(self, params: Params | None = None) -> None:
+        """A new model from ``params`` (default: the edited settings) and the current seed."""
+        self.base_params = params if params is not None else self.params
+        self.model = LoyaltyModel(self.base_params, seed=self.seed)
+        self.user_events: list[ScheduledChange] = []
+        self._pending = sorted(self.events, key=lambda e: e.step)
+        self.mseries: dict[str, list[list[float]]] = {k: [[] for _ in self.model.merchant_list]
+                                                       for k in MERCHANT_SERIES}
+        self._fire()
+        self._record()
+
+    def _fire(self) -> None:
+        """Apply the scenario's scheduled changes that are due (as :func:`sim.simulate` does)."""
+        while self._pending and self._pending[0].step <= self.model.steps:
+            self._pending.pop(0).apply(self.model)
+
+    def _record(self) -> None:
+        for k, rows in self.mseries.items():
+            for j, mm in enumerate(self.model.merchant_list):
+                rows[j].append(float(getattr(mm, k)))
+
+    # ---- running ----------------------------------------------------------------------------
+    def step(self, n: int = 1) -> None:
+        with self.lock:
+            for _ in range(n):
+                self.model.step()
+                self._fire()
+                self._record()
+
+    @property
+    def steps(self) -> int:
+        return int(self.model.steps)
+
+    def reset(self, seed: int | None = None) -> None:
+        """Start again from the edited settings (edits are kept), with ``seed`` if given."""
+        with self.lock:
+            if seed is not None:
+                self.seed = int(seed)
+            self._build()
+
+    def load(self, sc: Scenario) -> None:
+        """Take a scenario's parameters, events, seed and run length, and start it."""
+        with self.lock:
+            self._take(sc)
+            self._build()
+
+    # ---- editing ----------------------------------------------------------------------------
+    def pending(self) -> dict[str, Any]:
+        """Structural parameters edited but not applied yet (they apply on reset)."""
+        return {k: getattr(self.params, k) for k in STRUCTURAL
+                if getattr(self.params, k) != getattr(self.base_params, k)}
+
+    def _fresh(self) -> bool:
+        return self.model.steps == 0 and not self.user_events
+
+    def set_param(self, name: str, value: Any) -> str:
+        """Change a market-wide parameter; returns ``"pending"`` (structural: applies on reset),
+        ``"start"`` (the model had not run yet and was rebuilt with it) or ``"live"``.
+        A bad value raises :class:`ParamError` and changes nothing."""
+        p = PARAMS[name]
+        v = p.validate(value, key=name)
+        with self.lock:
+            new = self.params.replace(**{name: v})  # cross-checks (thresholds, degree) raise here
+            if name in STRUCTURAL:
+                self.params = new
+                return "pending"
+            if self._fresh():
+                base = self.base_params.replace(**{name: v})
+                self.params = new
+                self._build(base)
+                return "start"
+            self.model.set_params(**{name: v})
+            self.params = new
+            self._remember(ScheduledChange(self.model.steps, "market", {name: v}))
+            return "live"
+
+    def set_policy(self, merchant: str, field: str, value: Any) -> str:
+        """Change one merchant's policy field (``"start"`` or ``"live"``, as :meth:`set_param`)."""
+        if field == "name" or field not in MERCHANT_PARAMS:
+            raise ParamError(field, f"'{field}' cannot be changed during a run", None, f"'{field}' 不能在运行中修改")
+        v = MERCHANT_PARAMS[field].validate(value, key=f"{merchant}.{field}")
+        with self.lock:
+            new = _with_merchant(self.params, merchant, field, v)
+            if self._fresh():
+                base = _with_merchant(self.base_params, merchant, field, v)
+                self.params = new
+                self._build(base)
+                return "start"
+            self.model.set_policy(merchant, **{field: v})
+            self.params = new
+            self._remember(ScheduledChange(self.model.steps, merchant, {field: v}))
+            return "live"
+
+    def _remember(self, change: ScheduledChange) -> None:
+        last = self.user_events[-1] if self.user_events else None
+        if last is not None and last.step == change.step and last.target == change.target:
+            last.changes.update(change.changes)  # several edits while paused at one step: one event
+        else:
+            self.user_events.append(change)
+
+    # ---- reading ----------------------------------------------------------------------------
+    def series(self, name: str) -> np.ndarray:
+        """A market observable over the run (index = step)."""
+        return np.asarray(self.model.datacollector.model_vars[name], dtype=float)
+
+    def merchant_names(self) -> list[str]:
+        return list(self.model.merchant_names)
+
+    def title(self, lang: str = "en") -> str:
+        if self.scenario is None:
+            return "Default market" if lang != "zh" else "默认市场"
+        return self.scenario.text("title", lang)
+
+    # ---- files ------------------------------------------------------------------------------
+    def market_csv(self) -> bytes:
+        with self.lock:
+            df = self.model.datacollector.get_model_vars_dataframe().copy()
+        df.index.name = "step"
+        df.insert(0, "seed", self.seed)
+        return df.to_csv().encode("utf-8")
+
+    def merchants_csv(self) -> bytes:
+        with self.lock:
+            df = self.model.datacollector.get_agenttype_vars_dataframe(Merchant).reset_index()
+        df = df.rename(columns={"Step": "step"}).drop(columns=["AgentID"])
+        df["step"] = df["step"] - df["step"].min()
+        df.insert(0, "seed", self.seed)
+        return df.to_csv(index=False).encode("utf-8")
+
+    def to_scenario(self) -> Scenario:
+        """This run as a scenario: the settings it started from, the scenario's scheduled changes
+        plus the user's changes during the run (as events at the steps they were made), the seed
+        and the run length. ``loyalty-sim run`` on its TOML reproduces the run."""
+        with self.lock:
+            base = self.base_params
+            values: dict[str, Any] = {k: getattr(base, k) for k, p in PARAMS.items()
+                                      if getattr(base, k) != p.default}
+            values["merchants"] = [_explicit(m) for m in base.merchants]
+            events = tuple(self.events) + tuple(dataclasses.replace(e, changes=dict(e.changes))
+                                                for e in self.user_events)
+            steps = max(1, self.stop_at or 0, self.model.steps)
+            info = {k: dict(v) for k, v in (self.scenario.info if self.scenario else {}).items()}
+            t_en, t_zh = self.title("en"), self.title("zh")
+            info["title"] = {"en": f"{t_en} (saved from the app)", "zh": f"{t_zh}（从应用保存）"}
+            info["summary"] = {
+                "en": f"Settings of a run saved from the loyalty-sim app: seed {self.seed}, "
+                      f"{len(self.user_events)} change(s) made during the run, kept as events.",
+                "zh": f"从 loyalty-sim 应用保存的运行设置：随机种子 {self.seed}，运行中做出的 "
+                      f"{len(self.user_events)} 项修改以事件形式保留。"}
+            name = (self.scenario.name if self.scenario else "default") + "_saved"
+            return Scenario(name=name, source="loyalty-sim app", params=base, events=events, info=info,
+                            steps=steps, seed=int(self.seed), values=values)
+
+
+def _names() -> list[str]:
+    try:
+        return scenario_names()
+    except OSError:
+        return []
+
+
+def _with_merchant(params: Params, name: str, field: str, value: Any) -> Params:
+    ms = tuple(m.replace(**{field: value}) if m.name == name else m for m in params.merchants)
+    if all(m.name != name for m in params.merchants):
+        raise ParamError(name, f"no merchant named {name!r}", None, f"没有名为 {name!r} 的商家")
+    return params.replace(merchants=ms)
+
+
+def _explicit(m) -> dict[str, Any]:
+    d = {"name": m.name}
+    for k, p in MERCHANT_PARAMS.items():
+        if k != "name" and getattr(m, k) != p.default:
+            d[k] = getattr(m, k)
+    return d
+
+
+# =================================================================================================
+# The play loop
+# =================================================================================================
+def play_loop(sess: ExploreSession, cancel: threading.Event, *, speed: Callable[[], float],
+              every: Callable[[], int], draw: Callable[[], None], stop_at: Callable[[], int] = lambda: 0,
+              max_steps: int | None = None, clock=time.perf_counter, sleep=time.sleep) -> int:
+    """Step ``sess`` until ``cancel`` is set, ``stop_at()`` is reached or ``max_steps`` have run.
+
+    ``speed()`` is the target in steps per second (0 = as fast as possible); ``every()`` how many
+    steps between redraws; ``draw()`` redraws (in the app: bumps :data:`version`, which renders the
+    plots in this thread). Both are read on every step, so the user can change them while it plays.
+    Returns the number of steps run. The model's lock is held only while stepping, so buttons
+    (pause, a policy change) get in between steps."""
+    n = since = 0
+    start = clock()
+    next_at = start
+    goal = stop_at()
+    goal = goal if goal and goal > sess.steps else 0
+    while not cancel.is_set():
+        sess.step()
+        n += 1
+        since += 1
+        last = (max_steps is not None and n >= max_steps) or (goal and sess.steps >= goal)
+        if since >= max(1, int(every())) or last:
+            draw()
+            since = 0
+        if last:
+            break
+        s = float(speed() or 0)
+        if s > 0:
+            next_at += 1.0 / s
+            wait = next_at - clock()
+            if wait > 0:
+                if cancel.wait(wait):
+                    break
+            else:
+                next_at = clock()  # running behind: do not try to catch up
+    if since:
+        draw()
+    return n
+
+
+# =================================================================================================
+# Per-session reactive values
+# =================================================================================================
+session: solara.Reactive[ExploreSession] = solara.Reactive(
+    solara.toestand.KernelStoreFactory(ExploreSession, key="sim.ui.state:session"))
+version = solara.reactive(0)
+settings_version = solara.reactive(0)
+playing = solara.reactive(False)
+speed = solara.reactive(10)
+redraw_every = solara.reactive(DEFAULT_REDRAW)
+selected = solara.reactive(-1)  # the customer in the inspector (-1: none)
+notice = solara.reactive(("", ""))  # the last message for the user: (kind, text)
+
+
+def moved() -> None:
+    """The model changed: redraw what shows it."""
+    version.value += 1
+
+
+def edited() -> None:
+    """The settings changed (and the model with them)."""
+    settings_version.value += 1
+    version.value += 1
