@@ -15,6 +15,8 @@ from __future__ import annotations
 import sim.ui.offline  # noqa: F401  (first: no request leaves localhost)
 import solara
 
+from sim.ui.offline import PAGE_CSS
+
 from sim.ui.compare import Compare
 from sim.ui.explore import Explore
 from sim.ui.i18n import lang, tr
@@ -31,6 +33,8 @@ def Layout(children=[]):
                           navigation=False) as main:
         with solara.AppBar():
             with solara.Row(style={"align-items": "center"}):
+                # inside the app bar: a second child of AppLayout would become a sidebar
+                solara.v.Html(tag="style", children=[PAGE_CSS])
                 for r in routes:
                     solara.Link(solara.resolve_path(r), children=[
                         solara.Button(titles.get(r.path, r.path), text=True,
@@ -50,3 +54,22 @@ routes = [
     solara.Route(path="sweep", component=Sweep, label="Sweep"),
     solara.Route(path="learn", component=Learn, label="Learn"),
 ]
+
+
+def _keep_libraries_loaded() -> None:
+    """In development mode Solara reloads, after a source edit, every module whose file lies under
+    the app's folder — which includes the project's own ``.venv`` (uv keeps it there), and numpy
+    cannot be imported twice. Mark installed libraries as not to be reloaded; only the project's
+    own modules are."""
+    import sys
+
+    try:
+        from solara.server import reload as _reload
+    except ImportError:  # pragma: no cover
+        return
+    _reload.reloader.ignore_modules.update(
+        name for name, mod in list(sys.modules.items())
+        if "site-packages" in (getattr(mod, "__file__", None) or ""))
+
+
+_keep_libraries_loaded()

@@ -305,6 +305,12 @@ def _packaged_font_files() -> list[Path]:
     return found
 
 
+def packaged_cjk_fonts() -> list[Path]:
+    """The CJK font files installed with the project's dependencies (the web app serves the first
+    to browsers without a Chinese font)."""
+    return _packaged_font_files()
+
+
 def use_cjk_font() -> str | None:
     """Make Chinese text render in matplotlib figures; return the CJK font family used (or ``None``).
 
