@@ -1,10 +1,316 @@
-"""The Compare page (being built)."""
+"""The Compare page: two or more configurations side by side, run with replicates.
+
+Each configuration is a named scenario plus edits (a market parameter or a merchant's, e.g.
+``A · price``, validated against its declaration). All configurations run with the same replicate
+seeds (the batch layer's :func:`sim.batch.compare_experiment`), in a background thread with a
+progress bar and a cancel button. Results: mean lines with 95% bands for any observable, each
+merchant's loyal share, and a table of final values with differences from the first configuration.
+
+CSS classes (stable, for browser tests):
+
+- ``lsim-compare-page``            the page
+- ``lsim-compare-config``          one configuration's card
+- ``lsim-compare-scenario``        its scenario picker
+- ``lsim-compare-label``           its (optional) name field
+- ``lsim-param-picker``            the edit editor's parameter picker
+- ``lsim-compare-edit-value``      the edit editor's value field (numbers) or select (choices)
+- ``lsim-compare-add-edit``        "Add edit"
+- ``lsim-compare-edit-error``      the message for a rejected edit
+- ``lsim-compare-edit``            one edit in a configuration's list
+- ``lsim-compare-remove-edit``     the button removing that edit
+- ``lsim-compare-add-config``      "Add configuration"
+- ``lsim-compare-remove-config``   "Remove" on a configuration (from the third on)
+- ``lsim-compare-replicates``, ``lsim-compare-steps``, ``lsim-compare-customers``, ``lsim-compare-seed``
+- ``lsim-compare-run``             "Run"
+- ``lsim-compare-cancel``          "Cancel" (while running)
+- ``lsim-progress``, ``lsim-progress-text``   progress bar and "runs done / total"
+- ``lsim-compare-results``         the results block
+- ``lsim-compare-metric``          the observable picker of the time-series figure
+- ``lsim-compare-figure``          the time-series figure; ``lsim-compare-merchants-figure`` the per-merchant one
+- ``lsim-compare-table``           the table of final values and differences
+- ``lsim-compare-download``        CSV of every run (tidy table)
+"""
+
+from __future__ import annotations
 
 import solara
 
+from sim import report
+from sim.metrics import METRICS
+from sim.params import PROGRAMME_LABELS, STRATEGY_LABELS, ParamError
+
 from .i18n import tr
+from .pages_common import (JobProgress, JobState, LabeledSelect, Md, cancel_job, current_lang, range_hint,
+                           scenario_cached, scenario_items, start_job)
+from .pages_logic import (FLOW_WINDOW, Config, Runs, compare_table, current_value, declaration, format_value,
+                          param_choices, parse_edit, run_compare, table_markdown)
+
+MAX_CONFIGS = 6
+
+
+def _defaults() -> list[Config]:
+    return [Config("baseline", uid=1), Config("baseline", (("C.recovery_prob", 0.9),), uid=2)]
+
+
+# ---- this browser session's state (solara.reactive at module level: one value per virtual kernel) ----
+configs = solara.reactive(_defaults())
+replicates = solara.reactive(5)
+steps = solara.reactive(104)
+customers = solara.reactive(1000)
+seed = solara.reactive(1)
+metric = solara.reactive("loyal_share")
+job = solara.reactive(JobState())
+
+
+def reset() -> None:
+    """Back to the defaults (tests; a fresh session starts there anyway)."""
+    cancel_job(job)
+    configs.value = _defaults()
+    replicates.value, steps.value, customers.value, seed.value = 5, 104, 1000, 1
+    metric.value = "loyal_share"
+    job.value = JobState()
+
+
+def set_config(i: int, c: Config) -> None:
+    cs = list(configs.value)
+    cs[i] = c
+    configs.value = cs
+
+
+def add_config() -> None:
+    cs = list(configs.value)
+    if len(cs) >= MAX_CONFIGS:
+        return
+    uid = max(c.uid for c in cs) + 1
+    last = cs[-1]
+    cs.append(Config(last.scenario, last.edits, "", uid))
+    configs.value = cs
+
+
+def remove_config(i: int) -> None:
+    cs = list(configs.value)
+    if len(cs) > 2:
+        del cs[i]
+        configs.value = cs
+
+
+def run() -> None:
+    """Start the comparison with the page's settings (in a background thread on the server)."""
+    cs = list(configs.value)
+    r, s, n, sd = replicates.value, steps.value, customers.value, seed.value
+    start_job(job, lambda progress, cancel: run_compare(cs, r, s, n, sd, progress=progress, cancel=cancel))
+
+
+def cancel() -> None:
+    cancel_job(job)
+
+
+# ---- components ------------------------------------------------------------------------------------
+def _choice_items(name: str) -> list[tuple[str, str]]:
+    labels = PROGRAMME_LABELS if name == "programme" else STRATEGY_LABELS if name == "strategy" else {}
+    lang = current_lang()
+    p = declaration(name, scenario_cached("baseline").params) if name in ("programme", "strategy") else None
+    choices = p.choices if p is not None else ()
+    return [(c, labels.get(c, (c, c))[lang == "zh"]) for c in choices]
+
+
+@solara.component
+def EditEditor(config: Config, on_add):
+    """Choose a parameter, type or slide a value, add it (validated by the declaration)."""
+    lang = current_lang()
+    params = scenario_cached(config.scenario).params
+    key = solara.use_reactive(None)
+    text = solara.use_reactive("")
+    error = solara.use_reactive("")
+
+    def choose(k):
+        key.set(k)
+        error.set("")
+        if k:
+            try:
+                text.set(format_value(current_value(k, params)))
+            except Exception:  # noqa: BLE001 - a key the scenario does not have
+                text.set("")
+
+    def add():
+        if not key.value:
+            error.set(tr("Choose a parameter first.", "请先选择参数。"))
+            return
+        try:
+            k, v = parse_edit(key.value, text.value, params)
+        except ParamError as e:
+            error.set(e.text(lang))
+            return
+        error.set("")
+        on_add(k, v)
+
+    with solara.Column(gap="4px"):
+        LabeledSelect(tr("Parameter to change", "要修改的参数"), param_choices(params, lang), key.value, choose,
+                      classes=["lsim-param-picker"], autocomplete=True)
+        if key.value:
+            try:
+                p = declaration(key.value, params)
+            except ParamError:
+                p = None
+            if p is not None:
+                now = format_value(current_value(key.value, params))
+                solara.Text(f"{p.help(lang)} — {range_hint(p, lang)}; " + tr(f"now {now}", f"当前 {now}"),
+                            style={"font-size": "0.8em", "color": "#666"})
+                with solara.Row(style={"align-items": "center"}):
+                    if p.kind == "choice":
+                        LabeledSelect(tr("Value", "取值"), _choice_items(p.name), text.value or None,
+                                      lambda v: text.set(v or ""), classes=["lsim-compare-edit-value"],
+                                      style={"max-width": "260px"})
+                    else:
+                        solara.InputText(tr("Value", "取值"), value=text, continuous_update=True,
+                                         classes=["lsim-compare-edit-value"], style={"max-width": "120px"})
+                        if p.lo is not None and p.hi is not None and p.hi - p.lo <= 1e4:
+                            try:
+                                cur = float(text.value)
+                            except ValueError:
+                                cur = float(current_value(key.value, params))
+                            cur = min(max(cur, p.lo), p.hi)
+                            if p.kind == "int":
+                                solara.SliderInt("", value=int(cur), min=int(p.lo), max=int(p.hi),
+                                                 step=int(p.step or 1), on_value=lambda v: text.set(str(v)))
+                            else:
+                                solara.SliderFloat("", value=cur, min=float(p.lo), max=float(p.hi),
+                                                   step=float(p.step or 0.01),
+                                                   on_value=lambda v: text.set(format_value(round(v, 6))))
+                    solara.Button(tr("Add edit", "添加修改"), on_click=add, icon_name="mdi-plus", outlined=True,
+                                  color="primary", classes=["lsim-compare-add-edit"])
+        if error.value:
+            solara.Error(error.value, dense=True, classes=["lsim-compare-edit-error"])
+
+
+def _edit_text(key: str, value, lang: str, params) -> str:
+    try:
+        p = declaration(key, params)
+        who = key.rpartition(".")[0] if "." in key else ""
+        name = f"{who} · {p.label(lang)}" if who else p.label(lang)
+    except ParamError:
+        name = key
+    return f"{name} = {format_value(value)}"
+
+
+@solara.component
+def ConfigCard(index: int, config: Config, n_configs: int):
+    lang = current_lang()
+    params = scenario_cached(config.scenario).params
+    title = tr(f"Configuration {index + 1}", f"配置 {index + 1}") + (" · " + tr("baseline", "基线") if index == 0 else "")
+    with solara.Card(title, margin=0, classes=["lsim-compare-config"], style={"width": "400px", "max-width": "100%"}):
+        with solara.Column(gap="8px"):
+            solara.InputText(tr("Name (optional)", "名称（可选）"), value=config.label,
+                             on_value=lambda v: set_config(index, Config(config.scenario, config.edits, v or "",
+                                                                         config.uid)),
+                             classes=["lsim-compare-label"], dense=True)
+            LabeledSelect(tr("Scenario", "情景"), scenario_items(lang), config.scenario,
+                          lambda name: name and set_config(index, config.with_scenario(name)),
+                          classes=["lsim-compare-scenario"])
+            summary = scenario_cached(config.scenario).text("summary", lang)
+            if summary:
+                solara.Text(summary, style={"font-size": "0.85em", "color": "#555"})
+            solara.Text(tr("Edits over the scenario:", "对情景的修改：") if config.edits else
+                        tr("No edits: the scenario as it is.", "无修改：按情景原样运行。"),
+                        style={"font-weight": "500"})
+            for k, v in config.edits:
+                with solara.Row(style={"align-items": "center"}, classes=["lsim-compare-edit"], gap="4px"):
+                    solara.Text(_edit_text(k, v, lang, params), style={"flex": "1 1 auto"})
+                    solara.Button(icon_name="mdi-close", text=True, classes=["lsim-compare-remove-edit"],
+                                  on_click=lambda k=k: set_config(index, config.without(k)))
+            EditEditor(config, lambda k, v: set_config(index, config.with_edit(k, v))).key(f"editor-{config.uid}")
+            if n_configs > 2:
+                solara.Button(tr("Remove this configuration", "删除此配置"), text=True, color="error",
+                              icon_name="mdi-delete", on_click=lambda: remove_config(index),
+                              classes=["lsim-compare-remove-config"])
+
+
+@solara.component
+def Results(runs: Runs):
+    lang = current_lang()
+    m = metric.value if metric.value in runs.market.columns else "loyal_share"
+    items = [(name, met.label(lang)) for name, met in METRICS.items() if name in runs.market.columns]
+    fig = solara.use_memo(lambda: report.plot_timeseries(runs.market, m, group="label", lang=lang),
+                          dependencies=[id(runs), m, lang])
+    mfig = solara.use_memo(lambda: report.plot_merchants(runs.merchants, "loyal_share", group="label", lang=lang,
+                                                         by="merchant") if len(runs.merchants) else None,
+                           dependencies=[id(runs), lang])
+    table = solara.use_memo(lambda: compare_table(runs, lang=lang), dependencies=[id(runs), lang])
+    # the same callable between renders (FileDownload resets when it gets a new one)
+    csv_all = solara.use_memo(lambda: (lambda: runs.market.to_csv(index=False).encode("utf-8")), [id(runs)])
+    labels = runs.labels
+    n = len(runs.market["run_id"].unique()) if len(runs.market) else 0
+    with solara.Column(classes=["lsim-compare-results"]):
+        Md(tr(
+            f"**{n} runs** ({len(labels)} configurations × {runs.exp.replicates} replicates, {runs.exp.steps} steps, "
+            f"master seed {runs.exp.seed}; replicate *r* of every configuration used the same seed) "
+            f"in {runs.seconds:.1f} s.",
+            f"**{n} 次运行**（{len(labels)} 个配置 × {runs.exp.replicates} 次重复，{runs.exp.steps} 步，主种子 "
+            f"{runs.exp.seed}；每个配置的第 *r* 次重复使用相同的种子），用时 {runs.seconds:.1f} 秒。"))
+        if runs.failed:
+            solara.Warning(tr(f"{len(runs.failed)} runs failed: ", f"{len(runs.failed)} 次运行失败：")
+                           + "; ".join(list(runs.failed.values())[:3]))
+        with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}):
+            with solara.Div(style={"width": "340px"}):
+                LabeledSelect(tr("Observable", "指标"), items, m, metric.set, classes=["lsim-compare-metric"],
+                              autocomplete=True)
+            with solara.Div(classes=["lsim-compare-download"]):
+                solara.FileDownload(csv_all, filename="compare_runs.csv", mime_type="text/csv",
+                                    label=tr("Download every run (CSV)", "下载全部运行（CSV）"))
+        with solara.Div(classes=["lsim-compare-figure"]):
+            solara.FigureMatplotlib(fig, dependencies=[id(runs), m, lang])
+        with solara.Div(classes=["lsim-compare-table"]):
+            Md("### " + tr("Final values and differences", "期末值与差值"))
+            cols = ["label", *labels, *[f"Δ {lab}" for lab in labels[1:]]]
+            heads = [tr("Observable", "指标"), *labels, *[tr(f"Δ {lab} vs 1", f"Δ {lab} 相对配置 1") for lab in labels[1:]]]
+            Md(table_markdown(table, cols, heads,
+                                           bold=lambda row, c: c.startswith("Δ ") and c[2:] in row["significant"]))
+            Md(tr(
+                f"Mean and 95% interval over replicates (t). Each run's final step; rows marked * are per-step flows, "
+                f"each run's mean over its last {FLOW_WINDOW} steps. Δ: difference from configuration 1 with a Welch "
+                f"95% interval; **✱** where the interval excludes 0.",
+                f"均值与跨重复运行的 95% 区间（t 分布）。取每次运行的最后一步；带 * 的行为逐期流量，取每次运行最后 "
+                f"{FLOW_WINDOW} 步的平均。Δ：相对配置 1 的差值及其 Welch 95% 区间；区间不含 0 时标 **✱**。"),
+                style={"font-size": "0.85em"})
+        if mfig is not None:
+            with solara.Div(classes=["lsim-compare-merchants-figure"]):
+                solara.FigureMatplotlib(mfig, dependencies=[id(runs), lang])
 
 
 @solara.component
 def Compare():
-    solara.Markdown(tr("This page is being built.", "此页面正在建设中。"))
+    cs = configs.value
+    st: JobState = job.value
+    with solara.Column(classes=["lsim-compare-page"], style={"padding": "12px"}):
+        Md("## " + tr("Compare configurations", "比较配置"))
+        Md(tr(
+            "Each configuration is a scenario plus your edits. All run with the same replicate seeds, so the "
+            "differences come from the settings, not from luck. Configuration 1 is the baseline the others are "
+            "compared with.",
+            "每个配置由一个情景加上你的修改组成。所有配置使用相同的重复种子运行，因此差异来自设置而不是运气。"
+            "配置 1 是其他配置比较的基线。"))
+        with solara.Div(style={"display": "flex", "flex-wrap": "wrap", "gap": "12px", "align-items": "flex-start"}):
+            for i, c in enumerate(cs):
+                ConfigCard(i, c, len(cs)).key(f"config-{c.uid}")
+            if len(cs) < MAX_CONFIGS:
+                solara.Button(tr("Add configuration", "添加配置"), icon_name="mdi-plus", on_click=add_config,
+                              outlined=True, classes=["lsim-compare-add-config"], style={"margin-top": "8px"})
+        with solara.Card(tr("Run", "运行"), margin=0, style={"margin-top": "12px"}):
+            with solara.Row(style={"flex-wrap": "wrap", "align-items": "center"}):
+                solara.InputInt(tr("Replicates", "重复次数"), value=replicates, classes=["lsim-compare-replicates"],
+                                style={"max-width": "120px"}, dense=True)
+                solara.InputInt(tr("Steps (weeks)", "步数（周）"), value=steps, classes=["lsim-compare-steps"],
+                                style={"max-width": "120px"}, dense=True)
+                solara.InputInt(tr("Customers", "客户数"), value=customers, classes=["lsim-compare-customers"],
+                                style={"max-width": "120px"}, dense=True)
+                solara.InputInt(tr("Seed", "随机种子"), value=seed, classes=["lsim-compare-seed"],
+                                style={"max-width": "120px"}, dense=True)
+                n_runs = len(cs) * max(int(replicates.value or 0), 0)
+                solara.Button(tr(f"Run ({n_runs} runs)", f"运行（{n_runs} 次）"), on_click=run, color="primary",
+                              icon_name="mdi-play", disabled=st.running, classes=["lsim-compare-run"])
+            JobProgress(job, cancel, "lsim-compare-cancel")
+        if st.status == "done" and st.result is not None:
+            Results(st.result)
+        elif st.status == "idle":
+            solara.Info(tr("Set up the configurations and press Run. Defaults answer in a few seconds.",
+                           "设置好配置后按“运行”。默认设置几秒钟即可得到结果。"), dense=True)

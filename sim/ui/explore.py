@@ -58,6 +58,7 @@ from . import plots, state
 from .controls import MerchantPanels, ParameterPanels
 from .diagram import mechanism_svg
 from .files import Downloads, FigureView, Upload
+from .pages_common import Md
 from .i18n import lang, tr
 from .inspector import Inspector
 from .network_view import NetworkView
@@ -218,11 +219,11 @@ def ScenarioPicker():
         with solara.Column(classes=["lsim-scenario-info"], gap="2px"):
             summary = sc.text("summary", lng)
             if summary:
-                solara.Markdown(f"*{summary}*")
+                Md(f"*{summary}*")
             for sec in ("what", "how", "notice", "try"):
                 text = sc.text(sec, lng)
                 if text:
-                    solara.Markdown(f"**{INFO_LABELS[sec][1 if lng == 'zh' else 0]}**\n\n{text}")
+                    Md(f"**{INFO_LABELS[sec][1 if lng == 'zh' else 0]}**\n\n{text}")
 
 
 @solara.component
@@ -339,7 +340,7 @@ def Interventions():
         lines.append(tr(f"- and {n_strategy} policy moves by the merchants' own strategies (dotted lines)",
                         f"- 以及商家自身策略做出的 {n_strategy} 次调整（虚点线）"))
     with solara.Column(classes=["lsim-interventions"], gap="0px"):
-        solara.Markdown(f"**{tr('Changes during this run', '本次运行中的变更')}**\n\n" + "\n".join(lines))
+        Md(f"**{tr('Changes during this run', '本次运行中的变更')}**\n\n" + "\n".join(lines))
 
 
 @solara.component

@@ -18,6 +18,7 @@ import solara
 
 from .. import customers as cu
 from ..metrics import customer_types
+from .pages_common import Md
 from .i18n import tr
 from .plots import fig_customer
 
@@ -322,11 +323,11 @@ def Inspector(sess, version: int, lang: str, selected: int, on_select):
             return
         s = story["state"]
         stage = cu.STAGE_LABELS[s["stage"]][1 if lang == "zh" else 0]
-        solara.Markdown(
+        Md(
             f"**{tr('Customer', '客户')} #{story['id']}** · {stage} · {tr('merchant', '商家')} {s['merchant'] or '–'} · "
             f"{tr('trust', '信任')} {s['trust']:.2f} · {tr('satisfaction', '满意度')} {s['satisfaction']:.2f} · "
             f"{tr('expectation', '预期')} {s['expectation']:.2f}")
-        solara.Markdown("*" + why_text(story, sess.model.params, len(sess.model.merchant_list), lang) + "*")
+        Md("*" + why_text(story, sess.model.params, len(sess.model.merchant_list), lang) + "*")
         if story.get("history"):
             FigureView("customer", lambda: fig_customer(story, lang, sess.model.params), [version, selected, lang],
                        filename=f"customer_{story['id']}.png")

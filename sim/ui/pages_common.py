@@ -1,0 +1,247 @@
+"""Pieces shared by the Compare and Sweep pages: a background batch job per browser session with a
+progress bar and a cancel button, a labelled select, a parameter picker and figure helpers.
+
+CSS classes (stable, for browser tests):
+
+- ``lsim-progress``       the progress bar of a running batch
+- ``lsim-progress-text``  "runs done / total" beside it
+- ``lsim-param-picker``   a parameter picker (market or a merchant's parameter)
+
+Background work: :func:`start_job` runs ``work(progress, cancel)`` in a ``threading.Thread``. Solara's
+server gives a thread started from an event handler the browser session's (virtual kernel's)
+context, so the job's progress lands in that session's reactive state only. Tests set
+:data:`BACKGROUND` to ``False`` to run the job synchronously inside the click handler.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import reacton.ipyvuetify as rv
+import solara
+
+from .i18n import tr
+from .pages_logic import Cancelled, error_text
+
+#: run jobs in a background thread (tests set this to False: the click handler runs them itself)
+BACKGROUND = True
+#: seconds between two progress updates of a running job
+PROGRESS_INTERVAL = 0.3
+
+
+@dataclass(frozen=True)
+class JobState:
+    """A batch job's state: ``status`` is ``idle``, ``running``, ``done``, ``cancelled`` or ``error``."""
+
+    status: str = "idle"
+    done: int = 0
+    failed: int = 0
+    total: int = 0
+    result: Any = None
+    error: Exception | None = None
+    cancel: threading.Event | None = None
+    serial: int = 0
+
+    @property
+    def running(self) -> bool:
+        return self.status == "running"
+
+
+_lock = threading.Lock()
+
+
+def start_job(job: solara.Reactive, work: Callable[[Callable, Callable[[], bool]], Any]) -> None:
+    """Start ``work(progress, cancelled)`` for this session's ``job`` (a reactive :class:`JobState`):
+    ``progress(done, failed, total)`` reports, ``cancelled()`` says whether to stop (Cancel pressed, or
+    the browser session closed).
+    Progress and the result go into ``job``; a newer start or a cancel makes an older thread's updates
+    be ignored."""
+    with _lock:
+        old = job.value
+        if old.cancel is not None:
+            old.cancel.set()
+        serial = old.serial + 1
+        event = threading.Event()
+        job.value = JobState("running", cancel=event, serial=serial)
+
+    def update(**changes):
+        with _lock:
+            cur = job.value
+            if cur.serial != serial:
+                return  # a newer job (or a cancel) took over
+            job.value = dataclasses.replace(cur, **changes)
+
+    last = [0.0]
+
+    def progress(done: int, failed: int, total: int) -> None:
+        # at most a few updates a second: each one re-renders the page, and short runs finish faster
+        # than a render pass
+        now = time.monotonic()
+        if done + failed in (0, total) or now - last[0] >= PROGRESS_INTERVAL:
+            last[0] = now
+            update(done=done, failed=failed, total=total)
+
+    closed = _kernel_closed()
+
+    def cancelled() -> bool:
+        # the user pressed Cancel, or the browser session is gone (tab closed, server shutting down)
+        return event.is_set() or (closed is not None and closed.is_set())
+
+    def run():
+        try:
+            result = work(progress, cancelled)
+        except Cancelled:
+            update(status="cancelled", cancel=None)
+        except Exception as e:  # noqa: BLE001 - shown on the page
+            update(status="error", error=e, cancel=None)
+        else:
+            update(status="done", result=result, cancel=None)
+
+    if BACKGROUND:
+        threading.Thread(target=run, name=f"lsim-job-{serial}", daemon=True).start()
+    else:
+        run()
+
+
+def _kernel_closed() -> threading.Event | None:
+    """The browser session's "closed" event (None outside a Solara server, e.g. in tests)."""
+    try:
+        return solara.kernel_closed_event()
+    except Exception:  # noqa: BLE001 - no kernel context
+        return None
+
+
+def cancel_job(job: solara.Reactive) -> None:
+    """Stop this session's job between two runs; the page is free at once."""
+    with _lock:
+        cur = job.value
+        if cur.cancel is not None:
+            cur.cancel.set()
+        if cur.running:
+            job.value = JobState("cancelled", done=cur.done, failed=cur.failed, total=cur.total,
+                                 serial=cur.serial + 1)
+
+
+@solara.component
+def JobProgress(job: solara.Reactive, on_cancel: Callable[[], None], cancel_class: str):
+    """Progress bar, "runs done / total" and a Cancel button while ``job`` runs; the outcome after."""
+    st: JobState = job.value
+    if st.running:
+        pct = 100.0 * st.done / st.total if st.total else 0.0
+        with solara.Row(style={"align-items": "center"}):
+            with solara.Column(style={"flex": "1 1 auto"}):
+                solara.ProgressLinear(pct if st.total else True, classes=["lsim-progress"])
+                text = tr(f"{st.done} of {st.total} runs done", f"已完成 {st.done} / {st.total} 次运行")
+                if st.failed:
+                    text += tr(f" ({st.failed} failed)", f"（{st.failed} 次失败）")
+                solara.Text(text, classes=["lsim-progress-text"])
+            solara.Button(tr("Cancel", "取消"), on_click=on_cancel, color="error", outlined=True,
+                          classes=[cancel_class], icon_name="mdi-stop")
+    elif st.status == "cancelled":
+        solara.Warning(tr(f"Cancelled after {st.done} of {st.total} runs.", f"已在完成 {st.done} / {st.total} 次运行后取消。"),
+                       dense=True, classes=["lsim-job-cancelled"])
+    elif st.status == "error" and st.error is not None:
+        solara.Error(error_text(st.error, current_lang()), classes=["lsim-job-error"])
+
+
+@solara.component
+def LabeledSelect(label: str, items: list[tuple[Any, str]], value: Any, on_value: Callable[[Any], None],
+                  classes: list[str] | None = None, autocomplete: bool = False, style: str | dict | None = None,
+                  disabled: bool = False):
+    """A select whose items show text in the current language but hold a value (``(value, text)``)."""
+    vitems = [{"text": t, "value": v} for v, t in items]
+    widget = rv.Autocomplete if autocomplete else rv.Select
+    kw = dict(label=label, items=vitems, v_model=value, on_v_model=on_value, class_=" ".join(classes or []),
+              dense=True, hide_details=True, disabled=disabled, style_=_style(style))
+    if autocomplete:
+        kw["auto_select_first"] = True
+    return widget(**kw)
+
+
+def _style(style) -> str:
+    if style is None:
+        return ""
+    if isinstance(style, dict):
+        return ";".join(f"{k}: {v}" for k, v in style.items())
+    return style
+
+
+def figure_png(fig, dpi: int = 150) -> bytes:
+    """A matplotlib figure as PNG bytes."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi)
+    return buf.getvalue()
+
+
+def current_lang() -> str:
+    from .i18n import lang
+
+    return "zh" if lang.value == "zh" else "en"
+
+
+def range_hint(p, lang: str) -> str:
+    """``allowed 0 … 1 (unit)`` for a parameter declaration."""
+    if p.kind == "choice":
+        return ("可选：" if lang == "zh" else "one of: ") + ", ".join(p.choices)
+    if lang == "zh":  # units are declared in English only
+        return f"允许 {p.range_text_zh()}"
+    unit = f" ({p.unit})" if p.unit else ""
+    return f"allowed {p.range_text()}{unit}"
+
+
+# ---- scenarios (read once per server process) ---------------------------------------------------------
+import functools  # noqa: E402
+
+
+@functools.lru_cache(maxsize=None)
+def scenario_cached(name: str):
+    """The named scenario, loaded once (files under scenarios/ do not change while the app runs)."""
+    from sim.scenario import load_scenario
+
+    return load_scenario(name)
+
+
+def scenario_items(lang: str) -> list[tuple[str, str]]:
+    """``(name, "Title (name)")`` for every named scenario, titles in ``lang``."""
+    from sim.scenario import scenario_names
+
+    out = []
+    for n in scenario_names():
+        try:
+            out.append((n, f"{scenario_cached(n).text('title', lang)} ({n})"))
+        except Exception:  # noqa: BLE001 - a broken file is shown by name only
+            out.append((n, n))
+    return out
+
+
+# ---- Markdown without the math/diagram loaders ---------------------------------------------------------
+def _md_parser():
+    import markdown
+
+    try:
+        import pymdownx.superfences  # noqa: F401 - the extensions below need it
+
+        return markdown.Markdown(extensions=["pymdownx.highlight", "pymdownx.superfences", "tables", "sane_lists"])
+    except ImportError:  # pragma: no cover - pymdownx comes with solara
+        return markdown.Markdown(extensions=["fenced_code", "codehilite", "tables", "sane_lists"])
+
+
+def markdown_html(text: str) -> str:
+    """``text`` (Markdown) as HTML."""
+    parser = _md_parser()
+    return parser.convert(text)
+
+
+@solara.component
+def Md(text: str, classes: list[str] | None = None, style: str | dict | None = None):
+    """Markdown shown as plain HTML with solara.Markdown's look. Unlike ``solara.Markdown`` it loads no
+    KaTeX or Mermaid scripts (which the offline assets do not include), and ``$`` or ``{{`` in a text
+    mean nothing special. Only for the project's own texts (docs/, scenarios/, labels)."""
+    html = solara.use_memo(lambda: markdown_html(text), dependencies=[text])
+    return solara.HTML(tag="div", unsafe_innerHTML=html, style=_style(style) or None,
+                       classes=["solara-markdown", "rendered_html", "jp-RenderedHTMLCommon", *(classes or [])])
