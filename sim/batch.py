@@ -74,8 +74,6 @@ DESIGNS = ("factorial", "lhs", "sobol", "morris")
 MEASURES = ("every", "end")
 MAX_EXPERIMENT_BYTES = 256 * 1024
 MAX_RUNS = 1_000_000
-_STRUCTURAL = ("n_customers", "network_degree", "network_rewire", "history_limit", "history_depth",
-               "initial_share_active")
 
 
 # ---- errors --------------------------------------------------------------------------------------
@@ -527,7 +525,7 @@ def _experiment_from_dict(data: dict, source: str, text: str | None, base_dir: P
     # fixed values
     fixed = data.get("set", {})
     try:
-        _check_values(fixed, base, "set", structural_ok=True)
+        _check_values(fixed, base, "set")
         base = apply_values(base, fixed)
     except ParamError as e:
         raise BatchError(e.key, e.message, source, e.message_zh, _find_line(text, "set", e.key.split(".", 1)[-1]
@@ -552,8 +550,6 @@ def _experiment_from_dict(data: dict, source: str, text: str | None, base_dir: P
             fail(key, f"[vary] '{k}': no merchant {e.args[0]} in the scenario (merchants: "
                  f"{', '.join(m.name for m in base.merchants)})",
                  f"[vary] '{k}'：情景中没有商家 {e.args[0]}（商家：{', '.join(m.name for m in base.merchants)}）", table="vary")
-        if k in _STRUCTURAL and False:
-            pass
         rng_text = p.range_text()
         if isinstance(v, list):
             if design != "factorial":
@@ -660,7 +656,7 @@ def _experiment_from_dict(data: dict, source: str, text: str | None, base_dir: P
                       tuple(factors), problem, options, base=sc.name, source=source)
 
 
-def _check_values(values: Mapping, base: Params, table: str, structural_ok: bool = True) -> None:
+def _check_values(values: Mapping, base: Params, table: str) -> None:
     if not isinstance(values, Mapping):
         raise BatchError(table, f"[{table}] must be a table of name = value", None, f"[{table}] 必须是“名称 = 值”的表")
     for k, v in values.items():
@@ -905,9 +901,7 @@ def _prepare(out: Path, exp: Experiment, resume: bool) -> dict | None:
         raise BatchError("--out", f"--out {out}: the folder is not empty and holds no results; nothing was "
                          "overwritten. Choose a new or empty folder", None,
                          f"--out {out}：文件夹非空且不是结果文件夹；未覆盖任何内容。请选择新的或空的文件夹")
-    if resume:
-        pass  # nothing to resume: a fresh start
-    return None
+    return None  # a fresh start (also when --resume finds nothing to resume)
 
 
 def _manifest(exp: Experiment, runs: dict, created: str, executor: str) -> dict:
@@ -1075,7 +1069,8 @@ def read_results(out: str | os.PathLike) -> ResultSet:
 
 
 def export_csv(out: str | os.PathLike) -> list[Path]:
-    """Write ``market.csv`` and ``merchants.csv`` beside the parts (refuses to overwrite)."""
+    """Write ``market.csv`` and ``merchants.csv`` beside the parts: exports derived from the
+    Parquet parts, rewritten from them each time (the parts themselves are never touched)."""
     out = Path(out)
     rs = read_results(out)
     paths = []
