@@ -517,6 +517,80 @@ def compare(ctx, scenarios, out, steps, seed, replicates, sets, workers, resume,
         click.echo(f"  {p}")
 
 
+# ---- validate ------------------------------------------------------------------------------------------
+@cli.command()
+@click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="New folder for the report: validation.md, figures/, results.json (never overwritten) / 报告文件夹.")
+@click.option("--fast", is_flag=True,
+              help="Fewer seeds (8 instead of 30): a quick check, e.g. for CI / 快速检验（8 个种子）.")
+@click.option("--only", metavar="F5,F7", default=None, help="Only these facts / 只检验这些事实.")
+@click.option("--seeds", type=click.IntRange(2, 1000), default=None,
+              help="Seeds per fact (default 30, or 8 with --fast) / 每个事实的种子数.")
+@click.option("--seed", "master", type=click.IntRange(0, 2**63 - 1), default=None,
+              help="Master seed the seeds are spawned from / 主种子.")
+@_workers_option
+@click.option("--doc", is_flag=True,
+              help="Regenerate docs/validation.md and docs/validation/*.png (needs a full run) / 重新生成文档.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar / 不显示进度条.")
+@click.pass_context
+def validate(ctx, out, fast, only, seeds, master, workers, doc, quiet):
+    """Check the model against the stylized facts of the field literature (F1–F13).
+    检验模型能否重现实地研究中的典型事实（F1–F13）。
+
+    Runs each fact's scenario or experiment file in scenarios/validation/ with 30 seeds (8 with
+    --fast), prints a table (fact, what was measured, value with 95% interval, target, pass/fail) and
+    writes a report to DIR: validation.md, one figure per fact and results.json with every number.
+    Exit code 0 when every selected fact passes, 1 when some fail, 2 on bad input.
+
+    \b
+    Examples / 示例:
+      loyalty-sim validate --fast --out results/validation
+      loyalty-sim validate --only F5,F7 --out results/f5f7 --lang zh
+      loyalty-sim validate --workers 2 --out results/validation-full
+      loyalty-sim validate --doc --workers 2      # regenerates docs/validation.md
+    """
+    from . import validation as val
+
+    lang = _lang(ctx)
+    ids = val.parse_only(only)
+    n = seeds if seeds is not None else (val.FAST_SEEDS if fast else val.FULL_SEEDS)
+    if out is None and not doc:
+        raise ParamError("--out", "give --out DIR for the report (or --doc to regenerate docs/validation.md)", None,
+                         "请用 --out 文件夹 指定报告位置（或用 --doc 重新生成 docs/validation.md）")
+    if doc and (len(ids) != len(val.FACT_IDS) or n < val.FULL_SEEDS):
+        raise ParamError("--doc", f"--doc regenerates the documentation from a full run: all facts and at least "
+                         f"{val.FULL_SEEDS} seeds (drop --fast, --only and small --seeds)", None,
+                         f"--doc 需要完整运行才能重新生成文档：全部事实且至少 {val.FULL_SEEDS} 个种子（请去掉 --fast、--only 和较小的 --seeds）")
+    if out is not None:
+        if out.exists() and not out.is_dir():
+            raise ParamError("--out", f"--out {out}: exists and is not a folder", None, f"--out {out}：已存在且不是文件夹")
+        if out.exists() and any(out.iterdir()):
+            raise ParamError("--out", f"--out {out}: the folder is not empty; nothing was overwritten. Choose a new "
+                             "or empty folder", None, f"--out {out}：文件夹非空，未覆盖任何内容。请选择新的或空的文件夹")
+    if not quiet:
+        click.echo(f"{t('plan', lang)}: {len(ids)} × {n} {t('runs', lang)} ({', '.join(ids)})", err=True)
+    bar = _Progress(len(ids) * n, lang, quiet)
+
+    def progress(done, total):
+        bar(done, 0, total)
+
+    try:
+        v = val.run_validation(ids, n_seeds=n, workers=workers, progress=progress,
+                               **({"master": master} if master is not None else {}))
+    finally:
+        bar.close()
+    for line in val.console_table(v, lang, width=min(shutil.get_terminal_size((150, 20)).columns, 170)):
+        click.echo(line)
+    written = []
+    if out is not None:
+        written.append(val.write_report(v, out)["markdown"])
+    if doc:
+        written.append(val.write_report(v, None, doc=True)["markdown"])
+    for p in written:
+        click.echo(f"{t('wrote', lang)} {p}")
+    ctx.exit(0 if v.passed else 1)
+
+
 def main(argv=None) -> int:
     """Entry point of the ``loyalty-sim`` command."""
     try:

@@ -1,0 +1,233 @@
+"""Shared pieces of the validation: checks, statistics over seeds, and reading customers out of a run.
+
+A fact's *measurement* runs its scenario once per seed and returns plain numbers (a dict of floats
+and lists, picklable, JSON-friendly). Its *evaluation* turns the per-seed numbers of all seeds into
+:class:`Check` rows: what was measured, the mean over seeds with a 95% interval, the target, and
+whether it holds.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+
+from ..customers import CHURNED, EV, LOYAL
+from ..report import ci95
+from ..scenario import Scenario, load_scenario
+from ..simulate import simulate
+
+__all__ = ["Check", "FactResult", "Fact", "VALIDATION_DIR", "ci", "ratio_ci", "diff_ci", "own_buyers",
+           "Cohort", "run_scenario", "shortfall_severity", "nanmean"]
+
+#: the folder of the validation scenarios and experiments
+VALIDATION_DIR = Path(__file__).resolve().parent.parent.parent / "scenarios" / "validation"
+
+
+@dataclass
+class Check:
+    """One row of the validation table."""
+
+    key: str  # short machine name, e.g. "ratio_sat_0.1"
+    measured_en: str
+    measured_zh: str
+    value: float
+    lo: float
+    hi: float
+    target_en: str
+    target_zh: str
+    passed: bool
+    fmt: str = "{:.3f}"  # how to print value and interval
+    info: bool = False  # reported, but not part of pass/fail
+
+    def value_text(self) -> str:
+        f = self.fmt
+        if not math.isfinite(self.value):
+            return "n/a"
+        if not (math.isfinite(self.lo) and math.isfinite(self.hi)):
+            return f.format(self.value) + " [n/a]"
+        if self.lo == self.hi == self.value:
+            return f.format(self.value)
+        return f"{f.format(self.value)} [{f.format(self.lo)}, {f.format(self.hi)}]"
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        for k in ("value", "lo", "hi"):
+            d[k] = None if not math.isfinite(d[k]) else float(d[k])
+        return d
+
+
+@dataclass
+class FactResult:
+    fact: "Fact"
+    checks: list[Check]
+    per_seed: list[dict]
+    seeds: list[int]
+    seconds: float = 0.0
+    error: str | None = None
+    figure_data: dict = field(default_factory=dict)
+
+    @property
+    def passed(self) -> bool:
+        return self.error is None and all(c.passed for c in self.checks if not c.info)
+
+    @property
+    def failing(self) -> list[Check]:
+        return [c for c in self.checks if not c.info and not c.passed]
+
+
+@dataclass(frozen=True)
+class Fact:
+    """A stylized fact: where it comes from, what the test is, and how the model is held to it."""
+
+    id: str
+    title_en: str
+    title_zh: str
+    source: str
+    grade: str
+    test: str  # the test as written in VALIDATION.md
+    file: str  # scenario or experiment file in scenarios/validation/
+    measure: Callable[[Scenario, int], dict]
+    evaluate: Callable[[list[dict]], list[Check]]
+    method: str  # how the measurement is set up (Markdown)
+    plot: Callable | None = None  # (per_seed, checks) -> matplotlib Figure
+    calibrated: bool = False
+    calibration: str = ""  # what was fitted (Markdown)
+    diagnosis: dict = field(default_factory=dict)  # check key prefix -> diagnosis when it fails (Markdown)
+
+    @property
+    def path(self) -> Path:
+        return VALIDATION_DIR / self.file
+
+    def scenario(self) -> Scenario:
+        return load_scenario(self.path)
+
+
+# ---- statistics over seeds -------------------------------------------------------------------------
+def nanmean(x) -> float:
+    a = np.asarray(x, dtype=float)
+    a = a[np.isfinite(a)]
+    return float(a.mean()) if a.size else math.nan
+
+
+def ci(values) -> tuple[float, float, float]:
+    """Mean and 95% t-interval over seeds (NaNs dropped)."""
+    return ci95([v for v in values if v is not None and math.isfinite(v)])
+
+
+def diff_ci(a, b) -> tuple[float, float, float]:
+    """Mean and 95% interval of the per-seed difference ``a − b``."""
+    return ci([x - y for x, y in zip(a, b) if x is not None and y is not None])
+
+
+def ratio_ci(num, den, n_boot: int = 4000) -> tuple[float, float, float]:
+    """Ratio of the means over seeds, ``mean(num) / mean(den)``, with a 95% percentile bootstrap
+    interval (seeds resampled with replacement; a fixed generator, so the report is reproducible)."""
+    pairs = np.array([(x, y) for x, y in zip(num, den) if x is not None and y is not None
+                      and math.isfinite(x) and math.isfinite(y)], dtype=float)
+    if len(pairs) == 0:
+        return (math.nan, math.nan, math.nan)
+    r = pairs[:, 0].mean() / pairs[:, 1].mean() if pairs[:, 1].mean() != 0 else math.nan
+    if len(pairs) < 2:
+        return (r, r, r)
+    rng = np.random.default_rng(12345)
+    idx = rng.integers(0, len(pairs), size=(n_boot, len(pairs)))
+    num_b = pairs[idx, 0].mean(axis=1)
+    den_b = pairs[idx, 1].mean(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rb = num_b / den_b
+    rb = rb[np.isfinite(rb)]
+    if len(rb) < n_boot * 0.9:  # the denominator is often zero: no usable interval
+        return (r, -math.inf, math.inf)
+    lo, hi = np.percentile(rb, [2.5, 97.5])
+    return (float(r), float(lo), float(hi))
+
+
+# ---- reading a run -----------------------------------------------------------------------------------
+def run_scenario(sc: Scenario, seed: int, on_step: Callable | None = None, steps: int | None = None):
+    """Run a validation scenario (its parameters and scheduled events) from ``seed``."""
+    return simulate(sc.params, seed=seed, steps=sc.steps if steps is None else steps, events=sc.events,
+                    on_step=on_step)
+
+
+def own_buyers(pop) -> np.ndarray:
+    """Places of the customers who bought at their own merchant in the step just run (not a trial
+    purchase elsewhere)."""
+    f = pop.flags
+    return np.flatnonzero(((f & EV.PURCHASE) != 0) & ((f & EV.TRIED_OTHER) == 0) & (pop.stage > CHURNED))
+
+
+def shortfall_severity(pop, idx, P) -> np.ndarray:
+    """Severity of the problem in each customer's last own purchase, as :func:`sim.customers.complain`
+    sees it: the shortfall below the adequate level (loyal customers' tolerance applied) relative to
+    ``severity_scale``, capped at 1; 0 when the purchase was not below the adequate level."""
+    short = np.maximum(-pop.disconfirmation[idx] - P.zone_of_tolerance / 2, 0.0)
+    tol = np.where(pop.stage[idx] == LOYAL, P.loyal_failure_tolerance, 0.0)
+    return np.minimum(short * (1 - tol) / P.severity_scale, 1.0)
+
+
+class Cohort:
+    """A set of customers (by place and id) picked at one step, followed afterwards.
+
+    ``retained(pop)`` tells, for each, whether it is still in the market, with the same merchant, and
+    has not switched in between (its place still holds the same id, and its switch count is
+    unchanged)."""
+
+    def __init__(self, pop, idx: np.ndarray):
+        self.idx = np.asarray(idx, dtype=np.intp)
+        self.id = pop.id[self.idx].copy()
+        self.merchant = pop.merchant[self.idx].copy()
+        self.switches = pop.switches[self.idx].copy()
+
+    def __len__(self) -> int:
+        return len(self.idx)
+
+    def present(self, pop) -> np.ndarray:
+        return (pop.id[self.idx] == self.id) & (pop.stage[self.idx] > CHURNED)
+
+    def retained(self, pop) -> np.ndarray:
+        return self.present(pop) & (pop.merchant[self.idx] == self.merchant) & (pop.switches[self.idx] == self.switches)
+
+
+def band_check(key, measured_en, measured_zh, stats, lo_t, hi_t, fmt="{:.3f}", unit_en="", unit_zh="",
+               info=False) -> Check:
+    """A check that the mean lies in ``[lo_t, hi_t]``."""
+    m, lo, hi = stats
+    ok = math.isfinite(m) and lo_t <= m <= hi_t
+    return Check(key, measured_en, measured_zh, m, lo, hi, f"{fmt.format(lo_t)}–{fmt.format(hi_t)}{unit_en}",
+                 f"{fmt.format(lo_t)}–{fmt.format(hi_t)}{unit_zh}", ok, fmt, info)
+
+
+def above_check(key, measured_en, measured_zh, stats, threshold=0.0, fmt="{:.3f}", significant=True,
+                info=False, target_en=None, target_zh=None) -> Check:
+    """A check that the mean is above ``threshold`` — with ``significant``, that the whole 95%
+    interval is."""
+    m, lo, hi = stats
+    ok = math.isfinite(m) and ((lo > threshold) if significant else (m > threshold))
+    te = target_en or (f"> {fmt.format(threshold)}" + (" (95% interval)" if significant else ""))
+    tz = target_zh or (f"> {fmt.format(threshold)}" + ("（95% 区间）" if significant else ""))
+    return Check(key, measured_en, measured_zh, m, lo, hi, te, tz, ok, fmt, info)
+
+
+def below_check(key, measured_en, measured_zh, stats, threshold=0.0, fmt="{:.3f}", significant=True,
+                info=False, target_en=None, target_zh=None) -> Check:
+    m, lo, hi = stats
+    ok = math.isfinite(m) and ((hi < threshold) if significant else (m < threshold))
+    te = target_en or (f"< {fmt.format(threshold)}" + (" (95% interval)" if significant else ""))
+    tz = target_zh or (f"< {fmt.format(threshold)}" + ("（95% 区间）" if significant else ""))
+    return Check(key, measured_en, measured_zh, m, lo, hi, te, tz, ok, fmt, info)
+
+
+def series(per_seed: Sequence[dict], key: str) -> list:
+    return [d.get(key) for d in per_seed]
+
+
+def column(per_seed: Sequence[dict], key: str, i: int) -> list:
+    out = []
+    for d in per_seed:
+        v = d.get(key)
+        out.append(v[i] if v is not None and i < len(v) and v[i] is not None else math.nan)
+    return out

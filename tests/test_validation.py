@@ -1,0 +1,119 @@
+"""``loyalty-sim validate``: the stylized-facts validation through the command line.
+
+A few cheap facts run with few seeds through a real subprocess; the exit code must be 0 exactly when
+every printed check passes; ``--only`` parsing and its bad input (exit 2); the report files; and
+every file in scenarios/validation/ loads."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from sim.cli import cli
+from sim.params import ParamError
+from sim.validation import FACT_IDS, FACTS, VALIDATION_DIR, load_markets, parse_only
+
+ROOT = Path(__file__).resolve().parent.parent
+EXE = [sys.executable, "-m", "sim.cli"]
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def sh(*args, timeout=300):
+    return subprocess.run([*EXE, *map(str, args)], capture_output=True, text=True, timeout=timeout, cwd=ROOT,
+                          env={**os.environ, "COLUMNS": "160"})
+
+
+def _rows(stdout: str) -> list[list[str]]:
+    """The check rows of the console table: [fact, …, result]."""
+    rows = []
+    for line in stdout.splitlines():
+        m = re.match(r"^(F\d+)\s{2,}", line)
+        if m:
+            rows.append([m.group(1), line.rstrip().rsplit(None, 1)[-1]])
+    return rows
+
+
+def test_every_validation_file_loads_and_every_fact_has_one():
+    files = sorted(p.name for p in VALIDATION_DIR.glob("*.toml"))
+    assert files, "no files in scenarios/validation/"
+    assert sorted(f.file for f in FACTS) == files  # one file per fact, no stray files
+    assert [f.id for f in FACTS] == [f"F{i}" for i in range(1, 14)]
+    for f in FACTS:
+        markets = load_markets(f)
+        assert markets and all(m.params.n_customers > 0 for m in markets), f.id
+        text = f.path.read_text(encoding="utf-8")
+        assert f"--only {f.id}" in text  # says how to run it
+        assert CJK.search(text), f"{f.file} has no Chinese [info]"
+        assert f.title_zh and CJK.search(f.title_zh)
+
+
+def test_only_parsing():
+    assert parse_only(None) == list(FACT_IDS)
+    assert parse_only("F7,f5") == ["F5", "F7"]
+    assert parse_only("F05 13") == ["F5", "F13"]
+    for bad in ("F99", "F0", "X", "F5,G2", ",", ""):
+        with pytest.raises(ParamError) as e:
+            parse_only(bad)
+        assert "--only" in str(e.value)
+
+
+def test_bad_input_exits_2_with_a_message(tmp_path):
+    p = sh("validate", "--only", "F99", "--out", tmp_path / "a")
+    assert p.returncode == 2, p.stderr
+    assert "F99" in p.stderr and "F13" in p.stderr and "Traceback" not in p.stderr
+    assert not (tmp_path / "a").exists()
+    r = CliRunner().invoke(cli, ["--lang", "zh", "validate", "--only", "F99", "--out", str(tmp_path / "b")])
+    assert r.exit_code == 2 and CJK.search(r.output)
+    r = CliRunner().invoke(cli, ["validate", "--fast"])  # no --out and no --doc
+    assert r.exit_code == 2 and "--out" in r.output
+    r = CliRunner().invoke(cli, ["validate", "--doc", "--fast"])  # --doc needs the full run
+    assert r.exit_code == 2 and "--doc" in r.output
+    (tmp_path / "full").mkdir()
+    (tmp_path / "full" / "x.txt").write_text("keep me")
+    r = CliRunner().invoke(cli, ["validate", "--only", "F5", "--out", str(tmp_path / "full")])
+    assert r.exit_code == 2 and "not empty" in r.output
+    assert (tmp_path / "full" / "x.txt").read_text() == "keep me"
+
+
+def test_fast_run_of_cheap_facts(tmp_path):
+    out = tmp_path / "report"
+    p = sh("validate", "--fast", "--only", "F1,F5,F8", "--seeds", "3", "--workers", "1", "--out", out, "-q")
+    assert p.returncode in (0, 1), p.stderr
+    rows = _rows(p.stdout)
+    assert {r[0] for r in rows} == {"F1", "F5", "F8"}
+    results = [r[1] for r in rows]
+    assert set(results) <= {"PASS", "FAIL"}
+    # exit code 0 exactly when every row passes
+    assert (p.returncode == 0) == all(x == "PASS" for x in results)
+    # the report
+    md = (out / "validation.md").read_text(encoding="utf-8")
+    for fid in ("F1", "F5", "F8"):
+        assert f"## {fid} —" in md
+        assert (out / "figures" / f"{fid.lower()}.png").stat().st_size > 1000
+        assert f"figures/{fid.lower()}.png" in md
+    assert "中文摘要" in md
+    data = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    assert len(data["seeds"]) == 3 and [f["id"] for f in data["facts"]] == ["F1", "F5", "F8"]
+    assert all(len(f["per_seed"]) == 3 for f in data["facts"])
+    for s in data["seeds"]:
+        assert str(s) in md  # the seeds are recorded in the report
+    # the printed pass/fail agrees with the report's
+    passed = {f["id"]: f["passed"] for f in data["facts"]}
+    for fid in passed:
+        assert passed[fid] == all(r[1] == "PASS" for r in rows if r[0] == fid)
+    assert (p.returncode == 0) == all(passed.values())
+
+
+def test_chinese_console_table(tmp_path):
+    r = CliRunner().invoke(cli, ["--lang", "zh", "validate", "--only", "F5", "--seeds", "2", "--workers", "1",
+                                 "--out", str(tmp_path / "zh"), "-q"])
+    assert r.exit_code in (0, 1), r.output
+    assert "事实" in r.output and ("通过" in r.output or "未通过" in r.output)
+    assert "投诉率" in r.output
