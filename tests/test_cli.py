@@ -182,3 +182,24 @@ def test_malformed_experiment_files_are_rejected_with_exit_2(path, tmp_path):
     assert not (tmp_path / "x").exists(), "nothing is written for a rejected file"
     z = CliRunner().invoke(cli, ["--lang", "zh", "sweep", str(path), "--out", str(tmp_path / "x")])
     assert z.exit_code == 2 and CJK.search(z.output)
+
+
+MALFORMED_SCENARIOS = sorted((ROOT / "tests" / "malformed" / "scenarios").glob("*.toml"))
+
+
+def test_the_scenario_corpus_and_the_experiment_corpus_together_pass_fifty():
+    assert len(MALFORMED_SCENARIOS) + len(MALFORMED) >= 50
+
+
+@pytest.mark.parametrize("path", MALFORMED_SCENARIOS, ids=lambda p: p.stem)
+def test_malformed_scenario_files_are_rejected_by_run_with_exit_2(path, tmp_path):
+    expect = None
+    for line in path.read_bytes().decode("utf-8", "replace").splitlines()[:3]:
+        if line.startswith("# expect:"):
+            expect = line.split("expect:", 1)[1].strip()
+    r = CliRunner().invoke(cli, ["run", str(path), "--steps", "2", "--out", str(tmp_path / "x")])
+    assert r.exit_code == 2, r.output
+    assert "Traceback" not in r.output and path.name in r.output
+    if expect:
+        assert expect in r.output, r.output
+    assert not (tmp_path / "x").exists(), "nothing is written for a rejected file"
