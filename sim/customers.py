@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .network import Network, deliver
+from .network import Network, bernoulli_positions, deliver
 from .params import POINTS_CAP
 
 __all__ = [
@@ -170,12 +170,13 @@ class StepStats:
     acsi_expectation: float = 0.0
     acsi_quality: float = 0.0
     acsi_value: float = 0.0
-    # per-encounter arrays for the merchants' books
-    visit_merchant: np.ndarray | None = None
+    # per-merchant totals of this step's purchases for the merchants' books (own and trial purchases;
+    # "own_" only purchases at the buyer's own merchant, whose quality builds its reputation)
+    visit_count: np.ndarray | None = None
     visit_units: np.ndarray | None = None
-    visit_paid: np.ndarray | None = None
-    visit_perceived: np.ndarray | None = None
-    visit_perceived_merchant: np.ndarray | None = None
+    visit_revenue: np.ndarray | None = None
+    own_count: np.ndarray | None = None
+    own_perceived: np.ndarray | None = None
     recovered_merchant: np.ndarray | None = None
     lost_merchant: list = field(default_factory=list)  # merchant numbers of customers lost
     lost_value: list = field(default_factory=list)  # their recent spend
@@ -185,6 +186,14 @@ class StepStats:
 # =============================================================================================
 # Helpers shared by several steps
 # =============================================================================================
+def by_merchant(values: np.ndarray, where):
+    """``values[where]`` for a per-merchant table, or the common value as a scalar when every
+    merchant has the same (the usual case for many policy fields; saves gathering it per buyer)."""
+    if len(values) and (values == values[0]).all():
+        return values[0]
+    return values[where]
+
+
 def price_term(price, expected_price, sens):
     """Value lost (or gained) by paying ``price`` against the expected price, weighted by ``sens``."""
     return sens * (price - expected_price) / expected_price
@@ -208,20 +217,27 @@ def anticipated_value(T, P, expected_price, sens):
     return out
 
 
-def concave(x, g: float):
-    """``x ** g`` for ``x ≥ 0``, computed only where ``x > 0`` (most entries are zero)."""
-    if g == 1:
-        return x.copy()
-    if x.ndim > 1 or x.size < 4096:
-        return x ** F32(g)
-    out = np.zeros_like(x)
-    nz = np.flatnonzero(x > 0)
-    if len(nz):
-        out[nz] = x[nz] ** F32(g)
-    return out
+def standard_normal(rng, k: int) -> np.ndarray:
+    """``k`` standard normal float32 draws by the Box–Muller transform of ``k`` uniforms: exactly
+    normal, and about three times cheaper than numpy's float32 ziggurat here. (float32 uniforms
+    bound the draws to ±5.8, a tail of 1e-8.)"""
+    h = (k + 1) // 2
+    u = rng.random(2 * h, dtype=F32)
+    r, a = u[:h], u[h:]
+    np.negative(r, out=r)
+    np.log1p(r, out=r)  # log(1 − u), finite: u < 1
+    r *= F32(-2)
+    np.sqrt(r, out=r)
+    a *= F32(2 * np.pi)
+    out = np.empty(2 * h, dtype=F32)
+    np.cos(a, out=out[:h])
+    np.sin(a, out=out[h:])
+    out[:h] *= r
+    out[h:] *= r
+    return out[:k]
 
 
-def evaluate(value, expectation, P, tolerance=None):
+def evaluate(value, expectation, P, tolerance=None, positions: bool = False):
     """B — compare a perceived value with the expectation and its zone of tolerance.
 
     The zone runs from the adequate level ``E − z/2`` to the desired level ``E + z/2``. Inside it,
@@ -233,24 +249,34 @@ def evaluate(value, expectation, P, tolerance=None):
 
     ``tolerance`` (0–1, per customer) discounts shortfalls, as loyal customers do.
     Returns ``(satisfaction, shortfall, surplus)``: satisfaction clipped to [0, 1] (0.5 = as
-    expected), the shortfall below the adequate level and the surplus above the desired level.
+    expected), the shortfall below the adequate level and the surplus above the desired level; with
+    ``positions=True`` also the (flat) positions where the surplus and where the shortfall are
+    positive.
     """
     half = F32(P.zone_of_tolerance / 2)
-    adequate = expectation - half
-    desired = expectation + half
-    shortfall = np.maximum(adequate - value, F32(0))
+    d = np.asarray(value - expectation)  # disconfirmation; inside the zone while |d| ≤ half
+    shortfall = np.subtract(-half, d, out=np.empty_like(d))  # below the adequate level E − half
+    np.maximum(shortfall, 0, out=shortfall)
     if tolerance is not None:
         shortfall *= 1 - tolerance
-    surplus = np.maximum(value - desired, F32(0))
-    inside = np.clip(value, adequate, desired)
-    inside -= expectation
-    g = P.diminishing_sensitivity
-    s = concave(surplus, g)
-    s -= F32(P.loss_aversion) * concave(shortfall, g)
-    s *= F32(P.gain_sensitivity)
-    s += F32(P.zone_slope) * inside
+    surplus = np.subtract(d, half, out=np.empty_like(d))  # above the desired level E + half
+    np.maximum(surplus, 0, out=surplus)
+    s = np.clip(d, -half, half, out=np.empty_like(d))
+    s *= F32(P.zone_slope)
     s += F32(0.5)
+    # gains and losses beyond the zone, only where there are any (most evaluations have neither)
+    g = P.diminishing_sensitivity
+    flat = s.reshape(-1)
+    found = []
+    for x, coef in ((surplus, F32(P.gain_sensitivity)), (shortfall, -F32(P.gain_sensitivity) * F32(P.loss_aversion))):
+        xf = x.reshape(-1)
+        nz = np.flatnonzero(xf > 0)
+        if len(nz):
+            flat[nz] += coef * (xf[nz] if g == 1 else xf[nz] ** F32(g))
+        found.append(nz)
     np.clip(s, 0, 1, out=s)
+    if positions:
+        return s, shortfall, surplus, found[0], found[1]
     return s, shortfall, surplus
 
 
@@ -282,33 +308,45 @@ def need(pop: Population, P, rng) -> np.ndarray:
     """Which active customers buy this step: each with chance
     ``purchase_prob · (1 + loyal_extra_purchases · trust)`` — trust makes customers buy more often.
     Returns their places in ascending order."""
-    p = P.purchase_prob * (1 + P.loyal_extra_purchases * pop.trust)
+    p = pop.trust * F32(P.purchase_prob * P.loyal_extra_purchases)
+    p += F32(P.purchase_prob)
     u = rng.random(pop.n, dtype=F32)
-    return np.flatnonzero((u < p) & (pop.stage > CHURNED))
+    buy = u < p
+    buy &= pop.stage > CHURNED
+    return np.flatnonzero(buy)
 
 
-def visit(pop: Population, buyers: np.ndarray, P, rng):
+def visit(pop: Population, buyers: np.ndarray, P, rng, stage=None, positions: bool = False):
     """Where each buyer buys: its own merchant, or — variety seeking — another one for once.
     Ordinary customers try another merchant with chance ``variety_seeking``, trusting ones half as
     often, loyal ones never (they are exclusive).
 
     Returns ``(own, trial, trial_merchant)``: buyers at their own merchant, buyers trying another,
-    and the merchant each of those tries.
+    and the merchant each of those tries. ``stage`` is the buyers' stages if already at hand; with
+    ``positions=True``, ``own`` and ``trial`` are positions in ``buyers`` instead of places.
     """
+    none = np.zeros(0, dtype=np.intp)
     if pop.m > 1 and P.variety_seeking > 0:
-        st = pop.stage[buyers]
-        u = rng.random(len(buyers), dtype=F32)
-        chance = np.where(st == ORDINARY, F32(P.variety_seeking),
-                          np.where(st == TRUSTING, F32(P.variety_seeking / 2), F32(0)))
-        tries = u < chance
+        st = pop.stage[buyers] if stage is None else stage
+        # each ordinary buyer tries with chance variety_seeking, each trusting one with half that:
+        # found by geometric skipping within each group
+        tries = np.zeros(len(buyers), dtype=bool)
+        for group, chance in ((ORDINARY, P.variety_seeking), (TRUSTING, P.variety_seeking / 2)):
+            members = np.flatnonzero(st == group)
+            tries[members[bernoulli_positions(len(members), float(F32(chance)), rng)]] = True
         pos = np.flatnonzero(tries)
         if len(pos):
             trial = buyers[pos]
             other = rng.integers(0, pop.m - 1, size=len(pos))
             cur = pop.merchant[trial]
             other += other >= cur
-            return buyers[np.flatnonzero(~tries)], trial, other.astype(np.intp)
-    return buyers, np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.intp)
+            own = np.flatnonzero(~tries)
+            if positions:
+                return own, pos, other.astype(np.intp)
+            return buyers[own], trial, other.astype(np.intp)
+    if positions:
+        return np.arange(len(buyers)), none, none
+    return buyers, none, none
 
 
 # =============================================================================================
@@ -325,39 +363,58 @@ def encounter(pop: Population, buyers, where, T, rng, excitement: bool = True):
     Returns ``(quality, failed)``.
     """
     k = len(buyers)
-    q = T.quality[where] + T.tailoring[where]
-    q += T.sd[where] * rng.standard_normal(k, dtype=F32)
-    u = rng.random(k, dtype=F32)
-    fp = T.failure_prob[where]
-    failed = u < fp
-    f = np.flatnonzero(failed)
-    if len(f):
-        wf = where[f]
-        q[f] -= T.failure_severity[wf] * (F32(0.5) + u[f] / fp[f])
-    missing = np.flatnonzero(rng.random(k, dtype=F32) < T.basic_missing[where])
+    base = T.quality + T.tailoring
+    z = standard_normal(rng, k)
+    sd = by_merchant(T.sd, where)
+    z *= sd
+    q = np.add(by_merchant(base, where), z, dtype=F32)
+    fp = T.failure_prob
+    if len(fp) and (fp == fp[0]).all():
+        # the same failure chance everywhere: find the failures by geometric skipping; given a
+        # failure, u / failure_prob is uniform on [0, 1)
+        f = bernoulli_positions(k, float(fp[0]), rng)
+        failed = np.zeros(k, dtype=bool)
+        if len(f):
+            failed[f] = True
+            q[f] -= T.failure_severity[where[f]] * (F32(0.5) + rng.random(len(f), dtype=F32))
+    else:
+        u = rng.random(k, dtype=F32)
+        fp = fp[where]
+        failed = u < fp
+        f = np.flatnonzero(failed)
+        if len(f):
+            wf = where[f]
+            q[f] -= T.failure_severity[wf] * (F32(0.5) + u[f] / fp[f])
+    bm = T.basic_missing
+    if len(bm) and (bm == bm[0]).all():
+        missing = bernoulli_positions(k, float(bm[0]), rng)
+    else:
+        missing = np.flatnonzero(rng.random(k, dtype=F32) < bm[where])
     if len(missing):
         q[missing] -= F32(0.3)
         failed[missing] = True
     if excitement:
-        q += T.excitement[where] - pop.excite_expect[buyers]
+        q += by_merchant(T.excitement, where) - pop.excite_expect[buyers]
     return q, failed
 
 
 # =============================================================================================
 # B — perception and evaluation
 # =============================================================================================
-def perceive(pop: Population, buyers, where, quality, T, P, loyal=None):
+def perceive(pop: Population, buyers, where, quality, T, P, loyal=None, expected_price=None, price_sens=None,
+             paid=None):
     """B — perceived value: quality less the price paid against the customer's expected price.
 
     Loyal customers (mask ``loyal``) discount a price above their expected price
-    (``loyal_price_tolerance``).
+    (``loyal_price_tolerance``). ``expected_price``, ``price_sens`` and ``paid`` (the price each pays
+    per product) are the buyers' values if already at hand.
     """
-    ep = pop.expected_price[buyers]
-    paid = T.price_paid[where]
-    sens = pop.price_sens[buyers]
+    ep = pop.expected_price[buyers] if expected_price is None else expected_price
+    paid = T.price_paid[where] if paid is None else paid
+    sens = pop.price_sens[buyers] if price_sens is None else price_sens
     if loyal is None:
         loyal = pop.stage[buyers] == LOYAL
-    if P.loyal_price_tolerance > 0:
+    if P.loyal_price_tolerance > 0 and loyal.any():
         sens = sens * np.where(loyal & (paid > ep), F32(1 - P.loyal_price_tolerance), F32(1))
     return quality - price_term(paid, ep, sens)
 
@@ -374,11 +431,22 @@ def reinforce(pop: Population, idx, s, satisfied, T, where, P):
     expectations are just met, up to 1 for delight), used by :func:`accumulate_trust`.
     """
     pop.cycle_a[idx] += satisfied
-    strength = np.clip(F32(0.5) + F32(2.5) * (s - F32(0.5)), F32(0.5), F32(1.0))
+    d = s - F32(0.5)
+    strength = F32(2.5) * d
+    strength += F32(0.5)
+    np.clip(strength, F32(0.5), F32(1.0), out=strength)
     strength *= satisfied
-    target = np.clip(F32(2) * (s - F32(0.5)) + F32(0.5), 0, 1) + T.affective[where]
+    target = d
+    target *= F32(2)
+    target += F32(0.5)
+    np.clip(target, 0, 1, out=target)
+    target += by_merchant(T.affective, where)
+    np.minimum(target, F32(1), out=target)
     aff = pop.affective[idx]
-    pop.affective[idx] = aff + F32(0.1) * satisfied * (np.minimum(target, F32(1)) - aff)
+    target -= aff
+    target *= F32(0.1) * satisfied
+    target += aff
+    pop.affective[idx] = target
     return strength
 
 
@@ -396,7 +464,7 @@ def complain(pop: Population, idx, severity, where, T, P, rng) -> np.ndarray:
     """
     p = P.complaint_minor + (P.complaint_major - P.complaint_minor) * severity**P.complaint_curvature
     p = np.minimum(p * pop.complaint_prop[idx], 1)
-    ease = T.complaint_ease[where]
+    ease = by_merchant(T.complaint_ease, where)
     p = p + 0.5 * ease * (1 - p)
     voiced = rng.random(len(idx), dtype=F32) < p
     voiced &= pop.recovery_due[idx] < 0  # already waiting for an answer: no second complaint
@@ -458,11 +526,13 @@ def accumulate_trust(pop: Population, idx, gain_strength, loss_severity, P):
 
     ``trust += trust_gain · strength · (1 − trust) − trust_loss · severity · trust``: gains shrink
     as trust nears 1, losses are proportional to what there is to lose, and ``trust_loss`` is
-    several times ``trust_gain`` — lost faster than built.
+    several times ``trust_gain`` — lost faster than built. Returns the new trust.
     """
     t = pop.trust[idx]
     t = t + P.trust_gain * gain_strength * (1 - t) - P.trust_loss * loss_severity * t
-    pop.trust[idx] = np.clip(t, 0, 1)
+    np.clip(t, 0, 1, out=t)
+    pop.trust[idx] = t
+    return t
 
 
 def update_satisfaction(pop: Population, idx, s, P):
@@ -476,34 +546,45 @@ def update_satisfaction(pop: Population, idx, s, P):
 # =============================================================================================
 # H — loyalty
 # =============================================================================================
-def become_loyal(pop: Population, idx, P, stats: StepStats):
+def become_loyal(pop: Population, idx, P, stats: StepStats, stage=None, trust=None):
     """H — stages follow trust: prospect → ordinary at the first purchase; ordinary → trusting past
     the bottleneck ``trust_threshold``; trusting → loyal once trust reaches ``loyalty_threshold``
     *and* the customer has ``loyalty_min_passes`` passes of Cycle A (quantity into quality).
-    A loyal customer whose trust falls below ``loyalty_exit`` is loyal no more (betrayal)."""
-    st = pop.stage[idx]
-    tr = pop.trust[idx]
-    new = np.where(st == PROSPECT, ORDINARY, st).astype(np.int8)
-    loyal_now = new == LOYAL
-    betrayed = loyal_now & (tr < P.loyalty_exit)
-    becomes_loyal = (~loyal_now) & (tr >= P.loyalty_threshold) & (pop.cycle_a[idx] >= P.loyalty_min_passes)
-    keep_loyal = loyal_now & ~betrayed
-    trusting = (tr >= P.trust_threshold) & ~keep_loyal & ~becomes_loyal
-    new = np.where(keep_loyal | becomes_loyal, LOYAL, np.where(trusting, TRUSTING, ORDINARY)).astype(np.int8)
+    A loyal customer whose trust falls below ``loyalty_exit`` is loyal no more (betrayal).
+    ``stage`` and ``trust`` are the customers' current values if already at hand. Returns the new
+    stages."""
+    st = pop.stage[idx] if stage is None else stage
+    tr = pop.trust[idx] if trust is None else trust
+    loyal_now = st == LOYAL  # (a prospect becomes ordinary, never loyal, at its first purchase)
+    betrayed = loyal_now & (tr < F32(P.loyalty_exit))
+    # trust high enough to become loyal: then the Cycle A passes are read
+    high = np.flatnonzero(~loyal_now & (tr >= F32(P.loyalty_threshold)))
+    becomes_loyal = np.zeros(len(st), dtype=bool)
+    if len(high):
+        becomes_loyal[high[pop.cycle_a[idx[high]] >= P.loyalty_min_passes]] = True
+    loyal_new = loyal_now & ~betrayed
+    loyal_new |= becomes_loyal
+    new = np.where(tr >= F32(P.trust_threshold), np.int8(TRUSTING), np.int8(ORDINARY))
+    new[loyal_new] = LOYAL
     up_trusting = (new == TRUSTING) & (st < TRUSTING)
     pop.stage[idx] = new
-    pop.flags[idx[up_trusting]] |= EV.TRUSTING
-    pop.flags[idx[becomes_loyal]] |= EV.LOYAL
-    pop.flags[idx[betrayed]] |= EV.BETRAYED
-    stats.became_trusting += int(up_trusting.sum())
-    stats.became_loyal += int(becomes_loyal.sum())
-    stats.lost_loyalty += int(betrayed.sum())
+    counts = []
+    for mask, bit in ((up_trusting, EV.TRUSTING), (becomes_loyal, EV.LOYAL), (betrayed, EV.BETRAYED)):
+        where = np.flatnonzero(mask)
+        if len(where):
+            pop.flags[idx[where]] |= bit
+        counts.append(len(where))
+    stats.became_trusting += counts[0]
+    stats.became_loyal += counts[1]
+    stats.lost_loyalty += counts[2]
+    return new
 
 
 # =============================================================================================
 # Expectations
 # =============================================================================================
-def adapt_expectations(pop: Population, idx, value, where, T, P, excitement: bool = True):
+def adapt_expectations(pop: Population, idx, value, where, T, P, excitement: bool = True, expectation=None,
+                       expected_price=None, price_sens=None, paid=None):
     """Expectations move toward what was just perceived (``expectation_adapt``) and a little toward
     what the merchant keeps promising (``promise_pull``)::
 
@@ -511,15 +592,17 @@ def adapt_expectations(pop: Population, idx, value, where, T, P, excitement: boo
 
     (What was heard by word of mouth shapes the expectation when a relationship starts, see
     :func:`start_relationship`.) Expectations of the excitement attribute and of the price move
-    toward what was received and paid."""
+    toward what was received and paid. ``expectation``, ``expected_price`` and ``price_sens`` are the
+    customers' current values if already at hand, ``paid`` the price each paid per product."""
     a = P.expectation_adapt
-    E = pop.expectation[idx]
-    promised = T.promise[where] - price_term(T.price_paid[where], pop.expected_price[idx], pop.price_sens[idx])
+    E = pop.expectation[idx] if expectation is None else expectation
+    ep = pop.expected_price[idx] if expected_price is None else expected_price
+    sens = pop.price_sens[idx] if price_sens is None else price_sens
+    paid = T.price_paid[where] if paid is None else paid
+    promised = by_merchant(T.promise, where) - price_term(paid, ep, sens)
     pop.expectation[idx] = E + F32(a) * (F32(1 - P.promise_pull) * (value - E) + F32(P.promise_pull) * (promised - E))
-    paid = T.price_paid[where]
     if excitement:
         pop.excite_expect[idx] += F32(a) * (T.excitement[where] - pop.excite_expect[idx])
-    ep = pop.expected_price[idx]
     pop.expected_price[idx] = np.maximum(ep + F32(a) * (paid - ep), F32(MIN_EXPECTED_PRICE))
 
 
@@ -544,7 +627,10 @@ def spread_word_of_mouth(pop: Population, net: Network, pos_speakers, pos_about,
         pos, listeners = pos[alive], listeners[alive]
         cell = listeners * m + about[pos]
         np.add.at(flat, cell, F32(sign * P.wom_impact))
-        flat[cell] = np.clip(flat[cell], -1, 1)
+        heard = flat[cell]
+        over = np.flatnonzero(np.abs(heard) > 1)  # bounded to ±1
+        if len(over):
+            flat[cell[over]] = np.clip(heard[over], -1, 1)
         pop.flags[listeners] |= EV.HEARD_GOOD if sign > 0 else EV.HEARD_BAD
         if sign > 0:
             stats.wom_positive += len(listeners)
@@ -557,14 +643,25 @@ def spread_word_of_mouth(pop: Population, net: Network, pos_speakers, pos_about,
 # =============================================================================================
 # Choice, switching, churn, arrival
 # =============================================================================================
-def stay_utility(pop: Population, idx, T, P):
+def stay_utility(pop: Population, idx, T, P, merchant=None, satisfaction=None, trust=None, heard=None,
+                 switch_cost=None):
     """Utility of staying with the current merchant: own satisfaction, trust, what was heard,
-    plus everything that would be lost by switching."""
-    heard = pop.heard.reshape(-1)[idx * pop.m + pop.merchant[idx]]
-    u = F32(P.satisfaction_weight) * (pop.satisfaction[idx] - F32(0.5))
-    u += F32(P.trust_weight) * pop.trust[idx]
+    plus everything that would be lost by switching. The keyword arguments are the customers'
+    current values if already at hand (``heard``: what they heard about their own merchant;
+    ``switch_cost``: the kept base, :func:`switching_cost_base`)."""
+    if heard is None:
+        mer = pop.merchant[idx] if merchant is None else merchant
+        heard = pop.heard.reshape(-1)[idx * pop.m + mer]
+    S = pop.satisfaction[idx] if satisfaction is None else satisfaction
+    u = F32(P.satisfaction_weight) * (S - F32(0.5))
+    u += F32(P.trust_weight) * (pop.trust[idx] if trust is None else trust)
     u += heard
-    u += switching_cost(pop, idx)
+    if switch_cost is None:
+        u += switching_cost(pop, idx)
+    elif pop.any_points:
+        u += switch_cost + pop.financial[idx] * pop.price_sens[idx] / pop.expected_price[idx]
+    else:
+        u += switch_cost
     return u
 
 
@@ -572,11 +669,16 @@ def alternative_utility(pop: Population, idx, T, P):
     """``(k, m)`` utility of each merchant to customers who do not buy there yet: satisfaction
     predicted from its promise and reputation (through the customer's own evaluation), plus what
     was heard about it."""
-    val = anticipated_value(T, P, pop.expected_price[idx], pop.price_sens[idx])
-    s_hat, _, _ = evaluate(val, pop.expectation[idx][:, None], P)
+    return _alternative_utility(T, P, pop.expected_price[idx], pop.price_sens[idx], pop.expectation[idx],
+                                np.take(pop.heard, idx, axis=0))
+
+
+def _alternative_utility(T, P, expected_price, sens, expectation, heard):
+    val = anticipated_value(T, P, expected_price, sens)
+    s_hat, _, _ = evaluate(val, expectation[:, None], P)
     s_hat -= F32(0.5)
     s_hat *= F32(P.satisfaction_weight)
-    s_hat += pop.heard[idx]
+    s_hat += heard
     return s_hat
 
 
@@ -602,9 +704,12 @@ def choose_merchant(pop: Population, candidates, T, P, rng, stats: StepStats, re
         return
     k, m = len(candidates), pop.m
     U = np.empty((k, m + 1), dtype=F32)
-    U[:, :m] = alternative_utility(pop, candidates, T, P)
+    heard = np.take(pop.heard, candidates, axis=0)
+    U[:, :m] = _alternative_utility(T, P, pop.expected_price[candidates], pop.price_sens[candidates],
+                                    pop.expectation[candidates], heard)
     cur = pop.merchant[candidates].astype(np.intp)
-    U[np.arange(k), cur] = stay_utility(pop, candidates, T, P)
+    rows = np.arange(k)
+    U[rows, cur] = stay_utility(pop, candidates, T, P, heard=heard[rows, cur])
     U[:, m] = P.outside_option
     pick = logit_choice(U, P.choice_noise, rng)
     leaving = pick == m
@@ -715,14 +820,17 @@ def grow_switching_costs(pop: Population, idx, where, T, P):
     """Repeat purchase builds relational switching cost (``relational_growth`` per purchase, up to
     ``relational_max``; faster with social and customised programmes); programme members bank
     points, lost if they leave. Keeps ``pop.switch_cost`` (:func:`switching_cost_base`) up to date
-    by adding what changed."""
-    rx = T.relational_x[where]
+    by adding what changed, and returns it."""
+    rx = by_merchant(T.relational_x, where)
     rel = pop.relational[idx]
     new = np.minimum(rel + F32(P.relational_growth) * rx, F32(P.relational_max) * rx)
     pop.relational[idx] = new
     new -= rel
-    pop.switch_cost[idx] += new
+    sc = pop.switch_cost[idx]
+    sc += new
+    pop.switch_cost[idx] = sc
     if T.points.any():
         pts = T.points[where]
         pop.financial[idx] = np.minimum(pop.financial[idx] + pts, F32(POINTS_CAP) * pts)
         pop.any_points = True
+    return sc

@@ -170,13 +170,96 @@ def recommend_score(pop):
 
 
 def _recommend_latent(pop):
-    x = F32(0.45) * pop.trust
-    x += F32(0.25) * pop.affective
-    x += F32(1.5) * pop.satisfaction
-    x += pop.nps_bias
+    return _recommend_latent_parts(pop.trust, pop.affective, pop.satisfaction, pop.nps_bias, pop.stage == LOYAL)
+
+
+def _recommend_latent_parts(trust, affective, satisfaction, nps_bias, loyal):
+    x = F32(0.45) * trust
+    x += F32(0.25) * affective
+    x += F32(1.5) * satisfaction
+    x += nps_bias
     x += F32(0.3 - 0.75)
-    x += F32(0.1) * (pop.stage == LOYAL)
+    x += F32(0.1) * loyal
     return x
+
+
+#: places summarised per block by :func:`population_sums` (its temporaries stay in the CPU's cache)
+SUM_BLOCK = 1 << 15
+
+
+@dataclass
+class PopulationSums:
+    """Everything the merchants' books and the observables need from the whole population, gathered
+    in one pass by :func:`population_sums`."""
+
+    by_stage: np.ndarray  # (m, 5) customers per merchant and stage
+    spend: np.ndarray  # (m,) recent spend of each merchant's active customers
+    satisfaction: np.ndarray  # (m,) cumulative satisfaction summed over each merchant's customers who bought
+    trust: np.ndarray  # (m,) trust, likewise
+    expectation: float  # expectation summed over active customers
+    wallet: float  # share of wallet summed over customers who bought
+    affective: int  # customers who bought with each facet ≥ FACET_THRESHOLD
+    behavioural: int
+    intentional: int
+    satisfied: int  # customers who bought with satisfaction ≥ SATISFIED_MIN
+    loyal_minded: int  # … with intention ≥ INTENTION_HIGH or in the loyal stage
+    satisfied_loyal: int  # … both
+    promoters: int  # … whose recommend answer rounds to 9–10
+    detractors: int  # … to 0–6
+
+
+def population_sums(pop, m: int, block: int = SUM_BLOCK) -> PopulationSums:
+    """One pass over the population, a block of places at a time, for the counts and sums behind the
+    books and the observables (the same masks as :func:`customer_types` and :func:`recommend_score`).
+
+    Per-merchant sums are one small matrix product per block: the values (spend, expectation,
+    satisfaction, trust, wallet) against 0/1 masks of each merchant's active customers and of those
+    who bought, both built from ``key = 5 · merchant + stage``."""
+    n = pop.n
+    if 5 * m <= 127:
+        key = pop.merchant.astype(np.int8)
+        key *= 5
+    else:
+        key = pop.merchant.astype(np.int32) * 5
+    key += pop.stage
+    counts = np.array([np.count_nonzero(key == v) for v in range(5 * m)], dtype=np.int64)
+    # rows 2j: merchant j's active customers (stages 1–4); rows 2j + 1: those who bought (2–4)
+    lo = np.array([[5 * j + s] for j in range(m) for s in (PROSPECT, ORDINARY)], dtype=key.dtype)
+    hi = np.repeat(np.arange(m, dtype=key.dtype) * 5 + LOYAL, 2)[:, None]
+    sums = np.zeros((5, 2 * m))
+    cnt = np.zeros(8, dtype=np.int64)
+    sat_min, int_high, facet = F32(SATISFIED_MIN), F32(INTENTION_HIGH), F32(FACET_THRESHOLD)
+    values = np.empty((5, min(block, n)), dtype=F32)
+    for a in range(0, n, block):
+        b = min(n, a + block)
+        k = key[a:b]
+        mask = k >= lo
+        mask &= k <= hi
+        X = values[:, : b - a]
+        for r, arr in enumerate((pop.spend, pop.expectation, pop.satisfaction, pop.trust, pop.wallet)):
+            X[r] = arr[a:b]
+        sums += X @ mask.astype(F32).T
+        st = pop.stage[a:b]
+        bought = st >= ORDINARY
+        sat, trust, intent, aff = pop.satisfaction[a:b], pop.trust[a:b], pop.intentional[a:b], pop.affective[a:b]
+        cnt[0] += np.count_nonzero(bought & (aff >= facet))
+        cnt[1] += np.count_nonzero(bought & (pop.behavioural[a:b] >= facet))
+        cnt[2] += np.count_nonzero(bought & (intent >= facet))
+        s_ok = sat >= sat_min
+        s_ok &= bought
+        loyal = st == LOYAL
+        loy = intent >= int_high
+        loy |= loyal
+        loy &= bought
+        cnt[3] += np.count_nonzero(s_ok)
+        cnt[4] += np.count_nonzero(loy)
+        cnt[5] += np.count_nonzero(s_ok & loy)
+        lat = _recommend_latent_parts(trust, aff, sat, pop.nps_bias[a:b], loyal)
+        cnt[6] += np.count_nonzero(bought & (lat >= F32(0.85)))  # rounds to 9 or 10
+        cnt[7] += np.count_nonzero(bought & (lat < F32(0.65)))  # rounds to 0–6
+    act, bgt = sums[:, 0::2], sums[:, 1::2]
+    return PopulationSums(counts.reshape(m, 5), act[0], bgt[2], bgt[3], float(act[1].sum()), float(bgt[4].sum()),
+                          *(int(c) for c in cnt))
 
 
 def _share(x, d):
@@ -184,11 +267,14 @@ def _share(x, d):
 
 
 def compute(model, stats) -> dict:
-    """All market-level metrics for the step just run (also fills each merchant's metrics)."""
+    """All market-level metrics for the step just run (also fills each merchant's metrics).
+
+    The population's counts and sums come from ``model._sums`` (:func:`population_sums`, taken by
+    the merchants' books after the step's last change to the customers) or are gathered here."""
     pop, P, T = model.pop, model.params, model.table
     m = T.m
-    st = pop.stage
-    by_stage = model._by_stage  # customers per (merchant, stage), counted by the merchants' books
+    sums = getattr(model, "_sums", None) or population_sums(pop, m)
+    by_stage = sums.by_stage  # customers per (merchant, stage)
     counts = by_stage.sum(axis=0)
     active = int(counts[1:].sum())
     bought_n = int(counts[ORDINARY:].sum())
@@ -197,10 +283,9 @@ def compute(model, stats) -> dict:
         "trusting": int(counts[TRUSTING]), "loyal": int(counts[LOYAL]), "empty": pop.n - active,
         "loyal_share": _share(counts[LOYAL], active), "trusting_share": _share(counts[TRUSTING], active),
     }
-    bought = st >= ORDINARY
-    out["affective_share"] = _share(np.count_nonzero(bought & (pop.affective >= FACET_THRESHOLD)), active)
-    out["behavioural_share"] = _share(np.count_nonzero(bought & (pop.behavioural >= FACET_THRESHOLD)), active)
-    out["intentional_share"] = _share(np.count_nonzero(bought & (pop.intentional >= FACET_THRESHOLD)), active)
+    out["affective_share"] = _share(sums.affective, active)
+    out["behavioural_share"] = _share(sums.behavioural, active)
+    out["intentional_share"] = _share(sums.intentional, active)
     start_active = model._start_active
     out["churn_rate"] = _share(stats.left, start_active)
     lost_n = sum(len(x) for x in stats.lost_merchant)
@@ -208,10 +293,7 @@ def compute(model, stats) -> dict:
     out["merchant_churn_rate"] = _share(lost_n, start_active)
     out["value_churn_rate"] = _share(lost_v, float(np.sum(model._start_value)))
     out["switch_rate"] = _share(stats.switched, start_active)
-    key = model._key  # merchant × 5 + stage, from the merchants' books
-    bf = bought.astype(F32)
-    sat_ms = np.bincount(key, weights=pop.satisfaction, minlength=5 * m).reshape(m, 5)[:, ORDINARY:].sum(axis=1)
-    trust_ms = np.bincount(key, weights=pop.trust, minlength=5 * m).reshape(m, 5)[:, ORDINARY:].sum(axis=1)
+    sat_ms, trust_ms = sums.satisfaction, sums.trust
     out["satisfaction"] = float(sat_ms.sum() / bought_n) if bought_n else 0.5
     out["trust"] = float(trust_ms.sum() / bought_n) if bought_n else 0.0
     out["expectation"] = model._mean_expectation if active else 0.0
@@ -219,19 +301,25 @@ def compute(model, stats) -> dict:
               "recoveries_ok", "became_trusting", "became_loyal", "lost_loyalty", "switched", "left", "arrived"):
         out[k] = int(getattr(stats, k))
     out["complaint_rate"] = _share(stats.complaints, stats.dissatisfied)
-    for name, mask in zip(("loyalists", "mercenaries", "hostages", "defectors"), customer_types(pop, P)):
-        out[name] = _share(np.count_nonzero(mask), bought_n)
-    for name, mask in zip(("stay_trust", "stay_inertia", "stay_incentive", "stay_monopoly"),
-                          retention_reasons(pop, T, P)):
-        out[name] = _share(np.count_nonzero(mask), bought_n)
-    out["share_of_wallet"] = float(np.dot(pop.wallet, bf)) / bought_n if bought_n else 0.0
-    if bought_n:
-        lat = _recommend_latent(pop)
-        promoters = np.count_nonzero(bought & (lat >= F32(0.85)))  # rounds to 9 or 10
-        detractors = np.count_nonzero(bought & (lat < F32(0.65)))  # rounds to 0–6
-        out["nps"] = 100.0 * (promoters - detractors) / bought_n
+    # the four customer types (see customer_types)
+    both = sums.satisfied_loyal
+    types = (both, sums.satisfied - both, sums.loyal_minded - both,
+             bought_n - sums.satisfied - sums.loyal_minded + both)
+    for name, c in zip(("loyalists", "mercenaries", "hostages", "defectors"), types):
+        out[name] = _share(c, bought_n)
+    # why retained customers stay (see retention_reasons)
+    trusting = int(counts[TRUSTING:].sum())
+    rest = int(counts[ORDINARY])
+    if m == 1:
+        reasons = (trusting, 0, 0, rest)
+    elif not pop.any_points or not pop.financial.any():
+        reasons = (trusting, rest, 0, 0)
     else:
-        out["nps"] = 0.0
+        reasons = tuple(np.count_nonzero(mask) for mask in retention_reasons(pop, T, P))
+    for name, c in zip(("stay_trust", "stay_inertia", "stay_incentive", "stay_monopoly"), reasons):
+        out[name] = _share(c, bought_n)
+    out["share_of_wallet"] = sums.wallet / bought_n if bought_n else 0.0
+    out["nps"] = 100.0 * (sums.promoters - sums.detractors) / bought_n if bought_n else 0.0
     if stats.acsi_n:
         out["acsi"] = 100 * stats.acsi_sum / (3 * stats.acsi_n)
         out["acsi_expectation"] = stats.acsi_expectation

@@ -23,8 +23,8 @@ from . import customers as cu
 from .customers import EV, F32, Population, StepStats
 from .history import History
 from .merchants import Merchant, policy_table
-from .metrics import MERCHANT_METRICS, METRICS, compute
-from .network import small_world
+from .metrics import MERCHANT_METRICS, METRICS, compute, population_sums
+from .network import bernoulli_positions, small_world
 from .params import PARAMS, Params, ParamError
 
 __all__ = ["LoyaltyModel", "Intervention"]
@@ -74,6 +74,7 @@ class LoyaltyModel(mesa.Model):
         self.interventions: list[Intervention] = []
         self.stats = StepStats()
         self._excitement_seen = False
+        self._multi_products = False  # has any customer ever held more than one product?
         m = len(self.merchant_list)
         self._end_books = (0, np.zeros(m, dtype=np.int64), np.zeros(m))
         self._start_active, _, self._start_value = self._end_books
@@ -142,7 +143,12 @@ class LoyaltyModel(mesa.Model):
 
     # ---- the step -------------------------------------------------------------------------
     def step(self) -> None:
-        """One period. The order below is the schedule documented in docs/ODD.md."""
+        """One period. The order below is the schedule documented in docs/ODD.md.
+
+        The buyers' values are read once where first needed and carried along the step (``st``,
+        ``E``, ``ep``, ``S``, ``tr``, …); whatever a later process changes for some of them (a recovery
+        landing for a buyer) is patched into the carried values, so every process sees the same state
+        as if it had read the population again."""
         P, pop, rng = self.params, self.pop, self.rng
         t = self.steps
         T = self.table = policy_table(self.merchant_list)
@@ -155,44 +161,64 @@ class LoyaltyModel(mesa.Model):
         pop.spend *= F32(0.9)
         excitement = bool(T.excitement.any()) or self._excitement_seen
         self._excitement_seen = excitement
+        m = T.m
 
         # need; where each buyer goes (its own merchant, or another one for once)
         buyers = cu.need(pop, P, rng)
-        idx, trial, trial_at = cu.visit(pop, buyers, P, rng)
+        st = pop.stage[buyers]
+        own, trial_pos, trial_at = cu.visit(pop, buyers, P, rng, stage=st, positions=True)
+        if len(trial_pos):
+            idx, trial, st = buyers[own], buyers[trial_pos], st[own]
+        else:
+            idx, trial = buyers, trial_pos
         stats.purchases = len(buyers)
-        w = pop.merchant[idx].astype(np.intp)
-        loyal = pop.stage[idx] == cu.LOYAL
+        w16 = pop.merchant[idx]
+        w = w16.astype(np.intp)
+        loyal = st == cu.LOYAL
+        tolerance = loyal * F32(P.loyal_failure_tolerance) if loyal.any() else None
         # A — encounter; B — perception and evaluation
         quality, _ = cu.encounter(pop, idx, w, T, rng, excitement)
-        v = cu.perceive(pop, idx, w, quality, T, P, loyal)
+        ep, sens = pop.expected_price[idx], pop.price_sens[idx]
+        price = T.price_paid[w]  # per product
+        v = cu.perceive(pop, idx, w, quality, T, P, loyal, expected_price=ep, price_sens=sens, paid=price)
         E = pop.expectation[idx]
-        s, short, surplus = cu.evaluate(v, E, P, loyal * F32(P.loyal_failure_tolerance))
-        units = pop.products[idx].astype(F32)  # products served at this purchase
-        paid = T.price_paid[w] * units
-        pop.spend[idx] += F32(0.1) * paid
-        pop.value_realised[idx] += paid
+        s, short, surplus, del_pos, dis_pos = cu.evaluate(v, E, P, tolerance, positions=True)
+        multi = self._multi_products
+        units = pop.products[idx].astype(F32) if multi else None  # products served at this purchase
+        paid = price * units if multi else price
+        x = pop.spend[idx]
+        x += F32(0.1) * paid
+        pop.spend[idx] = x
+        x = pop.value_realised[idx]
+        x += paid
+        pop.value_realised[idx] = x
         pop.perceived[idx] = quality
         pop.value[idx] = v
-        pop.disconfirmation[idx] = v - E
+        disc = v - E
+        pop.disconfirmation[idx] = disc
         pop.txn_sat[idx] = s
         S = cu.update_satisfaction(pop, idx, s, P)
-        self._acsi(S, E, v, quality, P)
+        self._acsi(S, E, v, quality, P, disc)
         # share of wallet and the behavioural facet
         wallet = pop.wallet[idx]
         wallet += F32(0.1) * (F32(1) - wallet)
         pop.wallet[idx] = wallet
         pop.wallet[trial] -= F32(0.1) * pop.wallet[trial]
         ten = pop.tenure[idx].astype(F32)
-        pop.behavioural[idx] = wallet * ten / (ten + F32(10))
+        wallet *= ten
+        ten += F32(10)
+        wallet /= ten
+        pop.behavioural[idx] = wallet
 
-        sat = short <= 0
-        dis_pos = np.flatnonzero(~sat)
-        del_pos = np.flatnonzero(surplus > 0)
+        sat = np.ones(len(idx), dtype=bool)
+        sat[dis_pos] = False  # (short <= 0)
         stats.satisfied, stats.delighted, stats.dissatisfied = len(idx) - len(dis_pos), len(del_pos), len(dis_pos)
         # (flags were cleared at the start of the step and nothing has set a buyer's yet)
-        pop.flags[idx] = np.where(sat, np.uint16(EV.PURCHASE | EV.SATISFIED), np.uint16(EV.PURCHASE | EV.DISSATISFIED))
+        fl = np.full(len(idx), EV.PURCHASE | EV.SATISFIED, dtype=np.uint16)
+        fl[dis_pos] = EV.PURCHASE | EV.DISSATISFIED
+        fl[del_pos] |= EV.DELIGHTED
+        pop.flags[idx] = fl
         pop.flags[trial] = EV.PURCHASE | EV.TRIED_OTHER
-        pop.flags[idx[del_pos]] |= EV.DELIGHTED
         # C/D — positive reinforcement (Cycle A)
         gain = cu.reinforce(pop, idx, s, sat, T, w, P)
         stats.cycle_a = stats.satisfied
@@ -205,13 +231,15 @@ class LoyaltyModel(mesa.Model):
         stats.complaints = int(voiced.sum())
         cu.recover(pop, d_idx[voiced], v[dis_pos][voiced], d_w[voiced], T, t, rng)
         # G — trust
-        cu.accumulate_trust(pop, idx, gain, severity, P)
-        cu.grow_switching_costs(pop, idx, w, T, P)
-        self._cross_sell(idx)
-        cu.adapt_expectations(pop, idx, v, w, T, P, excitement)
+        tr = cu.accumulate_trust(pop, idx, gain, severity, P)
+        sc = cu.grow_switching_costs(pop, idx, w, T, P)
+        if self._cross_sell(idx):
+            sc = None  # some switching costs grew again: read them afresh
+        cu.adapt_expectations(pop, idx, v, w, T, P, excitement, expectation=E, expected_price=ep, price_sens=sens,
+                              paid=price)
         # trial purchases only inform the customer's view of the merchant tried
         trial_bad = np.zeros(0, dtype=np.intp)
-        tunits = pop.products[trial].astype(F32)
+        tunits = pop.products[trial].astype(F32) if multi else np.ones(len(trial), dtype=F32)
         if len(trial):
             tq, _ = cu.encounter(pop, trial, trial_at, T, rng, excitement)
             tv = cu.perceive(pop, trial, trial_at, tq, T, P)
@@ -237,15 +265,26 @@ class LoyaltyModel(mesa.Model):
             botched = r_idx[~ok]
             recovered_m = r_w[pop.recovery_ok[r_idx]]  # every resolved complaint costs compensation
             cu.become_loyal(pop, r_idx, P, stats)
+            # buyers (at their own merchant) whose recovery landed too: carry their new state
+            fl = pop.flags[r_idx] & (EV.PURCHASE | EV.TRIED_OTHER)
+            places = r_idx[fl == EV.PURCHASE]
+            if len(places):
+                at = np.searchsorted(idx, places)
+                S[at], tr[at], st[at] = pop.satisfaction[places], pop.trust[places], pop.stage[places]
         # H — loyalty
-        cu.become_loyal(pop, idx, P, stats)
-        self._intention(idx, w)
+        st = cu.become_loyal(pop, idx, P, stats, stage=st, trust=tr)
+        self._intention(idx, w, satisfaction=S, trust=tr, switch_cost=sc)
 
         # word of mouth: recommendations from the delighted and from satisfied loyal customers;
         # warnings from the silent
         # dissatisfied, from failed trials and (louder) from botched recoveries
-        loyal = pop.stage[idx] == cu.LOYAL
-        pos_pos = np.flatnonzero((surplus > 0) | (loyal & sat))
+        speak = st == cu.LOYAL
+        if speak.any():
+            speak &= sat
+            speak[del_pos] = True
+            pos_pos = np.flatnonzero(speak)
+        else:
+            pos_pos = del_pos
         pos_prob = np.where(surplus[pos_pos] > 0, F32(P.wom_positive), F32(P.wom_loyal))
         silent_pos = dis_pos[~voiced]
         neg_speakers = np.concatenate([idx[silent_pos], trial[trial_bad], botched])
@@ -264,11 +303,13 @@ class LoyaltyModel(mesa.Model):
         cu.arrive(pop, P, T, rng, stats, empty=empty)
 
         # merchants book and adapt
-        stats.visit_merchant = np.concatenate([w, trial_at])
-        stats.visit_units = np.concatenate([units, tunits])
-        stats.visit_paid = np.concatenate([paid, T.price_paid[trial_at] * tunits])
-        stats.visit_perceived = quality
-        stats.visit_perceived_merchant = w
+        own_count, (own_perceived, own_units) = _merchant_sums(w16, m, quality, units)
+        trial_count = np.bincount(trial_at, minlength=m)
+        stats.own_count, stats.own_perceived = own_count, own_perceived
+        stats.visit_count = own_count + trial_count
+        stats.visit_units = (own_units if multi else own_count) + np.bincount(trial_at, weights=tunits, minlength=m)
+        price_paid = T.price_paid.astype(np.float64)
+        stats.visit_revenue = price_paid * stats.visit_units
         stats.recovered_merchant = recovered_m
         self._book(stats)
         for mm in self.merchant_list:
@@ -282,37 +323,46 @@ class LoyaltyModel(mesa.Model):
         self.datacollector.collect(self)
         self.history.record(pop, t, self.merchant_names)
 
-    def _acsi(self, S, E, v, quality, P) -> None:
+    def _acsi(self, S, E, v, quality, P, disconfirmation=None) -> None:
         """Components of the ACSI-style index for this step's buyers, while their values are at hand
-        (S: cumulative satisfaction, E: expectation, v: perceived value, quality: perceived quality)."""
+        (S: cumulative satisfaction, E: expectation, v: perceived value, quality: perceived quality,
+        disconfirmation: v − E)."""
         st = self.stats
         k = len(S)
         st.acsi_n = k
         if k == 0:
             return
         desired = E + F32(P.zone_of_tolerance / 2)
-        conf = np.clip(F32(0.5) + (v - E), 0, 1)
-        ideal = np.clip(v / np.maximum(desired, F32(1e-6)), 0, 1)
-        st.acsi_sum = float(S.sum(dtype=np.float64) + conf.sum(dtype=np.float64)
-                            + ideal.sum(dtype=np.float64))
-        st.acsi_expectation = float(E.mean(dtype=np.float64))
-        st.acsi_quality = float(quality.mean(dtype=np.float64))
-        st.acsi_value = float(v.mean(dtype=np.float64))
+        conf = (v - E) if disconfirmation is None else disconfirmation.copy()
+        conf += F32(0.5)
+        np.clip(conf, 0, 1, out=conf)
+        np.maximum(desired, F32(1e-6), out=desired)
+        ideal = np.divide(v, desired, out=desired)
+        np.clip(ideal, 0, 1, out=ideal)
+        # (float32 pairwise sums: relative error about 1e-7 · log2 k)
+        st.acsi_sum = float(S.sum()) + float(conf.sum()) + float(ideal.sum())
+        st.acsi_expectation = float(E.sum()) / k
+        st.acsi_quality = float(quality.sum()) / k
+        st.acsi_value = float(v.sum()) / k
 
     # ---- pieces of the step ---------------------------------------------------------------
     def _cross_sell(self, idx):
         P, pop = self.params, self.pop
         if P.max_products <= 1 or P.cross_sell_prob <= 0 or len(idx) == 0:
-            return
+            return False
         eligible = idx[(pop.stage[idx] >= cu.TRUSTING) & (pop.products[idx] < P.max_products)]
         take = eligible[self.rng.random(len(eligible), dtype=F32) < P.cross_sell_prob]
         pop.products[take] += 1
         pop.switch_cost[take] += F32(P.product_switch_cost)  # see customers.switching_cost_base
+        if len(take):
+            self._multi_products = True  # from now on purchases read how many products they serve
+        return len(take) > 0
 
-    def _intention(self, idx, w):
+    def _intention(self, idx, w, satisfaction=None, trust=None, switch_cost=None):
         """Intentional facet of this step's buyers: the chance they would pick their merchant again
         if they compared now, against the best alternative judged by a customer with the market's
-        mean expectation (at the start of the step), expected price and price sensitivity."""
+        mean expectation (at the start of the step), expected price and price sensitivity. The
+        keyword arguments are the buyers' current values if at hand (see :func:`cu.stay_utility`)."""
         pop, P, T = self.pop, self.params, self.table
         if len(idx) == 0:
             return
@@ -324,9 +374,16 @@ class LoyaltyModel(mesa.Model):
         m = T.m
         best_other = np.array([max([P.outside_option] + [alt[j] for j in range(m) if j != i]) for i in range(m)],
                               dtype=F32)
-        diff = (cu.stay_utility(pop, idx, T, P) - best_other[w]) / F32(P.choice_noise * 4)
+        stay = cu.stay_utility(pop, idx, T, P, merchant=w, satisfaction=satisfaction, trust=trust,
+                               switch_cost=switch_cost)
+        diff = stay
+        diff -= best_other[w]
+        diff /= F32(P.choice_noise * 4)
         np.clip(diff, -30, 30, out=diff)
-        pop.intentional[idx] = F32(1) / (F32(1) + np.exp(-diff))
+        np.negative(diff, out=diff)
+        np.exp(diff, out=diff)
+        diff += F32(1)
+        pop.intentional[idx] = np.reciprocal(diff, out=diff)  # 1 / (1 + exp(−diff))
 
     def _compare_and_churn(self, silent, botched, rng):
         """Who compares merchants this step, their choice, and involuntary churn.
@@ -336,14 +393,22 @@ class LoyaltyModel(mesa.Model):
         around with chance ``reconsider_prob``. Then, involuntary churn (``natural_churn``)."""
         P, pop, T, stats = self.params, self.pop, self.table, self.stats
         n = pop.n
-        reason = np.zeros(n, dtype=np.int8)  # reason recorded if the customer leaves; 0 = not comparing
-        reason[_bernoulli_places(n, P.reconsider_prob, rng)] = cu.R_OTHER
-        reason[silent[rng.random(len(silent), dtype=F32) < P.reconsider_dissatisfied]] = cu.R_FAILURE
-        reason[botched[rng.random(len(botched), dtype=F32) < P.reconsider_dissatisfied]] = cu.R_RECOVERY
-        c = np.flatnonzero(reason != 0)
+        # who compares, with the reason recorded if they leave; a customer in several groups keeps
+        # the last one's reason (a botched recovery over a silent failure over looking around)
+        groups = (_bernoulli_places(n, P.reconsider_prob, rng),
+                  silent[rng.random(len(silent), dtype=F32) < P.reconsider_dissatisfied],
+                  botched[rng.random(len(botched), dtype=F32) < P.reconsider_dissatisfied])
+        c = np.concatenate(groups)
+        reason = np.repeat(np.array([cu.R_OTHER, cu.R_FAILURE, cu.R_RECOVERY], dtype=np.int8),
+                           [len(g) for g in groups])
+        order = np.argsort(c, kind="stable")  # each group is sorted: a merge of three runs
+        c, reason = c[order], reason[order]
+        last = np.ones(len(c), dtype=bool)
+        last[:-1] = c[1:] != c[:-1]
+        c, reason = c[last], reason[last]
         st = pop.stage[c]
-        c = c[((st == cu.ORDINARY) | (st == cu.TRUSTING)) & ((pop.flags[c] & EV.LEFT) == 0)]
-        cu.choose_merchant(pop, c, T, P, rng, stats, reason[c])
+        keep = np.flatnonzero(((st == cu.ORDINARY) | (st == cu.TRUSTING)) & ((pop.flags[c] & EV.LEFT) == 0))
+        cu.choose_merchant(pop, c[keep], T, P, rng, stats, reason[keep])
         # involuntary churn: each place with chance natural_churn; the active ones leave
         out = _bernoulli_places(n, P.natural_churn, rng)
         out = out[(pop.stage[out] > cu.CHURNED) & ((pop.flags[out] & EV.LEFT) == 0)]
@@ -354,19 +419,15 @@ class LoyaltyModel(mesa.Model):
         customer counts and spend at the end of this step are the next step's starting point."""
         pop, T = self.pop, self.table
         m = T.m
-        key = pop.merchant.astype(np.intp) * 5 + pop.stage
-        by_stage = np.bincount(key, minlength=5 * m).reshape(m, 5)
-        self._by_stage, self._key = by_stage, key
+        # one pass over the population for the books and the observables (read again by compute)
+        self._sums = sums = population_sums(pop, m)
+        by_stage = sums.by_stage
         customers = by_stage[:, 1:].sum(axis=1)
-        spend = np.bincount(key, weights=pop.spend, minlength=5 * m).reshape(m, 5)[:, 1:].sum(axis=1)
+        spend = sums.spend
         members = customers * T.member
-        if stats.visit_merchant is not None and len(stats.visit_merchant):
-            vm = stats.visit_merchant
-            revenue = np.bincount(vm, weights=stats.visit_paid, minlength=m)
-            units = np.bincount(vm, weights=stats.visit_units, minlength=m)
-            encounters = np.bincount(vm, minlength=m)
-            own = np.bincount(stats.visit_perceived_merchant, minlength=m)
-            perceived = np.bincount(stats.visit_perceived_merchant, weights=stats.visit_perceived, minlength=m)
+        if stats.visit_count is not None:
+            revenue, units, encounters = stats.visit_revenue, stats.visit_units, stats.visit_count
+            own, perceived = stats.own_count, stats.own_perceived
         else:
             revenue = units = encounters = own = perceived = np.zeros(m)
         acquired = np.bincount(np.concatenate(stats.acquired_merchant), minlength=m) if stats.acquired_merchant \
@@ -386,14 +447,34 @@ class LoyaltyModel(mesa.Model):
         self._end_books = (int(customers.sum()), customers, spend)
         # the market's mean expectation, read by the next step's intention (see _intention)
         active = int(customers.sum())
-        self._mean_expectation = (float(np.dot(pop.expectation, (pop.stage > cu.CHURNED).astype(F32))) / active
-                                  if active else self.params.expectation_init)
+        self._mean_expectation = sums.expectation / active if active else self.params.expectation_init
+
+def _merchant_sums(merchant: np.ndarray, m: int, *values):
+    """Per merchant: how many entries of ``merchant`` name it, and the sum of each of ``values``
+    (float32 arrays alongside, or ``None``) over them (one 0/1 mask per merchant, against which
+    every value is summed: far cheaper than a weighted ``bincount``)."""
+    sums = [None if v is None else np.zeros(m) for v in values]
+    if m == 1:
+        for v, out in zip(values, sums):
+            if v is not None:
+                out[0] = float(v.sum(dtype=np.float64))
+        return np.array([len(merchant)], dtype=np.int64), sums
+    counts = np.zeros(m, dtype=np.int64)
+    for j in range(m):
+        mask = merchant == j
+        counts[j] = np.count_nonzero(mask)
+        if counts[j]:
+            f = mask.astype(F32)
+            for v, out in zip(values, sums):
+                if v is not None:
+                    out[j] = float(np.dot(f, v))
+    return counts, sums
+
 
 def _bernoulli_places(n: int, p: float, rng) -> np.ndarray:
-    """Sorted places, each chosen independently with chance ``p``: a binomial count of distinct
-    places (cheaper than one draw per place when ``p`` is small)."""
-    k = rng.binomial(n, p)
-    return np.sort(rng.choice(n, size=k, replace=False)) if k else np.zeros(0, dtype=np.int64)
+    """Sorted places, each chosen independently with chance ``p``, by geometric skipping (cheaper
+    than one draw per place when ``p`` is small, and no sort)."""
+    return bernoulli_positions(n, p, rng)
 
 
 def _reporter(name: str):

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Network", "small_world", "deliver"]
+__all__ = ["Network", "small_world", "deliver", "bernoulli_positions"]
 
 
 @dataclass
@@ -74,12 +74,45 @@ def deliver(
     e = np.zeros(0, dtype=np.int64)
     if len(speakers) == 0 or len(net.indices) == 0:
         return e, e
-    prob = np.broadcast_to(np.asarray(prob, dtype=np.float64), (len(speakers),))
-    values = np.unique(prob)
-    if len(values) == 1:
-        return _deliver_at(net, speakers, np.arange(len(speakers)), float(values[0]), rng)
-    parts = [_deliver_at(net, speakers[prob == p], np.flatnonzero(prob == p), float(p), rng) for p in values]
+    prob = np.asarray(prob, dtype=np.float64)
+    if prob.ndim == 0 or len(speakers) == 1:
+        return _deliver_at(net, speakers, np.arange(len(speakers)), float(prob.reshape(-1)[0]), rng)
+    lo, hi = prob.min(), prob.max()
+    if lo == hi:
+        return _deliver_at(net, speakers, np.arange(len(speakers)), float(lo), rng)
+    groups = [np.flatnonzero(prob == lo), np.flatnonzero(prob == hi)]
+    if len(groups[0]) + len(groups[1]) != len(prob):  # more than two distinct probabilities
+        groups = [np.flatnonzero(prob == p) for p in np.unique(prob)]
+    parts = [_deliver_at(net, speakers[g], g, float(prob[g[0]]), rng) for g in groups]
     return np.concatenate([a for a, _ in parts]), np.concatenate([b for _, b in parts])
+
+
+def bernoulli_positions(total: int, p: float, rng: np.random.Generator) -> np.ndarray:
+    """Sorted positions of the successes in ``total`` independent Bernoulli(``p``) trials, found by
+    geometric skipping: the gaps between successes are Geometric(p), drawn by inversion
+    (``1 + floor(log(1 − u) / log(1 − p))`` with ``u`` uniform on [0, 1)), so the cost grows with the
+    number of successes, not with ``total``."""
+    if total <= 0 or p <= 0:
+        return np.zeros(0, dtype=np.int64)
+    if p >= 1:
+        return np.arange(total, dtype=np.int64)
+    lq = np.log1p(-p)
+    chunks, last = [], -1
+    while last < total - 1:
+        left = total - 1 - last
+        size = int(max(64, left * p * 1.1 + 4 * np.sqrt(left * p)))
+        gap = np.log1p(-rng.random(size))
+        with np.errstate(over="ignore", divide="ignore"):
+            gap /= lq
+        np.minimum(gap, total, out=gap)  # (a tiny p makes gaps beyond any int64)
+        pos = gap.astype(np.int64)
+        pos += 1
+        np.cumsum(pos, out=pos)
+        pos += last
+        chunks.append(pos)
+        last = int(pos[-1])
+    told = chunks[0] if len(chunks) == 1 else np.concatenate(chunks)
+    return told[: np.searchsorted(told, total)]
 
 
 def _deliver_at(net: Network, speakers, positions, p: float, rng) -> tuple[np.ndarray, np.ndarray]:
@@ -87,23 +120,21 @@ def _deliver_at(net: Network, speakers, positions, p: float, rng) -> tuple[np.nd
     if p <= 0 or len(speakers) == 0:
         return e, e
     starts = net.indptr[speakers]
-    counts = net.indptr[speakers + 1] - starts
+    counts = net.indptr[speakers + 1]
+    counts -= starts
     ends = np.cumsum(counts)
     total = int(ends[-1])
     if total == 0:
         return e, e
-    if p >= 1:
-        told = np.arange(total)
+    told = bernoulli_positions(total, p, rng)
+    # which speaker each told pair belongs to (laying out every pair's speaker is cheaper than a
+    # binary search per message unless messages are rare), and the pair's place in the CSR arrays
+    if p >= 0.06:
+        owner = np.repeat(np.arange(len(speakers), dtype=np.int32), counts)[told]
     else:
-        # positions of successes in a run of `total` Bernoulli(p) trials: cumulative geometric gaps
-        chunks, last = [], -1
-        while last < total:
-            size = int(max(64, (total - last) * p * 1.1 + 4 * np.sqrt((total - last) * p)))
-            pos = last + np.cumsum(rng.geometric(p, size=size))
-            chunks.append(pos)
-            last = int(pos[-1])
-        told = np.concatenate(chunks)
-        told = told[told < total]
-    k = np.searchsorted(ends, told, side="right")
-    offset = told - (ends[k] - counts[k])
-    return positions[k], net.indices[starts[k] + offset].astype(np.int64)
+        owner = np.searchsorted(ends, told, side="right")
+    edge = starts - ends
+    edge += counts
+    edge = edge[owner]
+    edge += told
+    return positions[owner], net.indices[edge].astype(np.int64)

@@ -114,18 +114,20 @@ def test_compare_two_scenarios(tmp_path):
 
 def test_kill_minus_9_and_resume_equals_an_uninterrupted_sweep(tmp_path):
     exp = tmp_path / "exp.toml"
-    exp.write_text(SMALL_EXP.replace("replicates = 2", "replicates = 6").replace("steps = 10", "steps = 40"))
+    # 24 runs long enough (~0.1 s each) that the kill lands part-way
+    exp.write_text(SMALL_EXP.replace("replicates = 2", "replicates = 12").replace("steps = 10", "steps = 60")
+                   .replace("n_customers = 300", "n_customers = 2000"))
     full, cut = tmp_path / "full", tmp_path / "cut"
     sh("sweep", exp, "--out", full, "--workers", "1", "-q")
     proc = subprocess.Popen([*EXE, "sweep", str(exp), "--out", str(cut), "--workers", "1", "-q"], cwd=ROOT,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 120
     while time.time() < deadline and len(list((cut / "parts").glob("market-*.parquet"))) < 3:
-        time.sleep(0.05)
+        time.sleep(0.01)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     n_done = len(list((cut / "parts").glob("market-*.parquet")))
-    assert 3 <= n_done < 12, "the sweep should have been killed part-way"
+    assert 3 <= n_done < 24, "the sweep should have been killed part-way"
     refused = sh("sweep", exp, "--out", cut, "--workers", "1", check=False)
     assert refused.returncode == 2 and "--resume" in refused.stderr
     p = sh("sweep", exp, "--out", cut, "--workers", "1", "--resume", "-q")
@@ -133,7 +135,7 @@ def test_kill_minus_9_and_resume_equals_an_uninterrupted_sweep(tmp_path):
     a, b = read_results(full), read_results(cut)
     pd.testing.assert_frame_equal(a.market, b.market)
     pd.testing.assert_frame_equal(a.merchants, b.merchants)
-    assert [r["status"] for r in b.manifest["runs"]] == ["done"] * 12
+    assert [r["status"] for r in b.manifest["runs"]] == ["done"] * 24
 
 
 @pytest.mark.parametrize("args,expect", [
