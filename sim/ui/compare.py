@@ -279,6 +279,7 @@ def Results(runs: Runs):
 
 @solara.component
 def Compare():
+    solara.Title(tr("Compare — loyalty-sim", "比较 — loyalty-sim"))
     cs = configs.value
     st: JobState = job.value
     with solara.Column(classes=["lsim-compare-page"], style={"padding": "12px"}):

@@ -169,6 +169,7 @@ def ValidationTab():
 
 @solara.component
 def Learn():
+    solara.Title(tr("Learn — loyalty-sim", "学习 — loyalty-sim"))
     with solara.Column(classes=["lsim-learn-page"], style={"padding": "12px"}):
         Md("## " + tr("Learn: how the model works", "学习：模型如何运作"))
         with solara.Div(classes=["lsim-learn-tabs"]), solara.lab.Tabs(value=tab, lazy=True):

@@ -59,7 +59,9 @@ PAGE_CSS = (
     ("@font-face { font-family: 'lsim-cjk'; src: local('Noto Sans CJK SC'), local('Source Han Sans SC'), "
      "local('Microsoft YaHei'), local('PingFang SC'), "
      f"url('/static/assets/{FONT_FILE}') format('truetype'); }}\n" if FONT_FILE else "")
-    + ".v-application, .v-application .text-h1, .v-application .text-h2, .v-application .text-h3, "
-      ".v-application .text-h4, .v-application .text-h5, .v-application .text-h6, "
-      ".v-application .title, .v-application .headline { font-family: Roboto, 'lsim-cjk', sans-serif !important; }\n"
+    + ".v-application, .v-application *:not(.v-icon):not(.fa):not([class*='mdi']):not(pre):not(code)"
+      ":not(pre *):not(code *):not(.CodeMirror *) { font-family: Roboto, 'lsim-cjk', sans-serif !important; }\n"
+    + ".v-application pre, .v-application code { font-family: 'DejaVu Sans Mono', monospace, 'lsim-cjk' !important; }\n"
+    + ":root { --jp-content-font-family: Roboto, 'lsim-cjk', sans-serif; "
+      "--jp-ui-font-family: Roboto, 'lsim-cjk', sans-serif; }\n"
 )

@@ -215,6 +215,7 @@ def Results(runs: Runs):
 
 @solara.component
 def Sweep():
+    solara.Title(tr("Sweep — loyalty-sim", "扫描 — loyalty-sim"))
     lang = current_lang()
     st: JobState = job.value
     try:
