@@ -250,19 +250,27 @@ class LoyaltyModel(mesa.Model):
         # F → B — Cycle B: recoveries that land now are evaluated again
         res = cu.reevaluate_recoveries(pop, t, T, P)
         botched = np.zeros(0, dtype=np.int64)
+        botched_refused = np.zeros(0, dtype=bool)
         recovered_m = np.zeros(0, dtype=np.intp)
         if res is not None:
             r_idx, r_s, r_short, _, ok = res
             r_w = pop.merchant[r_idx].astype(np.intp)
-            cu.update_satisfaction(pop, r_idx, r_s, P)
-            # a successful recovery is a positive reinforcement (back to Cycle A); a botched one a
+            # a refused complaint leaves the failed encounter as it was, already counted: nothing new
+            # to evaluate. A remedy is a new encounter: a successful one a positive reinforcement
+            # (back to Cycle A); one that still falls short fails the customer a second time, a
             # negative of at least half severity
+            refused = ~pop.recovery_ok[r_idx]
+            remedied = np.flatnonzero(~refused)
+            cu.update_satisfaction(pop, r_idx[remedied], r_s[remedied], P)
             r_gain = cu.reinforce(pop, r_idx, r_s, ok, T, r_w, P)
-            r_loss = np.where(ok, F32(0), np.maximum(np.minimum(r_short / F32(P.severity_scale), F32(1)), F32(0.5)))
+            np.minimum(r_gain, F32(0.5), out=r_gain)  # back to Cycle A: an ordinary pass for trust
+            r_loss = np.maximum(np.minimum(r_short / F32(P.severity_scale), F32(1)), F32(0.5))
+            r_loss[ok | refused] = 0
             cu.accumulate_trust(pop, r_idx, r_gain, r_loss, P)
             stats.cycle_b = stats.recoveries = len(r_idx)
             stats.recoveries_ok = int(ok.sum())
             botched = r_idx[~ok]
+            botched_refused = refused[~ok]
             recovered_m = r_w[pop.recovery_ok[r_idx]]  # every resolved complaint costs compensation
             cu.become_loyal(pop, r_idx, P, stats)
             # buyers (at their own merchant) whose recovery landed too: carry their new state
@@ -275,17 +283,19 @@ class LoyaltyModel(mesa.Model):
         st = cu.become_loyal(pop, idx, P, stats, stage=st, trust=tr)
         self._intention(idx, w, satisfaction=S, trust=tr, switch_cost=sc)
 
-        # word of mouth: recommendations from the delighted and from satisfied loyal customers;
-        # warnings from the silent
-        # dissatisfied, from failed trials and (louder) from botched recoveries
-        speak = st == cu.LOYAL
-        if speak.any():
+        # word of mouth: the delighted recommend, and a satisfied buyer recommends with chance
+        # wom_loyal · trust; each recommender tells each contact with chance wom_positive. Warnings
+        # from the silent dissatisfied, from failed trials and (louder) from botched recoveries
+        if P.wom_loyal > 1e-30:
+            u = rng.random(len(idx), dtype=F32)
+            u *= F32(1 / P.wom_loyal)  # u / wom_loyal < trust: chance wom_loyal · trust
+            speak = u < tr
             speak &= sat
-            speak[del_pos] = True
-            pos_pos = np.flatnonzero(speak)
         else:
-            pos_pos = del_pos
-        pos_prob = np.where(surplus[pos_pos] > 0, F32(P.wom_positive), F32(P.wom_loyal))
+            speak = np.zeros(len(idx), dtype=bool)
+        speak[del_pos] = True
+        pos_pos = np.flatnonzero(speak)
+        pos_prob = F32(P.wom_positive)
         silent_pos = dis_pos[~voiced]
         neg_speakers = np.concatenate([idx[silent_pos], trial[trial_bad], botched])
         neg_about = np.concatenate([w[silent_pos], trial_at[trial_bad], pop.merchant[botched].astype(np.intp)])
@@ -295,7 +305,7 @@ class LoyaltyModel(mesa.Model):
                                 neg_speakers, neg_about, neg_prob, P, rng, stats)
 
         # choice and churn
-        self._compare_and_churn(idx[silent_pos], botched, rng)
+        self._compare_and_churn(idx[silent_pos], botched, botched_refused, rng)
         # arrivals (places emptied this step are taken from the next step on)
         empty = np.flatnonzero(pop.stage == cu.CHURNED)
         empty = empty[(pop.flags[empty] & EV.LEFT) == 0]
@@ -385,19 +395,25 @@ class LoyaltyModel(mesa.Model):
         diff += F32(1)
         pop.intentional[idx] = np.reciprocal(diff, out=diff)  # 1 / (1 + exp(−diff))
 
-    def _compare_and_churn(self, silent, botched, rng):
+    def _compare_and_churn(self, silent, botched, botched_refused, rng):
         """Who compares merchants this step, their choice, and involuntary churn.
 
-        Silent dissatisfied customers and those whose recovery was botched compare with chance
-        ``reconsider_dissatisfied``; any other customer who is neither a prospect nor loyal looks
+        Silent dissatisfied customers compare with chance ``reconsider_dissatisfied``, unless they are
+        still waiting for the answer to an earlier complaint (voice pending: they wait for it);
+        customers whose recovery was botched compare with the same chance, those whose complaint was
+        refused (``botched_refused``, a mask over ``botched``) with ``reconsider_dissatisfied · (1 −
+        voice_relief)`` (they were heard); any other customer who is neither a prospect nor loyal looks
         around with chance ``reconsider_prob``. Then, involuntary churn (``natural_churn``)."""
         P, pop, T, stats = self.params, self.pop, self.table, self.stats
         n = pop.n
+        silent = silent[pop.recovery_due[silent] < 0]  # (recoveries landing this step are done)
+        chance = np.where(botched_refused, F32(P.reconsider_dissatisfied * (1 - P.voice_relief)),
+                          F32(P.reconsider_dissatisfied))
         # who compares, with the reason recorded if they leave; a customer in several groups keeps
         # the last one's reason (a botched recovery over a silent failure over looking around)
         groups = (_bernoulli_places(n, P.reconsider_prob, rng),
                   silent[rng.random(len(silent), dtype=F32) < P.reconsider_dissatisfied],
-                  botched[rng.random(len(botched), dtype=F32) < P.reconsider_dissatisfied])
+                  botched[rng.random(len(botched), dtype=F32) < chance])
         c = np.concatenate(groups)
         reason = np.repeat(np.array([cu.R_OTHER, cu.R_FAILURE, cu.R_RECOVERY], dtype=np.int8),
                            [len(g) for g in groups])

@@ -183,9 +183,9 @@ class Customer(mesa.Agent):
             self.become_loyal()  # H
         if bought_own:
             model.own_buyers.append(self)
-            if self.satisfied_now and (self.delighted_now or self.stage == LOYAL):  # recommend
-                chance = P.wom_positive if self.delighted_now else P.wom_loyal
-                model.messages.append((self, self.merchant, chance, +1))
+            # recommend: the delighted always; a satisfied buyer with chance wom_loyal · trust
+            if self.satisfied_now and (self.delighted_now or model.rng.random() < P.wom_loyal * self.trust):
+                model.messages.append((self, self.merchant, P.wom_positive, +1))
 
     def visit(self) -> tuple[int, bool]:
         """Where it buys: its own merchant or — variety seeking — another one for once (ordinary
@@ -272,7 +272,8 @@ class Customer(mesa.Agent):
                 self.recovery_merchant, self.recovery_value = j, value
             else:
                 model.messages.append((self, j, P.wom_negative, -1))
-                model.unhappy.append((self, R_FAILURE))
+                if self.recovery_due <= model.steps:  # not still waiting for an answer (voice pending)
+                    model.unhappy.append((self, R_FAILURE, P.reconsider_dissatisfied))
             self.accumulate_trust(0.0, severity)  # G
         self.grow_switching_costs(j)
         if (P.max_products > 1 and P.cross_sell_prob > 0 and self.stage >= TRUSTING
@@ -324,7 +325,8 @@ class Customer(mesa.Agent):
         self.cycle_b += 1
         self.recoveries += 1
         self.txn_sat = s
-        self.satisfaction = P.satisfaction_memory * self.satisfaction + (1 - P.satisfaction_memory) * s
+        if self.recovery_ok:  # a remedy is a new encounter; a refusal leaves the failed one as it was
+            self.satisfaction = P.satisfaction_memory * self.satisfaction + (1 - P.satisfaction_memory) * s
         model.stats.cycle_b += 1
         model.stats.recoveries += 1
         if self.recovery_ok:
@@ -333,12 +335,18 @@ class Customer(mesa.Agent):
             self.recoveries_ok += 1
             self.flags |= EV.RECOVERED
             model.stats.recoveries_ok += 1
-            self.accumulate_trust(self.reinforce(s, j), 0.0)
+            # back to Cycle A: for trust an ordinary pass (0.5), whatever the compensation's delight
+            self.accumulate_trust(min(self.reinforce(s, j), 0.5), 0.0)
         else:
+            # botched: a refused complaint leaves the failed encounter as it was (already counted); a
+            # remedy that still falls short fails the customer a second time (at least half severity).
+            # A customer who was heard but refused compares less often (voice_relief).
             self.flags |= EV.BOTCHED
-            self.accumulate_trust(0.0, max(min(short / P.severity_scale, 1.0), 0.5))
+            if self.recovery_ok:
+                self.accumulate_trust(0.0, max(min(short / P.severity_scale, 1.0), 0.5))
             model.messages.append((self, j, min(1.0, P.wom_negative * P.wom_botched_boost), -1))
-            model.unhappy.append((self, R_RECOVERY))
+            chance = P.reconsider_dissatisfied * ((1 - P.voice_relief) if not self.recovery_ok else 1.0)
+            model.unhappy.append((self, R_RECOVERY, chance))
         return True
 
     def accumulate_trust(self, strength: float, severity: float) -> None:
@@ -479,7 +487,7 @@ class ReferenceModel(mesa.Model):
         self.visits: list[tuple[int, float, int, float | None]] = []  # merchant, paid, units, quality
         self.acsi: list[tuple[float, float, float, float]] = []  # satisfaction, expectation, value, quality
         self.messages: list[tuple[Customer, int, float, int]] = []  # speaker, about, chance, ±1
-        self.unhappy: list[tuple[Customer, int]] = []  # customers who may reconsider, and why
+        self.unhappy: list[tuple[Customer, int, float]] = []  # who may reconsider, why, with what chance
         self.own_buyers: list[Customer] = []
         self.acquired, self.compensated = [0] * m, [0] * m
         self.lost: list[tuple[int, float]] = []  # (merchant, recent spend) per customer lost
@@ -515,8 +523,8 @@ class ReferenceModel(mesa.Model):
         for c in customers:
             if self.rng.random() < P.reconsider_prob:
                 comparing[c] = R_OTHER
-        for c, reason in self.unhappy:
-            if self.rng.random() < P.reconsider_dissatisfied:
+        for c, reason, chance in self.unhappy:
+            if self.rng.random() < chance:
                 comparing[c] = reason
         for c, reason in comparing.items():
             if c.stage in (ORDINARY, TRUSTING):  # loyal customers are exclusive; prospects have not bought

@@ -170,3 +170,46 @@ def test_bad_word_of_mouth_about_a_merchant_costs_it_customers():
         return mm.merchant("Bad").market_share
 
     assert share_of_bad(10) < share_of_bad(0)
+
+
+# ---- who recommends: the delighted, and satisfied customers by their trust --------------------------
+def _recommenders_per_satisfied_purchase(trust, wom_loyal, seed=21):
+    """Speakers of recommendations per (satisfied, not delighted) own purchase, trust frozen."""
+    mm = model(3000, merchants=[steady(quality=0.65, promise=0.65)], seed=seed, expectation_init=0.65,
+               trust_init=trust, trust_gain=0.0, trust_loss=0.0, wom_loyal=wom_loyal, loyalty_threshold=1.0,
+               expectation_spread=0.0)
+    speakers = purchases = 0
+    for _ in range(6):
+        mm.step()
+        f = mm.pop.flags
+        own = (f & EV.TRIED_OTHER) == 0
+        delighted = int((((f & EV.DELIGHTED) != 0) & own).sum())  # they all recommend
+        purchases += int((((f & EV.SATISFIED) != 0) & ((f & EV.DELIGHTED) == 0) & own).sum())
+        speakers += mm.stats.wom_positive_speakers - delighted
+    return speakers / purchases
+
+
+def test_satisfied_customers_recommend_with_chance_wom_loyal_times_trust():
+    for trust in (0.2, 0.8):
+        rate = _recommenders_per_satisfied_purchase(trust, 0.5)
+        assert rate == pytest.approx(0.5 * trust, rel=0.08), (trust, rate)
+    assert _recommenders_per_satisfied_purchase(0.8, 0.0) == 0
+
+
+def test_every_recommender_tells_each_contact_with_wom_positive():
+    r = simulate(Params(n_customers=3000, network_degree=8, wom_positive=0.25, initial_share_active=1.0,
+                        natural_churn=0.0), seed=4, steps=20)
+    m = r.metrics.iloc[1:]
+    per = m["wom_positive"].sum() / (m["wom_positive"] / m["wom_per_positive_speaker"]).sum()
+    assert per == pytest.approx(8 * 0.25, rel=0.06)
+
+
+def test_in_the_default_market_recommendations_outnumber_warnings_but_warnings_reach_more_per_speaker():
+    """East, Hammond & Wright (2007): more positive word of mouth in total, because more customers
+    are satisfied; TARP: each dissatisfied customer tells more people."""
+    r = simulate(Params(n_customers=2000), seed=5, steps=60)
+    m = r.metrics.iloc[20:]
+    assert m["wom_positive"].sum() > 1.5 * m["wom_negative"].sum()
+    per_pos = m["wom_positive"].sum() / (m["wom_positive"] / m["wom_per_positive_speaker"]).sum()
+    per_neg = m["wom_negative"].sum() / (m["wom_negative"] / m["wom_per_negative_speaker"]).sum()
+    assert 1.3 < per_neg / per_pos < 3.5

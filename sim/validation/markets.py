@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 
-from ..customers import CHURNED, EV, LOYAL, ORDINARY
+from ..customers import CHURNED, EV, ORDINARY
 from .core import (Check, Cohort, above_check, band_check, below_check, ci, column, diff_ci, nanmean, own_buyers,
                    ratio_ci, run_scenario, series, shortfall_severity)
 from .shocks import _fig
@@ -190,8 +190,10 @@ def measure_f7(markets, seed):
         b = own_buyers(pop)
         f = pop.flags[b]
         delighted = (f & EV.DELIGHTED) != 0
-        loyal_sat = (pop.stage[b] == LOYAL) & ((f & EV.SATISFIED) != 0) & ~delighted
-        st["talk"][b] += degree * (delighted * P.wom_positive + loyal_sat * P.wom_loyal)
+        satisfied = ((f & EV.SATISFIED) != 0) & ~delighted
+        # every delighted buyer recommends, a satisfied one with chance wom_loyal · trust (the
+        # trust it ends the step with); each recommender tells each contact with chance wom_positive
+        st["talk"][b] += degree * P.wom_positive * (delighted + satisfied * P.wom_loyal * pop.trust[b])
         if F7_FROM <= t <= F7_UNTIL and st["prev_S"] is not None:
             at = b[pop.merchant[b] == fixer]
             fa = pop.flags[at]
