@@ -16,6 +16,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import itertools
+import weakref
+
 import mesa
 import numpy as np
 
@@ -28,6 +31,22 @@ from .network import bernoulli_positions, small_world
 from .params import PARAMS, Params, ParamError
 
 __all__ = ["LoyaltyModel", "Intervention"]
+
+class _AgentIds(weakref.WeakKeyDictionary):
+    """Per-model agent id counters that do not keep finished models alive. Mesa 3.3 keeps them in
+    a class-level ``defaultdict`` keyed by model, which holds every model ever made (so a web
+    server whose sessions build markets never frees them; fixed upstream after 3.3)."""
+
+    def __getitem__(self, model):
+        try:
+            return super().__getitem__(model)
+        except KeyError:
+            counter = itertools.count(1)
+            self[model] = counter
+            return counter
+
+
+mesa.Agent._ids = _AgentIds()
 
 #: parameters that shape the market's structure and cannot change once it exists
 STRUCTURAL = ("n_customers", "network_degree", "network_rewire", "history_limit", "history_depth",

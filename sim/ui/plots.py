@@ -141,9 +141,22 @@ def _mark_interventions(axes, interventions, lang: str, label_ax=None) -> None:
                     bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.75))
 
 
+def _locked(fig_fn):
+    """Build the figure while holding the session's lock, so the play thread cannot append to the
+    series half-way through (series of different lengths for different merchants)."""
+    import functools
+
+    @functools.wraps(fig_fn)
+    def wrapper(sess, *args, **kwargs):
+        with sess.lock:
+            return fig_fn(sess, *args, **kwargs)
+    return wrapper
+
+
 # --------------------------------------------------------------------------------------------
 # time series
 # --------------------------------------------------------------------------------------------
+@_locked
 def fig_loyal_churn(sess, lang: str = "en") -> Figure:
     """Loyal share and churn over time, one line per merchant."""
     fig, (a1, a2) = _figure(cols=2, sharex=True)
@@ -164,6 +177,7 @@ def fig_loyal_churn(sess, lang: str = "en") -> Figure:
     return _finish(fig, a1)
 
 
+@_locked
 def fig_stages(sess, lang: str = "en") -> Figure:
     """Customers by stage (stacked): prospect, ordinary, trusting, loyal."""
     fig, (ax,) = _figure()
@@ -181,6 +195,7 @@ def fig_stages(sess, lang: str = "en") -> Figure:
     return _finish(fig, ax)
 
 
+@_locked
 def fig_profit(sess, lang: str = "en") -> Figure:
     """Profit per step of each merchant (moving average) and cumulative."""
     fig, (a1, a2) = _figure(cols=2, sharex=True)
@@ -202,6 +217,7 @@ def fig_profit(sess, lang: str = "en") -> Figure:
     return _finish(fig, a1)
 
 
+@_locked
 def fig_cycles(sess, lang: str = "en") -> Figure:
     """Cycle A passes; Cycle B passes, complaints and successful recoveries; per step."""
     fig, (a1, a2) = _figure(cols=2, sharex=True)
