@@ -47,6 +47,7 @@ import argparse
 import itertools
 import json
 import re
+import signal
 import statistics
 import sys
 import threading
@@ -646,6 +647,8 @@ def main(argv: list[str] | None = None) -> int:
     a = ap.parse_args(argv)
     if a.sessions < 1 or a.customers < 2 or a.seconds <= 0:
         ap.error("--sessions must be ≥ 1, --customers ≥ 2 and --seconds > 0")
+    # a terminated benchmark still stops the server it started (the finally blocks run)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     why = chromium_missing()
     if why:
         print(f"app_load: {why}", file=sys.stderr)
