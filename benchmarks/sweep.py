@@ -8,7 +8,8 @@ Every executor runs the same experiment (the baseline scenario, a factorial over
 with replicates) through :func:`sim.batch.run_experiment` into a fresh folder, so the figure
 includes writing the Parquet parts and the manifest. Each executor is started and warmed up
 (every worker has imported the simulator) before the clock starts; the start-up time is printed
-separately. The results of all executors are checked to be identical.
+separately. Each executor is measured ``--repeat`` times, alternating, and the median is
+reported. The results of all executors are checked to be identical.
 
 Targets: 2 workers ≥ 1.7× one worker; Dask within 15% of the process pool. Absolute speeds drift
 on shared machines; quote the ratios.
@@ -19,6 +20,7 @@ from __future__ import annotations
 import argparse
 import concurrent.futures as cf
 import json
+import statistics
 import multiprocessing as mp
 import sys
 import tempfile
@@ -29,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import pandas as pd  # noqa: E402
 
-from sim.batch import InlineExecutor, parse_experiment, read_results, run_experiment  # noqa: E402
+from sim.batch import InlineExecutor, local_cluster, parse_experiment, read_results, run_experiment  # noqa: E402
 
 
 def _warm(_: int) -> int:
@@ -82,17 +84,12 @@ def pool(n: int):
 
 
 def dask(n: int):
+    """The LocalCluster ``loyalty-sim sweep --cluster local`` makes (:func:`sim.batch.local_cluster`)."""
     def make():
-        from distributed import Client, LocalCluster
-
-        lc = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None)
-        client = Client(lc)
-        client.run(_warm, 0)
-
-        def close():
-            client.close()
-            lc.close()
-        return client.get_executor(pure=False), close
+        cm = local_cluster(n)
+        ex, _ = cm.__enter__()
+        list(ex.map(_warm, range(4 * n)))
+        return ex, (lambda: cm.__exit__(None, None, None))
     return make
 
 
@@ -103,21 +100,32 @@ def main(argv=None) -> int:
     ap.add_argument("--steps", type=int, default=52, help="steps per run (default 52)")
     ap.add_argument("--workers", type=int, default=2, help="workers for the pool and Dask (default 2)")
     ap.add_argument("--no-dask", action="store_true", help="skip the Dask LocalCluster")
+    ap.add_argument("--repeat", type=int, default=3, help="measure each executor this many times, alternating; "
+                    "medians are reported (default 3)")
     ap.add_argument("--json", action="store_true", help="print one JSON object per executor")
     a = ap.parse_args(argv)
     exp = experiment(a.runs, a.customers, a.steps)
-    rows = []
+    makers = [("1 worker", inline), (f"{a.workers} workers (process pool)", pool(a.workers))]
+    if not a.no_dask:
+        makers.append((f"Dask LocalCluster ({a.workers} workers)", dask(a.workers)))
+    trials: dict[str, list[dict]] = {name: [] for name, _ in makers}
     with tempfile.TemporaryDirectory() as d:
         work = Path(d)
-        rows.append(timed(exp, inline, work, "1 worker"))
-        rows.append(timed(exp, pool(a.workers), work, f"{a.workers} workers (process pool)"))
-        if not a.no_dask:
-            rows.append(timed(exp, dask(a.workers), work, f"Dask LocalCluster ({a.workers} workers)"))
-        ref = read_results(work / rows[0]["executor"])
-        for r in rows[1:]:
-            other = read_results(work / r["executor"])
-            pd.testing.assert_frame_equal(ref.market, other.market)
-            r["identical"] = True
+        for rep in range(a.repeat):  # alternate the executors so drift on a shared machine hits all alike
+            for name, make in makers:
+                trials[name].append(timed(exp, make, work, f"{name} #{rep}"))
+        ref = read_results(work / f"{makers[0][0]} #0")
+        for name, _ in makers:
+            for rep in range(a.repeat):
+                if (name, rep) != (makers[0][0], 0):
+                    pd.testing.assert_frame_equal(ref.market, read_results(work / f"{name} #{rep}").market)
+    rows = []
+    for name, _ in makers:
+        ts = trials[name]
+        rows.append({"executor": name, "runs": ts[0]["runs"], "repeats": len(ts), "identical": True,
+                     "runs_per_min": statistics.median(t["runs_per_min"] for t in ts),
+                     "runs_per_min_all": [round(t["runs_per_min"], 1) for t in ts],
+                     "startup_s": statistics.median(t["startup_s"] for t in ts)})
     base = rows[0]["runs_per_min"]
     for r in rows:
         r["vs_one_worker"] = r["runs_per_min"] / base
@@ -127,7 +135,8 @@ def main(argv=None) -> int:
         for r in rows:
             print(json.dumps(r))
         return 0
-    print(f"{exp.n_runs} runs × {a.customers} customers × {a.steps} steps")
+    print(f"{exp.n_runs} runs × {a.customers} customers × {a.steps} steps; median of {a.repeat} alternating "
+          f"measurements per executor; results identical across executors")
     print(f"{'executor':<34} {'runs/min':>9} {'× 1 worker':>11} {'start-up s':>11}")
     for r in rows:
         print(f"{r['executor']:<34} {r['runs_per_min']:>9.1f} {r['vs_one_worker']:>10.2f}× {r['startup_s']:>11.1f}")

@@ -39,6 +39,7 @@ import concurrent.futures as cf
 import contextlib
 import dataclasses
 import hashlib
+import io
 import itertools
 import json
 import math
@@ -63,9 +64,9 @@ from .scenario import Scenario, load_scenario
 from .simulate import ScheduledChange, simulate
 
 __all__ = [
-    "BatchError", "Experiment", "Point", "RunTask", "RunOutput", "Factor", "DESIGNS", "FORMAT",
+    "BatchError", "Experiment", "Point", "RunTask", "RunOutput", "RunParts", "Factor", "DESIGNS", "FORMAT",
     "load_experiment", "parse_experiment", "single_experiment", "compare_experiment", "replicate_seeds",
-    "execute", "make_executor", "run_experiment", "read_results", "export_csv", "Summary", "ResultSet",
+    "execute", "execute_parts", "make_executor", "local_cluster", "DASK_LOCAL_CONFIG", "run_experiment", "read_results", "export_csv", "Summary", "ResultSet",
     "count_runs",
 ]
 
@@ -179,6 +180,18 @@ class RunOutput:
     seconds: float
     steps_run: int
     customers: pd.DataFrame | None = None
+
+
+@dataclass
+class RunParts:
+    """One finished run as its part files' bytes (Parquet, encoded in the worker), so that the
+    process collecting results only writes bytes to disk and never competes with the workers for
+    the CPU time of encoding them."""
+
+    run_id: int
+    parts: dict[str, bytes]
+    seconds: float
+    steps_run: int
 
 
 @dataclass(frozen=True)
@@ -730,6 +743,21 @@ def execute(task: RunTask) -> RunOutput:
                      time.perf_counter() - t0, res.steps, cust)
 
 
+def _parquet_bytes(df: pd.DataFrame) -> bytes:
+    buf = io.BytesIO()
+    df.to_parquet(buf, index=False)
+    return buf.getvalue()
+
+
+def execute_parts(task: RunTask) -> RunParts:
+    """Run one task (:func:`execute`) and encode its tables as Parquet part files, in the worker."""
+    out = execute(task)
+    parts = {"market": _parquet_bytes(out.market), "merchants": _parquet_bytes(out.merchants)}
+    if out.customers is not None:
+        parts["customers"] = _parquet_bytes(out.customers)
+    return RunParts(out.run_id, parts, out.seconds, out.steps_run)
+
+
 def _customer_table(model, ids: dict) -> pd.DataFrame:
     """The final state of every customer in the market: one row each (asked for with ``customers``)."""
     from .customers import CHURNED, STAGES
@@ -765,6 +793,37 @@ class InlineExecutor(cf.Executor):
         return f
 
 
+#: Dask settings for a LocalCluster on this machine. Simulation runs are whole tasks of a tenth of a
+#: second or more, so the cluster's own housekeeping need not run every few milliseconds: the
+#: workers' statistical profiler (a stack sample every 10 ms), the system and memory monitors and
+#: the event-loop tick are slowed or off, which on a 2-core machine gives the simulations back
+#: about a tenth of the CPU (``benchmarks/sweep.py``). A remote cluster keeps its own settings.
+DASK_LOCAL_CONFIG = {
+    "distributed.worker.profile.enabled": False,
+    "distributed.admin.system-monitor.interval": "1s",
+    "distributed.admin.tick.interval": "1s",
+    "distributed.worker.memory.monitor-interval": "1s",
+}
+
+
+@contextlib.contextmanager
+def local_cluster(workers: int | None = None) -> Iterator[tuple[cf.Executor, str]]:
+    """A Dask ``LocalCluster`` of ``workers`` single-threaded worker processes (default: one per
+    core) with :data:`DASK_LOCAL_CONFIG`, as a ``concurrent.futures`` executor and a description."""
+    import dask
+    from distributed import Client, LocalCluster
+
+    n = workers or os.cpu_count() or 1
+    with dask.config.set(DASK_LOCAL_CONFIG):
+        lc = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None)
+        client = Client(lc)
+        try:
+            yield client.get_executor(pure=False), f"Dask LocalCluster, {n} workers"
+        finally:
+            client.close()
+            lc.close()
+
+
 @contextlib.contextmanager
 def make_executor(workers: int | None = None, scheduler: str | None = None, cluster: str | None = None
                   ) -> Iterator[tuple[cf.Executor, str]]:
@@ -776,7 +835,7 @@ def make_executor(workers: int | None = None, scheduler: str | None = None, clus
                          "--scheduler 与 --cluster 只能选一个")
     if scheduler or cluster:
         try:
-            from distributed import Client, LocalCluster
+            from distributed import Client
         except ImportError:  # pragma: no cover - a dependency
             raise BatchError("--scheduler", "Dask distributed is not installed", None, "未安装 Dask distributed") from None
         if cluster:
@@ -784,14 +843,8 @@ def make_executor(workers: int | None = None, scheduler: str | None = None, clus
                 raise BatchError("--cluster", f"--cluster {cluster!r}: only 'local' is known (a Dask LocalCluster); "
                                  "for a remote cluster give --scheduler tcp://host:port", None,
                                  f"--cluster {cluster!r}：只支持 'local'；远程集群请用 --scheduler tcp://host:port")
-            n = workers or os.cpu_count() or 1
-            lc = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None)
-            client = Client(lc)
-            try:
-                yield client.get_executor(pure=False), f"Dask LocalCluster, {n} workers"
-            finally:
-                client.close()
-                lc.close()
+            with local_cluster(workers) as got:
+                yield got
         else:
             try:
                 client = Client(scheduler, timeout="10s")
@@ -986,7 +1039,7 @@ def run_experiment(exp: Experiment, out: str | os.PathLike, *, workers: int | No
         futures = {}
         for t in todo:
             runs[t.run_id]["started"] = started
-            futures[pool.submit(execute, t)] = t
+            futures[pool.submit(execute_parts, t)] = t
         if progress:
             progress(skipped, 0, len(tasks))
         try:
@@ -995,7 +1048,7 @@ def run_experiment(exp: Experiment, out: str | os.PathLike, *, workers: int | No
                 rec = runs[t.run_id]
                 rec["finished"] = _now()
                 try:
-                    res: RunOutput = fut.result()
+                    res: RunParts = fut.result()
                 except Exception as e:  # noqa: BLE001 - a failed run is recorded, the sweep goes on
                     msg = f"{type(e).__name__}: {e}"
                     rec.update(status="failed", error=msg)
@@ -1004,11 +1057,11 @@ def run_experiment(exp: Experiment, out: str | os.PathLike, *, workers: int | No
                     failures[t.run_id] = msg
                     failed += 1
                 else:
-                    if res.customers is not None:
-                        _atomic_write(_part(out, "customers", t.run_id),
-                                      lambda p: res.customers.to_parquet(p, index=False))
-                    _atomic_write(_part(out, "merchants", t.run_id), lambda p: res.merchants.to_parquet(p, index=False))
-                    _atomic_write(_part(out, "market", t.run_id), lambda p: res.market.to_parquet(p, index=False))
+                    # market last: a run counts as finished when its market part exists
+                    for table in ("customers", "merchants", "market"):
+                        if table in res.parts:
+                            _atomic_write(_part(out, table, t.run_id),
+                                          lambda p, b=res.parts[table]: p.write_bytes(b))
                     _part(out, "failed", t.run_id).unlink(missing_ok=True)
                     rec.update(status="done", seconds=round(res.seconds, 3), steps_run=res.steps_run)
                     done += 1

@@ -50,9 +50,10 @@ def test_bad_sizes_get_a_clear_message_not_a_traceback():
 
 def test_sweep_benchmark_prints_runs_per_minute_and_checks_equal_results():
     out = subprocess.run([sys.executable, str(SCRIPT.parent / "sweep.py"), "--runs", "4", "--customers", "200",
-                          "--steps", "4", "--no-dask", "--json"], capture_output=True, text=True, timeout=300)
+                          "--steps", "4", "--no-dask", "--repeat", "2", "--json"], capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr
     rows = [json.loads(line) for line in out.stdout.splitlines()]
     assert [r["executor"] for r in rows] == ["1 worker", "2 workers (process pool)"]
     assert all(r["runs"] == 4 and r["runs_per_min"] > 0 for r in rows)
     assert rows[1]["identical"] is True and rows[0]["vs_one_worker"] == 1.0
+    assert all(r["repeats"] == 2 and len(r["runs_per_min_all"]) == 2 for r in rows)
