@@ -62,6 +62,7 @@ from .pages_common import Md
 from .i18n import lang, tr
 from .inspector import Inspector
 from .network_view import NetworkView
+from .pace import GATE
 
 __all__ = ["Explore", "TABS"]
 
@@ -105,7 +106,7 @@ def Player():
         if not on:
             return 0
         n = state.play_loop(sess, cancel, speed=lambda: state.speed.value, every=lambda: state.redraw_every.value,
-                            draw=state.moved, stop_at=lambda: sess.stop_at)
+                            draw=state.moved, stop_at=lambda: sess.stop_at, tick=state.ticked)
         if not cancel.is_set():
             state.playing.value = False  # reached the stop step
         return n
@@ -117,6 +118,7 @@ def Player():
 def StepCounter():
     sess = state.session.value
     state.version.value  # redraw with the model
+    state.week.value  # and after every step while playing
     solara.Text(tr(f"Week {sess.steps}", f"第 {sess.steps} 周"), classes=["lsim-step-counter"],
                 style={"font-size": "1.25em", "font-weight": "600", "min-width": "90px"})
 
@@ -129,14 +131,21 @@ def RunControls():
     seed_text, set_seed_text = solara.use_state(str(sess.seed))
     solara.use_effect(lambda: set_seed_text(str(sess.seed)), [sess.seed, state.settings_version.value])
 
+    # a click is served ahead of every playing market's next step or redraw (see sim/ui/pace.py)
     def toggle():
-        state.playing.value = not state.playing.value
+        with GATE.priority():
+            state.playing.value = not state.playing.value
 
     def step():
-        sess.step()
-        state.moved()
+        with GATE.priority():
+            sess.step()
+            state.moved()
 
     def reset(seed=None):
+        with GATE.priority():
+            _reset(seed)
+
+    def _reset(seed=None):
         state.playing.value = False
         sess.reset(seed)
         state.notice.value = ("info", tr(f"Reset: week 0, seed {sess.seed}.", f"已重置：第 0 周，随机种子 {sess.seed}。"))

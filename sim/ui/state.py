@@ -32,9 +32,10 @@ from ..model import STRUCTURAL, LoyaltyModel
 from ..params import MERCHANT_PARAMS, PARAMS, ParamError, Params
 from ..scenario import Scenario, load_scenario, scenario_names
 from ..simulate import ScheduledChange
+from .pace import GATE, Gate
 
 __all__ = ["ExploreSession", "play_loop", "session", "version", "settings_version", "playing", "speed",
-           "redraw_every", "selected", "DEFAULT_SCENARIO", "DEFAULT_REDRAW", "SPEEDS", "REDRAWS",
+           "redraw_every", "week", "ticked", "selected", "DEFAULT_SCENARIO", "DEFAULT_REDRAW", "SPEEDS", "REDRAWS",
            "MERCHANT_SERIES", "new_seed"]
 
 #: the scenario a new session starts with
@@ -257,42 +258,69 @@ def _explicit(m) -> dict[str, Any]:
 # =================================================================================================
 # The play loop
 # =================================================================================================
+#: least seconds between two updates of the week counter while playing
+TICK_GAP = 0.25
+
+
 def play_loop(sess: ExploreSession, cancel: threading.Event, *, speed: Callable[[], float],
               every: Callable[[], int], draw: Callable[[], None], stop_at: Callable[[], int] = lambda: 0,
-              max_steps: int | None = None, clock=time.perf_counter, sleep=time.sleep) -> int:
+              max_steps: int | None = None, clock=time.perf_counter, sleep=time.sleep,
+              gate: Gate | None = None, tick: Callable[[], None] = lambda: None) -> int:
     """Step ``sess`` until ``cancel`` is set, ``stop_at()`` is reached or ``max_steps`` have run.
 
     ``speed()`` is the target in steps per second (0 = as fast as possible); ``every()`` how many
     steps between redraws; ``draw()`` redraws (in the app: bumps :data:`version`, which renders the
     plots in this thread). Both are read on every step, so the user can change them while it plays.
+    ``tick()`` is called after a step when :data:`TICK_GAP` seconds have passed since the last one
+    (in the app: updates the week counter; any render of the page costs 15–20 ms, so not more often).
     Returns the number of steps run. The model's lock is held only while stepping, so buttons
-    (pause, a policy change) get in between steps."""
+    (pause, a policy change) get in between steps.
+
+    Every step and every redraw takes a turn at the server-wide ``gate`` (:data:`sim.ui.pace.GATE`),
+    so that many sessions playing at once share the cores in turn instead of fighting over them;
+    while more sessions play than there are cores, redraws are spaced by at least
+    :meth:`~sim.ui.pace.Gate.min_redraw_gap` seconds. A loop that falls behind its speed (a redraw
+    took long) catches up for at most a second, then starts counting again."""
+    gate = GATE if gate is None else gate
     n = since = 0
-    start = clock()
-    next_at = start
+    last_draw = last_tick = clock()
+    next_at = last_draw
     goal = stop_at()
     goal = goal if goal and goal > sess.steps else 0
-    while not cancel.is_set():
-        sess.step()
-        n += 1
-        since += 1
-        last = (max_steps is not None and n >= max_steps) or (goal and sess.steps >= goal)
-        if since >= max(1, int(every())) or last:
-            draw()
-            since = 0
-        if last:
-            break
-        s = float(speed() or 0)
-        if s > 0:
-            next_at += 1.0 / s
-            wait = next_at - clock()
-            if wait > 0:
-                if cancel.wait(wait):
+    with gate.playing():
+        while not cancel.is_set():
+            with gate.turn(cancel) as ok:
+                if not ok:
                     break
-            else:
-                next_at = clock()  # running behind: do not try to catch up
+                sess.step()
+            n += 1
+            if clock() - last_tick >= TICK_GAP:
+                tick()
+                last_tick = clock()
+            since += 1
+            last = (max_steps is not None and n >= max_steps) or (goal and sess.steps >= goal)
+            if last or (since >= max(1, int(every())) and clock() - last_draw >= gate.min_redraw_gap()):
+                with gate.turn(cancel) as ok:
+                    if ok:
+                        t0 = time.thread_time()
+                        draw()
+                        gate.note_draw(time.thread_time() - t0)
+                        last_draw = clock()
+                        since = 0
+            if last:
+                break
+            s = float(speed() or 0)
+            if s > 0:
+                next_at += 1.0 / s
+                wait = next_at - clock()
+                if wait > 0:
+                    if cancel.wait(wait):
+                        break
+                elif wait < -1.0:
+                    next_at = clock()  # far behind: do not try to catch up more than a second
     if since:
-        draw()
+        with gate.turn():
+            draw()
     return n
 
 
@@ -302,7 +330,9 @@ def play_loop(sess: ExploreSession, cancel: threading.Event, *, speed: Callable[
 session: solara.Reactive[ExploreSession] = solara.Reactive(
     solara.toestand.KernelStoreFactory(ExploreSession, key="sim.ui.state:session"))
 version = solara.reactive(0)
+week = solara.reactive(0)  # the week shown by the counter: follows every step, not only redraws
 settings_version = solara.reactive(0)
+week = solara.reactive(0)  # the week shown by the counter: follows every step, not only redraws
 playing = solara.reactive(False)
 speed = solara.reactive(10)
 redraw_every = solara.reactive(DEFAULT_REDRAW)
@@ -313,6 +343,14 @@ notice = solara.reactive(("", ""))  # the last message for the user: (kind, text
 def moved() -> None:
     """The model changed: redraw what shows it."""
     version.value += 1
+    ticked()
+
+
+def ticked() -> None:
+    """A step was made: update the week counter (without redrawing the plots)."""
+    w = session.value.steps
+    if week.value != w:
+        week.value = w
 
 
 def edited() -> None:

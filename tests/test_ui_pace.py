@@ -1,0 +1,110 @@
+"""The server-wide gate that lets many playing sessions share the cores in turn."""
+
+import threading
+import time
+
+from sim.ui.pace import Gate
+
+
+def test_no_more_than_slots_hold_a_turn_at_once():
+    gate = Gate(slots=2)
+    inside = []
+    peak = []
+    lock = threading.Lock()
+
+    def work():
+        for _ in range(20):
+            with gate.turn() as ok:
+                assert ok
+                with lock:
+                    inside.append(1)
+                    peak.append(len(inside))
+                time.sleep(0.001)
+                with lock:
+                    inside.pop()
+
+    threads = [threading.Thread(target=work) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    assert len(peak) == 120
+    assert max(peak) == 2
+
+
+def test_turns_are_handed_out_in_order_of_arrival():
+    gate = Gate(slots=1)
+    order = []
+    assert gate.acquire()
+    waiting = []
+    for i in range(5):
+        t = threading.Thread(target=lambda i=i: (gate.acquire(), order.append(i), gate.release()))
+        t.start()
+        waiting.append(t)
+        time.sleep(0.05)  # so that they queue in this order
+    gate.release()
+    for t in waiting:
+        t.join(5)
+    assert order == [0, 1, 2, 3, 4]
+
+
+def test_a_cancelled_waiter_gives_up_its_place_and_holds_nothing():
+    gate = Gate(slots=1)
+    assert gate.acquire()
+    cancel = threading.Event()
+    got = []
+    t = threading.Thread(target=lambda: got.append(gate.acquire(cancel)))
+    t.start()
+    time.sleep(0.1)
+    cancel.set()
+    t.join(5)
+    assert got == [False]
+    gate.release()
+    assert gate.acquire(threading.Event())  # the slot is free again: nobody kept it
+    gate.release()
+
+
+def test_redraws_are_spaced_only_when_more_play_than_there_are_slots():
+    gate = Gate(slots=2, redraw_share=0.5)
+    gate.note_draw(0.25)
+    with gate.playing(), gate.playing():
+        assert gate.players == 2
+        assert gate.min_redraw_gap() == 0.0
+    stack = [gate.playing() for _ in range(20)]
+    for cm in stack:
+        cm.__enter__()
+    try:
+        # 20 players: their redraws share half of one core (the interpreter runs one thread at a time)
+        assert gate.min_redraw_gap() == gate._draw_cost * 20 / 0.5
+        assert gate.min_redraw_gap() > 2.0
+    finally:
+        for cm in stack:
+            cm.__exit__(None, None, None)
+    assert gate.players == 0
+
+
+def test_a_click_goes_ahead_of_waiting_loops_and_never_waits_long():
+    gate = Gate(slots=1)
+    assert gate.acquire()
+    order = []
+    loop = threading.Thread(target=lambda: (gate.acquire(), order.append("loop"), gate.release()))
+    loop.start()
+    time.sleep(0.1)
+
+    def click():
+        with gate.priority():
+            order.append("click")
+
+    t = threading.Thread(target=click)
+    t.start()
+    time.sleep(0.1)
+    gate.release()
+    t.join(5)
+    loop.join(5)
+    assert order == ["click", "loop"]
+    # a slot that is never released: the click goes ahead after about a second
+    assert gate.acquire()
+    t0 = time.perf_counter()
+    click()
+    assert 0.8 < time.perf_counter() - t0 < 3.0
+    assert order[-1] == "click"
