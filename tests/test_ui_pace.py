@@ -108,3 +108,20 @@ def test_a_click_goes_ahead_of_waiting_loops_and_never_waits_long():
     click()
     assert 0.8 < time.perf_counter() - t0 < 3.0
     assert order[-1] == "click"
+
+
+def test_clicks_are_served_in_their_own_order_ahead_of_loops():
+    gate = Gate(slots=1)
+    assert gate.acquire()
+    order = []
+    threads = []
+    for name, first in (("loop1", False), ("click1", True), ("loop2", False), ("click2", True)):
+        t = threading.Thread(target=lambda n=name, f=first: (gate.acquire(first=f, timeout=5), order.append(n),
+                                                             gate.release()))
+        t.start()
+        threads.append(t)
+        time.sleep(0.05)
+    gate.release()
+    for t in threads:
+        t.join(10)
+    assert order == ["click1", "click2", "loop1", "loop2"]

@@ -40,6 +40,7 @@ class Gate:
         self._lock = threading.Lock()
         self._free = self.slots
         self._queue: collections.deque[threading.Event] = collections.deque()
+        self._urgent: collections.deque[threading.Event] = collections.deque()  # clicks, served first
         self._players = 0
         self._draw_cost = 0.25  # CPU seconds per redraw, a running estimate
 
@@ -62,32 +63,32 @@ class Gate:
     # ---- taking turns ---------------------------------------------------------------------------
     def acquire(self, cancel: threading.Event | None = None, first: bool = False,
                 timeout: float | None = None) -> bool:
-        """Wait for a slot, in order of arrival (``first``: ahead of everyone waiting, for what a
-        user is waiting on). Returns False (and holds nothing) if ``cancel`` is set while waiting
+        """Wait for a slot, in order of arrival (``first``: ahead of every loop waiting, in order
+        among themselves, for what a user is waiting on). Returns False (and holds nothing) if ``cancel`` is set while waiting
         or ``timeout`` seconds have passed."""
         until = None if timeout is None else time.perf_counter() + timeout
         with self._lock:
-            if self._free > 0 and not self._queue:
+            if self._free > 0 and not self._queue and not self._urgent:
                 self._free -= 1
                 return True
             ev = threading.Event()
-            if first:
-                self._queue.appendleft(ev)
-            else:
-                self._queue.append(ev)
+            line = self._urgent if first else self._queue
+            line.append(ev)
         while not ev.wait(0.05):
             if (cancel is not None and cancel.is_set()) or (until is not None and time.perf_counter() > until):
                 with self._lock:
                     if ev.is_set():  # handed a slot just now: give it back
                         self._release_locked()
                     else:
-                        self._queue.remove(ev)
+                        line.remove(ev)
                 return False
         return True
 
     def _release_locked(self) -> None:
-        if self._queue:
-            self._queue.popleft().set()  # the slot passes straight to the next in line
+        if self._urgent:
+            self._urgent.popleft().set()  # the slot passes straight to the next click waiting
+        elif self._queue:
+            self._queue.popleft().set()  # or to the next loop in line
         else:
             self._free += 1
 
