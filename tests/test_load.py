@@ -15,9 +15,12 @@ for 15 s. Checked:
 About the memory check. RSS is what the operating system sees; by default glibc keeps freed memory
 in per-thread arenas, so RSS would stay high even if every object were freed. The server here runs
 with ``MALLOC_ARENA_MAX=2`` and trim / mmap thresholds of 64 KiB, so that RSS follows the live
-heap. The same five sessions first run once, briefly, as a warm-up: the first sessions import and
+heap. The same five sessions first run once, for as long, as a warm-up: the first sessions import and
 cache what every later one shares (matplotlib, fonts, the first render of each control: 60–90 MB),
-which is not a per-session cost. The sessions close as a browser closes tabs (``beforeunload``
+which is not a per-session cost, and the process's heap grows to what a room of that size needs and
+keeps it for the next room (rounds of 30 sessions on one server: +290, +92, +6, −19 MB; see
+docs/performance.md). A warm-up shorter than the measured round leaves part of that growth to the
+measured round (a 3 s warm-up: 21 MB kept of a 29 MB rise). The sessions close as a browser closes tabs (``beforeunload``
 sends Solara's close beacon); ``SOLARA_KERNEL_CULL_TIMEOUT`` = 3 s catches any whose connection
 merely dropped. Measured on 2 cores with Mesa's model leak (below) patched out of the server for
 the experiment, the measured round kept 4–13 MB of a 15–30 MB rise; with the leak, 26–39 MB.
@@ -66,8 +69,8 @@ def load():
         with sync_playwright() as p:
             browser = launch_browser(p)
             try:
-                # warm-up: the same five sessions, briefly (see the module's docstring)
-                warm = app_load.run_phase(browser, srv.url, SESSIONS, customers=CUSTOMERS, seconds=3, seed=1000,
+                # warm-up: the same five sessions, as long (see the module's docstring)
+                warm = app_load.run_phase(browser, srv.url, SESSIONS, customers=CUSTOMERS, seconds=SECONDS, seed=1000,
                                           pid=srv.pid, log=quiet)
                 res = app_load.run_phase(browser, srv.url, SESSIONS, customers=CUSTOMERS, seconds=SECONDS,
                                          seed=2000, pid=srv.pid, server_log=srv.log_path, log=quiet)
