@@ -161,6 +161,13 @@ def test_compare_run_gives_difference_table_and_figures():
     assert "Δ 2. baseline (C.recovery_prob=0.9)" in table_md and "Loyal share" in table_md
     for cls in ("lsim-compare-figure", "lsim-compare-merchants-figure"):
         assert _one(rc, v.Html, cls).children, cls  # a figure is shown
+    # each figure downloads as a PNG
+    pngs = [_one(rc, v.Html, "lsim-compare-download-png").children[0],
+            _one(rc, v.Html, "lsim-compare-merchants-figure").children[-1]]
+    for png in pngs:
+        png.request_download = True  # what the browser's click does; the data is made in a thread
+        _wait(lambda png=png: png.bytes is not None)
+        assert bytes(png.bytes).startswith(b"\x89PNG")
     # switching the language redraws the table in Chinese
     i18n.lang.value = "zh"
     assert "忠诚客户占比" in _text(_one(rc, v.Html, "lsim-compare-table"))

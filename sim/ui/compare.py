@@ -40,7 +40,7 @@ from sim.metrics import METRICS
 from sim.params import PROGRAMME_LABELS, STRATEGY_LABELS, ParamError
 
 from .i18n import tr
-from .pages_common import (JobProgress, JobState, LabeledSelect, Md, cancel_job, current_lang, range_hint,
+from .pages_common import (JobProgress, JobState, LabeledSelect, Md, cancel_job, current_lang, figure_png, range_hint,
                            scenario_cached, scenario_items, start_job)
 from .pages_logic import (FLOW_WINDOW, Config, Runs, compare_table, current_value, declaration, format_value,
                           param_choices, parse_edit, run_compare, table_markdown)
@@ -238,6 +238,8 @@ def Results(runs: Runs):
     table = solara.use_memo(lambda: compare_table(runs, lang=lang), dependencies=[id(runs), lang])
     # the same callable between renders (FileDownload resets when it gets a new one)
     csv_all = solara.use_memo(lambda: (lambda: runs.market.to_csv(index=False).encode("utf-8")), [id(runs)])
+    png = solara.use_memo(lambda: (lambda: figure_png(fig)), [id(fig)])
+    mpng = solara.use_memo(lambda: (lambda: figure_png(mfig)) if mfig is not None else None, [id(mfig)])
     labels = runs.labels
     n = len(runs.market["run_id"].unique()) if len(runs.market) else 0
     with solara.Column(classes=["lsim-compare-results"]):
@@ -257,6 +259,9 @@ def Results(runs: Runs):
             with solara.Div(classes=["lsim-compare-download"]):
                 solara.FileDownload(csv_all, filename="compare_runs.csv", mime_type="text/csv",
                                     label=tr("Download every run (CSV)", "下载全部运行（CSV）"))
+            with solara.Div(classes=["lsim-compare-download-png"]):
+                solara.FileDownload(png, filename=f"compare_{m}.png", mime_type="image/png",
+                                    label=tr("Figure (PNG)", "图表（PNG）"))
         with solara.Div(classes=["lsim-compare-figure"]):
             solara.FigureMatplotlib(fig, dependencies=[id(runs), m, lang])
         with solara.Div(classes=["lsim-compare-table"]):
@@ -275,6 +280,8 @@ def Results(runs: Runs):
         if mfig is not None:
             with solara.Div(classes=["lsim-compare-merchants-figure"]):
                 solara.FigureMatplotlib(mfig, dependencies=[id(runs), lang])
+                solara.FileDownload(mpng, filename="compare_loyal_share_by_merchant.png", mime_type="image/png",
+                                    label=tr("Figure (PNG)", "图表（PNG）"))
 
 
 @solara.component
