@@ -104,6 +104,10 @@ def main(argv=None) -> int:
                     "medians are reported (default 3)")
     ap.add_argument("--json", action="store_true", help="print one JSON object per executor")
     a = ap.parse_args(argv)
+    for flag, value in (("--repeat", a.repeat), ("--runs", a.runs), ("--customers", a.customers),
+                        ("--steps", a.steps), ("--workers", a.workers)):
+        if value < 1:
+            ap.error(f"{flag} must be at least 1 (got {value})")
     exp = experiment(a.runs, a.customers, a.steps)
     makers = [("1 worker", inline), (f"{a.workers} workers (process pool)", pool(a.workers))]
     if not a.no_dask:

@@ -66,8 +66,8 @@ from .simulate import ScheduledChange, simulate
 __all__ = [
     "BatchError", "Experiment", "Point", "RunTask", "RunOutput", "RunParts", "Factor", "DESIGNS", "FORMAT",
     "load_experiment", "parse_experiment", "single_experiment", "compare_experiment", "replicate_seeds",
-    "execute", "execute_parts", "make_executor", "local_cluster", "DASK_LOCAL_CONFIG", "run_experiment", "read_results", "export_csv", "Summary", "ResultSet",
-    "count_runs",
+    "execute", "execute_parts", "make_executor", "local_cluster", "DASK_LOCAL_CONFIG", "run_experiment",
+    "read_results", "export_csv", "Summary", "ResultSet", "count_runs",
 ]
 
 FORMAT = "loyalty-sim results 1"

@@ -57,3 +57,10 @@ def test_sweep_benchmark_prints_runs_per_minute_and_checks_equal_results():
     assert all(r["runs"] == 4 and r["runs_per_min"] > 0 for r in rows)
     assert rows[1]["identical"] is True and rows[0]["vs_one_worker"] == 1.0
     assert all(r["repeats"] == 2 and len(r["runs_per_min_all"]) == 2 for r in rows)
+
+
+def test_sweep_benchmark_rejects_a_repeat_below_one_with_a_message():
+    out = subprocess.run([sys.executable, str(SCRIPT.parent / "sweep.py"), "--repeat", "0"],
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 2
+    assert "--repeat must be at least 1" in out.stderr and "Traceback" not in out.stderr

@@ -71,12 +71,8 @@ PAGES = {"explore": ("/", ".lsim-explore"), "compare": ("/compare", ".lsim-compa
 # ------------------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def server():
-    srv = AppServer(cull="60s", log=output_dir("logs") / "test_browser-server.log")
-    srv.start()
-    try:
+    with AppServer(cull="60s", log=output_dir("logs") / "test_browser-server.log") as srv:
         yield srv
-    finally:
-        srv.stop()
 
 
 @pytest.fixture(scope="module")

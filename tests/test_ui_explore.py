@@ -338,3 +338,16 @@ def test_customer_stories(ctx):
     left = pick(sess, "left")
     if left is not None:
         assert "left the market" in why_text(sess.model.customer(left), sess.model.params, 3, "en")
+
+
+def test_picking_a_customer_is_reproducible_and_leaves_the_run_alone():
+    a, b = state.ExploreSession("baseline"), state.ExploreSession("baseline")
+    for s in (a, b):
+        s.step(20)
+    picks_a = [pick(a, "ordinary") for _ in range(5)]
+    assert picks_a == [pick(b, "ordinary") for _ in range(5)]  # same seed, same picks
+    assert len(set(picks_a)) > 1  # they are draws, not always the first customer
+    a.step(5)
+    c = state.ExploreSession("baseline")  # a session that never picks a customer
+    c.step(25)
+    assert c.model.metrics == a.model.metrics  # picking did not touch the model's stream

@@ -5,13 +5,12 @@ English or Chinese, week by week: quiet stretches of satisfied purchases (Cycle 
 in one line; encounters that fell short, complaints and recoveries (Cycle B), the trust
 bottleneck, loyalty, switches and departures each get their own. :func:`why_text` says why the
 customer stays or why they left. :func:`pick` finds "a loyal customer", "a hostage", "a recovered
-complainer", "a customer who left", … with the page's own random generator (never the model's,
-so looking at customers does not change the run).
+complainer", "a customer who left", … with the session's page generator (``sess.page_rng``, a
+stream of its own spawned from the run's seed: never the model's, so looking at customers does not
+change the run).
 """
 
 from __future__ import annotations
-
-import random
 
 import numpy as np
 import solara
@@ -35,19 +34,17 @@ KINDS: dict[str, tuple[str, str]] = {
     "left": ("a customer who left", "一位已离开的客户"),
 }
 
-_rng = random.Random()
-
-
-def pick(sess, kind: str, rng: random.Random | None = None) -> int | None:
+def pick(sess, kind: str, rng: np.random.Generator | None = None) -> int | None:
     """The id of a random customer of ``kind`` (see :data:`KINDS`), or ``None`` if there is none.
-    Customers whose history is recorded are preferred (large markets record a sample)."""
-    rng = rng or _rng
+    Customers whose history is recorded are preferred (large markets record a sample). Draws
+    from ``rng``, by default the session's ``page_rng``."""
     with sess.lock:
+        rng = sess.page_rng if rng is None else rng
         model = sess.model
         pop, hist = model.pop, model.history
         if kind == "left":
             ids = list(hist.archive.keys())[-300:]
-            return rng.choice(ids) if ids else None
+            return int(ids[rng.integers(len(ids))]) if ids else None
         active = pop.stage > cu.CHURNED
         if kind in ("loyal", "trusting", "ordinary"):
             mask = pop.stage == cu.STAGES.index(kind)
@@ -63,7 +60,7 @@ def pick(sess, kind: str, rng: random.Random | None = None) -> int | None:
         places = np.flatnonzero(recorded if recorded.any() else mask)
         if len(places) == 0:
             return None
-        return int(pop.id[places[rng.randrange(len(places))]])
+        return int(pop.id[places[rng.integers(len(places))]])
 
 
 # --------------------------------------------------------------------------------------------

@@ -63,9 +63,9 @@ class Gate:
     # ---- taking turns ---------------------------------------------------------------------------
     def acquire(self, cancel: threading.Event | None = None, first: bool = False,
                 timeout: float | None = None) -> bool:
-        """Wait for a slot, in order of arrival (``first``: ahead of every loop waiting, in order
-        among themselves, for what a user is waiting on). Returns False (and holds nothing) if ``cancel`` is set while waiting
-        or ``timeout`` seconds have passed."""
+        """Wait for a slot, in order of arrival. ``first``: for what a user is waiting on, ahead of
+        every waiting loop (and in order among themselves). Returns False (and holds nothing) if
+        ``cancel`` is set or ``timeout`` seconds pass while waiting."""
         until = None if timeout is None else time.perf_counter() + timeout
         with self._lock:
             if self._free > 0 and not self._queue and not self._urgent:
@@ -141,7 +141,3 @@ def _slots_from_env() -> int:
 
 #: The server-wide gate used by the Explore page's play loop.
 GATE = Gate(_slots_from_env())
-
-
-def now() -> float:
-    return time.perf_counter()

@@ -83,6 +83,9 @@ class ExploreSession:
         """A new model from ``params`` (default: the edited settings) and the current seed."""
         self.base_params = params if params is not None else self.params
         self.model = LoyaltyModel(self.base_params, seed=self.seed)
+        # the page's own draws (which customer to show): a stream of its own from the same seed,
+        # so looking at customers never changes the run, and the same seed shows the same picks
+        self.page_rng = np.random.default_rng(np.random.SeedSequence(self.seed, spawn_key=(1,)))
         self.user_events: list[ScheduledChange] = []
         self._pending = sorted(self.events, key=lambda e: e.step)
         self.mseries: dict[str, list[list[float]]] = {k: [[] for _ in self.model.merchant_list]
@@ -332,7 +335,6 @@ session: solara.Reactive[ExploreSession] = solara.Reactive(
 version = solara.reactive(0)
 week = solara.reactive(0)  # the week shown by the counter: follows every step, not only redraws
 settings_version = solara.reactive(0)
-week = solara.reactive(0)  # the week shown by the counter: follows every step, not only redraws
 playing = solara.reactive(False)
 speed = solara.reactive(10)
 redraw_every = solara.reactive(DEFAULT_REDRAW)
