@@ -41,7 +41,7 @@ __all__ = [
     "need", "visit", "encounter", "perceive", "evaluate", "reinforce", "complain", "recover",
     "reevaluate_recoveries", "accumulate_trust", "become_loyal", "adapt_expectations",
     "spread_word_of_mouth", "choose_merchant", "leave", "arrive", "switching_cost", "update_satisfaction",
-    "grow_switching_costs", "start_relationship", "stay_utility", "alternative_utility",
+    "grow_switching_costs", "start_relationship", "felt", "stay_utility", "alternative_utility",
     "anticipated_value", "switching_cost_base",
 ]
 
@@ -107,7 +107,7 @@ class Population:
         "expectation", "excite_expect", "expected_price", "price_sens", "complaint_prop", "procedural",
         "financial", "relational", "perceived", "value", "disconfirmation", "txn_sat", "satisfaction", "trust",
         "affective", "behavioural", "intentional", "wallet", "spend", "value_realised", "acq_cost",
-        "recovery_value", "nps_bias", "switch_cost",
+        "recovery_value", "nps_bias", "switch_cost", "fit",
     )
     INTS = ("tenure", "age", "cycle_a", "cycle_b", "complaints", "recoveries", "recoveries_ok", "failures",
             "switches")
@@ -424,8 +424,8 @@ def perceive(pop: Population, buyers, where, quality, T, P, loyal=None, expected
 # =============================================================================================
 def reinforce(pop: Population, idx, s, satisfied, T, where, P):
     """C/D — satisfied customers (mask ``satisfied`` over ``idx``): one more pass of Cycle A, and
-    the affective facet moves toward how good the encounter felt (plus what a social or customised
-    programme adds).
+    the affective facet moves toward how good the encounter felt (``s``, :func:`felt`; plus what a
+    social or customised programme adds).
 
     Returns the strength of the positive reinforcement per customer (0 when not satisfied, 0.5 when
     expectations are just met, up to 1 for delight), used by :func:`accumulate_trust`.
@@ -535,10 +535,23 @@ def accumulate_trust(pop: Population, idx, gain_strength, loss_severity, P):
     return t
 
 
-def update_satisfaction(pop: Population, idx, s, P):
-    """Cumulative satisfaction: an exponentially weighted memory of transaction satisfaction,
-    ``S ← satisfaction_memory · S + (1 − satisfaction_memory) · s``. Returns the new values."""
-    S = F32(P.satisfaction_memory) * pop.satisfaction[idx] + F32(1 - P.satisfaction_memory) * s
+def felt(pop: Population, idx, s) -> np.ndarray:
+    """How an encounter felt: its transaction satisfaction ``s`` (the disconfirmation of the
+    expectation, neutral once the expectation has adapted) plus the relationship's ``fit``, the
+    lasting match between this merchant's offer and the customer's own needs
+    (:func:`start_relationship`), which adapting expectations do not wear away;
+    ``clip(s + fit, 0, 1)``. Overall satisfaction (:func:`update_satisfaction`) and positive
+    reinforcement (:func:`reinforce`) follow it; complaints and delight follow ``s`` alone."""
+    x = pop.fit[idx]
+    x += s
+    return np.clip(x, 0, 1, out=x)
+
+
+def update_satisfaction(pop: Population, idx, f, P):
+    """Cumulative (overall) satisfaction: an exponentially weighted memory of how each encounter
+    felt (:func:`felt`), ``S ← satisfaction_memory · S + (1 − satisfaction_memory) · f``. Returns
+    the new values."""
+    S = F32(P.satisfaction_memory) * pop.satisfaction[idx] + F32(1 - P.satisfaction_memory) * f
     pop.satisfaction[idx] = S
     return S
 
@@ -724,7 +737,7 @@ def choose_merchant(pop: Population, candidates, T, P, rng, stats: StepStats, re
         _record_loss(pop, sw, stats)
         stats.left_by_reason += np.bincount(reason, minlength=len(REASONS))
         pop.churn_reason[sw] = reason
-        start_relationship(pop, sw, new, T, P, stats)
+        start_relationship(pop, sw, new, T, P, stats, rng)
         pop.switches[sw] += 1
         pop.flags[sw] |= EV.SWITCHED
         stats.switched += len(sw)
@@ -748,13 +761,16 @@ def leave(pop: Population, idx, reasons, stats: StepStats):
     stats.left_by_reason += np.bincount(np.asarray(reasons, dtype=np.intp), minlength=len(REASONS))
 
 
-def start_relationship(pop: Population, idx, merchant, T, P, stats: StepStats):
+def start_relationship(pop: Population, idx, merchant, T, P, stats: StepStats, rng):
     """Customers ``idx`` begin with ``merchant``: trust and switching costs start afresh; the
     expectation moves halfway to what the customer anticipates of the merchant — its promise and
-    reputation (:func:`anticipated_value`) plus what the customer has heard about it."""
+    reputation (:func:`anticipated_value`) plus what the customer has heard about it; how well the
+    merchant suits the customer (``fit``, normal with sd ``fit_spread``) is drawn, and shows in
+    overall satisfaction from the first purchase on (:func:`update_satisfaction`)."""
     merchant = np.asarray(merchant, dtype=np.intp)
     pop.merchant[idx] = merchant
     k = len(idx)
+    pop.fit[idx] = (P.fit_spread * rng.standard_normal(k)).astype(F32) if P.fit_spread > 0 else F32(0)
     anticipated = anticipated_value(T, P, pop.expected_price[idx], pop.price_sens[idx])[np.arange(k), merchant]
     anticipated += pop.heard.reshape(-1)[idx * pop.m + merchant]
     pop.expectation[idx] = F32(0.5) * pop.expectation[idx] + F32(0.5) * anticipated
@@ -811,7 +827,7 @@ def arrive(pop: Population, P, T, rng, stats: StepStats, empty=None):
     # first choice among merchants (no outside option: they came to buy)
     U = alternative_utility(pop, empty, T, P)
     first = logit_choice(U, P.choice_noise, rng)
-    start_relationship(pop, empty, first, T, P, stats)
+    start_relationship(pop, empty, first, T, P, stats, rng)
     stats.arrived += k
     return empty
 

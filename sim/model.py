@@ -48,6 +48,11 @@ class _AgentIds(weakref.WeakKeyDictionary):
 
 mesa.Agent._ids = _AgentIds()
 
+#: the thinning of :meth:`LoyaltyModel._looking_around` draws candidates at the chance of a customer
+#: this far below neutral satisfaction (chance reconsider_prob · e^(k·LOOK_CUT)); the less
+#: satisfied are drawn one by one
+LOOK_CUT = 0.1
+
 #: parameters that shape the market's structure and cannot change once it exists
 STRUCTURAL = ("n_customers", "network_degree", "network_rewire", "history_limit", "history_depth",
               "initial_share_active")
@@ -216,7 +221,8 @@ class LoyaltyModel(mesa.Model):
         disc = v - E
         pop.disconfirmation[idx] = disc
         pop.txn_sat[idx] = s
-        S = cu.update_satisfaction(pop, idx, s, P)
+        f = cu.felt(pop, idx, s)
+        S = cu.update_satisfaction(pop, idx, f, P)
         self._acsi(S, E, v, quality, P, disc)
         # share of wallet and the behavioural facet
         wallet = pop.wallet[idx]
@@ -239,7 +245,7 @@ class LoyaltyModel(mesa.Model):
         pop.flags[idx] = fl
         pop.flags[trial] = EV.PURCHASE | EV.TRIED_OTHER
         # C/D — positive reinforcement (Cycle A)
-        gain = cu.reinforce(pop, idx, s, sat, T, w, P)
+        gain = cu.reinforce(pop, idx, f, sat, T, w, P)
         stats.cycle_a = stats.satisfied
         # E — the dissatisfied complain or stay silent; F — recovery is scheduled
         severity = np.zeros(len(idx), dtype=F32)
@@ -280,8 +286,9 @@ class LoyaltyModel(mesa.Model):
             # negative of at least half severity
             refused = ~pop.recovery_ok[r_idx]
             remedied = np.flatnonzero(~refused)
-            cu.update_satisfaction(pop, r_idx[remedied], r_s[remedied], P)
-            r_gain = cu.reinforce(pop, r_idx, r_s, ok, T, r_w, P)
+            r_f = cu.felt(pop, r_idx, r_s)
+            cu.update_satisfaction(pop, r_idx[remedied], r_f[remedied], P)
+            r_gain = cu.reinforce(pop, r_idx, r_f, ok, T, r_w, P)
             np.minimum(r_gain, F32(0.5), out=r_gain)  # back to Cycle A: an ordinary pass for trust
             r_loss = np.maximum(np.minimum(r_short / F32(P.severity_scale), F32(1)), F32(0.5))
             r_loss[ok | refused] = 0
@@ -422,7 +429,8 @@ class LoyaltyModel(mesa.Model):
         customers whose recovery was botched compare with the same chance, those whose complaint was
         refused (``botched_refused``, a mask over ``botched``) with ``reconsider_dissatisfied · (1 −
         voice_relief)`` (they were heard); any other customer who is neither a prospect nor loyal looks
-        around with chance ``reconsider_prob``. Then, involuntary churn (``natural_churn``)."""
+        around with a chance that falls with its overall satisfaction (:meth:`_looking_around`). Then,
+        involuntary churn (``natural_churn``)."""
         P, pop, T, stats = self.params, self.pop, self.table, self.stats
         n = pop.n
         silent = silent[pop.recovery_due[silent] < 0]  # (recoveries landing this step are done)
@@ -430,7 +438,7 @@ class LoyaltyModel(mesa.Model):
                           F32(P.reconsider_dissatisfied))
         # who compares, with the reason recorded if they leave; a customer in several groups keeps
         # the last one's reason (a botched recovery over a silent failure over looking around)
-        groups = (_bernoulli_places(n, P.reconsider_prob, rng),
+        groups = (self._looking_around(rng),
                   silent[rng.random(len(silent), dtype=F32) < P.reconsider_dissatisfied],
                   botched[rng.random(len(botched), dtype=F32) < chance])
         c = np.concatenate(groups)
@@ -448,6 +456,38 @@ class LoyaltyModel(mesa.Model):
         out = _bernoulli_places(n, P.natural_churn, rng)
         out = out[(pop.stage[out] > cu.CHURNED) & ((pop.flags[out] & EV.LEFT) == 0)]
         cu.leave(pop, out, np.full(len(out), cu.R_INVOLUNTARY, np.int8), stats)
+
+    def _looking_around(self, rng) -> np.ndarray:
+        """Places (sorted) whose occupant looks around this step without a problem prompting it:
+        each with chance ``min(1, reconsider_prob · exp(−reconsider_satisfaction · (S − 0.5)))``,
+        S its overall satisfaction — the more satisfied compare less, the less satisfied more.
+
+        Drawn by thinning, so that a step does not draw for every place: candidates at the chance
+        of a customer at S = 0.5 − LOOK_CUT, each kept with the ratio of its own chance to that one;
+        the few customers below that level are drawn one by one."""
+        P, pop = self.params, self.pop
+        r, k = P.reconsider_prob, P.reconsider_satisfaction
+        if r <= 0 or k <= 0:
+            return _bernoulli_places(pop.n, r, rng)
+        S = pop.satisfaction
+        cut = F32(0.5 - LOOK_CUT)
+        q = min(1.0, r * np.exp(k * LOOK_CUT))
+        cand = _bernoulli_places(pop.n, q, rng)
+        Sc = S[cand]
+        p = Sc - F32(0.5)
+        p *= F32(-k)
+        np.exp(p, out=p)
+        p *= F32(r / q)
+        keep = rng.random(len(cand), dtype=F32) < p
+        keep &= Sc >= cut
+        low = np.flatnonzero(S < cut)
+        if len(low) == 0:
+            return cand[keep]
+        pl = S[low] - F32(0.5)
+        pl *= F32(-k)
+        np.exp(pl, out=pl)
+        pl *= F32(r)
+        return np.sort(np.concatenate([cand[keep], low[rng.random(len(low), dtype=F32) < pl]]))
 
     def _book(self, stats: StepStats) -> None:
         """Each merchant books this step's revenue and costs and updates its reputation; the

@@ -118,12 +118,13 @@ class Customer(mesa.Agent):
     def start_relationship(self, j: int) -> None:
         """Begin with merchant ``j``: trust and switching costs start afresh; the expectation moves
         halfway to what the customer anticipates of ``j``: its promise and reputation, and what the
-        customer has heard about it."""
+        customer has heard about it; how well ``j`` suits the customer (``fit``) is drawn."""
         P, T = self.model.params, self.model.policies
         anticipated = anticipated_value(T, P, j, self.expected_price, self.price_sens) + self.heard[j]
         self.merchant = j
         self.expectation = 0.5 * self.expectation + 0.5 * anticipated
         self.trust, self.satisfaction = P.trust_init, 0.5
+        self.fit = P.fit_spread * self.model.rng.standard_normal() if P.fit_spread > 0 else 0.0  # lasting match
         self.tenure = self.cycle_a = self.cycle_b = 0
         self.financial = self.relational = 0.0  # switching costs built with this merchant
         self.products = 1
@@ -248,7 +249,7 @@ class Customer(mesa.Agent):
         s, short, surplus = evaluate(value, E, P, tolerance)
         self.value_realised += self.pay(j, quality)
         self.perceived, self.value, self.disconfirmation, self.txn_sat = quality, value, value - E, s
-        self.satisfaction = P.satisfaction_memory * self.satisfaction + (1 - P.satisfaction_memory) * s
+        self.remember(self.felt(s))
         model.acsi.append((self.satisfaction, E, value, quality))
         self.wallet += 0.1 * (1 - self.wallet)
         self.behavioural = self.wallet * self.tenure / (self.tenure + 10)
@@ -258,7 +259,7 @@ class Customer(mesa.Agent):
             model.stats.satisfied += 1
             model.stats.delighted += surplus > 0
             self.flags |= EV.SATISFIED | (EV.DELIGHTED if surplus > 0 else 0)
-            self.accumulate_trust(self.reinforce(s, j), 0.0)  # G
+            self.accumulate_trust(self.reinforce(self.felt(s), j), 0.0)  # G
         else:
             # E — dissatisfied: negative reinforcement; complain, or stay silent and maybe talk
             model.stats.dissatisfied += 1
@@ -280,6 +281,16 @@ class Customer(mesa.Agent):
                 and self.products < P.max_products and self.model.rng.random() < P.cross_sell_prob):
             self.products += 1  # a trusting customer takes one more product
         self.adapt_expectations(value, j)
+
+    def felt(self, s: float) -> float:
+        """How an encounter felt: transaction satisfaction ``s`` plus the relationship's lasting
+        ``fit``, kept between 0 and 1 (overall satisfaction and reinforcement follow it)."""
+        return clip(s + self.fit, 0.0, 1.0)
+
+    def remember(self, f: float) -> None:
+        """Overall satisfaction: a fading memory of how each encounter felt (``f``)."""
+        P = self.model.params
+        self.satisfaction = P.satisfaction_memory * self.satisfaction + (1 - P.satisfaction_memory) * f
 
     def reinforce(self, s: float, j: int) -> float:
         """C/D — one more pass of Cycle A; the affective facet moves toward how good the encounter
@@ -326,7 +337,7 @@ class Customer(mesa.Agent):
         self.recoveries += 1
         self.txn_sat = s
         if self.recovery_ok:  # a remedy is a new encounter; a refusal leaves the failed one as it was
-            self.satisfaction = P.satisfaction_memory * self.satisfaction + (1 - P.satisfaction_memory) * s
+            self.remember(self.felt(s))
         model.stats.cycle_b += 1
         model.stats.recoveries += 1
         if self.recovery_ok:
@@ -336,7 +347,7 @@ class Customer(mesa.Agent):
             self.flags |= EV.RECOVERED
             model.stats.recoveries_ok += 1
             # back to Cycle A: for trust an ordinary pass (0.5), whatever the compensation's delight
-            self.accumulate_trust(min(self.reinforce(s, j), 0.5), 0.0)
+            self.accumulate_trust(min(self.reinforce(self.felt(s), j), 0.5), 0.0)
         else:
             # botched: a refused complaint leaves the failed encounter as it was (already counted); a
             # remedy that still falls short fails the customer a second time (at least half severity).
@@ -518,10 +529,11 @@ class ReferenceModel(mesa.Model):
         # 3. word of mouth
         self.spread_word_of_mouth(customers)
         # 4. who compares merchants: anyone ordinary or trusting may look around; the silent
-        #    dissatisfied and the botched reconsider (that reason wins); then involuntary churn
+        #    dissatisfied and the botched reconsider (that reason wins); then involuntary churn.
+        #    The more satisfied look around less
         comparing: dict[Customer, int] = {}
         for c in customers:
-            if self.rng.random() < P.reconsider_prob:
+            if self.rng.random() < P.reconsider_prob * math.exp(-P.reconsider_satisfaction * (c.satisfaction - 0.5)):
                 comparing[c] = R_OTHER
         for c, reason, chance in self.unhappy:
             if self.rng.random() < chance:

@@ -71,15 +71,19 @@ FACTS: tuple[Fact, ...] = (
                            "sensitivity, and a linear term added to the concave satisfaction term makes the sum "
                            "nearly linear. **Proposed change:** apply the `diminishing_sensitivity` exponent to "
                            "the severity in `accumulate_trust` (σ^α), as `evaluate` does for satisfaction.",
-            "ratio_ret": "Behavioural retention answers shortfalls far more than surpluses: a dissatisfied "
-                         "customer is prompted to compare merchants (`reconsider_dissatisfied` = 0.3) while a "
-                         "delighted one only looks around at the background rate (`reconsider_prob` = 0.02 a "
-                         "week), so a surplus changes behaviour only through a slightly higher stay utility at "
-                         "rare, unprompted comparisons. The surplus effect on 26-week retention is a few tenths "
-                         "of a point, often indistinguishable from zero. **Proposed change:** make the "
-                         "background chance of looking around fall with satisfaction and trust (e.g. "
-                         "`reconsider_prob · exp(−k·(S − 0.5))`), so that delight lowers defection as a "
-                         "shortfall raises it.",
+            "ratio_ret": "Behavioural retention answers shortfalls several times more than surpluses. A "
+                         "dissatisfied customer is prompted to compare merchants at once (`reconsider_dissatisfied` "
+                         "= 0.3, on top of looking around more while its overall satisfaction is low), whereas a "
+                         "surplus acts only by lowering the background chance of looking around "
+                         "(`reconsider_prob · exp(−k·(S − 0.5))`, 2% a week at neutral satisfaction) for the few "
+                         "weeks the surprise stays in overall satisfaction (`satisfaction_memory` 0.8; the "
+                         "expectation then absorbs it). A 2%-a-week event cannot be prevented as much as a "
+                         "30%-at-once event can be caused. **Proposed change:** let delight leave a longer trace "
+                         "than a passing surprise (e.g. through the affective facet, which moves slowly and "
+                         "only with satisfying encounters, entering the stay utility), or read F2's 'retention' "
+                         "as the sources did — repurchase *intention* (Mittal, Ross & Baldasare and Anderson & "
+                         "Sullivan measured intentions, not behaviour); the check is kept on behaviour as well "
+                         "because students watch behaviour.",
         }),
     Fact(
         "F3", "Zone of tolerance: performance between adequate and desired changes loyalty little",
@@ -297,23 +301,18 @@ FACTS: tuple[Fact, ...] = (
         "bought are sorted into five satisfaction boxes (quintiles of cumulative satisfaction; box 5 the most "
         "satisfied fifth, as 'completely satisfied', box 4 as 'satisfied'); 'repurchase' is being still a "
         "customer of the same merchant 78 weeks (Xerox's 18 months) later. The ratio is of mean retention "
-        "over seeds.",
+        "over seeds. What the boxes differ in is lasting: overall satisfaction keeps each customer's fit "
+        "with its merchant (`fit_spread`, docs/ODD.md 7.5), and the more satisfied look around less "
+        "(`reconsider_satisfaction`, 7.14). The file makes the offers close in the customers' eyes: quality "
+        "0.62–0.68 with a choice noise of 0.3, so that what tips a comparison is the moment more than the "
+        "small differences in quality.",
         mk.plot_f9,
         diagnosis={
-            "ratio": "Retention differs little between the satisfaction boxes, because the boxes differ "
-                     "little in satisfaction: expectations adapt to what is received (F1), so cumulative "
-                     "satisfaction of almost every customer sits at 'as expected' (box means from about 0.45 "
-                     "to 0.50; box 4 and box 5 differ by a few thousandths), and what differences there are "
-                     "are the last few encounters' noise (`satisfaction_memory` 0.8), gone long before the "
-                     "78 weeks are over. Satisfaction enters the stay utility linearly and customers compare "
-                     "at the same background rate (`reconsider_prob`) whatever their satisfaction. There is "
-                     "no lasting 'completely satisfied' state for retention to reward. **Proposed change:** "
-                     "give customers a slower-moving overall satisfaction (or let delight leave a lasting "
-                     "trace, e.g. through the affective facet) and make looking around depend on it — e.g. "
-                     "a weekly chance of comparing `reconsider_prob · exp(−k·(S − 0.5))` — so that customers "
-                     "who are merely as satisfied as expected keep shopping around in a market of close "
-                     "alternatives while delighted ones stop.",
-            "convex": "Retention is not convex at the top (see the ratio's diagnosis).",
+            "ratio": "The top box is only just three times as loyal as the second: with 30 seeds the ratio can "
+                     "fall either side of 3. It rests on two mechanisms — overall satisfaction keeps each "
+                     "customer's lasting fit with its merchant (`fit_spread`), and the chance of looking "
+                     "around falls with it (`reconsider_satisfaction`) — in a market whose choices are "
+                     "close (`choice_noise` 0.3 against quality differences of 0.06).",
         }),
     Fact(
         "F10", "Small retention gains create large value", "保留率的小幅提升创造巨大价值",
@@ -358,8 +357,9 @@ FACTS: tuple[Fact, ...] = (
         calibration="Four market parameters of the bank scenario were set by hand from a small grid (2 seeds "
                     "each, seeds outside the validation's): `natural_churn` = 0.0024 a week (12% a year) sets the "
                     "floor every customer shares (moving, life events) and so the 3-product tenure; "
-                    "`reconsider_prob` = 0.15 how often customers shop around, which sets single-product churn "
-                    "(0.1 → 34%, 0.15 → 47%, 0.2 → 55–59% a year); `product_switch_cost` = 0.03 how much each "
+                    "`reconsider_prob` = 0.08 how often a customer of neutral satisfaction shops around, "
+                    "which sets single-product churn (0.08 → 47%, 0.15 → 62% a year; before looking around "
+                    "fell with satisfaction, 0.15 gave 47%); `product_switch_cost` = 0.03 how much each "
                     "further product ties (0.03–0.18 tried: higher values push 2-product tenure above 7 "
                     "years); `cross_sell_prob` = 0.04 kept from `scenarios/bank_products.toml`. Everything "
                     "else is as in that scenario. Note what the calibration shows: the structural cost of a "
