@@ -605,7 +605,9 @@ def adapt_expectations(pop: Population, idx, value, where, T, P, excitement: boo
 
     (What was heard by word of mouth shapes the expectation when a relationship starts, see
     :func:`start_relationship`.) Expectations of the excitement attribute and of the price move
-    toward what was received and paid. ``expectation``, ``expected_price`` and ``price_sens`` are the
+    toward what was received and toward the price paid blended with the going price in the market
+    (the mean of the merchants' prices, weight ``market_price_pull``: customers see what the others
+    charge). ``expectation``, ``expected_price`` and ``price_sens`` are the
     customers' current values if already at hand, ``paid`` the price each paid per product."""
     a = P.expectation_adapt
     E = pop.expectation[idx] if expectation is None else expectation
@@ -616,7 +618,9 @@ def adapt_expectations(pop: Population, idx, value, where, T, P, excitement: boo
     pop.expectation[idx] = E + F32(a) * (F32(1 - P.promise_pull) * (value - E) + F32(P.promise_pull) * (promised - E))
     if excitement:
         pop.excite_expect[idx] += F32(a) * (T.excitement[where] - pop.excite_expect[idx])
-    pop.expected_price[idx] = np.maximum(ep + F32(a) * (paid - ep), F32(MIN_EXPECTED_PRICE))
+    w = P.market_price_pull
+    target = paid if w == 0 else F32(1 - w) * paid + F32(w * float(T.price_paid.mean()))
+    pop.expected_price[idx] = np.maximum(ep + F32(a) * (target - ep), F32(MIN_EXPECTED_PRICE))
 
 
 # =============================================================================================

@@ -375,14 +375,16 @@ class Customer(mesa.Agent):
 
     def adapt_expectations(self, value: float, j: int) -> None:
         """Expectations move toward what was just perceived and, a little, toward what the merchant
-        keeps promising; expectations of the excitement attribute and the price follow too."""
+        keeps promising; expectations of the excitement attribute follow too, and the expected price
+        moves toward the price paid blended with the going price in the market."""
         P, T, a = self.model.params, self.model.policies, self.model.params.expectation_adapt
         promised = T.promise[j] - price_term(T.price_paid[j], self.expected_price, self.price_sens)
         E = self.expectation
         self.expectation = E + a * ((1 - P.promise_pull) * (value - E) + P.promise_pull * (promised - E))
         self.excite_expect += a * (T.excitement[j] - self.excite_expect)
-        self.expected_price = max(self.expected_price + a * (T.price_paid[j] - self.expected_price),
-                                  MIN_EXPECTED_PRICE)
+        going = sum(T.price_paid) / len(T.price_paid)  # the going price: what the merchants charge
+        target = (1 - P.market_price_pull) * T.price_paid[j] + P.market_price_pull * going
+        self.expected_price = max(self.expected_price + a * (target - self.expected_price), MIN_EXPECTED_PRICE)
 
     def become_loyal(self) -> None:
         """H — stages follow trust. Past ``trust_threshold`` (the bottleneck G) a customer is trusting;

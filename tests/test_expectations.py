@@ -53,6 +53,35 @@ def test_expected_price_follows_the_price_paid():
     assert pop.expected_price[0] == pytest.approx(1.6, abs=0.02)
 
 
+@pytest.mark.parametrize("pull", [0.0, 0.5, 1.0])
+def test_expected_price_is_pulled_toward_the_going_price_in_the_market(pull):
+    """Customers of a merchant charging 2 in a market whose other merchant charges 1 settle on an
+    expected price between what they pay and the market's mean price (1.5), by market_price_pull."""
+    T, P = table(steady("A", price=2.0), steady("B", price=1.0), market_price_pull=pull)
+    pop = population(5, m=2, expected_price=1.0)
+    for _ in range(80):
+        cu.adapt_expectations(pop, np.arange(5), np.full(5, 0.6, F32), np.zeros(5, np.intp), T, P)
+    assert pop.expected_price[0] == pytest.approx((1 - pull) * 2.0 + pull * 1.5, abs=0.01)
+
+
+def test_a_merchant_far_above_the_market_loses_more_customers_when_the_market_price_counts():
+    """The same steep price rise by one of three equal merchants: where customers' expected price
+    follows the going price, more of its customers leave than where it follows only what they pay."""
+    def kept(pull):
+        mm = model(1500, merchants=[steady(n, quality=0.65, promise=0.65) for n in "ABC"], seed=9,
+                   natural_churn=0.0, market_price_pull=pull)
+        for _ in range(30):
+            mm.step()
+        before = np.flatnonzero((mm.pop.stage > cu.PROSPECT) & (mm.pop.merchant == 0))
+        ids = mm.pop.id[before].copy()
+        for k in range(20):
+            mm.set_policy("A", price=1.0 + 0.05 * (k + 1))
+            mm.step()
+        return float(np.mean((mm.pop.id[before] == ids) & (mm.pop.merchant[before] == 0) & (mm.pop.stage[before] > 0)))
+
+    assert kept(1.0) < kept(0.0) - 0.15
+
+
 def _steady_market(quality=0.7, promise=0.7, seed=1, steps=0, **kw):
     """One merchant delivering exactly ``quality`` every time. Word of mouth is off unless asked for:
     these tests isolate adaptation to experience and promises."""
