@@ -391,21 +391,26 @@ FACTS: tuple[Fact, ...] = (
         "(deciles 1–3), middle (3–8), top (8–10).",
         mk.plot_f12,
         diagnosis={
-            "top": "The accepted premium does not rise with satisfaction at all: nearly every customer "
-                   "stays through the whole doubling of the price, whatever its satisfaction. Three "
-                   "mechanisms: (1) the expected price adapts to each price paid at the full "
-                   "`expectation_adapt` rate, so a rise of 0.05 every two weeks is absorbed before it is "
-                   "felt, and each step stays inside the zone of tolerance, so it never makes the customer "
-                   "dissatisfied or prompts a comparison; (2) when a customer does compare, the competitors "
-                   "still at the old price now sit far below its (raised) expected price and are discounted "
-                   "by `price_doubt` as suspiciously cheap; (3) loyal customers never compare. And the "
-                   "satisfaction deciles barely differ (see F9). **Proposed change:** keep a slower "
-                   "reference price (its own, smaller adaptation rate) and judge a merchant's price against "
-                   "the prices of the alternatives as well as against the customer's expected price; make "
-                   "price tolerance a function of satisfaction and trust rather than only of the loyal "
-                   "stage.",
-            "flat": "With a premium that does not rise at the top, 'flat in the middle, steep at the top' "
-                    "cannot hold; see the diagnosis of the top slope.",
+            "top": "The accepted premium does not rise at the top: see the diagnosis of `flat` (trust, adapting "
+                   "value expectations and loyal exclusivity hold customers through the whole rise).",
+            "flat": "The accepted premium does not bend upward at the top: the middle deciles rise about as "
+                    "steeply as the top, and most customers stay through the whole doubling of the price "
+                    "whatever their satisfaction (see `censored`). Whether a customer leaves during the rise "
+                    "depends on whether it looks around at all, a chance that falls smoothly (exponentially) "
+                    "with satisfaction (`reconsider_satisfaction`), with no threshold beyond which customers "
+                    "suddenly accept much more; and when it does look, trust holds it. A trusting customer's "
+                    "`w_T · trust` (0.5 × 0.75 ≈ 0.37) outweighs what any alternative's predicted delight "
+                    "can offer (`w_S · (ŝ − 0.5)` with the concave, half-weighted surplus of `evaluate`: an "
+                    "alternative 0.27 better than expected is worth about 0.15); the value expectation adapts "
+                    "to each dearer purchase, so the rise is rarely felt as a failure; and loyal customers "
+                    "never compare. (The expected price now follows the going price in the market as well as "
+                    "the price paid, `market_price_pull`, which made the top rise at all.) **Proposed "
+                    "change:** judge the stay option at the merchant's current price against the "
+                    "alternatives' at the moment of choice, not only through experienced satisfaction; or "
+                    "let a price far above the going price cost trust as unfair (price-fairness research: "
+                    "Xia, Monroe & Cox 2004); and give loyal customers a finite price tolerance instead of "
+                    "absolute exclusivity. Lowering `trust_weight` alone (0.25 tried) does not flatten the "
+                    "middle and raises churn in every market.",
         }),
     Fact(
         "F13", "Value-weighted churn is below customer churn when loyal customers buy more",
