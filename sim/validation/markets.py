@@ -169,6 +169,21 @@ def plot_f6(ps, checks):
 # F7 — the recovery paradox
 # =====================================================================================================
 F7_FROM, F7_UNTIL, F7_HORIZON = 13, 78, 26
+#: tenure bands (weeks with the merchant) within which recovered customers are compared with the
+#: never-failed: having had a first failure takes time, and the chance of leaving falls with tenure
+F7_TENURE = (0, 13, 26, 52, 10**9)
+
+
+def _matched(rec, rec_band, ctrl, ctrl_band):
+    """Mean of ``rec`` and the mean of ``ctrl`` reweighted to the tenure bands of ``rec`` (bands
+    without controls are left out on both sides): the never-failed compared like with like."""
+    bands = [b for b in np.unique(rec_band) if np.any(ctrl_band == b)]
+    if not bands:
+        return math.nan, math.nan
+    keep = np.isin(rec_band, bands)
+    w = np.array([np.sum(rec_band[keep] == b) for b in bands], dtype=float)
+    c = np.array([ctrl[ctrl_band == b].mean() for b in bands])
+    return float(rec[keep].mean()), float(np.dot(w, c) / w.sum())
 
 
 def measure_f7(markets, seed):
@@ -179,7 +194,7 @@ def measure_f7(markets, seed):
     st: dict = {"prev_S": None, "prev_id": None, "talk": np.zeros(P.n_customers), "talk_id": None}
     pending: dict[int, list] = {}
     out = {k: [] for k in ("S_rec", "S_ctrl", "ret_rec", "ret_ctrl", "wom_rec", "wom_ctrl", "above_pre",
-                           "trust_rec", "trust_ctrl")}
+                           "trust_rec", "trust_ctrl", "band_rec", "band_ctrl", "hband_rec", "hband_ctrl")}
 
     def on_step(model):
         pop, t = model.pop, model.steps
@@ -202,14 +217,21 @@ def measure_f7(markets, seed):
             rec = rec[shortfall_severity(pop, rec, P) <= MINOR]
             ctrl = at[same & ((fa & EV.SATISFIED) != 0) & (pop.failures[at] == 0)]
             if len(rec) and len(ctrl):
+                b_rec = np.digitize(pop.tenure[rec], F7_TENURE)
+                b_ctrl = np.digitize(pop.tenure[ctrl], F7_TENURE)
+                out["band_rec"].append(b_rec)
+                out["band_ctrl"].append(b_ctrl)
                 out["S_rec"].append(pop.satisfaction[rec].astype(float))
                 out["S_ctrl"].append(pop.satisfaction[ctrl].astype(float))
                 out["trust_rec"].append(pop.trust[rec].astype(float))
                 out["trust_ctrl"].append(pop.trust[ctrl].astype(float))
                 out["above_pre"].append((pop.satisfaction[rec] > st["prev_S"][rec]).astype(float))
                 pending.setdefault(t + F7_HORIZON, []).append(
-                    (Cohort(pop, rec), Cohort(pop, ctrl), st["talk"][rec].copy(), st["talk"][ctrl].copy()))
-        for c_rec, c_ctrl, w_rec, w_ctrl in pending.pop(t, []):
+                    (Cohort(pop, rec), Cohort(pop, ctrl), st["talk"][rec].copy(), st["talk"][ctrl].copy(), b_rec,
+                     b_ctrl))
+        for c_rec, c_ctrl, w_rec, w_ctrl, b_rec, b_ctrl in pending.pop(t, []):
+            out["hband_rec"].append(b_rec)
+            out["hband_ctrl"].append(b_ctrl)
             out["ret_rec"].append(c_rec.retained(pop).astype(float))
             out["ret_ctrl"].append(c_ctrl.retained(pop).astype(float))
             # recommendations made since (only while still in the place: otherwise nothing more)
@@ -219,11 +241,12 @@ def measure_f7(markets, seed):
         st["prev_id"] = pop.id.copy()
 
     run_scenario(sc, seed, on_step)
-    res = {}
-    for k, v in out.items():
-        a = np.concatenate(v) if v else np.zeros(0)
-        res[k] = float(a.mean()) if len(a) else math.nan
-    res["n_rec"] = int(sum(len(v) for v in out["S_rec"]))
+    a = {k: (np.concatenate(v) if v else np.zeros(0)) for k, v in out.items()}
+    res = {"above_pre": float(a["above_pre"].mean()) if len(a["above_pre"]) else math.nan}
+    for name, band in (("S", "band"), ("trust", "band"), ("ret", "hband"), ("wom", "hband")):
+        res[f"{name}_rec"], res[f"{name}_ctrl"] = _matched(a[f"{name}_rec"], a[f"{band}_rec"], a[f"{name}_ctrl"],
+                                                           a[f"{band}_ctrl"])
+    res["n_rec"] = int(len(a["S_rec"]))
     return res
 
 
