@@ -340,6 +340,28 @@ def test_customer_stories(ctx):
         assert "left the market" in why_text(sess.model.customer(left), sess.model.params, 3, "en")
 
 
+def test_why_text_tells_how_well_the_offer_suits_the_customer():
+    """The inspector's 'why' names a clearly good or poor fit with the merchant, in both languages,
+    and says nothing about fit when it is near zero."""
+    from sim import LoyaltyModel, Params
+
+    model = LoyaltyModel(Params(n_customers=400, fit_spread=0.1), seed=3)
+    for _ in range(20):
+        model.step()
+    by_fit = {}
+    for cid in model.customer_ids("ordinary"):
+        story = model.customer(int(cid))
+        f = story["state"]["fit"]
+        by_fit.setdefault("good" if f >= 0.03 else "poor" if f <= -0.03 else "near", story)
+    assert set(by_fit) == {"good", "poor", "near"}
+    P = model.params
+    assert "suits" in why_text(by_fit["good"], P, 3, "en") and "well, fit +" in why_text(by_fit["good"], P, 3, "en")
+    assert "很契合" in why_text(by_fit["good"], P, 3, "zh")
+    assert "less well, fit -" in why_text(by_fit["poor"], P, 3, "en")
+    assert "不太契合" in why_text(by_fit["poor"], P, 3, "zh")
+    assert "fit" not in why_text(by_fit["near"], P, 3, "en") and "契合" not in why_text(by_fit["near"], P, 3, "zh")
+
+
 def test_picking_a_customer_is_reproducible_and_leaves_the_run_alone():
     a, b = state.ExploreSession("baseline"), state.ExploreSession("baseline")
     for s in (a, b):

@@ -219,9 +219,16 @@ def why_text(story: dict | None, params, n_merchants: int, lang: str = "en") -> 
     stage = s["stage"]
     m = s["merchant"]
     sat = s["satisfaction"]
-    feel = ((("满意度 %.2f，高于预期" if zh else "satisfaction %.2f, better than expected") % sat) if sat > 0.52 else
-            (("满意度 %.2f，大致符合预期" if zh else "satisfaction %.2f, about as expected") % sat) if sat >= 0.45 else
-            (("满意度 %.2f，低于预期" if zh else "satisfaction %.2f, below what %s expected") % ((sat,) if zh else (sat, she))))
+    feel = ((("总体满意度 %.2f，较高" if zh else "overall satisfaction %.2f, high") % sat) if sat > 0.52 else
+            (("总体满意度 %.2f，大致中等" if zh else "overall satisfaction %.2f, about neutral") % sat) if sat >= 0.45 else
+            (("总体满意度 %.2f，较低" if zh else "overall satisfaction %.2f, low") % sat))
+    fit = float(s.get("fit", 0.0))
+    if fit >= 0.03:
+        feel += (f"（{m} 的产品很契合{her}需求，契合度 {fit:+.2f}）" if zh else
+                 f" ({m}'s offer suits {her} needs well, fit {fit:+.2f})")
+    elif fit <= -0.03:
+        feel += (f"（{m} 的产品不太契合{her}需求，契合度 {fit:+.2f}）" if zh else
+                 f" ({m}'s offer suits {her} needs less well, fit {fit:+.2f})")
     if stage == "churned":
         reason = cu.REASON_LABELS.get(s.get("churn_reason", "none"), ("", ""))[1 if zh else 0]
         if zh:
