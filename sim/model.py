@@ -469,25 +469,24 @@ class LoyaltyModel(mesa.Model):
         r, k = P.reconsider_prob, P.reconsider_satisfaction
         if r <= 0 or k <= 0:
             return _bernoulli_places(pop.n, r, rng)
+        def chance(x, scale):  # scale · exp(−k · (x − 0.5)), in place on a fresh array
+            x -= F32(0.5)
+            x *= F32(-k)
+            np.exp(x, out=x)
+            x *= F32(scale)
+            return x
+
         S = pop.satisfaction
         cut = F32(0.5 - LOOK_CUT)
         q = min(1.0, r * np.exp(k * LOOK_CUT))
         cand = _bernoulli_places(pop.n, q, rng)
         Sc = S[cand]
-        p = Sc - F32(0.5)
-        p *= F32(-k)
-        np.exp(p, out=p)
-        p *= F32(r / q)
-        keep = rng.random(len(cand), dtype=F32) < p
-        keep &= Sc >= cut
+        keep = Sc >= cut
+        keep &= rng.random(len(cand), dtype=F32) < chance(Sc.copy(), r / q)
         low = np.flatnonzero(S < cut)
         if len(low) == 0:
             return cand[keep]
-        pl = S[low] - F32(0.5)
-        pl *= F32(-k)
-        np.exp(pl, out=pl)
-        pl *= F32(r)
-        return np.sort(np.concatenate([cand[keep], low[rng.random(len(low), dtype=F32) < pl]]))
+        return np.sort(np.concatenate([cand[keep], low[rng.random(len(low), dtype=F32) < chance(S[low], r)]]))
 
     def _book(self, stats: StepStats) -> None:
         """Each merchant books this step's revenue and costs and updates its reputation; the
