@@ -112,7 +112,7 @@ def test_fast_run_of_cheap_facts(tmp_path):
 
 
 #: the facts the model reproduces today (docs/validation.md); a change that loses one must say why
-HOLDING = {"F1", "F3", "F4", "F5", "F8", "F9", "F11", "F13"}
+HOLDING = {"F1", "F3", "F4", "F5", "F8", "F9", "F10", "F11", "F13"}
 
 
 def test_the_whole_fast_validation_runs_and_no_holding_fact_is_lost(tmp_path):
@@ -135,3 +135,20 @@ def test_chinese_console_table(tmp_path):
     assert r.exit_code in (0, 1), r.output
     assert "事实" in r.output and ("通过" in r.output or "未通过" in r.output)
     assert "投诉率" in r.output
+
+
+def test_f10_customer_value_is_the_clv_formula_and_grows_with_a_rising_margin():
+    """F10's lifetime value: with a constant margin it is the model's clv formula m·r/(1 + d − r) less
+    the acquisition cost; a margin that rises with tenure makes a fall in defection worth more, and a
+    dearer acquisition makes the same fall worth more of the (smaller) net value."""
+    from sim.validation.markets import _value
+    m, r, d, acq = 0.3, 0.995, 0.002, 2.0
+    assert _value([m] * 4, r, d, acq) == pytest.approx(m * r / (1 + d - r) - acq, rel=1e-9)
+    r5 = 0.997
+
+    def gain(profile, a):
+        return _value(profile, r5, d, a) / _value(profile, r, d, a) - 1
+
+    flat, rising = [m] * 4, [m, m * 1.2, m * 1.5, m * 2.0]
+    assert gain(rising, 0.0) > gain(flat, 0.0) > 0
+    assert gain(flat, 10.0) > gain(flat, 0.5) > 0
