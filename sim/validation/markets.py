@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 
-from ..customers import CHURNED, EV, ORDINARY
+from ..customers import CHURNED, EV, ORDINARY, evaluate
 from .core import (Check, Cohort, above_check, band_check, below_check, ci, column, diff_ci, nanmean, own_buyers,
                    ratio_ci, run_scenario, series, shortfall_severity)
 from .shocks import _fig
@@ -172,6 +172,9 @@ F7_FROM, F7_UNTIL, F7_HORIZON = 13, 78, 26
 #: tenure bands (weeks with the merchant) within which recovered customers are compared with the
 #: never-failed: having had a first failure takes time, and the chance of leaving falls with tenure
 F7_TENURE = (0, 13, 26, 52, 10**9)
+#: other worths of the compensation read for information: (key, gamma shape (mean 1; smaller = more
+#: skewed), or None for every customer valuing it at ``scale``; scale of the mean worth)
+F7_WORTH = (("spread1", 1.0, 1.0), ("spread0.25", 0.25, 1.0), ("half", None, 0.5))
 
 
 def _matched(rec, rec_band, ctrl, ctrl_band):
@@ -194,7 +197,8 @@ def measure_f7(markets, seed):
     st: dict = {"prev_S": None, "prev_id": None, "talk": np.zeros(P.n_customers), "talk_id": None}
     pending: dict[int, list] = {}
     out = {k: [] for k in ("S_rec", "S_ctrl", "ret_rec", "ret_ctrl", "wom_rec", "wom_ctrl", "above_pre",
-                           "trust_rec", "trust_ctrl", "band_rec", "band_ctrl", "hband_rec", "hband_ctrl")}
+                           "trust_rec", "trust_ctrl", "band_rec", "band_ctrl", "hband_rec", "hband_ctrl",
+                           "pre_rec", "E_rec", "s_rec", "fit_rec")}
 
     def on_step(model):
         pop, t = model.pop, model.steps
@@ -226,6 +230,11 @@ def measure_f7(markets, seed):
                 out["trust_rec"].append(pop.trust[rec].astype(float))
                 out["trust_ctrl"].append(pop.trust[ctrl].astype(float))
                 out["above_pre"].append((pop.satisfaction[rec] > st["prev_S"][rec]).astype(float))
+                # what the remedy's evaluation started from, for the spread-worth reading below
+                out["pre_rec"].append(st["prev_S"][rec].astype(float))
+                out["E_rec"].append(pop.expectation[rec].astype(float))
+                out["s_rec"].append(pop.txn_sat[rec].astype(float))
+                out["fit_rec"].append(pop.fit[rec].astype(float))
                 pending.setdefault(t + F7_HORIZON, []).append(
                     (Cohort(pop, rec), Cohort(pop, ctrl), st["talk"][rec].copy(), st["talk"][ctrl].copy(), b_rec,
                      b_ctrl))
@@ -247,6 +256,26 @@ def measure_f7(markets, seed):
         res[f"{name}_rec"], res[f"{name}_ctrl"] = _matched(a[f"{name}_rec"], a[f"{band}_rec"], a[f"{name}_ctrl"],
                                                            a[f"{band}_ctrl"])
     res["n_rec"] = int(len(a["S_rec"]))
+    # Could a remedy worth more to some customers than to others, or worth less to all, give both
+    # 'recovered ≥ never failed' and 'few above where they were'? Each recovered customer's remedy is
+    # evaluated again at another worth (compensation × w: w ~ gamma with mean 1 and shape k, or w the
+    # same for all) and its overall satisfaction moved by the difference in how the remedy felt (the
+    # remedy is the last encounter: S changes by (1 − μ) times the difference); the rest is as it was.
+    comp = P.merchants[fixer].compensation
+    rng = np.random.default_rng(seed)
+    for key, k, scale in F7_WORTH:
+        if not len(a["S_rec"]):
+            res[f"{key}_sat"] = res[f"{key}_above"] = math.nan
+            continue
+        w = scale * (rng.gamma(k, 1 / k, len(a["S_rec"])) if k else np.ones(len(a["S_rec"])))
+        E = a["E_rec"].astype(np.float32)
+        s_new, _, _ = evaluate((E + comp * w).astype(np.float32), E, P)
+        felt_old = np.clip(a["s_rec"] + a["fit_rec"], 0, 1)
+        felt_new = np.clip(s_new + a["fit_rec"], 0, 1)
+        S_new = a["S_rec"] + (1 - P.satisfaction_memory) * (felt_new - felt_old)
+        res[f"{key}_above"] = float(np.mean(S_new > a["pre_rec"]))
+        m_rec, m_ctrl = _matched(S_new, a["band_rec"], a["S_ctrl"], a["band_ctrl"])
+        res[f"{key}_sat"] = m_rec - m_ctrl
     return res
 
 
@@ -268,6 +297,21 @@ def evaluate_f7(ps):
         band_check("n", "recovered customers followed per run", "每次运行跟踪的被补救客户数",
                    ci(series(ps, "n_rec")), 0, math.inf, "{:.0f}", info=True),
     ]
+    for key, k, scale in F7_WORTH:
+        if k:
+            what_en = f"if the compensation's worth varied across customers (gamma, mean 1, shape {k:g})"
+            what_zh = f"若补偿对不同客户的价值不同（伽马分布，均值 1，形状 {k:g}）"
+        else:
+            what_en = f"if every customer valued the compensation at {scale:g} of its size"
+            what_zh = f"若每位客户只把补偿看作其大小的 {scale:g}"
+        checks += [
+            band_check(f"{key}_sat", f"{what_en}: satisfaction, recovered − never failed",
+                       f"{what_zh}：满意度，被补救者 − 从未遇到问题者", ci(series(ps, f"{key}_sat")), 0.0, 0.1,
+                       info=True),
+            band_check(f"{key}_above", f"{what_en}: share above their own satisfaction before the failure",
+                       f"{what_zh}：满意度高于失误之前的比例", ci(series(ps, f"{key}_above")), 0.0, 0.15,
+                       "{:.3f}", info=True),
+        ]
     for c in checks[1:3]:
         c.passed = math.isfinite(c.lo) and c.lo <= 0  # not significantly higher
     return checks
