@@ -152,3 +152,17 @@ def test_f10_customer_value_is_the_clv_formula_and_grows_with_a_rising_margin():
     flat, rising = [m] * 4, [m, m * 1.2, m * 1.5, m * 2.0]
     assert gain(rising, 0.0) > gain(flat, 0.0) > 0
     assert gain(flat, 10.0) > gain(flat, 0.5) > 0
+
+
+def test_f7_remedy_read_again_at_its_own_worth_gives_back_the_measurement(monkeypatch):
+    """F7's information rows re-evaluate each recovered customer's remedy at another worth: at the
+    worth it had (scale 1 for all) they must give back exactly what was measured, and a remedy worth
+    half as much must leave fewer customers above where they were, and the recovered less satisfied."""
+    import sim.validation.markets as mk
+    monkeypatch.setattr(mk, "F7_WORTH", (("same", None, 1.0), ("half", None, 0.5)))
+    f7 = next(f for f in FACTS if f.id == "F7")
+    r = mk.measure_f7(load_markets(f7), 7)
+    assert r["n_rec"] > 50
+    assert r["same_above"] == pytest.approx(r["above_pre"], abs=1e-9)
+    assert r["same_sat"] == pytest.approx(r["S_rec"] - r["S_ctrl"], abs=1e-6)
+    assert r["half_above"] < r["above_pre"] and r["half_sat"] < r["same_sat"]
