@@ -250,7 +250,7 @@ FACTS: tuple[Fact, ...] = (
                          "its worth lowers the mean faster than the share above: with the compensation's "
                          "worth spread across customers (gamma, mean 1) the share above falls to about "
                          "0.48 (shape 1) and 0.31 (shape 0.25) while the satisfaction gap falls to about "
-                         "+0.006 and −0.002; valued at half its size by everyone, the share above is 0.17 "
+                         "+0.006 and −0.002; valued at half its size by everyone, the share above is 0.16 "
                          "and the gap is already negative. The one way out would be selection: customers "
                          "who voice their problems being the better-matched ones, so that the recovered "
                          "started above the never-failed (Hirschman's loyalty → voice). Letting trust make "
