@@ -65,7 +65,12 @@ FACTS: tuple[Fact, ...] = (
                          "to failures for small events (e.g. a gain strength that keeps rising with the surplus "
                          "instead of saturating at s ≥ 0.7, `reinforce`), or lower `trust_weight` in the stay "
                          "utility (0.5 → about 0.3) so that satisfaction, with its calibrated 2× asymmetry, "
-                         "dominates the intention; re-check F4 (which only needs bad > good) afterwards.",
+                         "dominates the intention; re-check F4 (which only needs bad > good) afterwards. Tried "
+                         "and not kept: `trust_weight` 0.25 (the intention ratios pass, ≈ 2.6–3.1, but F11 breaks "
+                         "and every market loses more customers); a gain strength twice as steep in the felt "
+                         "satisfaction and capped at 1.5 instead of 1 (intention ratios 2.75 / 3.13 / 3.38 with "
+                         "8 seeds, but F9's top-box ratio falls to 2.6: the steeper gain also rewards a good fit "
+                         "in every box).",
             "concave_int": "The shortfall effect on intention is not concave: trust loss is *linear* in severity "
                            "(`trust_loss · σ · trust`, σ = shortfall / severity_scale), with no diminishing "
                            "sensitivity, and a linear term added to the concave satisfaction term makes the sum "
@@ -438,7 +443,16 @@ FACTS: tuple[Fact, ...] = (
                     "let a price far above the going price cost trust as unfair (price-fairness research: "
                     "Xia, Monroe & Cox 2004); and give loyal customers a finite price tolerance instead of "
                     "absolute exclusivity. Lowering `trust_weight` alone (0.25 tried) does not flatten the "
-                    "middle and raises churn in every market.",
+                    "middle and raises churn in every market. Tried and not kept (8 seeds): a price more than "
+                    "the zone of tolerance above the going price costing trust like a service failure and "
+                    "prompting non-loyal buyers to compare (mean premium 0.86 → 0.82, ratio 1.75); the same "
+                    "with the own merchant's current price against the going price subtracted in the stay "
+                    "utility (non-loyal premiums 0.61 → 0.87 from the bottom to the top decile: lower, but "
+                    "still rising in a straight line with satisfaction). What the shape needs is a middle "
+                    "where satisfaction does not decide who stays: the loyal share is ≈ 0 in deciles 1–7 and "
+                    "0.19 / 0.44 in deciles 9 / 10, so if non-loyal customers' tolerance were set by their "
+                    "price sensitivity rather than by their satisfaction, the premium would follow the loyal "
+                    "share — flat, then steep.",
         }),
     Fact(
         "F13", "Value-weighted churn is below customer churn when loyal customers buy more",
