@@ -8,6 +8,7 @@ import math
 import numpy as np
 
 from ..customers import CHURNED, EV, ORDINARY, evaluate
+from ..params import MERCHANT_PARAMS
 from .core import (Check, Cohort, above_check, band_check, below_check, ci, column, diff_ci, nanmean, own_buyers,
                    ratio_ci, run_scenario, series, shortfall_severity)
 from .shocks import _fig
@@ -465,7 +466,6 @@ def _value(profile, r, d, acq):
 
 
 def measure_f10(markets, seed):
-    from ..params import MERCHANT_PARAMS
     token = MERCHANT_PARAMS["acquisition_cost"].default
     out = {"increase": [], "increase_token": [], "e_ret": [], "e_margin": [], "e_acq": [], "annual_defection": [],
            "growth": [], "acq_years": [], "label": []}
@@ -483,8 +483,7 @@ def measure_f10(markets, seed):
             acc[0] += np.bincount(key, minlength=m_count * nb)
             b = own_buyers(pop)
             key = pop.merchant[b].astype(np.intp) * nb + np.digitize(pop.tenure[b], F10_BANDS)
-            units = pop.products[b] if model._multi_products else None
-            acc[1] += np.bincount(key, weights=units, minlength=m_count * nb)
+            acc[1] += np.bincount(key, weights=pop.products[b], minlength=m_count * nb)  # products served
 
         res = run_scenario(sc, seed, on_step)
         mc = res.merchants[res.merchants["step"] >= F10_FROM]
@@ -540,7 +539,6 @@ def evaluate_f10(ps):
                         ("e_acq", "−1% acquisition cost", "获客成本 −1%")):
         checks.append(band_check(f"{key}", f"value of a customer: % change for {en}", f"客户价值：{zh} 时的变化（%）",
                                  ci([100 * nanmean(d[key]) for d in ps]), -math.inf, math.inf, "{:.2f}", info=True))
-    from ..params import MERCHANT_PARAMS
     token = MERCHANT_PARAMS["acquisition_cost"].default
     for key, en, zh, fmt, unit_en, unit_zh in (
             ("acq_years", "acquisition cost in years of a new customer's margin (mean over merchants)",
