@@ -104,7 +104,7 @@ class Population:
     """
 
     FLOATS = (
-        "expectation", "excite_expect", "expected_price", "price_sens", "complaint_prop", "procedural",
+        "expectation", "excite_expect", "expected_price", "price_sens", "last_paid", "complaint_prop", "procedural",
         "financial", "relational", "perceived", "value", "disconfirmation", "txn_sat", "satisfaction", "trust",
         "affective", "behavioural", "intentional", "wallet", "spend", "value_realised", "acq_cost",
         "recovery_value", "nps_bias", "switch_cost", "fit",
@@ -682,6 +682,16 @@ def stay_utility(pop: Population, idx, T, P, merchant=None, satisfaction=None, t
     return u
 
 
+def value_stay_utility(pop: Population, idx, T, P):
+    """Utility of staying for customers who noticed a price rise: the own merchant judged on value
+    for money exactly like any other offer (:func:`alternative_utility`, at its current price),
+    plus everything that would be lost by switching. Satisfaction and trust do not enter: a price
+    rise turns the choice into a comparison of offers, and what binds the customer then is what
+    leaving would cost. (:func:`choose_merchant` computes the same from the utilities at hand.)"""
+    mer = pop.merchant[idx].astype(np.intp)
+    return alternative_utility(pop, idx, T, P)[np.arange(len(idx)), mer] + switching_cost(pop, idx)
+
+
 def alternative_utility(pop: Population, idx, T, P):
     """``(k, m)`` utility of each merchant to customers who do not buy there yet: satisfaction
     predicted from its promise and reputation (through the customer's own evaluation), plus what
@@ -709,13 +719,15 @@ def logit_choice(U, noise: float, rng) -> np.ndarray:
     return np.argmax(g, axis=1)
 
 
-def choose_merchant(pop: Population, candidates, T, P, rng, stats: StepStats, reasons_if_leaving):
+def choose_merchant(pop: Population, candidates, T, P, rng, stats: StepStats, reasons_if_leaving,
+                    on_value=None):
     """Customers who compare: stay, switch to another merchant, or leave the market.
 
     A logit choice (noise ``choice_noise``) among: staying (:func:`stay_utility`), each other
     merchant (:func:`alternative_utility`) and leaving the category (``outside_option``). Loyal
     customers never get here: they are exclusive. ``reasons_if_leaving`` gives, per candidate, the
-    reason recorded if it leaves the market.
+    reason recorded if it leaves the market. Candidates marked in ``on_value`` (a mask; those who
+    noticed a price rise) judge staying on value for money instead (:func:`value_stay_utility`).
     """
     if len(candidates) == 0:
         return
@@ -725,8 +737,14 @@ def choose_merchant(pop: Population, candidates, T, P, rng, stats: StepStats, re
     U[:, :m] = _alternative_utility(T, P, pop.expected_price[candidates], pop.price_sens[candidates],
                                     pop.expectation[candidates], heard)
     cur = pop.merchant[candidates].astype(np.intp)
-    rows = np.arange(k)
-    U[rows, cur] = stay_utility(pop, candidates, T, P, heard=heard[rows, cur])
+    if on_value is not None and on_value.any():
+        v = np.flatnonzero(on_value)
+        rest = np.flatnonzero(~on_value)
+        U[v, cur[v]] += switching_cost(pop, candidates[v])  # value_stay_utility: judged like an offer
+        U[rest, cur[rest]] = stay_utility(pop, candidates[rest], T, P, heard=heard[rest, cur[rest]])
+    else:
+        rows = np.arange(k)
+        U[rows, cur] = stay_utility(pop, candidates, T, P, heard=heard[rows, cur])
     U[:, m] = P.outside_option
     pick = logit_choice(U, P.choice_noise, rng)
     leaving = pick == m
@@ -792,6 +810,7 @@ def start_relationship(pop: Population, idx, merchant, T, P, stats: StepStats, r
     pop.value_realised[idx] = 0
     pop.recovery_due[idx] = -1
     pop.acq_cost[idx] = T.acquisition_cost[merchant]
+    pop.last_paid[idx] = T.price_paid[merchant]  # a rise is noticed against the price when it joined
     pop.switch_cost[idx] = switching_cost_base(pop, idx, T, P)
     pop.stage[idx] = np.where(pop.stage[idx] == PROSPECT, PROSPECT, ORDINARY)
     stats.acquired_merchant.append(merchant)

@@ -204,6 +204,7 @@ class LoyaltyModel(mesa.Model):
         quality, _ = cu.encounter(pop, idx, w, T, rng, excitement)
         ep, sens = pop.expected_price[idx], pop.price_sens[idx]
         price = T.price_paid[w]  # per product
+        rise = self._price_rise(idx, price, st, rng)
         v = cu.perceive(pop, idx, w, quality, T, P, loyal, expected_price=ep, price_sens=sens, paid=price)
         E = pop.expectation[idx]
         s, short, surplus, del_pos, dis_pos = cu.evaluate(v, E, P, tolerance, positions=True)
@@ -331,7 +332,7 @@ class LoyaltyModel(mesa.Model):
                                 neg_speakers, neg_about, neg_prob, P, rng, stats)
 
         # choice and churn
-        self._compare_and_churn(idx[silent_pos], botched, botched_refused, rng)
+        self._compare_and_churn(idx[silent_pos], botched, botched_refused, rise, rng)
         # arrivals (places emptied this step are taken from the next step on)
         empty = np.flatnonzero(pop.stage == cu.CHURNED)
         empty = empty[(pop.flags[empty] & EV.LEFT) == 0]
@@ -421,37 +422,66 @@ class LoyaltyModel(mesa.Model):
         diff += F32(1)
         pop.intentional[idx] = np.reciprocal(diff, out=diff)  # 1 / (1 + exp(−diff))
 
-    def _compare_and_churn(self, silent, botched, botched_refused, rng):
+    def _price_rise(self, idx, price, stage, rng) -> np.ndarray:
+        """Buyers at their own merchant (places ``idx``, paying ``price`` per product, at ``stage``)
+        who notice a price rise and will compare merchants on value for money this step (sorted
+        places): the price is more than ``price_notice`` above what they paid there last time, and
+        an ordinary or trusting buyer compares with chance ``price_reconsider`` (loyal customers
+        are exclusive). Every buyer's reference becomes the price it pays now."""
+        P, pop = self.params, self.pop
+        ref = pop.last_paid[idx]
+        pop.last_paid[idx] = price
+        if P.price_reconsider <= 0:
+            return np.zeros(0, dtype=np.intp)
+        ref *= F32(1 + P.price_notice)
+        pos = np.flatnonzero((price > ref) & ((stage == cu.ORDINARY) | (stage == cu.TRUSTING)))
+        if P.price_reconsider < 1:
+            pos = pos[rng.random(len(pos), dtype=F32) < P.price_reconsider]
+        return idx[pos]
+
+    def _compare_and_churn(self, silent, botched, botched_refused, rise, rng):
         """Who compares merchants this step, their choice, and involuntary churn.
 
         Silent dissatisfied customers compare with chance ``reconsider_dissatisfied``, unless they are
         still waiting for the answer to an earlier complaint (voice pending: they wait for it);
         customers whose recovery was botched compare with the same chance, those whose complaint was
         refused (``botched_refused``, a mask over ``botched``) with ``reconsider_dissatisfied · (1 −
-        voice_relief)`` (they were heard); any other customer who is neither a prospect nor loyal looks
-        around with a chance that falls with its overall satisfaction (:meth:`_looking_around`). Then,
-        involuntary churn (``natural_churn``)."""
+        voice_relief)`` (they were heard); buyers who noticed a price rise (``rise``, drawn by
+        :meth:`_price_rise`) compare on value for money; any other customer who is neither a
+        prospect nor loyal looks around with a chance that falls with its overall satisfaction
+        (:meth:`_looking_around`). Then, involuntary churn (``natural_churn``)."""
         P, pop, T, stats = self.params, self.pop, self.table, self.stats
         n = pop.n
         silent = silent[pop.recovery_due[silent] < 0]  # (recoveries landing this step are done)
         chance = np.where(botched_refused, F32(P.reconsider_dissatisfied * (1 - P.voice_relief)),
                           F32(P.reconsider_dissatisfied))
         # who compares, with the reason recorded if they leave; a customer in several groups keeps
-        # the last one's reason (a botched recovery over a silent failure over looking around)
+        # the last one's reason (a botched recovery over a silent failure over a price rise over
+        # looking around), and one who noticed a price rise judges on value for money whatever else
+        # prompted it
         groups = (self._looking_around(rng),
+                  rise,
                   silent[rng.random(len(silent), dtype=F32) < P.reconsider_dissatisfied],
                   botched[rng.random(len(botched), dtype=F32) < chance])
         c = np.concatenate(groups)
-        reason = np.repeat(np.array([cu.R_OTHER, cu.R_FAILURE, cu.R_RECOVERY], dtype=np.int8),
+        reason = np.repeat(np.array([cu.R_OTHER, cu.R_PRICE, cu.R_FAILURE, cu.R_RECOVERY], dtype=np.int8),
                            [len(g) for g in groups])
-        order = np.argsort(c, kind="stable")  # each group is sorted: a merge of three runs
+        order = np.argsort(c, kind="stable")  # each group is sorted: a merge of four runs
         c, reason = c[order], reason[order]
         last = np.ones(len(c), dtype=bool)
         last[:-1] = c[1:] != c[:-1]
         c, reason = c[last], reason[last]
         st = pop.stage[c]
         keep = np.flatnonzero(((st == cu.ORDINARY) | (st == cu.TRUSTING)) & ((pop.flags[c] & EV.LEFT) == 0))
-        cu.choose_merchant(pop, c[keep], T, P, rng, stats, reason[keep])
+        c, reason = c[keep], reason[keep]
+        on_value = None
+        if len(rise):
+            on_value = np.zeros(len(c), dtype=bool)
+            at = np.searchsorted(c, rise)
+            inside = at < len(c)
+            at, r = at[inside], rise[inside]
+            on_value[at[c[at] == r]] = True
+        cu.choose_merchant(pop, c, T, P, rng, stats, reason, on_value=on_value)
         # involuntary churn: each place with chance natural_churn; the active ones leave
         out = _bernoulli_places(n, P.natural_churn, rng)
         out = out[(pop.stage[out] > cu.CHURNED) & ((pop.flags[out] & EV.LEFT) == 0)]
