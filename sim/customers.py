@@ -89,7 +89,7 @@ REASON_LABELS = {
     "involuntary": ("left for reasons no merchant controls (moving, life events)", "因商家无法控制的原因离开（搬家、生活变化）"),
     "service_failure": ("a service failure that was never put right", "服务失误始终未得到弥补"),
     "poor_recovery": ("a complaint that was handled badly", "投诉处理不当"),
-    "price": ("a cheaper offer", "更便宜的报价"),
+    "price": ("a cheaper offer, or a price rise it would not pay", "更便宜的报价，或不愿接受的涨价"),
     "competitor": ("a competitor's better offer", "竞争对手更好的报价"),
     "other": ("no longer saw enough value in the category", "不再觉得这类服务值得购买"),
 }
@@ -680,6 +680,24 @@ def stay_utility(pop: Population, idx, T, P, merchant=None, satisfaction=None, t
     else:
         u += switch_cost
     return u
+
+
+def notice_price_rise(pop: Population, idx, price, stage, P, rng) -> np.ndarray:
+    """Buyers at their own merchant (places ``idx``, sorted, paying ``price`` per product, at
+    ``stage``) who notice a price rise and will compare merchants on value for money this step
+    (sorted places): the price is more than ``price_notice`` above what they paid there last time
+    (``last_paid``), and an ordinary or trusting buyer then compares with chance
+    ``price_reconsider`` (loyal customers are exclusive). Every buyer's reference becomes the
+    price it pays now, so a price that has risen is noticed once, and a steady price never."""
+    ref = pop.last_paid[idx]
+    pop.last_paid[idx] = price
+    if P.price_reconsider <= 0:
+        return np.zeros(0, dtype=np.intp)
+    ref *= F32(1 + P.price_notice)
+    pos = np.flatnonzero((price > ref) & ((stage == ORDINARY) | (stage == TRUSTING)))
+    if P.price_reconsider < 1:
+        pos = pos[rng.random(len(pos), dtype=F32) < P.price_reconsider]
+    return idx[pos]
 
 
 def value_stay_utility(pop: Population, idx, T, P):

@@ -204,7 +204,7 @@ class LoyaltyModel(mesa.Model):
         quality, _ = cu.encounter(pop, idx, w, T, rng, excitement)
         ep, sens = pop.expected_price[idx], pop.price_sens[idx]
         price = T.price_paid[w]  # per product
-        rise = self._price_rise(idx, price, st, rng)
+        rise = cu.notice_price_rise(pop, idx, price, st, P, rng)
         v = cu.perceive(pop, idx, w, quality, T, P, loyal, expected_price=ep, price_sens=sens, paid=price)
         E = pop.expectation[idx]
         s, short, surplus, del_pos, dis_pos = cu.evaluate(v, E, P, tolerance, positions=True)
@@ -422,23 +422,6 @@ class LoyaltyModel(mesa.Model):
         diff += F32(1)
         pop.intentional[idx] = np.reciprocal(diff, out=diff)  # 1 / (1 + exp(−diff))
 
-    def _price_rise(self, idx, price, stage, rng) -> np.ndarray:
-        """Buyers at their own merchant (places ``idx``, paying ``price`` per product, at ``stage``)
-        who notice a price rise and will compare merchants on value for money this step (sorted
-        places): the price is more than ``price_notice`` above what they paid there last time, and
-        an ordinary or trusting buyer compares with chance ``price_reconsider`` (loyal customers
-        are exclusive). Every buyer's reference becomes the price it pays now."""
-        P, pop = self.params, self.pop
-        ref = pop.last_paid[idx]
-        pop.last_paid[idx] = price
-        if P.price_reconsider <= 0:
-            return np.zeros(0, dtype=np.intp)
-        ref *= F32(1 + P.price_notice)
-        pos = np.flatnonzero((price > ref) & ((stage == cu.ORDINARY) | (stage == cu.TRUSTING)))
-        if P.price_reconsider < 1:
-            pos = pos[rng.random(len(pos), dtype=F32) < P.price_reconsider]
-        return idx[pos]
-
     def _compare_and_churn(self, silent, botched, botched_refused, rise, rng):
         """Who compares merchants this step, their choice, and involuntary churn.
 
@@ -447,7 +430,7 @@ class LoyaltyModel(mesa.Model):
         customers whose recovery was botched compare with the same chance, those whose complaint was
         refused (``botched_refused``, a mask over ``botched``) with ``reconsider_dissatisfied · (1 −
         voice_relief)`` (they were heard); buyers who noticed a price rise (``rise``, drawn by
-        :meth:`_price_rise`) compare on value for money; any other customer who is neither a
+        :func:`cu.notice_price_rise`) compare on value for money; any other customer who is neither a
         prospect nor loyal looks around with a chance that falls with its overall satisfaction
         (:meth:`_looking_around`). Then, involuntary churn (``natural_churn``)."""
         P, pop, T, stats = self.params, self.pop, self.table, self.stats

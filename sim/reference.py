@@ -15,7 +15,8 @@ One step (a period, say a week) of :class:`ReferenceModel`, in the order of ``Lo
    adapt → a recovery due now is re-evaluated (**F → B**, Cycle B, 乙循环) → **H** loyalty;
 2. this step's buyers form their intention to buy again;
 3. word of mouth spreads over the social network;
-4. the unhappy and the curious compare merchants: stay, switch or leave; involuntary churn;
+4. the unhappy, the curious and those who noticed a price rise compare merchants: stay, switch or
+   leave; involuntary churn;
 5. newcomers take empty places; merchants book revenue and costs and adapt; observables collected.
 """
 
@@ -132,6 +133,7 @@ class Customer(mesa.Agent):
         self.affective *= 0.5
         self.recovery_due = -1
         self.acq_cost = T.acquisition_cost[j]
+        self.last_paid = T.price_paid[j]  # a rise is noticed against the price when it joined
         if self.stage != PROSPECT:
             self.stage = ORDINARY
         self.model.acquired[j] += 1
@@ -152,6 +154,13 @@ class Customer(mesa.Agent):
         points = self.financial * self.price_sens / self.expected_price
         return (P.satisfaction_weight * (self.satisfaction - 0.5) + P.trust_weight * self.trust
                 + self.heard[self.merchant] + self.switch_cost + points)
+
+    def value_stay_utility(self) -> float:
+        """Utility of staying after noticing a price rise: the own merchant judged on value for money
+        like any other offer (at its current price), plus everything that would be lost by switching.
+        Satisfaction and trust do not enter."""
+        points = self.financial * self.price_sens / self.expected_price
+        return self.alternative_utilities()[self.merchant] + self.switch_cost + points
 
     def alternative_utilities(self) -> list[float]:
         """Utility of each merchant to a customer who does not buy there (yet): the satisfaction it
@@ -242,6 +251,7 @@ class Customer(mesa.Agent):
     def buy(self) -> None:
         """A purchase from its own merchant: A, B, then C/D (satisfied) or E/F (dissatisfied), G."""
         model, P, T, j = self.model, self.model.params, self.model.policies, self.merchant
+        self.notice_price(T.price_paid[j])
         quality = self.encounter(j)  # A
         value = self.perceive(j, quality)  # B
         E = self.expectation
@@ -281,6 +291,18 @@ class Customer(mesa.Agent):
                 and self.products < P.max_products and self.model.rng.random() < P.cross_sell_prob):
             self.products += 1  # a trusting customer takes one more product
         self.adapt_expectations(value, j)
+
+    def notice_price(self, price: float) -> None:
+        """A price more than ``price_notice`` above what it paid here last time is noticed: an
+        ordinary or trusting customer then compares merchants on value for money this step, with
+        chance ``price_reconsider`` (loyal customers are exclusive). The price paid now becomes the
+        reference."""
+        P, r = self.model.params, self.model.rng
+        if (P.price_reconsider > 0 and self.stage in (ORDINARY, TRUSTING)
+                and price > self.last_paid * (1 + P.price_notice)
+                and (P.price_reconsider >= 1 or r.random() < P.price_reconsider)):
+            self.model.price_rises.append(self)
+        self.last_paid = price
 
     def felt(self, s: float) -> float:
         """How an encounter felt: transaction satisfaction ``s`` plus the relationship's lasting
@@ -407,11 +429,12 @@ class Customer(mesa.Agent):
             self.flags |= EV.TRUSTING
             stats.became_trusting += 1
 
-    def compare(self, reason: int) -> None:
-        """Compare merchants (a logit choice): stay, switch, or leave the category."""
+    def compare(self, reason: int, on_value: bool = False) -> None:
+        """Compare merchants (a logit choice): stay, switch, or leave the category. After a noticed
+        price rise (``on_value``) staying is judged on value for money."""
         model, P, T = self.model, self.model.params, self.model.policies
         utilities = self.alternative_utilities()
-        utilities[self.merchant] = self.stay_utility()
+        utilities[self.merchant] = self.value_stay_utility() if on_value else self.stay_utility()
         pick = model.logit_choice(utilities + [P.outside_option])
         if pick == len(self.heard):
             self.leave(reason)
@@ -501,6 +524,7 @@ class ReferenceModel(mesa.Model):
         self.acsi: list[tuple[float, float, float, float]] = []  # satisfaction, expectation, value, quality
         self.messages: list[tuple[Customer, int, float, int]] = []  # speaker, about, chance, ±1
         self.unhappy: list[tuple[Customer, int, float]] = []  # who may reconsider, why, with what chance
+        self.price_rises: list[Customer] = []  # who noticed a price rise and will compare on value
         self.own_buyers: list[Customer] = []
         self.acquired, self.compensated = [0] * m, [0] * m
         self.lost: list[tuple[int, float]] = []  # (merchant, recent spend) per customer lost
@@ -530,19 +554,22 @@ class ReferenceModel(mesa.Model):
         self.form_intentions()
         # 3. word of mouth
         self.spread_word_of_mouth(customers)
-        # 4. who compares merchants: anyone ordinary or trusting may look around; the silent
-        #    dissatisfied and the botched reconsider (that reason wins); then involuntary churn.
-        #    The more satisfied look around less
+        # 4. who compares merchants: anyone ordinary or trusting may look around; those who noticed a
+        #    price rise compare on value for money; the silent dissatisfied and the botched reconsider
+        #    (the later reason wins); then involuntary churn. The more satisfied look around less
         comparing: dict[Customer, int] = {}
         for c in customers:
             if self.rng.random() < P.reconsider_prob * math.exp(-P.reconsider_satisfaction * (c.satisfaction - 0.5)):
                 comparing[c] = R_OTHER
+        for c in self.price_rises:
+            comparing[c] = R_PRICE
         for c, reason, chance in self.unhappy:
             if self.rng.random() < chance:
                 comparing[c] = reason
+        on_value = set(self.price_rises)
         for c, reason in comparing.items():
             if c.stage in (ORDINARY, TRUSTING):  # loyal customers are exclusive; prospects have not bought
-                c.compare(reason)
+                c.compare(reason, c in on_value)
         for c in self.customers():
             if self.rng.random() < P.natural_churn:
                 c.leave(R_INVOLUNTARY)

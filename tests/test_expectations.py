@@ -66,10 +66,12 @@ def test_expected_price_is_pulled_toward_the_going_price_in_the_market(pull):
 
 def test_a_merchant_far_above_the_market_loses_more_customers_when_the_market_price_counts():
     """The same steep price rise by one of three equal merchants: where customers' expected price
-    follows the going price, more of its customers leave than where it follows only what they pay."""
+    follows the going price, more of its customers leave than where it follows only what they pay.
+    (Noticed rises prompting a comparison on value for money are switched off here: they are
+    tested in test_price_rise.py, and this test isolates the expected price.)"""
     def kept(pull):
         mm = model(1500, merchants=[steady(n, quality=0.65, promise=0.65) for n in "ABC"], seed=9,
-                   natural_churn=0.0, market_price_pull=pull)
+                   natural_churn=0.0, market_price_pull=pull, price_reconsider=0.0)
         for _ in range(30):
             mm.step()
         before = np.flatnonzero((mm.pop.stage > cu.PROSPECT) & (mm.pop.merchant == 0))

@@ -59,12 +59,18 @@ SCENARIOS = {
         trust_gain=0.12, loyalty_min_passes=4, max_products=3, cross_sell_prob=0.1, variety_seeking=0.1,
         natural_churn=0.01, reconsider_prob=0.1, loyal_extra_purchases=1.0,
     ),
+    # merchant A raises its price twice (see PRICE_RISES): noticed rises prompt value-for-money comparisons
+    "price_rise": Params(n_customers=300, trust_gain=0.1, reconsider_prob=0.005),
 }
+#: scheduled prices of the first merchant, by step, per scenario
+PRICE_RISES = {"price_rise": {20: 1.25, 45: 1.5}}
 
 
-def run(cls, params: Params, seed: int, steps: int = STEPS):
+def run(cls, params: Params, seed: int, steps: int = STEPS, prices: dict | None = None):
     model = cls(params, seed=seed)
-    for _ in range(steps):
+    for t in range(steps):
+        if prices and t in prices:
+            model.merchant_list[0].set_policy(price=prices[t])
         model.step()
     return model.datacollector.get_model_vars_dataframe()
 
@@ -98,12 +104,13 @@ def disagreements(a: dict, b: dict) -> list[str]:
 
 @pytest.fixture(scope="module")
 def engine_runs():
-    return {key: summaries([run(LoyaltyModel, P, seed) for seed in range(N_SEEDS)]) for key, P in SCENARIOS.items()}
+    return {key: summaries([run(LoyaltyModel, P, seed, prices=PRICE_RISES.get(key)) for seed in range(N_SEEDS)])
+            for key, P in SCENARIOS.items()}
 
 
 @pytest.fixture(scope="module")
 def reference_runs():
-    return {key: summaries([run(ReferenceModel, P, 1000 + seed) for seed in range(N_SEEDS)])
+    return {key: summaries([run(ReferenceModel, P, 1000 + seed, prices=PRICE_RISES.get(key)) for seed in range(N_SEEDS)])
             for key, P in SCENARIOS.items()}
 
 
@@ -126,6 +133,16 @@ def test_the_comparison_rejects_a_reference_missing_a_mechanism(change, observab
     broken = summaries([run(ReferenceModel, P.replace(**change), 2000 + seed) for seed in range(10)])
     found = disagreements(engine_runs["default"], broken)
     assert any(d.startswith(observable) for d in found), found
+
+
+def test_the_comparison_rejects_a_reference_that_ignores_price_rises(engine_runs):
+    """Without the value-for-money comparison after a noticed rise, fewer of merchant A's customers
+    switch in the blocks after its price rises: the comparison sees it."""
+    P = SCENARIOS["price_rise"]
+    deaf = summaries([run(ReferenceModel, P.replace(price_reconsider=0.0), 3000 + seed,
+                          prices=PRICE_RISES["price_rise"]) for seed in range(10)])
+    found = disagreements(engine_runs["price_rise"], deaf)
+    assert any(d.startswith("switch_rate") for d in found), found
 
 
 def test_without_trust_gain_nobody_passes_the_bottleneck_in_either():
