@@ -720,7 +720,7 @@ def plot_f12(ps, checks):
     m = [ci(column(ps, "premium", k)) for k in range(10)]
     ax.errorbar(x, [v[0] for v in m], yerr=[[v[0] - v[1] for v in m], [v[2] - v[0] for v in m]], marker="o",
                 capsize=3)
-    ax.set_xlabel("cumulative satisfaction when the price rises begin (decile means)")
+    ax.set_xlabel("cumulative satisfaction when the rises begin\n(mean of each decile)")
     ax.set_ylabel("price premium accepted before leaving")
     return fig
 
