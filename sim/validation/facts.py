@@ -70,7 +70,13 @@ FACTS: tuple[Fact, ...] = (
                          "and every market loses more customers); a gain strength twice as steep in the felt "
                          "satisfaction and capped at 1.5 instead of 1 (intention ratios 2.75 / 3.13 / 3.38 with "
                          "8 seeds, but F9's top-box ratio falls to 2.6: the steeper gain also rewards a good fit "
-                         "in every box).",
+                         "in every box); a trust-reinforcement bonus for delight that grows with the surplus "
+                         "alone, b·(d⁺)^α beyond the cap (b = 8: intention ratios 2.24 / 2.55 / 2.74 and F4 "
+                         "still holds, but F9 falls to 2.84; b = 2.5 keeps F9 at 3.08 but leaves 3.38 at d = "
+                         "0.3); the affective facet in the stay utility (ratios 2.1–2.7, but it grows with "
+                         "tenure, so it costs F9 and F11 or raises churn in the baseline by 30–54%). Every change "
+                         "that makes delight count more in staying also helps the merely satisfied, and narrows "
+                         "the top-box gap F9 needs (3.05 today, close to its floor of 3).",
             "concave_int": "The shortfall effect on intention is not concave: trust loss is *linear* in severity "
                            "(`trust_loss · σ · trust`, σ = shortfall / severity_scale), with no diminishing "
                            "sensitivity, and a linear term added to the concave satisfaction term makes the sum "
@@ -88,7 +94,12 @@ FACTS: tuple[Fact, ...] = (
                          "only with satisfying encounters, entering the stay utility), or read F2's 'retention' "
                          "as the sources did — repurchase *intention* (Mittal, Ross & Baldasare and Anderson & "
                          "Sullivan measured intentions, not behaviour); the check is kept on behaviour as well "
-                         "because students watch behaviour.",
+                         "because students watch behaviour. Tried and not kept (8 seeds): a delight bonus to "
+                         "trust, the affective facet in the stay utility, a prompt to compare that grows with "
+                         "the problem's severity, a longer satisfaction memory; the lowest ratio reached was "
+                         "4.7 at d = 0.3 (the surplus's largest effect on 26-week retention was about 0.011, "
+                         "a shortfall's 0.017–0.06). The affective facet cannot lower looking around as it "
+                         "stands: newcomers start at 0, so they would all look around every week.",
         }),
     Fact(
         "F3", "Zone of tolerance: performance between adequate and desired changes loyalty little",
