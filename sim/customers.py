@@ -155,6 +155,7 @@ class StepStats:
     became_trusting: int = 0
     became_loyal: int = 0
     lost_loyalty: int = 0
+    price_prompted: int = 0  # buyers who noticed a price rise and will compare on value for money
     switched: int = 0
     left: int = 0
     arrived: int = 0

@@ -75,6 +75,7 @@ _MARKET = [
     _m("became_trusting", "Passed the bottleneck", "越过瓶颈", "count", "customers who became trusting this step (G)", "本期成为信任客户的人数（G）"),
     _m("became_loyal", "Became loyal", "成为忠诚", "count", "customers who became loyal this step (H)", "本期成为忠诚客户的人数（H）"),
     _m("lost_loyalty", "Lost loyalty", "失去忠诚", "count", "loyal customers whose trust broke this step", "本期信任破裂的忠诚客户"),
+    _m("price_prompted", "Compared after a price rise", "涨价后比较", "count", "ordinary and trusting buyers who noticed a price rise at their merchant this step and compared merchants on value for money", "本期察觉到所在商家涨价、并按性价比比较商家的普通客户和信任客户"),
     _m("switched", "Switched", "转换", "count", "customers who moved to another merchant this step", "本期转向其他商家的客户"),
     _m("left", "Left", "离开", "count", "customers who left the market this step", "本期离开市场的客户"),
     _m("arrived", "Arrived", "新到", "count", "newcomers this step", "本期新客户"),
@@ -298,7 +299,8 @@ def compute(model, stats) -> dict:
     out["trust"] = float(trust_ms.sum() / bought_n) if bought_n else 0.0
     out["expectation"] = model._mean_expectation if active else 0.0
     for k in ("purchases", "cycle_a", "cycle_b", "delighted", "dissatisfied", "complaints", "recoveries",
-              "recoveries_ok", "became_trusting", "became_loyal", "lost_loyalty", "switched", "left", "arrived"):
+              "recoveries_ok", "became_trusting", "became_loyal", "lost_loyalty", "price_prompted", "switched", "left",
+              "arrived"):
         out[k] = int(getattr(stats, k))
     out["complaint_rate"] = _share(stats.complaints, stats.dissatisfied)
     # the four customer types (see customer_types)

@@ -205,6 +205,7 @@ class LoyaltyModel(mesa.Model):
         ep, sens = pop.expected_price[idx], pop.price_sens[idx]
         price = T.price_paid[w]  # per product
         rise = cu.notice_price_rise(pop, idx, price, st, P, rng)
+        stats.price_prompted = len(rise)
         v = cu.perceive(pop, idx, w, quality, T, P, loyal, expected_price=ep, price_sens=sens, paid=price)
         E = pop.expectation[idx]
         s, short, surplus, del_pos, dis_pos = cu.evaluate(v, E, P, tolerance, positions=True)

@@ -567,6 +567,7 @@ class ReferenceModel(mesa.Model):
             if self.rng.random() < chance:
                 comparing[c] = reason
         on_value = set(self.price_rises)
+        self.stats.price_prompted = len(self.price_rises)
         for c, reason in comparing.items():
             if c.stage in (ORDINARY, TRUSTING):  # loyal customers are exclusive; prospects have not bought
                 c.compare(reason, c in on_value)

@@ -67,7 +67,8 @@ SHARES = ("loyal_share", "trusting_share", "affective_share", "behavioural_share
           "share_of_wallet", "satisfaction", "trust")
 COUNTS = ("active", "prospects", "ordinary", "trusting", "loyal", "empty", "purchases", "cycle_a", "cycle_b",
           "delighted", "dissatisfied", "complaints", "recoveries", "recoveries_ok", "became_trusting",
-          "became_loyal", "lost_loyalty", "switched", "left", "arrived", "wom_positive", "wom_negative")
+          "became_loyal", "lost_loyalty", "price_prompted", "switched", "left", "arrived", "wom_positive",
+          "wom_negative")
 UNIT_ARRAYS = ("trust", "satisfaction", "txn_sat", "intentional", "wallet", "affective", "behavioural")
 
 
@@ -78,6 +79,7 @@ def check_step(mm: LoyaltyModel):
         assert math.isfinite(v), (k, v)
     assert met["prospects"] + met["ordinary"] + met["trusting"] + met["loyal"] + met["empty"] == n
     assert met["active"] + met["empty"] == n
+    assert met["price_prompted"] <= met["purchases"]  # only buyers notice a price rise
     for k in SHARES:
         assert -1e-9 <= met[k] <= 1 + 1e-9, (k, met[k])
     for k in COUNTS:

@@ -134,6 +134,8 @@ def test_a_price_rise_sends_ordinary_and_trusting_customers_to_the_rival():
     before, moved, mm = _raise_price(1)
     assert before == 0  # nothing prompts anyone in a quiet, steady market
     assert moved > 100
+    prompted = mm.datacollector.get_model_vars_dataframe()["price_prompted"]
+    assert prompted.iloc[:31].sum() == 0 and prompted.iloc[-6:].sum() >= moved  # counted when noticed
     lost = mm.datacollector.get_model_vars_dataframe()["left_price"].iloc[-6:].sum()
     assert lost > 100  # those lost to the cheaper rival are recorded as lost on price
     # loyal customers are exclusive: none of them moved
