@@ -147,20 +147,23 @@ class Customer(mesa.Agent):
         return (P.procedural_cost * self.procedural + T.structural[self.merchant] + self.relational
                 + (self.products - 1) * P.product_switch_cost)
 
+    @property
+    def points_cost(self) -> float:
+        """What the programme points it would lose by leaving are worth to it (by price sensitivity)."""
+        return self.financial * self.price_sens / self.expected_price
+
     def stay_utility(self) -> float:
         """Utility of staying: own satisfaction, trust, what was heard, and everything that would be
         lost by switching (switching costs, and programme points valued by price sensitivity)."""
         P = self.model.params
-        points = self.financial * self.price_sens / self.expected_price
         return (P.satisfaction_weight * (self.satisfaction - 0.5) + P.trust_weight * self.trust
-                + self.heard[self.merchant] + self.switch_cost + points)
+                + self.heard[self.merchant] + self.switch_cost + self.points_cost)
 
     def value_stay_utility(self) -> float:
         """Utility of staying after noticing a price rise: the own merchant judged on value for money
         like any other offer (at its current price), plus everything that would be lost by switching.
         Satisfaction and trust do not enter."""
-        points = self.financial * self.price_sens / self.expected_price
-        return self.alternative_utilities()[self.merchant] + self.switch_cost + points
+        return self.alternative_utilities()[self.merchant] + self.switch_cost + self.points_cost
 
     def alternative_utilities(self) -> list[float]:
         """Utility of each merchant to a customer who does not buy there (yet): the satisfaction it
