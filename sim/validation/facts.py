@@ -76,7 +76,11 @@ FACTS: tuple[Fact, ...] = (
                          "0.3); the affective facet in the stay utility (ratios 2.1–2.7, but it grows with "
                          "tenure, so it costs F9 and F11 or raises churn in the baseline by 30–54%). Every change "
                          "that makes delight count more in staying also helps the merely satisfied, and narrows "
-                         "the top-box gap F9 needs (3.05 today, close to its floor of 3).",
+                         "the top-box gap F9 needs (3.05 today, close to its floor of 3). **Left failing:** in this "
+                         "model the two facts pull against each other — F2's ceiling of 3× needs delight to "
+                         "weigh more in staying, F9's floor of 3× needs delight to weigh much more than plain "
+                         "satisfaction, and every lever found moves both; the check stays as the studies state "
+                         "it rather than being loosened.",
             "concave_int": "The shortfall effect on intention is not concave: trust loss is *linear* in severity "
                            "(`trust_loss · σ · trust`, σ = shortfall / severity_scale), with no diminishing "
                            "sensitivity, and a linear term added to the concave satisfaction term makes the sum "
@@ -99,7 +103,10 @@ FACTS: tuple[Fact, ...] = (
                          "the problem's severity, a longer satisfaction memory; the lowest ratio reached was "
                          "4.7 at d = 0.3 (the surplus's largest effect on 26-week retention was about 0.011, "
                          "a shortfall's 0.017–0.06). The affective facet cannot lower looking around as it "
-                         "stands: newcomers start at 0, so they would all look around every week.",
+                         "stands: newcomers start at 0, so they would all look around every week. **Left failing:** "
+                         "in this model a shortfall can start a comparison at once while a surplus can only "
+                         "delay one, and over 26 weeks that difference compounds; making a surplus act as "
+                         "strongly would need the lasting trace of delight that costs F9 (see `ratio_int`).",
         }),
     Fact(
         "F3", "Zone of tolerance: performance between adequate and desired changes loyalty little",
@@ -207,7 +214,14 @@ FACTS: tuple[Fact, ...] = (
                      "recovered customers repurchase and recommend significantly more than the never-failed, "
                      "against F7. Letting a voiced problem cost less trust raised trust and the loyal share "
                      "of every market by about ten points; letting trust make complaining likelier "
-                     "(Hirschman's loyalty → voice) lowered F5's major rate to its edge.",
+                     "(Hirschman's loyalty → voice) lowered F5's major rate to its edge. Letting the "
+                     "better-matched customers voice more (complaint chance × exp(k·fit), k = 8–12) kept F5, "
+                     "and widened the silent → not-resolved gap to TARP's size (+0.08–0.10 minor, +0.10–0.14 "
+                     "major), but it lifted the complained cells rather than lowering the silent ones (sum "
+                     "of squared errors 0.52–0.54) and cost F9 (top-box ratio 2.93) and F2's concave "
+                     "surplus. **Left failing:** the levels would need complaint handling to decide "
+                     "staying far more than trust, switching costs and the rivals' offers do here, and "
+                     "the changes tried that went that way cost F5, F7 or F9 (above).",
             "major_below": "A remedy restores a major failure much as a minor one, so the resolved cells of "
                            "major and minor problems can come close; a recovered value that depends on the "
                            "failure would separate them.",
@@ -255,8 +269,13 @@ FACTS: tuple[Fact, ...] = (
                          "who voice their problems being the better-matched ones, so that the recovered "
                          "started above the never-failed (Hirschman's loyalty → voice). Letting trust make "
                          "complaining likelier was tried and lowered F5's major complaint rate to its edge "
-                         "without this effect. The check is left as the field studies state it; the model "
-                         "reproduces the other three parts of F7.",
+                         "without this effect. Letting the better-matched customers voice more (complaint "
+                         "chance × exp(k·fit), k = 8–12) did not lift the recovered either: the Fixer's "
+                         "channel is effortless (`complaint_ease` 1), so more than half of its customers "
+                         "complain whatever their fit and the selection stays weak; it also cost F9 (2.93). "
+                         "Valuing every compensation at 0.4 of its size brings the share above to 0.06–0.07 "
+                         "but the satisfaction gap to −0.014; at 0.5, 0.16–0.18. The check is left as the "
+                         "field studies state it; the model reproduces the other three parts of F7.",
             "sat": "Recovered customers end too far above (or below) never-failed ones; see the diagnosis of "
                    "the share above pre-failure satisfaction.",
             "repurchase": "Recovered customers repurchase significantly more than never-failed ones: the "
