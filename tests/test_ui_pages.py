@@ -353,3 +353,34 @@ def test_validation_report_placeholder_or_embedded(tmp_path, monkeypatch):
     shown = _text(_one(rc, v.Sheet, "lsim-learn-validation"))
     assert "data:image/png;base64," in shown and "https://x.org/a.png" in shown
     assert 'src="nope.png"' in shown and 'src="../secret.png"' in shown  # left alone
+
+
+_REPORT = ("# Validation\n\nintro\n\n## How to read\n\nrules\n\n## Summary\n\n| a |\n\n"
+           "## 中文摘要\n\n中文表格\n\n## F1 — first\n\nbody\n")
+
+
+def test_summary_first_moves_only_the_chinese_summary():
+    from sim.ui.learn_docs import summary_first
+
+    out = summary_first(_REPORT)
+    heads = [line for line in out.split("\n") if line.startswith("## ")]
+    assert heads == ["## 中文摘要", "## How to read", "## Summary", "## F1 — first"]
+    assert out.startswith("# Validation\n\nintro\n\n## 中文摘要\n\n中文表格\n")
+    assert sorted(filter(None, out.split("\n"))) == sorted(filter(None, _REPORT.split("\n")))  # nothing lost
+    assert summary_first(out) == out  # already first
+    no_zh = _REPORT.replace("## 中文摘要", "## Other")
+    assert summary_first(no_zh) == no_zh
+
+
+def test_validation_report_in_chinese_shows_the_chinese_summary_first(tmp_path, monkeypatch):
+    from sim.ui import learn_docs
+
+    learn.tab.value = 3
+    (tmp_path / "validation.md").write_text(_REPORT, encoding="utf-8")
+    monkeypatch.setattr(learn_docs, "VALIDATION_MD", tmp_path / "validation.md")
+    box, rc = render(learn.Learn())
+    shown = _text(_one(rc, v.Sheet, "lsim-learn-validation"))
+    assert shown.index("How to read") < shown.index("中文摘要")
+    i18n.lang.value = "zh"
+    shown = _text(_one(rc, v.Sheet, "lsim-learn-validation"))
+    assert shown.index("中文摘要") < shown.index("How to read") < shown.index("F1 — first")

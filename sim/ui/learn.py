@@ -157,7 +157,8 @@ def GlossaryTab():
 
 @solara.component
 def ValidationTab():
-    report = solara.use_memo(validation_report, dependencies=[])
+    lang = current_lang()
+    report = solara.use_memo(lambda: validation_report(lang=lang), dependencies=[lang])
     with solara.Column(classes=["lsim-learn-validation"], style={"max-width": "1000px"}):
         if report is None:
             solara.Info(tr("The validation report will appear here once “loyalty-sim validate” has been run "

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from sim.metrics import MERCHANT_METRICS, METRICS
 from sim.params import MERCHANT_PARAMS, PARAMS
+from sim.validation.core import ZH_SUMMARY_HEADING
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 INFO_MD = DOCS / "info.md"
@@ -199,10 +200,34 @@ def embed_images(markdown: str, base: Path = DOCS) -> str:
     return _IMG_HTML.sub(html, _IMG_MD.sub(md, markdown))
 
 
-def validation_report(path: Path | None = None) -> str | None:
+def summary_first(markdown: str, heading: str = ZH_SUMMARY_HEADING) -> str:
+    """``markdown`` with the section under ``heading`` (up to the next ``## `` heading) moved before the
+    first ``## `` heading, so a reader in that language meets its summary first. Unchanged when the
+    section is missing or already first."""
+    lines = markdown.split("\n")
+    starts = [i for i, line in enumerate(lines) if line.startswith("## ")]
+    try:
+        at = next(i for i in starts if lines[i].strip() == heading)
+    except StopIteration:
+        return markdown
+    if at == starts[0]:
+        return markdown
+    end = next((i for i in starts if i > at), len(lines))
+    section = lines[at:end]
+    if section and section[-1].strip():
+        section.append("")
+    rest = lines[:at] + lines[end:]
+    return "\n".join(rest[:starts[0]] + section + rest[starts[0]:])
+
+
+def validation_report(path: Path | None = None, lang: str = "en") -> str | None:
     """The validation report (default ``docs/validation.md``) with its figures embedded, or ``None`` when
-    it has not been written yet."""
+    it has not been written yet. In Chinese (``lang="zh"``) the report's Chinese summary comes first;
+    the body of the report is in English."""
     path = Path(path) if path is not None else VALIDATION_MD
     if not path.is_file():
         return None
-    return embed_images(path.read_text(encoding="utf-8"), path.parent)
+    text = path.read_text(encoding="utf-8")
+    if lang == "zh":
+        text = summary_first(text)
+    return embed_images(text, path.parent)

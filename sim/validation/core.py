@@ -20,7 +20,9 @@ from ..report import ci95
 from ..scenario import Scenario, load_scenario
 from ..simulate import simulate
 
-__all__ = ["Check", "FactResult", "Fact", "VALIDATION_DIR", "ci", "ratio_ci", "diff_ci", "own_buyers",
+ZH_SUMMARY_HEADING = "## 中文摘要"  # the report's Chinese summary; the app shows it first in Chinese
+
+__all__ = ["Check", "FactResult", "Fact", "VALIDATION_DIR", "ZH_SUMMARY_HEADING", "ci", "ratio_ci", "diff_ci", "own_buyers",
            "Cohort", "run_scenario", "shortfall_severity", "nanmean"]
 
 #: the folder of the validation scenarios and experiments

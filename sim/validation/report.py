@@ -9,7 +9,7 @@ import warnings
 from pathlib import Path
 
 from . import DOC_PATH, ROOT, Validation, console_table
-from .core import VALIDATION_DIR, FactResult
+from .core import VALIDATION_DIR, ZH_SUMMARY_HEADING, FactResult
 
 __all__ = ["write_report"]
 
@@ -132,7 +132,7 @@ def write_report(v: Validation, out_dir, *, doc: bool = False, title: str | None
             L.append(f"| [{r.fact.id}](#{r.fact.id.lower()}) | {_md(c.measured_en)} | {c.value_text()} | "
                      f"{_md(c.target_en)} | {'PASS' if c.passed else '**FAIL**'} |")
     L.append("")
-    L.append("## 中文摘要")
+    L.append(ZH_SUMMARY_HEADING)
     L.append("")
     L.append("本页由 `loyalty-sim validate --doc` 生成（英文正文，中文摘要）。每个事实在 `scenarios/validation/` 中有自己的"
              f"情景或实验文件，每个事实使用相同的 {len(v.seeds)} 个随机种子；数值为各种子的均值及 95% 区间。"
