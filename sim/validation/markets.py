@@ -99,12 +99,15 @@ def measure_f6(markets, seed):
     delay = np.array([m.recovery_delay for m in P.merchants])
     pending: dict[int, tuple] = {}
     acc = np.zeros((2, 4, 2))  # (minor/major, cell, [n, retained])
+    ref = np.zeros(2)  # buyers without a problem that week: [n, retained]
 
     def on_step(model):
         pop, t = model.pop, model.steps
         if F6_FROM <= t <= F6_UNTIL:
             b = own_buyers(pop)
-            b = b[(pop.flags[b] & EV.DISSATISFIED) != 0]
+            bad = (pop.flags[b] & EV.DISSATISFIED) != 0
+            pending[-t - F6_HORIZON] = Cohort(pop, b[~bad])  # the reference, keyed apart
+            b = b[bad]
             sev = shortfall_severity(pop, b, P)
             said = (pop.flags[b] & EV.COMPLAINED) != 0
             ok = pop.recovery_ok[b] & said
@@ -118,12 +121,17 @@ def measure_f6(markets, seed):
             r = c.retained(pop)
             np.add.at(acc, (size, cell, 0), 1)
             np.add.at(acc, (size, cell, 1), r)
+        if -t in pending:
+            c = pending.pop(-t)
+            ref[0] += len(c)
+            ref[1] += c.retained(pop).sum()
 
     run_scenario(sc, seed, on_step)
     with np.errstate(invalid="ignore", divide="ignore"):
         ret = acc[:, :, 1] / acc[:, :, 0]
+        no_problem = ref[1] / ref[0]
     return {"minor": ret[0].tolist(), "major": ret[1].tolist(), "n_minor": acc[0, :, 0].tolist(),
-            "n_major": acc[1, :, 0].tolist()}
+            "n_major": acc[1, :, 0].tolist(), "no_problem": float(no_problem)}
 
 
 def evaluate_f6(ps):
@@ -148,6 +156,10 @@ def evaluate_f6(ps):
                 f"calib_{size}_{cell}", f"calibrated: retention after 26 weeks, {en}, {F6_LABELS[cell][0]} "
                 f"(≈{n:.0f} problems per run)", f"校准：26 周后的保留率，{zh}，{F6_LABELS[cell][1]}（每次运行约 {n:.0f} 个问题）",
                 ci(column(ps, size, i)), tgt - 0.10, tgt + 0.10, "{:.2f}"))
+    checks.append(band_check(
+        "no_problem", "reference: retention after 26 weeks, buyers without a problem that week",
+        "参照：26 周后的保留率，当周没有遇到问题的购买者",
+        ci(series(ps, "no_problem")), 0.0, 1.0, "{:.2f}", info=True))
     return checks
 
 
@@ -159,6 +171,7 @@ def plot_f6(ps, checks):
         ax.bar(x - 0.2, [v[0] for v in m], 0.4, yerr=[[v[0] - v[1] for v in m], [v[2] - v[0] for v in m]],
                color="C0", capsize=3, label="model")
         ax.bar(x + 0.2, F6_TARGET[size], 0.4, color="0.7", label="TARP")
+        ax.axhline(ci(series(ps, "no_problem"))[0], color="C2", ls="--", lw=1, label="model: no problem that week")
         ax.set_xticks(x, [F6_LABELS[c][0].replace(", ", ",\n") for c in F6_CELLS], fontsize=7)
         ax.set_ylim(0, 1)
         ax.set_title(f"{size} problems: retained after 26 weeks", fontsize=9)
