@@ -99,14 +99,15 @@ def measure_f6(markets, seed):
     delay = np.array([m.recovery_delay for m in P.merchants])
     pending: dict[int, tuple] = {}
     acc = np.zeros((2, 4, 2))  # (minor/major, cell, [n, retained])
-    ref = np.zeros(2)  # buyers without a problem that week: [n, retained]
+    ref_pending: dict[int, Cohort] = {}  # buyers without a problem, by the week they are looked at again
+    ref = np.zeros(2)  # their [n, retained]
 
     def on_step(model):
         pop, t = model.pop, model.steps
         if F6_FROM <= t <= F6_UNTIL:
             b = own_buyers(pop)
             bad = (pop.flags[b] & EV.DISSATISFIED) != 0
-            pending[-t - F6_HORIZON] = Cohort(pop, b[~bad])  # the reference, keyed apart
+            ref_pending[t + F6_HORIZON] = Cohort(pop, b[~bad])
             b = b[bad]
             sev = shortfall_severity(pop, b, P)
             said = (pop.flags[b] & EV.COMPLAINED) != 0
@@ -121,8 +122,8 @@ def measure_f6(markets, seed):
             r = c.retained(pop)
             np.add.at(acc, (size, cell, 0), 1)
             np.add.at(acc, (size, cell, 1), r)
-        if -t in pending:
-            c = pending.pop(-t)
+        if t in ref_pending:
+            c = ref_pending.pop(t)
             ref[0] += len(c)
             ref[1] += c.retained(pop).sum()
 
