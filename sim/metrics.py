@@ -14,7 +14,7 @@ import numpy as np
 
 from .customers import CHURNED, F32, LOYAL, ORDINARY, PROSPECT, REASONS, TRUSTING
 
-__all__ = ["Metric", "METRICS", "MERCHANT_METRICS", "compute", "customer_types", "retention_reasons",
+__all__ = ["Metric", "METRICS", "MERCHANT_METRICS", "metric", "is_flow", "compute", "customer_types", "retention_reasons",
            "recommend_score", "FACET_THRESHOLD", "INTENTION_HIGH", "SATISFIED_MIN"]
 
 #: a facet of loyalty counts as present from this value on
@@ -37,6 +37,12 @@ class Metric:
 
     def label(self, lang: str = "en") -> str:
         return self.label_zh if lang == "zh" else self.label_en
+
+    @property
+    def flow(self) -> bool:
+        """A per-step flow (churn, profit, counts of events) rather than a level: noisy from one
+        step to the next, so summaries average it over each run's last steps."""
+        return self.unit.endswith("/step") or self.unit in ("count", "messages")
 
 
 def _m(*a) -> Metric:
@@ -126,6 +132,18 @@ _MERCH = [
     _m("reputation", "Reputation", "声誉", "quality", "quality the market believes it delivers", "市场认为其提供的质量"),
 ]
 MERCHANT_METRICS: dict[str, Metric] = {m.name: m for m in _MERCH}
+
+
+def metric(name: str, merchant: bool = False) -> Metric | None:
+    """The declaration of observable ``name`` (a merchant observable first if ``merchant``), or ``None``."""
+    first, second = (MERCHANT_METRICS, METRICS) if merchant else (METRICS, MERCHANT_METRICS)
+    return first.get(name) or second.get(name)
+
+
+def is_flow(name: str, merchant: bool = False) -> bool:
+    """Whether observable ``name`` is a per-step flow (see :attr:`Metric.flow`); unknown names are not."""
+    m = metric(name, merchant)
+    return m is not None and m.flow
 
 
 def customer_types(pop, P):
