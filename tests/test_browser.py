@@ -159,7 +159,7 @@ def test_slider_and_typed_values_change_the_plots(explore):
     d0 = image_digest(page, fig)
 
     # merchant A's price, moved with the keyboard on its slider (one step at a time: each step is a
-    # round trip to the server, see the report)
+    # round trip to the server)
     open_panel(page, "lsim-merchant-A")
     thumb = page.locator(".lsim-param-A-price .lsim-slider [role=slider]")
     box = page.locator(".lsim-param-A-price .lsim-input input")
