@@ -227,13 +227,6 @@ def kernels(url: str) -> int:
     return int(resources(url)["kernels"]["total"])
 
 
-#: the signature of a known race in the app: a figure is built (in a websocket thread, e.g. while
-#: a click re-renders the page) while the play thread appends to the series it reads
-#: (sim/ui/plots.py reads sess.mseries without sess.lock); the component raises and the page shows
-#: the traceback instead of the Explore page
-RACE = "x and y must have same first dimension"
-
-
 def server_errors(path: Path | None, start: int = 0) -> list[str]:
     """Distinct errors a server logged after byte ``start`` of its log, as "N× message" (numbers in
     a message are replaced by N, so the same error with other values counts once)."""
@@ -251,11 +244,6 @@ def server_errors(path: Path | None, start: int = 0) -> list[str]:
             key = re.sub(r"\d+", "N", line.strip())[:240]
             counts[key] = counts.get(key, 0) + 1
     return [f"{n}× {msg}" for msg, n in sorted(counts.items(), key=lambda kv: -kv[1])]
-
-
-def known_race(errors: list[str]) -> bool:
-    """True when every error is the known race (:data:`RACE`)."""
-    return bool(errors) and all(RACE in e for e in errors)
 
 
 # ------------------------------------------------------------------------------------------------

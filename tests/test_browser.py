@@ -29,7 +29,6 @@ from browser_kit import (
     drop_file,
     image_digest,
     image_src,
-    known_race,
     launch_browser,
     open_page,
     open_panel,
@@ -160,7 +159,7 @@ def test_slider_and_typed_values_change_the_plots(explore):
     d0 = image_digest(page, fig)
 
     # merchant A's price, moved with the keyboard on its slider (one step at a time: each step is a
-    # round trip to the server, see the report)
+    # round trip to the server)
     open_panel(page, "lsim-merchant-A")
     thumb = page.locator(".lsim-param-A-price .lsim-slider [role=slider]")
     box = page.locator(".lsim-param-A-price .lsim-input input")
@@ -363,8 +362,7 @@ def test_language_toggle_changes_every_page(explore):
     """EN → 中文 → EN on every page of one session; pictures of each page in both languages; and the
     browser must draw the Chinese with a font that has Chinese glyphs (the app serves one)."""
     page = explore
-    known: list[str] = []  # the app's known defects, reported at the end (after every other check)
-    tofu: list[str] = []
+    tofu: list[str] = []  # reported at the end, after every other check
     # a few weeks on the plots, for the pictures
     page.locator(".lsim-play").click()
     wait_week(page, 15)
@@ -378,8 +376,7 @@ def test_language_toggle_changes_every_page(explore):
         if lng == "zh":
             assert len(re.findall(r"[\u4e00-\u9fff]", text)) > 40, text[:500]
             title = page.locator(".v-toolbar__title").first.inner_text()
-            if not re.search(r"[\u4e00-\u9fff]", title):
-                known.append(f"{name}: the app bar's title stays English in Chinese ({title!r})")
+            assert re.search(r"[\u4e00-\u9fff]", title), f"{name}: the app bar's title stays English in Chinese ({title!r})"
         for bad in chinese_without_font(page):
             tofu.append(f"{name}/{lng}: <{bad['tag']} class={bad['cls']!r}> {bad['text']!r} in {bad['where']}, "
                         f"drawn with {bad['fonts']}")
@@ -403,16 +400,9 @@ def test_language_toggle_changes_every_page(explore):
     assert week(page) >= 15  # the market survived the trip through the other pages
     no_page_errors(page)
 
-    # Chinese drawn without a Chinese font shows as empty boxes. Known in the app (see the report):
-    # Markdown blocks (solara's .solara-markdown sets its own font stack, without the served
-    # 'lsim-cjk') and the A–H diagram (its SVG says font-family: sans-serif). Anything else fails.
-    unknown = [t for t in tofu if not re.search(r" in (markdown|svg), ", t)]
-    assert not unknown, "Chinese text drawn without a Chinese font:\n" + "\n".join(unknown)
-    if tofu:
-        known.append(f"{len(tofu)} elements with Chinese text drawn without a Chinese font (empty boxes), e.g. "
-                     + "; ".join(tofu[:4]))
-    if known:
-        pytest.xfail("known defects of the app: " + " | ".join(known))
+    # Chinese drawn without a Chinese font shows as empty boxes (in widgets, Markdown blocks and
+    # the A–H diagram's SVG alike)
+    assert not tofu, "Chinese text drawn without a Chinese font:\n" + "\n".join(tofu)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -475,6 +465,4 @@ def test_the_server_logged_no_error(server):
     """Last: nothing the module did made the server log an error (a component that raised shows
     its traceback in the page, and the server logs it)."""
     errors = server_errors(server.log_path)
-    if errors and known_race(errors):
-        pytest.xfail(f"known race in the app's plots: {errors}")
     assert errors == [], "\n".join(errors)

@@ -239,7 +239,7 @@ def test_invalid_policy_changes_mid_run_are_rejected(entry):
 _SMALL_MODEL = LoyaltyModel(Params(n_customers=50), seed=0)
 
 
-# ---- known defects found by the property tests (kept as strict xfails) --------------------------
+# ---- cases the property tests once found failing (fixed; kept as regression tests) --------------
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")
 def test_a_free_merchant_does_not_produce_nan():
     P = Params(n_customers=100, expectation_adapt=1.0,

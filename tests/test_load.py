@@ -22,25 +22,19 @@ keeps it for the next room (rounds of 30 sessions on one server: +290, +92, +6, 
 docs/performance.md). A warm-up shorter than the measured round leaves part of that growth to the
 measured round (a 3 s warm-up: 21 MB kept of a 29 MB rise). The sessions close as a browser closes tabs (``beforeunload``
 sends Solara's close beacon); ``SOLARA_KERNEL_CULL_TIMEOUT`` = 3 s catches any whose connection
-merely dropped. Measured on 2 cores with Mesa's model leak (below) patched out of the server for
-the experiment, the measured round kept 4–13 MB of a 15–30 MB rise; with the leak, 26–39 MB.
+merely dropped. Measured on 2 cores, the measured round kept 4–13 MB of a 15–30 MB rise (26–39 MB
+while Mesa 3.3's class-level ``Agent._ids`` still held every model ever built, mesa#3179; a model
+nobody holds is now freed, see ``tests/test_model_lifetime.py``).
 Tolerance: 20 MB or 30% of the rise, whichever is larger.
-
-Known defect: Mesa 3.3's ``Agent._ids`` (a class-level defaultdict keyed by model) keeps every
-model ever built, so a closed session's markets are never freed (mesa#3179, fixed upstream by
-mesa#3180). While that is so, the memory check is reported as an expected failure, with its
-numbers.
 """
 
 from __future__ import annotations
 
-import gc
 import importlib.util
 import sys
-import weakref
 
 import pytest
-from browser_kit import REPO, AppServer, chromium_missing, known_race, launch_browser, output_dir
+from browser_kit import REPO, AppServer, chromium_missing, launch_browser, output_dir
 
 pytestmark = pytest.mark.skipif(chromium_missing() is not None, reason=chromium_missing() or "")
 
@@ -99,9 +93,6 @@ def test_no_session_shows_another_sessions_settings(load):
 
 
 def test_pause_answers_in_every_session(load):
-    if load.problems and known_race(load.server_errors):
-        pytest.xfail(f"known race in the app's plots (sim/ui/plots.py reads sess.mseries without sess.lock while "
-                     f"the play thread steps): {load.problems}; server: {load.server_errors}")
     assert load.problems == []
     for s in load.per_session:
         assert s.pause_ack_s is not None, f"session {s.index} never showed Play again after Pause"
@@ -110,8 +101,6 @@ def test_pause_answers_in_every_session(load):
 
 
 def test_the_server_logged_no_error(load):
-    if known_race(load.server_errors):
-        pytest.xfail(f"known race in the app's plots (browser_kit.RACE): {load.server_errors}")
     assert load.server_errors == []
 
 
@@ -121,22 +110,6 @@ def test_the_server_lets_go_of_closed_sessions(load):
     assert before and peak and after
     tolerance = max(MEMORY_SLACK_MB, MEMORY_SLACK_SHARE * (peak - before))
     kept = after - before
-    if kept > tolerance and mesa_keeps_every_model():
-        pytest.xfail(
-            f"the server kept {kept:.0f} MB of {peak - before:.0f} MB after the sessions closed "
-            f"({before:.0f} → peak {peak:.0f} → {after:.0f} MB, tolerance {tolerance:.0f} MB): Mesa 3.3's "
-            "Agent._ids (a class-level defaultdict keyed by model) holds every LoyaltyModel ever made, so no "
-            "session's market is ever freed (mesa#3179, fixed by mesa#3180)")
     assert kept <= tolerance, (f"the server kept {kept:.0f} MB after the sessions closed ({before:.0f} → peak "
                                f"{peak:.0f} → {after:.0f} MB; tolerance {tolerance:.0f} MB)")
 
-
-def mesa_keeps_every_model() -> bool:
-    """True when a LoyaltyModel that nobody holds is still alive (referenced by Mesa itself)."""
-    from sim import LoyaltyModel, Params
-
-    m = LoyaltyModel(Params(n_customers=20), seed=0)
-    ref = weakref.ref(m)
-    del m
-    gc.collect()
-    return ref() is not None

@@ -134,7 +134,8 @@ def test_recovery_delay_postpones_the_reevaluation():
                 continue
             later = [flags_by_step[t + k].get(cid, 0) for k in range(1, delay + 1)]
             # complained again, or left or switched, before the recovery landed: not a clean case
-            # (a second complaint replaces the pending recovery: see the xfail test below)
+            # (a customer waiting for an answer does not complain again; that every complaint is
+            # answered is the next test's point)
             if any(x & EV.COMPLAINED for x in later) or any(x & (EV.LEFT | EV.SWITCHED) for x in later[:-1]) \
                     or cid not in flags_by_step[t + delay]:
                 continue

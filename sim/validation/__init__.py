@@ -1,11 +1,12 @@
 """Validation: does the model reproduce the stylized facts of the field literature?
 
-The 13 facts of ``/work/shared/VALIDATION.md`` (F1–F13) are declared in :mod:`sim.validation.facts`,
-each with its source, its test, a scenario or experiment file in ``scenarios/validation/`` and a
-measurement on the model. :func:`run_validation` runs every selected fact's file once per seed
-(seeds from :func:`sim.batch.replicate_seeds`, in a process pool), evaluates the checks over the
-seeds (means with 95% intervals), and :func:`write_report` writes a Markdown report with one figure
-per fact. ``loyalty-sim validate`` is the command line for both.
+The 13 stylized facts of field studies the project holds the model to (F1–F13) are declared in
+:mod:`sim.validation.facts`, each with its source, its test, a scenario or experiment file in
+``scenarios/validation/`` and a measurement on the model. :func:`run_validation` runs every
+selected fact's file once per seed (seeds from :func:`sim.batch.replicate_seeds`, in a process
+pool), evaluates the checks over the seeds (means with 95% intervals), and :func:`write_report`
+writes a Markdown report with one figure per fact. ``loyalty-sim validate`` is the command line for
+both.
 
 >>> from sim.validation import run_validation
 >>> v = run_validation(["F5"], n_seeds=2, workers=1)   # doctest: +SKIP

@@ -90,7 +90,7 @@ class Fact:
     title_zh: str
     source: str
     grade: str
-    test: str  # the test as written in VALIDATION.md
+    test: str  # the test as written in the project's list of facts
     file: str  # scenario or experiment file in scenarios/validation/
     measure: Callable[[Scenario, int], dict]
     evaluate: Callable[[list[dict]], list[Check]]

@@ -1,6 +1,6 @@
-"""The registry: the 13 stylized facts of /work/shared/VALIDATION.md (F1–F13), each with its source,
-its test, its scenario or experiment file in ``scenarios/validation/``, how the model is measured,
-and — for the checks that fail today — the diagnosis of the mechanism responsible."""
+"""The registry: the 13 stylized facts of field studies the model is held to (F1–F13), each with its
+source, its test, its scenario or experiment file in ``scenarios/validation/``, how the model is
+measured, and — for the checks that fail today — the diagnosis of the mechanism responsible."""
 
 from __future__ import annotations
 

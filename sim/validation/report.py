@@ -91,8 +91,8 @@ def write_report(v: Validation, out_dir, *, doc: bool = False, title: str | None
              "two), runs with the test suite (`tests/test_validation.py`), which fails if a fact that holds "
              "today stops holding.*")
     L.append("")
-    L.append("The facts, their sources and their tests are those of `VALIDATION.md` (the project's list of "
-             "13 stylized facts from field studies; grade A: meta-analysis or large field study, B: single "
+    L.append("The facts, their sources and their tests are those of the project's list of "
+             "13 stylized facts from field studies (grade A: meta-analysis or large field study, B: single "
              "peer-reviewed study or HBR company data, C: practitioner figures known through secondary "
              "quotes). Each fact is measured on the market of its own file in "
              f"[`scenarios/validation/`]({_rel(VALIDATION_DIR, base)}) — anyone can run, inspect or change "
