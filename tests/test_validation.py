@@ -144,13 +144,13 @@ def test_f10_customer_value_is_the_clv_formula_and_grows_with_a_rising_margin():
     """F10's lifetime value: with a constant margin it is the model's clv formula m·r/(1 + d − r) less
     the acquisition cost; a margin that rises with tenure makes a fall in defection worth more, and a
     dearer acquisition makes the same fall worth more of the (smaller) net value."""
-    from sim.validation.markets import _value
+    from sim.validation.facts.f10_retention_value import lifetime_value
     m, r, d, acq = 0.3, 0.995, 0.002, 2.0
-    assert _value([m] * 4, r, d, acq) == pytest.approx(m * r / (1 + d - r) - acq, rel=1e-9)
+    assert lifetime_value([m] * 4, r, d, acq) == pytest.approx(m * r / (1 + d - r) - acq, rel=1e-9)
     r5 = 0.997
 
     def gain(profile, a):
-        return _value(profile, r5, d, a) / _value(profile, r, d, a) - 1
+        return lifetime_value(profile, r5, d, a) / lifetime_value(profile, r, d, a) - 1
 
     flat, rising = [m] * 4, [m, m * 1.2, m * 1.5, m * 2.0]
     assert gain(rising, 0.0) > gain(flat, 0.0) > 0
@@ -161,10 +161,10 @@ def test_f7_remedy_read_again_at_its_own_worth_gives_back_the_measurement(monkey
     """F7's information rows re-evaluate each recovered customer's remedy at another worth: at the
     worth it had (scale 1 for all) they must give back exactly what was measured, and a remedy worth
     half as much must leave fewer customers above where they were, and the recovered less satisfied."""
-    import sim.validation.markets as mk
-    monkeypatch.setattr(mk, "F7_WORTH", (("same", None, 1.0), ("half", None, 0.5)))
+    import sim.validation.facts.f07_recovery_paradox as f07
+    monkeypatch.setattr(f07, "F7_WORTH", (("same", None, 1.0), ("half", None, 0.5)))
     f7 = next(f for f in FACTS if f.id == "F7")
-    r = mk.measure_f7(load_markets(f7), 7)
+    r = f07.measure(load_markets(f7), 7)
     assert r["n_rec"] > 50
     assert r["same_above"] == pytest.approx(r["above_pre"], abs=1e-9)
     assert r["same_sat"] == pytest.approx(r["S_rec"] - r["S_ctrl"], abs=1e-6)
