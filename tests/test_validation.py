@@ -169,3 +169,40 @@ def test_f7_remedy_read_again_at_its_own_worth_gives_back_the_measurement(monkey
     assert r["same_above"] == pytest.approx(r["above_pre"], abs=1e-9)
     assert r["same_sat"] == pytest.approx(r["S_rec"] - r["S_ctrl"], abs=1e-6)
     assert r["half_above"] < r["above_pre"] and r["half_sat"] < r["same_sat"]
+
+
+def test_every_fact_has_its_texts_in_markdown():
+    """The report's texts of each fact are read from docs/validation/facts/Fn.md: one file per fact and
+    no stray files; every section the report prints is there; a diagnosis heading names the start of
+    a real check key (the keys of the committed full run, docs/validation/results.json)."""
+    from sim.validation.paths import DOC_FIGURE_DIR, FACT_TEXT_DIR
+
+    assert sorted(p.stem for p in FACT_TEXT_DIR.glob("*.md")) == sorted(FACT_IDS)
+    keys = {f["id"]: [c["key"] for c in f["checks"]]
+            for f in json.loads((DOC_FIGURE_DIR / "results.json").read_text(encoding="utf-8"))["facts"]}
+    for f in FACTS:
+        t = f.text
+        assert t.id == f.id
+        for part in (t.title_en, t.title_zh, t.source, t.grade, t.test, t.method):
+            assert part and "\n" not in part and "  " not in part, f.id
+        assert CJK.search(t.title_zh) and not CJK.search(t.method), f.id
+        for k in t.diagnosis:
+            assert any(c.startswith(k) for c in keys[f.id]), (f.id, k)
+    assert {f.id for f in FACTS if f.calibrated} == {"F6", "F11"}
+
+
+def test_fact_text_format_and_its_errors():
+    from sim.validation.prose import parse_fact_text
+
+    good = ("<!-- a note -->\n# F9 — A title\n\n## 中文标题\n\n标题\n\n## Source\n\nSomeone\n2020\n\n## Grade\n\nA\n\n"
+            "## Test\n\nthe test\n\n## Measurement\n\nhow it is\nmeasured\n\n## Diagnosis: `ratio`\n\nwhy\n")
+    t = parse_fact_text(good)
+    assert (t.id, t.title_en, t.title_zh, t.source, t.method) == ("F9", "A title", "标题", "Someone 2020",
+                                                                 "how it is measured")
+    assert t.calibration == "" and t.diagnosis == {"ratio": "why"}
+    for bad, said in ((good.replace("## Grade", "## Grades"), "unknown section 'Grades'"),
+                      (good.replace("## Test\n\nthe test\n\n", ""), "missing Test"),
+                      (good.replace("## Source", "## Test"), "appears twice"),
+                      (good.replace("# F9 — A title", "# F9: A title"), "title")):
+        with pytest.raises(ValueError, match=said):
+            parse_fact_text(bad, "F9.md")

@@ -19,21 +19,28 @@ The package::
     paths.py      where scenarios/validation/, docs/validation/ and docs/validation.md are
     console.py    the terminal table;  report.py  the Markdown report, figures and results.json
 
-**Adding a fact** (F14, say): (1) write its market, ``scenarios/validation/f14_<name>.toml`` (a scenario,
-or an experiment file for several markets; its ``[info]`` in English and Chinese says how to run it,
-``loyalty-sim validate --only F14``); (2) write ``sim/validation/facts/f14_<name>.py`` with
-``measure(markets, seed) -> dict`` of plain numbers (follow customers with ``run_scenario``'s
-``on_step``, ``own_buyers``, ``Cohort``), ``evaluate(per_seed) -> list[Check]`` (``band_check``,
-``above_check``, ``below_check`` on ``ci``/``diff_ci``/``ratio_ci`` over seeds; short check labels in
-English and Chinese; ``info=True`` for rows that do not count), ``plot(per_seed, checks)`` drawn on
-``new_figure(n)``, and ``FACT = Fact("F14", "f14_<name>.toml", measure, evaluate, plot)``; (3) add the
-module to the tuple in ``sim/validation/facts/__init__.py``; (4) write ``docs/validation/facts/F14.md``
-with the headings of :mod:`sim.validation.prose` (title, 中文标题, Source, Grade, Test, Measurement,
-and Calibration / ``Diagnosis: `KEY``` where they apply); (5) if one seed of it takes much longer than F1's, give
-``Fact(..., cost=…)`` (the slow facts start first); (6) run ``loyalty-sim validate --fast --only F14 --out DIR``, then regenerate
-docs/validation.md (``--doc``); once the fact holds, add it to ``HOLDING`` in
-``tests/test_validation.py``. Measurements must not change the model: a fact only chooses which
-customers to compare and which quantities to read.
+**Adding a fact** (F14, say):
+
+1. Its market: ``scenarios/validation/f14_<name>.toml``, a scenario (or an experiment file for several
+   markets) whose ``[info]``, in English and Chinese, says how to run it (``loyalty-sim validate --only
+   F14``).
+2. Its module: ``sim/validation/facts/f14_<name>.py`` with ``measure(markets, seed) -> dict`` of plain
+   numbers (follow customers with ``run_scenario(..., on_step)``, ``own_buyers``, ``Cohort``),
+   ``evaluate(per_seed) -> list[Check]`` (``band_check``, ``above_check``, ``below_check`` on ``ci``,
+   ``diff_ci`` or ``ratio_ci`` over seeds; short check labels in English and Chinese; ``info=True`` for
+   rows that do not count), ``plot(per_seed, checks)`` drawn on ``new_figure(n)``, and
+   ``FACT = Fact("F14", "f14_<name>.toml", measure, evaluate, plot)`` (with ``cost=…`` when one seed
+   takes several times as long as F1's: the slow facts start first).
+3. Register it: add the module to the tuple in ``sim/validation/facts/__init__.py``.
+4. Its texts: ``docs/validation/facts/F14.md`` with the headings :mod:`sim.validation.prose` reads
+   (``# F14 — title``, 中文标题, Source, Grade, Test, Measurement; Calibration and
+   ``Diagnosis: `KEY``` where they apply).
+5. Run ``loyalty-sim validate --fast --only F14 --out DIR``; then regenerate docs/validation.md
+   (``--doc``, a full run). In ``tests/test_validation.py`` the list of fact ids grows by one, and once
+   the fact holds it joins ``HOLDING``.
+
+A measurement must not change the model: a fact only chooses which customers to compare and which
+quantities to read.
 
 >>> from sim.validation import run_validation
 >>> v = run_validation(["F5"], n_seeds=2, workers=1)   # doctest: +SKIP

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from .console import console_table
 from .core import ZH_SUMMARY_HEADING, FactResult, Validation
-from .paths import DOC_FIGURE_DIR, DOC_PATH, VALIDATION_DIR
+from .paths import DOC_FIGURE_DIR, DOC_PATH, FACT_TEXT_DIR, VALIDATION_DIR
 
 __all__ = ["write_report"]
 
@@ -101,7 +101,8 @@ def write_report(v: Validation, out_dir, *, doc: bool = False, title: str | None
              "quotes). Each fact is measured on the market of its own file in "
              f"[`scenarios/validation/`]({_rel(VALIDATION_DIR, base)}) — anyone can run, inspect or change "
              "those markets with `loyalty-sim run`, `describe` or `sweep`; the validation code only chooses "
-             "which customers to compare and which quantities to read (`sim/validation/`).")
+             "which customers to compare and which quantities to read (`sim/validation/facts/`, one module per "
+             f"fact; the texts of this page are in [`docs/validation/facts/`]({_rel(FACT_TEXT_DIR, base)})).")
     L.append("")
     L.append(f"**Result: {n_pass} of {len(v.results)} facts pass.** "
              + ", ".join(f"{r.fact.id} {'PASS' if r.passed else 'FAIL'}" for r in v.results) + ".")
