@@ -15,8 +15,7 @@ F2_MEASURES = (("sat", "satisfaction", "满意度", "{:.3f}"),
 
 
 def measure(markets, seed):
-    sc = markets[0]
-    return measure_shock(sc, seed, horizon=26)
+    return measure_shock(markets[0], seed, horizon=26)
 
 
 def evaluate(ps):

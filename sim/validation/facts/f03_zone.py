@@ -14,8 +14,7 @@ from ..shocks import ZONE_HALF, measure_shock, shock_effects
 
 
 def measure(markets, seed):
-    sc = markets[0]
-    return measure_shock(sc, seed, horizon=26)
+    return measure_shock(markets[0], seed, horizon=26)
 
 
 def _slope(xs, ys):

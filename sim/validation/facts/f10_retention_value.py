@@ -24,7 +24,7 @@ def lifetime_value(profile, r, d, acq):
     weeks t = 1, 2, … with the merchant, ``m(t)`` the margin per customer-week at tenure t (``profile``,
     one value per tenure band of ``F10_BANDS``, the last held for ever), weekly retention r and
     discount rate d. With a constant margin this is the model's clv formula ``m·r/(1 + d − r)``
-    (Gupta, Lehmann & Stuart 2004; sim.metrics._clv)."""
+    (Gupta, Lehmann & Stuart 2004; the ``clv`` observable)."""
     t = np.arange(1, F10_HORIZON + 1)
     m = np.asarray(profile, dtype=float)[np.digitize(t, F10_BANDS)]
     return float((m * (r / (1 + d)) ** t).sum()) - acq
