@@ -144,13 +144,13 @@ def test_f10_customer_value_is_the_clv_formula_and_grows_with_a_rising_margin():
     """F10's lifetime value: with a constant margin it is the model's clv formula m·r/(1 + d − r) less
     the acquisition cost; a margin that rises with tenure makes a fall in defection worth more, and a
     dearer acquisition makes the same fall worth more of the (smaller) net value."""
-    from sim.validation.markets import _value
+    from sim.validation.facts.f10_retention_value import lifetime_value
     m, r, d, acq = 0.3, 0.995, 0.002, 2.0
-    assert _value([m] * 4, r, d, acq) == pytest.approx(m * r / (1 + d - r) - acq, rel=1e-9)
+    assert lifetime_value([m] * 4, r, d, acq) == pytest.approx(m * r / (1 + d - r) - acq, rel=1e-9)
     r5 = 0.997
 
     def gain(profile, a):
-        return _value(profile, r5, d, a) / _value(profile, r, d, a) - 1
+        return lifetime_value(profile, r5, d, a) / lifetime_value(profile, r, d, a) - 1
 
     flat, rising = [m] * 4, [m, m * 1.2, m * 1.5, m * 2.0]
     assert gain(rising, 0.0) > gain(flat, 0.0) > 0
@@ -161,11 +161,48 @@ def test_f7_remedy_read_again_at_its_own_worth_gives_back_the_measurement(monkey
     """F7's information rows re-evaluate each recovered customer's remedy at another worth: at the
     worth it had (scale 1 for all) they must give back exactly what was measured, and a remedy worth
     half as much must leave fewer customers above where they were, and the recovered less satisfied."""
-    import sim.validation.markets as mk
-    monkeypatch.setattr(mk, "F7_WORTH", (("same", None, 1.0), ("half", None, 0.5)))
+    import sim.validation.facts.f07_recovery_paradox as f07
+    monkeypatch.setattr(f07, "F7_WORTH", (("same", None, 1.0), ("half", None, 0.5)))
     f7 = next(f for f in FACTS if f.id == "F7")
-    r = mk.measure_f7(load_markets(f7), 7)
+    r = f07.measure(load_markets(f7), 7)
     assert r["n_rec"] > 50
     assert r["same_above"] == pytest.approx(r["above_pre"], abs=1e-9)
     assert r["same_sat"] == pytest.approx(r["S_rec"] - r["S_ctrl"], abs=1e-6)
     assert r["half_above"] < r["above_pre"] and r["half_sat"] < r["same_sat"]
+
+
+def test_every_fact_has_its_texts_in_markdown():
+    """The report's texts of each fact are read from docs/validation/facts/Fn.md: one file per fact and
+    no stray files; every section the report prints is there; a diagnosis heading names the start of
+    a real check key (the keys of the committed full run, docs/validation/results.json)."""
+    from sim.validation.paths import DOC_FIGURE_DIR, FACT_TEXT_DIR
+
+    assert sorted(p.stem for p in FACT_TEXT_DIR.glob("*.md")) == sorted(FACT_IDS)
+    keys = {f["id"]: [c["key"] for c in f["checks"]]
+            for f in json.loads((DOC_FIGURE_DIR / "results.json").read_text(encoding="utf-8"))["facts"]}
+    for f in FACTS:
+        t = f.text
+        assert t.id == f.id
+        for part in (t.title_en, t.title_zh, t.source, t.grade, t.test, t.method):
+            assert part and "\n" not in part and "  " not in part, f.id
+        assert CJK.search(t.title_zh) and not CJK.search(t.method), f.id
+        for k in t.diagnosis:
+            assert any(c.startswith(k) for c in keys[f.id]), (f.id, k)
+    assert {f.id for f in FACTS if f.calibrated} == {"F6", "F11"}
+
+
+def test_fact_text_format_and_its_errors():
+    from sim.validation.prose import parse_fact_text
+
+    good = ("<!-- a note -->\n# F9 — A title\n\n## 中文标题\n\n标题\n\n## Source\n\nSomeone\n2020\n\n## Grade\n\nA\n\n"
+            "## Test\n\nthe test\n\n## Measurement\n\nhow it is\nmeasured\n\n## Diagnosis: `ratio`\n\nwhy\n")
+    t = parse_fact_text(good)
+    assert (t.id, t.title_en, t.title_zh, t.source, t.method) == ("F9", "A title", "标题", "Someone 2020",
+                                                                 "how it is measured")
+    assert t.calibration == "" and t.diagnosis == {"ratio": "why"}
+    for bad, said in ((good.replace("## Grade", "## Grades"), "unknown section 'Grades'"),
+                      (good.replace("## Test\n\nthe test\n\n", ""), "missing Test"),
+                      (good.replace("## Source", "## Test"), "appears twice"),
+                      (good.replace("# F9 — A title", "# F9: A title"), "title")):
+        with pytest.raises(ValueError, match=said):
+            parse_fact_text(bad, "F9.md")

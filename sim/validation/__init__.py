@@ -1,12 +1,46 @@
 """Validation: does the model reproduce the stylized facts of the field literature?
 
-The 13 stylized facts of field studies the project holds the model to (F1–F13) are declared in
-:mod:`sim.validation.facts`, each with its source, its test, a scenario or experiment file in
-``scenarios/validation/`` and a measurement on the model. :func:`run_validation` runs every
-selected fact's file once per seed (seeds from :func:`sim.batch.replicate_seeds`, in a process
-pool), evaluates the checks over the seeds (means with 95% intervals), and :func:`write_report`
-writes a Markdown report with one figure per fact. ``loyalty-sim validate`` is the command line for
-both.
+The 13 stylized facts of field studies the project holds the model to (F1–F13) each have a scenario or experiment
+file in ``scenarios/validation/``, a module in :mod:`sim.validation.facts` (setup, measurement, checks,
+figure) and a text in ``docs/validation/facts/`` (source, test, measurement, calibration, diagnoses).
+:func:`run_validation` runs every selected fact's file once per seed (seeds from
+:func:`sim.batch.replicate_seeds`, in a process pool), evaluates the checks over the seeds (means with
+95% intervals), and :func:`write_report` writes a Markdown report with one figure per fact.
+``loyalty-sim validate`` is the command line for both.
+
+The package::
+
+    __init__.py   choosing facts (--only), loading their markets, running them over seeds
+    core.py       Fact, Check, FactResult, Validation; statistics over seeds; check builders; reading
+                  customers out of a run (run_scenario, own_buyers, Cohort …); new_figure
+    shocks.py     the shock design shared by F2–F4
+    facts/        one module per fact, fNN_<name>.py, and the registry FACTS (facts/__init__.py)
+    prose.py      reads the fact texts, docs/validation/facts/Fn.md
+    paths.py      where scenarios/validation/, docs/validation/ and docs/validation.md are
+    console.py    the terminal table;  report.py  the Markdown report, figures and results.json
+
+**Adding a fact** (F14, say):
+
+1. Its market: ``scenarios/validation/f14_<name>.toml``, a scenario (or an experiment file for several
+   markets) whose ``[info]``, in English and Chinese, says how to run it (``loyalty-sim validate --only
+   F14``).
+2. Its module: ``sim/validation/facts/f14_<name>.py`` with ``measure(markets, seed) -> dict`` of plain
+   numbers (follow customers with ``run_scenario(..., on_step)``, ``own_buyers``, ``Cohort``),
+   ``evaluate(per_seed) -> list[Check]`` (``band_check``, ``above_check``, ``below_check`` on ``ci``,
+   ``diff_ci`` or ``ratio_ci`` over seeds; short check labels in English and Chinese; ``info=True`` for
+   rows that do not count), ``plot(per_seed, checks)`` drawn on ``new_figure(n)``, and
+   ``FACT = Fact("F14", "f14_<name>.toml", measure, evaluate, plot)`` (with ``cost=…`` when one seed
+   takes several times as long as F1's: the slow facts start first).
+3. Register it: add the module to the tuple in ``sim/validation/facts/__init__.py``.
+4. Its texts: ``docs/validation/facts/F14.md`` with the headings :mod:`sim.validation.prose` reads
+   (``# F14 — title``, 中文标题, Source, Grade, Test, Measurement; Calibration and
+   ``Diagnosis: `KEY``` where they apply).
+5. Run ``loyalty-sim validate --fast --only F14 --out DIR``; then regenerate docs/validation.md
+   (``--doc``, a full run). In ``tests/test_validation.py`` the list of fact ids grows by one, and once
+   the fact holds it joins ``HOLDING``.
+
+A measurement must not change the model: a fact only chooses which customers to compare and which
+quantities to read.
 
 >>> from sim.validation import run_validation
 >>> v = run_validation(["F5"], n_seeds=2, workers=1)   # doctest: +SKIP
@@ -17,18 +51,18 @@ True
 from __future__ import annotations
 
 import concurrent.futures as cf
-import json
-import math
 import time
 import tomllib
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Callable, Sequence
 
 from ..params import ParamError
-from .core import VALIDATION_DIR, Check, Fact, FactResult
+from .console import console_table
+from .core import Check, Fact, FactResult, Validation
 from .facts import FACT_IDS, FACTS
+from .facts import fact as _fact
+from .paths import DOC_PATH, VALIDATION_DIR
+from .report import write_report
 
 __all__ = ["FACTS", "FACT_IDS", "Fact", "Check", "FactResult", "Validation", "VALIDATION_DIR", "FULL_SEEDS",
            "FAST_SEEDS", "MASTER_SEED", "parse_only", "load_markets", "measure_task", "run_validation",
@@ -37,8 +71,6 @@ __all__ = ["FACTS", "FACT_IDS", "Fact", "Check", "FactResult", "Validation", "VA
 FULL_SEEDS = 30
 FAST_SEEDS = 8
 MASTER_SEED = 20240601
-ROOT = Path(__file__).resolve().parent.parent.parent
-DOC_PATH = ROOT / "docs" / "validation.md"
 
 
 # ---- selecting facts --------------------------------------------------------------------------------
@@ -66,10 +98,6 @@ def parse_only(text: str | None) -> list[str]:
     return [f for f in FACT_IDS if f in chosen]
 
 
-def _fact(fid: str) -> Fact:
-    return next(f for f in FACTS if f.id == fid)
-
-
 def load_markets(fact: Fact) -> list:
     """The markets of a fact's file: one scenario, or the points of an experiment file (each as a
     :class:`sim.scenario.Scenario` named by its label)."""
@@ -94,23 +122,6 @@ def measure_task(fid: str, seed: int) -> tuple[str, int, dict, float]:
 
 
 # ---- running ------------------------------------------------------------------------------------------
-@dataclass
-class Validation:
-    """What :func:`run_validation` produced."""
-
-    results: list[FactResult]
-    seeds: list[int]
-    master: int
-    seconds: float
-    executor: str
-    started: str = ""
-    versions: dict = field(default_factory=dict)
-
-    @property
-    def passed(self) -> bool:
-        return all(r.passed for r in self.results)
-
-
 def run_validation(only: Sequence[str] | None = None, n_seeds: int = FULL_SEEDS, workers: int | None = None,
                    master: int = MASTER_SEED, progress: Callable[[int, int], None] | None = None,
                    executor: cf.Executor | None = None) -> Validation:
@@ -131,7 +142,7 @@ def run_validation(only: Sequence[str] | None = None, n_seeds: int = FULL_SEEDS,
     secs: dict[str, float] = {fid: 0.0 for fid in ids}
     errors: dict[str, str] = {}
     # the slowest facts first, so that the pool stays busy to the end
-    order = sorted(ids, key=lambda f: -_COST.get(f, 1.0))
+    order = sorted(ids, key=lambda f: -_fact(f).cost)
     tasks = [(fid, s) for fid in order for s in seeds]
     ctx = (_given(executor) if executor is not None else make_executor(workers))
     done = 0
@@ -168,10 +179,6 @@ def run_validation(only: Sequence[str] | None = None, n_seeds: int = FULL_SEEDS,
     return Validation(results, seeds, master, time.perf_counter() - t0, desc, started, versions)
 
 
-#: relative cost of one seed of each fact (to start the slow ones first)
-_COST = {"F10": 6, "F3": 4, "F2": 3, "F4": 3, "F9": 2, "F11": 2, "F6": 2, "F7": 2, "F12": 2}
-
-
 class _given:
     def __init__(self, ex):
         self.ex = ex
@@ -181,72 +188,3 @@ class _given:
 
     def __exit__(self, *a):
         return False
-
-
-# ---- console -------------------------------------------------------------------------------------------
-WORDS = {
-    "fact": ("fact", "事实"), "measured": ("measured", "测量内容"), "value": ("value [95% interval]", "数值 [95% 区间]"),
-    "target": ("target", "目标"), "result": ("result", "结果"), "pass": ("PASS", "通过"), "fail": ("FAIL", "未通过"),
-    "error": ("ERROR", "出错"), "summary": ("{p} of {n} facts pass", "{n} 个事实中 {p} 个通过"),
-    "seeds": ("{n} seeds per fact (master seed {m})", "每个事实 {n} 个种子（主种子 {m}）"),
-}
-
-
-def _w(key: str, lang: str, **fmt) -> str:
-    en, zh = WORDS[key]
-    return (zh if lang == "zh" else en).format(**fmt)
-
-
-def _width(s: str) -> int:
-    return sum(2 if ord(ch) >= 0x1100 and (0x1100 <= ord(ch) <= 0x115F or 0x2E80 <= ord(ch) <= 0xFFDC) else 1
-               for ch in s)
-
-
-def _pad(s: str, n: int) -> str:
-    return s + " " * max(0, n - _width(s))
-
-
-def _clip(s: str, n: int) -> str:
-    if _width(s) <= n:
-        return s
-    out = ""
-    for ch in s:
-        if _width(out + ch + "…") > n:
-            break
-        out += ch
-    return out + "…"
-
-
-def console_table(v: Validation, lang: str = "en", width: int = 150) -> list[str]:
-    """The validation table for the terminal: one row per check that counts (not the info rows)."""
-    zh = lang == "zh"
-    cols = [_w("fact", lang), _w("measured", lang), _w("value", lang), _w("target", lang), _w("result", lang)]
-    rows = []
-    for r in v.results:
-        if r.error:
-            rows.append([r.fact.id, _clip(r.error, 70), "", "", _w("error", lang)])
-            continue
-        for c in r.checks:
-            if c.info:
-                continue
-            rows.append([r.fact.id, c.measured_zh if zh else c.measured_en, c.value_text(),
-                         c.target_zh if zh else c.target_en, _w("pass" if c.passed else "fail", lang)])
-    w_val = max([_width(cols[2])] + [_width(x[2]) for x in rows])
-    w_tgt = min(28, max([_width(cols[3])] + [_width(x[3]) for x in rows]))
-    w_res = max(_width(cols[4]), 6)
-    w_meas = max(30, width - (5 + w_val + w_tgt + w_res + 8))
-    widths = [5, w_meas, w_val, w_tgt, w_res]
-    lines = ["  ".join(_pad(c, w) for c, w in zip(cols, widths)), "  ".join("-" * w for w in widths)]
-    for row in rows:
-        row = [_clip(x, w) for x, w in zip(row, widths)]
-        lines.append("  ".join(_pad(x, w) for x, w in zip(row, widths)).rstrip())
-    n_pass = sum(r.passed for r in v.results)
-    lines.append("")
-    lines.append(_w("summary", lang, p=n_pass, n=len(v.results)) + " — " +
-                 ", ".join(f"{r.fact.id} {_w('pass' if r.passed else ('error' if r.error else 'fail'), lang)}"
-                           for r in v.results))
-    lines.append(_w("seeds", lang, n=len(v.seeds), m=v.master) + f"; {v.seconds:.0f} s, {v.executor}")
-    return lines
-
-
-from .report import write_report  # noqa: E402  (the report needs the names above)

@@ -1,9 +1,11 @@
-"""Shared pieces of the validation: checks, statistics over seeds, and reading customers out of a run.
+"""Shared pieces of the validation: facts, checks, statistics over seeds, reading customers out of a
+run, and the figure helper every fact draws with.
 
 A fact's *measurement* runs its scenario once per seed and returns plain numbers (a dict of floats
 and lists, picklable, JSON-friendly). Its *evaluation* turns the per-seed numbers of all seeds into
 :class:`Check` rows: what was measured, the mean over seeds with a 95% interval, the target, and
-whether it holds.
+whether it holds. The facts themselves, one module each, are in :mod:`sim.validation.facts`; their
+texts in ``docs/validation/facts/`` (:mod:`sim.validation.prose`).
 """
 
 from __future__ import annotations
@@ -19,14 +21,17 @@ from ..customers import CHURNED, EV, LOYAL
 from ..report import ci95
 from ..scenario import Scenario, load_scenario
 from ..simulate import simulate
+from .paths import VALIDATION_DIR
+from .prose import FactText, read_fact_text
 
 ZH_SUMMARY_HEADING = "## 中文摘要"  # the report's Chinese summary; the app shows it first in Chinese
 
-__all__ = ["Check", "FactResult", "Fact", "VALIDATION_DIR", "ZH_SUMMARY_HEADING", "ci", "ratio_ci", "diff_ci", "own_buyers",
-           "Cohort", "run_scenario", "shortfall_severity", "nanmean"]
+#: severity bounds of a minor and of a major problem (F5–F7)
+MINOR, MAJOR = 1 / 3, 2 / 3
 
-#: the folder of the validation scenarios and experiments
-VALIDATION_DIR = Path(__file__).resolve().parent.parent.parent / "scenarios" / "validation"
+__all__ = ["Check", "FactResult", "Fact", "Validation", "VALIDATION_DIR", "ZH_SUMMARY_HEADING", "MINOR", "MAJOR",
+           "ci", "ratio_ci", "diff_ci", "nanmean", "series", "column", "band_check", "above_check", "below_check",
+           "own_buyers", "lost_by_merchant", "shortfall_severity", "Cohort", "run_scenario", "new_figure"]
 
 
 @dataclass
@@ -83,22 +88,60 @@ class FactResult:
 
 @dataclass(frozen=True)
 class Fact:
-    """A stylized fact: where it comes from, what the test is, and how the model is held to it."""
+    """A stylized fact: its file in ``scenarios/validation/``, how the model is measured on it, the checks
+    and the figure. Its texts (title, source, grade, test, measurement, calibration, diagnoses) are read
+    from ``docs/validation/facts/<id>.md``."""
 
     id: str
-    title_en: str
-    title_zh: str
-    source: str
-    grade: str
-    test: str  # the test as written in the project's list of facts
     file: str  # scenario or experiment file in scenarios/validation/
-    measure: Callable[[Scenario, int], dict]
-    evaluate: Callable[[list[dict]], list[Check]]
-    method: str  # how the measurement is set up (Markdown)
+    measure: Callable[[list[Scenario], int], dict]  # (the file's markets, seed) -> numbers
+    evaluate: Callable[[list[dict]], list[Check]]  # per-seed numbers -> checks
     plot: Callable | None = None  # (per_seed, checks) -> matplotlib Figure
-    calibrated: bool = False
-    calibration: str = ""  # what was fitted (Markdown)
-    diagnosis: dict = field(default_factory=dict)  # check key prefix -> diagnosis when it fails (Markdown)
+    cost: float = 1.0  # relative time of one seed (the slow facts start first, to keep the pool busy)
+
+    @property
+    def text(self) -> FactText:
+        return read_fact_text(self.id)
+
+    @property
+    def title_en(self) -> str:
+        return self.text.title_en
+
+    @property
+    def title_zh(self) -> str:
+        return self.text.title_zh
+
+    @property
+    def source(self) -> str:
+        return self.text.source
+
+    @property
+    def grade(self) -> str:
+        return self.text.grade
+
+    @property
+    def test(self) -> str:
+        """The test as written in the project's list of facts."""
+        return self.text.test
+
+    @property
+    def method(self) -> str:
+        """How the measurement is set up (Markdown)."""
+        return self.text.method
+
+    @property
+    def calibration(self) -> str:
+        """What was fitted (Markdown; empty when nothing was)."""
+        return self.text.calibration
+
+    @property
+    def calibrated(self) -> bool:
+        return bool(self.text.calibration)
+
+    @property
+    def diagnosis(self) -> dict:
+        """Check key prefix -> diagnosis when it fails (Markdown)."""
+        return self.text.diagnosis
 
     @property
     def path(self) -> Path:
@@ -106,6 +149,23 @@ class Fact:
 
     def scenario(self) -> Scenario:
         return load_scenario(self.path)
+
+
+@dataclass
+class Validation:
+    """What :func:`sim.validation.run_validation` produced."""
+
+    results: list[FactResult]
+    seeds: list[int]
+    master: int
+    seconds: float
+    executor: str
+    started: str = ""
+    versions: dict = field(default_factory=dict)
+
+    @property
+    def passed(self) -> bool:
+        return all(r.passed for r in self.results)
 
 
 # ---- statistics over seeds -------------------------------------------------------------------------
@@ -162,6 +222,11 @@ def own_buyers(pop) -> np.ndarray:
     return np.flatnonzero(((f & EV.PURCHASE) != 0) & ((f & EV.TRIED_OTHER) == 0) & (pop.stage > CHURNED))
 
 
+def lost_by_merchant(pop, idx) -> np.ndarray:
+    """Whether each of ``idx`` was lost by its merchant in the step just run (left or switched)."""
+    return (pop.flags[idx] & (EV.LEFT | EV.SWITCHED)) != 0
+
+
 def shortfall_severity(pop, idx, P) -> np.ndarray:
     """Severity of the problem in each customer's last own purchase, as :func:`sim.customers.complain`
     sees it: the shortfall below the adequate level (loyal customers' tolerance applied) relative to
@@ -194,6 +259,7 @@ class Cohort:
         return self.present(pop) & (pop.merchant[self.idx] == self.merchant) & (pop.switches[self.idx] == self.switches)
 
 
+# ---- checks ------------------------------------------------------------------------------------------
 def band_check(key, measured_en, measured_zh, stats, lo_t, hi_t, fmt="{:.3f}", unit_en="", unit_zh="",
                info=False) -> Check:
     """A check that the mean lies in ``[lo_t, hi_t]``."""
@@ -216,6 +282,8 @@ def above_check(key, measured_en, measured_zh, stats, threshold=0.0, fmt="{:.3f}
 
 def below_check(key, measured_en, measured_zh, stats, threshold=0.0, fmt="{:.3f}", significant=True,
                 info=False, target_en=None, target_zh=None) -> Check:
+    """A check that the mean is below ``threshold`` — with ``significant``, that the whole 95%
+    interval is."""
     m, lo, hi = stats
     ok = math.isfinite(m) and ((hi < threshold) if significant else (m < threshold))
     te = target_en or (f"< {fmt.format(threshold)}" + (" (95% interval)" if significant else ""))
@@ -223,13 +291,28 @@ def below_check(key, measured_en, measured_zh, stats, threshold=0.0, fmt="{:.3f}
     return Check(key, measured_en, measured_zh, m, lo, hi, te, tz, ok, fmt, info)
 
 
+# ---- per-seed numbers ----------------------------------------------------------------------------------
 def series(per_seed: Sequence[dict], key: str) -> list:
+    """``key`` of each seed's numbers (``None`` where missing)."""
     return [d.get(key) for d in per_seed]
 
 
 def column(per_seed: Sequence[dict], key: str, i: int) -> list:
+    """Item ``i`` of the list ``key`` of each seed's numbers (NaN where missing)."""
     out = []
     for d in per_seed:
         v = d.get(key)
         out.append(v[i] if v is not None and i < len(v) and v[i] is not None else math.nan)
     return out
+
+
+# ---- figures -----------------------------------------------------------------------------------------
+def new_figure(n: int):
+    """A figure of ``n`` panels side by side, gridded: ``(fig, axes)``."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(4.2 * n, 3.6), layout="constrained")
+    axes = [fig.add_subplot(1, n, i + 1) for i in range(n)]
+    for ax in axes:
+        ax.grid(True, alpha=0.3)
+    return fig, axes

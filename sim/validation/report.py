@@ -1,5 +1,9 @@
 """The validation report: Markdown (English, with a Chinese summary table), one PNG figure per fact,
-and ``results.json`` with every per-seed number, so that the report can be checked and redrawn."""
+and ``results.json`` with every per-seed number, so that the report can be checked and redrawn.
+
+The report is assembled from the run's numbers (:class:`~sim.validation.core.Validation`) and each
+fact's texts in ``docs/validation/facts/Fn.md`` (source, test, measurement, calibration, diagnoses;
+read through :attr:`Fact.text <sim.validation.core.Fact.text>`)."""
 
 from __future__ import annotations
 
@@ -8,8 +12,9 @@ import math
 import warnings
 from pathlib import Path
 
-from . import DOC_PATH, ROOT, Validation, console_table
-from .core import VALIDATION_DIR, ZH_SUMMARY_HEADING, FactResult
+from .console import console_table
+from .core import ZH_SUMMARY_HEADING, FactResult, Validation
+from .paths import DOC_FIGURE_DIR, DOC_PATH, FACT_TEXT_DIR, VALIDATION_DIR
 
 __all__ = ["write_report"]
 
@@ -69,8 +74,7 @@ def write_report(v: Validation, out_dir, *, doc: bool = False, title: str | None
     ``doc=True`` write ``docs/validation.md`` and ``docs/validation/fNN.png`` instead (``out_dir`` is
     then ignored). Returns the paths written."""
     if doc:
-        md_path, fig_dir, json_path = DOC_PATH, DOC_PATH.parent / "validation", DOC_PATH.parent / "validation" / \
-            "results.json"
+        md_path, fig_dir, json_path = DOC_PATH, DOC_FIGURE_DIR, DOC_FIGURE_DIR / "results.json"
     else:
         out = Path(out_dir)
         md_path, fig_dir, json_path = out / "validation.md", out / "figures", out / "results.json"
@@ -97,7 +101,8 @@ def write_report(v: Validation, out_dir, *, doc: bool = False, title: str | None
              "quotes). Each fact is measured on the market of its own file in "
              f"[`scenarios/validation/`]({_rel(VALIDATION_DIR, base)}) — anyone can run, inspect or change "
              "those markets with `loyalty-sim run`, `describe` or `sweep`; the validation code only chooses "
-             "which customers to compare and which quantities to read (`sim/validation/`).")
+             "which customers to compare and which quantities to read (`sim/validation/facts/`, one module per "
+             f"fact; the texts of this page are in [`docs/validation/facts/`]({_rel(FACT_TEXT_DIR, base)})).")
     L.append("")
     L.append(f"**Result: {n_pass} of {len(v.results)} facts pass.** "
              + ", ".join(f"{r.fact.id} {'PASS' if r.passed else 'FAIL'}" for r in v.results) + ".")

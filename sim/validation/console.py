@@ -1,0 +1,73 @@
+"""The validation table for the terminal (``loyalty-sim validate``; also at the end of the report), in
+English or 简体中文, with East Asian wide characters counted as two columns."""
+
+from __future__ import annotations
+
+from .core import Validation
+
+__all__ = ["console_table", "WORDS"]
+
+
+WORDS = {
+    "fact": ("fact", "事实"), "measured": ("measured", "测量内容"), "value": ("value [95% interval]", "数值 [95% 区间]"),
+    "target": ("target", "目标"), "result": ("result", "结果"), "pass": ("PASS", "通过"), "fail": ("FAIL", "未通过"),
+    "error": ("ERROR", "出错"), "summary": ("{p} of {n} facts pass", "{n} 个事实中 {p} 个通过"),
+    "seeds": ("{n} seeds per fact (master seed {m})", "每个事实 {n} 个种子（主种子 {m}）"),
+}
+
+
+def _w(key: str, lang: str, **fmt) -> str:
+    en, zh = WORDS[key]
+    return (zh if lang == "zh" else en).format(**fmt)
+
+
+def _width(s: str) -> int:
+    return sum(2 if ord(ch) >= 0x1100 and (0x1100 <= ord(ch) <= 0x115F or 0x2E80 <= ord(ch) <= 0xFFDC) else 1
+               for ch in s)
+
+
+def _pad(s: str, n: int) -> str:
+    return s + " " * max(0, n - _width(s))
+
+
+def _clip(s: str, n: int) -> str:
+    if _width(s) <= n:
+        return s
+    out = ""
+    for ch in s:
+        if _width(out + ch + "…") > n:
+            break
+        out += ch
+    return out + "…"
+
+
+def console_table(v: Validation, lang: str = "en", width: int = 150) -> list[str]:
+    """The validation table for the terminal: one row per check that counts (not the info rows)."""
+    zh = lang == "zh"
+    cols = [_w("fact", lang), _w("measured", lang), _w("value", lang), _w("target", lang), _w("result", lang)]
+    rows = []
+    for r in v.results:
+        if r.error:
+            rows.append([r.fact.id, _clip(r.error, 70), "", "", _w("error", lang)])
+            continue
+        for c in r.checks:
+            if c.info:
+                continue
+            rows.append([r.fact.id, c.measured_zh if zh else c.measured_en, c.value_text(),
+                         c.target_zh if zh else c.target_en, _w("pass" if c.passed else "fail", lang)])
+    w_val = max([_width(cols[2])] + [_width(x[2]) for x in rows])
+    w_tgt = min(28, max([_width(cols[3])] + [_width(x[3]) for x in rows]))
+    w_res = max(_width(cols[4]), 6)
+    w_meas = max(30, width - (5 + w_val + w_tgt + w_res + 8))
+    widths = [5, w_meas, w_val, w_tgt, w_res]
+    lines = ["  ".join(_pad(c, w) for c, w in zip(cols, widths)), "  ".join("-" * w for w in widths)]
+    for row in rows:
+        row = [_clip(x, w) for x, w in zip(row, widths)]
+        lines.append("  ".join(_pad(x, w) for x, w in zip(row, widths)).rstrip())
+    n_pass = sum(r.passed for r in v.results)
+    lines.append("")
+    lines.append(_w("summary", lang, p=n_pass, n=len(v.results)) + " — " +
+                 ", ".join(f"{r.fact.id} {_w('pass' if r.passed else ('error' if r.error else 'fail'), lang)}"
+                           for r in v.results))
+    lines.append(_w("seeds", lang, n=len(v.seeds), m=v.master) + f"; {v.seconds:.0f} s, {v.executor}")
+    return lines

@@ -1,0 +1,68 @@
+"""F2 — asymmetry with diminishing sensitivity, on the shock design of
+:mod:`sim.validation.shocks`.
+
+The market is `scenarios/validation/f02_asymmetry.toml`; the texts of the report (source, test,
+measurement, diagnoses) are in `docs/validation/facts/F2.md`."""
+
+from __future__ import annotations
+
+from ..core import Fact, band_check, below_check, ci, new_figure, ratio_ci
+from ..shocks import ZONE_HALF, measure_shock, shock_effects
+
+F2_MEASURES = (("sat", "satisfaction", "满意度", "{:.3f}"),
+               ("int", "retention: intention to buy again", "保留：再购意愿", "{:.3f}"),
+               ("ret", "retention: still a customer 26 weeks later", "保留：26 周后仍是客户", "{:.4f}"))
+
+
+def measure(markets, seed):
+    return measure_shock(markets[0], seed, horizon=26)
+
+
+def evaluate(ps):
+    checks = []
+    for key, en, zh, fmt in F2_MEASURES:
+        for d in (0.1, 0.2, 0.3):
+            loss = shock_effects(ps, key, -(ZONE_HALF + d), -1)
+            gain = shock_effects(ps, key, ZONE_HALF + d, 1)
+            checks.append(band_check(
+                f"ratio_{key}_{d}", f"{en}: effect of a shortfall / of a surplus, d = {d} beyond the zone",
+                f"{zh}：不足效应 / 超出效应，超出区间 d = {d}", ratio_ci(loss, gain), 1.5, 3.0, "{:.2f}"))
+        for side, sgn, en_s, zh_s in (("loss", -1, "shortfall", "不足"), ("gain", 1, "surplus", "超出")):
+            eff = [shock_effects(ps, key, sgn * (ZONE_HALF + d), sgn) for d in (0.0, 0.1, 0.2, 0.3)]
+            sd1 = [b - 2 * a + z for z, a, b in zip(eff[0], eff[1], eff[2])]
+            sd2 = [b - 2 * a + z for z, a, b in zip(eff[1], eff[2], eff[3])]
+            worst = [max(x, y) for x, y in zip(sd1, sd2)]
+            checks.append(below_check(
+                f"concave_{key}_{side}", f"{en}: concavity of the {en_s} effect in d (larger second difference "
+                "over d = 0, 0.1, 0.2, 0.3 beyond the zone)",
+                f"{zh}：{zh_s}效应随 d 的凹性（d = 0、0.1、0.2、0.3 上较大的二阶差分）", ci(worst), 0.0, fmt,
+                significant=False, info=(key == "ret"),
+                target_en="< 0 (mean)", target_zh="< 0（均值）"))
+    # the same ratio with d read from the expectation instead of the zone edges (reported only)
+    for key, en, zh, fmt in F2_MEASURES[:2]:
+        for d in (0.1, 0.2, 0.3):
+            loss = shock_effects(ps, key, -d, -1)
+            gain = shock_effects(ps, key, d, 1)
+            checks.append(band_check(
+                f"fromE_{key}_{d}", f"{en}: shortfall / surplus with d = {d} read from the expectation",
+                f"{zh}：以预期为起点的 d = {d} 的不足 / 超出", ratio_ci(loss, gain), 1.5, 3.0, "{:.2f}", info=True))
+    return checks
+
+
+def plot(ps, checks):
+    fig, axes = new_figure(3)
+    ds = [0.0, 0.1, 0.2, 0.3]
+    for ax, (key, en, _, _) in zip(axes, F2_MEASURES):
+        for sgn, lab, c in ((-1, "shortfall (sign flipped)", "C3"), (1, "surplus", "C2")):
+            vals = [shock_effects(ps, key, sgn * (ZONE_HALF + d), sgn) for d in ds]
+            m = [ci(v) for v in vals]
+            ax.errorbar(ds, [x[0] for x in m], yerr=[[x[0] - x[1] for x in m], [x[2] - x[0] for x in m]],
+                        marker="o", color=c, label=lab, capsize=3)
+        ax.set_xlabel("d beyond the zone of tolerance")
+        ax.set_title(f"Effect on {en}", fontsize=9)
+        ax.axhline(0, color="0.3", lw=0.8)
+        ax.legend(fontsize=7)
+    return fig
+
+
+FACT = Fact("F2", "f02_asymmetry.toml", measure, evaluate, plot, cost=3)
