@@ -13,7 +13,7 @@ from collections import OrderedDict
 
 import numpy as np
 
-from .customers import CHURNED, EV, REASONS, STAGES, Population
+from .mechanism.state import CHURNED, EV, REASONS, STAGES, Population
 
 __all__ = ["History", "EVENT_NAMES"]
 

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .customers import CHURNED, F32, LOYAL, ORDINARY, PROSPECT, REASONS, TRUSTING
+from .mechanism.state import F32, LOYAL, ORDINARY, PROSPECT, REASONS, TRUSTING
+from .mechanism.switching_costs import held_by_points, points_cost
 
 __all__ = ["Metric", "METRICS", "MERCHANT_METRICS", "metric", "is_flow", "compute", "customer_types", "retention_reasons",
            "recommend_score", "FACET_THRESHOLD", "INTENTION_HIGH", "SATISFIED_MIN"]
@@ -175,9 +176,8 @@ def retention_reasons(pop, T, P):
         return trust, z, z, rest
     if not pop.financial.any():
         return trust, rest, z, z
-    fin = np.divide(pop.financial * pop.price_sens, pop.expected_price, out=np.zeros_like(pop.financial),
-                    where=bought)
-    incentive = rest & (fin > F32(P.procedural_cost) * pop.procedural + pop.relational)
+    fin = points_cost(pop.financial, pop.price_sens, pop.expected_price, where=bought)
+    incentive = rest & held_by_points(fin, pop.procedural, pop.relational, P)
     return trust, rest & ~incentive, incentive, z
 
 
@@ -288,11 +288,11 @@ def _share(x, d):
 def compute(model, stats) -> dict:
     """All market-level metrics for the step just run (also fills each merchant's metrics).
 
-    The population's counts and sums come from ``model._sums`` (:func:`population_sums`, taken by
+    The population's counts and sums come from ``model.sums`` (:func:`population_sums`, taken by
     the merchants' books after the step's last change to the customers) or are gathered here."""
     pop, P, T = model.pop, model.params, model.table
     m = T.m
-    sums = getattr(model, "_sums", None) or population_sums(pop, m)
+    sums = getattr(model, "sums", None) or population_sums(pop, m)
     by_stage = sums.by_stage  # customers per (merchant, stage)
     counts = by_stage.sum(axis=0)
     active = int(counts[1:].sum())
@@ -305,17 +305,17 @@ def compute(model, stats) -> dict:
     out["affective_share"] = _share(sums.affective, active)
     out["behavioural_share"] = _share(sums.behavioural, active)
     out["intentional_share"] = _share(sums.intentional, active)
-    start_active = model._start_active
+    start_active = model.start_active
     out["churn_rate"] = _share(stats.left, start_active)
     lost_n = sum(len(x) for x in stats.lost_merchant)
     lost_v = sum(float(x.sum(dtype=np.float64)) for x in stats.lost_value)
     out["merchant_churn_rate"] = _share(lost_n, start_active)
-    out["value_churn_rate"] = _share(lost_v, float(np.sum(model._start_value)))
+    out["value_churn_rate"] = _share(lost_v, float(np.sum(model.start_value)))
     out["switch_rate"] = _share(stats.switched, start_active)
     sat_ms, trust_ms = sums.satisfaction, sums.trust
     out["satisfaction"] = float(sat_ms.sum() / bought_n) if bought_n else 0.5
     out["trust"] = float(trust_ms.sum() / bought_n) if bought_n else 0.0
-    out["expectation"] = model._mean_expectation if active else 0.0
+    out["expectation"] = model.mean_expectation if active else 0.0
     for k in ("purchases", "cycle_a", "cycle_b", "delighted", "dissatisfied", "complaints", "recoveries",
               "recoveries_ok", "became_trusting", "became_loyal", "lost_loyalty", "price_prompted", "switched", "left",
               "arrived"):

@@ -27,7 +27,7 @@ from pathlib import Path
 import pytest
 
 import sim
-import sim.customers
+import sim.mechanism
 import sim.history
 import sim.merchants
 import sim.metrics
@@ -48,7 +48,7 @@ REGENERATE = "uv run python tools/gen_docs.py"
 #: classes whose methods the schedule may name as ``Class.method``
 CLASSES = {"LoyaltyModel": LoyaltyModel, "Merchant": Merchant, "History": History}
 #: modules whose functions the schedule may name by their bare name
-MODULES = (sim.customers, sim.metrics, sim.merchants)
+MODULES = (sim.mechanism, sim.metrics, sim.merchants)
 
 
 # ---- helpers ------------------------------------------------------------------------------------
@@ -107,7 +107,7 @@ def _call_name(node: ast.Call, module: types.ModuleType) -> str | None:
     if isinstance(base, ast.Name) and base.id == "self":
         return f"LoyaltyModel.{f.attr}"
     if isinstance(base, ast.Name) and isinstance(getattr(module, base.id, None), types.ModuleType):
-        mod = getattr(module, base.id)  # e.g. cu.encounter(...)
+        mod = getattr(module, base.id)  # e.g. mc.encounter(...)
         return f.attr if mod in MODULES and inspect.isfunction(getattr(mod, f.attr, None)) else None
     for cls_name in ("Merchant", "History"):  # e.g. mm.book(...), self.history.record(...)
         if inspect.isfunction(CLASSES[cls_name].__dict__.get(f.attr)):
@@ -163,7 +163,7 @@ def known_name(token: str) -> bool:
         roots = {
             "model": model, "LoyaltyModel": LoyaltyModel, "Merchant": Merchant, "History": History,
             "PolicyTable": model.table, "Population": model.pop, "Params": sim.Params,
-            "MerchantParams": sim.MerchantParams, "StepStats": model.stats, "EV": sim.customers.EV,
+            "MerchantParams": sim.MerchantParams, "StepStats": model.stats, "EV": sim.mechanism.EV,
             "mesa": importlib.import_module("mesa"),
         }
         if parts[0] == "sim":  # the longest importable module, then attributes
@@ -185,12 +185,12 @@ def known_name(token: str) -> bool:
         return True
     words = (
         set(P.PARAMS) | set(P.MERCHANT_PARAMS) | set(sim.metrics.METRICS) | set(sim.metrics.MERCHANT_METRICS)
-        | set(sim.customers.STAGES) | set(sim.customers.REASONS) | set(P.PROGRAMME_TIERS) | set(P.STRATEGIES)
+        | set(sim.mechanism.STAGES) | set(sim.mechanism.REASONS) | set(P.PROGRAMME_TIERS) | set(P.STRATEGIES)
         | set(next(iter(P.TIER_EFFECTS.values())))
     )
     if name in words:
         return True
-    places = (sim, sim.customers, sim.metrics, sim.merchants, sim.params, sim.network, sim.history, sim.model,
+    places = (sim, sim.mechanism, sim.metrics, sim.merchants, sim.params, sim.network, sim.history, sim.model,
               sim.simulate, model, model.params, model.pop, model.table, model.stats, model.merchant_list[0])
     return any(hasattr(obj, name) for obj in places)
 
@@ -257,7 +257,7 @@ def test_schedule_matches_loyaltymodel_step():
 def mechanism() -> set[str]:
     """The mechanism functions as ``sim/customers.py`` declares them in its module docstring, plus the
     merchants' processes."""
-    names = set(re.findall(r":func:`(\w+)`", sim.customers.__doc__ or ""))
+    names = set(re.findall(r":func:`(\w+)`", sim.mechanism.__doc__ or ""))
     assert names, "sim/customers.py's docstring no longer lists the mechanism functions (:func:`name`)"
     return names | {f"Merchant.{n}" for n in ("book", "adapt")}
 
@@ -284,7 +284,7 @@ def _declared_value(name: str):
         return sim.params.PARAMS[name].default
     if name in sim.params.MERCHANT_PARAMS:
         return sim.params.MERCHANT_PARAMS[name].default
-    for mod in (sim.params, sim.customers, sim.merchants, sim.metrics, sim.history):
+    for mod in (sim.params, sim.mechanism, sim.merchants, sim.metrics, sim.history):
         if hasattr(mod, name):
             return getattr(mod, name)
     raise KeyError(name)

@@ -191,13 +191,13 @@ def render() -> str:
     lines += ["## Merchant strategies", "", "Values of `strategy` / 商家策略：", ""]
     lines += labels_table("strategy", params.STRATEGIES, params.STRATEGY_LABELS) + [""]
 
-    lines += ["## Customer stages", "", "Values of a customer's `stage` (`sim.customers.STAGES`) / 客户阶段：", ""]
+    lines += ["## Customer stages", "", "Values of a customer's `stage` (`sim.mechanism.STAGES`) / 客户阶段：", ""]
     lines += labels_table("stage", customers.STAGES, customers.STAGE_LABELS) + [""]
 
     lines += [
         "## Reasons for leaving", "",
         "Recorded in a customer's `churn_reason` and counted by the `left_…` observables",
-        "(`sim.customers.REASONS`) / 流失原因：", "",
+        "(`sim.mechanism.REASONS`) / 流失原因：", "",
     ]
     lines += labels_table("reason", customers.REASONS, customers.REASON_LABELS) + [""]
 

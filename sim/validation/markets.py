@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 
-from ..customers import CHURNED, EV, ORDINARY, evaluate
+from ..mechanism import CHURNED, EV, ORDINARY, evaluate
 from ..params import MERCHANT_PARAMS
 from .core import (Check, Cohort, above_check, band_check, below_check, ci, column, diff_ci, nanmean, own_buyers,
                    ratio_ci, run_scenario, series, shortfall_severity)

@@ -16,7 +16,7 @@ import warnings
 
 import numpy as np
 
-from ..customers import EV
+from ..mechanism import EV
 from .core import (Check, Cohort, above_check, band_check, below_check, ci, column, nanmean, own_buyers, ratio_ci,
                    run_scenario, series)
 
