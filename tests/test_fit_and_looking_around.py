@@ -1,5 +1,5 @@
 """Lasting differences in overall satisfaction (``fit``; sim.mechanism.felt, update_satisfaction,
-start_relationship) and looking around less when satisfied (LoyaltyModel._looking_around)."""
+start_relationship) and looking around less when satisfied (sim.mechanism.choice.looking_around)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 
 from engine_kit import model, population, steady
 from sim import mechanism as mc
-from sim.model import LOOK_CUT
+from sim.mechanism.choice import LOOK_CUT
 
 F32 = np.float32
 
@@ -88,7 +88,7 @@ def test_looking_around_falls_with_satisfaction_as_declared(k):
     counts = np.zeros(len(levels))
     rounds = 5
     for _ in range(rounds):
-        picked = mm._looking_around(mm.rng)
+        picked = mc.looking_around(mm.pop, mm.params, mm.rng)
         assert np.all(np.diff(picked) > 0)  # sorted places, each at most once
         counts += np.bincount(picked // n_each, minlength=len(levels))
     rate = counts / (rounds * n_each)

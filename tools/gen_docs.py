@@ -23,7 +23,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run as a script from anywhere
     sys.path.insert(0, str(ROOT))
 
-from sim import customers, metrics, params  # noqa: E402
+from sim import metrics, params  # noqa: E402
+from sim.mechanism import state  # noqa: E402
 
 OUTPUT = ROOT / "docs" / "parameters.md"
 COMMAND = "uv run python tools/gen_docs.py"
@@ -191,15 +192,15 @@ def render() -> str:
     lines += ["## Merchant strategies", "", "Values of `strategy` / 商家策略：", ""]
     lines += labels_table("strategy", params.STRATEGIES, params.STRATEGY_LABELS) + [""]
 
-    lines += ["## Customer stages", "", "Values of a customer's `stage` (`sim.mechanism.STAGES`) / 客户阶段：", ""]
-    lines += labels_table("stage", customers.STAGES, customers.STAGE_LABELS) + [""]
+    lines += ["## Customer stages", "", "Values of a customer's `stage` (`sim.mechanism.state.STAGES`) / 客户阶段：", ""]
+    lines += labels_table("stage", state.STAGES, state.STAGE_LABELS) + [""]
 
     lines += [
         "## Reasons for leaving", "",
         "Recorded in a customer's `churn_reason` and counted by the `left_…` observables",
-        "(`sim.mechanism.REASONS`) / 流失原因：", "",
+        "(`sim.mechanism.state.REASONS`) / 流失原因：", "",
     ]
-    lines += labels_table("reason", customers.REASONS, customers.REASON_LABELS) + [""]
+    lines += labels_table("reason", state.REASONS, state.REASON_LABELS) + [""]
 
     lines += [
         "## Market observables", "",
