@@ -62,10 +62,6 @@ __all__ = ["Customer", "ReferenceModel", "evaluate"]
 #: B — the one-customer evaluation (:func:`sim.mechanism.evaluation.evaluate_one`)
 evaluate = evaluate_one
 
-#: per-customer values packed into a Population besides its FLOATS and INTS
-_SCALARS = ("stage", "merchant", "products", "recovery_due", "recovery_merchant", "recovery_ok", "churn_reason",
-            "flags")
-
 
 class Customer(mesa.Agent):
     """One customer: its traits, its relationship with one merchant and its stage of loyalty.
@@ -305,7 +301,8 @@ class ReferenceModel(mesa.Model):
         occupied = [c for c in self.places if c is not None]
         if not occupied:
             return pop
-        names = [name for name in Population.FLOATS + Population.INTS + _SCALARS if hasattr(occupied[0], name)]
+        names = [name for name in Population.FLOATS + Population.INTS + Population.SCALARS
+                 if hasattr(occupied[0], name)]
         columns = zip(*map(attrgetter("place", "unique_id", "heard", *names), occupied))  # one per attribute
         at = np.array(next(columns))
         pop.id[at] = next(columns)

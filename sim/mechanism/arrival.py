@@ -12,9 +12,35 @@ import numpy as np
 from .choice import alternative_utility
 from .common import logit_choice
 from .relationship import start_relationship
-from .state import CHURNED, EV, F32, PROSPECT, R_NONE, Population, StepStats
+from .state import CHURNED, EV, F32, VARIABLES, Population, StepStats, resets
 
-__all__ = ["arrive", "arrival_phase", "arrive_one"]
+__all__ = ["newcomer_traits", "arrive", "arrival_phase", "arrive_one"]
+
+#: (name, value) of the variables reset when a newcomer arrives (declared in sim.mechanism.state)
+ARRIVAL = resets("arrival")
+#: (name, value) of every per-customer variable of the reference customer, as in an empty place
+FRESH = tuple((v.name, float(v.empty) if v.dtype is F32 else bool(v.empty) if v.dtype is bool else int(v.empty))
+              for v in VARIABLES if not v.per_merchant and v.name not in ("id", "switch_cost"))
+
+
+def newcomer_traits(P, normal, gamma, uniform, exp, cast) -> dict:
+    """The traits a newcomer brings, drawn in this order (the distributions, written once for the
+    engine and the reference): expected price ``expected_price · e^(0.1·z)``; price sensitivity
+    Gamma(4, ``price_sensitivity``/4) (mean ``price_sensitivity``); its own factor on the market's
+    ``procedural_cost``, uniform 0.5–1.5; complaint propensity ``e^(0.4·z − 0.08)`` (mean about 1:
+    some complain more); response style ``0.1·z``; prior expectation ``expectation_init +
+    expectation_spread · z`` (z standard normal).
+
+    ``normal()``, ``gamma(shape, scale)`` and ``uniform(lo, hi)`` draw (for all newcomers at once,
+    or for one), ``exp`` is the exponential and ``cast`` the type a value is kept in."""
+    return {
+        "expected_price": P.expected_price * cast(exp(0.1 * normal())),
+        "price_sens": cast(gamma(4.0, P.price_sensitivity / 4.0)),
+        "procedural": cast(uniform(0.5, 1.5)),
+        "complaint_prop": cast(exp(0.4 * normal() - 0.08)),
+        "nps_bias": cast(0.1 * normal()),
+        "expectation": cast(P.expectation_init + P.expectation_spread * normal()),
+    }
 
 
 def arrive(pop: Population, P, T, rng, stats: StepStats, empty=None):
@@ -29,24 +55,12 @@ def arrive(pop: Population, P, T, rng, stats: StepStats, empty=None):
         return empty
     pop.id[empty] = np.arange(pop.next_id, pop.next_id + k)
     pop.next_id += k
-    pop.stage[empty] = PROSPECT
-    pop.age[empty] = 0
-    pop.expected_price[empty] = P.expected_price * np.exp(0.1 * rng.standard_normal(k)).astype(F32)
-    pop.price_sens[empty] = rng.gamma(4.0, P.price_sensitivity / 4.0, size=k).astype(F32)
-    pop.procedural[empty] = rng.uniform(0.5, 1.5, size=k).astype(F32)  # factor on procedural_cost
-    pop.complaint_prop[empty] = np.exp(0.4 * rng.standard_normal(k) - 0.08).astype(F32)
-    pop.nps_bias[empty] = (0.1 * rng.standard_normal(k)).astype(F32)
-    pop.expectation[empty] = (P.expectation_init + P.expectation_spread * rng.standard_normal(k)).astype(F32)
-    pop.excite_expect[empty] = 0
-    pop.heard[empty] = 0
-    pop.spend[empty] = 0
-    pop.affective[empty] = 0
-    pop.intentional[empty] = 0.5
-    for name in ("perceived", "value", "disconfirmation", "txn_sat"):
-        getattr(pop, name)[empty] = 0
-    for name in ("complaints", "recoveries", "recoveries_ok", "failures", "switches"):
-        getattr(pop, name)[empty] = 0
-    pop.churn_reason[empty] = R_NONE
+    traits = newcomer_traits(P, lambda: rng.standard_normal(k), lambda a, s: rng.gamma(a, s, size=k),
+                             lambda a, b: rng.uniform(a, b, size=k), np.exp, lambda x: x.astype(F32))
+    for name, x in traits.items():
+        getattr(pop, name)[empty] = x
+    for name, value in ARRIVAL:  # stage (prospect), age, the latest encounter, the counts, …
+        getattr(pop, name)[empty] = value
     pop.flags[empty] |= EV.ARRIVED
     # first choice among merchants (no outside option: they came to buy)
     U = alternative_utility(pop, empty, T, P)
@@ -73,24 +87,16 @@ def arrive_one(c, place: int) -> None:
     model = c.model
     P, r = model.params, model.rng
     c.place = place  # node of the social network this customer occupies
-    c.stage = PROSPECT
-    c.age = 0
-    # traits a newcomer brings
-    c.expected_price = P.expected_price * math.exp(0.1 * r.standard_normal())
-    c.price_sens = float(r.gamma(4.0, P.price_sensitivity / 4.0)) if P.price_sensitivity > 0 else 0.0
-    c.procedural = float(r.uniform(0.5, 1.5))  # own factor on the market's procedural_cost
-    c.complaint_prop = math.exp(0.4 * r.standard_normal() - 0.08)  # mean 1: some complain more
-    c.nps_bias = 0.1 * r.standard_normal()
-    c.expectation = P.expectation_init + P.expectation_spread * r.standard_normal()
-    c.excite_expect = 0.0  # what it has come to expect of the excitement attribute
+    for name, value in FRESH:  # every state variable as in an empty place (pending recovery: none)
+        setattr(c, name, value)
+    # traits a newcomer brings (no draw for a price sensitivity that is 0 everywhere)
+    traits = newcomer_traits(P, r.standard_normal, lambda a, s: float(r.gamma(a, s)) if s > 0 else 0.0,
+                             lambda a, b: float(r.uniform(a, b)), math.exp, float)
+    for name, x in traits.items():
+        setattr(c, name, x)
+    for name, value in ARRIVAL:  # stage (prospect), age, the latest encounter, the counts, …
+        setattr(c, name, value)
     c.heard = [0.0] * len(model.merchant_list)  # word of mouth heard about each merchant
-    # the latest encounter and the running record
-    c.perceived = c.value = c.disconfirmation = c.txn_sat = 0.0
-    c.spend = c.affective = 0.0
-    c.intentional = 0.5
-    c.complaints = c.recoveries = c.recoveries_ok = c.failures = c.switches = 0
-    c.recovery_due, c.recovery_merchant, c.recovery_ok, c.recovery_value = -1, -1, False, 0.0
-    c.churn_reason = R_NONE
     c.flags = EV.ARRIVED
     # a newcomer came to buy: it picks a merchant (no outside option) and starts a relationship
     c.merchant = -1

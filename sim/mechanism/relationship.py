@@ -9,10 +9,13 @@ from __future__ import annotations
 import numpy as np
 
 from .common import anticipated_value, anticipated_value_one
-from .state import F32, ORDINARY, PROSPECT, Population, StepStats
+from .state import F32, ORDINARY, PROSPECT, Population, StepStats, resets
 from .switching_costs import switching_cost_base
 
 __all__ = ["start_relationship", "start_relationship_one"]
+
+#: (name, value) of the variables reset when a relationship starts (declared in sim.mechanism.state)
+RELATIONSHIP = resets("relationship")
 
 
 def start_relationship(pop: Population, idx, merchant, T, P, stats: StepStats, rng):
@@ -29,18 +32,9 @@ def start_relationship(pop: Population, idx, merchant, T, P, stats: StepStats, r
     anticipated += pop.heard.reshape(-1)[idx * pop.m + merchant]
     pop.expectation[idx] = F32(0.5) * pop.expectation[idx] + F32(0.5) * anticipated
     pop.trust[idx] = P.trust_init
-    pop.satisfaction[idx] = 0.5
-    pop.tenure[idx] = 0
-    pop.financial[idx] = 0
-    pop.relational[idx] = 0
-    pop.products[idx] = 1
-    pop.cycle_a[idx] = 0
-    pop.cycle_b[idx] = 0
-    pop.behavioural[idx] = 0
-    pop.wallet[idx] = 0.5
+    for name, value in RELATIONSHIP:  # satisfaction, tenure, switching costs, products, cycles, …
+        getattr(pop, name)[idx] = value
     pop.affective[idx] *= 0.5
-    pop.value_realised[idx] = 0
-    pop.recovery_due[idx] = -1
     pop.acq_cost[idx] = T.acquisition_cost[merchant]
     pop.last_paid[idx] = T.price_paid[merchant]  # a rise is noticed against the price when it joined
     pop.switch_cost[idx] = switching_cost_base(pop, idx, T, P)
@@ -57,14 +51,11 @@ def start_relationship_one(c, j: int) -> None:
     anticipated = anticipated_value_one(T, P, j, c.expected_price, c.price_sens) + c.heard[j]
     c.merchant = j
     c.expectation = 0.5 * c.expectation + 0.5 * anticipated
-    c.trust, c.satisfaction = P.trust_init, 0.5
+    c.trust = P.trust_init
     c.fit = P.fit_spread * c.model.rng.standard_normal() if P.fit_spread > 0 else 0.0  # lasting match
-    c.tenure = c.cycle_a = c.cycle_b = 0
-    c.financial = c.relational = 0.0  # switching costs built with this merchant
-    c.products = 1
-    c.behavioural, c.wallet, c.value_realised = 0.0, 0.5, 0.0
+    for name, value in RELATIONSHIP:  # satisfaction, tenure, switching costs, products, cycles, …
+        setattr(c, name, value)
     c.affective *= 0.5
-    c.recovery_due = -1
     c.acq_cost = T.acquisition_cost[j]
     c.last_paid = T.price_paid[j]  # a rise is noticed against the price when it joined
     if c.stage != PROSPECT:
