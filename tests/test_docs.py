@@ -197,6 +197,13 @@ def test_parameters_md_is_generated_and_current():
                     f"Regenerate it with:  {REGENERATE}\n\n{diff}", pytrace=False)
 
 
+def test_odd_state_table_is_generated_and_current():
+    text = _odd_text()
+    if _generator().render_odd(text) != text:
+        pytest.fail(f"docs/ODD.md's table of state variables is out of date with sim/mechanism/state.py.\n"
+                    f"Regenerate it with:  {REGENERATE}", pytrace=False)
+
+
 def test_generated_tables_cover_every_declaration():
     text = _generator().render()
     for name in [*sim.params.PARAMS, *sim.params.MERCHANT_PARAMS, *sim.metrics.METRICS,
