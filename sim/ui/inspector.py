@@ -16,7 +16,8 @@ import numpy as np
 import solara
 
 from .. import mechanism as mc
-from ..metrics import customer_types
+from ..mechanism.switching_costs import held_by_points, points_cost
+from ..metrics import SATISFIED_MIN, customer_types
 from .pages_common import Md
 from .i18n import tr
 from .plots import fig_customer
@@ -220,7 +221,7 @@ def why_text(story: dict | None, params, n_merchants: int, lang: str = "en") -> 
     m = s["merchant"]
     sat = s["satisfaction"]
     feel = ((("总体满意度 %.2f，较高" if zh else "overall satisfaction %.2f, high") % sat) if sat > 0.52 else
-            (("总体满意度 %.2f，大致中等" if zh else "overall satisfaction %.2f, about neutral") % sat) if sat >= 0.45 else
+            (("总体满意度 %.2f，大致中等" if zh else "overall satisfaction %.2f, about neutral") % sat) if sat >= SATISFIED_MIN else
             (("总体满意度 %.2f，较低" if zh else "overall satisfaction %.2f, low") % sat))
     fit = float(s.get("fit", 0.0))
     if fit >= 0.03:
@@ -253,9 +254,8 @@ def why_text(story: dict | None, params, n_merchants: int, lang: str = "en") -> 
         core = (f"{She}留在 {m} 是因为别无选择（人质型的典型来源）" if zh else
                 f"{She} stays with {m} for lack of any other merchant (how hostages are made)")
     else:
-        points = s["financial"] * s["price_sens"] / max(s["expected_price"], 1e-6)
-        walls = params.procedural_cost * s["procedural"] + s["relational"]
-        if points > walls and points > 0:
+        points = points_cost(s["financial"], s["price_sens"], max(s["expected_price"], 1e-6))
+        if held_by_points(points, s["procedural"], s["relational"], params) and points > 0:
             core = (f"{She}留在 {m} 主要是为了忠诚计划的奖励（会员积分）" if zh else
                     f"{She} stays with {m} mainly for the programme's rewards (points banked)")
         else:
