@@ -22,7 +22,8 @@ from .mechanism.state import F32, StepStats
 from .metrics import population_sums
 from .params import MERCHANT_PARAMS, POLICY_FIELDS, PROGRAMME_TIERS, TIER_EFFECTS, ParamError
 
-__all__ = ["AgentIds", "AGENT_IDS", "Merchant", "PolicyTable", "policy_table", "QUALITY_SD_MAX", "merchant_sums", "open_phase", "book",
+__all__ = ["AgentIds", "AGENT_IDS", "Merchant", "PolicyTable", "policy_table", "QUALITY_SD_MAX", "merchant_sums",
+           "open_phase", "book",
            "books_phase", "book_readable"]
 
 #: quality standard deviation of a merchant with consistency 0

@@ -25,16 +25,15 @@ One step (a period, say a week) of :class:`ReferenceModel`, in the order of ``Lo
 
 from __future__ import annotations
 
-import math
 from operator import attrgetter
 from types import SimpleNamespace
 
 import mesa
 import numpy as np
 
-from .mechanism.arrival import arrive_one
-from .mechanism.choice import (alternative_utilities_one, compare_one, leave_one, record_loss_one, stay_utility_one,
-                               value_stay_utility_one)
+from .mechanism.arrival import arrival_readable, arrive_one
+from .mechanism.choice import (alternative_utilities_one, compare_and_churn_readable, compare_one, leave_one,
+                               record_loss_one, stay_utility_one, value_stay_utility_one)
 from .mechanism.common import logit_choice_one
 from .mechanism.complaints import complain_one
 from .mechanism.encounter import encounter_one
@@ -47,8 +46,7 @@ from .mechanism.purchase import pay_one, try_other_one
 from .mechanism.recovery import recover_one, reevaluate_recovery_one
 from .mechanism.reinforcement import reinforce_one
 from .mechanism.relationship import start_relationship_one
-from .mechanism.state import (CHURNED, EV, LOYAL, ORDINARY, R_FAILURE, R_INVOLUNTARY, R_OTHER, R_PRICE, TRUSTING,
-                              Population, StepStats)
+from .mechanism.state import EV, LOYAL, R_FAILURE, Population, StepStats
 from .mechanism.switching_costs import cross_sell_one, grow_switching_costs_one, points_cost_one, switch_cost_one
 from .mechanism.trust import accumulate_trust_one
 from .mechanism.word_of_mouth import spread_word_of_mouth_readable
@@ -240,7 +238,6 @@ class ReferenceModel(mesa.Model):
 
     # ---- the step -------------------------------------------------------------------------------
     def step(self) -> None:
-        P = self.params
         self._refresh_policies()
         self._new_step_records()
         m = len(self.merchant_list)
@@ -263,32 +260,10 @@ class ReferenceModel(mesa.Model):
         self.form_intentions()
         # 3. word of mouth
         self.spread_word_of_mouth(customers)
-        # 4. who compares merchants: anyone ordinary or trusting may look around; those who noticed a
-        #    price rise compare on value for money; the silent dissatisfied and the botched reconsider
-        #    (the later reason wins); then involuntary churn. The more satisfied look around less
-        comparing: dict[Customer, int] = {}
-        for c in customers:
-            if self.rng.random() < P.reconsider_prob * math.exp(-P.reconsider_satisfaction * (c.satisfaction - 0.5)):
-                comparing[c] = R_OTHER
-        for c in self.price_rises:
-            comparing[c] = R_PRICE
-        for c, reason, chance in self.unhappy:
-            if self.rng.random() < chance:
-                comparing[c] = reason
-        on_value = set(self.price_rises)
-        self.stats.price_prompted = len(self.price_rises)
-        for c, reason in comparing.items():
-            if c.stage in (ORDINARY, TRUSTING):  # loyal customers are exclusive; prospects have not bought
-                c.compare(reason, c in on_value)
-        for c in self.customers():
-            if self.rng.random() < P.natural_churn:
-                c.leave(R_INVOLUNTARY)
+        # 4. who compares merchants, their choice; involuntary churn
+        compare_and_churn_readable(self, customers)
         # 5. newcomers take places left before this step; merchants book and adapt; observe
-        for place, occupant in enumerate(self.places):
-            if (occupant is None or (occupant.stage == CHURNED and not occupant.flags & EV.LEFT)) \
-                    and self.rng.random() < P.arrival_rate:
-                self.places[place] = Customer(self, place)
-                self.stats.arrived += 1
+        arrival_readable(self, Customer)
         self.book()
         for mm in self.merchant_list:
             mm.adapt(self.steps)

@@ -31,8 +31,10 @@ module             step    theory                                       function
 ``arrival``        ·       newcomers arrive                             :func:`arrive`
 =================  ======  ===========================================  ==========================================
 
-The merchants' books (phases ``open`` and ``books``) are in :mod:`sim.merchants`. ``state`` declares the customers' state (stages, event flags, reasons, the population arrays, the
-step's counts); ``common`` the helpers several processes share; ``context`` the step context.
+The merchants' books (phases ``open`` and ``books``) are in :mod:`sim.merchants`. ``state``
+declares the customers' state (every variable once, stages, event flags, reasons, the population
+arrays, the step's counts); ``common`` the helpers several processes share; ``context`` the step
+context.
 Satisfaction is on a 0–1 scale where 0.5 means "exactly what I expected". Quality and value are on
 a 0–1 scale too. Every random draw comes from the model's one ``numpy.random.Generator``.
 

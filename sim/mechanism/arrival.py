@@ -14,7 +14,7 @@ from .common import logit_choice
 from .relationship import start_relationship
 from .state import CHURNED, EV, F32, VARIABLES, Population, StepStats, resets
 
-__all__ = ["newcomer_traits", "arrive", "arrival_phase", "arrive_one"]
+__all__ = ["newcomer_traits", "arrive", "arrival_phase", "arrive_one", "arrival_readable"]
 
 #: (name, value) of the variables reset when a newcomer arrives (declared in sim.mechanism.state)
 ARRIVAL = resets("arrival")
@@ -101,3 +101,14 @@ def arrive_one(c, place: int) -> None:
     # a newcomer came to buy: it picks a merchant (no outside option) and starts a relationship
     c.merchant = -1
     c.start_relationship(model.logit_choice(c.alternative_utilities()))
+
+
+def arrival_readable(model, customer_class) -> None:
+    """Newcomers (new ``customer_class`` agents) take places left before this step, each with chance
+    ``arrival_rate``: the readable twin of :func:`arrival_phase`."""
+    P = model.params
+    for place, occupant in enumerate(model.places):
+        if (occupant is None or (occupant.stage == CHURNED and not occupant.flags & EV.LEFT)) \
+                and model.rng.random() < P.arrival_rate:
+            model.places[place] = customer_class(model, place)
+            model.stats.arrived += 1

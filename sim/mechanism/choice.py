@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+import math
+
 from ..network import bernoulli_positions
 from .common import anticipated_value, anticipated_value_one, logit_choice
 from .evaluation import evaluate, evaluate_one
@@ -20,7 +22,7 @@ from .switching_costs import points_cost, switching_cost
 
 __all__ = ["LOOK_CUT", "stay_utility", "value_stay_utility", "alternative_utility", "choose_merchant", "leave",
            "looking_around", "compare_and_churn", "choice_phase", "stay_utility_one", "value_stay_utility_one",
-           "alternative_utilities_one", "compare_one", "leave_one", "record_loss_one"]
+           "alternative_utilities_one", "compare_one", "leave_one", "record_loss_one", "compare_and_churn_readable"]
 
 #: the thinning of :func:`looking_around` draws candidates at the chance of a customer this far below
 #: neutral satisfaction (chance reconsider_prob · e^(k·LOOK_CUT)); the less satisfied are drawn one by one
@@ -283,3 +285,29 @@ def leave_one(c, reason: int) -> None:
 
 def record_loss_one(model, customer) -> None:
     model.lost.append((customer.merchant, customer.spend))
+
+
+def compare_and_churn_readable(model, customers: list) -> None:
+    """Who compares merchants (``customers``: those active at the start of the step), their choice,
+    then involuntary churn: the readable twin of :func:`compare_and_churn`."""
+    P = model.params
+    # anyone ordinary or trusting may look around (the more satisfied less); those who noticed a
+    # price rise compare on value for money; the silent dissatisfied and the botched reconsider
+    # (the later reason wins); then involuntary churn
+    comparing: dict = {}
+    for c in customers:
+        if model.rng.random() < P.reconsider_prob * math.exp(-P.reconsider_satisfaction * (c.satisfaction - 0.5)):
+            comparing[c] = R_OTHER
+    for c in model.price_rises:
+        comparing[c] = R_PRICE
+    for c, reason, chance in model.unhappy:
+        if model.rng.random() < chance:
+            comparing[c] = reason
+    on_value = set(model.price_rises)
+    model.stats.price_prompted = len(model.price_rises)
+    for c, reason in comparing.items():
+        if c.stage in (ORDINARY, TRUSTING):  # loyal customers are exclusive; prospects have not bought
+            c.compare(reason, c in on_value)
+    for c in model.customers():
+        if model.rng.random() < P.natural_churn:
+            c.leave(R_INVOLUNTARY)

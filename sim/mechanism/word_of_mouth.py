@@ -64,7 +64,8 @@ def word_of_mouth_phase(ctx) -> None:
     speak[ctx.del_pos] = True
     pos_pos = np.flatnonzero(speak)
     pos_prob = F32(P.wom_positive)
-    silent_pos, trial, trial_at, trial_bad, botched = ctx.silent_pos, ctx.trial, ctx.trial_at, ctx.trial_bad, ctx.botched
+    silent_pos, trial, trial_at = ctx.silent_pos, ctx.trial, ctx.trial_at
+    trial_bad, botched = ctx.trial_bad, ctx.botched
     neg_speakers = np.concatenate([idx[silent_pos], trial[trial_bad], botched])
     neg_about = np.concatenate([w[silent_pos], trial_at[trial_bad], pop.merchant[botched].astype(np.intp)])
     neg_prob = np.full(len(neg_speakers), P.wom_negative, dtype=F32)
