@@ -22,7 +22,6 @@ import inspect
 import math
 import re
 import textwrap
-import types
 from pathlib import Path
 
 import pytest
