@@ -42,7 +42,7 @@ from .mechanism.expectations import adapt_expectations_one
 from .mechanism.loyalty import become_loyal_one, form_intentions_readable
 from .mechanism.need import get_older_one, need_one, visit_one
 from .mechanism.price_rise import notice_price_one
-from .mechanism.purchase import pay_one, try_other_one
+from .mechanism.purchase import pay_one, raise_share_of_wallet_one, try_other_one
 from .mechanism.recovery import recover_one, reevaluate_recovery_one
 from .mechanism.reinforcement import reinforce_one
 from .mechanism.relationship import start_relationship_one
@@ -97,6 +97,7 @@ class Customer(mesa.Agent):
     felt = felt_one
     remember = remember_one
     pay = pay_one  # purchase
+    raise_share_of_wallet = raise_share_of_wallet_one
     try_other = try_other_one
     reinforce = reinforce_one  # C/D
     complain = complain_one  # E
@@ -144,8 +145,7 @@ class Customer(mesa.Agent):
         self.perceived, self.value, self.disconfirmation, self.txn_sat = quality, value, value - E, s
         self.remember(self.felt(s))
         model.acsi.append((self.satisfaction, E, value, quality))
-        self.wallet += 0.1 * (1 - self.wallet)
-        self.behavioural = self.wallet * self.tenure / (self.tenure + 10)
+        self.raise_share_of_wallet()
         self.satisfied_now, self.delighted_now = short <= 0, surplus > 0
         if short <= 0:
             # C, D — satisfied: positive reinforcement, one more pass of Cycle A

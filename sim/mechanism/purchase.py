@@ -3,7 +3,7 @@ of loyalty; and trial purchases at another merchant (variety seeking), which onl
 customer's view of the merchant tried.
 
 Phases ``pay`` and ``trial`` of :data:`sim.model.SCHEDULE`; readable twins :func:`pay_one`,
-:func:`try_other_one`."""
+:func:`raise_share_of_wallet_one`, :func:`try_other_one`."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from .encounter import encounter
 from .evaluation import evaluate, evaluate_one, perceive
 from .state import EV, F32
 
-__all__ = ["pay_phase", "trial_phase", "pay_one", "try_other_one"]
+__all__ = ["pay_phase", "trial_phase", "pay_one", "raise_share_of_wallet_one", "try_other_one"]
 
 
 def pay_phase(ctx) -> None:
@@ -69,6 +69,13 @@ def pay_one(c, j: int, quality: float | None) -> float:
     c.spend += 0.1 * paid
     c.model.visits.append((j, paid, c.products, quality))
     return paid
+
+
+def raise_share_of_wallet_one(c) -> None:
+    """A purchase at its own merchant: share of wallet rises; the behavioural facet is the share of
+    wallet damped by a short tenure."""
+    c.wallet += 0.1 * (1 - c.wallet)
+    c.behavioural = c.wallet * c.tenure / (c.tenure + 10)
 
 
 def try_other_one(c, j: int) -> None:
