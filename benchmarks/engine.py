@@ -72,14 +72,14 @@ def time_model(cls, n: int, warmup: int, steps: int, repeat: int):
         model.step()
     observing = [0.0]
     if cls is ReferenceModel:
-        observe = model._observe
+        observe = model.observe
 
         def timed_observe():
             start = time.perf_counter()
             observe()
             observing[0] += time.perf_counter() - start
 
-        model._observe = timed_observe
+        model.observe = timed_observe
     best, share = float("inf"), None
     for _ in range(repeat):
         gc.collect()

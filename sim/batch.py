@@ -760,7 +760,7 @@ def execute_parts(task: RunTask) -> RunParts:
 
 def _customer_table(model, ids: dict) -> pd.DataFrame:
     """The final state of every customer in the market: one row each (asked for with ``customers``)."""
-    from .customers import CHURNED, STAGES
+    from .mechanism.state import CHURNED, STAGES
 
     pop = model.pop
     live = np.flatnonzero(pop.stage > CHURNED)

@@ -13,7 +13,7 @@ from collections import OrderedDict
 
 import numpy as np
 
-from .customers import CHURNED, EV, REASONS, STAGES, Population
+from .mechanism.state import CHURNED, EV, REASONS, STAGES, VARIABLES, Population
 
 __all__ = ["History", "EVENT_NAMES"]
 
@@ -26,11 +26,8 @@ EVENT_NAMES = {
     EV.HEARD_GOOD: "heard_good", EV.HEARD_BAD: "heard_bad", EV.SWITCHED: "switched", EV.LEFT: "left",
 }
 
-_FIELDS = {
-    "stage": np.int8, "merchant": np.int16, "flags": np.uint16, "expectation": np.float32,
-    "perceived": np.float32, "value": np.float32, "txn_sat": np.float32, "satisfaction": np.float32,
-    "trust": np.float32,
-}
+#: the state variables recorded in every step of a history (declared with ``history=True``)
+_FIELDS = {v.name: v.dtype for v in VARIABLES if v.history}
 ARCHIVE_SIZE = 20_000
 
 

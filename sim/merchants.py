@@ -10,22 +10,53 @@ customer engine indexes by merchant number.
 
 from __future__ import annotations
 
+import itertools
+import weakref
 from collections import deque
 from dataclasses import dataclass
 
 import mesa
 import numpy as np
 
+from .mechanism.state import F32, StepStats
+from .metrics import population_sums
 from .params import MERCHANT_PARAMS, POLICY_FIELDS, PROGRAMME_TIERS, TIER_EFFECTS, ParamError
 
-__all__ = ["Merchant", "PolicyTable", "policy_table", "QUALITY_SD_MAX"]
+__all__ = ["AgentIds", "AGENT_IDS", "Merchant", "PolicyTable", "policy_table", "QUALITY_SD_MAX", "merchant_sums",
+           "open_phase", "book",
+           "books_phase", "book_readable"]
 
 #: quality standard deviation of a merchant with consistency 0
 QUALITY_SD_MAX = 0.3
 
 
+class AgentIds(weakref.WeakKeyDictionary):
+    """Per-model agent id counters that do not keep finished models alive.
+
+    Mesa 3.3 counts every agent's ``unique_id`` in a class-level ``defaultdict`` keyed by model
+    (``mesa.Agent._ids``), which holds every model ever made, so a web server whose sessions build
+    markets would never free them (fixed upstream after 3.3). This package's agents (:class:`Merchant`
+    and :class:`sim.reference.Customer`) count in :data:`AGENT_IDS` instead: the same ids (from 1,
+    per model, merchants and customers in one sequence), keyed weakly. Mesa's own class and any
+    other agent class are left as they are."""
+
+    def __getitem__(self, model):
+        try:
+            return super().__getitem__(model)
+        except KeyError:
+            counter = itertools.count(1)
+            self[model] = counter
+            return counter
+
+
+#: the id counters of this package's agents (see :class:`AgentIds`)
+AGENT_IDS = AgentIds()
+
+
 class Merchant(mesa.Agent):
     """A merchant agent: policy, reputation and books."""
+
+    _ids = AGENT_IDS  # unique ids counted per model, freed with the model (see AgentIds)
 
     def __init__(self, model: mesa.Model, index: int, policy):
         super().__init__(model)
@@ -184,3 +215,108 @@ def policy_table(merchants: list[Merchant]) -> PolicyTable:
         reputation=f([mm.reputation for mm in merchants]),
         member=member,
     )
+
+
+# =============================================================================================
+# The books of a step (phases ``open`` and ``books`` of sim.model.SCHEDULE; readable twin book_readable)
+# =============================================================================================
+def merchant_sums(merchant: np.ndarray, m: int, *values):
+    """Per merchant: how many entries of ``merchant`` name it, and the sum of each of ``values``
+    (float32 arrays alongside, or ``None``) over them (one 0/1 mask per merchant, against which
+    every value is summed: far cheaper than a weighted ``bincount``)."""
+    sums = [None if v is None else np.zeros(m) for v in values]
+    if m == 1:
+        for v, out in zip(values, sums):
+            if v is not None:
+                out[0] = float(v.sum(dtype=np.float64))
+        return np.array([len(merchant)], dtype=np.int64), sums
+    counts = np.zeros(m, dtype=np.int64)
+    for j in range(m):
+        mask = merchant == j
+        counts[j] = np.count_nonzero(mask)
+        if counts[j]:
+            f = mask.astype(F32)
+            for v, out in zip(values, sums):
+                if v is not None:
+                    out[j] = float(np.dot(f, v))
+    return counts, sums
+
+
+def open_phase(ctx) -> None:
+    """The step opens: every customer's event flags are cleared, and the books start from last
+    step's end (``model.start_active``, ``model.start_value``)."""
+    ctx.pop.flags.fill(0)
+    model = ctx.model
+    model.start_active, _, model.start_value = model.end_books
+
+
+def book(model, stats: StepStats) -> None:
+    """Each merchant books this step's revenue and costs and updates its reputation; the
+    customer counts and spend at the end of this step are the next step's starting point."""
+    pop, T = model.pop, model.table
+    m = T.m
+    # one pass over the population for the books and the observables (read again by compute)
+    model.sums = sums = population_sums(pop, m)
+    by_stage = sums.by_stage
+    customers = by_stage[:, 1:].sum(axis=1)
+    spend = sums.spend
+    members = customers * T.member
+    if stats.visit_count is not None:
+        revenue, units, encounters = stats.visit_revenue, stats.visit_units, stats.visit_count
+        own, perceived = stats.own_count, stats.own_perceived
+    else:
+        revenue = units = encounters = own = perceived = np.zeros(m)
+    acquired = np.bincount(np.concatenate(stats.acquired_merchant), minlength=m) if stats.acquired_merchant \
+        else np.zeros(m, dtype=np.int64)
+    lost_m = np.concatenate(stats.lost_merchant) if stats.lost_merchant else np.zeros(0, np.intp)
+    lost_v = np.concatenate(stats.lost_value) if stats.lost_value else np.zeros(0)
+    lost = np.bincount(lost_m, minlength=m)
+    lost_value = np.bincount(lost_m, weights=lost_v, minlength=m)
+    rec = np.bincount(stats.recovered_merchant, minlength=m) if stats.recovered_merchant is not None \
+        else np.zeros(m)
+    _, start_c, start_v = model.end_books
+    for j, mm in enumerate(model.merchant_list):
+        cost = (T.unit_cost[j] * units[j] + T.programme_cost[j] * members[j] + T.acquisition_cost[j] * acquired[j]
+                + rec[j] * T.compensation[j] * T.price[j])
+        mm.book(revenue[j], cost, customers[j], acquired[j], lost[j], lost_value[j], start_v[j],
+                start_c[j], encounters[j], perceived[j] / own[j] if own[j] else None)
+    model.end_books = (int(customers.sum()), customers, spend)
+    # the market's mean expectation, read by the next step's intention (see :func:`sim.mechanism.loyalty.intention`)
+    active = int(customers.sum())
+    model.mean_expectation = sums.expectation / active if active else model.params.expectation_init
+
+
+def books_phase(ctx) -> None:
+    """Per merchant, this step's purchases (own and trial, units, revenue, the quality its own
+    customers received, compensation paid), then :func:`book`."""
+    stats, T = ctx.stats, ctx.T
+    m = T.m
+    own_count, (own_perceived, own_units) = merchant_sums(ctx.w16, m, ctx.quality, ctx.units)
+    trial_count = np.bincount(ctx.trial_at, minlength=m)
+    stats.own_count, stats.own_perceived = own_count, own_perceived
+    stats.visit_count = own_count + trial_count
+    stats.visit_units = (own_units if ctx.multi else own_count) + np.bincount(ctx.trial_at, weights=ctx.tunits,
+                                                                              minlength=m)
+    price_paid = T.price_paid.astype(np.float64)
+    stats.visit_revenue = price_paid * stats.visit_units
+    stats.recovered_merchant = ctx.recovered_m
+    book(ctx.model, stats)
+
+
+def book_readable(model) -> None:
+    """Each merchant books this step's revenue and costs; its reputation follows the quality its
+    own customers received."""
+    T, m = model.policies, len(model.merchant_list)
+    customers = [0] * m
+    for c in model.customers():
+        customers[c.merchant] += 1
+    for j, mm in enumerate(model.merchant_list):
+        visits = [(paid, units, quality) for (k, paid, units, quality) in model.visits if k == j]
+        revenue = sum(paid for paid, _, _ in visits)
+        units = sum(u for _, u, _ in visits)
+        own = [q for _, _, q in visits if q is not None]
+        lost = [spend for k, spend in model.lost if k == j]
+        cost = (T.unit_cost[j] * units + T.programme_cost[j] * customers[j] * T.member[j]
+                + T.acquisition_cost[j] * model.acquired[j] + model.compensated[j] * T.compensation[j] * T.price[j])
+        mm.book(revenue, cost, customers[j], model.acquired[j], len(lost), sum(lost), model.start_value[j],
+                model.start_customers[j], len(visits), sum(own) / len(own) if own else None)

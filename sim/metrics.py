@@ -1,9 +1,15 @@
 """Every observable of the model, named once.
 
 :data:`METRICS` (market level) and :data:`MERCHANT_METRICS` (one value per merchant) declare each
-observable's name, labels in English and Chinese, unit and a one-line meaning. :func:`compute`
-computes them all from the model's state and the step's counts in one pass; the model's
+observable's name, labels in English and Chinese, unit (which says whether it is a per-step flow,
+:attr:`Metric.flow`) and a one-line meaning. :func:`compute` computes them all from the model's
+public state (``model.pop``, ``model.sums``, ``model.start_active``, ``model.start_value``,
+``model.mean_expectation``, the merchants) and the step's counts in one pass; the model's
 ``DataCollector`` stores them, and plots, CLI, reports and docs refer to them by these names.
+
+To add an observable: declare it here; if it reports a count of the step, give it ``stat=`` (the
+:class:`~sim.mechanism.state.StepStats` field, counted by the mechanism module that sees the event)
+and :func:`compute` needs nothing more; otherwise add its line to :func:`compute`.
 """
 
 from __future__ import annotations
@@ -12,7 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .customers import CHURNED, F32, LOYAL, ORDINARY, PROSPECT, REASONS, TRUSTING
+from .mechanism.state import F32, LOYAL, ORDINARY, PROSPECT, REASONS, TRUSTING
+from .mechanism.switching_costs import held_by_points, points_cost
 
 __all__ = ["Metric", "METRICS", "MERCHANT_METRICS", "metric", "is_flow", "compute", "customer_types", "retention_reasons",
            "recommend_score", "FACET_THRESHOLD", "INTENTION_HIGH", "SATISFIED_MIN"]
@@ -34,6 +41,9 @@ class Metric:
     unit: str
     help_en: str
     help_zh: str
+    #: the count of the step (a field of :class:`sim.mechanism.state.StepStats`) this observable
+    #: reports, if it is one: :func:`compute` then needs no code of its own for it
+    stat: str | None = None
 
     def label(self, lang: str = "en") -> str:
         return self.label_zh if lang == "zh" else self.label_en
@@ -45,8 +55,8 @@ class Metric:
         return self.unit.endswith("/step") or self.unit in ("count", "messages")
 
 
-def _m(*a) -> Metric:
-    return Metric(*a)
+def _m(*a, **kw) -> Metric:
+    return Metric(*a, **kw)
 
 
 _MARKET = [
@@ -69,22 +79,22 @@ _MARKET = [
     _m("merchant_churn_rate", "Churn rate (merchants)", "商家流失率", "1/step", "customers lost by their merchant (left or switched) / customers at the start", "被商家失去的客户（离开或转换）/ 期初客户"),
     _m("switch_rate", "Switching rate", "转换率", "1/step", "customers who moved to another merchant / active customers", "转向其他商家的客户 / 在网客户"),
     _m("expectation", "Mean expectation", "平均预期", "value", "expected value of a purchase", "对一次购买价值的预期"),
-    _m("purchases", "Purchases", "购买次数", "count", "purchases this step", "本期购买次数"),
-    _m("cycle_a", "Cycle A passes", "甲循环次数", "count", "satisfied purchases this step: consume → evaluate → satisfied → consume again", "本期满意的购买：消费→评价→满意→再消费"),
-    _m("cycle_b", "Cycle B passes", "乙循环次数", "count", "recoveries evaluated this step: dissatisfied → complain → recovery → re-evaluate", "本期被重新评价的补救：不满→投诉→补救→再评价"),
-    _m("delighted", "Delighted", "惊喜", "count", "purchases above the desired level this step", "本期高于理想水平的购买"),
-    _m("dissatisfied", "Dissatisfied", "不满", "count", "purchases below the adequate level this step", "本期低于适当水平的购买"),
-    _m("complaints", "Complaints", "投诉", "count", "complaints made this step", "本期投诉数"),
+    _m("purchases", "Purchases", "购买次数", "count", "purchases this step", "本期购买次数", stat="purchases"),
+    _m("cycle_a", "Cycle A passes", "甲循环次数", "count", "satisfied purchases this step: consume → evaluate → satisfied → consume again", "本期满意的购买：消费→评价→满意→再消费", stat="cycle_a"),
+    _m("cycle_b", "Cycle B passes", "乙循环次数", "count", "recoveries evaluated this step: dissatisfied → complain → recovery → re-evaluate", "本期被重新评价的补救：不满→投诉→补救→再评价", stat="cycle_b"),
+    _m("delighted", "Delighted", "惊喜", "count", "purchases above the desired level this step", "本期高于理想水平的购买", stat="delighted"),
+    _m("dissatisfied", "Dissatisfied", "不满", "count", "purchases below the adequate level this step", "本期低于适当水平的购买", stat="dissatisfied"),
+    _m("complaints", "Complaints", "投诉", "count", "complaints made this step", "本期投诉数", stat="complaints"),
     _m("complaint_rate", "Complaint rate", "投诉率", "share", "complaints / dissatisfied purchases this step", "本期投诉 / 不满的购买"),
-    _m("recoveries", "Recoveries", "补救", "count", "recoveries evaluated this step", "本期被评价的补救"),
-    _m("recoveries_ok", "Successful recoveries", "成功补救", "count", "recoveries that brought the customer back to Cycle A", "让客户回到甲循环的补救"),
-    _m("became_trusting", "Passed the bottleneck", "越过瓶颈", "count", "customers who became trusting this step (G)", "本期成为信任客户的人数（G）"),
-    _m("became_loyal", "Became loyal", "成为忠诚", "count", "customers who became loyal this step (H)", "本期成为忠诚客户的人数（H）"),
-    _m("lost_loyalty", "Lost loyalty", "失去忠诚", "count", "loyal customers whose trust broke this step", "本期信任破裂的忠诚客户"),
-    _m("price_prompted", "Compared after a price rise", "涨价后比较", "count", "ordinary and trusting buyers who noticed a price rise at their merchant this step and compared merchants on value for money", "本期察觉到所在商家涨价、并按性价比比较商家的普通客户和信任客户"),
-    _m("switched", "Switched", "转换", "count", "customers who moved to another merchant this step", "本期转向其他商家的客户"),
-    _m("left", "Left", "离开", "count", "customers who left the market this step", "本期离开市场的客户"),
-    _m("arrived", "Arrived", "新到", "count", "newcomers this step", "本期新客户"),
+    _m("recoveries", "Recoveries", "补救", "count", "recoveries evaluated this step", "本期被评价的补救", stat="recoveries"),
+    _m("recoveries_ok", "Successful recoveries", "成功补救", "count", "recoveries that brought the customer back to Cycle A", "让客户回到甲循环的补救", stat="recoveries_ok"),
+    _m("became_trusting", "Passed the bottleneck", "越过瓶颈", "count", "customers who became trusting this step (G)", "本期成为信任客户的人数（G）", stat="became_trusting"),
+    _m("became_loyal", "Became loyal", "成为忠诚", "count", "customers who became loyal this step (H)", "本期成为忠诚客户的人数（H）", stat="became_loyal"),
+    _m("lost_loyalty", "Lost loyalty", "失去忠诚", "count", "loyal customers whose trust broke this step", "本期信任破裂的忠诚客户", stat="lost_loyalty"),
+    _m("price_prompted", "Compared after a price rise", "涨价后比较", "count", "ordinary and trusting buyers who noticed a price rise at their merchant this step and compared merchants on value for money", "本期察觉到所在商家涨价、并按性价比比较商家的普通客户和信任客户", stat="price_prompted"),
+    _m("switched", "Switched", "转换", "count", "customers who moved to another merchant this step", "本期转向其他商家的客户", stat="switched"),
+    _m("left", "Left", "离开", "count", "customers who left the market this step", "本期离开市场的客户", stat="left"),
+    _m("arrived", "Arrived", "新到", "count", "newcomers this step", "本期新客户", stat="arrived"),
     _m("loyalists", "Loyalists (apostles)", "传道者", "share", "satisfied and loyal", "满意且忠诚"),
     _m("mercenaries", "Mercenaries", "图利型", "share", "satisfied but not loyal", "满意但不忠诚"),
     _m("hostages", "Hostages", "人质型", "share", "intend to stay but are not satisfied: held by switching costs or lack of choice", "打算留下但不满意：被转换成本或缺乏选择所困"),
@@ -111,6 +121,7 @@ _MARKET = [
     for r, z in zip(REASONS[1:], ("自然原因", "服务失误", "补救不当", "价格", "竞争对手", "其他"))
 ]
 METRICS: dict[str, Metric] = {m.name: m for m in _MARKET}
+_COUNTS = tuple(m for m in _MARKET if m.stat)
 
 _MERCH = [
     _m("customers", "Customers", "客户数", "customers", "active customers of this merchant", "该商家的在网客户"),
@@ -175,9 +186,8 @@ def retention_reasons(pop, T, P):
         return trust, z, z, rest
     if not pop.financial.any():
         return trust, rest, z, z
-    fin = np.divide(pop.financial * pop.price_sens, pop.expected_price, out=np.zeros_like(pop.financial),
-                    where=bought)
-    incentive = rest & (fin > F32(P.procedural_cost) * pop.procedural + pop.relational)
+    fin = points_cost(pop.financial, pop.price_sens, pop.expected_price, where=bought)
+    incentive = rest & held_by_points(fin, pop.procedural, pop.relational, P)
     return trust, rest & ~incentive, incentive, z
 
 
@@ -288,11 +298,11 @@ def _share(x, d):
 def compute(model, stats) -> dict:
     """All market-level metrics for the step just run (also fills each merchant's metrics).
 
-    The population's counts and sums come from ``model._sums`` (:func:`population_sums`, taken by
+    The population's counts and sums come from ``model.sums`` (:func:`population_sums`, taken by
     the merchants' books after the step's last change to the customers) or are gathered here."""
     pop, P, T = model.pop, model.params, model.table
     m = T.m
-    sums = getattr(model, "_sums", None) or population_sums(pop, m)
+    sums = getattr(model, "sums", None) or population_sums(pop, m)
     by_stage = sums.by_stage  # customers per (merchant, stage)
     counts = by_stage.sum(axis=0)
     active = int(counts[1:].sum())
@@ -305,21 +315,19 @@ def compute(model, stats) -> dict:
     out["affective_share"] = _share(sums.affective, active)
     out["behavioural_share"] = _share(sums.behavioural, active)
     out["intentional_share"] = _share(sums.intentional, active)
-    start_active = model._start_active
+    start_active = model.start_active
     out["churn_rate"] = _share(stats.left, start_active)
     lost_n = sum(len(x) for x in stats.lost_merchant)
     lost_v = sum(float(x.sum(dtype=np.float64)) for x in stats.lost_value)
     out["merchant_churn_rate"] = _share(lost_n, start_active)
-    out["value_churn_rate"] = _share(lost_v, float(np.sum(model._start_value)))
+    out["value_churn_rate"] = _share(lost_v, float(np.sum(model.start_value)))
     out["switch_rate"] = _share(stats.switched, start_active)
     sat_ms, trust_ms = sums.satisfaction, sums.trust
     out["satisfaction"] = float(sat_ms.sum() / bought_n) if bought_n else 0.5
     out["trust"] = float(trust_ms.sum() / bought_n) if bought_n else 0.0
-    out["expectation"] = model._mean_expectation if active else 0.0
-    for k in ("purchases", "cycle_a", "cycle_b", "delighted", "dissatisfied", "complaints", "recoveries",
-              "recoveries_ok", "became_trusting", "became_loyal", "lost_loyalty", "price_prompted", "switched", "left",
-              "arrived"):
-        out[k] = int(getattr(stats, k))
+    out["expectation"] = model.mean_expectation if active else 0.0
+    for mt in _COUNTS:  # the observables that report a count of the step (declared with stat=)
+        out[mt.name] = int(getattr(stats, mt.stat))
     out["complaint_rate"] = _share(stats.complaints, stats.dissatisfied)
     # the four customer types (see customer_types)
     both = sums.satisfied_loyal

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim import LoyaltyModel, MerchantParams, Params
-from sim import customers as cu
+from sim import mechanism as mc
 
 #: a merchant with no randomness in its service: every encounter delivers exactly ``quality``
 STEADY = dict(consistency=1.0, failure_prob=0.0, basic_quality=1.0, excitement=0.0)
@@ -40,12 +40,12 @@ def table(*merchants: MerchantParams, **market):
     return m.table, m.params
 
 
-def population(n: int, m: int = 1, **fields) -> cu.Population:
+def population(n: int, m: int = 1, **fields) -> mc.Population:
     """``n`` ordinary customers of merchant 0 with plain, uniform state; ``fields`` override arrays."""
-    pop = cu.Population(n, m)
+    pop = mc.Population(n, m)
     pop.id[:] = np.arange(n)
     pop.next_id = n
-    pop.stage[:] = cu.ORDINARY
+    pop.stage[:] = mc.ORDINARY
     pop.merchant[:] = 0
     pop.products[:] = 1
     pop.expected_price[:] = 1.0
@@ -66,11 +66,11 @@ def rng(seed: int = 0) -> np.random.Generator:
 
 
 def reinforce(pop, idx, s, T, where, P):
-    """Call :func:`sim.customers.reinforce` for customers ``idx`` who were all satisfied, whether its
+    """Call :func:`sim.mechanism.reinforce` for customers ``idx`` who were all satisfied, whether its
     signature takes a ``satisfied`` mask or not (the engine is being optimised)."""
     import inspect
 
     s = np.asarray(s, dtype=np.float32)
-    if "satisfied" in inspect.signature(cu.reinforce).parameters:
-        return cu.reinforce(pop, idx, s, np.ones(len(idx), dtype=bool), T, where, P)
-    return cu.reinforce(pop, idx, s, T, where, P)
+    if "satisfied" in inspect.signature(mc.reinforce).parameters:
+        return mc.reinforce(pop, idx, s, np.ones(len(idx), dtype=bool), T, where, P)
+    return mc.reinforce(pop, idx, s, T, where, P)

@@ -1,5 +1,5 @@
 """Choice, switching costs, churn and arrivals; looking customers up by id
-(LoyaltyModel, simulate, sim.customers.choose_merchant / leave / arrive)."""
+(LoyaltyModel, simulate, sim.mechanism.choose_merchant / leave / arrive)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from engine_kit import model, steady
-from sim import customers as cu
-from sim.customers import EV, REASONS
+from sim import mechanism as mc
+from sim.mechanism import EV, REASONS
 
 
 def _captive(seed=1, **kw):
@@ -49,7 +49,7 @@ def test_switching_costs_grow_with_tenure_and_hold_customers():
     s_none, m0 = switched(0.0)
     s_grow, m1 = switched(0.1)
     assert s_grow < s_none / 2
-    assert float(m1.pop.relational[m1.pop.stage >= cu.ORDINARY].max()) > 0.5
+    assert float(m1.pop.relational[m1.pop.stage >= mc.ORDINARY].max()) > 0.5
     assert float(m0.pop.relational.max()) == 0
 
 
@@ -90,7 +90,7 @@ def test_newcomers_arrive_into_empty_places():
         pop = mm.pop
         new = (pop.flags & EV.ARRIVED) > 0
         assert int(new.sum()) == mm.metrics["arrived"]
-        assert np.all(pop.stage[new] == cu.PROSPECT) and np.all(pop.tenure[new] == 0)
+        assert np.all(pop.stage[new] == mc.PROSPECT) and np.all(pop.tenure[new] == 0)
         assert not (set(pop.id[new].tolist()) & first_ids)
     assert sum(arrived) / sum(empty_before) == pytest.approx(rate, rel=0.1)
     assert mm.metrics["active"] > 1600
@@ -132,7 +132,7 @@ def test_churn_reasons_are_recorded():
         assert totals[r] > 0, (r, totals)
     # customers who moved to another merchant carry why they left the old one
     pop = mm.pop
-    switched = (pop.switches > 0) & (pop.stage > cu.CHURNED)
+    switched = (pop.switches > 0) & (pop.stage > mc.CHURNED)
     assert switched.sum() > 20
     reasons = {REASONS[int(r)] for r in pop.churn_reason[switched]}
     assert reasons <= {"price", "competitor"} and reasons

@@ -1,10 +1,11 @@
 """The documentation agrees with the code.
 
 (a) ``docs/parameters.md`` is exactly what ``tools/gen_docs.py`` generates from the declarations;
-(b) every process ``docs/ODD.md`` names in its schedule exists in the ``sim`` package, and every
-    other name it writes in backticks is something the code defines;
+(b) every name ``docs/ODD.md`` writes in backticks is something the code defines;
 (c) the schedule in ``docs/ODD.md`` (the numbered list between ``<!-- schedule -->`` and
-    ``<!-- /schedule -->``) is the order in which ``LoyaltyModel.step`` calls those functions;
+    ``<!-- /schedule -->``) lists the phases of ``sim.model.SCHEDULE``, the list ``LoyaltyModel.step``
+    runs, in order; each entry names its phase's function, the functions that phase calls, and
+    every mechanism function it calls;
 (d) every default written inline as ``name = value`` in ``docs/ODD.md`` is the declared default.
 
 When one of these fails, the docs are out of step with the code: regenerate the tables with
@@ -21,13 +22,12 @@ import inspect
 import math
 import re
 import textwrap
-import types
 from pathlib import Path
 
 import pytest
 
 import sim
-import sim.customers
+import sim.mechanism
 import sim.history
 import sim.merchants
 import sim.metrics
@@ -36,8 +36,8 @@ import sim.network
 import sim.params
 import sim.simulate
 from sim.history import History
-from sim.merchants import Merchant, PolicyTable
-from sim.model import LoyaltyModel
+from sim.merchants import Merchant
+from sim.model import SCHEDULE, LoyaltyModel
 
 ROOT = Path(__file__).resolve().parents[1]
 ODD = ROOT / "docs" / "ODD.md"
@@ -48,7 +48,7 @@ REGENERATE = "uv run python tools/gen_docs.py"
 #: classes whose methods the schedule may name as ``Class.method``
 CLASSES = {"LoyaltyModel": LoyaltyModel, "Merchant": Merchant, "History": History}
 #: modules whose functions the schedule may name by their bare name
-MODULES = (sim.customers, sim.metrics, sim.merchants)
+MODULES = (sim.mechanism, sim.metrics, sim.merchants, sim.model)
 
 
 # ---- helpers ------------------------------------------------------------------------------------
@@ -69,18 +69,24 @@ def _prose(text: str) -> str:
     return re.sub(r"^```.*?^```", "", text, flags=re.S | re.M)
 
 
-def schedule() -> list[str]:
-    """The process names of the schedule list in docs/ODD.md, in order."""
+def schedule_entries() -> list[tuple[str, str]]:
+    """(phase name, the entry's text) for each item of the schedule list in docs/ODD.md, in order."""
     text = _odd_text()
     m = re.search(r"<!-- schedule -->(.*?)<!-- /schedule -->", text, flags=re.S)
     assert m, "docs/ODD.md must keep its schedule between <!-- schedule --> and <!-- /schedule -->"
-    names = []
-    for line in m.group(1).splitlines():
-        item = re.match(r"\s*\d+\.\s+`([A-Za-z_][\w.]*)(?:\(\))?`", line)
-        if item:
-            names.append(item.group(1))
-    assert names, "the schedule in docs/ODD.md lists no processes"
-    return names
+    items = re.split(r"\n(?=\s*\d+\.\s)", m.group(1).strip())
+    out = []
+    for item in items:
+        head = re.match(r"\s*\d+\.\s+`([A-Za-z_][\w.]*)`", item)
+        if head:
+            out.append((head.group(1), item[head.end():]))
+    assert out, "the schedule in docs/ODD.md lists no phases"
+    return out
+
+
+def schedule() -> list[str]:
+    """The phase names of the schedule list in docs/ODD.md, in order."""
+    return [name for name, _ in schedule_entries()]
 
 
 def resolve_process(name: str):
@@ -93,53 +99,36 @@ def resolve_process(name: str):
     return obj if callable(obj) else None
 
 
-def _call_name(node: ast.Call, module: types.ModuleType) -> str | None:
-    """How a call in ``sim.model`` is named in the schedule (``None`` for calls the docs ignore)."""
-    f = node.func
-    if isinstance(f, ast.Name):  # a function imported into sim.model, e.g. compute(...)
-        obj = getattr(module, f.id, None)
-        if inspect.isfunction(obj) and obj.__module__.startswith("sim."):
-            return obj.__name__
-        return None
-    if not isinstance(f, ast.Attribute):
-        return None
-    base = f.value
-    if isinstance(base, ast.Name) and base.id == "self":
-        return f"LoyaltyModel.{f.attr}"
-    if isinstance(base, ast.Name) and isinstance(getattr(module, base.id, None), types.ModuleType):
-        mod = getattr(module, base.id)  # e.g. cu.encounter(...)
-        return f.attr if mod in MODULES and inspect.isfunction(getattr(mod, f.attr, None)) else None
-    for cls_name in ("Merchant", "History"):  # e.g. mm.book(...), self.history.record(...)
-        if inspect.isfunction(CLASSES[cls_name].__dict__.get(f.attr)):
-            return f"{cls_name}.{f.attr}"
-    return None
+def calls(func, deep: bool, seen: set | None = None) -> set[str]:
+    """Names of the ``sim`` functions (bare) and ``Merchant``/``History`` methods (``Class.method``)
+    that ``func`` calls; with ``deep``, also those they call, and so on."""
+    seen = set() if seen is None else seen
+    tree = ast.parse(textwrap.dedent(inspect.getsource(func)))
+    out = set()
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        f = node.func
+        if isinstance(f, ast.Name):
+            obj = func.__globals__.get(f.id)
+            if inspect.isfunction(obj) and obj.__module__.startswith("sim."):
+                out.add(obj.__name__)
+                if deep and obj not in seen:
+                    seen.add(obj)
+                    out |= calls(obj, deep, seen)
+        elif isinstance(f, ast.Attribute):
+            for cls in (Merchant, History):
+                if inspect.isfunction(cls.__dict__.get(f.attr)):
+                    out.add(f"{cls.__name__}.{f.attr}")
+    return out
 
 
-def step_calls(atomic: set[str]) -> list[str]:
-    """Every call made by ``LoyaltyModel.step``, in the order the source makes them.
-
-    A call to another method of ``LoyaltyModel`` is replaced by that method's own calls, unless the
-    schedule names the method itself (``atomic``). Nested calls count where they end (arguments are
-    evaluated before the call that receives them)."""
-
-    def walk(func, seen: tuple) -> list[str]:
-        tree = ast.parse(textwrap.dedent(inspect.getsource(func)))
-        calls = [n for n in ast.walk(tree.body[0]) if isinstance(n, ast.Call)]
-        calls.sort(key=lambda n: (n.end_lineno, n.end_col_offset))
-        out = []
-        for node in calls:
-            name = _call_name(node, sim.model)
-            if name is None:
-                continue
-            attr = name.partition(".")[2]
-            own = name.startswith("LoyaltyModel.") and inspect.isfunction(LoyaltyModel.__dict__.get(attr))
-            if own and name not in atomic and name not in seen:
-                out += walk(LoyaltyModel.__dict__[attr], seen + (name,))
-            elif own or not name.startswith("LoyaltyModel."):
-                out.append(name)
-        return out
-
-    return walk(LoyaltyModel.step, ("LoyaltyModel.step",))
+def mechanism() -> set[str]:
+    """The mechanism functions as ``sim/mechanism/__init__.py`` declares them in its module docstring,
+    plus the merchants' processes."""
+    names = set(re.findall(r":func:`(\w+)`", sim.mechanism.__doc__ or ""))
+    assert names, "sim/mechanism/__init__.py's docstring no longer lists the mechanism functions (:func:`name`)"
+    return names | {f"Merchant.{n}" for n in ("book", "adapt")}
 
 
 _MODEL = None
@@ -163,7 +152,7 @@ def known_name(token: str) -> bool:
         roots = {
             "model": model, "LoyaltyModel": LoyaltyModel, "Merchant": Merchant, "History": History,
             "PolicyTable": model.table, "Population": model.pop, "Params": sim.Params,
-            "MerchantParams": sim.MerchantParams, "StepStats": model.stats, "EV": sim.customers.EV,
+            "MerchantParams": sim.MerchantParams, "StepStats": model.stats, "EV": sim.mechanism.EV,
             "mesa": importlib.import_module("mesa"),
         }
         if parts[0] == "sim":  # the longest importable module, then attributes
@@ -185,12 +174,12 @@ def known_name(token: str) -> bool:
         return True
     words = (
         set(P.PARAMS) | set(P.MERCHANT_PARAMS) | set(sim.metrics.METRICS) | set(sim.metrics.MERCHANT_METRICS)
-        | set(sim.customers.STAGES) | set(sim.customers.REASONS) | set(P.PROGRAMME_TIERS) | set(P.STRATEGIES)
+        | set(sim.mechanism.STAGES) | set(sim.mechanism.REASONS) | set(P.PROGRAMME_TIERS) | set(P.STRATEGIES)
         | set(next(iter(P.TIER_EFFECTS.values())))
     )
-    if name in words:
+    if name in words or name in {p.name for p in SCHEDULE}:
         return True
-    places = (sim, sim.customers, sim.metrics, sim.merchants, sim.params, sim.network, sim.history, sim.model,
+    places = (sim, sim.mechanism, sim.metrics, sim.merchants, sim.params, sim.network, sim.history, sim.model,
               sim.simulate, model, model.params, model.pop, model.table, model.stats, model.merchant_list[0])
     return any(hasattr(obj, name) for obj in places)
 
@@ -205,6 +194,13 @@ def test_parameters_md_is_generated_and_current():
             "docs/parameters.md (on disk)", "docs/parameters.md (generated now)"))[:40])
         pytest.fail(f"docs/parameters.md is out of date with sim/params.py and sim/metrics.py.\n"
                     f"Regenerate it with:  {REGENERATE}\n\n{diff}", pytrace=False)
+
+
+def test_odd_state_table_is_generated_and_current():
+    text = _odd_text()
+    if _generator().render_odd(text) != text:
+        pytest.fail(f"docs/ODD.md's table of state variables is out of date with sim/mechanism/state.py.\n"
+                    f"Regenerate it with:  {REGENERATE}", pytrace=False)
 
 
 def test_generated_tables_cover_every_declaration():
@@ -224,15 +220,6 @@ def test_generator_check_mode(tmp_path):
 
 
 # ---- (b) names in ODD.md exist ------------------------------------------------------------------
-def test_schedule_processes_exist():
-    missing = [n for n in schedule() if resolve_process(n) is None]
-    assert not missing, (
-        f"docs/ODD.md's schedule names processes that do not exist in sim: {missing}. "
-        "Rename them in docs/ODD.md to the functions of sim/customers.py, sim/metrics.py, "
-        "sim/merchants.py or methods of LoyaltyModel, Merchant, History."
-    )
-
-
 def test_every_backticked_name_in_odd_is_defined():
     tokens = set(re.findall(r"`([A-Za-z_][\w.]*(?:\(\))?)`", _prose(_odd_text())))
     unknown = sorted(t for t in tokens if not known_name(t))
@@ -242,40 +229,63 @@ def test_every_backticked_name_in_odd_is_defined():
     )
 
 
-# ---- (c) the schedule is the order of LoyaltyModel.step -----------------------------------------
-def test_schedule_matches_loyaltymodel_step():
-    documented = schedule()
-    called = [n for n in step_calls(set(documented)) if n in set(documented)]
-    if called != documented:
-        width = max(len(x) for x in documented + called) + 2
+# ---- (c) the schedule is sim.model.SCHEDULE ------------------------------------------------------
+def test_schedule_is_the_phases_of_SCHEDULE():
+    documented, run = schedule(), [p.name for p in SCHEDULE]
+    if documented != run:
+        width = max(len(x) for x in documented + run) + 2
         rows = [f"{i + 1:>3}. {a:<{width}}{b}" for i, (a, b) in enumerate(
-            zip(documented + [""] * (len(called) - len(documented)), called + [""] * (len(documented) - len(called))))]
-        pytest.fail("the schedule in docs/ODD.md is not the order of LoyaltyModel.step:\n"
-                    f"     {'docs/ODD.md':<{width}}LoyaltyModel.step\n" + "\n".join(rows), pytrace=False)
+            zip(documented + [""] * (len(run) - len(documented)), run + [""] * (len(documented) - len(run))))]
+        pytest.fail("the schedule in docs/ODD.md is not sim.model.SCHEDULE:\n"
+                    f"     {'docs/ODD.md':<{width}}SCHEDULE\n" + "\n".join(rows), pytrace=False)
 
 
-def mechanism() -> set[str]:
-    """The mechanism functions as ``sim/customers.py`` declares them in its module docstring, plus the
-    merchants' processes."""
-    names = set(re.findall(r":func:`(\w+)`", sim.customers.__doc__ or ""))
-    assert names, "sim/customers.py's docstring no longer lists the mechanism functions (:func:`name`)"
-    return names | {f"Merchant.{n}" for n in ("book", "adapt")}
+def test_step_runs_the_schedule():
+    """LoyaltyModel.step runs SCHEDULE's phases, in order, and writes nothing of the mechanism itself."""
+    assert calls(LoyaltyModel.step, deep=False) <= {"step_context"}, calls(LoyaltyModel.step, deep=False)
+    seen = []
+    model = LoyaltyModel(sim.Params(n_customers=60, network_degree=4), seed=1)
+    import sim.model as sm
+    original = sm.SCHEDULE
+    try:
+        sm.SCHEDULE = tuple(type(p)(p.name, p.step, (lambda ctx, p=p: (seen.append(p.name), p.run(ctx)))) for p in original)
+        model.step()
+    finally:
+        sm.SCHEDULE = original
+    assert seen == [p.name for p in original]
 
 
-def test_schedule_leaves_out_no_mechanism():
-    """Every step of the mechanism that LoyaltyModel.step runs is in the schedule."""
-    documented = set(schedule())
-    called = set(step_calls(documented))
-    missing = sorted((mechanism() & called) - documented)
-    assert not missing, f"LoyaltyModel.step runs {missing}, which docs/ODD.md's schedule does not list"
+def test_each_entry_names_its_phase_function_and_what_it_calls():
+    phases = {p.name: p for p in SCHEDULE}
+    problems = []
+    for name, text in schedule_entries():
+        phase = phases.get(name)
+        if phase is None:
+            continue  # reported by test_schedule_is_the_phases_of_SCHEDULE
+        fn = phase.run.__name__
+        if f"`{fn}`" not in text:
+            problems.append(f"{name}: the entry does not name its function `{fn}`")
+        deep = calls(phase.run, deep=True)
+        for token in re.findall(r"`([A-Za-z_][\w.]*)`", text):
+            if token != fn and resolve_process(token) is not None and token not in deep:
+                problems.append(f"{name}: the entry names `{token}`, which {fn} does not call")
+        missing = sorted((calls(phase.run, deep=False) & mechanism()) - set(re.findall(r"`([\w.]+)`", text)))
+        if missing:
+            problems.append(f"{name}: {fn} calls {missing}, which the entry does not name")
+    assert not problems, "docs/ODD.md's schedule and the phases' code differ:\n" + "\n".join(problems)
 
 
-def test_step_parser_sees_the_mechanism():
-    """Guard for the parser itself: the step must visibly call the core of the mechanism."""
-    called = step_calls(set())
-    for name in ("need", "encounter", "perceive", "evaluate", "accumulate_trust", "become_loyal",
-                 "choose_merchant", "arrive", "Merchant.book"):
-        assert name in called, f"could not find a call to {name} in LoyaltyModel.step (or its helpers)"
+def test_phase_table_is_SCHEDULE():
+    m = re.search(r"<!-- phases -->(.*?)<!-- /phases -->", _odd_text(), flags=re.S)
+    assert m, "docs/ODD.md must keep the table of phases between <!-- phases --> and <!-- /phases -->"
+    rows = re.findall(r"^\| `(\w+)` \| ([^|]+) \| `([\w/.]+)` \| `(\w+)` \|$", m.group(1), flags=re.M)
+    expected = [(p.name, p.step or "·", p.run.__module__.replace(".", "/") + ".py", p.run.__name__) for p in SCHEDULE]
+    assert [(a, b.strip(), c, d) for a, b, c, d in rows] == expected
+
+
+def test_phases_declare_a_theory_step():
+    assert {p.step for p in SCHEDULE} >= {"A", "B", "C/D", "E", "F", "G", "H"}
+    assert len({p.name for p in SCHEDULE}) == len(SCHEDULE)
 
 
 # ---- (d) inline defaults ------------------------------------------------------------------------
@@ -284,7 +294,7 @@ def _declared_value(name: str):
         return sim.params.PARAMS[name].default
     if name in sim.params.MERCHANT_PARAMS:
         return sim.params.MERCHANT_PARAMS[name].default
-    for mod in (sim.params, sim.customers, sim.merchants, sim.metrics, sim.history):
+    for mod in (sim.params, sim.mechanism, sim.merchants, sim.metrics, sim.history):
         if hasattr(mod, name):
             return getattr(mod, name)
     raise KeyError(name)

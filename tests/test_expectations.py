@@ -1,6 +1,6 @@
 """Expectations: they drift toward what is experienced (F1), and a merchant's promises set
 newcomers' expectations — over-promising breeds dissatisfaction
-(sim.customers.adapt_expectations, start_relationship; LoyaltyModel)."""
+(sim.mechanism.adapt_expectations, start_relationship; LoyaltyModel)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from engine_kit import model, population, steady, table
-from sim import customers as cu
+from sim import mechanism as mc
 
 F32 = np.float32
 
@@ -23,7 +23,7 @@ def test_expectation_converges_to_constant_delivered_value(E0):
     value = np.full(n, 0.7, F32)
     gaps = []
     for _ in range(80):
-        cu.adapt_expectations(pop, idx, value, where, T, P)
+        mc.adapt_expectations(pop, idx, value, where, T, P)
         gaps.append(abs(float(pop.expectation[0]) - 0.7))
     assert gaps[-1] < 0.01
     assert np.all(np.diff(gaps) <= 1e-7)  # monotone approach
@@ -32,7 +32,7 @@ def test_expectation_converges_to_constant_delivered_value(E0):
 def test_expectation_does_not_move_without_adaptation():
     T, P = table(steady(quality=0.7, promise=0.7), expectation_adapt=0.0)
     pop = population(5, expectation=0.4)
-    cu.adapt_expectations(pop, np.arange(5), np.full(5, 0.9, F32), np.zeros(5, np.intp), T, P)
+    mc.adapt_expectations(pop, np.arange(5), np.full(5, 0.9, F32), np.zeros(5, np.intp), T, P)
     assert np.allclose(pop.expectation, 0.4)
 
 
@@ -41,7 +41,7 @@ def test_ongoing_promises_pull_expectations_above_delivered_quality():
     pop = population(5, expectation=0.6, expected_price=1.0)
     idx = np.arange(5)
     for _ in range(100):
-        cu.adapt_expectations(pop, idx, np.full(5, 0.6, F32), np.zeros(5, np.intp), T, P)
+        mc.adapt_expectations(pop, idx, np.full(5, 0.6, F32), np.zeros(5, np.intp), T, P)
     assert 0.65 < pop.expectation[0] < 0.9
 
 
@@ -49,7 +49,7 @@ def test_expected_price_follows_the_price_paid():
     T, P = table(steady(price=1.6))
     pop = population(5, expected_price=1.0)
     for _ in range(60):
-        cu.adapt_expectations(pop, np.arange(5), np.full(5, 0.6, F32), np.zeros(5, np.intp), T, P)
+        mc.adapt_expectations(pop, np.arange(5), np.full(5, 0.6, F32), np.zeros(5, np.intp), T, P)
     assert pop.expected_price[0] == pytest.approx(1.6, abs=0.02)
 
 
@@ -60,7 +60,7 @@ def test_expected_price_is_pulled_toward_the_going_price_in_the_market(pull):
     T, P = table(steady("A", price=2.0), steady("B", price=1.0), market_price_pull=pull)
     pop = population(5, m=2, expected_price=1.0)
     for _ in range(80):
-        cu.adapt_expectations(pop, np.arange(5), np.full(5, 0.6, F32), np.zeros(5, np.intp), T, P)
+        mc.adapt_expectations(pop, np.arange(5), np.full(5, 0.6, F32), np.zeros(5, np.intp), T, P)
     assert pop.expected_price[0] == pytest.approx((1 - pull) * 2.0 + pull * 1.5, abs=0.01)
 
 
@@ -74,7 +74,7 @@ def test_a_merchant_far_above_the_market_loses_more_customers_when_the_market_pr
                    natural_churn=0.0, market_price_pull=pull, price_reconsider=0.0)
         for _ in range(30):
             mm.step()
-        before = np.flatnonzero((mm.pop.stage > cu.PROSPECT) & (mm.pop.merchant == 0))
+        before = np.flatnonzero((mm.pop.stage > mc.PROSPECT) & (mm.pop.merchant == 0))
         ids = mm.pop.id[before].copy()
         for k in range(20):
             mm.set_policy("A", price=1.0 + 0.05 * (k + 1))
@@ -104,7 +104,7 @@ def test_in_a_market_with_constant_quality_expectation_converges_and_satisfactio
         gaps.append(abs(mm.metrics["expectation"] - 0.7))
     assert gaps[-1] < 0.01 and gaps[-1] < gaps[0] / 5
     pop = mm.pop
-    bought = pop.stage >= cu.ORDINARY
+    bought = pop.stage >= mc.ORDINARY
     assert abs(float(pop.txn_sat[bought].mean()) - 0.5) < 0.01  # transaction satisfaction: neutral
     assert mm.metrics["delighted"] == 0 and mm.metrics["dissatisfied"] == 0
 
@@ -116,7 +116,7 @@ def test_expectation_converges_under_constant_quality_with_word_of_mouth(E0):
     mm = _steady_market(expectation_init=E0, network_degree=8)
     for _ in range(60):
         mm.step()
-    E = mm.pop.expectation[mm.pop.stage > cu.CHURNED]
+    E = mm.pop.expectation[mm.pop.stage > mc.CHURNED]
     assert abs(float(E.mean()) - 0.7) < 0.02
     assert float(E.min()) > 0.6 and float(E.max()) < 0.8
 
@@ -133,7 +133,7 @@ def test_early_surprise_wears_off_as_expectations_rise():
 
 def _first_purchases(promise, seed=3):
     mm = _steady_market(quality=0.6, promise=promise, seed=seed, expectation_init=0.6, promise_weight=0.8)
-    E_new = float(mm.pop.expectation[mm.pop.stage > cu.CHURNED].mean())
+    E_new = float(mm.pop.expectation[mm.pop.stage > mc.CHURNED].mean())
     sat, dis = [], 0
     for _ in range(4):
         mm.step()
@@ -160,7 +160,7 @@ def test_overpromising_hurts_later_newcomers_too():
         for _ in range(15):
             mm.step()
             pop = mm.pop
-            first = (pop.stage >= cu.ORDINARY) & (pop.tenure <= 2) & ((pop.flags & cu.EV.PURCHASE) > 0)
+            first = (pop.stage >= mc.ORDINARY) & (pop.tenure <= 2) & ((pop.flags & mc.EV.PURCHASE) > 0)
             vals.extend(pop.txn_sat[first].tolist())
         return float(np.mean(vals)), len(vals)
 
@@ -177,5 +177,5 @@ def test_promise_weight_zero_makes_promises_irrelevant_for_newcomers():
 
 def _first_purchases_w(promise):
     mm = _steady_market(quality=0.6, promise=promise, seed=3, expectation_init=0.6, promise_weight=0.0)
-    E_new = float(mm.pop.expectation[mm.pop.stage > cu.CHURNED].mean())
+    E_new = float(mm.pop.expectation[mm.pop.stage > mc.CHURNED].mean())
     return E_new, None, None

@@ -1,5 +1,5 @@
-"""Lasting differences in overall satisfaction (``fit``; sim.customers.felt, update_satisfaction,
-start_relationship) and looking around less when satisfied (LoyaltyModel._looking_around)."""
+"""Lasting differences in overall satisfaction (``fit``; sim.mechanism.felt, update_satisfaction,
+start_relationship) and looking around less when satisfied (sim.mechanism.choice.looking_around)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from engine_kit import model, population, steady
-from sim import customers as cu
-from sim.model import LOOK_CUT
+from sim import mechanism as mc
+from sim.mechanism.choice import LOOK_CUT
 
 F32 = np.float32
 
@@ -16,7 +16,7 @@ F32 = np.float32
 def test_felt_adds_the_fit_and_stays_in_range():
     pop = population(4)
     pop.fit[:] = [0.1, -0.1, 0.3, -0.3]
-    f = cu.felt(pop, np.arange(4), np.array([0.5, 0.5, 0.9, 0.1], F32))
+    f = mc.felt(pop, np.arange(4), np.array([0.5, 0.5, 0.9, 0.1], F32))
     assert f.tolist() == pytest.approx([0.6, 0.4, 1.0, 0.0])
     assert pop.fit.tolist() == pytest.approx([0.1, -0.1, 0.3, -0.3])  # the fit itself is untouched
 
@@ -29,7 +29,7 @@ def test_overall_satisfaction_keeps_the_fit_after_expectations_adapt():
     for _ in range(60):
         mm.step()
     pop = mm.pop
-    a = np.flatnonzero((pop.stage > cu.PROSPECT) & (pop.tenure > 40))
+    a = np.flatnonzero((pop.stage > mc.PROSPECT) & (pop.tenure > 40))
     assert len(a) > 400
     assert np.abs(pop.txn_sat[a] - 0.5).max() < 0.02  # the disconfirmation is neutral …
     S, fit = pop.satisfaction[a], pop.fit[a]
@@ -56,7 +56,7 @@ def test_a_good_fit_builds_trust_faster():
     for _ in range(12):
         mm.step()
     pop = mm.pop
-    a = np.flatnonzero(pop.stage > cu.PROSPECT)
+    a = np.flatnonzero(pop.stage > mc.PROSPECT)
     good, poor = a[pop.fit[a] > 0.1], a[pop.fit[a] < -0.1]
     assert len(good) > 100 and len(poor) > 100
     assert pop.trust[good].mean() > pop.trust[poor].mean() + 0.02
@@ -82,13 +82,13 @@ def test_looking_around_falls_with_satisfaction_as_declared(k):
     mm = model(200, seed=7, reconsider_prob=r, reconsider_satisfaction=k)
     n_each = 40_000
     levels = np.array([0.25, 0.5 - LOOK_CUT - 0.01, 0.45, 0.5, 0.55, 0.65], F32)
-    pop = cu.Population(n_each * len(levels), 1)
+    pop = mc.Population(n_each * len(levels), 1)
     pop.satisfaction[:] = np.repeat(levels, n_each)
     mm.pop = pop
     counts = np.zeros(len(levels))
     rounds = 5
     for _ in range(rounds):
-        picked = mm._looking_around(mm.rng)
+        picked = mc.looking_around(mm.pop, mm.params, mm.rng)
         assert np.all(np.diff(picked) > 0)  # sorted places, each at most once
         counts += np.bincount(picked // n_each, minlength=len(levels))
     rate = counts / (rounds * n_each)
@@ -110,7 +110,7 @@ def test_satisfied_customers_stay_longer_where_alternatives_are_close():
         for _ in range(40):
             mm.step()
         pop = mm.pop
-        idx = np.flatnonzero(pop.stage >= cu.ORDINARY)
+        idx = np.flatnonzero(pop.stage >= mc.ORDINARY)
         S = pop.satisfaction[idx]
         lo, hi = np.quantile(S, [0.4, 0.6]), np.quantile(S, 0.8)
         top, mid = idx[S >= hi], idx[(S >= lo[0]) & (S < lo[1])]

@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from sim import LoyaltyModel, MerchantParams, ParamError, Params
-from sim import customers as cu
+from sim import mechanism as mc
 from sim.params import MERCHANT_PARAMS, PARAMS
 
 MAX_N = 300
@@ -95,8 +95,8 @@ def check_step(mm: LoyaltyModel):
     assert types == pytest.approx(1.0 if bought else 0.0, abs=1e-6)
 
     pop = mm.pop
-    act = pop.stage > cu.CHURNED
-    for name in cu.Population.FLOATS:
+    act = pop.stage > mc.CHURNED
+    for name in mc.Population.FLOATS:
         arr = getattr(pop, name)[act]
         assert np.all(np.isfinite(arr)), name
     for name in UNIT_ARRAYS:

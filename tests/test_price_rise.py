@@ -1,4 +1,4 @@
-"""A noticed price rise prompts a comparison on value for money (sim.customers.notice_price_rise,
+"""A noticed price rise prompts a comparison on value for money (sim.mechanism.notice_price_rise,
 value_stay_utility, choose_merchant's ``on_value``; LoyaltyModel's step; F12 in docs/validation.md)."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as hs
 
 from engine_kit import model, population, steady, table
-from sim import customers as cu
-from sim.customers import StepStats
+from sim import mechanism as mc
+from sim.mechanism import StepStats
 
 F32 = np.float32
 #: a quiet market: nobody compares unless a price rise prompts it, and nobody leaves for other reasons
@@ -19,7 +19,7 @@ QUIET = dict(natural_churn=0.0, reconsider_prob=0.0, reconsider_dissatisfied=0.0
 
 
 def _notice(pop, idx, price, P, seed=0):
-    return cu.notice_price_rise(pop, idx, np.asarray(price, F32), pop.stage[idx], P, np.random.default_rng(seed))
+    return mc.notice_price_rise(pop, idx, np.asarray(price, F32), pop.stage[idx], P, np.random.default_rng(seed))
 
 
 def test_a_rise_above_the_notice_is_noticed_once_and_a_steady_price_never():
@@ -37,7 +37,7 @@ def test_a_rise_above_the_notice_is_noticed_once_and_a_steady_price_never():
 def test_loyal_customers_and_prospects_do_not_compare_after_a_rise():
     T, P = table(price_notice=0.0, price_reconsider=1.0)
     pop = population(4, last_paid=1.0)
-    pop.stage[:] = [cu.PROSPECT, cu.ORDINARY, cu.TRUSTING, cu.LOYAL]
+    pop.stage[:] = [mc.PROSPECT, mc.ORDINARY, mc.TRUSTING, mc.LOYAL]
     assert _notice(pop, np.arange(4), [1.5] * 4, P).tolist() == [1, 2]
     assert pop.last_paid.tolist() == [1.5] * 4  # everyone's reference moves, loyal or not
 
@@ -73,7 +73,7 @@ def test_only_rises_beyond_the_notice_are_noticed(ref, rise, notice):
 def test_starting_with_a_merchant_sets_the_reference_to_its_price():
     mm = model(300, merchants=[steady("A", price=1.2), steady("B", price=0.9)], seed=1, **QUIET)
     pop = mm.pop
-    a = np.flatnonzero(pop.stage > cu.CHURNED)
+    a = np.flatnonzero(pop.stage > mc.CHURNED)
     want = mm.table.price_paid[pop.merchant[a].astype(np.intp)]
     assert np.array_equal(pop.last_paid[a], want)
 
@@ -83,16 +83,16 @@ def test_staying_on_value_ignores_satisfaction_and_trust_but_keeps_switching_cos
     pop = population(3, m=2)
     idx = np.arange(3)
     pop.switch_cost[:] = 0.2
-    base = cu.value_stay_utility(pop, idx, T, P)
+    base = mc.value_stay_utility(pop, idx, T, P)
     assert base[0] == base[1] == base[2]
     pop.trust[:] = [0.0, 0.5, 1.0]
     pop.satisfaction[:] = [0.2, 0.5, 0.9]
-    assert np.array_equal(cu.value_stay_utility(pop, idx, T, P), base)
+    assert np.array_equal(mc.value_stay_utility(pop, idx, T, P), base)
     # the own merchant is judged exactly like an offer from outside, plus what leaving costs
-    offer = cu.alternative_utility(pop, idx, T, P)[:, 0]
-    assert cu.value_stay_utility(pop, idx, T, P) == pytest.approx(offer + F32(0.2))
+    offer = mc.alternative_utility(pop, idx, T, P)[:, 0]
+    assert mc.value_stay_utility(pop, idx, T, P) == pytest.approx(offer + F32(0.2))
     # whereas the ordinary stay utility rewards trust and satisfaction
-    plain = cu.stay_utility(pop, idx, T, P)
+    plain = mc.stay_utility(pop, idx, T, P)
     assert plain[0] < plain[1] < plain[2]
 
 
@@ -107,9 +107,9 @@ def test_trust_holds_customers_in_an_ordinary_comparison_but_not_in_one_on_value
         pop.switch_cost[:] = 0.1
         rng = np.random.default_rng(seed)
         mask = np.full(n, on_value) if on_value else None
-        cu.choose_merchant(pop, np.arange(n), T, P, rng, StepStats(), np.full(n, cu.R_PRICE, np.int8),
+        mc.choose_merchant(pop, np.arange(n), T, P, rng, StepStats(), np.full(n, mc.R_PRICE, np.int8),
                            on_value=mask)
-        return float((pop.merchant == 1).mean() + (pop.stage == cu.CHURNED).mean())
+        return float((pop.merchant == 1).mean() + (pop.stage == mc.CHURNED).mean())
 
     assert switch_share(0.9, False, 1) < switch_share(0.1, False, 2) - 0.1  # trust weighs in
     on_value_high, on_value_low = switch_share(0.9, True, 3), switch_share(0.1, True, 4)
@@ -140,7 +140,7 @@ def test_a_price_rise_sends_ordinary_and_trusting_customers_to_the_rival():
     assert lost > 100  # those lost to the cheaper rival are recorded as lost on price
     # loyal customers are exclusive: none of them moved
     pop = mm.pop
-    assert ((pop.merchant == 1) & (pop.stage == cu.LOYAL) & (pop.switches > 0) & (pop.tenure > 6)).sum() == 0
+    assert ((pop.merchant == 1) & (pop.stage == mc.LOYAL) & (pop.switches > 0) & (pop.tenure > 6)).sum() == 0
 
 
 def test_without_reconsidering_after_a_rise_the_quiet_market_stays_put():

@@ -1,5 +1,5 @@
 """Step A — the service encounter: quality, consistency, failures, Kano's basic and excitement
-attributes (sim.customers.encounter, and the model around it)."""
+attributes (sim.mechanism.encounter, and the model around it)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from engine_kit import model, population, rng, steady, table
-from sim import customers as cu
-from sim.customers import EV
+from sim import mechanism as mc
+from sim.mechanism import EV
 
 N = 20_000
 
@@ -18,7 +18,7 @@ def _encounter(m, n=N, seed=1, pop=None, T=None):
     pop = pop if pop is not None else population(n)
     buyers = np.arange(pop.n)
     where = np.zeros(pop.n, dtype=np.intp)
-    q, failed = cu.encounter(pop, buyers, where, T, rng(seed))
+    q, failed = mc.encounter(pop, buyers, where, T, rng(seed))
     return np.asarray(q, dtype=float), np.asarray(failed)
 
 
@@ -73,7 +73,7 @@ def test_missing_basic_quality_hurts():
     q, failed = _encounter(steady(quality=0.7, basic_quality=0.0), n=500)
     assert failed.all()  # a missing must-be attribute counts as a failed encounter
     assert np.all(q < 0.7 - 0.1)
-    s, short, _ = cu.evaluate(q.astype(np.float32), np.full(500, 0.7, np.float32), P)
+    s, short, _ = mc.evaluate(q.astype(np.float32), np.full(500, 0.7, np.float32), P)
     assert np.all(short > 0) and np.all(s < 0.5)
 
 
@@ -83,7 +83,7 @@ def test_basic_quality_present_adds_nothing():
     assert abs(failed.mean() - 0.5) < 0.015  # missing with chance 1 − basic_quality
     present = q[~failed]
     assert np.allclose(present, 0.7, atol=1e-6)  # no bonus for meeting the basics
-    s, _, surplus = cu.evaluate(present.astype(np.float32), np.full(len(present), 0.7, np.float32), P)
+    s, _, surplus = mc.evaluate(present.astype(np.float32), np.full(len(present), 0.7, np.float32), P)
     assert np.allclose(s, 0.5, atol=1e-6) and not np.any(surplus > 0)
     assert q[failed].max() < 0.7
 
@@ -98,10 +98,10 @@ def test_excitement_delights_while_new_then_fades_into_expectation_and_removing_
     g = rng(3)
 
     def one_purchase(T):
-        q, _ = cu.encounter(pop, idx, where, T, g)
-        v = cu.perceive(pop, idx, where, q, T, P)
-        s, short, surplus = cu.evaluate(v, pop.expectation[idx], P)
-        cu.adapt_expectations(pop, idx, v, where, T, P)
+        q, _ = mc.encounter(pop, idx, where, T, g)
+        v = mc.perceive(pop, idx, where, q, T, P)
+        s, short, surplus = mc.evaluate(v, pop.expectation[idx], P)
+        mc.adapt_expectations(pop, idx, v, where, T, P)
         return s, short, surplus
 
     s, short, surplus = one_purchase(T)

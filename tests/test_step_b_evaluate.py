@@ -1,6 +1,6 @@
 """Step B — perception and evaluation: disconfirmation, loss aversion with diminishing
 sensitivity, the zone of tolerance, price against the expected price, and loyal tolerance
-(sim.customers.evaluate, perceive, anticipated_value)."""
+(sim.mechanism.evaluate, perceive, anticipated_value)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 
 from engine_kit import merchant, model, population, steady, table
 from sim import Params
-from sim import customers as cu
+from sim import mechanism as mc
 
 F32 = np.float32
 
@@ -18,7 +18,7 @@ def sat(values, expectation, P, tolerance=None):
     v = np.asarray(values, dtype=F32)
     e = np.full(v.shape, expectation, dtype=F32)
     tol = None if tolerance is None else np.full(v.shape, tolerance, dtype=F32)
-    s, short, surplus = cu.evaluate(v, e, P, tol)
+    s, short, surplus = mc.evaluate(v, e, P, tol)
     return np.asarray(s, dtype=float), np.asarray(short, dtype=float), np.asarray(surplus, dtype=float)
 
 
@@ -130,7 +130,7 @@ def test_wider_zone_absorbs_bigger_gaps():
 
 
 # ---- price against the expected price -------------------------------------------------------------
-def _perceived(prices, quality=0.7, stage=cu.ORDINARY, expected_price=1.0, sens=0.5, **market):
+def _perceived(prices, quality=0.7, stage=mc.ORDINARY, expected_price=1.0, sens=0.5, **market):
     ms = [steady(f"M{i}", quality=quality, price=p) for i, p in enumerate(prices)]
     T, P = table(*ms, **market)
     k = len(prices)
@@ -139,7 +139,7 @@ def _perceived(prices, quality=0.7, stage=cu.ORDINARY, expected_price=1.0, sens=
     where = np.arange(k, dtype=np.intp)
     pop.merchant[:] = where
     q = np.full(k, quality, dtype=F32)
-    return np.asarray(cu.perceive(pop, idx, where, q, T, P), dtype=float), P
+    return np.asarray(mc.perceive(pop, idx, where, q, T, P), dtype=float), P
 
 
 def test_price_above_expected_price_lowers_value_and_satisfaction():
@@ -162,7 +162,7 @@ def test_price_sensitivity_scales_the_price_effect():
 def test_a_price_far_below_the_expected_price_raises_doubt_about_quality():
     ms = [merchant(f"M{i}", quality=0.6, promise=0.6, price=p) for i, p in enumerate((1.0, 0.8, 0.2))]
     T, P = table(*ms, price_doubt=0.3)
-    val = np.asarray(cu.anticipated_value(T, P, np.array([1.0], F32), np.array([0.5], F32)))[0]
+    val = np.asarray(mc.anticipated_value(T, P, np.array([1.0], F32), np.array([0.5], F32)))[0]
     assert val[1] > val[0]  # a moderate discount is attractive
     assert val[2] < val[1]  # a suspiciously low price is not
 
@@ -182,9 +182,9 @@ def test_loyal_customers_discount_shortfalls():
 
 def test_loyal_customers_discount_price_rises_but_not_discounts():
     prices = [0.8, 1.3, 1.8]
-    v_ord, _ = _perceived(prices, stage=cu.ORDINARY)
-    v_loy, _ = _perceived(prices, stage=cu.LOYAL, loyal_price_tolerance=0.5)
-    v_loy0, _ = _perceived(prices, stage=cu.LOYAL, loyal_price_tolerance=0.0)
+    v_ord, _ = _perceived(prices, stage=mc.ORDINARY)
+    v_loy, _ = _perceived(prices, stage=mc.LOYAL, loyal_price_tolerance=0.5)
+    v_loy0, _ = _perceived(prices, stage=mc.LOYAL, loyal_price_tolerance=0.0)
     assert v_loy[0] == pytest.approx(v_ord[0], abs=1e-6)  # price below expected: same gain
     assert np.all(v_loy[1:] > v_ord[1:])  # price above expected: hurts less
     assert np.allclose(0.7 - v_loy[1:], 0.5 * (0.7 - v_ord[1:]), atol=1e-6)
@@ -197,16 +197,16 @@ def test_loyal_tolerance_applies_in_the_running_model():
                seed=4, expectation_init=0.7, expectation_spread=0.0, price_sensitivity=0.0,
                loyal_failure_tolerance=0.9)
     pop = mm.pop
-    act = np.flatnonzero(pop.stage > cu.CHURNED)
+    act = np.flatnonzero(pop.stage > mc.CHURNED)
     half = act[: len(act) // 2]
-    pop.stage[act] = cu.ORDINARY
-    pop.stage[half] = cu.LOYAL
+    pop.stage[act] = mc.ORDINARY
+    pop.stage[half] = mc.LOYAL
     pop.trust[act] = 0.99  # nobody loses loyalty in one step
     pop.expectation[act] = 0.7
     mm.set_params(purchase_prob=1.0, expectation_adapt=0.0)
     mm.step()
-    loyal = half[(pop.flags[half] & cu.EV.PURCHASE) > 0]
+    loyal = half[(pop.flags[half] & mc.EV.PURCHASE) > 0]
     other = np.setdiff1d(act, half)
-    other = other[(pop.flags[other] & cu.EV.PURCHASE) > 0]
+    other = other[(pop.flags[other] & mc.EV.PURCHASE) > 0]
     assert len(loyal) > 50 and len(other) > 50
     assert pop.txn_sat[loyal].mean() > pop.txn_sat[other].mean() + 0.1

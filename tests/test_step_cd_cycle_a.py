@@ -1,5 +1,5 @@
 """Steps C/D — satisfied customers get positive reinforcement and go round Cycle A (甲循环):
-consume → evaluate → satisfied → consume again (sim.customers.reinforce, need; LoyaltyModel)."""
+consume → evaluate → satisfied → consume again (sim.mechanism.reinforce, need; LoyaltyModel)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import numpy as np
 
 from engine_kit import model, population, reinforce, rng, steady, table
 from sim import Params
-from sim import customers as cu
-from sim.customers import EV
+from sim import mechanism as mc
+from sim.mechanism import EV
 
 F32 = np.float32
 
@@ -36,8 +36,8 @@ def test_delight_reinforces_more_than_mere_satisfaction():
     assert np.all(g_del > g_just) and np.all(g_just > 0)
     assert np.all(delighted.affective > just.affective)  # the affective facet moves up more
     # and the stronger reinforcement builds more trust (step G)
-    cu.accumulate_trust(just, idx, g_just, np.zeros(5, F32), P)
-    cu.accumulate_trust(delighted, idx, g_del, np.zeros(5, F32), P)
+    mc.accumulate_trust(just, idx, g_just, np.zeros(5, F32), P)
+    mc.accumulate_trust(delighted, idx, g_del, np.zeros(5, F32), P)
     assert np.all(delighted.trust > just.trust) and np.all(just.trust > 0.2)
 
 
@@ -47,7 +47,7 @@ def test_repeated_delight_builds_trust_faster_than_repeated_satisfaction():
     for s, pop in pops.items():
         for _ in range(10):
             g = reinforce(pop, np.array([0]), np.array([s], F32), T, np.zeros(1, np.intp), P)
-            cu.accumulate_trust(pop, np.array([0]), g, np.zeros(1, F32), P)
+            mc.accumulate_trust(pop, np.array([0]), g, np.zeros(1, F32), P)
     t = [float(pops[s].trust[0]) for s in (0.5, 0.6, 0.8)]
     assert t[0] < t[1] < t[2]
 
@@ -57,8 +57,8 @@ def test_trust_makes_customers_buy_again_and_buy_more():
     n = 20_000
     low = population(n, trust=0.0)
     high = population(n, trust=1.0)
-    f_low = len(cu.need(low, P, rng(1))) / n
-    f_high = len(cu.need(high, P, rng(1))) / n
+    f_low = len(mc.need(low, P, rng(1))) / n
+    f_high = len(mc.need(high, P, rng(1))) / n
     assert abs(f_low - 0.3) < 0.015
     assert abs(f_high - 0.6) < 0.015
 
@@ -66,9 +66,9 @@ def test_trust_makes_customers_buy_again_and_buy_more():
 def test_need_ignores_empty_places():
     P = Params(purchase_prob=1.0)
     pop = population(50)
-    pop.stage[::2] = cu.CHURNED
-    buyers = cu.need(pop, P, rng(0))
-    assert np.all(pop.stage[buyers] > cu.CHURNED) and len(buyers) == 25
+    pop.stage[::2] = mc.CHURNED
+    buyers = mc.need(pop, P, rng(0))
+    assert np.all(pop.stage[buyers] > mc.CHURNED) and len(buyers) == 25
 
 
 def _cycle_a_market(seed=3, **kw):

@@ -1,5 +1,5 @@
 """Steps E/F — the dissatisfied complain (or stay silent); the merchant's recovery is evaluated
-again: Cycle B (乙循环) (sim.customers.complain, recover, reevaluate_recoveries; LoyaltyModel)."""
+again: Cycle B (乙循环) (sim.mechanism.complain, recover, reevaluate_recoveries; LoyaltyModel)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from engine_kit import model, population, rng, steady, table
-from sim import customers as cu
-from sim.customers import EV
+from sim import mechanism as mc
+from sim.mechanism import EV
 
 F32 = np.float32
 N = 20_000
@@ -18,7 +18,7 @@ def complaint_rate(severity, ease=0.0, pop=None, seed=1, **market):
     T, P = table(steady(complaint_ease=ease), **market)
     pop = pop if pop is not None else population(N)
     idx = np.arange(pop.n)
-    voiced = cu.complain(pop, idx, np.full(pop.n, severity, F32), np.zeros(pop.n, np.intp), T, P, rng(seed))
+    voiced = mc.complain(pop, idx, np.full(pop.n, severity, F32), np.zeros(pop.n, np.intp), T, P, rng(seed))
     return float(np.mean(voiced))
 
 
@@ -66,7 +66,7 @@ def test_complaints_are_counted_on_the_customer():
     pop = population(100, complaint_prop=1.0)
     idx = np.arange(100)
     P1 = P.replace(complaint_minor=1.0, complaint_major=1.0)
-    voiced = cu.complain(pop, idx, np.zeros(100, F32), np.zeros(100, np.intp), T, P1, rng(0))
+    voiced = mc.complain(pop, idx, np.zeros(100, F32), np.zeros(100, np.intp), T, P1, rng(0))
     assert voiced.all()
     assert np.all(pop.complaints == 1) and np.all((pop.flags & EV.COMPLAINED) > 0)
 

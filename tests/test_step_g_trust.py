@@ -1,5 +1,5 @@
 """Step G — the trust bottleneck: trust is built slowly and destroyed fast
-(sim.customers.accumulate_trust; LoyaltyModel)."""
+(sim.mechanism.accumulate_trust; LoyaltyModel)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 
 from engine_kit import model, population, steady
 from sim import Params
-from sim import customers as cu
+from sim import mechanism as mc
 
 F32 = np.float32
 
@@ -17,7 +17,7 @@ def after(trust, gain=0.0, loss=0.0, P=None, n=1):
     P = P or Params()
     pop = population(n, trust=trust)
     idx = np.arange(n)
-    cu.accumulate_trust(pop, idx, np.full(n, gain, F32), np.full(n, loss, F32), P)
+    mc.accumulate_trust(pop, idx, np.full(n, gain, F32), np.full(n, loss, F32), P)
     return pop.trust.astype(float)
 
 
@@ -34,10 +34,10 @@ def successes_to_rebuild(t0, P=None):
     P = P or Params()
     pop = population(1, trust=t0)
     idx = np.array([0])
-    cu.accumulate_trust(pop, idx, np.zeros(1, F32), np.ones(1, F32), P)  # one full-severity failure
+    mc.accumulate_trust(pop, idx, np.zeros(1, F32), np.ones(1, F32), P)  # one full-severity failure
     k = 0
     while pop.trust[0] < t0 - 1e-6:
-        cu.accumulate_trust(pop, idx, np.ones(1, F32), np.zeros(1, F32), P)  # one delighting success
+        mc.accumulate_trust(pop, idx, np.ones(1, F32), np.zeros(1, F32), P)  # one delighting success
         k += 1
         assert k < 1000
     return k
@@ -89,12 +89,12 @@ def test_trust_stays_in_unit_interval_under_extreme_sequences(seed):
     for _ in range(200):
         gain = np.where(g.random(n) < 0.5, g.uniform(0, 1, n), 0).astype(F32)
         loss = np.where(gain == 0, g.uniform(0, 1, n), 0).astype(F32)
-        cu.accumulate_trust(pop, idx, gain, loss, P)
+        mc.accumulate_trust(pop, idx, gain, loss, P)
         assert np.all((pop.trust >= 0) & (pop.trust <= 1))
     edge = Params(trust_gain=1.0, trust_loss=1.0)
-    cu.accumulate_trust(pop, idx, np.ones(n, F32), np.zeros(n, F32), edge)
+    mc.accumulate_trust(pop, idx, np.ones(n, F32), np.zeros(n, F32), edge)
     assert np.all(pop.trust <= 1) and np.allclose(pop.trust, 1)
-    cu.accumulate_trust(pop, idx, np.zeros(n, F32), np.ones(n, F32), edge)
+    mc.accumulate_trust(pop, idx, np.zeros(n, F32), np.ones(n, F32), edge)
     assert np.all(pop.trust >= 0) and np.allclose(pop.trust, 0)
 
 

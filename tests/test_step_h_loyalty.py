@@ -1,5 +1,5 @@
 """Step H — accumulated trust turns into loyalty (quantity into quality); betrayal undoes it; a
-loyal customer is exclusive (sim.customers.become_loyal; LoyaltyModel)."""
+loyal customer is exclusive (sim.mechanism.become_loyal; LoyaltyModel)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import pytest
 
 from engine_kit import model, population, steady
 from sim import Params
-from sim import customers as cu
-from sim.customers import EV, StepStats
+from sim import mechanism as mc
+from sim.mechanism import EV, StepStats
 
 P = Params(trust_threshold=0.5, loyalty_threshold=0.8, loyalty_min_passes=8, loyalty_exit=0.55)
 
@@ -21,52 +21,52 @@ def judge(stage, trust, cycle_a, P=P):
     pop.trust[:] = trust
     pop.cycle_a[:] = cycle_a
     stats = StepStats()
-    cu.become_loyal(pop, np.arange(n), P, stats)
+    mc.become_loyal(pop, np.arange(n), P, stats)
     return pop, stats
 
 
 def test_first_purchase_makes_a_prospect_an_ordinary_customer():
-    pop, _ = judge([cu.PROSPECT], [0.2], [1])
-    assert pop.stage[0] == cu.ORDINARY
+    pop, _ = judge([mc.PROSPECT], [0.2], [1])
+    assert pop.stage[0] == mc.ORDINARY
 
 
 def test_trust_past_the_bottleneck_makes_a_customer_trusting():
-    pop, stats = judge([cu.ORDINARY, cu.ORDINARY], [0.49, 0.5], [3, 3])
-    assert pop.stage.tolist() == [cu.ORDINARY, cu.TRUSTING]
+    pop, stats = judge([mc.ORDINARY, mc.ORDINARY], [0.49, 0.5], [3, 3])
+    assert pop.stage.tolist() == [mc.ORDINARY, mc.TRUSTING]
     assert stats.became_trusting == 1
     assert (pop.flags[1] & EV.TRUSTING) and not (pop.flags[0] & EV.TRUSTING)
 
 
 def test_trust_past_the_loyalty_threshold_with_enough_passes_makes_a_customer_loyal():
-    pop, stats = judge([cu.TRUSTING] * 4, [0.85, 0.85, 0.79, 0.95], [8, 7, 30, 20])
+    pop, stats = judge([mc.TRUSTING] * 4, [0.85, 0.85, 0.79, 0.95], [8, 7, 30, 20])
     # enough trust and passes → loyal; too few passes (quantity not yet quality) → still trusting;
     # not enough trust → still trusting
-    assert pop.stage.tolist() == [cu.LOYAL, cu.TRUSTING, cu.TRUSTING, cu.LOYAL]
+    assert pop.stage.tolist() == [mc.LOYAL, mc.TRUSTING, mc.TRUSTING, mc.LOYAL]
     assert stats.became_loyal == 2
     assert np.array_equal((pop.flags & EV.LOYAL) > 0, [True, False, False, True])
 
 
 def test_an_ordinary_customer_with_enough_trust_and_passes_becomes_loyal_directly():
-    pop, stats = judge([cu.ORDINARY], [0.9], [10])
-    assert pop.stage[0] == cu.LOYAL and stats.became_loyal == 1
+    pop, stats = judge([mc.ORDINARY], [0.9], [10])
+    assert pop.stage[0] == mc.LOYAL and stats.became_loyal == 1
 
 
 def test_loyalty_is_kept_between_the_exit_and_the_loyalty_threshold():
-    pop, stats = judge([cu.LOYAL, cu.LOYAL], [0.6, 0.79], [20, 20])
-    assert pop.stage.tolist() == [cu.LOYAL, cu.LOYAL]
+    pop, stats = judge([mc.LOYAL, mc.LOYAL], [0.6, 0.79], [20, 20])
+    assert pop.stage.tolist() == [mc.LOYAL, mc.LOYAL]
     assert stats.lost_loyalty == 0 and stats.became_loyal == 0
 
 
 def test_betrayal_undoes_loyalty():
-    pop, stats = judge([cu.LOYAL, cu.LOYAL, cu.LOYAL], [0.54, 0.3, 0.6], [20, 20, 20])
-    assert pop.stage.tolist() == [cu.TRUSTING, cu.ORDINARY, cu.LOYAL]
+    pop, stats = judge([mc.LOYAL, mc.LOYAL, mc.LOYAL], [0.54, 0.3, 0.6], [20, 20, 20])
+    assert pop.stage.tolist() == [mc.TRUSTING, mc.ORDINARY, mc.LOYAL]
     assert stats.lost_loyalty == 2
     assert np.array_equal((pop.flags & EV.BETRAYED) > 0, [True, True, False])
 
 
 def test_trust_below_the_bottleneck_sends_a_trusting_customer_back():
-    pop, _ = judge([cu.TRUSTING], [0.4], [20])
-    assert pop.stage[0] == cu.ORDINARY
+    pop, _ = judge([mc.TRUSTING], [0.4], [20])
+    assert pop.stage[0] == mc.ORDINARY
 
 
 # ---- in the running market ---------------------------------------------------------------------
@@ -89,10 +89,10 @@ def test_loyalty_forms_only_through_trust_and_passes_and_is_accounted_for():
         met = mm.metrics
         assert met["loyal"] - prev == met["became_loyal"] - met["lost_loyalty"]
         prev = met["loyal"]
-        loyal = pop.stage == cu.LOYAL
+        loyal = pop.stage == mc.LOYAL
         assert np.all(pop.cycle_a[loyal] >= mm.params.loyalty_min_passes)
         assert np.all(pop.trust[loyal] >= mm.params.loyalty_exit)
-        trusting = pop.stage == cu.TRUSTING
+        trusting = pop.stage == mc.TRUSTING
         assert np.all(pop.trust[trusting] >= mm.params.trust_threshold)
     assert mm.metrics["loyal"] > 100
 
@@ -154,7 +154,7 @@ def test_loyal_customers_never_try_other_merchants():
     mm = twin_market(variety_seeking=0.5)
     tried_loyal = tried_other = 0
     for _ in range(20):
-        was_loyal = mm.pop.stage == cu.LOYAL
+        was_loyal = mm.pop.stage == mc.LOYAL
         ids = mm.pop.id.copy()
         mm.step()
         same = mm.pop.id == ids

@@ -1,5 +1,5 @@
 """Word of mouth: the small-world network, message delivery, and its effects
-(sim.network.small_world, deliver; sim.customers.spread_word_of_mouth; LoyaltyModel)."""
+(sim.network.small_world, deliver; sim.mechanism.spread_word_of_mouth; LoyaltyModel)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import pytest
 
 from engine_kit import model, population, rng, steady
 from sim import Params, simulate
-from sim import customers as cu
-from sim.customers import EV, StepStats
+from sim import mechanism as mc
+from sim.mechanism import EV, StepStats
 from sim.network import deliver, small_world
 
 
@@ -100,7 +100,7 @@ def test_messages_move_the_listeners_view_of_the_merchant_they_are_about():
     e = np.zeros(0, dtype=np.int64)
     one = np.ones(1, np.float32)
     # customer 10 warns about merchant 1, customer 30 recommends merchant 0
-    cu.spread_word_of_mouth(pop, net, np.array([30]), np.array([0]), one, np.array([10]), np.array([1]), one,
+    mc.spread_word_of_mouth(pop, net, np.array([30]), np.array([0]), one, np.array([10]), np.array([1]), one,
                             P, rng(0), stats)
     for j in net.neighbours(10):
         assert pop.heard[j, 1] == pytest.approx(-0.1) and (pop.flags[j] & EV.HEARD_BAD)
@@ -109,7 +109,7 @@ def test_messages_move_the_listeners_view_of_the_merchant_they_are_about():
     assert stats.wom_negative == stats.wom_positive == 4
     assert stats.wom_negative_speakers == stats.wom_positive_speakers == 1
     # what was heard fades
-    cu.spread_word_of_mouth(pop, net, e, e, e.astype(np.float32), e, e, e.astype(np.float32), P, rng(0), stats)
+    mc.spread_word_of_mouth(pop, net, e, e, e.astype(np.float32), e, e, e.astype(np.float32), P, rng(0), stats)
     j = int(net.neighbours(10)[0])
     assert pop.heard[j, 1] == pytest.approx(-0.05)
 
@@ -118,10 +118,10 @@ def test_departed_customers_hear_nothing():
     P = Params()
     net = small_world(20, 4, 0.0, rng(0))
     pop = population(20)
-    pop.stage[net.neighbours(5)] = cu.CHURNED
+    pop.stage[net.neighbours(5)] = mc.CHURNED
     stats = StepStats()
     e = np.zeros(0, dtype=np.int64)
-    cu.spread_word_of_mouth(pop, net, e, e, e.astype(np.float32), np.array([5]), np.array([0]),
+    mc.spread_word_of_mouth(pop, net, e, e, e.astype(np.float32), np.array([5]), np.array([0]),
                             np.ones(1, np.float32), P, rng(0), stats)
     assert stats.wom_negative == 0 and np.all(pop.heard == 0)
 

@@ -1,4 +1,5 @@
-"""Generate ``docs/parameters.md`` from the declarations in ``sim/params.py`` and ``sim/metrics.py``.
+"""Generate ``docs/parameters.md`` from the declarations in ``sim/params.py`` and ``sim/metrics.py``,
+and docs/ODD.md's table of customer state variables from ``sim/mechanism/state.py``.
 
 The parameter and observable tables are never edited by hand: they are rendered from the one
 declaration of each parameter (:data:`sim.params.PARAMS`, :data:`sim.params.MERCHANT_PARAMS`) and
@@ -23,9 +24,13 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run as a script from anywhere
     sys.path.insert(0, str(ROOT))
 
-from sim import customers, metrics, params  # noqa: E402
+import numpy as np  # noqa: E402
+
+from sim import metrics, params  # noqa: E402
+from sim.mechanism import state  # noqa: E402
 
 OUTPUT = ROOT / "docs" / "parameters.md"
+ODD = ROOT / "docs" / "ODD.md"
 COMMAND = "uv run python tools/gen_docs.py"
 
 
@@ -191,15 +196,15 @@ def render() -> str:
     lines += ["## Merchant strategies", "", "Values of `strategy` / 商家策略：", ""]
     lines += labels_table("strategy", params.STRATEGIES, params.STRATEGY_LABELS) + [""]
 
-    lines += ["## Customer stages", "", "Values of a customer's `stage` (`sim.customers.STAGES`) / 客户阶段：", ""]
-    lines += labels_table("stage", customers.STAGES, customers.STAGE_LABELS) + [""]
+    lines += ["## Customer stages", "", "Values of a customer's `stage` (`sim.mechanism.state.STAGES`) / 客户阶段：", ""]
+    lines += labels_table("stage", state.STAGES, state.STAGE_LABELS) + [""]
 
     lines += [
         "## Reasons for leaving", "",
         "Recorded in a customer's `churn_reason` and counted by the `left_…` observables",
-        "(`sim.customers.REASONS`) / 流失原因：", "",
+        "(`sim.mechanism.state.REASONS`) / 流失原因：", "",
     ]
-    lines += labels_table("reason", customers.REASONS, customers.REASON_LABELS) + [""]
+    lines += labels_table("reason", state.REASONS, state.REASON_LABELS) + [""]
 
     lines += [
         "## Market observables", "",
@@ -222,22 +227,58 @@ def GROUP_TITLE(g: str) -> str:  # noqa: N802 - reads like a constant mapping
     return f"Parameters: {params.GROUPS[g][0]}"
 
 
+def fmt_rule(v, rule) -> str:
+    """What arrival or a new relationship does to state variable ``v``, in words."""
+    if rule == state.KEPT:
+        return "kept"
+    if isinstance(rule, bool) or not isinstance(rule, (int, float)):
+        return str(rule)
+    if v.name == "stage":
+        return f"`{state.STAGES[int(rule)]}`"
+    return f"= {fmt_number(rule)}"
+
+
+def state_table() -> list[str]:
+    """The customers' state variables (:data:`sim.mechanism.state.VARIABLES`), one row each."""
+    rows = ["| variable | type | on arrival | on a new relationship | meaning | 含义 |", "|---|---|---|---|---|---|"]
+    for v in state.VARIABLES:
+        kind = np.dtype(v.dtype).name + (" × merchants" if v.per_merchant else "")
+        rows.append(f"| `{v.name}` | {kind} | {fmt_rule(v, v.on_arrival)} | {fmt_rule(v, v.on_relationship)} | "
+                    f"{v.help_en} | {v.help_zh} |")
+    return rows
+
+
+def render_odd(text: str) -> str:
+    """docs/ODD.md with its state-variable table (between ``<!-- state -->`` and ``<!-- /state -->``)
+    rendered from the declarations."""
+    a, b = "<!-- state -->\n", "<!-- /state -->"
+    i, j = text.index(a) + len(a), text.index(b)
+    return text[:i] + "\n".join(state_table()) + "\n" + text[j:]
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description="Generate docs/parameters.md from the declarations.")
     ap.add_argument("--check", action="store_true", help="exit 1 if docs/parameters.md is out of date")
     ap.add_argument("--output", type=Path, default=OUTPUT, help="file to write (default: docs/parameters.md)")
     args = ap.parse_args(argv)
     text = render()
+    odd_now = ODD.read_text(encoding="utf-8")
+    odd = render_odd(odd_now)
     if args.check:
         current = args.output.read_text(encoding="utf-8") if args.output.exists() else None
-        if current != text:
-            print(f"{args.output} is out of date: run `{COMMAND}`", file=sys.stderr)
+        stale = [path for path, now, want in ((args.output, current, text), (ODD, odd_now, odd)) if now != want]
+        for path in stale:
+            print(f"{path} is out of date: run `{COMMAND}`", file=sys.stderr)
+        if stale:
             return 1
-        print(f"{args.output} is up to date")
+        print(f"{args.output} and {ODD} are up to date")
         return 0
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(text, encoding="utf-8")
     print(f"wrote {args.output}")
+    if odd != odd_now:
+        ODD.write_text(odd, encoding="utf-8")
+        print(f"wrote the state-variable table of {ODD}")
     return 0
 
 

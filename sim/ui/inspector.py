@@ -15,8 +15,9 @@ from __future__ import annotations
 import numpy as np
 import solara
 
-from .. import customers as cu
-from ..metrics import customer_types
+from .. import mechanism as mc
+from ..mechanism.switching_costs import held_by_points, points_cost
+from ..metrics import SATISFIED_MIN, customer_types
 from .pages_common import Md
 from .i18n import tr
 from .plots import fig_customer
@@ -45,9 +46,9 @@ def pick(sess, kind: str, rng: np.random.Generator | None = None) -> int | None:
         if kind == "left":
             ids = list(hist.archive.keys())[-300:]
             return int(ids[rng.integers(len(ids))]) if ids else None
-        active = pop.stage > cu.CHURNED
+        active = pop.stage > mc.CHURNED
         if kind in ("loyal", "trusting", "ordinary"):
-            mask = pop.stage == cu.STAGES.index(kind)
+            mask = pop.stage == mc.STAGES.index(kind)
         elif kind == "hostage":
             mask = customer_types(pop, model.params)[2]
         elif kind == "recovered":
@@ -220,7 +221,7 @@ def why_text(story: dict | None, params, n_merchants: int, lang: str = "en") -> 
     m = s["merchant"]
     sat = s["satisfaction"]
     feel = ((("总体满意度 %.2f，较高" if zh else "overall satisfaction %.2f, high") % sat) if sat > 0.52 else
-            (("总体满意度 %.2f，大致中等" if zh else "overall satisfaction %.2f, about neutral") % sat) if sat >= 0.45 else
+            (("总体满意度 %.2f，大致中等" if zh else "overall satisfaction %.2f, about neutral") % sat) if sat >= SATISFIED_MIN else
             (("总体满意度 %.2f，较低" if zh else "overall satisfaction %.2f, low") % sat))
     fit = float(s.get("fit", 0.0))
     if fit >= 0.03:
@@ -230,7 +231,7 @@ def why_text(story: dict | None, params, n_merchants: int, lang: str = "en") -> 
         feel += (f"（{m} 的产品不太契合{her}需求，契合度 {fit:+.2f}）" if zh else
                  f" ({m}'s offer suits {her} needs less well, fit {fit:+.2f})")
     if stage == "churned":
-        reason = cu.REASON_LABELS.get(s.get("churn_reason", "none"), ("", ""))[1 if zh else 0]
+        reason = mc.REASON_LABELS.get(s.get("churn_reason", "none"), ("", ""))[1 if zh else 0]
         if zh:
             return f"{She}已离开市场。原因：{reason or '未记录'}。最后的信任 {s['trust']:.2f}，{feel}。"
         return f"{She} left the market. Why: {reason or 'not recorded'}. Last trust {s['trust']:.2f}; {feel}."
@@ -253,9 +254,8 @@ def why_text(story: dict | None, params, n_merchants: int, lang: str = "en") -> 
         core = (f"{She}留在 {m} 是因为别无选择（人质型的典型来源）" if zh else
                 f"{She} stays with {m} for lack of any other merchant (how hostages are made)")
     else:
-        points = s["financial"] * s["price_sens"] / max(s["expected_price"], 1e-6)
-        walls = params.procedural_cost * s["procedural"] + s["relational"]
-        if points > walls and points > 0:
+        points = points_cost(s["financial"], s["price_sens"], max(s["expected_price"], 1e-6))
+        if held_by_points(points, s["procedural"], s["relational"], params) and points > 0:
             core = (f"{She}留在 {m} 主要是为了忠诚计划的奖励（会员积分）" if zh else
                     f"{She} stays with {m} mainly for the programme's rewards (points banked)")
         else:
@@ -326,7 +326,7 @@ def Inspector(sess, version: int, lang: str, selected: int, on_select):
                            "在网络图中点击一位客户、输入编号，或选择一类客户。"), dense=True)
             return
         s = story["state"]
-        stage = cu.STAGE_LABELS[s["stage"]][1 if lang == "zh" else 0]
+        stage = mc.STAGE_LABELS[s["stage"]][1 if lang == "zh" else 0]
         Md(
             f"**{tr('Customer', '客户')} #{story['id']}** · {stage} · {tr('merchant', '商家')} {s['merchant'] or '–'} · "
             f"{tr('trust', '信任')} {s['trust']:.2f} · {tr('satisfaction', '满意度')} {s['satisfaction']:.2f} · "

@@ -18,7 +18,7 @@ import numpy as np
 import solara
 import traitlets
 
-from .. import customers as cu
+from .. import mechanism as mc
 from .plots import STAGE_COLORS, merchant_colors
 
 __all__ = ["NetworkSvg", "NetworkView", "network_data", "MAX_NODES"]
@@ -84,15 +84,15 @@ def network_data(sess, selected: int = -1, lang: str = "en") -> tuple[list, str,
     zh = lang == "zh"
     nodes = []
     for i in range(k):
-        st = cu.STAGES[int(stage[i])]
-        active = stage[i] > cu.CHURNED
+        st = mc.STAGES[int(stage[i])]
+        active = stage[i] > mc.CHURNED
         cid = int(ids[i]) if active else -1
         sel = active and cid == selected
         rad = 7.5 if sel else (4.2 if active else 2.2)
         stroke = "#000000" if sel else (mcol[int(merchant[i])] if active else "#bdbdbd")
         sw = 2.5 if sel else (1.2 if active else 0.6)
         if active:
-            title = (f"#{cid} · {cu.STAGE_LABELS[st][1 if zh else 0]} · {names[int(merchant[i])]} · "
+            title = (f"#{cid} · {mc.STAGE_LABELS[st][1 if zh else 0]} · {names[int(merchant[i])]} · "
                      f"{'信任' if zh else 'trust'} {float(trust[i]):.2f}")
         else:
             title = "空位" if zh else "empty place"

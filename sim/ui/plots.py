@@ -16,7 +16,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from .. import customers as cu
+from .. import mechanism as mc
 from ..metrics import INTENTION_HIGH, SATISFIED_MIN
 from ..params import MERCHANT_PARAMS, PARAMS
 from ..report import metric_label, use_cjk_font
@@ -45,7 +45,7 @@ def merchant_colors(n: int) -> list[str]:
 
 
 def stage_label(stage: str, lang: str) -> str:
-    return cu.STAGE_LABELS[stage][lang == "zh"]
+    return mc.STAGE_LABELS[stage][lang == "zh"]
 
 
 def _figure(w: float = 6.4, h: float = 3.0, cols: int = 1, sharex: bool = False):
@@ -242,7 +242,7 @@ def fig_cycles(sess, lang: str = "en") -> Figure:
 # the customers now
 # --------------------------------------------------------------------------------------------
 def _bought(pop) -> np.ndarray:
-    return np.flatnonzero(pop.stage >= cu.ORDINARY)
+    return np.flatnonzero(pop.stage >= mc.ORDINARY)
 
 
 def fig_distributions(sess, lang: str = "en") -> Figure:
@@ -256,7 +256,7 @@ def fig_distributions(sess, lang: str = "en") -> Figure:
         sat = pop.satisfaction[idx].copy()
         trust = pop.trust[idx].copy()
     keys = ("ordinary", "trusting", "loyal")
-    codes = [cu.STAGES.index(k) for k in keys]
+    codes = [mc.STAGES.index(k) for k in keys]
     lo = min(0.3, float(np.quantile(sat, 0.005))) if len(sat) else 0.0
     hi = max(0.7, float(np.quantile(sat, 0.995))) if len(sat) else 1.0
     for ax, values, bins in ((a1, sat, np.linspace(lo, hi, 41)), (a2, trust, np.linspace(0, 1, 41))):
@@ -309,10 +309,10 @@ def fig_types(sess, lang: str = "en") -> Figure:
         y = pop.intentional[idx].copy()
         stage = pop.stage[idx].copy()
         m = dict(sess.model.metrics)
-    loyal = stage == cu.LOYAL
+    loyal = stage == mc.LOYAL
     y = np.where(loyal, np.maximum(y, INTENTION_HIGH + 0.01), y)  # loyal customers count as loyal
     for k in ("ordinary", "trusting", "loyal"):
-        sel = stage == cu.STAGES.index(k)
+        sel = stage == mc.STAGES.index(k)
         ax.scatter(x[sel], y[sel], s=6, color=STAGE_COLORS[k], alpha=0.6, lw=0, label=stage_label(k, lang))
     ax.axvline(SATISFIED_MIN, color="#424242", lw=1)
     ax.axhline(INTENTION_HIGH, color="#424242", lw=1)

@@ -17,7 +17,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from ..customers import CHURNED, EV, LOYAL
+from ..mechanism import CHURNED, EV, LOYAL
 from ..report import ci95
 from ..scenario import Scenario, load_scenario
 from ..simulate import simulate
@@ -228,7 +228,7 @@ def lost_by_merchant(pop, idx) -> np.ndarray:
 
 
 def shortfall_severity(pop, idx, P) -> np.ndarray:
-    """Severity of the problem in each customer's last own purchase, as :func:`sim.customers.complain`
+    """Severity of the problem in each customer's last own purchase, as :func:`sim.mechanism.complain`
     sees it: the shortfall below the adequate level (loyal customers' tolerance applied) relative to
     ``severity_scale``, capped at 1; 0 when the purchase was not below the adequate level."""
     short = np.maximum(-pop.disconfirmation[idx] - P.zone_of_tolerance / 2, 0.0)

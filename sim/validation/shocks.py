@@ -15,7 +15,7 @@ import math
 
 import numpy as np
 
-from ..customers import EV
+from ..mechanism import EV
 from .core import Cohort, own_buyers, run_scenario
 
 __all__ = ["ZONE_HALF", "shock_plan", "measure_shock", "shock_effects"]

@@ -11,7 +11,7 @@ import warnings
 
 import numpy as np
 
-from ...customers import EV
+from ...mechanism import EV
 from ..core import (Check, Fact, above_check, band_check, ci, column, nanmean, new_figure, own_buyers, run_scenario,
                     series)
 from ..shocks import ZONE_HALF

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...customers import EV
+from ...mechanism import EV
 from ..core import (MAJOR, MINOR, Fact, above_check, band_check, ci, column, diff_ci, new_figure, own_buyers,
                     run_scenario, shortfall_severity)
 

@@ -10,8 +10,8 @@ import math
 
 import numpy as np
 
-from ...customers import EV
-from ...customers import evaluate as evaluate_encounter
+from ...mechanism import EV
+from ...mechanism import evaluate as evaluate_encounter
 from ..core import (MINOR, Check, Cohort, Fact, band_check, ci, diff_ci, new_figure, own_buyers, run_scenario, series,
                     shortfall_severity)
 

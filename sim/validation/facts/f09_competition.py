@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...customers import ORDINARY
+from ...mechanism import ORDINARY
 from ..core import Cohort, Fact, above_check, band_check, ci, column, nanmean, new_figure, ratio_ci, run_scenario
 
 F9_AT, F9_HORIZON = 40, 78

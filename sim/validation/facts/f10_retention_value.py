@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 
-from ...customers import CHURNED
+from ...mechanism import CHURNED
 from ...params import MERCHANT_PARAMS
 from ..core import Fact, above_check, band_check, ci, column, diff_ci, nanmean, new_figure, own_buyers, run_scenario
 

@@ -9,7 +9,7 @@ import math
 
 import numpy as np
 
-from ...customers import ORDINARY
+from ...mechanism import ORDINARY
 from ..core import Fact, above_check, band_check, ci, column, diff_ci, lost_by_merchant, new_figure, run_scenario
 
 F11_FROM = 27

@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 
-from ...customers import ORDINARY
+from ...mechanism import ORDINARY
 from ..core import (Cohort, Fact, above_check, band_check, below_check, ci, column, nanmean, new_figure, ratio_ci,
                     run_scenario)
 

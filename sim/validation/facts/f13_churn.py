@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...customers import ORDINARY
+from ...mechanism import ORDINARY
 from ..core import (Fact, above_check, band_check, below_check, ci, column, diff_ci, lost_by_merchant, new_figure,
                     run_scenario, series)
 

@@ -1,0 +1,67 @@
+"""E — dissatisfied: negative reinforcement; the customer complains (voice) or stays silent.
+
+Phase ``complain`` of :data:`sim.model.SCHEDULE`; readable twin :func:`complain_one`."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .common import by_merchant
+from .state import EV, F32, Population
+
+__all__ = ["complain", "complain_phase", "complain_one"]
+
+
+def complain(pop: Population, idx, severity, where, T, P, rng) -> np.ndarray:
+    """E — which dissatisfied customers complain (mask over ``idx``).
+
+    The chance rises steeply with severity, from ``complaint_minor`` (about 1 in 25) to
+    ``complaint_major``: ``p = minor + (major − minor) · severity^curvature``, times the
+    customer's own propensity; an easy channel (``complaint_ease``) removes up to half of the
+    remaining reluctance. A customer still waiting for the answer to an earlier complaint does not
+    complain again: its new problem stays unvoiced.
+    """
+    p = P.complaint_minor + (P.complaint_major - P.complaint_minor) * severity**P.complaint_curvature
+    p = np.minimum(p * pop.complaint_prop[idx], 1)
+    ease = by_merchant(T.complaint_ease, where)
+    p = p + 0.5 * ease * (1 - p)
+    voiced = rng.random(len(idx), dtype=F32) < p
+    voiced &= pop.recovery_due[idx] < 0  # already waiting for an answer: no second complaint
+    pop.complaints[idx[voiced]] += 1
+    pop.flags[idx[voiced]] |= EV.COMPLAINED
+    return voiced
+
+
+def complain_phase(ctx) -> None:
+    """E for the dissatisfied buyers (``ctx.dis_pos``): the severity of each failure
+    (``ctx.severity``, shortfall / ``severity_scale``, at most 1), failures counted, and who
+    complains (``ctx.voiced``, over ``ctx.d_idx``, the dissatisfied buyers' places; the others stay silent,
+    ``ctx.silent_pos``)."""
+    P, pop, idx, w, dis_pos = ctx.P, ctx.pop, ctx.idx, ctx.w, ctx.dis_pos
+    severity = np.zeros(len(idx), dtype=F32)
+    severity[dis_pos] = np.minimum(ctx.short[dis_pos] / F32(P.severity_scale), F32(1))
+    d_idx, d_w = idx[dis_pos], w[dis_pos]
+    pop.failures[d_idx] += 1
+    voiced = complain(pop, d_idx, severity[dis_pos], d_w, ctx.T, P, ctx.rng)
+    ctx.stats.complaints = int(voiced.sum())
+    ctx.severity, ctx.d_idx, ctx.d_w, ctx.voiced = severity, d_idx, d_w, voiced
+    ctx.silent_pos = dis_pos[~voiced]  # (positions among the buyers) the dissatisfied who stay silent
+
+
+# ---- readable twin ------------------------------------------------------------------------------
+def complain_one(c, severity: float, j: int) -> bool:
+    """E — complaining rises steeply with severity, from about 1 in 25 (minor) to
+    ``complaint_major``; an easy channel removes up to half the remaining reluctance. A customer
+    still waiting for the answer to an earlier complaint does not complain again."""
+    P = c.model.params
+    if c.recovery_due >= 0:
+        return False
+    p = P.complaint_minor + (P.complaint_major - P.complaint_minor) * severity**P.complaint_curvature
+    p = min(p * c.complaint_prop, 1.0)
+    p += 0.5 * c.model.policies.complaint_ease[j] * (1 - p)
+    voiced = c.model.rng.random() < p
+    if voiced:
+        c.complaints += 1
+        c.flags |= EV.COMPLAINED
+        c.model.stats.complaints += 1
+    return voiced

@@ -1,0 +1,213 @@
+"""B — perception and evaluation: perceived value against the expectation and its zone of
+tolerance (loss aversion, diminishing sensitivity); how the encounter felt (with the relationship's
+fit); cumulative satisfaction; the ACSI-style index components of this step's buyers.
+
+Phase ``evaluate`` of :data:`sim.model.SCHEDULE`; readable twins :func:`evaluate_one`,
+:func:`perceive_one`, :func:`felt_one`, :func:`remember_one`."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .common import clip, price_term, price_term_one
+from .price_rise import notice_price_rise
+from .state import EV, F32, LOYAL, Population
+
+__all__ = ["perceive", "evaluate", "felt", "update_satisfaction", "acsi", "evaluate_phase",
+           "evaluate_one", "perceive_one", "felt_one", "remember_one", "acsi_readable"]
+
+
+def perceive(pop: Population, buyers, where, quality, T, P, loyal=None, expected_price=None, price_sens=None,
+             paid=None):
+    """B — perceived value: quality less the price paid against the customer's expected price.
+
+    Loyal customers (mask ``loyal``) discount a price above their expected price
+    (``loyal_price_tolerance``). ``expected_price``, ``price_sens`` and ``paid`` (the price each pays
+    per product) are the buyers' values if already at hand.
+    """
+    ep = pop.expected_price[buyers] if expected_price is None else expected_price
+    paid = T.price_paid[where] if paid is None else paid
+    sens = pop.price_sens[buyers] if price_sens is None else price_sens
+    if loyal is None:
+        loyal = pop.stage[buyers] == LOYAL
+    if P.loyal_price_tolerance > 0 and loyal.any():
+        sens = sens * np.where(loyal & (paid > ep), F32(1 - P.loyal_price_tolerance), F32(1))
+    return quality - price_term(paid, ep, sens)
+
+
+def evaluate(value, expectation, P, tolerance=None, positions: bool = False):
+    """B — compare a perceived value with the expectation and its zone of tolerance.
+
+    The zone runs from the adequate level ``E − z/2`` to the desired level ``E + z/2``. Inside it,
+    satisfaction moves little (``zone_slope``); above the desired level it rises with the surplus,
+    below the adequate level it falls with the shortfall, ``loss_aversion`` times as steeply, both
+    with diminishing sensitivity (exponent ``diminishing_sensitivity`` < 1)::
+
+        s = 0.5 + zone_slope·(clip(v, A, D) − E) + gain_sensitivity·(surplus^g − loss_aversion·shortfall^g)
+
+    ``tolerance`` (0–1, per customer) discounts shortfalls, as loyal customers do.
+    Returns ``(satisfaction, shortfall, surplus)``: satisfaction clipped to [0, 1] (0.5 = as
+    expected), the shortfall below the adequate level and the surplus above the desired level; with
+    ``positions=True`` also the (flat) positions where the surplus and where the shortfall are
+    positive.
+    """
+    half = F32(P.zone_of_tolerance / 2)
+    d = np.asarray(value - expectation)  # disconfirmation; inside the zone while |d| ≤ half
+    shortfall = np.subtract(-half, d, out=np.empty_like(d))  # below the adequate level E − half
+    np.maximum(shortfall, 0, out=shortfall)
+    if tolerance is not None:
+        shortfall *= 1 - tolerance
+    surplus = np.subtract(d, half, out=np.empty_like(d))  # above the desired level E + half
+    np.maximum(surplus, 0, out=surplus)
+    s = np.clip(d, -half, half, out=np.empty_like(d))
+    s *= F32(P.zone_slope)
+    s += F32(0.5)
+    # gains and losses beyond the zone, only where there are any (most evaluations have neither)
+    g = P.diminishing_sensitivity
+    flat = s.reshape(-1)
+    found = []
+    for x, coef in ((surplus, F32(P.gain_sensitivity)), (shortfall, -F32(P.gain_sensitivity) * F32(P.loss_aversion))):
+        xf = x.reshape(-1)
+        nz = np.flatnonzero(xf > 0)
+        if len(nz):
+            flat[nz] += coef * (xf[nz] if g == 1 else xf[nz] ** F32(g))
+        found.append(nz)
+    np.clip(s, 0, 1, out=s)
+    if positions:
+        return s, shortfall, surplus, found[0], found[1]
+    return s, shortfall, surplus
+
+
+def felt(pop: Population, idx, s) -> np.ndarray:
+    """How an encounter felt: its transaction satisfaction ``s`` (the disconfirmation of the
+    expectation, neutral once the expectation has adapted) plus the relationship's ``fit``, the
+    lasting match between this merchant's offer and the customer's own needs
+    (:func:`start_relationship`), which adapting expectations do not wear away;
+    ``clip(s + fit, 0, 1)``. Overall satisfaction (:func:`update_satisfaction`) and positive
+    reinforcement (:func:`reinforce`) follow it; complaints and delight follow ``s`` alone."""
+    x = pop.fit[idx]
+    x += s
+    return np.clip(x, 0, 1, out=x)
+
+
+def update_satisfaction(pop: Population, idx, f, P):
+    """Cumulative (overall) satisfaction: an exponentially weighted memory of how each encounter
+    felt (:func:`felt`), ``S ← satisfaction_memory · S + (1 − satisfaction_memory) · f``. Returns
+    the new values."""
+    S = F32(P.satisfaction_memory) * pop.satisfaction[idx] + F32(1 - P.satisfaction_memory) * f
+    pop.satisfaction[idx] = S
+    return S
+
+
+def acsi(stats, S, E, v, quality, P, disconfirmation=None) -> None:
+    """Components of the ACSI-style index for this step's buyers, while their values are at hand
+    (S: cumulative satisfaction, E: expectation, v: perceived value, quality: perceived quality,
+    disconfirmation: v − E), into ``stats``."""
+    st = stats
+    k = len(S)
+    st.acsi_n = k
+    if k == 0:
+        return
+    desired = E + F32(P.zone_of_tolerance / 2)
+    conf = (v - E) if disconfirmation is None else disconfirmation.copy()
+    conf += F32(0.5)
+    np.clip(conf, 0, 1, out=conf)
+    np.maximum(desired, F32(1e-6), out=desired)
+    ideal = np.divide(v, desired, out=desired)
+    np.clip(ideal, 0, 1, out=ideal)
+    # (float32 pairwise sums: relative error about 1e-7 · log2 k)
+    st.acsi_sum = float(S.sum()) + float(conf.sum()) + float(ideal.sum())
+    st.acsi_expectation = float(E.sum()) / k
+    st.acsi_quality = float(quality.sum()) / k
+    st.acsi_value = float(v.sum()) / k
+
+
+def evaluate_phase(ctx) -> None:
+    """B for this step's buyers at their own merchant: a noticed price rise (:func:`notice_price_rise`),
+    perceived value, transaction satisfaction, how it felt, cumulative satisfaction, the index
+    components and each buyer's outcome (satisfied, delighted or dissatisfied). Sets ``ctx.ep``,
+    ``ctx.sens``, ``ctx.price``, ``ctx.rise``, ``ctx.v``, ``ctx.E``, ``ctx.short``, ``ctx.del_pos``,
+    ``ctx.dis_pos``, ``ctx.f``, ``ctx.S`` and ``ctx.sat``."""
+    P, pop, rng, T, stats = ctx.P, ctx.pop, ctx.rng, ctx.T, ctx.stats
+    idx, w, quality = ctx.idx, ctx.w, ctx.quality
+    ep, sens = pop.expected_price[idx], pop.price_sens[idx]
+    price = T.price_paid[w]  # per product
+    rise = notice_price_rise(pop, idx, price, ctx.st, P, rng)
+    stats.price_prompted = len(rise)
+    v = perceive(pop, idx, w, quality, T, P, ctx.loyal, expected_price=ep, price_sens=sens, paid=price)
+    E = pop.expectation[idx]
+    s, short, surplus, del_pos, dis_pos = evaluate(v, E, P, ctx.tolerance, positions=True)
+    pop.perceived[idx] = quality
+    pop.value[idx] = v
+    disc = v - E
+    pop.disconfirmation[idx] = disc
+    pop.txn_sat[idx] = s
+    f = felt(pop, idx, s)
+    S = update_satisfaction(pop, idx, f, P)
+    acsi(stats, S, E, v, quality, P, disc)
+    sat = np.ones(len(idx), dtype=bool)
+    sat[dis_pos] = False  # (short <= 0)
+    stats.satisfied, stats.delighted, stats.dissatisfied = len(idx) - len(dis_pos), len(del_pos), len(dis_pos)
+    # (flags were cleared at the start of the step and nothing has set a buyer's yet)
+    fl = np.full(len(idx), EV.PURCHASE | EV.SATISFIED, dtype=np.uint16)
+    fl[dis_pos] = EV.PURCHASE | EV.DISSATISFIED
+    fl[del_pos] |= EV.DELIGHTED
+    pop.flags[idx] = fl
+    pop.flags[ctx.trial] = EV.PURCHASE | EV.TRIED_OTHER
+    ctx.ep, ctx.sens, ctx.price, ctx.rise, ctx.v, ctx.E = ep, sens, price, rise, v, E
+    ctx.short, ctx.del_pos, ctx.dis_pos, ctx.f, ctx.S, ctx.sat = short, del_pos, dis_pos, f, S, sat
+
+
+# ---- readable twins (one customer, plain Python) ----------------------------------------------
+def evaluate_one(value: float, expectation: float, P, tolerance: float = 0.0) -> tuple[float, float, float]:
+    """B — compare a perceived value with the expectation and its zone of tolerance.
+
+    The zone runs from the adequate level ``E − z/2`` to the desired level ``E + z/2``; inside it
+    satisfaction moves little (``zone_slope``). Above it satisfaction rises with the surplus, below
+    it falls with the shortfall ``loss_aversion`` times as steeply, both with diminishing
+    sensitivity (``x ** diminishing_sensitivity``). A loyal customer's ``tolerance`` discounts
+    shortfalls. Returns ``(satisfaction in [0, 1], shortfall, surplus)``; 0.5 = as expected.
+    """
+    adequate = expectation - P.zone_of_tolerance / 2
+    desired = expectation + P.zone_of_tolerance / 2
+    shortfall = max(adequate - value, 0.0) * (1 - tolerance)
+    surplus = max(value - desired, 0.0)
+    inside = clip(value, adequate, desired) - expectation
+    g = P.diminishing_sensitivity
+    s = 0.5 + P.zone_slope * inside + P.gain_sensitivity * (surplus**g - P.loss_aversion * shortfall**g)
+    return clip(s, 0.0, 1.0), shortfall, surplus
+
+
+def perceive_one(c, j: int, quality: float) -> float:
+    """B — perceived value: quality less the price against the expected price (a loyal
+    customer discounts a price above what it expects)."""
+    P, T = c.model.params, c.model.policies
+    sens = c.price_sens
+    if c.stage == LOYAL and T.price_paid[j] > c.expected_price:
+        sens *= 1 - P.loyal_price_tolerance
+    return quality - price_term_one(T.price_paid[j], c.expected_price, sens)
+
+
+def felt_one(c, s: float) -> float:
+    """How an encounter felt: transaction satisfaction ``s`` plus the relationship's lasting
+    ``fit``, kept between 0 and 1 (overall satisfaction and reinforcement follow it)."""
+    return clip(s + c.fit, 0.0, 1.0)
+
+
+def remember_one(c, f: float) -> None:
+    """Overall satisfaction: a fading memory of how each encounter felt (``f``)."""
+    P = c.model.params
+    c.satisfaction = P.satisfaction_memory * c.satisfaction + (1 - P.satisfaction_memory) * f
+
+
+def acsi_readable(stats, rows, P) -> None:
+    """The ACSI-style index components of this step's buyers (``rows``: satisfaction, expectation,
+    value, quality of each), into ``stats``: satisfaction, confirmation of expectations, closeness
+    to the desired level."""
+    stats.acsi_n = len(rows)
+    if rows:
+        half = P.zone_of_tolerance / 2  # desired level = E + half
+        stats.acsi_sum = sum(sat + clip(0.5 + (v - E), 0, 1) + clip(v / max(E + half, 1e-6), 0, 1)
+                             for sat, E, v, _ in rows)
+        stats.acsi_expectation, stats.acsi_value, stats.acsi_quality = (
+            float(np.mean([row[i] for row in rows])) for i in (1, 2, 3))

@@ -1,0 +1,125 @@
+"""H — loyalty: stages follow trust (prospect → ordinary → trusting → loyal, and betrayal), and
+the intentional facet of loyalty (would the buyer pick its merchant again?).
+
+Phase ``loyalty`` of :data:`sim.model.SCHEDULE`; readable twins :func:`become_loyal_one`,
+:func:`form_intentions_readable`."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .choice import stay_utility
+from .common import anticipated_value, anticipated_value_one, clip
+from .evaluation import evaluate, evaluate_one
+from .state import EV, F32, LOYAL, ORDINARY, TRUSTING, StepStats, Population
+
+__all__ = ["become_loyal", "intention", "loyalty_phase", "become_loyal_one", "form_intentions_readable"]
+
+
+def become_loyal(pop: Population, idx, P, stats: StepStats, stage=None, trust=None):
+    """H — stages follow trust: prospect → ordinary at the first purchase; ordinary → trusting past
+    the bottleneck ``trust_threshold``; trusting → loyal once trust reaches ``loyalty_threshold``
+    *and* the customer has ``loyalty_min_passes`` passes of Cycle A (quantity into quality).
+    A loyal customer whose trust falls below ``loyalty_exit`` is loyal no more (betrayal).
+    ``stage`` and ``trust`` are the customers' current values if already at hand. Returns the new
+    stages."""
+    st = pop.stage[idx] if stage is None else stage
+    tr = pop.trust[idx] if trust is None else trust
+    loyal_now = st == LOYAL  # (a prospect becomes ordinary, never loyal, at its first purchase)
+    betrayed = loyal_now & (tr < F32(P.loyalty_exit))
+    # trust high enough to become loyal: then the Cycle A passes are read
+    high = np.flatnonzero(~loyal_now & (tr >= F32(P.loyalty_threshold)))
+    becomes_loyal = np.zeros(len(st), dtype=bool)
+    if len(high):
+        becomes_loyal[high[pop.cycle_a[idx[high]] >= P.loyalty_min_passes]] = True
+    loyal_new = loyal_now & ~betrayed
+    loyal_new |= becomes_loyal
+    new = np.where(tr >= F32(P.trust_threshold), np.int8(TRUSTING), np.int8(ORDINARY))
+    new[loyal_new] = LOYAL
+    up_trusting = (new == TRUSTING) & (st < TRUSTING)
+    pop.stage[idx] = new
+    counts = []
+    for mask, bit in ((up_trusting, EV.TRUSTING), (becomes_loyal, EV.LOYAL), (betrayed, EV.BETRAYED)):
+        where = np.flatnonzero(mask)
+        if len(where):
+            pop.flags[idx[where]] |= bit
+        counts.append(len(where))
+    stats.became_trusting += counts[0]
+    stats.became_loyal += counts[1]
+    stats.lost_loyalty += counts[2]
+    return new
+
+
+def intention(pop: Population, idx, w, T, P, mean_expectation: float, satisfaction=None, trust=None,
+              switch_cost=None) -> None:
+    """Intentional facet of the buyers ``idx`` (at merchants ``w``): the chance they would pick their
+    merchant again if they compared now, against the best alternative judged by a customer with the
+    market's mean expectation (``mean_expectation``, at the start of the step), expected price and
+    price sensitivity. The keyword arguments are the buyers' current values if at hand (see
+    :func:`sim.mechanism.choice.stay_utility`)."""
+    if len(idx) == 0:
+        return
+    E0 = np.array([[mean_expectation]], dtype=F32)
+    val = anticipated_value(T, P, np.array([P.expected_price], dtype=F32),
+                            np.array([P.price_sensitivity], dtype=F32))
+    s_hat, _, _ = evaluate(val, E0, P)
+    alt = P.satisfaction_weight * (s_hat[0].astype(np.float64) - 0.5)  # (m,)
+    m = T.m
+    best_other = np.array([max([P.outside_option] + [alt[j] for j in range(m) if j != i]) for i in range(m)],
+                          dtype=F32)
+    stay = stay_utility(pop, idx, T, P, merchant=w, satisfaction=satisfaction, trust=trust,
+                        switch_cost=switch_cost)
+    diff = stay
+    diff -= best_other[w]
+    diff /= F32(P.choice_noise * 4)
+    np.clip(diff, -30, 30, out=diff)
+    np.negative(diff, out=diff)
+    np.exp(diff, out=diff)
+    diff += F32(1)
+    pop.intentional[idx] = np.reciprocal(diff, out=diff)  # 1 / (1 + exp(−diff))
+
+
+def loyalty_phase(ctx) -> None:
+    """H for this step's buyers (with the values carried through the step), then their intention
+    to buy again (:func:`intention`)."""
+    ctx.st = become_loyal(ctx.pop, ctx.idx, ctx.P, ctx.stats, stage=ctx.st, trust=ctx.tr)
+    intention(ctx.pop, ctx.idx, ctx.w, ctx.T, ctx.P, ctx.model.mean_expectation, satisfaction=ctx.S, trust=ctx.tr,
+              switch_cost=ctx.sc)
+
+
+# ---- readable twins ---------------------------------------------------------------------------
+def become_loyal_one(c) -> None:
+    """H — stages follow trust. Past ``trust_threshold`` (the bottleneck G) a customer is trusting;
+    at ``loyalty_threshold`` with ``loyalty_min_passes`` passes of Cycle A (quantity turns into
+    quality) it becomes loyal; a loyal customer whose trust falls below ``loyalty_exit`` is
+    betrayed and loyal no more."""
+    P, stats, before = c.model.params, c.model.stats, c.stage
+    if before == LOYAL and c.trust >= P.loyalty_exit:
+        return
+    if before != LOYAL and c.trust >= P.loyalty_threshold and c.cycle_a >= P.loyalty_min_passes:
+        c.stage = LOYAL
+        c.flags |= EV.LOYAL
+        stats.became_loyal += 1
+        return
+    if before == LOYAL:
+        c.flags |= EV.BETRAYED
+        stats.lost_loyalty += 1
+    c.stage = TRUSTING if c.trust >= P.trust_threshold else ORDINARY
+    if c.stage == TRUSTING and before < TRUSTING:
+        c.flags |= EV.TRUSTING
+        stats.became_trusting += 1
+
+
+def form_intentions_readable(model) -> None:
+    """Intentional facet: the chance a buyer would pick its merchant again if it compared now,
+    against the best alternative as judged by a customer with the market's mean expectation (at
+    the end of the last step), expected price and price sensitivity."""
+    P, T, m = model.params, model.policies, len(model.merchant_list)
+    alt = [P.satisfaction_weight * (evaluate_one(anticipated_value_one(T, P, j, P.expected_price, P.price_sensitivity),
+                                             model.mean_expectation, P)[0] - 0.5) for j in range(m)]
+    best_other = [max([P.outside_option] + [alt[k] for k in range(m) if k != j]) for j in range(m)]
+    for c in model.own_buyers:
+        diff = (c.stay_utility() - best_other[c.merchant]) / (P.choice_noise * 4)
+        c.intentional = 1 / (1 + math.exp(-clip(diff, -30, 30)))

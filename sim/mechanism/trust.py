@@ -1,0 +1,41 @@
+"""G — trust, the bottleneck: it grows slowly with positive reinforcement and falls fast with
+negative.
+
+Phase ``trust`` of :data:`sim.model.SCHEDULE`; readable twin :func:`accumulate_trust_one`."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .common import clip
+from .state import Population
+
+__all__ = ["accumulate_trust", "trust_phase", "accumulate_trust_one"]
+
+
+def accumulate_trust(pop: Population, idx, gain_strength, loss_severity, P):
+    """G — trust grows slowly with positive reinforcement and falls fast with negative.
+
+    ``trust += trust_gain · strength · (1 − trust) − trust_loss · severity · trust``: gains shrink
+    as trust nears 1, losses are proportional to what there is to lose, and ``trust_loss`` is
+    several times ``trust_gain`` — lost faster than built. Returns the new trust.
+    """
+    t = pop.trust[idx]
+    t = t + P.trust_gain * gain_strength * (1 - t) - P.trust_loss * loss_severity * t
+    np.clip(t, 0, 1, out=t)
+    pop.trust[idx] = t
+    return t
+
+
+def trust_phase(ctx) -> None:
+    """G for this step's buyers: the positive reinforcement (``ctx.gain``) and the severity of the
+    negative one (``ctx.severity``) move trust; sets ``ctx.tr``."""
+    ctx.tr = accumulate_trust(ctx.pop, ctx.idx, ctx.gain, ctx.severity, ctx.P)
+
+
+# ---- readable twin ------------------------------------------------------------------------------
+def accumulate_trust_one(c, strength: float, severity: float) -> None:
+    """G — the bottleneck: trust grows slowly with positive reinforcement (a share of what is
+    still missing) and falls fast with negative (a share of what there is to lose)."""
+    P, t = c.model.params, c.trust
+    c.trust = clip(t + P.trust_gain * strength * (1 - t) - P.trust_loss * severity * t, 0.0, 1.0)
