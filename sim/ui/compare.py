@@ -35,15 +35,17 @@ from __future__ import annotations
 
 import solara
 
-from sim import report
+from sim.analysis.figures import plot_merchants, plot_timeseries
+from sim.analysis.formatting import setting_text
+from sim.analysis.stats import FLOW_WINDOW
 from sim.metrics import METRICS
 from sim.params import PROGRAMME_LABELS, STRATEGY_LABELS, ParamError
 
 from .i18n import tr
 from .pages_common import (JobProgress, JobState, LabeledSelect, Md, cancel_job, current_lang, figure_png, range_hint,
                            scenario_cached, scenario_items, start_job)
-from .pages_logic import (FLOW_WINDOW, Config, Runs, compare_table, current_value, declaration, format_value,
-                          param_choices, parse_edit, run_compare, table_markdown)
+from .pages_logic import (Config, Runs, compare_table, current_value, declaration, param_choices, parse_edit,
+                          run_compare, table_markdown)
 
 MAX_CONFIGS = 6
 
@@ -128,7 +130,7 @@ def EditEditor(config: Config, on_add):
         error.set("")
         if k:
             try:
-                text.set(format_value(current_value(k, params)))
+                text.set(setting_text(current_value(k, params)))
             except Exception:  # noqa: BLE001 - a key the scenario does not have
                 text.set("")
 
@@ -153,7 +155,7 @@ def EditEditor(config: Config, on_add):
             except ParamError:
                 p = None
             if p is not None:
-                now = format_value(current_value(key.value, params))
+                now = setting_text(current_value(key.value, params))
                 solara.Text(f"{p.help(lang)} — {range_hint(p, lang)}; " + tr(f"now {now}", f"当前 {now}"),
                             style={"font-size": "0.8em", "color": "#666"})
                 with solara.Row(style={"align-items": "center"}):
@@ -176,7 +178,7 @@ def EditEditor(config: Config, on_add):
                             else:
                                 solara.SliderFloat("", value=cur, min=float(p.lo), max=float(p.hi),
                                                    step=float(p.step or 0.01),
-                                                   on_value=lambda v: text.set(format_value(round(v, 6))))
+                                                   on_value=lambda v: text.set(setting_text(round(v, 6))))
                     solara.Button(tr("Add edit", "添加修改"), on_click=add, icon_name="mdi-plus", outlined=True,
                                   color="primary", classes=["lsim-compare-add-edit"])
         if error.value:
@@ -190,7 +192,7 @@ def _edit_text(key: str, value, lang: str, params) -> str:
         name = f"{who} · {p.label(lang)}" if who else p.label(lang)
     except ParamError:
         name = key
-    return f"{name} = {format_value(value)}"
+    return f"{name} = {setting_text(value)}"
 
 
 @solara.component
@@ -230,9 +232,9 @@ def Results(runs: Runs):
     lang = current_lang()
     m = metric.value if metric.value in runs.market.columns else "loyal_share"
     items = [(name, met.label(lang)) for name, met in METRICS.items() if name in runs.market.columns]
-    fig = solara.use_memo(lambda: report.plot_timeseries(runs.market, m, group="label", lang=lang),
+    fig = solara.use_memo(lambda: plot_timeseries(runs.market, m, group="label", lang=lang),
                           dependencies=[id(runs), m, lang])
-    mfig = solara.use_memo(lambda: report.plot_merchants(runs.merchants, "loyal_share", group="label", lang=lang,
+    mfig = solara.use_memo(lambda: plot_merchants(runs.merchants, "loyal_share", group="label", lang=lang,
                                                          by="merchant") if len(runs.merchants) else None,
                            dependencies=[id(runs), lang])
     table = solara.use_memo(lambda: compare_table(runs, lang=lang), dependencies=[id(runs), lang])

@@ -16,7 +16,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from ..customers import CHURNED, EV, LOYAL
-from ..report import ci95
+from ..analysis.stats import ci95
 from ..scenario import Scenario, load_scenario
 from ..simulate import simulate
 
