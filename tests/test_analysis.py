@@ -402,3 +402,44 @@ def test_use_cjk_font_without_a_font_package_falls_back_quietly(monkeypatch):
     fonts.forget_cjk_font()
     assert fonts.use_cjk_font() == "Noto Sans CJK SC"  # a system font is used when present
     fonts.forget_cjk_font()  # the next figure looks for the shipped font again
+
+
+# ------------------------------------------------------------------ numbers, tables and languages
+
+def test_one_number_formatter():
+    from sim.analysis.formatting import interval_text, number_text, percent_text, setting_text, value_text
+
+    assert interval_text(0.41234, 0.40112, 0.42351) == "0.4123 [0.4011, 0.4235]"
+    assert interval_text(0.0, -0.012, 0.013) == "0.00000 [-0.01200, 0.01300]"  # decimals from the interval
+    assert interval_text(0.02, 0.02, 0.02, sign=True) == "+0.02000"  # one run: no interval
+    assert interval_text(float("nan"), 0, 1) == "–"
+    assert number_text(12345.6) == "12,346" and number_text(0.000012345) == "1.23e-05"
+    assert number_text(float("nan")) == "–" and number_text(10000) == "10,000" and number_text(999) == "999"
+    assert value_text(2.0) == "2" and value_text(0.125) == "0.125" and value_text("financial") == "financial"
+    assert percent_text(0.4249) == "42%" and percent_text(None) == "–"
+    # a setting reads back as the same value: no thousands separators, six significant digits
+    assert setting_text(12345.0) == "12345" and setting_text(True) == "true" and setting_text(3.0, "int") == "3"
+    assert float(setting_text(0.1 + 0.2)) == pytest.approx(0.3) and setting_text(1 / 3) == "0.333333"
+
+
+def test_one_markdown_table_writer():
+    from sim.analysis.tables import markdown_rows, markdown_table
+
+    t = markdown_rows(["a|b", "n"], [["x\ny", 1], ["–", 2]], ["left", "right"], bold=lambda i, j: j == 0)
+    assert t.splitlines() == ["| a\\|b | n |", "|:---|---:|", "| **x y** | 1 |", "| – | 2 |"]
+    df = pd.DataFrame({"name": ["p", "q"], "n": [3, 4], "mean": [0.41234, 12.5], "big": [12345.6, float("nan")]})
+    assert markdown_table(df).splitlines() == [
+        "| name | n | mean | big |", "|---|---:|---:|---:|", "| p | 3 | 0.41 | 12,346 |", "| q | 4 | 12.50 | – |"]
+
+
+def test_the_languages_are_declared_once():
+    from sim import cli, scenario, words
+    from sim.ui import i18n
+
+    assert words.LANGS == ("en", "zh") and words.DEFAULT_LANG in words.LANGS
+    assert cli.LANGS is words.LANGS and i18n.LANGS is words.LANGS and scenario.LANGS is words.LANGS
+    assert words.pick("yes", "是", "zh") == "是" and words.pick("yes", "是", "en") == "yes"
+    assert words.normalize_lang("fr") == "en" and words.join(["a", "b"], "zh") == "a、b"
+    with pytest.raises(ValueError, match="简体中文"):
+        words.word("mean", "fr")
+    assert all(len(pair) == 2 and all(pair) for pair in words.WORDS.values())  # every word in both languages
