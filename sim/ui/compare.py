@@ -39,6 +39,7 @@ from sim.analysis.figures import plot_merchants, plot_timeseries
 from sim.analysis.formatting import setting_text
 from sim.analysis.stats import FLOW_WINDOW
 from sim.metrics import METRICS
+from sim.words import word
 from sim.params import PROGRAMME_LABELS, STRATEGY_LABELS, ParamError
 
 from .i18n import tr
@@ -269,7 +270,7 @@ def Results(runs: Runs):
         with solara.Div(classes=["lsim-compare-table"]):
             Md("### " + tr("Final values and differences", "期末值与差值"))
             cols = ["label", *labels, *[f"Δ {lab}" for lab in labels[1:]]]
-            heads = [tr("Observable", "指标"), *labels, *[tr(f"Δ {lab} vs 1", f"Δ {lab} 相对配置 1") for lab in labels[1:]]]
+            heads = [word("metric", lang), *labels, *[tr(f"Δ {lab} vs 1", f"Δ {lab} 相对配置 1") for lab in labels[1:]]]
             Md(table_markdown(table, cols, heads,
                                            bold=lambda row, c: c.startswith("Δ ") and c[2:] in row["significant"]))
             Md(tr(
