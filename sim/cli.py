@@ -173,7 +173,7 @@ def describe(ctx, scenario):
         if not body:
             continue
         click.echo("")
-        click.echo(INFO_LABELS[sec][1 if lang == "zh" else 0].upper() if lang != "zh" else INFO_LABELS[sec][1])
+        click.echo(pick(INFO_LABELS[sec][0].upper(), INFO_LABELS[sec][1], lang))
         for para in body.strip().split("\n\n"):
             for block in _blocks(para):
                 if lang == "zh":
@@ -195,7 +195,7 @@ def describe(ctx, scenario):
         click.echo("")
         click.echo(t("events", lang))
         for e in sc.events:
-            note = (e.note_zh if lang == "zh" else e.note_en) or ""
+            note = pick(e.note_en, e.note_zh, lang) or ""
             click.echo(f"  step {e.step}: {e.target} " + ", ".join(f"{k}={v!r}" for k, v in e.changes.items())
                        + (f"  — {note}" if note else ""))
 
@@ -220,7 +220,7 @@ def params(ctx, group, show_metrics):
         for title, table in (("metrics", METRICS), ("merchant_metrics", MERCHANT_METRICS)):
             click.echo(t(title, lang))
             for m in table.values():
-                click.echo(f"  {m.name:<28} {m.label(lang)} [{m.unit}]: {m.help_zh if lang == 'zh' else m.help_en}")
+                click.echo(f"  {m.name:<28} {m.label(lang)} [{m.unit}]: {pick(m.help_en, m.help_zh, lang)}")
             click.echo("")
         return
     for title, table in (("market_params", PARAMS), ("merchant_params", MERCHANT_PARAMS)):
@@ -229,11 +229,11 @@ def params(ctx, group, show_metrics):
             ps = [p for p in table.values() if p.group == g and (group is None or group == g)]
             if not ps:
                 continue
-            click.echo(f"  [{gzh if lang == 'zh' else gen}]")
+            click.echo(f"  [{pick(gen, gzh, lang)}]")
             for p in ps:
-                rng = p.range_text_zh() if lang == "zh" else p.range_text()
-                label = p.label_zh if lang == "zh" else p.label_en
-                help_ = p.help_zh if lang == "zh" else p.help_en
+                rng = pick(p.range_text(), p.range_text_zh(), lang)
+                label = p.label(lang)
+                help_ = p.help(lang)
                 click.echo(f"    {p.name:<26} {t('default', lang)} {p.default!r:<10} {t('range', lang)} {rng}")
                 click.echo(f"    {'':<26} {label}: {help_}")
         click.echo("")
@@ -246,7 +246,7 @@ class _Progress:
     def __init__(self, total: int, lang: str, quiet: bool):
         from tqdm import tqdm
 
-        self.bar = tqdm(total=total, unit=t("runs", lang) if lang == "zh" else " runs", file=sys.stderr,
+        self.bar = tqdm(total=total, unit=pick(" runs", t("runs", lang), lang), file=sys.stderr,
                         disable=quiet, dynamic_ncols=True, smoothing=0.1, mininterval=0.5)
         self.lang = lang
         self.last = 0
