@@ -4,7 +4,8 @@
 alignment row, bold cells); :func:`markdown_table` formats a DataFrame's numbers first (each
 numeric column with the decimals that show about four significant digits of its largest value).
 :func:`localize` turns a summary, differences or sensitivity table into one for people: labels
-instead of names, column headers in the chosen language.
+instead of names, column headers in the chosen language. :func:`mean_texts` and
+:func:`difference_texts` are the cells of a comparison, the same in the app and the reports.
 """
 
 from __future__ import annotations
@@ -15,10 +16,10 @@ import numpy as np
 import pandas as pd
 
 from ..words import WORDS, check_lang, word
-from .formatting import MISSING, decimals, fixed_text, number_text
+from .formatting import MISSING, decimals, fixed_text, interval_text, number_text
 from .labels import merchant_metric_label, metric_label, param_label
 
-__all__ = ["md_escape", "markdown_rows", "markdown_table", "localize"]
+__all__ = ["md_escape", "markdown_rows", "markdown_table", "localize", "mean_texts", "difference_texts"]
 
 #: how a column is aligned: by Markdown's default (left), on the left, or on the right (numbers)
 _ALIGN = {None: "---", "left": ":---", "right": "---:"}
@@ -98,3 +99,30 @@ def localize(table: pd.DataFrame, lang: str = "en", merchant: bool = False) -> p
         else:
             names[c] = param_label(str(c), lang)
     return df.rename(columns=names)
+
+
+def mean_texts(summary: pd.DataFrame, metric: str, labels: Sequence) -> dict:
+    """Each label's ``mean [low, high]`` of ``metric`` in a summary grouped by ``label`` (a
+    :func:`sim.analysis.stats.summarize` table); '–' for a label without a row."""
+    rows = summary[summary["metric"] == metric]
+    out = {}
+    for lab in labels:
+        s = rows[rows["label"] == lab]
+        out[lab] = interval_text(*s.iloc[0][["mean", "ci_low", "ci_high"]]) if len(s) else MISSING
+    return out
+
+
+def difference_texts(diffs: pd.DataFrame, metric: str, labels: Sequence) -> dict:
+    """Each label's ``+diff [low, high]`` of ``metric`` in a :func:`sim.analysis.stats.differences`
+    table, and whether its interval excludes 0: ``{label: (text, significant)}``; ``('–', False)``
+    for a label without a row."""
+    rows = diffs[diffs["metric"] == metric]
+    out = {}
+    for lab in labels:
+        d = rows[rows["label"] == lab]
+        if d.empty:
+            out[lab] = (MISSING, False)
+            continue
+        d = d.iloc[0]
+        out[lab] = (interval_text(d["diff"], d["ci_low"], d["ci_high"], sign=True), bool(d["significant"]))
+    return out

@@ -25,7 +25,7 @@ from .labels import group_title, merchant_metric_label, metric_label, param_labe
 from .indices import sensitivity
 from .stats import (FLOW_WINDOW, HEADLINE_METRICS, MERCHANT_HEADLINE_METRICS, differences, final_rows, flow_metrics,
                     measured_every_step, require_columns, runs_frame, summarize_mixed)
-from .tables import localize, markdown_table
+from .tables import difference_texts, localize, markdown_table, mean_texts
 
 __all__ = ["Analysis", "MAX_LINES", "MAX_MD_GROUPS", "analyze", "compare"]
 
@@ -362,9 +362,7 @@ def compare(manifest: dict, market: pd.DataFrame, merchants: pd.DataFrame | None
     rows = []
     for m in heads:
         r = {word("metric", lang): metric_label(m, lang)}
-        for lab in labels:
-            s = summary[(summary["metric"] == m) & (summary["label"] == lab)].iloc[0]
-            r[str(lab)] = interval_text(s["mean"], s["ci_low"], s["ci_high"])
+        r.update({str(lab): text for lab, text in mean_texts(summary, m, labels).items()})
         rows.append(r)
     md += [markdown_table(pd.DataFrame(rows)), ""]
     others = [lab for lab in labels if lab != baseline]
@@ -373,14 +371,8 @@ def compare(manifest: dict, market: pd.DataFrame, merchants: pd.DataFrame | None
         rows = []
         for m in heads:
             r = {word("metric", lang): metric_label(m, lang)}
-            for lab in others:
-                d = diffs[(diffs["metric"] == m) & (diffs["label"] == lab)]
-                if d.empty:
-                    r[str(lab)] = "–"
-                    continue
-                d = d.iloc[0]
-                txt = interval_text(d["diff"], d["ci_low"], d["ci_high"], sign=True)
-                r[str(lab)] = f"**{txt}**" if d["significant"] else txt
+            for lab, (txt, significant) in difference_texts(diffs, m, others).items():
+                r[str(lab)] = f"**{txt}**" if significant else txt
             rows.append(r)
         md += [markdown_table(pd.DataFrame(rows)), ""]
     if "merchants" in tables:

@@ -29,10 +29,10 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import pandas as pd
 
-from sim.analysis.formatting import setting_text, interval_text
+from sim.analysis.formatting import setting_text
 from sim.analysis.labels import metric_label
 from sim.analysis.stats import HEADLINE_METRICS, differences, summarize_mixed, window_for
-from sim.analysis.tables import markdown_rows
+from sim.analysis.tables import difference_texts, markdown_rows, mean_texts
 from sim.batch import Experiment, compare_experiment, execute, parse_experiment
 from sim.params import MERCHANT_PARAMS, PARAMS, Param, ParamError, Params
 from sim.scenario import Scenario, ScenarioError, apply_overrides, load_scenario
@@ -276,18 +276,10 @@ def compare_table(runs: Runs, metrics: Sequence[str] | None = None, lang: str = 
         r: dict[str, Any] = {"metric": m, "label": metric_label(m, lang)}
         if window_for(m) is not None:
             r["label"] += "*"
-        for lab in labels:
-            s = summary[(summary["metric"] == m) & (summary["label"] == lab)]
-            r[lab] = interval_text(*s.iloc[0][["mean", "ci_low", "ci_high"]]) if len(s) else "–"
+        r.update(mean_texts(summary, m, labels))
         sig = []
-        for lab in labels[1:]:
-            d = diffs[(diffs["metric"] == m) & (diffs["label"] == lab)]
-            if d.empty:
-                r[f"Δ {lab}"] = "–"
-                continue
-            d = d.iloc[0]
-            txt = interval_text(d["diff"], d["ci_low"], d["ci_high"], sign=True)
-            if bool(d["significant"]):
+        for lab, (txt, significant) in difference_texts(diffs, m, labels[1:]).items():
+            if significant:
                 txt += " ✱"
                 sig.append(lab)
             r[f"Δ {lab}"] = txt
