@@ -39,8 +39,8 @@ from sim.analysis.figures import plot_merchants, plot_timeseries
 from sim.analysis.formatting import setting_text
 from sim.analysis.stats import FLOW_WINDOW
 from sim.metrics import METRICS
-from sim.words import word
 from sim.params import PROGRAMME_LABELS, STRATEGY_LABELS, ParamError
+from sim.words import word
 
 from .i18n import tr
 from .pages_common import (JobProgress, JobState, LabeledSelect, Md, cancel_job, current_lang, figure_png, range_hint,

@@ -3,7 +3,8 @@
 The page writes the sweep as an experiment file (the same TOML ``loyalty-sim sweep FILE`` reads),
 parses it with :func:`sim.batch.parse_experiment` and runs it in a background thread with a progress
 bar and a cancel button. One parameter: the chosen observable against it (mean line with a 95% band,
-:func:`sim.analysis.figures.plot_vs_param`); two: a heatmap of the mean (:func:`sim.analysis.figures.plot_heatmap`).
+:func:`sim.analysis.figures.plot_vs_param`); two: a heatmap of the mean
+(:func:`sim.analysis.figures.plot_heatmap`).
 Downloads: the tidy table of every run (CSV), a summary (CSV), the figure (PNG) and the experiment
 file.
 
@@ -40,8 +41,8 @@ from sim.analysis.labels import metric_label, param_label
 from sim.analysis.stats import FLOW_WINDOW, summarize, window_for
 from sim.analysis.tables import markdown_rows
 from sim.metrics import METRICS
-from sim.words import word
 from sim.params import ParamError
+from sim.words import word
 
 from .i18n import tr
 from .pages_common import (JobProgress, JobState, LabeledSelect, Md, cancel_job, current_lang, figure_png, range_hint,
