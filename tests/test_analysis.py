@@ -155,6 +155,28 @@ def test_final_rows_and_summarize(two_labels):
         analysis.summarize(market, ["nope"])
 
 
+def test_summarize_mixed_levels_at_the_end_flows_over_the_last_steps(two_labels):
+    """The one mixed summary of the reports, the app's pages and the CLI: levels at each run's final
+    step, flows (declared by sim.metrics) each run's mean over its last FLOW_WINDOW steps."""
+    from sim.analysis.stats import FLOW_WINDOW, flow_metrics, summarize_mixed, window_for
+
+    _, market, merchants = two_labels
+    assert flow_metrics(["loyal_share", "churn_rate", "profit", "trust"]) == ["churn_rate", "profit"]
+    assert window_for("churn_rate") == FLOW_WINDOW and window_for("churn_rate", every=False) is None
+    assert window_for("trust") is None
+    s = analysis.summarize_mixed(market, ["churn_rate", "trust"], ["label"])
+    assert list(zip(s["label"], s["metric"])) == [("baseline", "churn_rate"), ("baseline", "trust"),
+                                                  ("dear A", "churn_rate"), ("dear A", "trust")]
+    level = analysis.summarize(market, ["trust"])
+    flow = analysis.summarize(market, ["churn_rate"], window=FLOW_WINDOW)
+    assert s.set_index(["label", "metric"]).loc[("dear A", "trust"), "mean"] == level.iloc[1]["mean"]
+    assert s.set_index(["label", "metric"]).loc[("dear A", "churn_rate"), "mean"] == flow.iloc[1]["mean"]
+    at_end = summarize_mixed(market, ["churn_rate"], ["label"], every=False)  # measured at the end only
+    assert at_end["mean"].tolist() == analysis.summarize(market, ["churn_rate"])["mean"].tolist()
+    m = summarize_mixed(merchants, ["profit", "market_share"], ["label"], merchant=True)
+    assert m.iloc[0]["mean"] == analysis.summarize_merchants(merchants, ["profit"], window=FLOW_WINDOW).iloc[0]["mean"]
+
+
 def test_summarize_merchants(two_labels):
     _, _, merchants = two_labels
     s = analysis.summarize_merchants(merchants, ["loyal_share", "market_share"])
