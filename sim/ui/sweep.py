@@ -42,7 +42,7 @@ from sim.analysis.stats import FLOW_WINDOW, summarize, window_for
 from sim.analysis.tables import markdown_rows
 from sim.metrics import METRICS
 from sim.params import ParamError
-from sim.words import word
+from sim.words import pick, word
 
 from .i18n import tr
 from .pages_common import (JobProgress, JobState, LabeledSelect, Md, cancel_job, current_lang, figure_png, range_hint,
@@ -195,7 +195,7 @@ def Results(runs: Runs):
                            + "; ".join(list(runs.failed.values())[:3]))
         with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}):
             with solara.Div(style={"width": "340px"}):
-                LabeledSelect(tr("Observable", "指标"), items, m, metric.set, classes=["lsim-sweep-metric"],
+                LabeledSelect(word("metric", lang), items, m, metric.set, classes=["lsim-sweep-metric"],
                               autocomplete=True)
             with solara.Div(classes=["lsim-sweep-download"]):
                 solara.FileDownload(csv_all, filename=f"{stem}.csv",
@@ -208,9 +208,9 @@ def Results(runs: Runs):
                                     label=tr("Figure (PNG)", "图表（PNG）"), mime_type="image/png")
         with solara.Div(classes=["lsim-sweep-figure"]):
             solara.FigureMatplotlib(fig, dependencies=[id(runs), m, lang])
-        note = tr(f"Each run's final value; for per-step flows (churn, profit, counts) its mean over the last "
-                  f"{FLOW_WINDOW} steps. Mean and 95% interval over replicates.",
-                  f"取每次运行的期末值；逐期流量（流失、利润、计数）取最后 {FLOW_WINDOW} 步的平均。均值与跨重复运行的 95% 区间。")
+        note = word("summary_note", lang)  # as the written reports say it
+        if window_for(m) is not None:
+            note += pick(" ", "", lang) + word("flow_note", lang, names=metric_label(m, lang), k=FLOW_WINDOW)
         Md(note, style={"font-size": "0.85em"})
         if len(varied) == 1:
             Md(_summary_rows(runs, m, lang))
