@@ -16,7 +16,7 @@ from pathlib import Path
 import click
 
 from .params import GROUPS, MERCHANT_PARAMS, PARAMS, ParamError
-from .words import DEFAULT_LANG, LANGS, normalize_lang, pick
+from .words import DEFAULT_LANG, LANGS, normalize_lang, pick, word
 
 __all__ = ["main", "cli"]
 
@@ -41,7 +41,6 @@ T = {
     "failed": ("failed", "失败"),
     "skipped": ("already done (resume)", "已完成（继续运行时跳过）"),
     "wrote": ("Results in", "结果位于"),
-    "figures": ("Figures", "图表"),
     "tables": ("Tables", "表格"),
     "summary": ("Summary over replicates (mean [95% interval])", "各次重复的汇总（均值 [95% 区间]）"),
     "final_loyal": ("loyal share at the end", "期末忠诚客户占比"),
@@ -385,7 +384,7 @@ def run(ctx, scenario, out, steps, seed, replicates, sets, measure, workers, res
         click.echo(line)
     if not no_figures and len(rs.market):
         res = _figures(rs, out, lang)
-        click.echo(t("figures", lang) + ":")
+        click.echo(word("figures", lang) + ":")
         for p in res.figures:
             click.echo(f"  {p}")
 
@@ -456,7 +455,7 @@ def analyze(ctx, folder, csv):
         raise ParamError("DIR", f"{folder}: no finished runs to analyse", None, f"{folder}：没有已完成的运行可供分析")
     res = _figures(rs, folder, lang, "compare" if rs.manifest.get("kind") == "compare" else "analyze")
     click.echo(res.markdown)
-    click.echo(t("figures", lang) + ":")
+    click.echo(word("figures", lang) + ":")
     for p in res.figures:
         click.echo(f"  {p}")
     if csv:
@@ -504,7 +503,7 @@ def compare(ctx, scenarios, out, steps, seed, replicates, sets, workers, resume,
     res = _figures(rs, out, lang, "compare")
     click.echo(t("compare", lang))
     click.echo(res.markdown)
-    click.echo(t("figures", lang) + ":")
+    click.echo(word("figures", lang) + ":")
     for p in res.figures:
         click.echo(f"  {p}")
 

@@ -161,11 +161,11 @@ def EditEditor(config: Config, on_add):
                             style={"font-size": "0.8em", "color": "#666"})
                 with solara.Row(style={"align-items": "center"}):
                     if p.kind == "choice":
-                        LabeledSelect(tr("Value", "取值"), _choice_items(p.name), text.value or None,
+                        LabeledSelect(word("value", lang), _choice_items(p.name), text.value or None,
                                       lambda v: text.set(v or ""), classes=["lsim-compare-edit-value"],
                                       style={"max-width": "260px"})
                     else:
-                        solara.InputText(tr("Value", "取值"), value=text, continuous_update=True,
+                        solara.InputText(word("value", lang), value=text, continuous_update=True,
                                          classes=["lsim-compare-edit-value"], style={"max-width": "120px"})
                         if p.lo is not None and p.hi is not None and p.hi - p.lo <= 1e4:
                             try:
@@ -257,7 +257,7 @@ def Results(runs: Runs):
                            + "; ".join(list(runs.failed.values())[:3]))
         with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}):
             with solara.Div(style={"width": "340px"}):
-                LabeledSelect(tr("Observable", "指标"), items, m, metric.set, classes=["lsim-compare-metric"],
+                LabeledSelect(word("metric", lang), items, m, metric.set, classes=["lsim-compare-metric"],
                               autocomplete=True)
             with solara.Div(classes=["lsim-compare-download"]):
                 solara.FileDownload(csv_all, filename="compare_runs.csv", mime_type="text/csv",
@@ -308,7 +308,7 @@ def Compare():
                               outlined=True, classes=["lsim-compare-add-config"], style={"margin-top": "8px"})
         with solara.Card(tr("Run", "运行"), margin=0, style={"margin-top": "12px"}):
             with solara.Row(style={"flex-wrap": "wrap", "align-items": "center"}):
-                solara.InputInt(tr("Replicates", "重复次数"), value=replicates, classes=["lsim-compare-replicates"],
+                solara.InputInt(word("replicates", current_lang()), value=replicates, classes=["lsim-compare-replicates"],
                                 style={"max-width": "120px"}, dense=True)
                 solara.InputInt(tr("Steps (weeks)", "步数（周）"), value=steps, classes=["lsim-compare-steps"],
                                 style={"max-width": "120px"}, dense=True)

@@ -248,7 +248,7 @@ def Sweep():
                         if two.value:
                             AxisEditor(2, axis2)
                 with solara.Row(style={"flex-wrap": "wrap", "align-items": "center"}):
-                    solara.InputInt(tr("Replicates", "重复次数"), value=replicates, classes=["lsim-sweep-replicates"],
+                    solara.InputInt(word("replicates", lang), value=replicates, classes=["lsim-sweep-replicates"],
                                     style={"max-width": "120px"}, dense=True)
                     solara.InputInt(tr("Steps (weeks)", "步数（周）"), value=steps, classes=["lsim-sweep-steps"],
                                     style={"max-width": "120px"}, dense=True)
