@@ -1,7 +1,7 @@
 """``loyalty-sim``: the command line for researchers and trainers.
 
-Thin layer over :mod:`sim.scenario`, :mod:`sim.batch` and :mod:`sim.report`: it parses options,
-prints, and turns every bad input into a clear message (English or Chinese, ``--lang zh``) and
+Thin layer over :mod:`sim.scenario`, :mod:`sim.batch` and :mod:`sim.analysis`: it parses options,
+prints (numbers formatted by :mod:`sim.analysis.formatting`, as the web app shows them), and turns every bad input into a clear message (English or Chinese, ``--lang zh``) and
 exit code 2 — never a traceback. Every command has ``--help`` with examples.
 """
 
@@ -11,16 +11,14 @@ import os
 import shutil
 import sys
 import textwrap
-import time
 from pathlib import Path
 
 import click
 
 from .params import GROUPS, MERCHANT_PARAMS, PARAMS, ParamError
+from .words import DEFAULT_LANG, LANGS, normalize_lang, pick, word
 
 __all__ = ["main", "cli"]
-
-LANGS = ("en", "zh")
 
 # user-visible words of the CLI, in both languages
 T = {
@@ -43,14 +41,13 @@ T = {
     "failed": ("failed", "失败"),
     "skipped": ("already done (resume)", "已完成（继续运行时跳过）"),
     "wrote": ("Results in", "结果位于"),
-    "figures": ("Figures", "图表"),
     "tables": ("Tables", "表格"),
     "summary": ("Summary over replicates (mean [95% interval])", "各次重复的汇总（均值 [95% 区间]）"),
     "final_loyal": ("loyal share at the end", "期末忠诚客户占比"),
-    "churn_last": ("churn per step, last 13 steps", "最后 13 步的每步流失率"),
-    "value_churn_last": ("value-weighted churn per step, last 13 steps", "最后 13 步的价值加权流失率"),
+    "churn_last": ("churn per step, last {k} steps", "最后 {k} 步的每步流失率"),
+    "value_churn_last": ("value-weighted churn per step, last {k} steps", "最后 {k} 步的价值加权流失率"),
     "satisfaction_end": ("mean satisfaction at the end", "期末平均满意度"),
-    "profit_last": ("profit per step, last 13 steps", "最后 13 步的每步利润"),
+    "profit_last": ("profit per step, last {k} steps", "最后 {k} 步的每步利润"),
     "merchant": ("merchant", "商家"),
     "executor": ("executor", "执行方式"),
     "plan": ("Experiment", "实验"),
@@ -67,9 +64,10 @@ T = {
 }
 
 
-def t(key: str, lang: str) -> str:
-    en, zh = T[key]
-    return zh if lang == "zh" else en
+def t(key: str, lang: str, **fmt) -> str:
+    """A word of the CLI (:data:`T`) in ``lang``, formatted with ``fmt``."""
+    text = pick(*T[key], lang)
+    return text.format(**fmt) if fmt else text
 
 
 def _lang(ctx: click.Context | None) -> str:
@@ -77,8 +75,7 @@ def _lang(ctx: click.Context | None) -> str:
         if ctx.obj and "lang" in ctx.obj:
             return ctx.obj["lang"]
         ctx = ctx.parent
-    env = os.environ.get("LOYALTY_SIM_LANG", "en")
-    return env if env in LANGS else "en"
+    return normalize_lang(os.environ.get("LOYALTY_SIM_LANG", DEFAULT_LANG))
 
 
 class _Group(click.Group):
@@ -175,7 +172,7 @@ def describe(ctx, scenario):
         if not body:
             continue
         click.echo("")
-        click.echo(INFO_LABELS[sec][1 if lang == "zh" else 0].upper() if lang != "zh" else INFO_LABELS[sec][1])
+        click.echo(pick(INFO_LABELS[sec][0].upper(), INFO_LABELS[sec][1], lang))
         for para in body.strip().split("\n\n"):
             for block in _blocks(para):
                 if lang == "zh":
@@ -197,7 +194,7 @@ def describe(ctx, scenario):
         click.echo("")
         click.echo(t("events", lang))
         for e in sc.events:
-            note = (e.note_zh if lang == "zh" else e.note_en) or ""
+            note = pick(e.note_en, e.note_zh, lang) or ""
             click.echo(f"  step {e.step}: {e.target} " + ", ".join(f"{k}={v!r}" for k, v in e.changes.items())
                        + (f"  — {note}" if note else ""))
 
@@ -222,7 +219,7 @@ def params(ctx, group, show_metrics):
         for title, table in (("metrics", METRICS), ("merchant_metrics", MERCHANT_METRICS)):
             click.echo(t(title, lang))
             for m in table.values():
-                click.echo(f"  {m.name:<28} {m.label(lang)} [{m.unit}]: {m.help_zh if lang == 'zh' else m.help_en}")
+                click.echo(f"  {m.name:<28} {m.label(lang)} [{m.unit}]: {pick(m.help_en, m.help_zh, lang)}")
             click.echo("")
         return
     for title, table in (("market_params", PARAMS), ("merchant_params", MERCHANT_PARAMS)):
@@ -231,11 +228,11 @@ def params(ctx, group, show_metrics):
             ps = [p for p in table.values() if p.group == g and (group is None or group == g)]
             if not ps:
                 continue
-            click.echo(f"  [{gzh if lang == 'zh' else gen}]")
+            click.echo(f"  [{pick(gen, gzh, lang)}]")
             for p in ps:
-                rng = p.range_text_zh() if lang == "zh" else p.range_text()
-                label = p.label_zh if lang == "zh" else p.label_en
-                help_ = p.help_zh if lang == "zh" else p.help_en
+                rng = pick(p.range_text(), p.range_text_zh(), lang)
+                label = p.label(lang)
+                help_ = p.help(lang)
                 click.echo(f"    {p.name:<26} {t('default', lang)} {p.default!r:<10} {t('range', lang)} {rng}")
                 click.echo(f"    {'':<26} {label}: {help_}")
         click.echo("")
@@ -248,7 +245,7 @@ class _Progress:
     def __init__(self, total: int, lang: str, quiet: bool):
         from tqdm import tqdm
 
-        self.bar = tqdm(total=total, unit=t("runs", lang) if lang == "zh" else " runs", file=sys.stderr,
+        self.bar = tqdm(total=total, unit=pick(" runs", t("runs", lang), lang), file=sys.stderr,
                         disable=quiet, dynamic_ncols=True, smoothing=0.1, mininterval=0.5)
         self.lang = lang
         self.last = 0
@@ -293,52 +290,46 @@ def _workers_option(f):
     return f
 
 
-def _fmt_ci(mean, lo, hi) -> str:
-    def f(x):
-        return f"{x:.4g}" if abs(x) < 1e5 else f"{x:.3e}"
-    return f"{f(mean)} [{f(lo)}, {f(hi)}]"
-
-
 def _run_summary(rs, lang: str) -> list[str]:
-    """The short summary printed after `run`: loyal share, churn, satisfaction, profit per merchant."""
-    from .report import ci95
+    """The short summary printed after `run`: loyal share, churn, satisfaction, profit per merchant,
+    each with its 95% interval over replicates (:func:`sim.analysis.stats.summarize_mixed`: levels at
+    the end, flows over the last steps), formatted as the reports and the app show them."""
+    from .analysis.formatting import interval_text
+    from .analysis.stats import FLOW_WINDOW, measured_every_step, summarize_mixed
 
     mk, mc = rs.market, rs.merchants
     lines = [t("summary", lang)]
-    last = mk.groupby("run_id")["step"].transform("max")
-    window = mk[mk["step"] > last - 13]
-    rows = [("final_loyal", "loyal_share", mk[mk["step"] == last], "final"),
-            ("churn_last", "churn_rate", window, "mean"),
-            ("value_churn_last", "value_churn_rate", window, "mean"),
-            ("satisfaction_end", "satisfaction", mk[mk["step"] == last], "final")]
+    rows = {"loyal_share": "final_loyal", "churn_rate": "churn_last", "value_churn_rate": "value_churn_last",
+            "satisfaction": "satisfaction_end"}
+    metrics = [m for m in rows if m in mk]
+    every = measured_every_step(rs.manifest, mk)
+    summ = summarize_mixed(mk, metrics, ["label"], every) if metrics else None
+    msumm = (summarize_mixed(mc, ["profit"], ["label"], every, merchant=True)
+             if len(mc) and "profit" in mc else None)
+
+    def row(text: str, s) -> str:
+        return f"    {text:<44} {interval_text(s['mean'], s['ci_low'], s['ci_high'])}"
+
     for label in mk["label"].unique():
-        sub_lines = []
-        for key, metric, frame, how in rows:
-            if metric not in frame:
-                continue
-            f = frame[frame["label"] == label]
-            per_run = f.groupby("run_id")[metric].mean()
-            sub_lines.append(f"    {t(key, lang):<44} {_fmt_ci(*ci95(per_run.to_numpy()))}")
-        if len(mc) and "profit" in mc:
-            mlast = mc.groupby("run_id")["step"].transform("max")
-            mw = mc[(mc["step"] > mlast - 13) & (mc["label"] == label)]
-            for name, g in mw.groupby("merchant", sort=False):
-                per_run = g.groupby("run_id")["profit"].mean()
-                sub_lines.append(f"    {t('profit_last', lang) + ' — ' + t('merchant', lang) + ' ' + str(name):<44} "
-                                 f"{_fmt_ci(*ci95(per_run.to_numpy()))}")
         lines.append(f"  {label}")
-        lines.extend(sub_lines)
+        if summ is not None:
+            for _, s in summ[summ["label"] == label].iterrows():
+                lines.append(row(t(rows[s["metric"]], lang, k=FLOW_WINDOW), s))
+        if msumm is not None:
+            for _, s in msumm[msumm["label"] == label].iterrows():
+                what = t("profit_last", lang, k=FLOW_WINDOW) + " — " + t("merchant", lang) + " " + str(s["merchant"])
+                lines.append(row(what, s))
     return lines
 
 
 def _figures(rs, out: Path, lang: str, kind: str = "analyze", baseline=None) -> list[str]:
-    from . import report
+    from .analysis import writers
 
     fig_dir = out / "analysis"
     if kind == "compare":
-        res = report.compare(rs.manifest, rs.market, rs.merchants, fig_dir, lang=lang, baseline=baseline)
+        res = writers.compare(rs.manifest, rs.market, rs.merchants, fig_dir, lang=lang, baseline=baseline)
     else:
-        res = report.analyze(rs.manifest, rs.market, rs.merchants, fig_dir, lang=lang)
+        res = writers.analyze(rs.manifest, rs.market, rs.merchants, fig_dir, lang=lang)
     return res
 
 
@@ -393,7 +384,7 @@ def run(ctx, scenario, out, steps, seed, replicates, sets, measure, workers, res
         click.echo(line)
     if not no_figures and len(rs.market):
         res = _figures(rs, out, lang)
-        click.echo(t("figures", lang) + ":")
+        click.echo(word("figures", lang) + ":")
         for p in res.figures:
             click.echo(f"  {p}")
 
@@ -464,7 +455,7 @@ def analyze(ctx, folder, csv):
         raise ParamError("DIR", f"{folder}: no finished runs to analyse", None, f"{folder}：没有已完成的运行可供分析")
     res = _figures(rs, folder, lang, "compare" if rs.manifest.get("kind") == "compare" else "analyze")
     click.echo(res.markdown)
-    click.echo(t("figures", lang) + ":")
+    click.echo(word("figures", lang) + ":")
     for p in res.figures:
         click.echo(f"  {p}")
     if csv:
@@ -512,7 +503,7 @@ def compare(ctx, scenarios, out, steps, seed, replicates, sets, workers, resume,
     res = _figures(rs, out, lang, "compare")
     click.echo(t("compare", lang))
     click.echo(res.markdown)
-    click.echo(t("figures", lang) + ":")
+    click.echo(word("figures", lang) + ":")
     for p in res.figures:
         click.echo(f"  {p}")
 

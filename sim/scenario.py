@@ -84,7 +84,7 @@ INFO_LABELS: dict[str, tuple[str, str]] = {
     "notice": ("Things to notice", "值得注意"),
     "try": ("Things to try", "可以尝试"),
 }
-LANGS = ("en", "zh")
+from .words import LANGS  # noqa: E402  (the languages, declared once)
 TABLES: tuple[str, ...] = ("info", "run", "params", "merchants", "events")
 EVENT_KEYS: tuple[str, ...] = ("step", "target", "set", "note")
 DEFAULT_STEPS = 104

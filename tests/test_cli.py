@@ -81,6 +81,12 @@ def test_run_writes_results_summary_and_figures(tmp_path):
     assert rs.manifest["params"]["merchants"][0]["price"] == 1.3
     figs = [Path(l.strip()) for l in p.stdout.splitlines() if l.strip().endswith((".png", ".svg"))]
     assert figs and all(f.exists() and f.stat().st_size > 0 for f in figs)
+    # the printed summary shows each number as the written report (and the app) does
+    md = (out / "analysis" / "summary.md").read_text(encoding="utf-8")
+    printed = [re.search(r"\s(\S+ \[[^\]]+\]|\S+)$", line).group(1) for line in p.stdout.splitlines()
+               if line.startswith("    ")]
+    assert len(printed) == 4 + 3  # loyal share, churn, value churn, satisfaction; profit of A, B, C
+    assert all(f"| {x} |" in md for x in printed), (printed, md)
     # never overwritten: a second run into the same folder is refused, exit 2, no traceback
     again = sh("run", "baseline", "--steps", "3", "--out", out, check=False)
     assert again.returncode == 2 and "already holds results" in again.stderr and "Traceback" not in again.stderr

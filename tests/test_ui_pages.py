@@ -186,6 +186,32 @@ def test_compare_table_marks_differences_whose_interval_excludes_zero():
     assert t["significant"].map(len).sum() >= 1  # a much better merchant A shows somewhere
 
 
+def test_the_app_and_the_cli_report_show_the_same_numbers_the_same_way(tmp_path):
+    """The Compare page's table and the report ``loyalty-sim compare`` prints (summary.md) come from
+    the same summary and the same formatter: every cell of the page is in the report as it is."""
+    from sim.analysis import writers
+    from sim.analysis.formatting import interval_text
+    from sim.analysis.labels import metric_label
+
+    params = load_scenario("baseline").params
+    cfgs = [Config("baseline"), Config("baseline", (parse_edit("A.quality", "0.95", params),))]
+    runs = run_compare(cfgs, **SMALL, seed=3)
+    labels = runs.labels
+    app = compare_table(runs)
+    manifest = {"kind": "compare", "design": "scenarios", "measure": "every", "replicates": SMALL["replicates"],
+                "steps": SMALL["steps"]}
+    md = writers.compare(manifest, runs.market, runs.merchants, tmp_path, metrics=list(app["metric"])).markdown
+    for _, row in app.iterrows():
+        cells = [metric_label(row["metric"]), *(row[lab] for lab in labels)]
+        assert "| " + " | ".join(cells) + " |" in md  # the summary row, cell for cell
+        diff = row[f"Δ {labels[1]}"].removesuffix(" ✱")
+        assert f"| {diff} |" in md or f"| **{diff}** |" in md  # the difference from the baseline
+    # one formatter: a mean with its interval, a difference with its sign
+    assert interval_text(0.41234, 0.40112, 0.42351) == "0.4123 [0.4011, 0.4235]"
+    assert interval_text(-0.0123, -0.02, -0.004, sign=True) == "-0.01230 [-0.02000, -0.00400]"
+    assert interval_text(12345.6, 12000.0, 12700.0, sign=True) == "+12,346 [12,000, 12,700]"
+
+
 def test_compare_runs_in_a_background_thread_with_progress_and_cancel():
     pages_common.BACKGROUND = True
     compare.replicates.value, compare.steps.value, compare.customers.value = 2, 10, 200

@@ -27,6 +27,7 @@ if str(ROOT) not in sys.path:  # run as a script from anywhere
 import numpy as np  # noqa: E402
 
 from sim import metrics, params  # noqa: E402
+from sim.analysis.tables import markdown_rows  # noqa: E402
 from sim.mechanism import state  # noqa: E402
 
 OUTPUT = ROOT / "docs" / "parameters.md"
@@ -67,17 +68,9 @@ def fmt_range(p) -> str:
     return f"{fmt_number(p.lo)} … {fmt_number(p.hi)}{whole}"
 
 
-def cell(text: Any) -> str:
-    """Make text safe inside a Markdown table cell."""
-    return str(text).replace("|", "\\|").replace("\n", " ").strip()
-
-
 def table(header: Iterable[str], rows: Iterable[Iterable[Any]]) -> list[str]:
-    header = list(header)
-    out = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    for r in rows:
-        out.append("| " + " | ".join(cell(c) for c in r) + " |")
-    return out
+    """The lines of a Markdown table (:func:`sim.analysis.tables.markdown_rows`), cells trimmed."""
+    return markdown_rows(list(header), [[str(c).replace("\n", " ").strip() for c in r] for r in rows]).split("\n")
 
 
 def anchor(title: str) -> str:

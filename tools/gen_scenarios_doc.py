@@ -25,6 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run as a script from anywhere
     sys.path.insert(0, str(ROOT))
 
+from sim.analysis.tables import markdown_rows  # noqa: E402
 from sim.scenario import ScenarioError, load_scenario, parse_scenario  # noqa: E402
 
 OUTPUT = ROOT / "docs" / "scenarios.md"
@@ -45,17 +46,17 @@ EXAMPLE_SOURCE = "scenarios/fast_trust.toml"
 
 
 def _cell(text: str) -> str:
-    return " ".join(text.split()).replace("|", "\\|")
+    return " ".join(text.split())
 
 
 def render_table(root: Path = SCENARIOS) -> str:
     """The Markdown table of every scenario file in ``root``, sorted by name."""
-    rows = ["| Scenario | Title | Summary |", "|---|---|---|"]
+    rows = []
     for path in sorted(root.glob("*.toml")):
         sc = load_scenario(path)
         title = f"{_cell(sc.text('title', 'en'))}<br>{_cell(sc.text('title', 'zh'))}"
-        rows.append(f"| [`{sc.name}`](../scenarios/{path.name}) | {title} | {_cell(sc.text('summary', 'en'))} |")
-    return "\n".join(rows)
+        rows.append([f"[`{sc.name}`](../scenarios/{path.name})", title, _cell(sc.text("summary", "en"))])
+    return markdown_rows(["Scenario", "Title", "Summary"], rows)
 
 
 def render_example() -> str:

@@ -35,15 +35,18 @@ from __future__ import annotations
 
 import solara
 
-from sim import report
+from sim.analysis.figures import plot_merchants, plot_timeseries
+from sim.analysis.formatting import setting_text
+from sim.analysis.stats import FLOW_WINDOW
 from sim.metrics import METRICS
 from sim.params import PROGRAMME_LABELS, STRATEGY_LABELS, ParamError
+from sim.words import word
 
 from .i18n import tr
 from .pages_common import (JobProgress, JobState, LabeledSelect, Md, cancel_job, current_lang, figure_png, range_hint,
                            scenario_cached, scenario_items, start_job)
-from .pages_logic import (FLOW_WINDOW, Config, Runs, compare_table, current_value, declaration, format_value,
-                          param_choices, parse_edit, run_compare, table_markdown)
+from .pages_logic import (Config, Runs, compare_table, current_value, declaration, param_choices, parse_edit,
+                          run_compare, table_markdown)
 
 MAX_CONFIGS = 6
 
@@ -128,7 +131,7 @@ def EditEditor(config: Config, on_add):
         error.set("")
         if k:
             try:
-                text.set(format_value(current_value(k, params)))
+                text.set(setting_text(current_value(k, params)))
             except Exception:  # noqa: BLE001 - a key the scenario does not have
                 text.set("")
 
@@ -153,16 +156,16 @@ def EditEditor(config: Config, on_add):
             except ParamError:
                 p = None
             if p is not None:
-                now = format_value(current_value(key.value, params))
+                now = setting_text(current_value(key.value, params))
                 solara.Text(f"{p.help(lang)} — {range_hint(p, lang)}; " + tr(f"now {now}", f"当前 {now}"),
                             style={"font-size": "0.8em", "color": "#666"})
                 with solara.Row(style={"align-items": "center"}):
                     if p.kind == "choice":
-                        LabeledSelect(tr("Value", "取值"), _choice_items(p.name), text.value or None,
+                        LabeledSelect(word("value", lang), _choice_items(p.name), text.value or None,
                                       lambda v: text.set(v or ""), classes=["lsim-compare-edit-value"],
                                       style={"max-width": "260px"})
                     else:
-                        solara.InputText(tr("Value", "取值"), value=text, continuous_update=True,
+                        solara.InputText(word("value", lang), value=text, continuous_update=True,
                                          classes=["lsim-compare-edit-value"], style={"max-width": "120px"})
                         if p.lo is not None and p.hi is not None and p.hi - p.lo <= 1e4:
                             try:
@@ -176,7 +179,7 @@ def EditEditor(config: Config, on_add):
                             else:
                                 solara.SliderFloat("", value=cur, min=float(p.lo), max=float(p.hi),
                                                    step=float(p.step or 0.01),
-                                                   on_value=lambda v: text.set(format_value(round(v, 6))))
+                                                   on_value=lambda v: text.set(setting_text(round(v, 6))))
                     solara.Button(tr("Add edit", "添加修改"), on_click=add, icon_name="mdi-plus", outlined=True,
                                   color="primary", classes=["lsim-compare-add-edit"])
         if error.value:
@@ -190,7 +193,7 @@ def _edit_text(key: str, value, lang: str, params) -> str:
         name = f"{who} · {p.label(lang)}" if who else p.label(lang)
     except ParamError:
         name = key
-    return f"{name} = {format_value(value)}"
+    return f"{name} = {setting_text(value)}"
 
 
 @solara.component
@@ -230,9 +233,9 @@ def Results(runs: Runs):
     lang = current_lang()
     m = metric.value if metric.value in runs.market.columns else "loyal_share"
     items = [(name, met.label(lang)) for name, met in METRICS.items() if name in runs.market.columns]
-    fig = solara.use_memo(lambda: report.plot_timeseries(runs.market, m, group="label", lang=lang),
+    fig = solara.use_memo(lambda: plot_timeseries(runs.market, m, group="label", lang=lang),
                           dependencies=[id(runs), m, lang])
-    mfig = solara.use_memo(lambda: report.plot_merchants(runs.merchants, "loyal_share", group="label", lang=lang,
+    mfig = solara.use_memo(lambda: plot_merchants(runs.merchants, "loyal_share", group="label", lang=lang,
                                                          by="merchant") if len(runs.merchants) else None,
                            dependencies=[id(runs), lang])
     table = solara.use_memo(lambda: compare_table(runs, lang=lang), dependencies=[id(runs), lang])
@@ -254,7 +257,7 @@ def Results(runs: Runs):
                            + "; ".join(list(runs.failed.values())[:3]))
         with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}):
             with solara.Div(style={"width": "340px"}):
-                LabeledSelect(tr("Observable", "指标"), items, m, metric.set, classes=["lsim-compare-metric"],
+                LabeledSelect(word("metric", lang), items, m, metric.set, classes=["lsim-compare-metric"],
                               autocomplete=True)
             with solara.Div(classes=["lsim-compare-download"]):
                 solara.FileDownload(csv_all, filename="compare_runs.csv", mime_type="text/csv",
@@ -267,7 +270,7 @@ def Results(runs: Runs):
         with solara.Div(classes=["lsim-compare-table"]):
             Md("### " + tr("Final values and differences", "期末值与差值"))
             cols = ["label", *labels, *[f"Δ {lab}" for lab in labels[1:]]]
-            heads = [tr("Observable", "指标"), *labels, *[tr(f"Δ {lab} vs 1", f"Δ {lab} 相对配置 1") for lab in labels[1:]]]
+            heads = [word("metric", lang), *labels, *[tr(f"Δ {lab} vs 1", f"Δ {lab} 相对配置 1") for lab in labels[1:]]]
             Md(table_markdown(table, cols, heads,
                                            bold=lambda row, c: c.startswith("Δ ") and c[2:] in row["significant"]))
             Md(tr(
@@ -305,7 +308,7 @@ def Compare():
                               outlined=True, classes=["lsim-compare-add-config"], style={"margin-top": "8px"})
         with solara.Card(tr("Run", "运行"), margin=0, style={"margin-top": "12px"}):
             with solara.Row(style={"flex-wrap": "wrap", "align-items": "center"}):
-                solara.InputInt(tr("Replicates", "重复次数"), value=replicates, classes=["lsim-compare-replicates"],
+                solara.InputInt(word("replicates", current_lang()), value=replicates, classes=["lsim-compare-replicates"],
                                 style={"max-width": "120px"}, dense=True)
                 solara.InputInt(tr("Steps (weeks)", "步数（周）"), value=steps, classes=["lsim-compare-steps"],
                                 style={"max-width": "120px"}, dense=True)

@@ -23,6 +23,7 @@ from typing import Any, Callable
 import reacton.ipyvuetify as rv
 import solara
 
+from ..analysis.formatting import setting_text
 from ..params import GROUPS, MERCHANT_PARAMS, PARAMS, PROGRAMME_LABELS, STRATEGY_LABELS, Param, ParamError
 from .i18n import lang, tr
 
@@ -35,11 +36,8 @@ MERCHANT_MAIN: tuple[str, ...] = ("quality", "price", "promise", "recovery_prob"
 
 
 def format_value(p: Param, v: Any) -> str:
-    if p.kind == "int":
-        return str(int(v))
-    if p.kind == "float":
-        return f"{float(v):.6g}"
-    return str(v)
+    """The text of ``p``'s value in its box (:func:`sim.analysis.formatting.setting_text`)."""
+    return setting_text(v, p.kind)
 
 
 def parse_value(p: Param, raw: Any) -> Any:

@@ -52,7 +52,7 @@ import solara
 
 from ..model import STRUCTURAL
 from ..params import PARAMS
-from ..report import metric_label
+from ..analysis.labels import metric_label
 from ..scenario import INFO_LABELS, load_scenario, scenario_names
 from . import plots, state
 from .controls import MerchantPanels, ParameterPanels

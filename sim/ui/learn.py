@@ -25,13 +25,14 @@ from __future__ import annotations
 import solara
 import solara.lab
 
+from sim.analysis.formatting import setting_text
+from sim.analysis.tables import markdown_rows
 from sim.params import MERCHANT_PARAMS, PARAMS
 from sim.scenario import INFO_LABELS, INFO_SECTIONS
 
 from .i18n import tr
 from .learn_docs import glossary_terms, info_sections, name_kind, name_label, validation_report
 from .pages_common import LabeledSelect, Md, current_lang, scenario_cached, scenario_items
-from .pages_logic import format_value
 
 # ---- this browser session's state ------------------------------------------------------------------
 tab = solara.reactive(0)
@@ -64,11 +65,11 @@ def _values_markdown(sc, lang: str) -> str:
     market = {k: v for k, v in sc.values.items() if k != "merchants"}
     for k, v in market.items():
         label = PARAMS[k].label(lang) if k in PARAMS else k
-        lines.append(f"- {label} (`{k}`) = {format_value(v)}")
+        lines.append(f"- {label} (`{k}`) = {setting_text(v)}")
     if "merchants" in sc.values:
         lines.append("- " + ("商家：" if zh else "Merchants:"))
         for m in sc.values["merchants"]:
-            vals = ", ".join(f"{MERCHANT_PARAMS[k].label(lang) if k in MERCHANT_PARAMS else k} = {format_value(v)}"
+            vals = ", ".join(f"{MERCHANT_PARAMS[k].label(lang) if k in MERCHANT_PARAMS else k} = {setting_text(v)}"
                              for k, v in m.items() if k != "name")
             lines.append(f"    - **{m.get('name', '?')}**" + (f": {vals}" if vals else ""))
     if not lines:
@@ -80,7 +81,7 @@ def _values_markdown(sc, lang: str) -> str:
         for e in sc.events:
             note = (e.note_zh if zh else e.note_en) or ""
             who = ("市场" if zh else "market") if e.target == "market" else e.target
-            ch = ", ".join(f"{k} = {format_value(v)}" for k, v in e.changes.items())
+            ch = ", ".join(f"{k} = {setting_text(v)}" for k, v in e.changes.items())
             step = f"第 {e.step} 步" if zh else f"step {e.step}"
             lines.append(f"- {step} — {who}: {ch}" + (f" ({note})" if note else ""))
     return "\n".join(lines)
@@ -130,11 +131,8 @@ def glossary_markdown(lang: str, q: str = "") -> tuple[str, int]:
         terms = [t for t in terms if q in " ".join([t.en, t.zh, t.definition_en, t.definition_zh, *t.names]).lower()]
     zh = lang == "zh"
     head = ["术语", "English", "定义", "模型中的名称"] if zh else ["Term", "中文", "Definition", "In the model"]
-    lines = ["| " + " | ".join(head) + " |", "|:---|:---|:---|:---|"]
-    for t in terms:
-        cells = [f"**{t.term(lang)}**", t.other(lang), t.definition(lang), _names_cell(t.names, lang)]
-        lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
-    return "\n".join(lines), len(terms)
+    rows = [[f"**{t.term(lang)}**", t.other(lang), t.definition(lang), _names_cell(t.names, lang)] for t in terms]
+    return markdown_rows(head, rows, ["left"] * len(head)), len(terms)
 
 
 @solara.component

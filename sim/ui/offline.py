@@ -25,7 +25,7 @@ def _register_page_font() -> str | None:
     import tempfile
     from pathlib import Path
 
-    from sim.report import packaged_cjk_fonts
+    from sim.analysis.fonts import packaged_cjk_fonts
 
     files = packaged_cjk_fonts()
     if not files:

@@ -25,6 +25,7 @@ from typing import Any, Callable
 import reacton.ipyvuetify as rv
 import solara
 
+from ..words import normalize_lang
 from .i18n import tr
 from .pages_logic import Cancelled, error_text
 
@@ -181,7 +182,7 @@ def figure_png(fig, dpi: int = 150) -> bytes:
 def current_lang() -> str:
     from .i18n import lang
 
-    return "zh" if lang.value == "zh" else "en"
+    return normalize_lang(lang.value)
 
 
 def range_hint(p, lang: str) -> str:

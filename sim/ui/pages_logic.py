@@ -11,7 +11,9 @@
 - :func:`run_tasks` — every run of an :class:`~sim.batch.Experiment` in this process, one after
   another with :func:`sim.batch.execute`, reporting ``progress(done, failed, total)`` after each
   run and stopping between runs when ``cancel()`` says so.
-- :func:`compare_table`, :func:`sweep_summary` — the tables the pages show and offer for download.
+- :func:`compare_table`, :func:`sweep_summary` — the tables the pages show and offer for download:
+  summaries by :func:`sim.analysis.stats.summarize_mixed` and numbers by
+  :mod:`sim.analysis.formatting`, as in the command line's reports.
 """
 
 from __future__ import annotations
@@ -27,17 +29,18 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import pandas as pd
 
-from sim import report
+from sim.analysis.formatting import setting_text
+from sim.analysis.labels import metric_label
+from sim.analysis.stats import HEADLINE_METRICS, differences, summarize_mixed, window_for
+from sim.analysis.tables import difference_texts, markdown_rows, mean_texts
 from sim.batch import Experiment, compare_experiment, execute, parse_experiment
-from sim.metrics import MERCHANT_METRICS, METRICS
 from sim.params import MERCHANT_PARAMS, PARAMS, Param, ParamError, Params
 from sim.scenario import Scenario, ScenarioError, apply_overrides, load_scenario
+from sim.words import normalize_lang
 
 #: market parameters the pages do not offer as edits: the market's size has its own input, and the
 #: history settings change only what is recorded for customers' stories
 HIDDEN_PARAMS = ("n_customers", "history_limit", "history_depth")
-#: per-step flows are averaged over each run's last FLOW_WINDOW steps (as the CLI's reports do)
-FLOW_WINDOW = report.FLOW_WINDOW
 #: the largest batch a page will start (runs = configurations × replicates)
 MAX_RUNS = 1000
 #: the most values one swept parameter may take
@@ -63,14 +66,10 @@ class Cancelled(Exception):
 
 
 # ---- parameters ------------------------------------------------------------------------------------
-def _lang(lang: str) -> str:
-    return "zh" if lang == "zh" else "en"
-
-
 def param_choices(params: Params, lang: str = "en") -> list[tuple[str, str]]:
     """``(key, text)`` for every parameter a user may edit or sweep: market-wide parameters by name,
     then each merchant's as ``"A.price"`` (text ``"A · Price"``)."""
-    lang = _lang(lang)
+    lang = normalize_lang(lang)
     out = []
     for name, p in PARAMS.items():
         if name in HIDDEN_PARAMS:
@@ -123,14 +122,6 @@ def parse_value(p: Param, raw: Any, key: str | None = None) -> Any:
     return p.validate(value, key=key or p.name)
 
 
-def format_value(v: Any) -> str:
-    if isinstance(v, bool):
-        return str(v).lower()
-    if isinstance(v, float):
-        return f"{v:.6g}"
-    return str(v)
-
-
 def parse_edit(key: str, raw: Any, params: Params) -> tuple[str, Any]:
     """A validated edit ``(key, value)`` for ``params``; :class:`ParamError` with a bilingual message."""
     p = declaration(key, params)
@@ -140,7 +131,7 @@ def parse_edit(key: str, raw: Any, params: Params) -> tuple[str, Any]:
 def error_text(e: Exception, lang: str) -> str:
     """A message for people from any error the batch layer raises (bilingual where it can be)."""
     if isinstance(e, ParamError):
-        return e.text(_lang(lang))
+        return e.text(normalize_lang(lang))
     return f"{type(e).__name__}: {e}"
 
 
@@ -231,7 +222,7 @@ class Config:
     def auto_label(self, index: int) -> str:
         if self.label.strip():
             return self.label.strip()
-        edits = ", ".join(f"{k}={format_value(v)}" for k, v in self.edits)
+        edits = ", ".join(f"{k}={setting_text(v)}" for k, v in self.edits)
         return f"{index + 1}. {self.scenario}" + (f" ({edits})" if edits else "")
 
 
@@ -267,91 +258,28 @@ def run_compare(configs: Sequence[Config], replicates: int = 5, steps: int = 104
     return run_tasks(build_compare(configs, replicates, steps, customers, seed), progress, cancel)
 
 
-def is_flow(name: str, merchant: bool = False) -> bool:
-    """Per-step flows (churn, profit, counts) are noisy: tables use each run's mean of its last steps."""
-    m = (MERCHANT_METRICS if merchant else METRICS).get(name) or METRICS.get(name) or MERCHANT_METRICS.get(name)
-    return bool(m) and (m.unit.endswith("/step") or m.unit in ("count", "messages"))
-
-
-def window_for(name: str, steps: int, merchant: bool = False) -> int | None:
-    return min(FLOW_WINDOW, max(int(steps), 1)) if is_flow(name, merchant) else None
-
-
-def summarize_mixed(market: pd.DataFrame, metrics: Sequence[str], by: Sequence[str], steps: int,
-                    merchant: bool = False) -> pd.DataFrame:
-    """:func:`sim.report.summarize` of levels at the final step and flows over the last steps, rows in
-    the order of ``metrics`` within each group."""
-    f = report.summarize_merchants if merchant else report.summarize
-    parts = []
-    levels = [m for m in metrics if window_for(m, steps, merchant) is None]
-    flows = [m for m in metrics if m not in levels]
-    if levels:
-        parts.append(f(market, levels, by=list(by)))
-    if flows:
-        parts.append(f(market, flows, by=list(by), window=window_for(flows[0], steps, merchant)))
-    out = pd.concat(parts, ignore_index=True)
-    order = {m: i for i, m in enumerate(metrics)}
-    keys = list(by) + (["merchant"] if merchant else [])
-    first: dict = {}
-    for i, k in enumerate(out[keys].itertuples(index=False, name=None)):
-        first.setdefault(k, i)
-    out["_g"] = [first[k] for k in out[keys].itertuples(index=False, name=None)]
-    out["_m"] = out["metric"].map(order)
-    return out.sort_values(["_g", "_m"], kind="stable").drop(columns=["_g", "_m"]).reset_index(drop=True)
-
-
-def _decimals(*values) -> int:
-    finite = [abs(float(v)) for v in values if v is not None and np.isfinite(v) and v != 0]
-    if not finite:
-        return 2
-    return int(min(5, max(0, 3 - math.floor(math.log10(max(finite))))))
-
-
-def interval_text(mean, lo, hi, sign: bool = False) -> str:
-    """``mean [low, high]`` with a shared number of decimals; "–" when there is no value."""
-    if mean is None or not np.isfinite(mean):
-        return "–"
-    d = _decimals(mean, lo, hi)
-
-    def f(v, plus=False):
-        t = f"{float(v):,.{d}f}"
-        return ("+" + t) if plus and float(v) > 0 else t
-
-    if lo is None or not np.isfinite(lo) or lo == hi:
-        return f(mean, sign)
-    return f"{f(mean, sign)} [{f(lo)}, {f(hi)}]"
-
-
 def compare_table(runs: Runs, metrics: Sequence[str] | None = None, lang: str = "en") -> pd.DataFrame:
     """One row per observable: each configuration's mean with its 95% interval, then each other
     configuration's difference from the first (Welch 95% interval), marked ✱ where the interval
     excludes 0. Columns: ``metric`` (name), ``label`` (observable in ``lang``), one column per
     configuration, one ``Δ <configuration>`` column per other configuration, and ``significant``
     (list of the configurations whose difference is marked)."""
-    lang = _lang(lang)
-    metrics = [m for m in (metrics or report.HEADLINE_METRICS) if m in runs.market.columns]
+    lang = normalize_lang(lang)
+    metrics = [m for m in (metrics or HEADLINE_METRICS) if m in runs.market.columns]
     labels = list(dict.fromkeys(runs.market["label"]))
-    summary = summarize_mixed(runs.market, metrics, ["label"], runs.exp.steps)
+    summary = summarize_mixed(runs.market, metrics, ["label"])
     base = labels[0]
-    diffs = report.differences(summary, base) if len(labels) > 1 else pd.DataFrame(
+    diffs = differences(summary, base) if len(labels) > 1 else pd.DataFrame(
         columns=["label", "metric", "diff", "ci_low", "ci_high", "significant"])
     rows = []
     for m in metrics:
-        r: dict[str, Any] = {"metric": m, "label": report.metric_label(m, lang)}
-        if window_for(m, runs.exp.steps) is not None:
+        r: dict[str, Any] = {"metric": m, "label": metric_label(m, lang)}
+        if window_for(m) is not None:
             r["label"] += "*"
-        for lab in labels:
-            s = summary[(summary["metric"] == m) & (summary["label"] == lab)]
-            r[lab] = interval_text(*s.iloc[0][["mean", "ci_low", "ci_high"]]) if len(s) else "–"
+        r.update(mean_texts(summary, m, labels))
         sig = []
-        for lab in labels[1:]:
-            d = diffs[(diffs["metric"] == m) & (diffs["label"] == lab)]
-            if d.empty:
-                r[f"Δ {lab}"] = "–"
-                continue
-            d = d.iloc[0]
-            txt = interval_text(d["diff"], d["ci_low"], d["ci_high"], sign=True)
-            if bool(d["significant"]):
+        for lab, (txt, significant) in difference_texts(diffs, m, labels[1:]).items():
+            if significant:
                 txt += " ✱"
                 sig.append(lab)
             r[f"Δ {lab}"] = txt
@@ -362,20 +290,12 @@ def compare_table(runs: Runs, metrics: Sequence[str] | None = None, lang: str = 
 
 def table_markdown(df: pd.DataFrame, columns: Sequence[str], headers: Sequence[str],
                    bold: Callable[[dict, str], bool] | None = None) -> str:
-    """A Markdown table of ``columns`` under ``headers`` (cells made bold where ``bold(row, col)``); the
-    first column aligned left, the others right."""
-    def esc(x) -> str:
-        return str(x).replace("|", "\\|").replace("\n", " ")
-
-    lines = ["| " + " | ".join(esc(h) for h in headers) + " |",
-             "|" + "|".join(":---" if i == 0 else "---:" for i in range(len(headers))) + "|"]
-    for row in df.to_dict("records"):
-        cells = []
-        for c in columns:
-            v = esc(row.get(c, ""))
-            cells.append(f"**{v}**" if bold and bold(row, c) and v not in ("", "–") else v)
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines)
+    """A Markdown table (:func:`sim.analysis.tables.markdown_rows`) of ``columns`` under ``headers``
+    (cells made bold where ``bold(row, col)``); the first column aligned left, the others right."""
+    records = df.to_dict("records")
+    rows = [[r.get(c, "") for c in columns] for r in records]
+    align = ["left"] + ["right"] * (len(headers) - 1)
+    return markdown_rows(headers, rows, align, (lambda i, j: bold(records[i], columns[j])) if bold else None)
 
 
 # ---- sweep -----------------------------------------------------------------------------------------
@@ -437,8 +357,8 @@ def sweep_values(axis: Axis, params: Params) -> list:
     lo = parse_value(p, axis.lo, f"{axis.key} (min)")
     hi = parse_value(p, axis.hi, f"{axis.key} (max)")
     if not lo < hi:
-        raise ParamError(axis.key, f"'{axis.key}': min = {format_value(lo)} must be below max = {format_value(hi)}",
-                         None, f"'{axis.key}'：最小值 {format_value(lo)} 必须小于最大值 {format_value(hi)}")
+        raise ParamError(axis.key, f"'{axis.key}': min = {setting_text(lo)} must be below max = {setting_text(hi)}",
+                         None, f"'{axis.key}'：最小值 {setting_text(lo)} 必须小于最大值 {setting_text(hi)}")
     raw = np.linspace(float(lo), float(hi), n)
     if p.kind == "int":
         mult = 2 if axis.key == "network_degree" else 1
@@ -515,13 +435,13 @@ def run_sweep(text: str, progress=None, cancel=None) -> Runs:
 def sweep_summary(runs: Runs, metrics: Sequence[str] | None = None) -> pd.DataFrame:
     """Per configuration (the varied parameters' values) × observable: n, mean, 95% interval, sd."""
     varied = [f.name for f in runs.exp.factors]
-    metrics = [m for m in (metrics or report.HEADLINE_METRICS) if m in runs.market.columns]
-    return summarize_mixed(runs.market, metrics, varied, runs.exp.steps)
+    metrics = [m for m in (metrics or HEADLINE_METRICS) if m in runs.market.columns]
+    return summarize_mixed(runs.market, metrics, varied)
 
 
 __all__ = [
     "Axis", "Cancelled", "Config", "Runs", "ScenarioError", "build_compare", "build_sweep", "compare_table",
-    "current_value", "declaration", "default_axis", "error_text", "format_value", "interval_text", "is_flow",
+    "current_value", "declaration", "default_axis", "error_text",
     "param_choices", "parse_edit", "parse_value", "run_compare", "run_sweep", "run_tasks", "scenario_for",
-    "summarize_mixed", "sweep_summary", "sweep_toml", "sweep_values", "table_markdown", "window_for",
+    "sweep_summary", "sweep_toml", "sweep_values", "table_markdown",
 ]

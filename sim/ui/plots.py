@@ -4,7 +4,7 @@ Every function takes an :class:`~sim.ui.state.ExploreSession` and a language and
 :class:`matplotlib.figure.Figure`. Figures are built with the object-oriented API (never pyplot), so
 nothing is registered globally: a figure is freed as soon as the page stops showing it, and
 :func:`png` closes it explicitly after writing it. Labels of observables come from their
-declarations (:func:`sim.report.metric_label`), other words are written here in both languages.
+declarations (:func:`sim.analysis.labels.metric_label`), other words are written here in both languages.
 """
 
 from __future__ import annotations
@@ -19,7 +19,10 @@ from matplotlib.ticker import MaxNLocator
 from .. import mechanism as mc
 from ..metrics import INTENTION_HIGH, SATISFIED_MIN
 from ..params import MERCHANT_PARAMS, PARAMS
-from ..report import metric_label, use_cjk_font
+from ..analysis.fonts import use_cjk_font
+from ..analysis.formatting import percent_text, value_text
+from ..analysis.labels import metric_label
+from ..words import colon, pick
 
 __all__ = ["FIGURES", "STAGE_COLORS", "merchant_colors", "png", "fig_loyal_churn", "fig_stages", "fig_profit",
            "fig_cycles", "fig_distributions", "fig_types", "fig_customer", "intervention_text"]
@@ -37,7 +40,7 @@ MAX_POINTS = 2000
 
 
 def _w(lang: str, en: str, zh: str) -> str:
-    return zh if lang == "zh" else en
+    return pick(en, zh, lang)
 
 
 def merchant_colors(n: int) -> list[str]:
@@ -93,21 +96,15 @@ def _smooth(y: np.ndarray, k: int = SMOOTH) -> np.ndarray:
 # --------------------------------------------------------------------------------------------
 # interventions
 # --------------------------------------------------------------------------------------------
-def _value(v) -> str:
-    if isinstance(v, float):
-        return f"{v:.3g}"
-    return str(v)
-
-
 def intervention_text(target: str, changes: dict, lang: str) -> str:
     """``A: Price → 1.3`` (``A：价格 → 1.3``), several changes joined."""
     parts = []
     for k, v in changes.items():
         p = MERCHANT_PARAMS.get(k) if target != "market" else PARAMS.get(k)
         label = p.label(lang) if p is not None else k
-        parts.append(f"{label} → {_value(v)}")
+        parts.append(f"{label} → {value_text(v)}")
     who = _w(lang, "market", "市场") if target == "market" else target
-    return f"{who}{'：' if lang == 'zh' else ': '}" + ("，" if lang == "zh" else ", ").join(parts)
+    return f"{who}{colon(lang)}" + pick(", ", "，", lang).join(parts)
 
 
 def _grouped_interventions(interventions) -> list[tuple[int, str, str, dict]]:
@@ -324,7 +321,7 @@ def fig_types(sess, lang: str = "en") -> Figure:
     quad = (("loyalists", 0.98, 0.98, "right", "top"), ("mercenaries", 0.98, 0.02, "right", "bottom"),
             ("hostages", 0.02, 0.98, "left", "top"), ("defectors", 0.02, 0.02, "left", "bottom"))
     for name, qx, qy, ha, va in quad:
-        ax.text(qx, qy, f"{metric_label(name, lang)} {100 * m.get(name, 0):.0f}%", transform=ax.transAxes,
+        ax.text(qx, qy, f"{metric_label(name, lang)} {percent_text(m.get(name, 0))}", transform=ax.transAxes,
                 ha=ha, va=va, fontsize=9, color="#263238",
                 bbox=dict(boxstyle="round,pad=0.2", fc="white", ec="#cfd8dc", alpha=0.85))
     ax.set_xlabel(_w(lang, "Satisfaction (cumulative)", "满意度（累积）"), fontsize=8)

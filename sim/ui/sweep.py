@@ -3,7 +3,8 @@
 The page writes the sweep as an experiment file (the same TOML ``loyalty-sim sweep FILE`` reads),
 parses it with :func:`sim.batch.parse_experiment` and runs it in a background thread with a progress
 bar and a cancel button. One parameter: the chosen observable against it (mean line with a 95% band,
-:func:`sim.report.plot_vs_param`); two: a heatmap of the mean (:func:`sim.report.plot_heatmap`).
+:func:`sim.analysis.figures.plot_vs_param`); two: a heatmap of the mean
+(:func:`sim.analysis.figures.plot_heatmap`).
 Downloads: the tidy table of every run (CSV), a summary (CSV), the figure (PNG) and the experiment
 file.
 
@@ -34,16 +35,20 @@ import dataclasses
 
 import solara
 
-from sim import report
+from sim.analysis.figures import plot_heatmap, plot_vs_param
+from sim.analysis.formatting import interval_text, value_text
+from sim.analysis.labels import metric_label, param_label
+from sim.analysis.stats import FLOW_WINDOW, summarize, window_for
+from sim.analysis.tables import markdown_rows
 from sim.metrics import METRICS
 from sim.params import ParamError
+from sim.words import pick, word
 
 from .i18n import tr
 from .pages_common import (JobProgress, JobState, LabeledSelect, Md, cancel_job, current_lang, figure_png, range_hint,
                            scenario_cached, scenario_items, start_job)
-from .pages_logic import (FLOW_WINDOW, MAX_VALUES, Axis, Runs, build_sweep, check_run_settings, declaration,
-                          default_axis, error_text, format_value, interval_text, param_choices, run_sweep,
-                          sweep_summary, sweep_toml, window_for)
+from .pages_logic import (MAX_VALUES, Axis, Runs, build_sweep, check_run_settings, declaration, default_axis,
+                          error_text, param_choices, run_sweep, sweep_summary, sweep_toml)
 
 
 def _axis(key: str, n: int = 5) -> Axis:
@@ -147,23 +152,21 @@ def AxisEditor(which: int, axis: solara.Reactive):
 def _summary_rows(runs: Runs, m: str, lang: str) -> str:
     """A Markdown table: each value of the (single) swept parameter, mean [95% interval]."""
     varied = [f.name for f in runs.exp.factors]
-    win = window_for(m, runs.exp.steps)
-    summ = report.summarize(runs.market, [m], by=varied, window=win)
-    head = [report.param_label(v, lang) for v in varied] + [report.metric_label(m, lang), tr("Runs", "运行次数")]
-    lines = ["| " + " | ".join(head) + " |", "|" + "---:|" * len(head)]
-    for r in summ.to_dict("records"):
-        lines.append("| " + " | ".join([format_value(r[v]) for v in varied]
-                                       + [interval_text(r["mean"], r["ci_low"], r["ci_high"]), str(r["n"])]) + " |")
-    return "\n".join(lines)
+    win = window_for(m)
+    summ = summarize(runs.market, [m], by=varied, window=win)
+    head = [param_label(v, lang) for v in varied] + [metric_label(m, lang), word("n", lang)]
+    rows = [[value_text(r[v]) for v in varied] + [interval_text(r["mean"], r["ci_low"], r["ci_high"]), r["n"]]
+            for r in summ.to_dict("records")]
+    return markdown_rows(head, rows, ["right"] * len(head))
 
 
 def sweep_figure(runs: Runs, m: str, lang: str):
     """``m`` against the swept parameter (line with a 95% band), or a heatmap over two parameters."""
     varied = [f.name for f in runs.exp.factors]
-    win = window_for(m, runs.exp.steps)
+    win = window_for(m)
     if len(varied) == 1:
-        return report.plot_vs_param(runs.market, m, varied[0], lang=lang, window=win)
-    return report.plot_heatmap(runs.market, m, varied[0], varied[1], lang=lang, window=win)
+        return plot_vs_param(runs.market, m, varied[0], lang=lang, window=win)
+    return plot_heatmap(runs.market, m, varied[0], varied[1], lang=lang, window=win)
 
 
 @solara.component
@@ -192,7 +195,7 @@ def Results(runs: Runs):
                            + "; ".join(list(runs.failed.values())[:3]))
         with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}):
             with solara.Div(style={"width": "340px"}):
-                LabeledSelect(tr("Observable", "指标"), items, m, metric.set, classes=["lsim-sweep-metric"],
+                LabeledSelect(word("metric", lang), items, m, metric.set, classes=["lsim-sweep-metric"],
                               autocomplete=True)
             with solara.Div(classes=["lsim-sweep-download"]):
                 solara.FileDownload(csv_all, filename=f"{stem}.csv",
@@ -205,9 +208,9 @@ def Results(runs: Runs):
                                     label=tr("Figure (PNG)", "图表（PNG）"), mime_type="image/png")
         with solara.Div(classes=["lsim-sweep-figure"]):
             solara.FigureMatplotlib(fig, dependencies=[id(runs), m, lang])
-        note = tr(f"Each run's final value; for per-step flows (churn, profit, counts) its mean over the last "
-                  f"{FLOW_WINDOW} steps. Mean and 95% interval over replicates.",
-                  f"取每次运行的期末值；逐期流量（流失、利润、计数）取最后 {FLOW_WINDOW} 步的平均。均值与跨重复运行的 95% 区间。")
+        note = word("summary_note", lang)  # as the written reports say it
+        if window_for(m) is not None:
+            note += pick(" ", "", lang) + word("flow_note", lang, names=metric_label(m, lang), k=FLOW_WINDOW)
         Md(note, style={"font-size": "0.85em"})
         if len(varied) == 1:
             Md(_summary_rows(runs, m, lang))
@@ -245,7 +248,7 @@ def Sweep():
                         if two.value:
                             AxisEditor(2, axis2)
                 with solara.Row(style={"flex-wrap": "wrap", "align-items": "center"}):
-                    solara.InputInt(tr("Replicates", "重复次数"), value=replicates, classes=["lsim-sweep-replicates"],
+                    solara.InputInt(word("replicates", lang), value=replicates, classes=["lsim-sweep-replicates"],
                                     style={"max-width": "120px"}, dense=True)
                     solara.InputInt(tr("Steps (weeks)", "步数（周）"), value=steps, classes=["lsim-sweep-steps"],
                                     style={"max-width": "120px"}, dense=True)

@@ -18,7 +18,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from ..mechanism import CHURNED, EV, LOYAL
-from ..report import ci95
+from ..analysis.stats import ci95
 from ..scenario import Scenario, load_scenario
 from ..simulate import simulate
 from .paths import VALIDATION_DIR

@@ -46,7 +46,7 @@ def _diagnoses(r: FactResult) -> list[tuple[str, str]]:
 def _figure(r: FactResult, fig_dir: Path) -> Path | None:
     if r.fact.plot is None or not r.per_seed or r.error:
         return None
-    from ..report import use_cjk_font
+    from ..analysis.fonts import use_cjk_font
 
     use_cjk_font()
     fig = r.fact.plot(r.per_seed, r.checks)

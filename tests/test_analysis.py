@@ -1,4 +1,4 @@
-"""sim/report.py: summaries, differences, sensitivity indices, figures and written reports.
+"""sim/analysis/: summaries, differences, sensitivity indices, figures and written reports.
 
 Small realistic tables come from real runs (300 customers, 20 steps) arranged the way a results
 folder holds them; sensitivity indices are checked on a synthetic output of a known function.
@@ -19,7 +19,9 @@ from matplotlib.figure import Figure
 from scipy import stats
 
 from sim import Params, simulate
-from sim import report
+from sim import analysis
+from sim.analysis import fonts
+from sim.words import WORDS
 from sim.metrics import MERCHANT_METRICS, METRICS
 from sim.params import MERCHANT_PARAMS, PARAMS
 
@@ -125,37 +127,59 @@ def synthetic_sa(design: str):
 
 def test_ci95_matches_scipy_t_interval():
     x = [0.2, 0.35, 0.31, np.nan, 0.28]
-    mean, lo, hi = report.ci95(x)
+    mean, lo, hi = analysis.ci95(x)
     clean = [v for v in x if not np.isnan(v)]
     slo, shi = stats.t.interval(0.95, len(clean) - 1, loc=np.mean(clean), scale=stats.sem(clean))
     assert mean == pytest.approx(np.mean(clean))
     assert (lo, hi) == pytest.approx((slo, shi))
-    assert report.ci95([0.4]) == (0.4, 0.4, 0.4)
-    assert all(np.isnan(report.ci95([np.nan])))
+    assert analysis.ci95([0.4]) == (0.4, 0.4, 0.4)
+    assert all(np.isnan(analysis.ci95([np.nan])))
 
 
 def test_final_rows_and_summarize(two_labels):
     _, market, _ = two_labels
-    fin = report.final_rows(market)
+    fin = analysis.final_rows(market)
     assert len(fin) == 6 and (fin["step"] == STEPS).all() and list(fin["run_id"]) == list(range(6))
-    s = report.summarize(market, ["trust", "loyal_share"])
+    s = analysis.summarize(market, ["trust", "loyal_share"])
     assert list(s.columns[:6]) == ["label", "metric", "n", "mean", "ci_low", "ci_high"]
     assert list(zip(s["label"], s["metric"])) == [("baseline", "trust"), ("baseline", "loyal_share"),
                                                   ("dear A", "trust"), ("dear A", "loyal_share")]
     assert (s["n"] == 3).all()
     base_trust = fin.loc[fin.label == "baseline", "trust"]
-    assert tuple(s.iloc[0][["mean", "ci_low", "ci_high"]]) == pytest.approx(report.ci95(base_trust))
+    assert tuple(s.iloc[0][["mean", "ci_low", "ci_high"]]) == pytest.approx(analysis.ci95(base_trust))
     # window: each run's mean over its last k steps
-    w = report.summarize(market, ["churn_rate"], window=5)
+    w = analysis.summarize(market, ["churn_rate"], window=5)
     last5 = market[market.step > STEPS - 5].groupby("run_id")["churn_rate"].mean()
     assert w.iloc[0]["mean"] == pytest.approx(last5.iloc[:3].mean())
     with pytest.raises(ValueError, match="no column 'nope'"):
-        report.summarize(market, ["nope"])
+        analysis.summarize(market, ["nope"])
+
+
+def test_summarize_mixed_levels_at_the_end_flows_over_the_last_steps(two_labels):
+    """The one mixed summary of the reports, the app's pages and the CLI: levels at each run's final
+    step, flows (declared by sim.metrics) each run's mean over its last FLOW_WINDOW steps."""
+    from sim.analysis.stats import FLOW_WINDOW, flow_metrics, summarize_mixed, window_for
+
+    _, market, merchants = two_labels
+    assert flow_metrics(["loyal_share", "churn_rate", "profit", "trust"]) == ["churn_rate", "profit"]
+    assert window_for("churn_rate") == FLOW_WINDOW and window_for("churn_rate", every=False) is None
+    assert window_for("trust") is None
+    s = analysis.summarize_mixed(market, ["churn_rate", "trust"], ["label"])
+    assert list(zip(s["label"], s["metric"])) == [("baseline", "churn_rate"), ("baseline", "trust"),
+                                                  ("dear A", "churn_rate"), ("dear A", "trust")]
+    level = analysis.summarize(market, ["trust"])
+    flow = analysis.summarize(market, ["churn_rate"], window=FLOW_WINDOW)
+    assert s.set_index(["label", "metric"]).loc[("dear A", "trust"), "mean"] == level.iloc[1]["mean"]
+    assert s.set_index(["label", "metric"]).loc[("dear A", "churn_rate"), "mean"] == flow.iloc[1]["mean"]
+    at_end = summarize_mixed(market, ["churn_rate"], ["label"], every=False)  # measured at the end only
+    assert at_end["mean"].tolist() == analysis.summarize(market, ["churn_rate"])["mean"].tolist()
+    m = summarize_mixed(merchants, ["profit", "market_share"], ["label"], merchant=True)
+    assert m.iloc[0]["mean"] == analysis.summarize_merchants(merchants, ["profit"], window=FLOW_WINDOW).iloc[0]["mean"]
 
 
 def test_summarize_merchants(two_labels):
     _, _, merchants = two_labels
-    s = report.summarize_merchants(merchants, ["loyal_share", "market_share"])
+    s = analysis.summarize_merchants(merchants, ["loyal_share", "market_share"])
     assert list(s.columns[:4]) == ["label", "merchant", "metric", "n"]
     assert len(s) == 2 * 3 * 2 and (s["n"] == 3).all()
     shares = s[(s.metric == "market_share")].groupby("label")["mean"].sum()
@@ -164,8 +188,8 @@ def test_summarize_merchants(two_labels):
 
 def test_differences_sign_and_interval(two_labels):
     _, market, _ = two_labels
-    s = report.summarize(market, ["trust"])
-    d = report.differences(s, "baseline")
+    s = analysis.summarize(market, ["trust"])
+    d = analysis.differences(s, "baseline")
     assert list(d["label"]) == ["dear A"]
     row = d.iloc[0]
     assert row["diff"] == pytest.approx(row["mean"] - row["baseline_mean"])
@@ -173,21 +197,21 @@ def test_differences_sign_and_interval(two_labels):
     h = stats.t.ppf(0.975, 4) * 0.1 / np.sqrt(5)
     fake = pd.DataFrame({"label": ["a", "b"], "metric": ["m", "m"], "n": [5, 5], "mean": [1.0, 3.0],
                          "ci_low": [1.0 - h, 3.0 - h], "ci_high": [1.0 + h, 3.0 + h], "sd": [0.1, 0.1]})
-    d = report.differences(fake, "a")
+    d = analysis.differences(fake, "a")
     assert d.iloc[0]["diff"] == pytest.approx(2.0) and d.iloc[0]["ci_low"] > 0 and d.iloc[0]["significant"]
-    d = report.differences(fake, "b")
+    d = analysis.differences(fake, "b")
     assert d.iloc[0]["diff"] == pytest.approx(-2.0) and d.iloc[0]["ci_high"] < 0
     # without the sd column the same interval is recovered from the CI
-    d2 = report.differences(fake.drop(columns="sd"), "b")
+    d2 = analysis.differences(fake.drop(columns="sd"), "b")
     assert d2.iloc[0]["ci_low"] == pytest.approx(d.iloc[0]["ci_low"], rel=1e-6)
     with pytest.raises(ValueError, match="not among"):
-        report.differences(fake, "zzz")
+        analysis.differences(fake, "zzz")
 
 
 @pytest.mark.parametrize("design", ["sobol", "morris"])
 def test_sensitivity_ranks_the_influential_parameter_first(design):
     manifest, market = synthetic_sa(design)
-    t = report.sensitivity(manifest, market, ["loyal_share", "trust"])
+    t = analysis.sensitivity(manifest, market, ["loyal_share", "trust"])
     ls = t[t.metric == "loyal_share"].set_index("parameter")
     if design == "sobol":
         assert list(t.columns) == ["metric", "parameter", "S1", "S1_conf", "ST", "ST_conf"]
@@ -204,10 +228,10 @@ def test_sensitivity_ranks_the_influential_parameter_first(design):
 def test_sensitivity_refuses_other_designs_and_incomplete_samples(one_param):
     manifest, market, _ = one_param
     with pytest.raises(ValueError, match="Sobol or Morris design.*'factorial'"):
-        report.sensitivity(manifest, market, ["trust"])
+        analysis.sensitivity(manifest, market, ["trust"])
     manifest, market = synthetic_sa("sobol")
     with pytest.raises(ValueError, match="design points have no value"):
-        report.sensitivity(manifest, market[market.point != 5], ["loyal_share"])
+        analysis.sensitivity(manifest, market[market.point != 5], ["loyal_share"])
 
 
 # ------------------------------------------------------------------ figures
@@ -228,27 +252,27 @@ def assert_renders_cjk(fig: Figure):
         fonts = [fm.get_font(p) for p in paths]
         for ch in set(CJK.findall(t.get_text())):
             assert any(f.get_char_index(ord(ch)) for f in fonts), (ch, t.get_text(), [f.family_name for f in fonts])
-        assert any(f.family_name == report.use_cjk_font() for f in fonts)
+        assert any(f.family_name == analysis.use_cjk_font() for f in fonts)
     with warnings.catch_warnings():
         warnings.filterwarnings("error", message=".*[Gg]lyph.*missing.*")
         fig.savefig(io.BytesIO(), format="png", dpi=50)
 
 
 def test_cjk_font_is_shipped_in_a_package_and_registered():
-    family = report.use_cjk_font()
+    family = analysis.use_cjk_font()
     assert family  # the project's dependency ships one
     path = fm.findfont(fm.FontProperties(family=family), fallback_to_default=False)
     assert "site-packages" in path and fm.get_font(path).get_char_index(ord("忠"))
-    assert report.use_cjk_font() == family  # idempotent
+    assert analysis.use_cjk_font() == family  # idempotent
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_plot_timeseries_labels(two_labels, lang):
     _, market, _ = two_labels
-    fig = report.plot_timeseries(market, "loyal_share", lang=lang, interventions=[(10, "price ↑")])
+    fig = analysis.plot_timeseries(market, "loyal_share", lang=lang, interventions=[(10, "price ↑")])
     ax = fig.axes[0]
     assert isinstance(fig, Figure)
-    assert ax.get_xlabel() == report.WORDS["step"][lang == "zh"]
+    assert ax.get_xlabel() == WORDS["step"][lang == "zh"]
     assert ax.get_ylabel() == METRICS["loyal_share"].label(lang)
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["baseline", "dear A"]
     assert len(ax.collections) >= 2  # one band per label
@@ -260,12 +284,12 @@ def test_plot_timeseries_labels(two_labels, lang):
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_plot_vs_param_and_heatmap_labels(one_param, two_params, lang):
     _, market, _ = one_param
-    fig = report.plot_vs_param(market, "trust", "price_sensitivity", lang=lang)
+    fig = analysis.plot_vs_param(market, "trust", "price_sensitivity", lang=lang)
     ax = fig.axes[0]
     assert ax.get_xlabel() == PARAMS["price_sensitivity"].label(lang)
     assert ax.get_ylabel() == METRICS["trust"].label(lang)
     _, market2, _ = two_params
-    fig2 = report.plot_heatmap(market2, "trust", "A.price", "trust_gain", lang=lang)
+    fig2 = analysis.plot_heatmap(market2, "trust", "A.price", "trust_gain", lang=lang)
     ax2 = fig2.axes[0]
     sep = "：" if lang == "zh" else ": "
     assert ax2.get_xlabel() == "A" + sep + MERCHANT_PARAMS["price"].label(lang)
@@ -280,19 +304,19 @@ def test_plot_vs_param_and_heatmap_labels(one_param, two_params, lang):
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_plot_merchants_and_sensitivity_labels(two_labels, lang):
     _, _, merchants = two_labels
-    fig = report.plot_merchants(merchants, "loyal_share", lang=lang)
+    fig = analysis.plot_merchants(merchants, "loyal_share", lang=lang)
     assert len(fig.axes) == 2  # one panel per label
     assert fig.axes[0].get_ylabel() == MERCHANT_METRICS["loyal_share"].label(lang)
-    assert fig.axes[0].get_xlabel() == report.WORDS["step"][lang == "zh"]
+    assert fig.axes[0].get_xlabel() == WORDS["step"][lang == "zh"]
     assert [t.get_text() for t in fig.legends[0].get_texts()] == ["A", "B", "C"]
-    fig_m = report.plot_merchants(merchants, "loyal_share", lang=lang, by="merchant")
+    fig_m = analysis.plot_merchants(merchants, "loyal_share", lang=lang, by="merchant")
     assert len(fig_m.axes) == 3  # one panel per merchant
     manifest, market = synthetic_sa("sobol")
-    t = report.sensitivity(manifest, market, ["loyal_share"])
-    fig2 = report.plot_sensitivity(t, "loyal_share", lang=lang)
+    t = analysis.sensitivity(manifest, market, ["loyal_share"])
+    fig2 = analysis.plot_sensitivity(t, "loyal_share", lang=lang)
     ax = fig2.axes[0]
-    assert ax.get_ylabel() == report.WORDS["parameter"][lang == "zh"]
-    assert ax.get_xlabel() == report.WORDS["sobol_axis"][lang == "zh"]
+    assert ax.get_ylabel() == WORDS["parameter"][lang == "zh"]
+    assert ax.get_xlabel() == WORDS["sobol_axis"][lang == "zh"]
     ticks = [x.get_text() for x in ax.get_yticklabels()]
     assert ticks[-1] == PARAMS["price_sensitivity"].label(lang)  # most important on top
     if lang == "zh":
@@ -302,8 +326,8 @@ def test_plot_merchants_and_sensitivity_labels(two_labels, lang):
 
 def test_save_figure_writes_png_and_svg(tmp_path, two_labels):
     _, market, _ = two_labels
-    fig = report.plot_timeseries(market, "trust", lang="zh")
-    paths = report.save_figure(fig, tmp_path / "figs", "trust")
+    fig = analysis.plot_timeseries(market, "trust", lang="zh")
+    paths = analysis.save_figure(fig, tmp_path / "figs", "trust")
     assert [p.name for p in paths] == ["trust.png", "trust.svg"]
     assert paths[0].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and paths[0].stat().st_size > 5000
     assert b"<svg" in paths[1].read_bytes()[:500] and paths[1].stat().st_size > 5000
@@ -322,7 +346,7 @@ def _assert_written(a, out):
 
 def test_analyze_one_parameter_sweep(tmp_path, one_param):
     manifest, market, merchants = one_param
-    a = report.analyze(manifest, market, merchants, tmp_path, metrics=["loyal_share", "churn_rate"])
+    a = analysis.analyze(manifest, market, merchants, tmp_path, metrics=["loyal_share", "churn_rate"])
     _assert_written(a, tmp_path)
     names = {p.name for p in a.figures}
     assert {"loyal_share_vs_price_sensitivity.png", "timeseries_churn_rate.png"} <= names
@@ -334,7 +358,7 @@ def test_analyze_one_parameter_sweep(tmp_path, one_param):
 
 def test_analyze_two_parameter_sweep_draws_heatmaps_in_chinese(tmp_path, two_params):
     manifest, market, merchants = two_params
-    a = report.analyze(manifest, market, merchants, tmp_path, metrics=["trust", "profit"], lang="zh")
+    a = analysis.analyze(manifest, market, merchants, tmp_path, metrics=["trust", "profit"], lang="zh")
     _assert_written(a, tmp_path)
     names = {p.name for p in a.figures}
     assert {"heatmap_trust.png", "heatmap_trust.svg", "heatmap_profit.png"} <= names
@@ -345,7 +369,7 @@ def test_analyze_two_parameter_sweep_draws_heatmaps_in_chinese(tmp_path, two_par
 
 def test_analyze_a_single_run_with_default_metrics(tmp_path, single_run):
     manifest, market, merchants = single_run
-    a = report.analyze(manifest, market, merchants, tmp_path)
+    a = analysis.analyze(manifest, market, merchants, tmp_path)
     _assert_written(a, tmp_path)
     assert list(dict.fromkeys(a.tables["summary"]["metric"])) == [
         "loyal_share", "churn_rate", "value_churn_rate", "satisfaction", "trust", "nps", "profit"]
@@ -357,7 +381,7 @@ def test_analyze_a_single_run_with_default_metrics(tmp_path, single_run):
 
 def test_analyze_sobol_writes_sensitivity(tmp_path):
     manifest, market = synthetic_sa("sobol")
-    a = report.analyze(manifest, market, None, tmp_path)
+    a = analysis.analyze(manifest, market, None, tmp_path)
     assert (tmp_path / "sensitivity.csv").exists()
     assert {p.name for p in a.figures} >= {"sensitivity_loyal_share.png", "scatter_loyal_share.png"}
     assert "sensitivity_trust.png" not in {p.name for p in a.figures}  # constant output: no bars
@@ -367,7 +391,7 @@ def test_analyze_sobol_writes_sensitivity(tmp_path):
 
 def test_compare_writes_overlays_and_differences(tmp_path, two_labels):
     manifest, market, merchants = two_labels
-    a = report.compare(manifest, market, merchants, tmp_path, metrics=["loyal_share", "trust", "churn_rate"])
+    a = analysis.compare(manifest, market, merchants, tmp_path, metrics=["loyal_share", "trust", "churn_rate"])
     _assert_written(a, tmp_path)
     names = {p.name for p in a.figures}
     assert {"timeseries_loyal_share.png", "timeseries_trust.png", "timeseries_churn_rate.png",
@@ -379,9 +403,9 @@ def test_compare_writes_overlays_and_differences(tmp_path, two_labels):
     assert list(side.columns[:4]) == ["metric", "baseline: Mean", "baseline: 95% low", "baseline: 95% high"]
     assert "Differences from the baseline “baseline”" in a.markdown
     # analyze hands a comparison to compare; another baseline flips the differences' sign
-    b = report.analyze(manifest, market, merchants, tmp_path / "zh", metrics=["trust"], lang="zh")
+    b = analysis.analyze(manifest, market, merchants, tmp_path / "zh", metrics=["trust"], lang="zh")
     assert "与基线" in b.markdown
-    c = report.compare(manifest, market, merchants, tmp_path / "b", metrics=["trust"], baseline="dear A")
+    c = analysis.compare(manifest, market, merchants, tmp_path / "b", metrics=["trust"], baseline="dear A")
     assert c.tables["differences"].iloc[0]["diff"] == pytest.approx(-a.tables["differences"].query(
         "metric == 'trust'").iloc[0]["diff"])
 
@@ -390,12 +414,54 @@ def test_use_cjk_font_without_a_font_package_falls_back_quietly(monkeypatch):
     import matplotlib as mpl
 
     monkeypatch.setitem(mpl.rcParams, "font.family", list(mpl.rcParams["font.family"]))
-    monkeypatch.setattr(report, "_FONT_PACKAGES", ())
-    monkeypatch.setattr(report, "_cjk_family", report._UNSET)
+    monkeypatch.setattr(fonts, "FONT_PACKAGES", ())
+    fonts.forget_cjk_font()
     monkeypatch.setattr(fm.fontManager, "ttflist", [f for f in fm.fontManager.ttflist
-                                                    if f.name not in report._SYSTEM_CJK])
-    assert report.use_cjk_font() is None  # no system CJK font here: English still works
+                                                    if f.name not in fonts.SYSTEM_CJK_FAMILIES])
+    assert fonts.use_cjk_font() is None  # no system CJK font here: English still works
     monkeypatch.setattr(fm.fontManager, "ttflist", fm.fontManager.ttflist + [
         fm.FontEntry(fname="/nonexistent/NotoSansCJK.ttc", name="Noto Sans CJK SC")])
-    monkeypatch.setattr(report, "_cjk_family", report._UNSET)
-    assert report.use_cjk_font() == "Noto Sans CJK SC"  # a system font is used when present
+    fonts.forget_cjk_font()
+    assert fonts.use_cjk_font() == "Noto Sans CJK SC"  # a system font is used when present
+    fonts.forget_cjk_font()  # the next figure looks for the shipped font again
+
+
+# ------------------------------------------------------------------ numbers, tables and languages
+
+def test_one_number_formatter():
+    from sim.analysis.formatting import interval_text, number_text, percent_text, setting_text, value_text
+
+    assert interval_text(0.41234, 0.40112, 0.42351) == "0.4123 [0.4011, 0.4235]"
+    assert interval_text(0.0, -0.012, 0.013) == "0.00000 [-0.01200, 0.01300]"  # decimals from the interval
+    assert interval_text(0.02, 0.02, 0.02, sign=True) == "+0.02000"  # one run: no interval
+    assert interval_text(float("nan"), 0, 1) == "–"
+    assert number_text(12345.6) == "12,346" and number_text(0.000012345) == "1.23e-05"
+    assert number_text(float("nan")) == "–" and number_text(10000) == "10,000" and number_text(999) == "999"
+    assert value_text(2.0) == "2" and value_text(0.125) == "0.125" and value_text("financial") == "financial"
+    assert percent_text(0.4249) == "42%" and percent_text(None) == "–"
+    # a setting reads back as the same value: no thousands separators, six significant digits
+    assert setting_text(12345.0) == "12345" and setting_text(True) == "true" and setting_text(3.0, "int") == "3"
+    assert float(setting_text(0.1 + 0.2)) == pytest.approx(0.3) and setting_text(1 / 3) == "0.333333"
+
+
+def test_one_markdown_table_writer():
+    from sim.analysis.tables import markdown_rows, markdown_table
+
+    t = markdown_rows(["a|b", "n"], [["x\ny", 1], ["–", 2]], ["left", "right"], bold=lambda i, j: j == 0)
+    assert t.splitlines() == ["| a\\|b | n |", "|:---|---:|", "| **x y** | 1 |", "| – | 2 |"]
+    df = pd.DataFrame({"name": ["p", "q"], "n": [3, 4], "mean": [0.41234, 12.5], "big": [12345.6, float("nan")]})
+    assert markdown_table(df).splitlines() == [
+        "| name | n | mean | big |", "|---|---:|---:|---:|", "| p | 3 | 0.41 | 12,346 |", "| q | 4 | 12.50 | – |"]
+
+
+def test_the_languages_are_declared_once():
+    from sim import cli, scenario, words
+    from sim.ui import i18n
+
+    assert words.LANGS == ("en", "zh") and words.DEFAULT_LANG in words.LANGS
+    assert cli.LANGS is words.LANGS and i18n.LANGS is words.LANGS and scenario.LANGS is words.LANGS
+    assert words.pick("yes", "是", "zh") == "是" and words.pick("yes", "是", "en") == "yes"
+    assert words.normalize_lang("fr") == "en" and words.join(["a", "b"], "zh") == "a、b"
+    with pytest.raises(ValueError, match="简体中文"):
+        words.word("mean", "fr")
+    assert all(len(pair) == 2 and all(pair) for pair in words.WORDS.values())  # every word in both languages
