@@ -60,7 +60,7 @@ import pandas as pd
 
 from .metrics import MERCHANT_METRICS, METRICS
 from .params import MERCHANT_PARAMS, PARAMS, ParamError, Params
-from .scenario import Scenario, load_scenario
+from .inputs.scenario import Scenario, load_scenario
 from .simulate import ScheduledChange, simulate
 
 __all__ = [

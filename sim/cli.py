@@ -130,7 +130,7 @@ def list_cmd(ctx):
     \b
     Example / 示例:  loyalty-sim list --lang zh
     """
-    from .scenario import list_scenarios
+    from .inputs.scenario import list_scenarios
 
     lang = _lang(ctx)
     scs = list_scenarios()
@@ -163,7 +163,7 @@ def describe(ctx, scenario):
     \b
     Example / 示例:  loyalty-sim describe monopoly_hostages
     """
-    from .scenario import INFO_LABELS, INFO_SECTIONS, load_scenario
+    from .inputs.scenario import INFO_LABELS, INFO_SECTIONS, load_scenario
 
     lang = _lang(ctx)
     sc = load_scenario(scenario)
@@ -379,7 +379,8 @@ def run(ctx, scenario, out, steps, seed, replicates, sets, measure, workers, res
       loyalty-sim run scenarios/price_war.toml --set A.price=0.9 --set n_customers=5000 --out results/pw
     """
     from .batch import read_results, single_experiment
-    from .scenario import apply_overrides, load_scenario
+    from .inputs.overrides import apply_overrides
+    from .inputs.scenario import load_scenario
 
     lang = _lang(ctx)
     sc = load_scenario(scenario)
@@ -498,7 +499,8 @@ def compare(ctx, scenarios, out, steps, seed, replicates, sets, workers, resume,
       loyalty-sim compare baseline my_policy.toml --replicates 30 --out results/policy
     """
     from .batch import compare_experiment, read_results
-    from .scenario import apply_overrides, load_scenario
+    from .inputs.overrides import apply_overrides
+    from .inputs.scenario import load_scenario
 
     lang = _lang(ctx)
     if len(scenarios) < 2:

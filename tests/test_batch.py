@@ -13,7 +13,8 @@ import pytest
 import sim.batch as batch
 from sim.batch import (BatchError, count_runs, parse_experiment, read_results, replicate_seeds,
                        run_experiment, single_experiment)
-from sim.scenario import apply_overrides, load_scenario
+from sim.inputs.overrides import apply_overrides
+from sim.inputs.scenario import load_scenario
 from sim.metrics import METRICS
 
 SMALL = """

@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run as a script from anywhere
     sys.path.insert(0, str(ROOT))
 
-from sim.scenario import ScenarioError, load_scenario, parse_scenario  # noqa: E402
+from sim.inputs.scenario import ScenarioError, load_scenario, parse_scenario  # noqa: E402
 
 OUTPUT = ROOT / "docs" / "scenarios.md"
 SCENARIOS = ROOT / "scenarios"

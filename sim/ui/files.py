@@ -15,7 +15,7 @@ from typing import Any, Callable
 
 import solara
 
-from ..scenario import MAX_BYTES, ScenarioError, parse_scenario, scenario_to_toml
+from ..inputs.scenario import MAX_BYTES, ScenarioError, parse_scenario, scenario_to_toml
 from .i18n import lang, tr
 from .plots import png
 

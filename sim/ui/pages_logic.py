@@ -31,7 +31,9 @@ from sim import report
 from sim.batch import Experiment, compare_experiment, execute, parse_experiment
 from sim.metrics import MERCHANT_METRICS, METRICS
 from sim.params import MERCHANT_PARAMS, PARAMS, Param, ParamError, Params
-from sim.scenario import Scenario, ScenarioError, apply_overrides, load_scenario
+from sim.inputs.keys import resolve_key
+from sim.inputs.overrides import apply_overrides
+from sim.inputs.scenario import Scenario, ScenarioError, load_scenario
 
 #: market parameters the pages do not offer as edits: the market's size has its own input, and the
 #: history settings change only what is recorded for customers' stories
@@ -85,26 +87,14 @@ def param_choices(params: Params, lang: str = "en") -> list[tuple[str, str]]:
 
 
 def declaration(key: str, params: Params) -> Param:
-    """The declaration of ``key`` (``"trust_gain"`` or ``"A.price"``); :class:`ParamError` if the key
-    names no parameter of this market."""
-    if key in PARAMS:
-        return PARAMS[key]
-    who, _, name = key.rpartition(".")
-    names = [m.name for m in params.merchants]
-    if who and name in MERCHANT_PARAMS and name != "name":
-        if who not in names:
-            raise ParamError(key, f"no merchant named '{who}' in this scenario (merchants: {', '.join(names)})",
-                             None, f"此情景中没有名为 '{who}' 的商家（商家：{'、'.join(names)}）")
-        return MERCHANT_PARAMS[name]
-    raise ParamError(key, f"unknown parameter '{key}'", None, f"未知参数 '{key}'")
+    """The declaration of ``key`` (``"trust_gain"``, ``"A.price"`` or ``"merchants[0].price"``);
+    :class:`ParamError` if the key names no parameter of this market (:func:`sim.inputs.keys.resolve_key`)."""
+    return resolve_key(key, params).param
 
 
 def current_value(key: str, params: Params) -> Any:
     """The value ``key`` has in ``params``."""
-    if key in PARAMS:
-        return getattr(params, key)
-    who, _, name = key.rpartition(".")
-    return getattr(params.merchant(who), name)
+    return resolve_key(key, params).get(params)
 
 
 def parse_value(p: Param, raw: Any, key: str | None = None) -> Any:

@@ -73,7 +73,7 @@ def load_markets(fact: Fact) -> list:
     """The markets of a fact's file: one scenario, or the points of an experiment file (each as a
     :class:`sim.scenario.Scenario` named by its label)."""
     from ..batch import load_experiment
-    from ..scenario import Scenario, load_scenario
+    from ..inputs.scenario import Scenario, load_scenario
 
     path = fact.path
     with open(path, "rb") as f:

@@ -17,7 +17,7 @@ import numpy as np
 
 from ..customers import CHURNED, EV, LOYAL
 from ..report import ci95
-from ..scenario import Scenario, load_scenario
+from ..inputs.scenario import Scenario, load_scenario
 from ..simulate import simulate
 
 ZH_SUMMARY_HEADING = "## 中文摘要"  # the report's Chinese summary; the app shows it first in Chinese
