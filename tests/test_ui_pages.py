@@ -14,7 +14,7 @@ import ipyvuetify as v
 import pytest
 import solara
 
-from sim.batch import parse_experiment
+from sim.inputs.experiment import parse_experiment
 from sim.metrics import MERCHANT_METRICS, METRICS
 from sim.params import MERCHANT_PARAMS, PARAMS
 from sim.inputs.scenario import load_scenario, scenario_names

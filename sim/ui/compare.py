@@ -2,7 +2,7 @@
 
 Each configuration is a named scenario plus edits (a market parameter or a merchant's, e.g.
 ``A · price``, validated against its declaration). All configurations run with the same replicate
-seeds (the batch layer's :func:`sim.batch.compare_experiment`), in a background thread with a
+seeds (the batch layer's :func:`sim.runs.compare_experiment`), in a background thread with a
 progress bar and a cancel button. Results: mean lines with 95% bands for any observable, each
 merchant's loyal share, and a table of final values with differences from the first configuration.
 

@@ -4,12 +4,12 @@
   change (market-wide ones, and each merchant's as ``A.price``), read and validated from typed text
   with :meth:`sim.params.Param.validate` (messages in English and Chinese).
 - :class:`Config`, :func:`build_compare` and :func:`run_compare` — configurations (a scenario plus
-  edits) run side by side with the same replicate seeds (:func:`sim.batch.compare_experiment`).
+  edits) run side by side with the same replicate seeds (:func:`sim.runs.compare_experiment`).
 - :func:`sweep_values`, :func:`sweep_toml`, :func:`run_sweep` — a one- or two-parameter factorial
   sweep written as an experiment file (the same text ``loyalty-sim sweep FILE`` reads), parsed by
-  :func:`sim.batch.parse_experiment` and run.
-- :func:`run_tasks` — every run of an :class:`~sim.batch.Experiment` in this process, one after
-  another with :func:`sim.batch.execute`, reporting ``progress(done, failed, total)`` after each
+  :func:`sim.inputs.experiment.parse_experiment` and run.
+- :func:`run_tasks` — every run of an :class:`~sim.runs.Experiment` in this process, one after
+  another with :func:`sim.runs.execute`, reporting ``progress(done, failed, total)`` after each
   run and stopping between runs when ``cancel()`` says so.
 - :func:`compare_table`, :func:`sweep_summary` — the tables the pages show and offer for download.
 """
@@ -28,12 +28,13 @@ import numpy as np
 import pandas as pd
 
 from sim import report
-from sim.batch import Experiment, compare_experiment, execute, parse_experiment
 from sim.metrics import MERCHANT_METRICS, METRICS
 from sim.params import MERCHANT_PARAMS, PARAMS, Param, ParamError, Params
+from sim.inputs.experiment import parse_experiment
 from sim.inputs.keys import resolve_key
 from sim.inputs.overrides import apply_overrides
 from sim.inputs.scenario import Scenario, ScenarioError, load_scenario
+from sim.runs import Experiment, compare_experiment, execute
 
 #: market parameters the pages do not offer as edits: the market's size has its own input, and the
 #: history settings change only what is recorded for customers' stories
@@ -137,7 +138,7 @@ def error_text(e: Exception, lang: str) -> str:
 # ---- running ---------------------------------------------------------------------------------------
 @dataclass
 class Runs:
-    """Every finished run of an experiment: the two tidy tables of :mod:`sim.batch`."""
+    """Every finished run of an experiment: the two tidy tables of :mod:`sim.runs`."""
 
     exp: Experiment
     market: pd.DataFrame

@@ -62,7 +62,7 @@ def population_digests(pop) -> dict:
 
 def markets() -> list[tuple[str, object]]:
     """(label, Scenario) for every named scenario and every validation market."""
-    from sim.batch import load_experiment
+    from sim.inputs.experiment import load_experiment
     from sim.inputs.scenario import Scenario, load_scenario
 
     out = []
