@@ -173,3 +173,48 @@ def test_params_from_keys_builds_validated_parameters():
             params_from_keys(bad)
     with pytest.raises(ParamError):
         params_from_keys([("n_customers", 3)])  # type: ignore[arg-type]
+
+
+# ---- one resolver everywhere ------------------------------------------------------------------
+@pytest.mark.parametrize("key", ["trust_gain", "B.price", "merchants[1].price"])
+def test_the_same_key_means_the_same_parameter_in_every_input(key):
+    """--set, an experiment's [set] and [vary], keyword parameters and the app read a key alike."""
+    from sim.inputs.experiment import parse_experiment
+    from sim.inputs.overrides import apply_overrides
+    from sim.inputs.scenario import load_scenario
+    from sim.ui.pages_logic import current_value, declaration
+
+    base = load_scenario("baseline")
+    want = set_values(base.params, {key: 0.3})
+    assert apply_overrides(base, [f"{key}=0.3"]).params == want
+    assert params_from_keys({key: 0.3}, base=base.params) == want
+    assert declaration(key, want) is resolve_key(key).param and current_value(key, want) == 0.3
+    exp = parse_experiment(f'[experiment]\nscenario = "baseline"\n[set]\n"{key}" = 0.3\n[vary]\n"{key}" = [0.3]\n',
+                           "same.toml")
+    assert exp.points[0].params == want
+
+
+def test_experiment_errors_point_at_the_line_of_the_key():
+    from sim.inputs.experiment import parse_experiment
+
+    text = '[experiment]\nscenario = "baseline"\n\n[vary]\ntrust_gain = [0.1]\n"Z.price" = [1.0]\n'
+    with pytest.raises(ParamError) as ei:
+        parse_experiment(text, "x.toml")
+    assert ei.value.line == 6 and "x.toml, line 6" in str(ei.value) and "no merchant named 'Z'" in str(ei.value)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(KEYISH.filter(lambda k: isinstance(k, str)))
+def test_any_key_in_an_experiment_file_gives_a_clear_error_or_loads(key):
+    import json
+
+    from sim.inputs.experiment import parse_experiment
+
+    quoted = json.dumps(key, ensure_ascii=False).replace("\x7f", "\\u007f")
+    text = f'[experiment]\nscenario = "baseline"\n[vary]\n{quoted} = [0.5]\n'
+    try:
+        exp = parse_experiment(text, "keys.toml")
+    except ParamError as e:
+        assert "keys.toml" in str(e) and e.message and CJK.search(e.text("zh"))
+    else:
+        assert exp.factors[0].name == key

@@ -157,8 +157,8 @@ def apply_overrides(sc: Scenario, overrides: Mapping | Iterable[str], source: st
                 if k in RUN_PARAMS:
                     p.unknown((shown,), k, PARAMS, "the market parameters", "市场参数",
                               f"; the run's {k} is set with run.{k}=…", f"；运行的 {k} 请用 run.{k}=… 设置")
-                _resolve(k, merchants, src)  # explains what the key is instead (a merchant's, a typo)
-                p.unknown((shown,), k, PARAMS, "the market parameters", "市场参数")
+                _resolve(shown, merchants, src)  # says what the key is instead (a merchant's, a typo)
+                p.unknown((shown,), k, PARAMS, "the market parameters", "市场参数")  # e.g. {"params": {"A.price": 1}}
             market[k] = p.value(PARAMS[k], v, shown, (shown,))
         elif where == "run":
             k = path[0]

@@ -40,7 +40,9 @@ values, in English and Chinese (``err.text("zh")``)::
 
     scenarios/x.toml, line 12: parameter 'params.trust_gain' = 2 is out of range: allowed 0 … 1 (…)
 
-Overrides (the CLI's ``--set key=value``) live in :mod:`sim.inputs.overrides`; where a key is
+The module is a little over 600 lines because the whole format is checked in one parser
+(:class:`ScenarioParser`) whose every message names the file, key, line and allowed values in two
+languages; overrides (the CLI's ``--set key=value``) live in :mod:`sim.inputs.overrides`; where a key is
 written in the file comes from :mod:`sim.inputs.toml_lines`, "did you mean" from :mod:`sim.inputs.hints`.
 '''
 

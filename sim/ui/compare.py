@@ -36,6 +36,7 @@ from __future__ import annotations
 import solara
 
 from sim import report
+from sim.inputs.keys import resolve_key
 from sim.metrics import METRICS
 from sim.params import PROGRAMME_LABELS, STRATEGY_LABELS, ParamError
 
@@ -185,9 +186,8 @@ def EditEditor(config: Config, on_add):
 
 def _edit_text(key: str, value, lang: str, params) -> str:
     try:
-        p = declaration(key, params)
-        who = key.rpartition(".")[0] if "." in key else ""
-        name = f"{who} · {p.label(lang)}" if who else p.label(lang)
+        k = resolve_key(key, params)
+        name = f"{k.merchant_name} · {k.param.label(lang)}" if k.merchant_name else k.param.label(lang)
     except ParamError:
         name = key
     return f"{name} = {format_value(value)}"
