@@ -58,7 +58,6 @@ class BatchError(ParamError):
         self.file = source
 
 
-
 # ---- the experiment ------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Factor:
@@ -111,7 +110,6 @@ class RunTask:
     customers: bool = False
 
 
-
 @dataclass(frozen=True)
 class Experiment:
     """A set of configurations × replicates, with how long to run and what to measure."""
@@ -162,14 +160,14 @@ class Experiment:
             "base_params": base if self.kind == "sweep" else None,
             "points": [{"point": p.point, "label": p.label, "values": plain(p.values),
                         "params": p.params.to_dict() if self.kind != "sweep" else None,
-                        "events": [event_table(e) for e in p.events]} for p in self.points],
+                        "events": [_event_spec(e) for e in p.events]} for p in self.points],
         }
 
     def fingerprint(self) -> str:
         return hashlib.sha256(json.dumps(self.spec(), sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
-def event_table(e: ScheduledChange) -> dict:
+def _event_spec(e: ScheduledChange) -> dict:
     """A scheduled change as plain values (the spec of an experiment)."""
     return {"step": e.step, "target": e.target, "set": plain(e.changes)}
 
@@ -201,7 +199,6 @@ def count_runs(design: str, n_factors: int, samples: int, replicates: int, secon
     else:
         pts = 1
     return pts * replicates
-
 
 
 def point_label(values: Mapping[str, Any]) -> str:
@@ -241,7 +238,6 @@ def compare_experiment(scenarios: Sequence[Scenario], replicates: int = 10, step
         pts.append(Point(i, lab if n == 0 else f"{lab} ({n + 1})", s.params, tuple(s.events), {}))
     return Experiment(" vs ".join(labels), "compare", "single", tuple(pts), int(replicates), int(steps), int(seed),
                       measure, tuple(metrics or METRICS), base=labels[0])
-
 
 
 def grid_rows(factors: Sequence[Factor]) -> list[dict]:

@@ -57,7 +57,6 @@ class RunParts:
     steps_run: int
 
 
-
 def execute(task: RunTask) -> RunOutput:
     """Run one task and return its tidy tables (aggregates only). Runs in any worker process."""
     t0 = time.perf_counter()
@@ -128,7 +127,6 @@ def customer_table(model, ids: dict) -> pd.DataFrame:
     return df
 
 
-
 @dataclass
 class Summary:
     """What :func:`run_experiment` did."""
@@ -141,7 +139,6 @@ class Summary:
     seconds: float
     executor: str
     failures: dict = field(default_factory=dict)
-
 
 
 def run_experiment(exp: Experiment, out: str | os.PathLike, *, workers: int | None = None,

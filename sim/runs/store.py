@@ -59,7 +59,6 @@ def write_json(path: Path, obj) -> None:
                                                encoding="utf-8"))
 
 
-
 def prepare_folder(out: Path, exp: Experiment, resume: bool) -> dict | None:
     """Check the output folder: never overwrite; on resume, the same experiment. Returns the old
     manifest when resuming."""
@@ -124,7 +123,6 @@ def manifest(exp: Experiment, runs: dict, created: str, executor: str) -> dict:
         "updated": utc_now(),
         "runs": [runs[k] for k in sorted(runs)],
     }
-
 
 
 @dataclass
