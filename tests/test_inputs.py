@@ -218,3 +218,13 @@ def test_any_key_in_an_experiment_file_gives_a_clear_error_or_loads(key):
         assert "keys.toml" in str(e) and e.message and CJK.search(e.text("zh"))
     else:
         assert exp.factors[0].name == key
+
+
+@pytest.mark.parametrize("module", ["sim.inputs.keys", "sim.inputs.hints", "sim.inputs.toml_lines",
+                                    "sim.inputs.overrides", "sim.runs.design", "sim.runs.provenance"])
+def test_the_examples_in_the_docstrings_run(module):
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
+    assert result.failed == 0 and result.attempted >= 1

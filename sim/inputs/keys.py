@@ -14,10 +14,10 @@ A *key* names one parameter of a market, the same way everywhere (``--set``, exp
 returns a :class:`ParamKey` (the declaration, the merchant's position). Every failure is a
 :class:`~sim.params.ParamError` naming the key and what is allowed, in English and Chinese::
 
-    >>> resolve_key("A.prise")
+    >>> resolve_key("A.prize")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    sim.params.ParamError: unknown merchant parameter 'prise' in 'A.prise'; did you mean 'price'? (merchant parameters: name, quality, …)
+    sim.params.ParamError: unknown merchant parameter 'prize' in 'A.prize'; did you mean 'price'? (merchant parameters: quality, ...)
 
 :func:`set_values` applies ``{key: value}`` to a :class:`~sim.params.Params`;
 :func:`params_from_keys` builds validated parameters from flat keyword values (what
