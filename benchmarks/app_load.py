@@ -309,7 +309,7 @@ def setup_session(page, customers: int, seed: int, speed: str | None = None) -> 
 
 def check_own_settings(page, seed: int, customers: int, res: SessionResult, files: bool = True) -> None:
     """Leakage check: the page shows its own seed, and its settings file holds its own settings."""
-    from sim.scenario import parse_scenario
+    from sim.inputs.scenario import parse_scenario
 
     page.wait_for_selector(".lsim-seed-value", timeout=10_000)
 

@@ -5,7 +5,7 @@
     uv run python benchmarks/sweep.py --json
 
 Every executor runs the same experiment (the baseline scenario, a factorial over ``trust_gain``
-with replicates) through :func:`sim.batch.run_experiment` into a fresh folder, so the figure
+with replicates) through :func:`sim.runs.run_experiment` into a fresh folder, so the figure
 includes writing the Parquet parts and the manifest. Each executor is started and warmed up
 (every worker has imported the simulator) before the clock starts; the start-up time is printed
 separately. Each executor is measured ``--repeat`` times, alternating, and the median is
@@ -31,11 +31,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import pandas as pd  # noqa: E402
 
-from sim.batch import InlineExecutor, local_cluster, parse_experiment, read_results, run_experiment  # noqa: E402
+from sim.inputs.experiment import parse_experiment  # noqa: E402
+from sim.runs import InlineExecutor, local_cluster, read_results, run_experiment  # noqa: E402
 
 
 def _warm(_: int) -> int:
-    import sim.batch  # noqa: F401  (import the simulator in the worker)
+    import sim.runs  # noqa: F401  (import the simulator in the worker)
 
     return 0
 
@@ -84,7 +85,7 @@ def pool(n: int):
 
 
 def dask(n: int):
-    """The LocalCluster ``loyalty-sim sweep --cluster local`` makes (:func:`sim.batch.local_cluster`)."""
+    """The LocalCluster ``loyalty-sim sweep --cluster local`` makes (:func:`sim.runs.local_cluster`)."""
     def make():
         cm = local_cluster(n)
         ex, _ = cm.__enter__()

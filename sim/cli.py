@@ -1,6 +1,6 @@
 """``loyalty-sim``: the command line for researchers and trainers.
 
-Thin layer over :mod:`sim.scenario`, :mod:`sim.batch` and :mod:`sim.analysis`: it parses options,
+Thin layer over :mod:`sim.inputs`, :mod:`sim.runs` and :mod:`sim.analysis`: it parses options,
 prints (numbers formatted by :mod:`sim.analysis.formatting`, as the web app shows them), and turns every bad input into a clear message (English or Chinese, ``--lang zh``) and
 exit code 2 — never a traceback. Every command has ``--help`` with examples.
 """
@@ -127,7 +127,7 @@ def list_cmd(ctx):
     \b
     Example / 示例:  loyalty-sim list --lang zh
     """
-    from .scenario import list_scenarios
+    from .inputs.scenario import list_scenarios
 
     lang = _lang(ctx)
     scs = list_scenarios()
@@ -160,7 +160,7 @@ def describe(ctx, scenario):
     \b
     Example / 示例:  loyalty-sim describe monopoly_hostages
     """
-    from .scenario import INFO_LABELS, INFO_SECTIONS, load_scenario
+    from .inputs.scenario import INFO_LABELS, INFO_SECTIONS, load_scenario
 
     lang = _lang(ctx)
     sc = load_scenario(scenario)
@@ -261,7 +261,7 @@ class _Progress:
 
 
 def _execute(exp, out, lang, workers=None, scheduler=None, cluster=None, resume=False, csv=False, quiet=False):
-    from .batch import run_experiment
+    from .runs import run_experiment
 
     if not quiet:
         click.echo(f"{t('plan', lang)}: {exp.name} — {len(exp.points)} {t('points', lang)} × {exp.replicates} "
@@ -369,8 +369,9 @@ def run(ctx, scenario, out, steps, seed, replicates, sets, measure, workers, res
       loyalty-sim run baseline --replicates 20 --steps 156 --seed 42 --out results/base20
       loyalty-sim run scenarios/price_war.toml --set A.price=0.9 --set n_customers=5000 --out results/pw
     """
-    from .batch import read_results, single_experiment
-    from .scenario import apply_overrides, load_scenario
+    from .runs import read_results, single_experiment
+    from .inputs.overrides import apply_overrides
+    from .inputs.scenario import load_scenario
 
     lang = _lang(ctx)
     sc = load_scenario(scenario)
@@ -419,7 +420,7 @@ def sweep(ctx, experiment, out, workers, scheduler, cluster, resume, csv, dry_ru
       loyalty-sim sweep exp.toml --out results/exp --scheduler tcp://10.0.0.5:8786
       loyalty-sim sweep exp.toml --out results/exp --resume
     """
-    from .batch import load_experiment
+    from .inputs.experiment import load_experiment
 
     lang = _lang(ctx)
     exp = load_experiment(experiment)
@@ -447,7 +448,7 @@ def analyze(ctx, folder, csv):
     \b
     Example / 示例:  loyalty-sim analyze results/ps --lang zh
     """
-    from .batch import export_csv, read_results
+    from .runs import export_csv, read_results
 
     lang = _lang(ctx)
     rs = read_results(folder)
@@ -488,8 +489,9 @@ def compare(ctx, scenarios, out, steps, seed, replicates, sets, workers, resume,
       loyalty-sim compare botched_repair recovery_done_well --out results/recovery
       loyalty-sim compare baseline my_policy.toml --replicates 30 --out results/policy
     """
-    from .batch import compare_experiment, read_results
-    from .scenario import apply_overrides, load_scenario
+    from .runs import compare_experiment, read_results
+    from .inputs.overrides import apply_overrides
+    from .inputs.scenario import load_scenario
 
     lang = _lang(ctx)
     if len(scenarios) < 2:

@@ -20,6 +20,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
 
+from .inputs.hints import did_you_mean
+
 __all__ = [
     "Param",
     "ParamError",
@@ -477,10 +479,7 @@ class _Declared:
 
     def __post_init__(self):
         for name, p in self._decl.items():
-            object.__setattr__(self, name, p.validate(getattr(self, name), key=self._key(name)))
-
-    def _key(self, name: str) -> str:  # overridden by MerchantParams for "merchants[i].x" keys
-        return name
+            object.__setattr__(self, name, p.validate(getattr(self, name), key=name))
 
     def replace(self, **changes: Any):
         """A copy with ``changes`` applied (validated)."""
@@ -496,21 +495,13 @@ class _Declared:
 
 
 def _unknown_message(key: str, allowed: Iterable[str]) -> str:
-    import difflib
-
     allowed = list(allowed)
-    close = difflib.get_close_matches(key, allowed, n=1)
-    hint = f"; did you mean '{close[0]}'?" if close else ""
-    return f"unknown parameter '{key}'{hint} (known: {', '.join(allowed)})"
+    return f"unknown parameter '{key}'{did_you_mean(key, allowed)[0]} (known: {', '.join(allowed)})"
 
 
 def _unknown_message_zh(key: str, allowed: Iterable[str]) -> str:
-    import difflib
-
     allowed = list(allowed)
-    close = difflib.get_close_matches(key, allowed, n=1)
-    hint = f"；是否想写 '{close[0]}'？" if close else ""
-    return f"未知参数 '{key}'{hint}（已知参数：{', '.join(allowed)}）"
+    return f"未知参数 '{key}'{did_you_mean(key, allowed)[1]}（已知参数：{', '.join(allowed)}）"
 
 
 def _make(cls_name: str, decl: dict[str, Param], extra: list | None = None, bases=(_Declared,)):

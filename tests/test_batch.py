@@ -1,4 +1,5 @@
-"""The batch layer: designs, seeds, executors, the results folder, resume, failures."""
+"""Experiments and runs (sim.inputs.experiment, sim.runs): designs, seeds, executors, the results folder,
+resume, failures."""
 
 from __future__ import annotations
 
@@ -10,10 +11,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import sim.batch as batch
-from sim.batch import (BatchError, count_runs, parse_experiment, read_results, replicate_seeds,
-                       run_experiment, single_experiment)
-from sim.scenario import apply_overrides, load_scenario
+import sim.runs as batch
+import sim.runs.execution
+from sim.inputs.experiment import load_experiment, parse_experiment
+from sim.runs import (BatchError, count_runs, read_results, replicate_seeds, run_experiment,
+                      single_experiment)
+from sim.inputs.overrides import apply_overrides
+from sim.inputs.scenario import load_scenario
 from sim.metrics import METRICS
 
 SMALL = """
@@ -152,14 +156,14 @@ def test_resume_redoes_only_missing_runs(tmp_path):
 def test_a_failing_run_is_recorded_and_the_others_go_on(tmp_path, monkeypatch):
     exp = small_exp()
     bad_seed = exp.tasks()[3].seed
-    real = batch.simulate
+    real = sim.runs.execution.simulate
 
     def flaky(params, seed, **kw):
         if seed == bad_seed and params.trust_gain == 0.05 and params.merchant("A").price == 1.2:
             raise RuntimeError("simulated crash")
         return real(params, seed=seed, **kw)
 
-    monkeypatch.setattr(batch, "simulate", flaky)
+    monkeypatch.setattr(sim.runs.execution, "simulate", flaky)
     out = tmp_path / "res"
     summ = run_experiment(exp, out, workers=1)
     assert summ.failed == 1 and summ.done == 7 and "simulated crash" in summ.failures[3]
@@ -167,7 +171,7 @@ def test_a_failing_run_is_recorded_and_the_others_go_on(tmp_path, monkeypatch):
     assert m["runs"][3]["status"] == "failed" and "simulated crash" in m["runs"][3]["error"]
     assert json.loads((out / "parts" / "failed-000003.json").read_text())["error"].startswith("RuntimeError")
     # resume retries it
-    monkeypatch.setattr(batch, "simulate", real)
+    monkeypatch.setattr(sim.runs.execution, "simulate", real)
     summ = run_experiment(exp, out, workers=1, resume=True)
     assert summ.failed == 0 and summ.done == 8 and not (out / "parts" / "failed-000003.json").exists()
 
@@ -233,7 +237,7 @@ def test_shipped_experiments_load():
     assert len(files) >= 4
     designs = set()
     for f in files:
-        exp = batch.load_experiment(f)
+        exp = load_experiment(f)
         designs.add(exp.design)
         assert exp.n_runs >= 1 and all(m in METRICS for m in exp.metrics)
     assert designs == {"factorial", "lhs", "sobol", "morris"}

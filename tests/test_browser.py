@@ -214,7 +214,7 @@ def test_slider_and_typed_values_change_the_plots(explore):
 
 
 def test_downloads_arrive_with_the_run(explore):
-    from sim.scenario import load_scenario, parse_scenario
+    from sim.inputs.scenario import load_scenario, parse_scenario
 
     page = explore
     for _ in range(3):

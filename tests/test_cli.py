@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from sim.batch import read_results
+from sim.runs import read_results
 from sim.cli import cli
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -49,7 +49,7 @@ def test_validation_measurements_are_bit_identical():
 
 def test_the_fingerprint_sees_a_one_bit_change():
     """The check can fail: a market run with one parameter nudged by 0.1% changes its print."""
-    from sim.scenario import load_scenario
+    from sim.inputs.scenario import load_scenario
 
     sc = load_scenario("baseline")
     nudged = sc.__class__(sc.name, sc.source, sc.params.replace(trust_gain=sc.params.trust_gain * 1.001),

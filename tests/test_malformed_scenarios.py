@@ -22,7 +22,8 @@ from hypothesis import strategies as st
 from sim import ParamError
 from sim.model import STRUCTURAL
 from sim.params import MERCHANT_PARAMS, PARAMS
-from sim.scenario import ScenarioError, apply_overrides, load_scenario, parse_scenario
+from sim.inputs.overrides import apply_overrides
+from sim.inputs.scenario import ScenarioError, load_scenario, parse_scenario
 
 CORPUS = Path(__file__).parent / "malformed" / "scenarios"
 FILES = sorted(CORPUS.glob("*.toml"))

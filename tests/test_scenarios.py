@@ -1,4 +1,4 @@
-"""Named scenarios (sim.scenario, scenarios/*.toml): every shipped scenario loads, explains itself in
+"""Named scenarios (sim.inputs.scenario, scenarios/*.toml): every shipped scenario loads, explains itself in
 both languages and runs; events fire at their step; overrides and the TOML writer round-trip;
 loading by name and by path; docs/scenarios.md is generated from the files."""
 
@@ -16,9 +16,9 @@ from hypothesis import strategies as st
 from sim import ParamError, Params, ScheduledChange
 from sim.model import STRUCTURAL
 from sim.params import MERCHANT_PARAMS, PARAMS, default_merchants
-from sim.scenario import (INFO_SECTIONS, MAX_BYTES, SCENARIO_DIR, Scenario, ScenarioError, apply_overrides,
-                          list_scenarios, load_scenario, parse_scenario, parse_sets, scenario_names,
-                          scenario_to_toml)
+from sim.inputs.overrides import apply_overrides, parse_sets
+from sim.inputs.scenario import (INFO_SECTIONS, MAX_BYTES, SCENARIO_DIR, Scenario, ScenarioError, list_scenarios,
+                                 load_scenario, parse_scenario, scenario_names, scenario_to_toml)
 
 ROOT = Path(__file__).resolve().parents[1]
 CJK = re.compile(r"[\u4e00-\u9fff]")

@@ -19,7 +19,7 @@ import solara
 from solara.server import kernel, kernel_context
 
 from sim.params import PARAMS, Params
-from sim.scenario import MAX_BYTES, parse_scenario
+from sim.inputs.scenario import MAX_BYTES, parse_scenario
 from sim.ui import explore, i18n, state
 from sim.ui.controls import ParameterPanels
 from sim.ui.diagram import mechanism_svg

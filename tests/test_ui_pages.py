@@ -14,10 +14,10 @@ import ipyvuetify as v
 import pytest
 import solara
 
-from sim.batch import parse_experiment
+from sim.inputs.experiment import parse_experiment
 from sim.metrics import MERCHANT_METRICS, METRICS
 from sim.params import MERCHANT_PARAMS, PARAMS
-from sim.scenario import load_scenario, scenario_names
+from sim.inputs.scenario import load_scenario, scenario_names
 from sim.ui import compare, i18n, learn, pages_common, sweep
 from sim.ui.learn_docs import glossary_terms, info_sections, parse_info
 from sim.ui.pages_logic import Axis, Config, compare_table, parse_edit, run_compare, sweep_toml

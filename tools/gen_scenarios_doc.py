@@ -26,7 +26,7 @@ if str(ROOT) not in sys.path:  # run as a script from anywhere
     sys.path.insert(0, str(ROOT))
 
 from sim.analysis.tables import markdown_rows  # noqa: E402
-from sim.scenario import ScenarioError, load_scenario, parse_scenario  # noqa: E402
+from sim.inputs.scenario import ScenarioError, load_scenario, parse_scenario  # noqa: E402
 
 OUTPUT = ROOT / "docs" / "scenarios.md"
 SCENARIOS = ROOT / "scenarios"

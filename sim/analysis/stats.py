@@ -1,7 +1,7 @@
 """Statistics over replicates: means with 95% t-intervals, per-run values, differences, and the
 one summary of levels and flows used by the reports, the app's pages and the command line.
 
-Tables come from a results folder (:mod:`sim.batch`): ``market`` has one row per run × step (or
+Tables come from a results folder (:mod:`sim.runs`): ``market`` has one row per run × step (or
 only each run's last step when measured "at the end") with ``run_id``, ``label``, the varied
 parameters, ``step`` and observables; ``merchants`` adds a ``merchant`` column. A raw
 :func:`sim.simulate.simulate` table counts as one run.

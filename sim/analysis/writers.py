@@ -3,7 +3,7 @@
 folder they are given, and return an :class:`Analysis`.
 
 They read nothing by themselves, run no model and print nothing: the command line reads a results
-folder (:func:`sim.batch.read_results`) and passes its tables here. Numbers in ``summary.md`` are
+folder (:func:`sim.runs.read_results`) and passes its tables here. Numbers in ``summary.md`` are
 formatted by :mod:`sim.analysis.formatting`, as the app's tables and the CLI's summaries are.
 """
 

@@ -2,7 +2,7 @@
 
 Each configuration is a named scenario plus edits (a market parameter or a merchant's, e.g.
 ``A · price``, validated against its declaration). All configurations run with the same replicate
-seeds (the batch layer's :func:`sim.batch.compare_experiment`), in a background thread with a
+seeds (the batch layer's :func:`sim.runs.compare_experiment`), in a background thread with a
 progress bar and a cancel button. Results: mean lines with 95% bands for any observable, each
 merchant's loyal share, and a table of final values with differences from the first configuration.
 
@@ -38,6 +38,7 @@ import solara
 from sim.analysis.figures import plot_merchants, plot_timeseries
 from sim.analysis.formatting import setting_text
 from sim.analysis.stats import FLOW_WINDOW
+from sim.inputs.keys import resolve_key
 from sim.metrics import METRICS
 from sim.params import PROGRAMME_LABELS, STRATEGY_LABELS, ParamError
 from sim.words import word
@@ -188,9 +189,8 @@ def EditEditor(config: Config, on_add):
 
 def _edit_text(key: str, value, lang: str, params) -> str:
     try:
-        p = declaration(key, params)
-        who = key.rpartition(".")[0] if "." in key else ""
-        name = f"{who} · {p.label(lang)}" if who else p.label(lang)
+        k = resolve_key(key, params)
+        name = f"{k.merchant_name} · {k.param.label(lang)}" if k.merchant_name else k.param.label(lang)
     except ParamError:
         name = key
     return f"{name} = {setting_text(value)}"

@@ -53,7 +53,7 @@ import solara
 from ..model import STRUCTURAL
 from ..params import PARAMS
 from ..analysis.labels import metric_label
-from ..scenario import INFO_LABELS, load_scenario, scenario_names
+from ..inputs.scenario import INFO_LABELS, load_scenario, scenario_names
 from . import plots, state
 from .controls import MerchantPanels, ParameterPanels
 from .diagram import mechanism_svg

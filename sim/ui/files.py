@@ -4,8 +4,8 @@
 - the settings as a scenario TOML that ``loyalty-sim run FILE.toml`` accepts: the parameters the
   run started from, the scenario's scheduled changes and the user's changes during the run (as
   events at their steps), the seed and the length, so the command line reproduces the run;
-- upload of a scenario TOML (at most :data:`sim.scenario.MAX_BYTES`): a bad file shows the
-  :class:`~sim.scenario.ScenarioError` message in the current language and the current settings
+- upload of a scenario TOML (at most :data:`sim.inputs.scenario.MAX_BYTES`): a bad file shows the
+  :class:`~sim.inputs.scenario.ScenarioError` message in the current language and the current settings
   stay as they were.
 """
 
@@ -15,7 +15,7 @@ from typing import Any, Callable
 
 import solara
 
-from ..scenario import MAX_BYTES, ScenarioError, parse_scenario, scenario_to_toml
+from ..inputs.scenario import MAX_BYTES, ScenarioError, parse_scenario, scenario_to_toml
 from .i18n import lang, tr
 from .plots import png
 

@@ -28,7 +28,7 @@ import solara.lab
 from sim.analysis.formatting import setting_text
 from sim.analysis.tables import markdown_rows
 from sim.params import MERCHANT_PARAMS, PARAMS
-from sim.scenario import INFO_LABELS, INFO_SECTIONS
+from sim.inputs.scenario import INFO_LABELS, INFO_SECTIONS
 
 from .i18n import tr
 from .learn_docs import glossary_terms, info_sections, name_kind, name_label, validation_report

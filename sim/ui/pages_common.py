@@ -202,14 +202,14 @@ import functools  # noqa: E402
 @functools.lru_cache(maxsize=None)
 def scenario_cached(name: str):
     """The named scenario, loaded once (files under scenarios/ do not change while the app runs)."""
-    from sim.scenario import load_scenario
+    from sim.inputs.scenario import load_scenario
 
     return load_scenario(name)
 
 
 def scenario_items(lang: str) -> list[tuple[str, str]]:
     """``(name, "Title (name)")`` for every named scenario, titles in ``lang``."""
-    from sim.scenario import scenario_names
+    from sim.inputs.scenario import scenario_names
 
     out = []
     for n in scenario_names():

@@ -4,12 +4,12 @@
   change (market-wide ones, and each merchant's as ``A.price``), read and validated from typed text
   with :meth:`sim.params.Param.validate` (messages in English and Chinese).
 - :class:`Config`, :func:`build_compare` and :func:`run_compare` — configurations (a scenario plus
-  edits) run side by side with the same replicate seeds (:func:`sim.batch.compare_experiment`).
+  edits) run side by side with the same replicate seeds (:func:`sim.runs.compare_experiment`).
 - :func:`sweep_values`, :func:`sweep_toml`, :func:`run_sweep` — a one- or two-parameter factorial
   sweep written as an experiment file (the same text ``loyalty-sim sweep FILE`` reads), parsed by
-  :func:`sim.batch.parse_experiment` and run.
-- :func:`run_tasks` — every run of an :class:`~sim.batch.Experiment` in this process, one after
-  another with :func:`sim.batch.execute`, reporting ``progress(done, failed, total)`` after each
+  :func:`sim.inputs.experiment.parse_experiment` and run.
+- :func:`run_tasks` — every run of an :class:`~sim.runs.Experiment` in this process, one after
+  another with :func:`sim.runs.execute`, reporting ``progress(done, failed, total)`` after each
   run and stopping between runs when ``cancel()`` says so.
 - :func:`compare_table`, :func:`sweep_summary` — the tables the pages show and offer for download:
   summaries by :func:`sim.analysis.stats.summarize_mixed` and numbers by
@@ -33,9 +33,12 @@ from sim.analysis.formatting import setting_text
 from sim.analysis.labels import metric_label
 from sim.analysis.stats import HEADLINE_METRICS, differences, summarize_mixed, window_for
 from sim.analysis.tables import difference_texts, markdown_rows, mean_texts
-from sim.batch import Experiment, compare_experiment, execute, parse_experiment
+from sim.inputs.experiment import parse_experiment
+from sim.inputs.keys import resolve_key
+from sim.inputs.overrides import apply_overrides
+from sim.inputs.scenario import Scenario, ScenarioError, load_scenario
 from sim.params import MERCHANT_PARAMS, PARAMS, Param, ParamError, Params
-from sim.scenario import Scenario, ScenarioError, apply_overrides, load_scenario
+from sim.runs import Experiment, compare_experiment, execute
 from sim.words import normalize_lang
 
 #: market parameters the pages do not offer as edits: the market's size has its own input, and the
@@ -84,26 +87,14 @@ def param_choices(params: Params, lang: str = "en") -> list[tuple[str, str]]:
 
 
 def declaration(key: str, params: Params) -> Param:
-    """The declaration of ``key`` (``"trust_gain"`` or ``"A.price"``); :class:`ParamError` if the key
-    names no parameter of this market."""
-    if key in PARAMS:
-        return PARAMS[key]
-    who, _, name = key.rpartition(".")
-    names = [m.name for m in params.merchants]
-    if who and name in MERCHANT_PARAMS and name != "name":
-        if who not in names:
-            raise ParamError(key, f"no merchant named '{who}' in this scenario (merchants: {', '.join(names)})",
-                             None, f"此情景中没有名为 '{who}' 的商家（商家：{'、'.join(names)}）")
-        return MERCHANT_PARAMS[name]
-    raise ParamError(key, f"unknown parameter '{key}'", None, f"未知参数 '{key}'")
+    """The declaration of ``key`` (``"trust_gain"``, ``"A.price"`` or ``"merchants[0].price"``);
+    :class:`ParamError` if the key names no parameter of this market (:func:`sim.inputs.keys.resolve_key`)."""
+    return resolve_key(key, params).param
 
 
 def current_value(key: str, params: Params) -> Any:
     """The value ``key`` has in ``params``."""
-    if key in PARAMS:
-        return getattr(params, key)
-    who, _, name = key.rpartition(".")
-    return getattr(params.merchant(who), name)
+    return resolve_key(key, params).get(params)
 
 
 def parse_value(p: Param, raw: Any, key: str | None = None) -> Any:
@@ -138,7 +129,7 @@ def error_text(e: Exception, lang: str) -> str:
 # ---- running ---------------------------------------------------------------------------------------
 @dataclass
 class Runs:
-    """Every finished run of an experiment: the two tidy tables of :mod:`sim.batch`."""
+    """Every finished run of an experiment: the two tidy tables of :mod:`sim.runs`."""
 
     exp: Experiment
     market: pd.DataFrame

@@ -30,7 +30,7 @@ import solara.toestand
 from ..merchants import Merchant
 from ..model import STRUCTURAL, LoyaltyModel
 from ..params import MERCHANT_PARAMS, PARAMS, ParamError, Params
-from ..scenario import Scenario, load_scenario, scenario_names
+from ..inputs.scenario import Scenario, load_scenario, scenario_names
 from ..simulate import ScheduledChange
 from .pace import GATE, Gate
 

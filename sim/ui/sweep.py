@@ -1,7 +1,7 @@
 """The Sweep page: one or two parameters over a range, with replicates.
 
 The page writes the sweep as an experiment file (the same TOML ``loyalty-sim sweep FILE`` reads),
-parses it with :func:`sim.batch.parse_experiment` and runs it in a background thread with a progress
+parses it with :func:`sim.inputs.experiment.parse_experiment` and runs it in a background thread with a progress
 bar and a cancel button. One parameter: the chosen observable against it (mean line with a 95% band,
 :func:`sim.analysis.figures.plot_vs_param`); two: a heatmap of the mean
 (:func:`sim.analysis.figures.plot_heatmap`).

@@ -4,7 +4,7 @@ The 13 stylized facts of field studies the project holds the model to (F1–F13)
 file in ``scenarios/validation/``, a module in :mod:`sim.validation.facts` (setup, measurement, checks,
 figure) and a text in ``docs/validation/facts/`` (source, test, measurement, calibration, diagnoses).
 :func:`run_validation` runs every selected fact's file once per seed (seeds from
-:func:`sim.batch.replicate_seeds`, in a process pool), evaluates the checks over the seeds (means with
+:func:`sim.runs.replicate_seeds`, in a process pool), evaluates the checks over the seeds (means with
 95% intervals), and :func:`write_report` writes a Markdown report with one figure per fact.
 ``loyalty-sim validate`` is the command line for both.
 
@@ -100,9 +100,9 @@ def parse_only(text: str | None) -> list[str]:
 
 def load_markets(fact: Fact) -> list:
     """The markets of a fact's file: one scenario, or the points of an experiment file (each as a
-    :class:`sim.scenario.Scenario` named by its label)."""
-    from ..batch import load_experiment
-    from ..scenario import Scenario, load_scenario
+    :class:`sim.inputs.scenario.Scenario` named by its label)."""
+    from ..inputs.experiment import load_experiment
+    from ..inputs.scenario import Scenario, load_scenario
 
     path = fact.path
     with open(path, "rb") as f:
@@ -126,7 +126,7 @@ def run_validation(only: Sequence[str] | None = None, n_seeds: int = FULL_SEEDS,
                    master: int = MASTER_SEED, progress: Callable[[int, int], None] | None = None,
                    executor: cf.Executor | None = None) -> Validation:
     """Run the selected facts (all by default) with ``n_seeds`` seeds each and evaluate them."""
-    from ..batch import _git, _versions, make_executor, replicate_seeds
+    from ..runs import git_revision, make_executor, package_versions, replicate_seeds
 
     ids = list(only) if only else list(FACT_IDS)
     for fid in ids:
@@ -175,7 +175,7 @@ def run_validation(only: Sequence[str] | None = None, n_seeds: int = FULL_SEEDS,
             except Exception as e:  # noqa: BLE001
                 err = f"{type(e).__name__}: {e}"
         results.append(FactResult(fact, checks, ps, seeds, secs[fid], err))
-    versions = {**_versions(), "git": _git()}
+    versions = {**package_versions(), "git": git_revision()}
     return Validation(results, seeds, master, time.perf_counter() - t0, desc, started, versions)
 
 

@@ -19,7 +19,7 @@ import numpy as np
 
 from ..mechanism import CHURNED, EV, LOYAL
 from ..analysis.stats import ci95
-from ..scenario import Scenario, load_scenario
+from ..inputs.scenario import Scenario, load_scenario
 from ..simulate import simulate
 from .paths import VALIDATION_DIR
 from .prose import FactText, read_fact_text

@@ -110,7 +110,7 @@ def write_report(v: Validation, out_dir, *, doc: bool = False, title: str | None
     L.append("## How to read the checks")
     L.append("")
     L.append(f"- Every fact runs its file with the same {len(v.seeds)} seeds, spawned from master seed "
-             f"{v.master} by `sim.batch.replicate_seeds` (listed at the end). A value is the mean over seeds "
+             f"{v.master} by `sim.runs.replicate_seeds` (listed at the end). A value is the mean over seeds "
              "with its 95% interval (t-interval over seeds; for ratios, the ratio of the means with a "
              "percentile bootstrap interval over seeds).")
     L.append("- Bands and thresholds (\"1.5–3\", \"< 0.25\") are tested on the mean; claims that an effect "

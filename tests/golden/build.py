@@ -62,8 +62,8 @@ def population_digests(pop) -> dict:
 
 def markets() -> list[tuple[str, object]]:
     """(label, Scenario) for every named scenario and every validation market."""
-    from sim.batch import load_experiment
-    from sim.scenario import Scenario, load_scenario
+    from sim.inputs.experiment import load_experiment
+    from sim.inputs.scenario import Scenario, load_scenario
 
     out = []
     files = sorted((ROOT / "scenarios").glob("*.toml")) + sorted((ROOT / "scenarios" / "validation").glob("*.toml"))

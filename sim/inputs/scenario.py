@@ -40,17 +40,15 @@ values, in English and Chinese (``err.text("zh")``)::
 
     scenarios/x.toml, line 12: parameter 'params.trust_gain' = 2 is out of range: allowed 0 … 1 (…)
 
-Overrides (the CLI's ``--set key=value``; :func:`parse_sets`, :func:`apply_overrides`) use the
-keys ``n_customers=500`` (market), ``A.price=1.2`` (merchant by name), ``merchants[0].price=1.2``
-(merchant by position) and ``run.steps=52`` / ``run.seed=3``.
+The module is a little over 600 lines because the whole format is checked in one parser
+(:class:`ScenarioParser`) whose every message names the file, key, line and allowed values in two
+languages; overrides (the CLI's ``--set key=value``) live in :mod:`sim.inputs.overrides`; where a key is
+written in the file comes from :mod:`sim.inputs.toml_lines`, "did you mean" from :mod:`sim.inputs.hints`.
 '''
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as _dt
-import difflib
-import math
 import os
 import re
 import tomllib
@@ -60,18 +58,22 @@ from typing import Any, Iterable, Mapping
 
 import tomli_w
 
-from .model import STRUCTURAL
-from .params import (MERCHANT_PARAMS, PARAMS, POLICY_FIELDS, MerchantParams, Param, ParamError, Params,
-                     default_merchants)
-from .simulate import Results, ScheduledChange, simulate
+from ..model import STRUCTURAL
+from ..params import (MERCHANT_PARAMS, PARAMS, POLICY_FIELDS, MerchantParams, Param, ParamError, Params,
+                      default_merchants)
+from ..simulate import Results, ScheduledChange, simulate
+from ..words import LANGS
+from .hints import did_you_mean
+from .toml_lines import TomlLines, path_key
 
 __all__ = [
-    "SCENARIO_DIR", "MAX_BYTES", "INFO_SECTIONS", "ScenarioError", "Scenario", "scenario_names",
-    "list_scenarios", "load_scenario", "parse_scenario", "parse_sets", "apply_overrides", "scenario_to_toml",
+    "SCENARIO_DIR", "MAX_BYTES", "INFO_SECTIONS", "INFO_LABELS", "DEFAULT_STEPS", "RUN_PARAMS", "ScenarioError",
+    "Scenario", "ScenarioParser", "scenario_names", "list_scenarios", "load_scenario", "parse_scenario",
+    "event_table", "scenario_to_toml",
 ]
 
 SCENARIO_DIR: Path = Path(os.environ.get("LOYALTY_SIM_SCENARIOS") or
-                          Path(__file__).resolve().parent.parent / "scenarios")
+                          Path(__file__).resolve().parents[2] / "scenarios")
 MAX_BYTES = 256 * 1024
 
 #: sections of [info], in the order they are shown
@@ -84,12 +86,11 @@ INFO_LABELS: dict[str, tuple[str, str]] = {
     "notice": ("Things to notice", "值得注意"),
     "try": ("Things to try", "可以尝试"),
 }
-from .words import LANGS  # noqa: E402  (the languages, declared once)
 TABLES: tuple[str, ...] = ("info", "run", "params", "merchants", "events")
 EVENT_KEYS: tuple[str, ...] = ("step", "target", "set", "note")
 DEFAULT_STEPS = 104
 
-_RUN = {
+RUN_PARAMS: dict[str, Param] = {
     "steps": Param("steps", DEFAULT_STEPS, 1, 10_000, "steps", "Steps", "步数",
                    "default number of steps a run of this scenario lasts", "该情景默认运行的期数", "market", "int"),
     "seed": Param("seed", 0, 0, 2**63 - 1, "", "Seed", "随机种子",
@@ -166,82 +167,6 @@ class Scenario:
 
 
 # =================================================================================================
-# Finding the line of a key (best effort)
-# =================================================================================================
-_BARE = r'(?:[A-Za-z0-9_-]+|"(?:[^"\\]|\\.)*"|\'[^\']*\')'
-_DOTTED = rf"{_BARE}(?:\s*\.\s*{_BARE})*"
-_KEY_RE = re.compile(rf"^\s*({_DOTTED})\s*=")
-_AOT_RE = re.compile(rf"^\s*\[\[\s*({_DOTTED})\s*\]\]")
-_TABLE_RE = re.compile(rf"^\s*\[\s*({_DOTTED})\s*\]")
-_INLINE_KEY_RE = re.compile(rf"(?:^|[{{,])\s*({_DOTTED})\s*=")
-
-
-def _split_key(dotted: str) -> tuple[str, ...]:
-    parts = re.findall(_BARE, dotted)
-    return tuple(p[1:-1] if p[:1] in "\"'" else p for p in parts)
-
-
-class _Lines:
-    """Where each key path (``("merchants", 1, "price")``) first appears in a TOML text."""
-
-    def __init__(self, text: str):
-        self.at: dict[tuple, int] = {}
-        self.count: dict[tuple, int] = {}  # arrays of tables: elements seen so far
-        current: tuple = ()
-        in_string: str | None = None
-        for no, raw in enumerate(text.splitlines(), start=1):
-            if in_string:
-                if raw.count(in_string) % 2:
-                    in_string = None
-                continue
-            m = _AOT_RE.match(raw)
-            if m:
-                parts = _split_key(m.group(1))
-                base = self._resolve(parts[:-1]) + parts[-1:]
-                i = self.count.get(base, 0)
-                self.count[base] = i + 1
-                self.at.setdefault(base, no)
-                current = base + (i,)
-                self.at.setdefault(current, no)
-                continue
-            m = _TABLE_RE.match(raw)
-            if m:
-                current = self._resolve(_split_key(m.group(1)))
-                for k in range(1, len(current) + 1):
-                    self.at.setdefault(current[:k], no)
-                continue
-            m = _KEY_RE.match(raw)
-            if not m:
-                continue
-            path = current + _split_key(m.group(1))
-            for k in range(len(current) + 1, len(path) + 1):
-                self.at.setdefault(path[:k], no)
-            rest = raw[m.end():]
-            if rest.lstrip().startswith("{"):
-                for im in _INLINE_KEY_RE.finditer(rest.lstrip()[1:]):
-                    self.at.setdefault(path + _split_key(im.group(1)), no)
-            for delim in ('"""', "'''"):
-                if rest.count(delim) % 2:
-                    in_string = delim
-                    break
-
-    def _resolve(self, parts: tuple) -> tuple:
-        """Insert the current element index after every array-of-tables prefix."""
-        out: tuple = ()
-        for p in parts:
-            out = out + (p,)
-            if out in self.count:
-                out = out + (self.count[out] - 1,)
-        return out
-
-    def find(self, *path) -> int | None:
-        for k in range(len(path), 0, -1):
-            if path[:k] in self.at:
-                return self.at[path[:k]]
-        return None
-
-
-# =================================================================================================
 # Describing values in messages
 # =================================================================================================
 def _kind(v: Any) -> tuple[str, str]:
@@ -267,11 +192,6 @@ def _short(v: Any) -> str:
     return r if len(r) <= 60 else r[:57] + "..."
 
 
-def _hint(key: str, allowed: Iterable[str]) -> tuple[str, str]:
-    close = difflib.get_close_matches(str(key), list(allowed), n=1, cutoff=0.6)
-    return ((f"; did you mean '{close[0]}'?", f"；是否想写 '{close[0]}'？") if close else ("", ""))
-
-
 def _list(xs: Iterable[str]) -> str:
     return ", ".join(str(x) for x in xs)
 
@@ -279,21 +199,24 @@ def _list(xs: Iterable[str]) -> str:
 # =================================================================================================
 # Parsing
 # =================================================================================================
-class _Parser:
-    """Validates one parsed TOML document; knows the file name and where its keys are."""
+class ScenarioParser:
+    """Validates one parsed TOML document; knows the file name and where its keys are (a
+    :class:`~sim.inputs.toml_lines.TomlLines`, or ``None`` for values that come from no file, such as
+    ``--set`` overrides). :meth:`build` turns a document into a :class:`Scenario`; the other methods
+    check one piece each and raise :class:`ScenarioError` naming the key, line and allowed values."""
 
-    def __init__(self, source: str, lines: _Lines | None, strict_int: bool = True):
+    def __init__(self, source: str, lines: TomlLines | None, strict_int: bool = True):
         self.source = source
         self.lines = lines
         self.strict_int = strict_int  # a TOML float (2000.0) is not a whole number
 
     def fail(self, path: tuple, en: str, zh: str, key: str | None = None):
         line = self.lines.find(*path) if self.lines is not None and path else None
-        raise ScenarioError(key if key is not None else _path_key(path), en, self.source, zh, line)
+        raise ScenarioError(key if key is not None else path_key(path), en, self.source, zh, line)
 
     def rethrow(self, e: ParamError, path: tuple):
         line = self.lines.find(*path) if self.lines is not None and path else None
-        raise ScenarioError(e.key or _path_key(path), e.message, self.source, e.message_zh, line) from None
+        raise ScenarioError(e.key or path_key(path), e.message, self.source, e.message_zh, line) from None
 
     # ---- pieces -------------------------------------------------------------------------------
     def table(self, doc: Mapping, name: str, kind: str = "table") -> Any:
@@ -341,14 +264,14 @@ class _Parser:
     def unknown(self, path: tuple, key: str, allowed: Iterable[str], where_en: str, where_zh: str,
                 extra_en: str = "", extra_zh: str = ""):
         allowed = list(allowed)
-        h, hz = _hint(key, allowed) if not extra_en else ("", "")
+        h, hz = did_you_mean(key, allowed) if not extra_en else ("", "")
         shown = _list(allowed) if len(allowed) <= 12 else _list(allowed[:12]) + ", …"
-        self.fail(path, f"unknown key '{_path_key(path)}' in {where_en}{h}{extra_en} (allowed: {shown})",
-                  f"{where_zh}中有未知的键 '{_path_key(path)}'{hz}{extra_zh}（允许：{shown}）")
+        self.fail(path, f"unknown key '{path_key(path)}' in {where_en}{h}{extra_en} (allowed: {shown})",
+                  f"{where_zh}中有未知的键 '{path_key(path)}'{hz}{extra_zh}（允许：{shown}）")
 
     def texts(self, v: Any, path: tuple, what_en: str, what_zh: str) -> dict[str, str]:
         """A pair of texts ``{ en = "...", zh = "..." }``."""
-        key = _path_key(path)
+        key = path_key(path)
         if not isinstance(v, Mapping):
             k, kz = _kind(v)
             self.fail(path, f"'{key}' must be a table with an English and a Chinese text, "
@@ -406,10 +329,10 @@ class _Parser:
     def run(self, t: Mapping | None) -> tuple[int, int | None]:
         t = t or {}
         for k in t:
-            if k not in _RUN:
-                self.unknown(("run", k), k, _RUN, "[run]", "[run] ")
-        steps = self.value(_RUN["steps"], t["steps"], "run.steps", ("run", "steps")) if "steps" in t else DEFAULT_STEPS
-        seed = self.value(_RUN["seed"], t["seed"], "run.seed", ("run", "seed")) if "seed" in t else None
+            if k not in RUN_PARAMS:
+                self.unknown(("run", k), k, RUN_PARAMS, "[run]", "[run] ")
+        steps = self.value(RUN_PARAMS["steps"], t["steps"], "run.steps", ("run", "steps")) if "steps" in t else DEFAULT_STEPS
+        seed = self.value(RUN_PARAMS["seed"], t["seed"], "run.seed", ("run", "seed")) if "seed" in t else None
         return steps, seed
 
     def params(self, t: Mapping | None) -> dict[str, Any]:
@@ -496,7 +419,7 @@ class _Parser:
             target = t["target"]
             targets = ["market"] + names
             if not isinstance(target, str) or target not in targets:
-                h, hz = _hint(str(target), targets)
+                h, hz = did_you_mean(str(target), targets)
                 self.fail(base + ("target",), f"events[{i}].target = {_short(target)} is not 'market' or a merchant's "
                                               f"name{h} (allowed: {_list(repr(x) for x in targets)})",
                           f"events[{i}].target = {_short(target)} 既不是 'market' 也不是商家名称{hz}"
@@ -557,13 +480,6 @@ _RELATED = {"loyalty_threshold": ["trust_threshold"], "loyalty_exit": ["loyalty_
             "network_degree": ["n_customers"]}
 
 
-def _path_key(path: tuple) -> str:
-    out = ""
-    for p in path:
-        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
-    return out
-
-
 def _too_large(n: int, source: str):
     raise ScenarioError("", f"the file is {n:,} bytes: scenario files may be at most {MAX_BYTES:,} bytes "
                             f"({MAX_BYTES // 1024} KB)", source,
@@ -588,7 +504,7 @@ _TOML_AT = re.compile(r"\s*\(at line (\d+), column (\d+)\)\s*$")
 _TOML_EOF = re.compile(r"\s*\(at end of document\)\s*$")
 
 
-def _loads(text: str, source: str) -> tuple[dict, _Lines]:
+def _loads(text: str, source: str) -> tuple[dict, TomlLines]:
     if text.startswith("\ufeff"):
         text = text[1:]
     if "\x00" in text:
@@ -610,7 +526,7 @@ def _loads(text: str, source: str) -> tuple[dict, _Lines]:
     except RecursionError:
         raise ScenarioError("", "TOML syntax error: values are nested too deeply", source,
                             "TOML 语法错误：值的嵌套层数过多") from None
-    return doc, _Lines(text)
+    return doc, TomlLines(text)
 
 
 def _stem(source: str) -> str:
@@ -634,7 +550,7 @@ def parse_scenario(text: str | bytes, source: str = "<text>", name: str | None =
     elif len(text) > MAX_BYTES // 4 and len(text.encode("utf-8", "surrogatepass")) > MAX_BYTES:
         _too_large(len(text.encode("utf-8", "surrogatepass")), source)
     doc, lines = _loads(text, source)
-    return _Parser(source, lines).build(doc, name or _stem(source))
+    return ScenarioParser(source, lines).build(doc, name or _stem(source))
 
 
 # =================================================================================================
@@ -677,8 +593,7 @@ def load_scenario(name_or_path: str | os.PathLike) -> Scenario:
         else:
             names = scenario_names()
             if s not in names:
-                close = difflib.get_close_matches(s, names, n=1, cutoff=0.5)
-                h, hz = ((f"; did you mean '{close[0]}'?", f"；是否想写 '{close[0]}'？") if close else ("", ""))
+                h, hz = did_you_mean(s, names, cutoff=0.5)
                 known = _list(names) if names else "none found"
                 raise ScenarioError("scenario", f"unknown scenario '{s}'{h} (known scenarios: {known}; "
                                                 "or give a path to a .toml file)", None,
@@ -704,189 +619,10 @@ def load_scenario(name_or_path: str | os.PathLike) -> Scenario:
 
 
 # =================================================================================================
-# Overrides (--set key=value)
-# =================================================================================================
-_SET_FORMS_EN = ("expected KEY=VALUE with KEY one of: a market parameter (n_customers=500), a merchant "
-                 "parameter by name (A.price=1.2) or position (merchants[0].price=1.2), run.steps or run.seed")
-_SET_FORMS_ZH = ("应为 KEY=VALUE，KEY 可以是：市场参数（n_customers=500）、按名称指定的商家参数（A.price=1.2）"
-                 "或按位置指定的商家参数（merchants[0].price=1.2）、run.steps 或 run.seed")
-_IDENT = r"[A-Za-z_][A-Za-z0-9_]*"
-_SET_MARKET = re.compile(rf"^(?:params\.)?({_IDENT})$")
-_SET_RUN = re.compile(r"^run\.(steps|seed)$")
-_SET_INDEX = re.compile(rf"^merchants\[\s*(\d+)\s*\]\.({_IDENT})$")
-_SET_NAMED = re.compile(rf"^([^.\[\]=\s][^.\[\]=]*?)\.({_IDENT})$")
-
-
-def _set_value(raw: str) -> Any:
-    raw = raw.strip()
-    try:
-        return tomllib.loads(f"v = {raw}")["v"]
-    except (tomllib.TOMLDecodeError, RecursionError):
-        return raw  # a bare word: a text (programme=financial)
-
-
-def _parse_set(item: Any, source: str) -> tuple[str, tuple, Any]:
-    """One ``KEY=VALUE`` → (where, path, value): ``("params", (key,), v)``, ``("run", (key,), v)``,
-    ``("merchant", (name_or_index, key), v)``."""
-    src = f"{source} {item}"
-    if not isinstance(item, str) or "=" not in item:
-        raise ScenarioError(str(item), f"malformed: {_SET_FORMS_EN}", src, f"格式错误：{_SET_FORMS_ZH}")
-    key, _, raw = item.partition("=")
-    key = key.strip()
-    if not raw.strip():
-        raise ScenarioError(key, f"no value after '='; {_SET_FORMS_EN}", src, f"'=' 后面没有值；{_SET_FORMS_ZH}")
-    value = _set_value(raw)
-    if m := _SET_RUN.match(key):
-        return "run", (m.group(1),), value
-    if m := _SET_MARKET.match(key):
-        return "params", (m.group(1),), value
-    if m := _SET_INDEX.match(key):
-        return "merchant", (int(m.group(1)), m.group(2)), value
-    if m := _SET_NAMED.match(key):
-        return "merchant", (m.group(1).strip(), m.group(2)), value
-    raise ScenarioError(key or str(item), f"malformed key '{key}'; {_SET_FORMS_EN}", src,
-                        f"键 '{key}' 格式错误；{_SET_FORMS_ZH}")
-
-
-def parse_sets(sets: Iterable[str]) -> dict:
-    """``--set`` items → nested overrides::
-
-        {"params": {"n_customers": 500}, "merchants": {"A": {"price": 1.2}, 0: {"quality": 0.8}},
-         "run": {"steps": 52}}
-
-    Values are read as TOML values (``1.2``, ``3``, ``true``, ``"text"``); a bare word is a text.
-    Only the form is checked here; :func:`apply_overrides` checks names and ranges.
-    """
-    if isinstance(sets, str):
-        sets = [sets]
-    out: dict = {}
-    for item in sets:
-        where, path, value = _parse_set(item, "--set")
-        if where == "merchant":
-            out.setdefault("merchants", {}).setdefault(path[0], {})[path[1]] = value
-        else:
-            out.setdefault(where, {})[path[0]] = value
-    return out
-
-
-def _flatten_overrides(overrides: Mapping, source: str) -> list[tuple[str, str, tuple, Any]]:
-    """Nested (or flat ``{"A.price": 1.2}``) overrides → [(shown key, where, path, value)]."""
-    items: list = []
-    for k, v in overrides.items():
-        if k == "params" and isinstance(v, Mapping):
-            items += [(str(pk), "params", (pk,), pv) for pk, pv in v.items()]
-        elif k == "run" and isinstance(v, Mapping):
-            items += [(f"run.{rk}", "run", (rk,), rv) for rk, rv in v.items()]
-        elif k == "merchants" and isinstance(v, Mapping):
-            for mk, mv in v.items():
-                if not isinstance(mv, Mapping):
-                    shown = f"merchants[{mk}]" if isinstance(mk, int) else str(mk)
-                    raise ScenarioError(shown, f"override of merchant {shown} must be a table of its parameters",
-                                        source, f"商家 {shown} 的覆盖值必须是其参数表")
-                for pk, pv in mv.items():
-                    shown = f"merchants[{mk}].{pk}" if isinstance(mk, int) else f"{mk}.{pk}"
-                    items.append((shown, "merchant", (mk, pk), pv))
-        elif k == "merchants" and isinstance(v, (list, tuple)):
-            items.append(("merchants", "merchant_list", (), v))
-        elif isinstance(k, str):
-            try:
-                where, path, _ = _parse_set(f"{k}=0", source)
-            except ScenarioError as e:
-                raise ScenarioError(e.key, e.message, f"{source} {k}", e.message_zh) from None
-            items.append((k, where, path, v))
-        else:
-            raise ScenarioError(str(k), f"override key {k!r} must be a text", source, f"覆盖键 {k!r} 必须是文本")
-    return items
-
-
-def apply_overrides(sc: Scenario, overrides: Mapping | Iterable[str], source: str = "--set") -> Scenario:
-    """A copy of ``sc`` with ``overrides`` applied and validated: ``--set`` strings (see
-    :func:`parse_sets`) or a mapping, nested like :func:`parse_sets`' result or flat
-    (``{"n_customers": 500, "A.price": 1.2}``). Errors name the key, the allowed range and, for
-    strings, the ``--set`` item; an unknown merchant lists the merchants. A whole-number parameter
-    given as an integral float (``500.0``) is refused in strings, as in files, but accepted in a
-    mapping (values from code or a form)."""
-    if isinstance(overrides, str):
-        overrides = [overrides]
-    if isinstance(overrides, Mapping):
-        items = [(shown, where, path, v, f"{source} {shown}") for shown, where, path, v
-                 in _flatten_overrides(overrides, source)]
-    else:
-        items = []
-        for item in overrides:
-            where, path, v = _parse_set(item, source)
-            key = item.partition("=")[0].strip() if isinstance(item, str) else str(item)
-            items.append((key, where, path, v, f"{source} {item}" if source == "--set" else source))
-    market = {k: v for k, v in sc.values.items() if k != "merchants"}
-    given = sc.values.get("merchants")
-    merchants = [dict(m) for m in given] if given is not None else [_explicit(m) for m in default_merchants()]
-    touched_merchants = given is not None
-    steps, seed = sc.steps, sc.seed
-    lenient = isinstance(overrides, Mapping)  # values from code or a form: 500.0 may stand for 500
-    for shown, where, path, v, src in items:
-        p = _Parser(src, None, strict_int=not lenient)
-        if where == "params":
-            k = path[0]
-            if k not in PARAMS:
-                extra = ((f"; '{k}' is a merchant parameter: write MERCHANT.{k}=… (e.g. A.{k}=…)",
-                          f"；'{k}' 是商家参数：请写成 商家.{k}=…（例如 A.{k}=…）") if k in MERCHANT_PARAMS else
-                         (f"; the run's {k} is set with run.{k}=…", f"；运行的 {k} 请用 run.{k}=… 设置") if k in _RUN
-                         else ("", ""))
-                p.unknown((shown,), k, PARAMS, "the market parameters", "市场参数", *extra)
-            market[k] = p.value(PARAMS[k], v, shown, (shown,))
-        elif where == "run":
-            k = path[0]
-            if k not in _RUN:
-                p.unknown((shown,), k, _RUN, "[run]", "[run] ")
-            val = p.value(_RUN[k], v, shown, (shown,))
-            steps, seed = (val, seed) if k == "steps" else (steps, val)
-        elif where == "merchant_list":
-            merchants = p.merchants(list(p.table({"merchants": list(v)}, "merchants", "array")))
-            touched_merchants = True
-        else:
-            who, k = path
-            names = [m["name"] for m in merchants]
-            if isinstance(who, int):
-                if not 0 <= who < len(merchants):
-                    raise ScenarioError(shown, f"there is no merchant at position {who} (positions 0 … "
-                                               f"{len(merchants) - 1}: {_list(names)})", src,
-                                        f"位置 {who} 没有商家（位置 0 … {len(merchants) - 1}：{_list(names)}）")
-                j = who
-            elif who in names:
-                j = names.index(who)
-            else:
-                h, hz = _hint(str(who), names)
-                raise ScenarioError(shown, f"no merchant named '{who}'{h} (merchants: {_list(names)})", src,
-                                    f"没有名为 '{who}' 的商家{hz}（商家：{_list(names)}）")
-            if k not in MERCHANT_PARAMS:
-                extra = ((f"; '{k}' is a market parameter: write {k}=…", f"；'{k}' 是市场参数：请写成 {k}=…")
-                         if k in PARAMS else ("", ""))
-                p.unknown((shown,), k, MERCHANT_PARAMS, f"merchant {names[j]}", f"商家 {names[j]} ", *extra)
-            merchants[j][k] = p.value(MERCHANT_PARAMS[k], v, shown, (shown,))
-            touched_merchants = True
-    doc: dict[str, Any] = {"run": {"steps": steps} | ({"seed": seed} if seed is not None else {}), "params": market}
-    if touched_merchants:
-        doc["merchants"] = merchants
-    doc["events"] = [_event_doc(e) for e in sc.events]
-    src = source if len(items) != 1 else items[0][4]
-    new = _Parser(src, None).build(doc, sc.name)
-    return dataclasses.replace(new, source=sc.source, info=sc.info)
-
-
-def _explicit(m: MerchantParams) -> dict[str, Any]:
-    """A merchant's name and the fields that differ from the declared defaults."""
-    d = {"name": m.name}
-    for k, p in MERCHANT_PARAMS.items():
-        v = getattr(m, k)
-        if k != "name" and v != p.default:
-            d[k] = v
-    return d
-
-
-# =================================================================================================
 # Writing
 # =================================================================================================
-def _event_doc(e: ScheduledChange) -> dict[str, Any]:
+def event_table(e: ScheduledChange) -> dict[str, Any]:
+    """A scheduled change as its ``[[events]]`` table (``step``, ``target``, ``set``, ``note``)."""
     d: dict[str, Any] = {"step": int(e.step), "target": e.target, "set": dict(e.changes)}
     if e.note_en or e.note_zh:
         d["note"] = {"en": e.note_en or e.note_zh, "zh": e.note_zh or e.note_en}
@@ -906,8 +642,8 @@ def scenario_to_toml(sc: Scenario) -> str:
     if "merchants" in sc.values:
         doc["merchants"] = [dict(m) for m in sc.values["merchants"]]
     if sc.events:
-        doc["events"] = [_event_doc(e) for e in sc.events]
+        doc["events"] = [event_table(e) for e in sc.events]
     head = (f"# loyalty-sim scenario '{sc.name}' (from {sc.source})\n"
-            "# Load it with sim.scenario.load_scenario(path) or: loyalty-sim run FILE.toml --out DIR\n"
+            "# Load it with sim.inputs.scenario.load_scenario(path) or: loyalty-sim run FILE.toml --out DIR\n"
             "# The format is described in docs/scenarios.md.\n\n")
     return head + tomli_w.dumps(doc, multiline_strings=True)

@@ -1,0 +1,358 @@
+"""Experiment files: a base scenario, fixed values, varied parameters and a design → an
+:class:`~sim.runs.design.Experiment`.
+
+``docs/experiments.md`` describes the format for users::
+
+    [experiment]
+    scenario = "baseline"        # a name from `loyalty-sim list` or a path to a .toml file
+    design = "factorial"         # factorial, lhs, sobol or morris
+    replicates = 5
+    [set]                        # fixed values over the scenario (keys of sim.inputs.keys)
+    n_customers = 500
+    [vary]                       # the varied parameters: a list of values, or min/max(/step)
+    trust_gain = [0.05, 0.1, 0.2]
+    "A.price" = { min = 0.8, max = 1.4, step = 0.2 }
+
+Every failure is a :class:`~sim.runs.design.BatchError` naming the file, the key, the line when it
+can be found (:mod:`sim.inputs.toml_lines`) and what is allowed, in English and Chinese.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import tomllib
+from pathlib import Path
+from typing import Any, Mapping
+
+from ..metrics import METRICS
+from ..params import ParamError, Params
+from ..runs.design import (DESIGNS, MAX_RUNS, MEASURES, BatchError, Experiment, Factor, Point, count_runs,
+                           grid_rows, point_label, sample_rows)
+from .hints import did_you_mean
+from .keys import resolve_key, set_values
+from .scenario import load_scenario
+from .toml_lines import TomlLines
+
+__all__ = ["MAX_EXPERIMENT_BYTES", "EXPERIMENT_KEYS", "load_experiment", "parse_experiment"]
+
+MAX_EXPERIMENT_BYTES = 256 * 1024
+
+
+class _Where:
+    """The file's text and name, to put the line of a key into an error."""
+
+    def __init__(self, source: str, text: str | None):
+        self.source, self.text, self._lines = source, text, None
+
+    def line(self, *path) -> int | None:
+        if not self.text or not path:
+            return None
+        if self._lines is None:
+            self._lines = TomlLines(self.text)
+        return self._lines.find(*path)
+
+    def error(self, key: str, en: str, zh: str, table: str | None = None, line: int | None = None) -> BatchError:
+        """A :class:`BatchError` at ``key`` (``experiment.steps``, ``vary.A.price``, ``vary``) in ``table``."""
+        if line is None:
+            rest = key[len(table) + 1:] if table and key.startswith(table + ".") else key
+            line = self.line(*((table, rest) if table else (key,)))
+        return BatchError(key, en, self.source, zh, line)
+
+
+EXPERIMENT_KEYS = {
+    "name": "a title for the experiment",
+    "scenario": "the base scenario: a name from `loyalty-sim list` or a path to a .toml file",
+    "design": "factorial, lhs, sobol or morris",
+    "replicates": "runs per configuration, each with its own seed (1 … 10000)",
+    "steps": "steps per run (1 … 100000)",
+    "seed": "master seed the replicate seeds are spawned from (0 … 2^63−1)",
+    "measure": "every (each step) or end (only the final step)",
+    "metrics": "observables to keep (names from `loyalty-sim params --metrics`), or \"all\"",
+    "samples": "lhs: number of points; sobol: base sample N (a power of 2); morris: trajectories",
+    "num_levels": "morris: grid levels (2 … 20)",
+    "second_order": "sobol: also estimate second-order indices (true/false)",
+    "stop": "stop a run early: { metric = \"active\", below = 10 } or { metric = …, above = … }",
+}
+EXPERIMENT_KEYS_ZH = {
+    "name": "实验名称", "scenario": "基础情景：`loyalty-sim list` 中的名称或 .toml 文件路径",
+    "design": "factorial、lhs、sobol 或 morris", "replicates": "每个配置的重复次数，各有自己的种子（1 … 10000）",
+    "steps": "每次运行的步数（1 … 100000）", "seed": "派生各重复种子的主种子（0 … 2^63−1）",
+    "measure": "every（每一步）或 end（仅最后一步）", "metrics": "要保留的观测量名称，或 \"all\"",
+    "samples": "lhs：点数；sobol：基础样本量 N（2 的幂）；morris：轨迹数", "num_levels": "morris：网格层数（2 … 20）",
+    "second_order": "sobol：是否估计二阶指数（true/false）", "stop": "提前停止条件：{ metric = \"active\", below = 10 }",
+}
+_TABLES = {"experiment": "what to run", "set": "fixed values over the scenario", "vary": "varied parameters",
+           "info": "notes (title, summary in en/zh)"}
+
+
+def load_experiment(path: str | os.PathLike) -> Experiment:
+    """Read and validate an experiment file; errors are :class:`BatchError` naming file, key, line."""
+    p = Path(path)
+    src = str(path)
+    if not p.is_file():
+        raise BatchError("", f"experiment file not found: {src}", src, f"找不到实验文件：{src}")
+    raw = p.read_bytes()
+    return parse_experiment(raw, src, base_dir=p.parent)
+
+
+def parse_experiment(text: str | bytes, source: str = "<text>", base_dir: str | os.PathLike | None = None) -> Experiment:
+    """Parse and validate an experiment from its TOML text (``bytes`` are decoded as UTF-8);
+    ``source`` names it in errors, ``base_dir`` is where a relative scenario path is looked up."""
+    if isinstance(text, bytes):
+        if len(text) > MAX_EXPERIMENT_BYTES:
+            raise BatchError("", f"file is {len(text):,} bytes: allowed at most {MAX_EXPERIMENT_BYTES:,}", source,
+                             f"文件有 {len(text):,} 字节：最多允许 {MAX_EXPERIMENT_BYTES:,} 字节")
+        try:
+            text = text.decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise BatchError("", f"file is not UTF-8 text (byte {e.start})", source,
+                             f"文件不是 UTF-8 文本（第 {e.start} 字节）") from None
+    if len(text) > MAX_EXPERIMENT_BYTES:
+        raise BatchError("", f"file is too large: allowed at most {MAX_EXPERIMENT_BYTES:,} bytes", source,
+                         f"文件过大：最多允许 {MAX_EXPERIMENT_BYTES:,} 字节")
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        msg = str(e)
+        m = re.search(r"line (\d+)", msg)
+        raise BatchError("", f"not valid TOML: {msg}", source, f"不是有效的 TOML：{msg}",
+                         int(m.group(1)) if m else None) from None
+    return _experiment_from_dict(data, source, text, Path(base_dir) if base_dir else None)
+
+
+def _experiment_from_dict(data: dict, source: str, text: str | None, base_dir: Path | None) -> Experiment:
+    at = _Where(source, text)
+
+    def fail(key, en, zh, table=None, line=None):
+        raise at.error(key, en, zh, table, line)
+
+    for k, v in data.items():
+        if k not in _TABLES:
+            fail(k, f"unknown table [{k}]: allowed " + ", ".join(f"[{t}] ({d})" for t, d in _TABLES.items()),
+                 f"未知的表 [{k}]：允许 " + "、".join(f"[{t}]" for t in _TABLES), table=None)
+        if not isinstance(v, dict):
+            fail(k, f"'{k}' must be a table ([{k}]), not a single value", f"'{k}' 必须是表（[{k}]），而不是单个值")
+    ex = data.get("experiment")
+    if ex is None:
+        fail("experiment", "missing table [experiment] (it names at least the base scenario: scenario = \"baseline\")",
+             "缺少 [experiment] 表（至少要写出基础情景：scenario = \"baseline\"）")
+    for k in ex:
+        if k not in EXPERIMENT_KEYS:
+            hint, hint_zh = did_you_mean(k, EXPERIMENT_KEYS)
+            fail(f"experiment.{k}", f"unknown key 'experiment.{k}'{hint} (allowed: {', '.join(EXPERIMENT_KEYS)})",
+                 f"未知的键 'experiment.{k}'{hint_zh}（允许：{', '.join(EXPERIMENT_KEYS)}）", table="experiment")
+
+    def get(key, kind, default, lo=None, hi=None, choices=None):
+        if key not in ex:
+            return default
+        v = ex[key]
+        where = f"experiment.{key}"
+        rng = f"{lo} … {hi}" if lo is not None else ""
+        if kind is int and (isinstance(v, bool) or not isinstance(v, int)):
+            fail(where, f"'{where}' = {v!r} must be a whole number ({rng}): {EXPERIMENT_KEYS[key]}",
+                 f"'{where}' = {v!r} 必须是整数（{rng}）：{EXPERIMENT_KEYS_ZH[key]}", table="experiment")
+        if kind is str and not isinstance(v, str):
+            fail(where, f"'{where}' = {v!r} must be text: {EXPERIMENT_KEYS[key]}",
+                 f"'{where}' = {v!r} 必须是文本：{EXPERIMENT_KEYS_ZH[key]}", table="experiment")
+        if kind is bool and not isinstance(v, bool):
+            fail(where, f"'{where}' = {v!r} must be true or false: {EXPERIMENT_KEYS[key]}",
+                 f"'{where}' = {v!r} 必须是 true 或 false：{EXPERIMENT_KEYS_ZH[key]}", table="experiment")
+        if lo is not None and not (lo <= v <= hi):
+            fail(where, f"'{where}' = {v} is out of range: allowed {lo} … {hi} ({EXPERIMENT_KEYS[key]})",
+                 f"'{where}' = {v} 超出范围：允许 {lo} … {hi}（{EXPERIMENT_KEYS_ZH[key]}）", table="experiment")
+        if choices and v not in choices:
+            fail(where, f"'{where}' = {v!r} is not allowed: choose one of {', '.join(choices)}",
+                 f"'{where}' = {v!r} 不允许：请从 {', '.join(choices)} 中选择", table="experiment")
+        return v
+
+    name = get("name", str, "")
+    scen_ref = get("scenario", str, None)
+    if scen_ref is None:
+        fail("experiment.scenario", "missing 'experiment.scenario': " + EXPERIMENT_KEYS["scenario"],
+             "缺少 'experiment.scenario'：" + EXPERIMENT_KEYS_ZH["scenario"], table="experiment")
+    design = get("design", str, "factorial", choices=DESIGNS)
+    replicates = get("replicates", int, 1, 1, 10_000)
+    steps_given = "steps" in ex
+    steps = get("steps", int, 104, 1, 100_000)
+    seed = get("seed", int, 0, 0, 2**63 - 1)
+    measure = get("measure", str, "every", choices=MEASURES)
+    samples = get("samples", int, None, 1, 100_000)
+    num_levels = get("num_levels", int, 4, 2, 20)
+    second_order = get("second_order", bool, False)
+    metrics = ex.get("metrics", "all")
+    if metrics == "all":
+        metrics = list(METRICS)
+    elif not isinstance(metrics, list) or not metrics or not all(isinstance(m, str) for m in metrics):
+        fail("experiment.metrics", "'experiment.metrics' must be a list of observable names, e.g. "
+             "[\"loyal_share\", \"churn_rate\"], or \"all\"",
+             "'experiment.metrics' 必须是观测量名称的列表，例如 [\"loyal_share\", \"churn_rate\"]，或 \"all\"",
+             table="experiment")
+    else:
+        for m in metrics:
+            if m not in METRICS:
+                hint, hint_zh = did_you_mean(m, METRICS)
+                fail("experiment.metrics", f"unknown observable '{m}' in 'experiment.metrics'{hint} "
+                     "(`loyalty-sim params --metrics` lists them)",
+                     f"'experiment.metrics' 中的观测量 '{m}' 未知{hint_zh}（`loyalty-sim params --metrics` 可列出全部）",
+                     table="experiment")
+    stop = None
+    if "stop" in ex:
+        st = ex["stop"]
+        ok = (isinstance(st, dict) and set(st) <= {"metric", "above", "below"} and isinstance(st.get("metric"), str)
+              and len(set(st) & {"above", "below"}) == 1)
+        if ok:
+            op = "above" if "above" in st else "below"
+            val = st[op]
+            ok = isinstance(val, (int, float)) and not isinstance(val, bool) and math.isfinite(val)
+        if not ok:
+            fail("experiment.stop", "'experiment.stop' must be { metric = \"<observable>\", above = <number> } "
+                 "or { metric = …, below = <number> }",
+                 "'experiment.stop' 必须写成 { metric = \"<观测量>\", above = <数值> } 或 { metric = …, below = <数值> }",
+                 table="experiment")
+        if st["metric"] not in METRICS:
+            fail("experiment.stop", f"unknown observable '{st['metric']}' in 'experiment.stop' "
+                 "(`loyalty-sim params --metrics` lists them)",
+                 f"'experiment.stop' 中的观测量 '{st['metric']}' 未知", table="experiment")
+        stop = (st["metric"], op, float(val))
+
+    # the base scenario
+    ref = scen_ref
+    cand = (base_dir / ref) if base_dir is not None and (ref.endswith(".toml") or "/" in ref) else None
+    try:
+        sc = load_scenario(cand if cand is not None and cand.exists() else ref)
+    except ParamError as e:
+        raise BatchError("experiment.scenario", f"'experiment.scenario' = {ref!r}: {e}", source,
+                         f"'experiment.scenario' = {ref!r}：{e.text('zh')}",
+                         at.line("experiment", "scenario")) from None
+    if not steps_given:
+        steps = sc.steps
+    base = sc.params
+
+    # fixed values
+    fixed = data.get("set", {})
+    try:
+        _check_values(fixed, base, "set")
+        base = set_values(base, fixed)
+    except ParamError as e:
+        raise BatchError(e.key, e.message, source, e.message_zh,
+                         at.line("set", e.key[4:] if e.key.startswith("set.") else e.key)) from None
+
+    # factors
+    vary = data.get("vary", {})
+    factors = []
+    for k, v in vary.items():
+        key = f"vary.{k}"
+        try:
+            p = resolve_key(k, base, where=(" in [vary]", "（位于 [vary]）")).param
+        except ParamError as e:
+            fail(key, e.message, e.message_zh, table="vary")
+        rng_text = p.range_text()
+        if isinstance(v, list):
+            if design != "factorial":
+                fail(key, f"'{key}': the {design} design samples between bounds: write {{ min = …, max = … }} "
+                     f"(allowed {rng_text})", f"'{key}'：{design} 设计在上下限之间抽样：请写 {{ min = …, max = … }}（允许 {p.range_text_zh()}）",
+                     table="vary")
+            if not v:
+                fail(key, f"'{key}' lists no values", f"'{key}' 没有列出任何取值", table="vary")
+            vals = []
+            for x in v:
+                try:
+                    vals.append(p.validate(x, key=key, source=None))
+                except ParamError as e:
+                    raise BatchError(key, e.message, source, e.message_zh, at.line("vary", k)) from None
+            factors.append(Factor(k, tuple(vals), integer=p.kind == "int"))
+        elif isinstance(v, dict):
+            extra = set(v) - {"min", "max", "step"}
+            if extra or not {"min", "max"} <= set(v):
+                fail(key, f"'{key}' must be a list of values or {{ min = …, max = …[, step = …] }} "
+                     f"(got keys {', '.join(sorted(v))})",
+                     f"'{key}' 必须是取值列表或 {{ min = …, max = …[, step = …] }}", table="vary")
+            if p.kind not in ("float", "int"):
+                fail(key, f"'{key}' is a choice ({', '.join(p.choices)}): list the values to try",
+                     f"'{key}' 是选项参数（{', '.join(p.choices)}）：请列出要尝试的取值", table="vary")
+            try:
+                lo = p.validate(v["min"], key=f"{key}.min")
+                hi = p.validate(v["max"], key=f"{key}.max")
+            except ParamError as e:
+                raise BatchError(e.key, e.message, source, e.message_zh, at.line("vary", k)) from None
+            if not lo < hi:
+                fail(key, f"'{key}': min = {lo} must be below max = {hi}", f"'{key}'：min = {lo} 必须小于 max = {hi}",
+                     table="vary")
+            if design == "factorial":
+                if "step" not in v:
+                    fail(key, f"'{key}': a factorial design needs a step ({{ min = {lo}, max = {hi}, step = … }}) "
+                         "or a list of values", f"'{key}'：全因子设计需要 step 或取值列表", table="vary")
+                st = v["step"]
+                if isinstance(st, bool) or not isinstance(st, (int, float)) or not st > 0 or not math.isfinite(st):
+                    fail(key, f"'{key}.step' = {st!r} must be a number > 0", f"'{key}.step' = {st!r} 必须是大于 0 的数",
+                         table="vary")
+                n = int(math.floor((hi - lo) / st + 1e-9)) + 1
+                if n > 10_000:
+                    fail(key, f"'{key}': {n} values from min, max and step: allowed at most 10000",
+                         f"'{key}'：由 min、max、step 得到 {n} 个取值：最多允许 10000 个", table="vary")
+                vals = [lo + i * st for i in range(n)]
+                vals = [int(round(x)) if p.kind == "int" else round(float(x), 12) for x in vals]
+                factors.append(Factor(k, tuple(dict.fromkeys(vals)), integer=p.kind == "int"))
+            else:
+                if "step" in v:
+                    fail(key, f"'{key}': step is for factorial designs; {design} samples between min and max",
+                         f"'{key}'：step 仅用于全因子设计；{design} 在 min 与 max 之间抽样", table="vary")
+                factors.append(Factor(k, None, float(lo), float(hi), integer=p.kind == "int",
+                                      multiple=2 if p.name == "network_degree" else 1))
+        else:
+            fail(key, f"'{key}' = {v!r} must be a list of values or {{ min = …, max = … }} (allowed {rng_text})",
+                 f"'{key}' = {v!r} 必须是取值列表或 {{ min = …, max = … }}（允许 {p.range_text_zh()}）", table="vary")
+    if not factors:
+        fail("vary", "[vary] names no parameter: an experiment varies at least one (e.g. price_sensitivity = [0.2, 0.5])",
+             "[vary] 没有列出参数：实验至少要改变一个参数（例如 price_sensitivity = [0.2, 0.5]）", table=None)
+    if design != "factorial":
+        if samples is None:
+            fail("experiment.samples", f"the {design} design needs 'experiment.samples': {EXPERIMENT_KEYS['samples']}",
+                 f"{design} 设计需要 'experiment.samples'：{EXPERIMENT_KEYS_ZH['samples']}", table="experiment")
+        if design == "sobol" and samples & (samples - 1):
+            fail("experiment.samples", f"'experiment.samples' = {samples}: the sobol design needs a power of 2 "
+                 f"(e.g. {1 << max(1, samples.bit_length() - 1)} or {1 << samples.bit_length()})",
+                 f"'experiment.samples' = {samples}：sobol 设计需要 2 的幂", table="experiment")
+        if design in ("sobol", "morris") and len(factors) < 2:
+            fail("vary", f"the {design} design needs at least two varied parameters",
+                 f"{design} 设计至少需要两个变化参数", table=None)
+    sizes = [len(f.values) for f in factors if f.values is not None]
+    total = count_runs(design, len(factors), samples or 0, replicates, second_order, sizes)
+    if total > MAX_RUNS:
+        fail("experiment", f"this experiment makes {total:,} runs: allowed at most {MAX_RUNS:,}; "
+             "use fewer values, samples or replicates", f"该实验共 {total:,} 次运行：最多允许 {MAX_RUNS:,} 次", table=None,
+             line=at.line("experiment"))
+
+    problem = None
+    options: dict[str, Any] = {}
+    if design == "factorial":
+        rows = grid_rows(factors)
+    else:
+        rows, problem, options = sample_rows(design, factors, samples, seed, num_levels, second_order)
+
+    points = []
+    for i, vals in enumerate(rows):
+        try:
+            params = set_values(base, vals)
+        except ParamError as e:
+            raise BatchError(e.key, f"point {i} ({point_label(vals)}): {e.message}", source, e.message_zh,
+                             at.line("vary", e.key)) from None
+        points.append(Point(i, point_label(vals), params, tuple(sc.events), vals))
+    title = name or (Path(source).stem if source and source != "<text>" else "experiment")
+    return Experiment(title, "sweep", design, tuple(points), replicates, steps, seed, measure, tuple(metrics), stop,
+                      tuple(factors), problem, options, base=sc.name, source=source)
+
+
+def _check_values(values: Mapping, base: Params, table: str) -> None:
+    """Every key of ``[table]`` names a parameter of the market ``base`` and its value is allowed."""
+    if not isinstance(values, Mapping):
+        raise BatchError(table, f"[{table}] must be a table of name = value", None, f"[{table}] 必须是“名称 = 值”的表")
+    for k, v in values.items():
+        key = f"{table}.{k}"
+        try:
+            p = resolve_key(k, base, where=(f" in [{table}]", f"（位于 [{table}]）")).param
+        except ParamError as e:
+            raise BatchError(key, e.message, None, e.message_zh) from None
+        p.validate(v, key=key)

@@ -1,0 +1,102 @@
+"""Executors: where an experiment's runs are computed — in this process, a local process pool, a
+Dask ``LocalCluster`` or a Dask scheduler elsewhere — all as ``concurrent.futures`` executors
+(:func:`make_executor`)."""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import contextlib
+import os
+from typing import Iterator
+
+from .design import BatchError
+
+__all__ = ["InlineExecutor", "DASK_LOCAL_CONFIG", "local_cluster", "make_executor"]
+
+
+class InlineExecutor(cf.Executor):
+    """A ``concurrent.futures`` executor that runs each task in this process when submitted."""
+
+    def submit(self, fn, /, *args, **kwargs):
+        f: cf.Future = cf.Future()
+        try:
+            f.set_result(fn(*args, **kwargs))
+        except BaseException as e:  # noqa: BLE001 - recorded as the run's failure
+            if isinstance(e, KeyboardInterrupt):
+                raise
+            f.set_exception(e)
+        return f
+
+
+#: Dask settings for a LocalCluster on this machine. Simulation runs are whole tasks of a tenth of a
+#: second or more, so the cluster's own housekeeping need not run every few milliseconds: the
+#: workers' statistical profiler (a stack sample every 10 ms), the system and memory monitors and
+#: the event-loop tick are slowed or off, which on a 2-core machine gives the simulations back
+#: about a tenth of the CPU (``benchmarks/sweep.py``). A remote cluster keeps its own settings.
+DASK_LOCAL_CONFIG = {
+    "distributed.worker.profile.enabled": False,
+    "distributed.admin.system-monitor.interval": "1s",
+    "distributed.admin.tick.interval": "1s",
+    "distributed.worker.memory.monitor-interval": "1s",
+}
+
+
+@contextlib.contextmanager
+def local_cluster(workers: int | None = None) -> Iterator[tuple[cf.Executor, str]]:
+    """A Dask ``LocalCluster`` of ``workers`` single-threaded worker processes (default: one per
+    core) with :data:`DASK_LOCAL_CONFIG`, as a ``concurrent.futures`` executor and a description."""
+    import dask
+    from distributed import Client, LocalCluster
+
+    n = workers or os.cpu_count() or 1
+    with dask.config.set(DASK_LOCAL_CONFIG):
+        lc = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None)
+        client = Client(lc)
+        try:
+            yield client.get_executor(pure=False), f"Dask LocalCluster, {n} workers"
+        finally:
+            client.close()
+            lc.close()
+
+
+@contextlib.contextmanager
+def make_executor(workers: int | None = None, scheduler: str | None = None, cluster: str | None = None
+                  ) -> Iterator[tuple[cf.Executor, str]]:
+    """An executor and a description of it: in-process (``workers=1``), a local process pool
+    (default: one worker per core), Dask distributed at ``scheduler`` (``tcp://host:port``), or a Dask
+    ``LocalCluster`` (``cluster="local"``, with ``workers`` processes)."""
+    if scheduler and cluster:
+        raise BatchError("--scheduler", "give either --scheduler or --cluster, not both", None,
+                         "--scheduler 与 --cluster 只能选一个")
+    if scheduler or cluster:
+        try:
+            from distributed import Client
+        except ImportError:  # pragma: no cover - a dependency
+            raise BatchError("--scheduler", "Dask distributed is not installed", None, "未安装 Dask distributed") from None
+        if cluster:
+            if cluster != "local":
+                raise BatchError("--cluster", f"--cluster {cluster!r}: only 'local' is known (a Dask LocalCluster); "
+                                 "for a remote cluster give --scheduler tcp://host:port", None,
+                                 f"--cluster {cluster!r}：只支持 'local'；远程集群请用 --scheduler tcp://host:port")
+            with local_cluster(workers) as got:
+                yield got
+        else:
+            try:
+                client = Client(scheduler, timeout="10s")
+            except Exception as e:  # noqa: BLE001 - shown to the user
+                raise BatchError("--scheduler", f"cannot reach the Dask scheduler at {scheduler}: {e}", None,
+                                 f"无法连接 Dask 调度器 {scheduler}：{e}") from None
+            try:
+                n = len(client.scheduler_info().get("workers", {}))
+                yield client.get_executor(pure=False), f"Dask scheduler {scheduler}, {n} workers"
+            finally:
+                client.close()
+        return
+    n = workers if workers is not None else (os.cpu_count() or 1)
+    if n <= 1:
+        yield InlineExecutor(), "in this process"
+        return
+    import multiprocessing as mp
+
+    with cf.ProcessPoolExecutor(max_workers=n, mp_context=mp.get_context("spawn")) as pool:
+        yield pool, f"process pool, {n} workers"
