@@ -22,6 +22,7 @@ import mesa
 import numpy as np
 
 from .history import History
+from .inputs.keys import params_from_keys
 from .mechanism.arrival import arrival_phase, arrive
 from .mechanism.choice import choice_phase
 from .mechanism.complaints import complain_phase
@@ -71,15 +72,32 @@ class LoyaltyModel(mesa.Model):
     (11,)
     """
 
-    def __init__(self, params: Params | None = None, seed: int | np.random.SeedSequence | None = None):
-        if seed is None:
-            seed = np.random.SeedSequence().entropy
-        super().__init__(rng=np.random.default_rng(seed))
-        self.seed = seed
+    def __init__(self, params: Params | None = None, seed: int | np.random.SeedSequence | None = None, *,
+                 rng: int | np.random.SeedSequence | np.random.Generator | None = None, **kwargs):
+        """A market from ``params`` (default: the default market), with keyword parameters on top, the
+        way Mesa models take them: ``LoyaltyModel(n_customers=3000, trust_gain=0.1, seed=5)``.
+        Merchants' parameters are reached by the keys the CLI and scenario files use,
+        ``LoyaltyModel(**{"A.price": 1.2, "merchants[2].quality": 0.6})`` (see
+        :func:`sim.inputs.keys.params_from_keys`), so ``mesa.batch_run`` and Mesa's ``SolaraViz`` can
+        vary any parameter. ``seed`` (or, as in Mesa, ``rng``: a seed or a ``numpy.random.Generator``)
+        makes the run reproducible; with neither, a fresh seed is drawn and kept in ``model.seed``.
+        Bad values raise :class:`~sim.params.ParamError` naming the key and its allowed range."""
+        if seed is not None and rng is not None:
+            raise ValueError("give either seed or rng, not both")
+        if rng is None:
+            if seed is None:
+                seed = np.random.SeedSequence().entropy
+            rng = seed
+        elif not isinstance(rng, np.random.Generator):
+            seed = rng  # a seed given as rng, as Mesa allows
+        super().__init__(rng=np.random.default_rng(rng))
+        self.seed = seed  # None when the generator itself was given
         self.params = params if params is not None else Params()
         if not isinstance(self.params, Params):
             raise ParamError("params", "params must be a sim.Params (use Params.from_dict for plain values)", None,
                              "params 必须是 sim.Params（普通数值请用 Params.from_dict）")
+        if kwargs:
+            self.params = params_from_keys(kwargs, base=self.params)
         P = self.params
         self.merchant_list: list[Merchant] = [Merchant(self, j, mp) for j, mp in enumerate(P.merchants)]
         self.merchant_names = [mm.name for mm in self.merchant_list]

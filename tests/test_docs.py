@@ -314,3 +314,39 @@ def test_inline_defaults_match_declarations():
             wrong.append(f"{name}: docs say {value}, code declares {declared}")
     assert not unknown, f"docs/ODD.md states defaults of unknown names: {sorted(set(unknown))}"
     assert not wrong, "docs/ODD.md states defaults that differ from sim/params.py:\n" + "\n".join(sorted(set(wrong)))
+
+
+# ---- docs/architecture.md: the map names files and functions that exist ----------------------------
+ARCH = Path(__file__).resolve().parents[1] / "docs" / "architecture.md"
+
+
+def test_architecture_map_names_real_files_functions_and_every_phase():
+    import ast
+    import re
+
+    from sim.model import SCHEDULE
+
+    text = ARCH.read_text(encoding="utf-8")
+    root = ARCH.parents[1]
+    # every path it names exists
+    for path in set(re.findall(r"`((?:sim|tests|docs|scenarios|tools)/[A-Za-z0-9_./]+?\.(?:py|md|json))`", text)):
+        if "NN" not in path:  # (a pattern such as facts/fNN_<name>.py is not a file)
+            assert (root / path).exists(), f"docs/architecture.md names {path}, which does not exist"
+    # every phase of the schedule is in the map
+    for phase in SCHEDULE:
+        assert f"`{phase.name}`" in text, f"phase {phase.name} missing from docs/architecture.md"
+    # the step table: each rule and twin is defined in the file of its row
+    rows = [r for r in text.splitlines() if r.startswith("| ") and "sim/mechanism/" in r and r.count("|") == 6]
+    assert len(rows) >= 15
+    for row in rows:
+        cells = [c.strip() for c in row.strip("|").split("|")]
+        path = re.search(r"`(sim/mechanism/[a-z_]+\.py)`", cells[2])
+        if not path:
+            continue
+        tree = ast.parse((root / path.group(1)).read_text(encoding="utf-8"))
+        defined = {n.name for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
+        defined |= {t.id for n in ast.walk(tree) if isinstance(n, ast.Assign) for t in n.targets
+                    if isinstance(t, ast.Name)}
+        defined |= {n.target.id for n in ast.walk(tree) if isinstance(n, ast.AnnAssign) and isinstance(n.target, ast.Name)}
+        for name in re.findall(r"`([A-Za-z_][A-Za-z0-9_]*)`", cells[3] + " " + cells[4]):
+            assert name in defined, f"docs/architecture.md: {name} is not defined in {path.group(1)}"

@@ -10,7 +10,11 @@ import pandas as pd
 
 from .stats import final_rows, require_columns
 
-__all__ = ["sensitivity", "point_outputs"]
+__all__ = ["sensitivity", "point_outputs", "BOOTSTRAP_SEED"]
+
+#: the seed of the bootstrap intervals of the indices. Not 0: SALib's Sobol analysis seeds its
+#: bootstrap only when the seed is truthy, and would otherwise draw from numpy's global state
+BOOTSTRAP_SEED = 1
 
 
 def point_outputs(manifest: dict, market: pd.DataFrame, metric: str) -> np.ndarray:
@@ -72,7 +76,7 @@ def sensitivity(manifest: dict, market: pd.DataFrame, metrics: Sequence[str]) ->
             else:
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore", RuntimeWarning)
-                    res = sobol.analyze(problem, y, calc_second_order=second, print_to_console=False, seed=0)
+                    res = sobol.analyze(problem, y, calc_second_order=second, print_to_console=False, seed=BOOTSTRAP_SEED)
             for i, name in enumerate(factors):
                 rows.append(dict(metric=m, parameter=name, **{k: float(np.asarray(res[k])[i])
                                                                for k in ("S1", "S1_conf", "ST", "ST_conf")}))
@@ -96,7 +100,7 @@ def sensitivity(manifest: dict, market: pd.DataFrame, metrics: Sequence[str]) ->
         else:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)
-                res = morris.analyze(problem, x, y, num_levels=levels, print_to_console=False, seed=0)
+                res = morris.analyze(problem, x, y, num_levels=levels, print_to_console=False, seed=BOOTSTRAP_SEED)
         for i, name in enumerate(factors):
             rows.append(dict(metric=m, parameter=name,
                              **{k: float(np.ma.filled(np.ma.asarray(res.get(k, np.full(d, np.nan)), dtype=float),
