@@ -7,9 +7,9 @@ public state (``model.pop``, ``model.sums``, ``model.start_active``, ``model.sta
 ``model.mean_expectation``, the merchants) and the step's counts in one pass; the model's
 ``DataCollector`` stores them, and plots, CLI, reports and docs refer to them by these names.
 
-To add an observable: declare it here; if it reports a count of the step, give it ``stat=`` (the
-:class:`~sim.mechanism.state.StepStats` field, counted by the mechanism module that sees the event)
-and :func:`compute` needs nothing more; otherwise add its line to :func:`compute`.
+To add an observable: declare it here. If it reports a count of the step, give it ``stat="name"``
+and count the event in the mechanism module that sees it (``ctx.stats.add("name", n)``):
+:func:`compute` needs nothing more, two files in all. Otherwise add its line to :func:`compute`.
 """
 
 from __future__ import annotations
@@ -327,7 +327,7 @@ def compute(model, stats) -> dict:
     out["trust"] = float(trust_ms.sum() / bought_n) if bought_n else 0.0
     out["expectation"] = model.mean_expectation if active else 0.0
     for mt in _COUNTS:  # the observables that report a count of the step (declared with stat=)
-        out[mt.name] = int(getattr(stats, mt.stat))
+        out[mt.name] = stats.count(mt.stat)
     out["complaint_rate"] = _share(stats.complaints, stats.dissatisfied)
     # the four customer types (see customer_types)
     both = sums.satisfied_loyal

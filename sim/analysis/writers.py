@@ -164,6 +164,17 @@ def _figure_lines(figs: list[tuple[str, list[Path]]], out_dir: Path, lang: str) 
     return lines
 
 
+def _finish(md: list[str], figs: list[tuple[str, list[Path]]], tables: dict, files: list[Path], out: Path,
+            lang: str) -> Analysis:
+    """Close a report: its figures listed under the text, ``summary.md`` written, the :class:`Analysis`."""
+    md += _figure_lines(figs, out, lang)
+    text = "\n".join(md).rstrip() + "\n"
+    (out / "summary.md").write_text(text, encoding="utf-8")
+    files.append(out / "summary.md")
+    figures = [p for _, paths in figs for p in paths]
+    return Analysis(tables=tables, figures=figures, markdown=text, files=files)
+
+
 def analyze(manifest: dict, market: pd.DataFrame, merchants: pd.DataFrame | None, out_dir, metrics=None,
             lang: str = "en") -> Analysis:
     """Analyse one results folder's tables and write the report into ``out_dir``.
@@ -273,12 +284,7 @@ def analyze(manifest: dict, market: pd.DataFrame, merchants: pd.DataFrame | None
             figs.append((word("fig_bars", lang, metric=metric_label(m, lang)),
                          save_figure(plot_bars(df, m, "label", lang, window=win(m)), figdir, f"bars_{m}")))
 
-    md += _figure_lines(figs, out, lang)
-    text = "\n".join(md).rstrip() + "\n"
-    (out / "summary.md").write_text(text, encoding="utf-8")
-    files.append(out / "summary.md")
-    figures = [p for _, paths in figs for p in paths]
-    return Analysis(tables=tables, figures=figures, markdown=text, files=files)
+    return _finish(md, figs, tables, files, out, lang)
 
 
 def _is_grid(df: pd.DataFrame, params: Sequence[str], max_levels: int = 15) -> bool:
@@ -390,9 +396,4 @@ def compare(manifest: dict, market: pd.DataFrame, merchants: pd.DataFrame | None
         figs.append((word("fig_merchants", lang, metric=merchant_metric_label("loyal_share", lang)),
                      save_figure(plot_merchants(mdf, "loyal_share", group="label", lang=lang, by="merchant"),
                                  figdir, "merchants_loyal_share")))
-    md += _figure_lines(figs, out, lang)
-    text = "\n".join(md).rstrip() + "\n"
-    (out / "summary.md").write_text(text, encoding="utf-8")
-    files.append(out / "summary.md")
-    figures = [p for _, paths in figs for p in paths]
-    return Analysis(tables=tables, figures=figures, markdown=text, files=files)
+    return _finish(md, figs, tables, files, out, lang)

@@ -259,7 +259,19 @@ class Population:
 
 @dataclass
 class StepStats:
-    """Counts of what happened in one step (read by :mod:`sim.metrics`)."""
+    """Counts of what happened in one step (read by :mod:`sim.metrics`).
+
+    The fields below are the counts the engine has always kept. A new count needs no field here: the
+    mechanism module that sees the event calls ``ctx.stats.add("name", n)``, and the observable that
+    reports it is declared in :mod:`sim.metrics` with ``stat="name"`` (a count never added reads 0)."""
+
+    def add(self, name: str, n: int = 1) -> None:
+        """Count ``n`` more events ``name`` this step (a field, or a count of its own)."""
+        setattr(self, name, getattr(self, name, 0) + int(n))
+
+    def count(self, name: str) -> int:
+        """This step's count ``name`` (0 if nothing was counted)."""
+        return int(getattr(self, name, 0))
 
     purchases: int = 0
     cycle_a: int = 0

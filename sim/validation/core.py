@@ -31,7 +31,8 @@ MINOR, MAJOR = 1 / 3, 2 / 3
 
 __all__ = ["Check", "FactResult", "Fact", "Validation", "VALIDATION_DIR", "ZH_SUMMARY_HEADING", "MINOR", "MAJOR",
            "ci", "ratio_ci", "diff_ci", "nanmean", "series", "column", "band_check", "above_check", "below_check",
-           "own_buyers", "lost_by_merchant", "shortfall_severity", "Cohort", "run_scenario", "new_figure"]
+           "own_buyers", "lost_by_merchant", "shortfall_severity", "Cohort", "run_scenario", "new_figure",
+           "interval_means", "interval_errors"]
 
 
 @dataclass
@@ -307,6 +308,16 @@ def column(per_seed: Sequence[dict], key: str, i: int) -> list:
 
 
 # ---- figures -----------------------------------------------------------------------------------------
+def interval_means(intervals) -> list[float]:
+    """The means of ``(mean, low, high)`` intervals (as :func:`ci` gives them), for a bar or line."""
+    return [v[0] for v in intervals]
+
+
+def interval_errors(intervals) -> list[list[float]]:
+    """Matplotlib's ``yerr`` (below, above) of ``(mean, low, high)`` intervals."""
+    return [[v[0] - v[1] for v in intervals], [v[2] - v[0] for v in intervals]]
+
+
 def new_figure(n: int):
     """A figure of ``n`` panels side by side, gridded: ``(fig, axes)``."""
     from matplotlib.figure import Figure

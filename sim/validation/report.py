@@ -12,6 +12,7 @@ import math
 import warnings
 from pathlib import Path
 
+from ..analysis.tables import md_escape
 from .console import console_table
 from .core import ZH_SUMMARY_HEADING, FactResult, Validation
 from .paths import DOC_FIGURE_DIR, DOC_PATH, FACT_TEXT_DIR, VALIDATION_DIR
@@ -19,10 +20,6 @@ from .paths import DOC_FIGURE_DIR, DOC_PATH, FACT_TEXT_DIR, VALIDATION_DIR
 __all__ = ["write_report"]
 
 REGENERATE = "uv run loyalty-sim validate --doc --workers 2"
-
-
-def _md(s: str) -> str:
-    return s.replace("|", "\\|")
 
 
 def _rel(path: Path, start: Path) -> str:
@@ -64,8 +61,8 @@ def _check_table(r: FactResult, lang: str = "en") -> list[str]:
     lines = ["| check | measured | value [95% interval] | target | result |", "|---|---|---|---|---|"]
     for c in r.checks:
         res = "info" if c.info else ("**PASS**" if c.passed else "**FAIL**")
-        lines.append(f"| `{c.key}` | {_md(c.measured_zh if zh else c.measured_en)} | {c.value_text()} | "
-                     f"{_md(c.target_zh if zh else c.target_en)} | {res} |")
+        lines.append(f"| `{c.key}` | {md_escape(c.measured_zh if zh else c.measured_en)} | {c.value_text()} | "
+                     f"{md_escape(c.target_zh if zh else c.target_en)} | {res} |")
     return lines
 
 
@@ -129,13 +126,13 @@ def write_report(v: Validation, out_dir, *, doc: bool = False, title: str | None
     L.append("|---|---|---|---|---|")
     for r in v.results:
         if r.error:
-            L.append(f"| [{r.fact.id}](#{r.fact.id.lower()}) | error: {_md(r.error)} | | | **ERROR** |")
+            L.append(f"| [{r.fact.id}](#{r.fact.id.lower()}) | error: {md_escape(r.error)} | | | **ERROR** |")
             continue
         for c in r.checks:
             if c.info:
                 continue
-            L.append(f"| [{r.fact.id}](#{r.fact.id.lower()}) | {_md(c.measured_en)} | {c.value_text()} | "
-                     f"{_md(c.target_en)} | {'PASS' if c.passed else '**FAIL**'} |")
+            L.append(f"| [{r.fact.id}](#{r.fact.id.lower()}) | {md_escape(c.measured_en)} | {c.value_text()} | "
+                     f"{md_escape(c.target_en)} | {'PASS' if c.passed else '**FAIL**'} |")
     L.append("")
     L.append(ZH_SUMMARY_HEADING)
     L.append("")
@@ -148,8 +145,8 @@ def write_report(v: Validation, out_dir, *, doc: bool = False, title: str | None
     for r in v.results:
         fails = "；".join(f"{c.measured_zh}：{c.value_text()}（目标 {c.target_zh}）" for c in r.failing) or "—"
         res = "出错" if r.error else ("通过" if r.passed else "**未通过**")
-        L.append(f"| [{r.fact.id}](#{r.fact.id.lower()}) | {_md(r.fact.title_zh)} | {_md(r.fact.source)}（{r.fact.grade}）"
-                 f" | {res} | {_md(fails)} |")
+        L.append(f"| [{r.fact.id}](#{r.fact.id.lower()}) | {md_escape(r.fact.title_zh)} | {md_escape(r.fact.source)}（{r.fact.grade}）"
+                 f" | {res} | {md_escape(fails)} |")
     L.append("")
     for r in v.results:
         f = r.fact

@@ -6,6 +6,7 @@ measurement, diagnoses) are in `docs/validation/facts/F2.md`."""
 
 from __future__ import annotations
 
+from ..core import interval_errors, interval_means
 from ..core import Fact, band_check, below_check, ci, new_figure, ratio_ci
 from ..shocks import ZONE_HALF, measure_shock, shock_effects
 
@@ -56,7 +57,7 @@ def plot(ps, checks):
         for sgn, lab, c in ((-1, "shortfall (sign flipped)", "C3"), (1, "surplus", "C2")):
             vals = [shock_effects(ps, key, sgn * (ZONE_HALF + d), sgn) for d in ds]
             m = [ci(v) for v in vals]
-            ax.errorbar(ds, [x[0] for x in m], yerr=[[x[0] - x[1] for x in m], [x[2] - x[0] for x in m]],
+            ax.errorbar(ds, interval_means(m), yerr=interval_errors(m),
                         marker="o", color=c, label=lab, capsize=3)
         ax.set_xlabel("d beyond the zone of tolerance")
         ax.set_title(f"Effect on {en}", fontsize=9)

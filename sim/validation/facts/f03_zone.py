@@ -9,6 +9,7 @@ import math
 
 import numpy as np
 
+from ..core import interval_errors, interval_means
 from ..core import Fact, band_check, below_check, ci, new_figure, ratio_ci
 from ..shocks import ZONE_HALF, measure_shock, shock_effects
 
@@ -57,7 +58,7 @@ def plot(ps, checks):
     xs = sorted(set(ps[0]["delta"]))
     for ax, (key, en) in zip(axes, (("int", "intention to buy again"), ("dtrust", "trust change"))):
         m = [ci(shock_effects(ps, key, x)) for x in xs]
-        ax.errorbar(xs, [v[0] for v in m], yerr=[[v[0] - v[1] for v in m], [v[2] - v[0] for v in m]], marker="o",
+        ax.errorbar(xs, interval_means(m), yerr=interval_errors(m), marker="o",
                     capsize=3)
         ax.axvspan(-ZONE_HALF, ZONE_HALF, color="0.9", zorder=0, label="zone of tolerance")
         ax.set_xlabel("performance − expectation in one encounter")

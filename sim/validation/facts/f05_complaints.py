@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...mechanism import EV
+from ..core import interval_errors, interval_means
 from ..core import (MAJOR, MINOR, Fact, above_check, band_check, ci, column, diff_ci, new_figure, own_buyers,
                     run_scenario, shortfall_severity)
 
@@ -59,7 +60,7 @@ def plot(ps, checks):
     fig, (ax,) = new_figure(1)
     x = (F5_BINS[:-1] + np.minimum(F5_BINS[1:], 1)) / 2
     m = [ci(column(ps, "bin_rate", i)) for i in range(len(x))]
-    ax.errorbar(x, [v[0] for v in m], yerr=[[v[0] - v[1] for v in m], [v[2] - v[0] for v in m]], marker="o",
+    ax.errorbar(x, interval_means(m), yerr=interval_errors(m), marker="o",
                 capsize=3, label="model")
     ax.axhspan(0.01, 0.10, xmin=0, xmax=MINOR, color="C2", alpha=0.2, label="minor: 1–10%")
     ax.axhspan(0.50, 0.80, xmin=MAJOR, xmax=1, color="C3", alpha=0.2, label="major: 50–80%")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...mechanism import EV
+from ..core import interval_errors, interval_means
 from ..core import (MAJOR, MINOR, Cohort, Fact, above_check, band_check, below_check, ci, column, diff_ci, nanmean,
                     new_figure, own_buyers, run_scenario, series, shortfall_severity)
 
@@ -95,7 +96,7 @@ def plot(ps, checks):
     x = np.arange(4)
     for ax, size in zip(axes, ("minor", "major")):
         m = [ci(column(ps, size, i)) for i in range(4)]
-        ax.bar(x - 0.2, [v[0] for v in m], 0.4, yerr=[[v[0] - v[1] for v in m], [v[2] - v[0] for v in m]],
+        ax.bar(x - 0.2, interval_means(m), 0.4, yerr=interval_errors(m),
                color="C0", capsize=3, label="model")
         ax.bar(x + 0.2, F6_TARGET[size], 0.4, color="0.7", label="TARP")
         ax.axhline(ci(series(ps, "no_problem"))[0], color="C2", ls="--", lw=1, label="model: no problem that week")

@@ -12,6 +12,7 @@ import numpy as np
 
 from ...mechanism import EV
 from ...mechanism import evaluate as evaluate_encounter
+from ..core import interval_errors, interval_means
 from ..core import (MINOR, Check, Cohort, Fact, band_check, ci, diff_ci, new_figure, own_buyers, run_scenario, series,
                     shortfall_severity)
 
@@ -170,7 +171,7 @@ def plot(ps, checks):
                                         ("ret_rec", "ret_ctrl", "still a customer 26 weeks later"),
                                         ("wom_rec", "wom_ctrl", "recommendations in 26 weeks"))):
         m = [ci(series(ps, k)) for k in (a, b)]
-        ax.bar([0, 1], [v[0] for v in m], yerr=[[v[0] - v[1] for v in m], [v[2] - v[0] for v in m]],
+        ax.bar([0, 1], interval_means(m), yerr=interval_errors(m),
                color=["C0", "0.6"], capsize=3)
         ax.set_xticks([0, 1], ["recovered", "never failed"])
         ax.set_title(title, fontsize=9)

@@ -9,7 +9,8 @@ import math
 
 import numpy as np
 
-from ..core import Fact, above_check, band_check, ci, new_figure, ratio_ci, run_scenario, series
+from ..core import (Fact, above_check, band_check, ci, interval_errors, interval_means, new_figure, ratio_ci,
+                   run_scenario, series)
 
 F8_FROM = 53
 
@@ -50,12 +51,12 @@ def evaluate(ps):
 def plot(ps, checks):
     fig, (a1, a2) = new_figure(2)
     m = [ci(series(ps, k)) for k in ("per_neg", "per_pos")]
-    a1.bar([0, 1], [v[0] for v in m], yerr=[[v[0] - v[1] for v in m], [v[2] - v[0] for v in m]],
+    a1.bar([0, 1], interval_means(m), yerr=interval_errors(m),
            color=["C3", "C2"], capsize=3)
     a1.set_xticks([0, 1], ["per dissatisfied\nspeaker", "per satisfied\nspeaker"])
     a1.set_title("Listeners per speaker (target ratio 1.5–3)", fontsize=9)
     m = [ci(series(ps, k)) for k in ("neg", "pos")]
-    a2.bar([0, 1], [v[0] for v in m], yerr=[[v[0] - v[1] for v in m], [v[2] - v[0] for v in m]],
+    a2.bar([0, 1], interval_means(m), yerr=interval_errors(m),
            color=["C3", "C2"], capsize=3)
     a2.set_xticks([0, 1], ["negative", "positive"])
     a2.set_title("Messages heard in weeks 53–104 (target pos:neg 2–4)", fontsize=9)

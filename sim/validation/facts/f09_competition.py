@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...mechanism import ORDINARY
+from ..core import interval_errors, interval_means
 from ..core import Cohort, Fact, above_check, band_check, ci, column, nanmean, new_figure, ratio_ci, run_scenario
 
 F9_AT, F9_HORIZON = 40, 78
@@ -56,7 +57,7 @@ def evaluate(ps):
 def plot(ps, checks):
     fig, (ax,) = new_figure(1)
     m = [ci(column(ps, "ret", k)) for k in range(5)]
-    ax.errorbar(range(1, 6), [v[0] for v in m], yerr=[[v[0] - v[1] for v in m], [v[2] - v[0] for v in m]],
+    ax.errorbar(range(1, 6), interval_means(m), yerr=interval_errors(m),
                 marker="o", capsize=3)
     ax.set_xticks(range(1, 6))
     ax.set_xlabel("satisfaction box (quintiles of cumulative satisfaction at week 40)")

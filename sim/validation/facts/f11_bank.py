@@ -10,6 +10,7 @@ import math
 import numpy as np
 
 from ...mechanism import ORDINARY
+from ..core import interval_errors, interval_means
 from ..core import Fact, above_check, band_check, ci, column, diff_ci, lost_by_merchant, new_figure, run_scenario
 
 F11_FROM = 27
@@ -63,13 +64,13 @@ def plot(ps, checks):
     fig, (a1, a2) = new_figure(2)
     x = np.arange(1, 4)
     m = [ci(column(ps, "annual", k)) for k in range(3)]
-    a1.bar(x, [v[0] for v in m], yerr=[[v[0] - v[1] for v in m], [v[2] - v[0] for v in m]], capsize=3)
+    a1.bar(x, interval_means(m), yerr=interval_errors(m), capsize=3)
     a1.axhspan(0.30, 0.60, xmin=0, xmax=0.36, color="C2", alpha=0.2)
     a1.set_xticks(x)
     a1.set_xlabel("products held")
     a1.set_title("annual churn", fontsize=9)
     m = [ci(column(ps, "tenure", k)) for k in range(3)]
-    a2.bar(x - 0.2, [v[0] for v in m], 0.4, yerr=[[v[0] - v[1] for v in m], [v[2] - v[0] for v in m]], capsize=3,
+    a2.bar(x - 0.2, interval_means(m), 0.4, yerr=interval_errors(m), capsize=3,
            label="model")
     a2.bar(x + 0.2, F11_TENURE, 0.4, color="0.7", label="industry figures")
     a2.set_xticks(x)

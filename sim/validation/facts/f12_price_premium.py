@@ -11,6 +11,7 @@ import math
 import numpy as np
 
 from ...mechanism import ORDINARY
+from ..core import interval_errors, interval_means
 from ..core import (Cohort, Fact, above_check, band_check, below_check, ci, column, nanmean, new_figure, ratio_ci,
                     run_scenario)
 
@@ -89,7 +90,7 @@ def plot(ps, checks):
     fig, (ax,) = new_figure(1)
     x = [nanmean(column(ps, "S", k)) for k in range(10)]
     m = [ci(column(ps, "premium", k)) for k in range(10)]
-    ax.errorbar(x, [v[0] for v in m], yerr=[[v[0] - v[1] for v in m], [v[2] - v[0] for v in m]], marker="o",
+    ax.errorbar(x, interval_means(m), yerr=interval_errors(m), marker="o",
                 capsize=3)
     ax.set_xlabel("cumulative satisfaction when the rises begin\n(mean of each decile)")
     ax.set_ylabel("price premium accepted before leaving")

@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...mechanism import ORDINARY
+from ..core import interval_errors, interval_means
 from ..core import (Fact, above_check, band_check, below_check, ci, column, diff_ci, lost_by_merchant, new_figure,
                     run_scenario, series)
 
@@ -66,12 +67,12 @@ def evaluate(ps):
 def plot(ps, checks):
     fig, (a1, a2) = new_figure(2)
     m = [ci(series(ps, k)) for k in ("churn", "value_churn")]
-    a1.bar([0, 1], [v[0] for v in m], yerr=[[v[0] - v[1] for v in m], [v[2] - v[0] for v in m]],
+    a1.bar([0, 1], interval_means(m), yerr=interval_errors(m),
            color=["C0", "C1"], capsize=3)
     a1.set_xticks([0, 1], ["customer churn", "value-weighted churn"])
     a1.set_title("per week, weeks 27–104", fontsize=9)
     m = [ci(column(ps, "hazard", k)) for k in range(4)]
-    a2.errorbar(range(4), [v[0] for v in m], yerr=[[v[0] - v[1] for v in m], [v[2] - v[0] for v in m]], marker="o",
+    a2.errorbar(range(4), interval_means(m), yerr=interval_errors(m), marker="o",
                 capsize=3)
     a2.set_xticks(range(4), ["1–13", "14–26", "27–52", "53+"])
     a2.set_xlabel("tenure with the merchant (weeks)")
