@@ -1,5 +1,6 @@
 """Pieces shared by the Compare and Sweep pages: a background batch job per browser session with a
-progress bar and a cancel button, a labelled select, a parameter picker and figure helpers.
+progress bar and a cancel button, the head of a finished batch's results (what ran, failed runs,
+observable picker, downloads), a labelled select, a parameter picker and figure helpers.
 
 CSS classes (stable, for browser tests):
 
@@ -25,7 +26,8 @@ from typing import Any, Callable
 import reacton.ipyvuetify as rv
 import solara
 
-from ..words import normalize_lang
+from ..metrics import METRICS
+from ..words import normalize_lang, word
 from .i18n import tr
 from .pages_logic import Cancelled, error_text
 
@@ -148,6 +150,53 @@ def JobProgress(job: solara.Reactive, on_cancel: Callable[[], None], cancel_clas
                        dense=True, classes=["lsim-job-cancelled"])
     elif st.status == "error" and st.error is not None:
         solara.Error(error_text(st.error, current_lang()), classes=["lsim-job-error"])
+
+
+@dataclass(frozen=True)
+class Download:
+    """One download button of a results block. ``data``: bytes, or a callable giving them (keep the same
+    callable between renders: ``solara.FileDownload`` resets when it gets a new one)."""
+
+    css_class: str
+    data: Any
+    filename: str
+    mime_type: str
+    label: str
+
+
+def shown_metric(runs, chosen: str) -> str:
+    """The observable a results block shows: the chosen one, or ``loyal_share`` when the runs lack it."""
+    return chosen if chosen in runs.market.columns else "loyal_share"
+
+
+def batch_results_head(runs, metric: str, on_metric: Callable[[str], None], metric_class: str,
+                       downloads: list[Download], same_seed_note: bool = False) -> None:
+    """The head of a finished batch's results (``runs``, a :class:`~sim.ui.pages_logic.Runs`): "**n runs**
+    (configurations × replicates, steps, master seed) in … s", a warning naming the first failed runs,
+    then one row with the observable picker (CSS class ``metric_class``) and the ``downloads``.
+    ``same_seed_note`` adds that replicate *r* of every configuration used the same seed.
+
+    A plain function, not a component: its elements go into the caller's container, as if the page
+    wrote them itself (a component would wrap them in a Column of its own)."""
+    lang = current_lang()
+    items = [(name, met.label(lang)) for name, met in METRICS.items() if name in runs.market.columns]
+    n = runs.market["run_id"].nunique() if len(runs.market) else 0
+    k, exp = len(runs.exp.points), runs.exp
+    note = tr("; replicate *r* of every configuration used the same seed",
+              "；每个配置的第 *r* 次重复使用相同的种子") if same_seed_note else ""
+    Md(tr(f"**{n} runs** ({k} configurations × {exp.replicates} replicates, {exp.steps} steps, "
+          f"master seed {exp.seed}{note}) in {runs.seconds:.1f} s.",
+          f"**{n} 次运行**（{k} 个配置 × {exp.replicates} 次重复，{exp.steps} 步，主种子 {exp.seed}{note}），"
+          f"用时 {runs.seconds:.1f} 秒。"))
+    if runs.failed:
+        solara.Warning(tr(f"{len(runs.failed)} runs failed: ", f"{len(runs.failed)} 次运行失败：")
+                       + "; ".join(list(runs.failed.values())[:3]))
+    with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}):
+        with solara.Div(style={"width": "340px"}):
+            LabeledSelect(word("metric", lang), items, metric, on_metric, classes=[metric_class], autocomplete=True)
+        for d in downloads:
+            with solara.Div(classes=[d.css_class]):
+                solara.FileDownload(d.data, filename=d.filename, mime_type=d.mime_type, label=d.label)
 
 
 @solara.component
