@@ -43,9 +43,9 @@ from sim.params import PROGRAMME_LABELS, STRATEGY_LABELS, ParamError
 from sim.words import word
 
 from .i18n import tr
-from .pages_common import (Download, JobProgress, JobState, LabeledSelect, Md, batch_results_head, cancel_job,
-                           current_lang, figure_png, range_hint, scenario_cached, scenario_items, shown_metric,
-                           start_job)
+from .pages_common import (BatchSettings, Download, JobProgress, JobState, LabeledSelect, Md, batch_results_head,
+                           cancel_job, current_lang, figure_png, range_hint, run_settings_inputs, scenario_cached,
+                           scenario_items, shown_metric, start_job)
 from .pages_logic import (Config, Runs, compare_table, current_value, declaration, param_choices, parse_edit,
                           run_compare, table_markdown)
 
@@ -58,21 +58,15 @@ def _defaults() -> list[Config]:
 
 # ---- this browser session's state (solara.reactive at module level: one value per virtual kernel) ----
 configs = solara.reactive(_defaults())
-replicates = solara.reactive(5)
-steps = solara.reactive(104)
-customers = solara.reactive(1000)
-seed = solara.reactive(1)
-metric = solara.reactive("loyal_share")
-job = solara.reactive(JobState())
+settings = BatchSettings(replicates=5)
+replicates, steps, customers, seed = settings.replicates, settings.steps, settings.customers, settings.seed
+metric, job = settings.metric, settings.job
 
 
 def reset() -> None:
     """Back to the defaults (tests; a fresh session starts there anyway)."""
-    cancel_job(job)
+    settings.reset()
     configs.value = _defaults()
-    replicates.value, steps.value, customers.value, seed.value = 5, 104, 1000, 1
-    metric.value = "loyal_share"
-    job.value = JobState()
 
 
 def set_config(i: int, c: Config) -> None:
@@ -292,14 +286,7 @@ def Compare():
                               outlined=True, classes=["lsim-compare-add-config"], style={"margin-top": "8px"})
         with solara.Card(tr("Run", "运行"), margin=0, style={"margin-top": "12px"}):
             with solara.Row(style={"flex-wrap": "wrap", "align-items": "center"}):
-                solara.InputInt(word("replicates", current_lang()), value=replicates, classes=["lsim-compare-replicates"],
-                                style={"max-width": "120px"}, dense=True)
-                solara.InputInt(tr("Steps (weeks)", "步数（周）"), value=steps, classes=["lsim-compare-steps"],
-                                style={"max-width": "120px"}, dense=True)
-                solara.InputInt(tr("Customers", "客户数"), value=customers, classes=["lsim-compare-customers"],
-                                style={"max-width": "120px"}, dense=True)
-                solara.InputInt(tr("Seed", "随机种子"), value=seed, classes=["lsim-compare-seed"],
-                                style={"max-width": "120px"}, dense=True)
+                run_settings_inputs(settings, "lsim-compare")
                 n_runs = len(cs) * max(int(replicates.value or 0), 0)
                 solara.Button(tr(f"Run ({n_runs} runs)", f"运行（{n_runs} 次）"), on_click=run, color="primary",
                               icon_name="mdi-play", disabled=st.running, classes=["lsim-compare-run"])

@@ -152,6 +152,38 @@ def JobProgress(job: solara.Reactive, on_cancel: Callable[[], None], cancel_clas
         solara.Error(error_text(st.error, current_lang()), classes=["lsim-job-error"])
 
 
+class BatchSettings:
+    """A batch page's settings for this browser session: replicates, steps, customers, seed, the
+    observable its results show and its job, each a ``solara.reactive`` (made at module level by the
+    page: one value per virtual kernel)."""
+
+    def __init__(self, replicates: int, steps: int = 104, customers: int = 1000, seed: int = 1):
+        self._defaults = (replicates, steps, customers, seed)
+        self.replicates, self.steps, self.customers, self.seed = (solara.reactive(v) for v in self._defaults)
+        self.metric = solara.reactive("loyal_share")
+        self.job = solara.reactive(JobState())
+
+    def reset(self) -> None:
+        """Cancel the job; everything back to the defaults."""
+        cancel_job(self.job)
+        self.replicates.value, self.steps.value, self.customers.value, self.seed.value = self._defaults
+        self.metric.value = "loyal_share"
+        self.job.value = JobState()
+
+
+def run_settings_inputs(settings: BatchSettings, css_prefix: str) -> None:
+    """The fields for replicates, steps, customers and seed (CSS classes ``{css_prefix}-replicates``,
+    ``-steps``, ``-customers``, ``-seed``), added to the caller's container (a plain function, as
+    :func:`batch_results_head`)."""
+    fields = ((word("replicates", current_lang()), settings.replicates, "replicates"),
+              (tr("Steps (weeks)", "步数（周）"), settings.steps, "steps"),
+              (tr("Customers", "客户数"), settings.customers, "customers"),
+              (tr("Seed", "随机种子"), settings.seed, "seed"))
+    for label, value, name in fields:
+        solara.InputInt(label, value=value, classes=[f"{css_prefix}-{name}"], style={"max-width": "120px"},
+                        dense=True)
+
+
 @dataclass(frozen=True)
 class Download:
     """One download button of a results block. ``data``: bytes, or a callable giving them (keep the same

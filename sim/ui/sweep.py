@@ -44,9 +44,9 @@ from sim.params import ParamError
 from sim.words import pick, word
 
 from .i18n import tr
-from .pages_common import (Download, JobProgress, JobState, LabeledSelect, Md, batch_results_head, cancel_job,
-                           current_lang, figure_png, range_hint, scenario_cached, scenario_items, shown_metric,
-                           start_job)
+from .pages_common import (BatchSettings, Download, JobProgress, JobState, LabeledSelect, Md, batch_results_head,
+                           cancel_job, current_lang, figure_png, range_hint, run_settings_inputs, scenario_cached,
+                           scenario_items, shown_metric, start_job)
 from .pages_logic import (MAX_VALUES, Axis, Runs, build_sweep, check_run_settings, declaration, default_axis,
                           error_text, param_choices, run_sweep, sweep_summary, sweep_toml)
 
@@ -60,22 +60,16 @@ scenario = solara.reactive("baseline")
 axis1 = solara.reactive(_axis("trust_gain"))
 axis2 = solara.reactive(_axis("trust_loss", 3))
 two = solara.reactive(False)
-replicates = solara.reactive(3)
-steps = solara.reactive(104)
-customers = solara.reactive(1000)
-seed = solara.reactive(1)
-metric = solara.reactive("loyal_share")
-job = solara.reactive(JobState())
+settings = BatchSettings(replicates=3)
+replicates, steps, customers, seed = settings.replicates, settings.steps, settings.customers, settings.seed
+metric, job = settings.metric, settings.job
 
 
 def reset() -> None:
     """Back to the defaults (tests; a fresh session starts there anyway)."""
-    cancel_job(job)
+    settings.reset()
     scenario.value = "baseline"
     axis1.value, axis2.value, two.value = _axis("trust_gain"), _axis("trust_loss", 3), False
-    replicates.value, steps.value, customers.value, seed.value = 3, 104, 1000, 1
-    metric.value = "loyal_share"
-    job.value = JobState()
 
 
 def experiment_text() -> str:
@@ -231,14 +225,7 @@ def Sweep():
                         if two.value:
                             AxisEditor(2, axis2)
                 with solara.Row(style={"flex-wrap": "wrap", "align-items": "center"}):
-                    solara.InputInt(word("replicates", lang), value=replicates, classes=["lsim-sweep-replicates"],
-                                    style={"max-width": "120px"}, dense=True)
-                    solara.InputInt(tr("Steps (weeks)", "步数（周）"), value=steps, classes=["lsim-sweep-steps"],
-                                    style={"max-width": "120px"}, dense=True)
-                    solara.InputInt(tr("Customers", "客户数"), value=customers, classes=["lsim-sweep-customers"],
-                                    style={"max-width": "120px"}, dense=True)
-                    solara.InputInt(tr("Seed", "随机种子"), value=seed, classes=["lsim-sweep-seed"],
-                                    style={"max-width": "120px"}, dense=True)
+                    run_settings_inputs(settings, "lsim-sweep")
                     solara.Button(tr(f"Run ({n_runs} runs)", f"运行（{n_runs} 次）"), on_click=run, color="primary",
                                   icon_name="mdi-play", disabled=st.running or problem is not None,
                                   classes=["lsim-sweep-run"])
