@@ -39,13 +39,13 @@ from sim.analysis.figures import plot_merchants, plot_timeseries
 from sim.analysis.formatting import setting_text
 from sim.analysis.stats import FLOW_WINDOW
 from sim.inputs.keys import resolve_key
-from sim.metrics import METRICS
 from sim.params import PROGRAMME_LABELS, STRATEGY_LABELS, ParamError
 from sim.words import word
 
 from .i18n import tr
-from .pages_common import (JobProgress, JobState, LabeledSelect, Md, cancel_job, current_lang, figure_png, range_hint,
-                           scenario_cached, scenario_items, start_job)
+from .pages_common import (BatchSettings, Download, JobProgress, JobState, LabeledSelect, Md, batch_results_head,
+                           cancel_job, current_lang, figure_png, range_hint, run_settings_inputs, scenario_cached,
+                           scenario_items, shown_metric, start_job)
 from .pages_logic import (Config, Runs, compare_table, current_value, declaration, param_choices, parse_edit,
                           run_compare, table_markdown)
 
@@ -58,21 +58,15 @@ def _defaults() -> list[Config]:
 
 # ---- this browser session's state (solara.reactive at module level: one value per virtual kernel) ----
 configs = solara.reactive(_defaults())
-replicates = solara.reactive(5)
-steps = solara.reactive(104)
-customers = solara.reactive(1000)
-seed = solara.reactive(1)
-metric = solara.reactive("loyal_share")
-job = solara.reactive(JobState())
+settings = BatchSettings(replicates=5)
+replicates, steps, customers, seed = settings.replicates, settings.steps, settings.customers, settings.seed
+metric, job = settings.metric, settings.job
 
 
 def reset() -> None:
     """Back to the defaults (tests; a fresh session starts there anyway)."""
-    cancel_job(job)
+    settings.reset()
     configs.value = _defaults()
-    replicates.value, steps.value, customers.value, seed.value = 5, 104, 1000, 1
-    metric.value = "loyal_share"
-    job.value = JobState()
 
 
 def set_config(i: int, c: Config) -> None:
@@ -231,8 +225,7 @@ def ConfigCard(index: int, config: Config, n_configs: int):
 @solara.component
 def Results(runs: Runs):
     lang = current_lang()
-    m = metric.value if metric.value in runs.market.columns else "loyal_share"
-    items = [(name, met.label(lang)) for name, met in METRICS.items() if name in runs.market.columns]
+    m = shown_metric(runs, metric.value)
     fig = solara.use_memo(lambda: plot_timeseries(runs.market, m, group="label", lang=lang),
                           dependencies=[id(runs), m, lang])
     mfig = solara.use_memo(lambda: plot_merchants(runs.merchants, "loyal_share", group="label", lang=lang,
@@ -244,27 +237,12 @@ def Results(runs: Runs):
     png = solara.use_memo(lambda: (lambda: figure_png(fig)), [id(fig)])
     mpng = solara.use_memo(lambda: (lambda: figure_png(mfig)) if mfig is not None else None, [id(mfig)])
     labels = runs.labels
-    n = len(runs.market["run_id"].unique()) if len(runs.market) else 0
     with solara.Column(classes=["lsim-compare-results"]):
-        Md(tr(
-            f"**{n} runs** ({len(labels)} configurations × {runs.exp.replicates} replicates, {runs.exp.steps} steps, "
-            f"master seed {runs.exp.seed}; replicate *r* of every configuration used the same seed) "
-            f"in {runs.seconds:.1f} s.",
-            f"**{n} 次运行**（{len(labels)} 个配置 × {runs.exp.replicates} 次重复，{runs.exp.steps} 步，主种子 "
-            f"{runs.exp.seed}；每个配置的第 *r* 次重复使用相同的种子），用时 {runs.seconds:.1f} 秒。"))
-        if runs.failed:
-            solara.Warning(tr(f"{len(runs.failed)} runs failed: ", f"{len(runs.failed)} 次运行失败：")
-                           + "; ".join(list(runs.failed.values())[:3]))
-        with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}):
-            with solara.Div(style={"width": "340px"}):
-                LabeledSelect(word("metric", lang), items, m, metric.set, classes=["lsim-compare-metric"],
-                              autocomplete=True)
-            with solara.Div(classes=["lsim-compare-download"]):
-                solara.FileDownload(csv_all, filename="compare_runs.csv", mime_type="text/csv",
-                                    label=tr("Download every run (CSV)", "下载全部运行（CSV）"))
-            with solara.Div(classes=["lsim-compare-download-png"]):
-                solara.FileDownload(png, filename=f"compare_{m}.png", mime_type="image/png",
-                                    label=tr("Figure (PNG)", "图表（PNG）"))
+        batch_results_head(runs, m, metric.set, "lsim-compare-metric", [
+            Download("lsim-compare-download", csv_all, "compare_runs.csv", "text/csv",
+                     tr("Download every run (CSV)", "下载全部运行（CSV）")),
+            Download("lsim-compare-download-png", png, f"compare_{m}.png", "image/png", tr("Figure (PNG)", "图表（PNG）")),
+        ], same_seed_note=True)
         with solara.Div(classes=["lsim-compare-figure"]):
             solara.FigureMatplotlib(fig, dependencies=[id(runs), m, lang])
         with solara.Div(classes=["lsim-compare-table"]):
@@ -308,14 +286,7 @@ def Compare():
                               outlined=True, classes=["lsim-compare-add-config"], style={"margin-top": "8px"})
         with solara.Card(tr("Run", "运行"), margin=0, style={"margin-top": "12px"}):
             with solara.Row(style={"flex-wrap": "wrap", "align-items": "center"}):
-                solara.InputInt(word("replicates", current_lang()), value=replicates, classes=["lsim-compare-replicates"],
-                                style={"max-width": "120px"}, dense=True)
-                solara.InputInt(tr("Steps (weeks)", "步数（周）"), value=steps, classes=["lsim-compare-steps"],
-                                style={"max-width": "120px"}, dense=True)
-                solara.InputInt(tr("Customers", "客户数"), value=customers, classes=["lsim-compare-customers"],
-                                style={"max-width": "120px"}, dense=True)
-                solara.InputInt(tr("Seed", "随机种子"), value=seed, classes=["lsim-compare-seed"],
-                                style={"max-width": "120px"}, dense=True)
+                run_settings_inputs(settings, "lsim-compare")
                 n_runs = len(cs) * max(int(replicates.value or 0), 0)
                 solara.Button(tr(f"Run ({n_runs} runs)", f"运行（{n_runs} 次）"), on_click=run, color="primary",
                               icon_name="mdi-play", disabled=st.running, classes=["lsim-compare-run"])

@@ -71,14 +71,19 @@ def parse_info(text: str) -> list[Section]:
     return out
 
 
-@functools.lru_cache(maxsize=4)
-def _info_cached(path: str, mtime: float) -> tuple[Section, ...]:
-    return tuple(parse_info(Path(path).read_text(encoding="utf-8")))
+@functools.lru_cache(maxsize=8)
+def _parsed_cached(parse, path: str, mtime: float) -> tuple:
+    return tuple(parse(Path(path).read_text(encoding="utf-8")))
+
+
+def _parsed(parse, path: Path) -> list:
+    """``parse(text of path)``, kept until the file changes (keyed by its modification time)."""
+    return list(_parsed_cached(parse, str(path), path.stat().st_mtime))
 
 
 def info_sections(path: Path = INFO_MD) -> list[Section]:
     """The Info sections of ``docs/info.md`` (re-read when the file changes)."""
-    return list(_info_cached(str(path), path.stat().st_mtime))
+    return _parsed(parse_info, path)
 
 
 # ---- glossary --------------------------------------------------------------------------------------
@@ -127,13 +132,9 @@ def parse_glossary(text: str) -> list[Term]:
     return out
 
 
-@functools.lru_cache(maxsize=4)
-def _glossary_cached(path: str, mtime: float) -> tuple[Term, ...]:
-    return tuple(parse_glossary(Path(path).read_text(encoding="utf-8")))
-
-
 def glossary_terms(path: Path = GLOSSARY_MD) -> list[Term]:
-    return list(_glossary_cached(str(path), path.stat().st_mtime))
+    """The glossary's terms (re-read when the file changes)."""
+    return _parsed(parse_glossary, path)
 
 
 _KINDS = ((METRICS, "observable", "观测指标"), (PARAMS, "parameter", "参数"),

@@ -1,5 +1,6 @@
 """Pieces shared by the Compare and Sweep pages: a background batch job per browser session with a
-progress bar and a cancel button, a labelled select, a parameter picker and figure helpers.
+progress bar and a cancel button, the head of a finished batch's results (what ran, failed runs,
+observable picker, downloads), a labelled select, a parameter picker and figure helpers.
 
 CSS classes (stable, for browser tests):
 
@@ -25,7 +26,8 @@ from typing import Any, Callable
 import reacton.ipyvuetify as rv
 import solara
 
-from ..words import normalize_lang
+from ..metrics import METRICS
+from ..words import normalize_lang, word
 from .i18n import tr
 from .pages_logic import Cancelled, error_text
 
@@ -148,6 +150,85 @@ def JobProgress(job: solara.Reactive, on_cancel: Callable[[], None], cancel_clas
                        dense=True, classes=["lsim-job-cancelled"])
     elif st.status == "error" and st.error is not None:
         solara.Error(error_text(st.error, current_lang()), classes=["lsim-job-error"])
+
+
+class BatchSettings:
+    """A batch page's settings for this browser session: replicates, steps, customers, seed, the
+    observable its results show and its job, each a ``solara.reactive`` (made at module level by the
+    page: one value per virtual kernel)."""
+
+    def __init__(self, replicates: int, steps: int = 104, customers: int = 1000, seed: int = 1):
+        self._defaults = (replicates, steps, customers, seed)
+        self.replicates, self.steps, self.customers, self.seed = (solara.reactive(v) for v in self._defaults)
+        self.metric = solara.reactive("loyal_share")
+        self.job = solara.reactive(JobState())
+
+    def reset(self) -> None:
+        """Cancel the job; everything back to the defaults."""
+        cancel_job(self.job)
+        self.replicates.value, self.steps.value, self.customers.value, self.seed.value = self._defaults
+        self.metric.value = "loyal_share"
+        self.job.value = JobState()
+
+
+def run_settings_inputs(settings: BatchSettings, css_prefix: str) -> None:
+    """The fields for replicates, steps, customers and seed (CSS classes ``{css_prefix}-replicates``,
+    ``-steps``, ``-customers``, ``-seed``), added to the caller's container (a plain function, as
+    :func:`batch_results_head`)."""
+    fields = ((word("replicates", current_lang()), settings.replicates, "replicates"),
+              (tr("Steps (weeks)", "步数（周）"), settings.steps, "steps"),
+              (tr("Customers", "客户数"), settings.customers, "customers"),
+              (tr("Seed", "随机种子"), settings.seed, "seed"))
+    for label, value, name in fields:
+        solara.InputInt(label, value=value, classes=[f"{css_prefix}-{name}"], style={"max-width": "120px"},
+                        dense=True)
+
+
+@dataclass(frozen=True)
+class Download:
+    """One download button of a results block. ``data``: bytes, or a callable giving them (keep the same
+    callable between renders: ``solara.FileDownload`` resets when it gets a new one)."""
+
+    css_class: str
+    data: Any
+    filename: str
+    mime_type: str
+    label: str
+
+
+def shown_metric(runs, chosen: str) -> str:
+    """The observable a results block shows: the chosen one, or ``loyal_share`` when the runs lack it."""
+    return chosen if chosen in runs.market.columns else "loyal_share"
+
+
+def batch_results_head(runs, metric: str, on_metric: Callable[[str], None], metric_class: str,
+                       downloads: list[Download], same_seed_note: bool = False) -> None:
+    """The head of a finished batch's results (``runs``, a :class:`~sim.ui.pages_logic.Runs`): "**n runs**
+    (configurations × replicates, steps, master seed) in … s", a warning naming the first failed runs,
+    then one row with the observable picker (CSS class ``metric_class``) and the ``downloads``.
+    ``same_seed_note`` adds that replicate *r* of every configuration used the same seed.
+
+    A plain function, not a component: its elements go into the caller's container, as if the page
+    wrote them itself (a component would wrap them in a Column of its own)."""
+    lang = current_lang()
+    items = [(name, met.label(lang)) for name, met in METRICS.items() if name in runs.market.columns]
+    n = runs.market["run_id"].nunique() if len(runs.market) else 0
+    k, exp = len(runs.exp.points), runs.exp
+    note = tr("; replicate *r* of every configuration used the same seed",
+              "；每个配置的第 *r* 次重复使用相同的种子") if same_seed_note else ""
+    Md(tr(f"**{n} runs** ({k} configurations × {exp.replicates} replicates, {exp.steps} steps, "
+          f"master seed {exp.seed}{note}) in {runs.seconds:.1f} s.",
+          f"**{n} 次运行**（{k} 个配置 × {exp.replicates} 次重复，{exp.steps} 步，主种子 {exp.seed}{note}），"
+          f"用时 {runs.seconds:.1f} 秒。"))
+    if runs.failed:
+        solara.Warning(tr(f"{len(runs.failed)} runs failed: ", f"{len(runs.failed)} 次运行失败：")
+                       + "; ".join(list(runs.failed.values())[:3]))
+    with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}):
+        with solara.Div(style={"width": "340px"}):
+            LabeledSelect(word("metric", lang), items, metric, on_metric, classes=[metric_class], autocomplete=True)
+        for d in downloads:
+            with solara.Div(classes=[d.css_class]):
+                solara.FileDownload(d.data, filename=d.filename, mime_type=d.mime_type, label=d.label)
 
 
 @solara.component

@@ -40,13 +40,13 @@ from sim.analysis.formatting import interval_text, value_text
 from sim.analysis.labels import metric_label, param_label
 from sim.analysis.stats import FLOW_WINDOW, summarize, window_for
 from sim.analysis.tables import markdown_rows
-from sim.metrics import METRICS
 from sim.params import ParamError
 from sim.words import pick, word
 
 from .i18n import tr
-from .pages_common import (JobProgress, JobState, LabeledSelect, Md, cancel_job, current_lang, figure_png, range_hint,
-                           scenario_cached, scenario_items, start_job)
+from .pages_common import (BatchSettings, Download, JobProgress, JobState, LabeledSelect, Md, batch_results_head,
+                           cancel_job, current_lang, figure_png, range_hint, run_settings_inputs, scenario_cached,
+                           scenario_items, shown_metric, start_job)
 from .pages_logic import (MAX_VALUES, Axis, Runs, build_sweep, check_run_settings, declaration, default_axis,
                           error_text, param_choices, run_sweep, sweep_summary, sweep_toml)
 
@@ -60,22 +60,16 @@ scenario = solara.reactive("baseline")
 axis1 = solara.reactive(_axis("trust_gain"))
 axis2 = solara.reactive(_axis("trust_loss", 3))
 two = solara.reactive(False)
-replicates = solara.reactive(3)
-steps = solara.reactive(104)
-customers = solara.reactive(1000)
-seed = solara.reactive(1)
-metric = solara.reactive("loyal_share")
-job = solara.reactive(JobState())
+settings = BatchSettings(replicates=3)
+replicates, steps, customers, seed = settings.replicates, settings.steps, settings.customers, settings.seed
+metric, job = settings.metric, settings.job
 
 
 def reset() -> None:
     """Back to the defaults (tests; a fresh session starts there anyway)."""
-    cancel_job(job)
+    settings.reset()
     scenario.value = "baseline"
     axis1.value, axis2.value, two.value = _axis("trust_gain"), _axis("trust_loss", 3), False
-    replicates.value, steps.value, customers.value, seed.value = 3, 104, 1000, 1
-    metric.value = "loyal_share"
-    job.value = JobState()
 
 
 def experiment_text() -> str:
@@ -173,8 +167,7 @@ def sweep_figure(runs: Runs, m: str, lang: str):
 def Results(runs: Runs):
     lang = current_lang()
     varied = [f.name for f in runs.exp.factors]
-    m = metric.value if metric.value in runs.market.columns else "loyal_share"
-    items = [(name, met.label(lang)) for name, met in METRICS.items() if name in runs.market.columns]
+    m = shown_metric(runs, metric.value)
 
     fig = solara.use_memo(lambda: sweep_figure(runs, m, lang), dependencies=[id(runs), m, lang])
     # the download callbacks must stay the same objects between renders (FileDownload resets on a new one)
@@ -182,30 +175,14 @@ def Results(runs: Runs):
     csv_summary = solara.use_memo(lambda: (lambda: sweep_summary(runs).to_csv(index=False).encode("utf-8")),
                                   [id(runs)])
     png = solara.use_memo(lambda: (lambda: figure_png(fig)), [id(fig)])
-    n = runs.market["run_id"].nunique()
     stem = "sweep_" + "_x_".join(v.replace(".", "_") for v in varied)
     with solara.Column(classes=["lsim-sweep-results"]):
-        Md(tr(
-            f"**{n} runs** ({len(runs.exp.points)} configurations × {runs.exp.replicates} replicates, "
-            f"{runs.exp.steps} steps, master seed {runs.exp.seed}) in {runs.seconds:.1f} s.",
-            f"**{n} 次运行**（{len(runs.exp.points)} 个配置 × {runs.exp.replicates} 次重复，{runs.exp.steps} 步，"
-            f"主种子 {runs.exp.seed}），用时 {runs.seconds:.1f} 秒。"))
-        if runs.failed:
-            solara.Warning(tr(f"{len(runs.failed)} runs failed: ", f"{len(runs.failed)} 次运行失败：")
-                           + "; ".join(list(runs.failed.values())[:3]))
-        with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}):
-            with solara.Div(style={"width": "340px"}):
-                LabeledSelect(word("metric", lang), items, m, metric.set, classes=["lsim-sweep-metric"],
-                              autocomplete=True)
-            with solara.Div(classes=["lsim-sweep-download"]):
-                solara.FileDownload(csv_all, filename=f"{stem}.csv",
-                                    label=tr("Every run (CSV)", "全部运行（CSV）"), mime_type="text/csv")
-            with solara.Div(classes=["lsim-sweep-download-summary"]):
-                solara.FileDownload(csv_summary, filename=f"{stem}_summary.csv", label=tr("Summary (CSV)", "汇总（CSV）"),
-                                    mime_type="text/csv")
-            with solara.Div(classes=["lsim-sweep-download-png"]):
-                solara.FileDownload(png, filename=f"{stem}_{m}.png",
-                                    label=tr("Figure (PNG)", "图表（PNG）"), mime_type="image/png")
+        batch_results_head(runs, m, metric.set, "lsim-sweep-metric", [
+            Download("lsim-sweep-download", csv_all, f"{stem}.csv", "text/csv", tr("Every run (CSV)", "全部运行（CSV）")),
+            Download("lsim-sweep-download-summary", csv_summary, f"{stem}_summary.csv", "text/csv",
+                     tr("Summary (CSV)", "汇总（CSV）")),
+            Download("lsim-sweep-download-png", png, f"{stem}_{m}.png", "image/png", tr("Figure (PNG)", "图表（PNG）")),
+        ])
         with solara.Div(classes=["lsim-sweep-figure"]):
             solara.FigureMatplotlib(fig, dependencies=[id(runs), m, lang])
         note = word("summary_note", lang)  # as the written reports say it
@@ -248,14 +225,7 @@ def Sweep():
                         if two.value:
                             AxisEditor(2, axis2)
                 with solara.Row(style={"flex-wrap": "wrap", "align-items": "center"}):
-                    solara.InputInt(word("replicates", lang), value=replicates, classes=["lsim-sweep-replicates"],
-                                    style={"max-width": "120px"}, dense=True)
-                    solara.InputInt(tr("Steps (weeks)", "步数（周）"), value=steps, classes=["lsim-sweep-steps"],
-                                    style={"max-width": "120px"}, dense=True)
-                    solara.InputInt(tr("Customers", "客户数"), value=customers, classes=["lsim-sweep-customers"],
-                                    style={"max-width": "120px"}, dense=True)
-                    solara.InputInt(tr("Seed", "随机种子"), value=seed, classes=["lsim-sweep-seed"],
-                                    style={"max-width": "120px"}, dense=True)
+                    run_settings_inputs(settings, "lsim-sweep")
                     solara.Button(tr(f"Run ({n_runs} runs)", f"运行（{n_runs} 次）"), on_click=run, color="primary",
                                   icon_name="mdi-play", disabled=st.running or problem is not None,
                                   classes=["lsim-sweep-run"])
