@@ -286,11 +286,11 @@ def _sample(sess, idx: np.ndarray) -> np.ndarray:
     drawn with its own generator, never the model's)."""
     if len(idx) <= MAX_POINTS:
         return idx
-    key = getattr(sess, "_sample_key", None)
+    key = sess.sample_key
     n = sess.model.pop.n
     if key is None or len(key) != n:
         key = np.random.default_rng(12345).random(n)
-        sess._sample_key = key
+        sess.sample_key = key
     order = np.argsort(key[idx], kind="stable")[:MAX_POINTS]
     return idx[np.sort(order)]
 

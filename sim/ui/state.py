@@ -67,6 +67,9 @@ class ExploreSession:
         self.events: tuple[ScheduledChange, ...] = ()
         self.seed: int = 0
         self.stop_at: int = 104
+        #: a fixed random key per place, so the plots' sample of customers stays the same from one
+        #: redraw to the next (drawn once by the plots of :mod:`sim.ui.plots`, never from the model)
+        self.sample_key: np.ndarray | None = None
         if scenario is not None:
             self._take(scenario)
         self._build()
