@@ -83,7 +83,7 @@ class LoyaltyModel(mesa.Model):
         makes the run reproducible; with neither, a fresh seed is drawn and kept in ``model.seed``.
         Bad values raise :class:`~sim.params.ParamError` naming the key and its allowed range."""
         if seed is not None and rng is not None:
-            raise ValueError("give either seed or rng, not both")
+            raise ParamError("rng", "give either seed or rng, not both", None, "seed 与 rng 只能给出其一")
         if rng is None:
             if seed is None:
                 seed = np.random.SeedSequence().entropy
