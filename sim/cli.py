@@ -60,6 +60,9 @@ T = {
     "failures": ("Failed runs (recorded in the manifest; --resume retries them)",
                  "失败的运行（已记录在清单中；--resume 会重试）"),
     "compare": ("Comparison (mean [95% interval]; difference vs the first)", "比较（均值 [95% 区间]；与第一个的差）"),
+    "trials": ("trials", "次试验"),
+    "new": ("new", "次新增"),
+    "best": ("best objective", "最佳目标函数值"),
     "interrupted": ("Interrupted: finished runs are kept; continue with --resume", "已中断：已完成的运行均已保存；用 --resume 继续"),
 }
 
@@ -113,6 +116,7 @@ def cli(ctx, lang):
       loyalty-sim sweep scenarios/experiments/price_sensitivity.toml --out results/ps --workers 2
       loyalty-sim analyze results/ps
       loyalty-sim compare botched_repair recovery_done_well --out results/recovery
+      loyalty-sim calibrate scenarios/experiments/calibrate_trust.toml --out results/cal --trials 8
     """
     ctx.ensure_object(dict)
     ctx.obj["lang"] = lang or _lang(None)
@@ -507,6 +511,48 @@ def compare(ctx, scenarios, out, steps, seed, replicates, sets, workers, resume,
     click.echo(res.markdown)
     click.echo(word("figures", lang) + ":")
     for p in res.figures:
+        click.echo(f"  {p}")
+
+
+@cli.command()
+@click.argument("calibration", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="New folder for the study and its outputs (never overwritten) / 结果文件夹.")
+@click.option("--trials", "-t", type=click.IntRange(1, 100_000), default=None,
+              help="Budget: trials in all (default: the file's) / 试验总数.")
+@_workers_option
+@click.option("--resume", is_flag=True, help="Continue the study in DIR (also after kill -9) / 继续未完成的校准.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar / 不显示进度条.")
+@click.pass_context
+def calibrate(ctx, calibration, out, trials, workers, resume, quiet):
+    """Fit free parameters of a scenario to targets (Optuna TPE). 将情景的自由参数拟合到目标值。
+
+    The calibration file names the base scenario, the free parameters with bounds, the targets
+    (observable, target, tolerance, weight) and the budget; see docs/experiments.md. Writes
+    DIR/best.toml (a scenario), trials.parquet, report.md (the best set on fresh seeds), study.db
+    and manifest.json. Kill it at any time and continue with --resume.
+
+    \b
+    Examples / 示例:
+      loyalty-sim calibrate scenarios/experiments/calibrate_trust.toml --out results/cal --trials 8
+      loyalty-sim calibrate cal.toml --out results/cal --resume --trials 60 --workers 2
+    """
+    from .calibration import calibrate as run_calibration, load_calibration
+
+    lang = _lang(ctx)
+    cal = load_calibration(calibration)
+    bar = _Progress(trials or cal.trials, lang, quiet)
+    try:
+        res = run_calibration(cal, out, trials=trials, workers=workers, resume=resume, lang=lang,
+                              progress=lambda done, total: bar(done, 0, total))
+    finally:
+        bar.close()
+    o = res.outcome
+    click.echo(f"{t('wrote', lang)} {o.out}: {o.done} {t('trials', lang)} ({o.new} {t('new', lang)}) — "
+               f"{o.executor}, {o.seconds:.1f} s")
+    click.echo(f"{t('best', lang)} {o.best_objective:.4g}: " + ", ".join(f"{k} = {v:.4g}" for k, v in
+                                                                    o.best_values.items()))
+    for p in res.files:
         click.echo(f"  {p}")
 
 
