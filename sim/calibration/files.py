@@ -204,19 +204,19 @@ def _targets(ts, base, at: Where) -> tuple[Target, ...]:
         merchant = t.get("merchant")
         if merchant is not None and (not isinstance(merchant, str) or merchant not in names):
             hint, hint_zh = did_you_mean(merchant, names)
-            fail(f"{where}.merchant", f"{where}: no merchant named {merchant!r}{hint} (merchants: {', '.join(names)})",
-                 f"{where}：没有名为 {merchant!r} 的商家{hint_zh}（商家：{', '.join(names)}）", line=at.line("targets", i, "merchant"))
+            fail(f"{where}.merchant", f"{where}.merchant: no merchant named {merchant!r}{hint} (merchants: {', '.join(names)})",
+                 f"{where}.merchant：没有名为 {merchant!r} 的商家{hint_zh}（商家：{', '.join(names)}）", line=at.line("targets", i, "merchant"))
         table = MERCHANT_METRICS if merchant is not None else METRICS
         metric = t["metric"]
         if not isinstance(metric, str) or metric not in table:
             hint, hint_zh = did_you_mean(metric, table)
             what, what_zh = (("a per-merchant observable", "商家层面的观测量") if merchant is not None
                              else ("a market observable", "市场观测量"))
-            fail(f"{where}.metric", f"{where}: {metric!r} is not {what}{hint} (`loyalty-sim params --metrics` lists "
-                 "them)", f"{where}：{metric!r} 不是{what_zh}{hint_zh}（`loyalty-sim params --metrics` 可列出全部）",
+            fail(f"{where}.metric", f"{where}.metric = {metric!r} is not {what}{hint} (`loyalty-sim params --metrics` lists "
+                 "them)", f"{where}.metric = {metric!r} 不是{what_zh}{hint_zh}（`loyalty-sim params --metrics` 可列出全部）",
                  line=at.line("targets", i, "metric"))
         when = t.get("at", "end")
-        if when not in AT:
+        if not isinstance(when, str) or when not in AT:
             fail(f"{where}.at", f"{where}.at = {when!r}: allowed {', '.join(AT)}",
                  f"{where}.at = {when!r}：允许 {', '.join(AT)}", line=at.line("targets", i, "at"))
         nums = {}
