@@ -116,7 +116,7 @@ def cli(ctx, lang):
       loyalty-sim sweep scenarios/experiments/price_sensitivity.toml --out results/ps --workers 2
       loyalty-sim analyze results/ps
       loyalty-sim compare botched_repair recovery_done_well --out results/recovery
-      loyalty-sim calibrate scenarios/experiments/calibrate_trust.toml --out results/cal --trials 8
+      loyalty-sim calibrate scenarios/experiments/calibration/trust.toml --out results/cal --trials 8
     """
     ctx.ensure_object(dict)
     ctx.obj["lang"] = lang or _lang(None)
@@ -534,7 +534,7 @@ def calibrate(ctx, calibration, out, trials, workers, resume, quiet):
 
     \b
     Examples / 示例:
-      loyalty-sim calibrate scenarios/experiments/calibrate_trust.toml --out results/cal --trials 8
+      loyalty-sim calibrate scenarios/experiments/calibration/trust.toml --out results/cal --trials 8
       loyalty-sim calibrate cal.toml --out results/cal --resume --trials 60 --workers 2
     """
     from .calibration import calibrate as run_calibration, load_calibration

@@ -226,3 +226,12 @@ def test_junk_never_gives_a_traceback(junk):
         parse_calibration("\n".join(lines), "junk.toml")
     except ParamError as e:
         assert e.text("en") and e.text("zh")
+
+
+def test_shipped_calibrations_load():
+    d = Path(__file__).resolve().parent.parent / "scenarios" / "experiments" / "calibration"
+    files = sorted(d.glob("*.toml"))
+    assert files
+    for f in files:
+        cal = load_calibration(f)
+        assert cal.free and cal.targets and cal.trials >= 1

@@ -11,7 +11,7 @@
 :func:`calibrate` does all of it::
 
     from sim.calibration import calibrate, load_calibration
-    result = calibrate(load_calibration("scenarios/experiments/calibrate_trust.toml"), "results/cal", trials=8)
+    result = calibrate(load_calibration("scenarios/experiments/calibration/trust.toml"), "results/cal", trials=8)
 """
 
 from .files import CALIBRATION_KEYS, TARGET_KEYS, load_calibration, parse_calibration
