@@ -22,6 +22,7 @@ from ..analysis.stats import ci95
 from ..analysis.tables import markdown_rows
 from ..inputs.overrides import apply_overrides
 from ..inputs.scenario import scenario_to_toml
+from ..runs.executors import make_executor
 from ..runs.store import atomic_write
 from ..words import check_lang, pick, word
 from .spec import Calibration
@@ -153,7 +154,8 @@ def calibrate(cal: Calibration, out: str | os.PathLike, *, trials: int | None = 
               resume: bool = False, lang: str = "en", progress=None) -> CalibrationResult:
     """Run ``cal`` into ``out`` (see :func:`~sim.calibration.study.run_study`), re-run the best set
     on fresh seeds and write ``best.toml`` and ``report.md``."""
-    o = run_study(cal, out, trials=trials, workers=workers, resume=resume, progress=progress)
-    fresh = check_best(cal, o.best_values, workers=workers)
+    with make_executor(workers) as executor:  # one pool for the study and the check
+        o = run_study(cal, out, trials=trials, workers=workers, resume=resume, progress=progress, executor=executor)
+        fresh = check_best(cal, o.best_values, executor=executor)
     files = write_outputs(cal, o, fresh, lang)
     return CalibrationResult(o, fresh, files, (o.out / "report.md").read_text(encoding="utf-8"))

@@ -18,6 +18,8 @@ from the master seed (:meth:`~sim.calibration.spec.Calibration.sampler_seed`).
 
 from __future__ import annotations
 
+import concurrent.futures as cf
+import contextlib
 import os
 import time
 from dataclasses import dataclass
@@ -144,11 +146,13 @@ def _importances(cal: Calibration, study, n_done: int) -> tuple[dict | None, tup
 
 
 def run_study(cal: Calibration, out: str | os.PathLike, *, trials: int | None = None, workers: int | None = None,
-              resume: bool = False, progress: Callable[[int, int], None] | None = None) -> StudyOutcome:
+              resume: bool = False, progress: Callable[[int, int], None] | None = None,
+              executor: tuple[cf.Executor, str] | None = None) -> StudyOutcome:
     """Run ``cal``'s study in ``out`` until ``trials`` (default: the file's budget) trials have
     finished, write ``manifest.json`` and ``trials.parquet``. ``resume=True`` continues the study of
     the same calibration in ``out``; otherwise an existing results folder is an error.
-    ``progress(done, total)`` is called after each batch of trials."""
+    ``progress(done, total)`` is called after each batch of trials. ``executor``: an executor and its
+    description to use (else one is made from ``workers`` by :func:`~sim.runs.executors.make_executor`)."""
     import optuna
 
     out = Path(out)
@@ -171,7 +175,7 @@ def run_study(cal: Calibration, out: str | os.PathLike, *, trials: int | None = 
     seeds = cal.fit_seeds()
     done, t0 = before, time.perf_counter()
     batch_size = workers if workers is not None else (os.cpu_count() or 1)
-    with make_executor(workers) as (pool, desc):
+    with (contextlib.nullcontext(executor) if executor else make_executor(workers)) as (pool, desc):
         write_json(out / "manifest.json", _manifest(cal, created, desc, done, None))
         if progress:
             progress(done, budget)
@@ -212,11 +216,12 @@ def run_study(cal: Calibration, out: str | os.PathLike, *, trials: int | None = 
                         time.perf_counter() - t0, desc, imp, note)
 
 
-def check_best(cal: Calibration, values: dict, workers: int | None = None) -> dict[str, list[float]]:
+def check_best(cal: Calibration, values: dict, workers: int | None = None,
+               executor: tuple[cf.Executor, str] | None = None) -> dict[str, list[float]]:
     """``values`` re-run on the fresh seeds (never used in fitting): each target's value per seed."""
     params = trial_params(cal, values)
     seeds = cal.fresh_seeds()
-    with make_executor(workers) as (pool, _):
+    with (contextlib.nullcontext(executor) if executor else make_executor(workers)) as (pool, _):
         futures = [pool.submit(achieved_values, params, cal.events, cal.steps, [s], cal.targets) for s in seeds]
         per_seed = [f.result() for f in futures]
     return {t.label: [v[i][0] for v in per_seed] for i, t in enumerate(cal.targets)}
