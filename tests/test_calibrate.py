@@ -235,3 +235,45 @@ def test_shipped_calibrations_load():
     for f in files:
         cal = load_calibration(f)
         assert cal.free and cal.targets and cal.trials >= 1
+
+
+def test_kill_9_then_resume(tmp_path):
+    """A calibration killed with SIGKILL in the middle of its study resumes to its full budget."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    import optuna
+
+    from sim.calibration.study import STUDY_NAME, study_storage
+
+    f = write(tmp_path, cal_text(trials=500))
+    out = tmp_path / "out"
+    root = Path(__file__).resolve().parent.parent
+    p = subprocess.Popen([sys.executable, "-m", "sim.cli", "calibrate", str(f), "--out", str(out), "-w", "1", "-q"],
+                         cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 120
+        n = 0
+        while time.time() < deadline and n < 3:
+            time.sleep(0.5)
+            if (out / "study.db").exists():
+                try:
+                    n = sum(t.state.name == "COMPLETE" for t in optuna.load_study(
+                        study_name=STUDY_NAME, storage=study_storage(out)).get_trials(deepcopy=False))
+                except Exception:  # noqa: BLE001 - the study is being created
+                    n = 0
+        assert n >= 3, "the calibration did not get going"
+    finally:
+        os.kill(p.pid, signal.SIGKILL)
+        p.wait()
+    assert not (out / "trials.parquet").exists()  # killed before the end
+    total = n + 3
+    r = invoke("calibrate", f, "--out", out, "--trials", total, "-w", 1, "-q", "--resume")
+    assert r.exit_code == 0, r.output
+    trials = pd.read_parquet(out / "trials.parquet")
+    done = trials[trials["state"] == "COMPLETE"]
+    assert len(done) >= total and done["trust_gain"].nunique() == len(done)
+    assert set(trials.loc[trials["state"] != "COMPLETE", "error"]) <= {"interrupted"}
