@@ -250,10 +250,10 @@ def params(ctx, group, show_metrics):
 class _Progress:
     """A tqdm progress bar (runs done, failed, ETA) on stderr."""
 
-    def __init__(self, total: int, lang: str, quiet: bool):
+    def __init__(self, total: int, lang: str, quiet: bool, unit: str = "runs"):
         from tqdm import tqdm
 
-        self.bar = tqdm(total=total, unit=pick(" runs", t("runs", lang), lang), file=sys.stderr,
+        self.bar = tqdm(total=total, unit=pick(f" {unit}", t(unit, lang), lang), file=sys.stderr,
                         disable=quiet, dynamic_ncols=True, smoothing=0.1, mininterval=0.5)
         self.lang = lang
         self.last = 0
@@ -545,12 +545,18 @@ def calibrate(ctx, calibration, out, trials, workers, resume, quiet):
 
     lang = _lang(ctx)
     cal = load_calibration(calibration)
-    bar = _Progress(trials or cal.trials, lang, quiet)
+    bars: list[_Progress] = []  # made at the first report, so a refused folder prints only its message
+
+    def progress(done, total):
+        if not bars:
+            bars.append(_Progress(total, lang, quiet, unit="trials"))
+        bars[0](done, 0, total)
+
     try:
-        res = run_calibration(cal, out, trials=trials, workers=workers, resume=resume, lang=lang,
-                              progress=lambda done, total: bar(done, 0, total))
+        res = run_calibration(cal, out, trials=trials, workers=workers, resume=resume, lang=lang, progress=progress)
     finally:
-        bar.close()
+        for bar in bars:
+            bar.close()
     o = res.outcome
     click.echo(f"{t('wrote', lang)} {o.out}: {o.done} {t('trials', lang)} ({o.new} {t('new', lang)}) — "
                f"{o.executor}, {o.seconds:.1f} s")
