@@ -3,6 +3,10 @@
 Thin layer over :mod:`sim.inputs`, :mod:`sim.runs` and :mod:`sim.analysis`: it parses options,
 prints (numbers formatted by :mod:`sim.analysis.formatting`, as the web app shows them), and turns every bad input into a clear message (English or Chinese, ``--lang zh``) and
 exit code 2 — never a traceback. Every command has ``--help`` with examples.
+
+The module is a little over 600 lines: each command is a thin layer (options, help text with
+examples in both languages, printing), and keeping them side by side keeps their options and
+messages alike; the work is done in :mod:`sim.runs`, :mod:`sim.calibration` and :mod:`sim.analysis`.
 """
 
 from __future__ import annotations
@@ -60,6 +64,9 @@ T = {
     "failures": ("Failed runs (recorded in the manifest; --resume retries them)",
                  "失败的运行（已记录在清单中；--resume 会重试）"),
     "compare": ("Comparison (mean [95% interval]; difference vs the first)", "比较（均值 [95% 区间]；与第一个的差）"),
+    "trials": ("trials", "次试验"),
+    "new": ("new", "次新增"),
+    "best": ("best objective", "最佳目标函数值"),
     "interrupted": ("Interrupted: finished runs are kept; continue with --resume", "已中断：已完成的运行均已保存；用 --resume 继续"),
 }
 
@@ -113,6 +120,7 @@ def cli(ctx, lang):
       loyalty-sim sweep scenarios/experiments/price_sensitivity.toml --out results/ps --workers 2
       loyalty-sim analyze results/ps
       loyalty-sim compare botched_repair recovery_done_well --out results/recovery
+      loyalty-sim calibrate scenarios/experiments/calibration/trust.toml --out results/cal --trials 8
     """
     ctx.ensure_object(dict)
     ctx.obj["lang"] = lang or _lang(None)
@@ -242,10 +250,10 @@ def params(ctx, group, show_metrics):
 class _Progress:
     """A tqdm progress bar (runs done, failed, ETA) on stderr."""
 
-    def __init__(self, total: int, lang: str, quiet: bool):
+    def __init__(self, total: int, lang: str, quiet: bool, unit: str = "runs"):
         from tqdm import tqdm
 
-        self.bar = tqdm(total=total, unit=pick(" runs", t("runs", lang), lang), file=sys.stderr,
+        self.bar = tqdm(total=total, unit=pick(f" {unit}", t(unit, lang), lang), file=sys.stderr,
                         disable=quiet, dynamic_ncols=True, smoothing=0.1, mininterval=0.5)
         self.lang = lang
         self.last = 0
@@ -507,6 +515,54 @@ def compare(ctx, scenarios, out, steps, seed, replicates, sets, workers, resume,
     click.echo(res.markdown)
     click.echo(word("figures", lang) + ":")
     for p in res.figures:
+        click.echo(f"  {p}")
+
+
+@cli.command()
+@click.argument("calibration", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="New folder for the study and its outputs (never overwritten) / 结果文件夹.")
+@click.option("--trials", "-t", type=click.IntRange(1, 100_000), default=None,
+              help="Budget: trials in all (default: the file's) / 试验总数.")
+@_workers_option
+@click.option("--resume", is_flag=True, help="Continue the study in DIR (also after kill -9) / 继续未完成的校准.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar / 不显示进度条.")
+@click.pass_context
+def calibrate(ctx, calibration, out, trials, workers, resume, quiet):
+    """Fit free parameters of a scenario to targets (Optuna TPE). 将情景的自由参数拟合到目标值。
+
+    The calibration file names the base scenario, the free parameters with bounds, the targets
+    (observable, target, tolerance, weight) and the budget; see docs/experiments.md. Writes
+    DIR/best.toml (a scenario), trials.parquet, report.md (the best set on fresh seeds), study.db
+    and manifest.json. Kill it at any time and continue with --resume.
+
+    \b
+    Examples / 示例:
+      loyalty-sim calibrate scenarios/experiments/calibration/trust.toml --out results/cal --trials 8
+      loyalty-sim calibrate cal.toml --out results/cal --resume --trials 60 --workers 2
+    """
+    from .calibration import calibrate as run_calibration, load_calibration
+
+    lang = _lang(ctx)
+    cal = load_calibration(calibration)
+    bars: list[_Progress] = []  # made at the first report, so a refused folder prints only its message
+
+    def progress(done, total):
+        if not bars:
+            bars.append(_Progress(total, lang, quiet, unit="trials"))
+        bars[0](done, 0, total)
+
+    try:
+        res = run_calibration(cal, out, trials=trials, workers=workers, resume=resume, lang=lang, progress=progress)
+    finally:
+        for bar in bars:
+            bar.close()
+    o = res.outcome
+    click.echo(f"{t('wrote', lang)} {o.out}: {o.done} {t('trials', lang)} ({o.new} {t('new', lang)}) — "
+               f"{o.executor}, {o.seconds:.1f} s")
+    click.echo(f"{t('best', lang)} {o.best_objective:.4g}: " + ", ".join(f"{k} = {v:.4g}" for k, v in
+                                                                    o.best_values.items()))
+    for p in res.files:
         click.echo(f"  {p}")
 
 

@@ -145,6 +145,12 @@ WORDS: dict[str, tuple[str, str]] = {
     "fig_bars": ("{metric} at the end", "期末{metric}"),
     "fig_merchants": ("{metric} by merchant", "各商家的{metric}"),
     "fig_sensitivity": ("Sensitivity of {metric}", "{metric}的敏感度"),
+    # calibration
+    "trial": ("Trial", "试验"),
+    "objective": ("Objective (weighted squared misfit)", "目标函数（加权平方误差）"),
+    "objective_trial": ("each trial", "各次试验"),
+    "objective_best": ("best so far", "迄今最佳"),
+    "objective_title": ("Calibration: objective history", "校准：目标函数的历史"),
 }
 
 #: what kind of experiment a results folder holds

@@ -26,7 +26,7 @@ from .labels import choice_text, group_title, merchant_metric_label, metric_labe
 from .stats import ci95, ci_frame, final_rows, per_run_values, require_columns, runs_frame
 
 __all__ = ["MAX_PANELS", "plot_timeseries", "plot_vs_param", "plot_heatmap", "plot_scatter", "plot_bars",
-           "plot_merchants", "plot_sensitivity", "save_figure"]
+           "plot_merchants", "plot_sensitivity", "plot_objective_history", "save_figure"]
 
 #: at most this many panels in a small-multiples figure of merchants
 MAX_PANELS = 9
@@ -329,6 +329,27 @@ def plot_sensitivity(table: pd.DataFrame, metric: str, lang: str = "en") -> Figu
     ax.set_title(word("sens_title", lang, metric=metric_label(metric, lang)), fontsize=11)
     ax.legend(fontsize=8, loc="lower right")
     ax.grid(True, axis="x", alpha=0.3)
+    return fig
+
+
+def plot_objective_history(trials: pd.DataFrame, lang: str = "en") -> Figure:
+    """A calibration's objective per trial (``trial``, ``objective`` columns; failed trials have
+    none) and the best so far, on a log scale when it spans more than two orders of magnitude."""
+    check_lang(lang)
+    require_columns(trials, ["trial", "objective"], "trials table")
+    df = trials.dropna(subset=["objective"]).sort_values("trial")
+    fig = _figure()
+    ax = fig.add_subplot()
+    ax.plot(df["trial"], df["objective"], "o", color=_colors(1)[0], alpha=0.6, label=word("objective_trial", lang))
+    ax.step(df["trial"], df["objective"].cummin(), where="post", color="black", label=word("objective_best", lang))
+    pos = df["objective"][df["objective"] > 0]
+    if len(pos) and pos.max() / pos.min() > 100:
+        ax.set_yscale("log")
+    ax.set_xlabel(word("trial", lang))
+    ax.set_ylabel(word("objective", lang))
+    ax.set_title(word("objective_title", lang), fontsize=11)
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=9)
     return fig
 
 

@@ -32,15 +32,16 @@ from ..runs.design import (DESIGNS, MAX_RUNS, MEASURES, BatchError, Experiment, 
                            grid_rows, point_label, sample_rows)
 from .hints import did_you_mean
 from .keys import resolve_key, set_values
-from .scenario import load_scenario
+from .scenario import Scenario, load_scenario
 from .toml_lines import TomlLines
 
-__all__ = ["MAX_EXPERIMENT_BYTES", "EXPERIMENT_KEYS", "load_experiment", "parse_experiment"]
+__all__ = ["MAX_EXPERIMENT_BYTES", "EXPERIMENT_KEYS", "Where", "load_experiment", "parse_experiment", "read_toml",
+           "base_scenario", "check_values"]
 
 MAX_EXPERIMENT_BYTES = 256 * 1024
 
 
-class _Where:
+class Where:
     """The file's text and name, to put the line of a key into an error."""
 
     def __init__(self, source: str, text: str | None):
@@ -100,18 +101,25 @@ def load_experiment(path: str | os.PathLike) -> Experiment:
 def parse_experiment(text: str | bytes, source: str = "<text>", base_dir: str | os.PathLike | None = None) -> Experiment:
     """Parse and validate an experiment from its TOML text (``bytes`` are decoded as UTF-8);
     ``source`` names it in errors, ``base_dir`` is where a relative scenario path is looked up."""
+    data, text = read_toml(text, source)
+    return _experiment_from_dict(data, source, text, Path(base_dir) if base_dir else None)
+
+
+def read_toml(text: str | bytes, source: str, limit: int = MAX_EXPERIMENT_BYTES) -> tuple[dict, str]:
+    """The TOML document of an input file's ``text`` (``bytes`` decoded as UTF-8) and its text; a
+    :class:`BatchError` naming ``source`` for a file over ``limit`` bytes, not UTF-8 or not TOML."""
     if isinstance(text, bytes):
-        if len(text) > MAX_EXPERIMENT_BYTES:
-            raise BatchError("", f"file is {len(text):,} bytes: allowed at most {MAX_EXPERIMENT_BYTES:,}", source,
-                             f"文件有 {len(text):,} 字节：最多允许 {MAX_EXPERIMENT_BYTES:,} 字节")
+        if len(text) > limit:
+            raise BatchError("", f"file is {len(text):,} bytes: allowed at most {limit:,}", source,
+                             f"文件有 {len(text):,} 字节：最多允许 {limit:,} 字节")
         try:
             text = text.decode("utf-8")
         except UnicodeDecodeError as e:
             raise BatchError("", f"file is not UTF-8 text (byte {e.start})", source,
                              f"文件不是 UTF-8 文本（第 {e.start} 字节）") from None
-    if len(text) > MAX_EXPERIMENT_BYTES:
-        raise BatchError("", f"file is too large: allowed at most {MAX_EXPERIMENT_BYTES:,} bytes", source,
-                         f"文件过大：最多允许 {MAX_EXPERIMENT_BYTES:,} 字节")
+    if len(text) > limit:
+        raise BatchError("", f"file is too large: allowed at most {limit:,} bytes", source,
+                         f"文件过大：最多允许 {limit:,} 字节")
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
@@ -119,11 +127,11 @@ def parse_experiment(text: str | bytes, source: str = "<text>", base_dir: str | 
         m = re.search(r"line (\d+)", msg)
         raise BatchError("", f"not valid TOML: {msg}", source, f"不是有效的 TOML：{msg}",
                          int(m.group(1)) if m else None) from None
-    return _experiment_from_dict(data, source, text, Path(base_dir) if base_dir else None)
+    return data, text
 
 
 def _experiment_from_dict(data: dict, source: str, text: str | None, base_dir: Path | None) -> Experiment:
-    at = _Where(source, text)
+    at = Where(source, text)
 
     def fail(key, en, zh, table=None, line=None):
         raise at.error(key, en, zh, table, line)
@@ -218,14 +226,7 @@ def _experiment_from_dict(data: dict, source: str, text: str | None, base_dir: P
         stop = (st["metric"], op, float(val))
 
     # the base scenario
-    ref = scen_ref
-    cand = (base_dir / ref) if base_dir is not None and (ref.endswith(".toml") or "/" in ref) else None
-    try:
-        sc = load_scenario(cand if cand is not None and cand.exists() else ref)
-    except ParamError as e:
-        raise BatchError("experiment.scenario", f"'experiment.scenario' = {ref!r}: {e}", source,
-                         f"'experiment.scenario' = {ref!r}：{e.text('zh')}",
-                         at.line("experiment", "scenario")) from None
+    sc = base_scenario(scen_ref, base_dir, at, ("experiment", "scenario"))
     if not steps_given:
         steps = sc.steps
     base = sc.params
@@ -233,7 +234,7 @@ def _experiment_from_dict(data: dict, source: str, text: str | None, base_dir: P
     # fixed values
     fixed = data.get("set", {})
     try:
-        _check_values(fixed, base, "set")
+        check_values(fixed, base, "set")
         base = set_values(base, fixed)
     except ParamError as e:
         raise BatchError(e.key, e.message, source, e.message_zh,
@@ -345,7 +346,19 @@ def _experiment_from_dict(data: dict, source: str, text: str | None, base_dir: P
                       tuple(factors), problem, options, base=sc.name, source=source)
 
 
-def _check_values(values: Mapping, base: Params, table: str) -> None:
+def base_scenario(ref: str, base_dir: Path | None, at: Where, path: tuple = ("experiment", "scenario")) -> Scenario:
+    """The base scenario ``ref`` (a name, or a path looked up first beside the input file in
+    ``base_dir``); a :class:`BatchError` at the key ``path`` (``("experiment", "scenario")``) if it fails."""
+    cand = (base_dir / ref) if base_dir is not None and (ref.endswith(".toml") or "/" in ref) else None
+    key = ".".join(path)
+    try:
+        return load_scenario(cand if cand is not None and cand.exists() else ref)
+    except ParamError as e:
+        raise BatchError(key, f"'{key}' = {ref!r}: {e}", at.source, f"'{key}' = {ref!r}：{e.text('zh')}",
+                         at.line(*path)) from None
+
+
+def check_values(values: Mapping, base: Params, table: str) -> None:
     """Every key of ``[table]`` names a parameter of the market ``base`` and its value is allowed."""
     if not isinstance(values, Mapping):
         raise BatchError(table, f"[{table}] must be a table of name = value", None, f"[{table}] 必须是“名称 = 值”的表")

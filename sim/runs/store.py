@@ -31,7 +31,7 @@ import pandas as pd
 from .design import BatchError, Experiment, plain
 from .provenance import git_revision, package_versions, utc_now
 
-__all__ = ["FORMAT", "ID_COLS", "part_path", "atomic_write", "write_json", "prepare_folder", "manifest",
+__all__ = ["FORMAT", "ID_COLS", "part_path", "atomic_write", "write_json", "prepare_folder", "check_folder", "manifest",
            "ResultSet", "read_results", "export_csv"]
 
 FORMAT = "loyalty-sim results 1"
@@ -62,6 +62,13 @@ def write_json(path: Path, obj) -> None:
 def prepare_folder(out: Path, exp: Experiment, resume: bool) -> dict | None:
     """Check the output folder: never overwrite; on resume, the same experiment. Returns the old
     manifest when resuming."""
+    return check_folder(out, exp.fingerprint(), resume)
+
+
+def check_folder(out: Path, fingerprint: str, resume: bool) -> dict | None:
+    """Check an output folder for a piece of work whose settings hash to ``fingerprint`` (an
+    experiment, a calibration): never overwrite; ``resume`` only continues the same work (its
+    ``manifest.json`` has the same fingerprint). Returns the old manifest when resuming."""
     out = Path(out)
     man = out / "manifest.json"
     if out.exists() and not out.is_dir():
@@ -74,12 +81,12 @@ def prepare_folder(out: Path, exp: Experiment, resume: bool) -> dict | None:
                              f"{man}：无法读取清单（{e}）；未作任何更改") from None
         if not resume:
             raise BatchError("--out", f"--out {out} already holds results; nothing was overwritten. "
-                             "Use --resume to finish that experiment, or choose another folder", None,
-                             f"--out {out} 已有结果，未覆盖任何内容。使用 --resume 继续该实验，或选择其他文件夹")
-        if old.get("fingerprint") != exp.fingerprint():
-            raise BatchError("--resume", f"--resume: {out} holds a different experiment ({old.get('name')!r}); "
-                             "resume only continues the same experiment with the same settings", None,
-                             f"--resume：{out} 中是另一个实验（{old.get('name')!r}）；只能以相同设置继续同一实验")
+                             "Use --resume to finish that work, or choose another folder", None,
+                             f"--out {out} 已有结果，未覆盖任何内容。使用 --resume 继续，或选择其他文件夹")
+        if old.get("fingerprint") != fingerprint:
+            raise BatchError("--resume", f"--resume: {out} holds a different experiment or calibration "
+                             f"({old.get('name')!r}); resume only continues the same one with the same settings", None,
+                             f"--resume：{out} 中是另一个实验或校准（{old.get('name')!r}）；只能以相同设置继续同一项工作")
         return old
     if out.exists() and any(out.iterdir()):
         raise BatchError("--out", f"--out {out}: the folder is not empty and holds no results; nothing was "

@@ -1,0 +1,238 @@
+"""Calibration files: a base scenario, fixed values, free parameters with bounds, targets and a
+budget → a :class:`~sim.calibration.spec.Calibration`.
+
+``docs/experiments.md`` ("Calibration") describes the format for users::
+
+    [calibration]
+    scenario = "baseline"        # a name from `loyalty-sim list` or a path to a .toml file
+    trials = 40                  # the budget (--trials changes it)
+    replicates = 3               # runs per trial, each with its own seed
+    steps = 104
+    seed = 1                     # master seed
+    [set]                        # fixed values over the scenario (keys of sim.inputs.keys)
+    n_customers = 1000
+    [free]                       # the free parameters: bounds within their declared ranges
+    trust_gain = { min = 0.02, max = 0.3 }
+    "A.price" = { min = 0.8, max = 1.4, log = true }
+    [[targets]]                  # observables of the scenario, their target and tolerance
+    metric = "loyal_share"
+    at = "end"                   # or "mean_last_13"
+    target = 0.45
+    tolerance = 0.03
+
+Every failure is a :class:`~sim.runs.design.BatchError` naming the file, the key, the line when it
+can be found and what is allowed, in English and Chinese — the same machinery as experiment files
+(:mod:`sim.inputs.experiment`: :class:`~sim.inputs.experiment.Where`, ``read_toml``,
+``base_scenario``, ``check_values``).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+from typing import Any
+
+from ..inputs.experiment import Where, base_scenario, check_values, read_toml
+from ..inputs.hints import did_you_mean
+from ..inputs.keys import resolve_key, set_values
+from ..metrics import MERCHANT_METRICS, METRICS
+from ..params import ParamError
+from ..runs.design import BatchError
+from .spec import AT, Calibration, FreeParam, Target
+
+__all__ = ["CALIBRATION_KEYS", "TARGET_KEYS", "load_calibration", "parse_calibration"]
+
+MAX_CALIBRATION_BYTES = 256 * 1024
+
+CALIBRATION_KEYS = {
+    "name": ("a title for the calibration", "校准名称"),
+    "scenario": ("the base scenario: a name from `loyalty-sim list` or a path to a .toml file",
+                 "基础情景：`loyalty-sim list` 中的名称或 .toml 文件路径"),
+    "trials": ("the budget: number of trials (1 … 100000)", "预算：试验次数（1 … 100000）"),
+    "replicates": ("runs per trial, each with its own seed (1 … 1000)", "每次试验的运行次数，各有自己的种子（1 … 1000）"),
+    "steps": ("steps per run (1 … 100000)", "每次运行的步数（1 … 100000）"),
+    "seed": ("master seed every seed is spawned from (0 … 2^63−1)", "派生所有种子的主种子（0 … 2^63−1）"),
+    "check": ("fresh seeds the best set is re-run on for the report (2 … 1000)",
+              "报告中用于重新运行最佳参数的新种子数（2 … 1000）"),
+}
+TARGET_KEYS = {
+    "metric": ("an observable (`loyalty-sim params --metrics`)", "观测量（`loyalty-sim params --metrics`）"),
+    "at": ("\"end\" (last step) or \"mean_last_13\" (mean of the last 13 steps)",
+           "\"end\"（最后一步）或 \"mean_last_13\"（最后 13 步的均值）"),
+    "merchant": ("a merchant's name, for a per-merchant observable", "商家名称（用于商家层面的观测量）"),
+    "target": ("the value to reach", "目标值"),
+    "tolerance": ("how far from the target counts as one unit of misfit (> 0)", "偏离目标多少计为一个单位的误差（> 0）"),
+    "weight": ("the target's weight in the objective (≥ 0, default 1)", "该目标在目标函数中的权重（≥ 0，默认 1）"),
+}
+_TABLES = {"calibration": "what to fit", "set": "fixed values over the scenario", "free": "free parameters",
+           "targets": "targets ([[targets]])", "info": "notes (title, summary in en/zh)"}
+_INTS = {"trials": (8, 1, 100_000), "replicates": (3, 1, 1000), "steps": (None, 1, 100_000),
+         "seed": (0, 0, 2**63 - 1), "check": (10, 2, 1000)}
+
+
+def load_calibration(path: str | os.PathLike) -> Calibration:
+    """Read and validate a calibration file; errors are :class:`BatchError` naming file, key, line."""
+    p = Path(path)
+    src = str(path)
+    if not p.is_file():
+        raise BatchError("", f"calibration file not found: {src}", src, f"找不到校准文件：{src}")
+    return parse_calibration(p.read_bytes(), src, base_dir=p.parent)
+
+
+def _number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def parse_calibration(text: str | bytes, source: str = "<text>", base_dir: str | os.PathLike | None = None
+                      ) -> Calibration:
+    """Parse and validate a calibration from its TOML text; ``source`` names it in errors,
+    ``base_dir`` is where a relative scenario path is looked up."""
+    data, text = read_toml(text, source, MAX_CALIBRATION_BYTES)
+    at = Where(source, text)
+
+    def fail(key, en, zh, table=None, line=None):
+        raise at.error(key, en, zh, table, line)
+
+    for k, v in data.items():
+        if k not in _TABLES:
+            hint, hint_zh = did_you_mean(k, _TABLES)
+            fail(k, f"unknown table [{k}]{hint}: allowed " + ", ".join(f"[{t}] ({d})" for t, d in _TABLES.items()),
+                 f"未知的表 [{k}]{hint_zh}：允许 " + "、".join(f"[{t}]" for t in _TABLES))
+        if k != "targets" and not isinstance(v, dict):
+            fail(k, f"'{k}' must be a table ([{k}]), not a single value", f"'{k}' 必须是表（[{k}]），而不是单个值")
+    cal = data.get("calibration")
+    if cal is None:
+        fail("calibration", "missing table [calibration] (it names at least the base scenario: scenario = \"baseline\")",
+             "缺少 [calibration] 表（至少要写出基础情景：scenario = \"baseline\"）")
+    for k in cal:
+        if k not in CALIBRATION_KEYS:
+            hint, hint_zh = did_you_mean(k, CALIBRATION_KEYS)
+            fail(f"calibration.{k}", f"unknown key 'calibration.{k}'{hint} (allowed: {', '.join(CALIBRATION_KEYS)})",
+                 f"未知的键 'calibration.{k}'{hint_zh}（允许：{', '.join(CALIBRATION_KEYS)}）", table="calibration")
+    ints = {}
+    for k, (default, lo, hi) in _INTS.items():
+        v = cal.get(k, default)
+        en, zh = CALIBRATION_KEYS[k]
+        if k in cal and (isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi):
+            fail(f"calibration.{k}", f"'calibration.{k}' = {v!r}: allowed a whole number {lo} … {hi} ({en})",
+                 f"'calibration.{k}' = {v!r}：允许 {lo} … {hi} 的整数（{zh}）", table="calibration")
+        ints[k] = v
+    for k in ("name", "scenario"):
+        if k in cal and not isinstance(cal[k], str):
+            fail(f"calibration.{k}", f"'calibration.{k}' = {cal[k]!r} must be text: {CALIBRATION_KEYS[k][0]}",
+                 f"'calibration.{k}' = {cal[k]!r} 必须是文本：{CALIBRATION_KEYS[k][1]}", table="calibration")
+    if "scenario" not in cal:
+        fail("calibration.scenario", "missing 'calibration.scenario': " + CALIBRATION_KEYS["scenario"][0],
+             "缺少 'calibration.scenario'：" + CALIBRATION_KEYS["scenario"][1], table="calibration")
+    sc = base_scenario(cal["scenario"], Path(base_dir) if base_dir else None, at, ("calibration", "scenario"))
+    fixed = data.get("set", {})
+    try:
+        check_values(fixed, sc.params, "set")
+        base = set_values(sc.params, fixed)
+    except ParamError as e:
+        raise BatchError(e.key, e.message, source, e.message_zh,
+                         at.line("set", e.key[4:] if e.key.startswith("set.") else e.key)) from None
+    free = _free(data.get("free", {}), base, at, fail)
+    targets = _targets(data.get("targets"), base, at)
+    name = cal.get("name") or (Path(source).stem if source and source != "<text>" else "calibration")
+    return Calibration(name, sc.name, base, tuple(sc.events), dict(fixed), free, targets, ints["trials"],
+                       ints["replicates"], ints["steps"] or sc.steps, ints["seed"], ints["check"], source,
+                       dict(data.get("info", {})), sc)
+
+
+def _free(table: dict, base, at: Where, fail) -> tuple[FreeParam, ...]:
+    out = []
+    for k, v in table.items():
+        key = f"free.{k}"
+        try:
+            p = resolve_key(k, base, where=(" in [free]", "（位于 [free]）")).param
+        except ParamError as e:
+            fail(key, e.message, e.message_zh, table="free")
+        if p.kind not in ("float", "int"):
+            fail(key, f"'{key}' is a choice ({', '.join(p.choices)}): only numbers can be calibrated",
+                 f"'{key}' 是选项参数（{', '.join(p.choices)}）：只能校准数值参数", table="free")
+        if not isinstance(v, dict) or not {"min", "max"} <= set(v) or set(v) - {"min", "max", "log"}:
+            fail(key, f"'{key}' must be {{ min = …, max = …[, log = true] }} within {p.range_text()}",
+                 f"'{key}' 必须写成 {{ min = …, max = …[, log = true] }}，且在 {p.range_text_zh()} 之内", table="free")
+        try:
+            lo = p.validate(v["min"], key=f"{key}.min")
+            hi = p.validate(v["max"], key=f"{key}.max")
+        except ParamError as e:
+            fail(e.key, e.message, e.message_zh, line=at.line("free", k))
+        if not lo < hi:
+            fail(key, f"'{key}': min = {lo} must be below max = {hi}", f"'{key}'：min = {lo} 必须小于 max = {hi}",
+                 table="free")
+        log = v.get("log", False)
+        if not isinstance(log, bool):
+            fail(key, f"'{key}.log' = {log!r} must be true or false", f"'{key}.log' = {log!r} 必须是 true 或 false",
+                 table="free")
+        if log and lo <= 0:
+            fail(key, f"'{key}': a log scale needs min > 0 (min = {lo})", f"'{key}'：对数尺度需要 min > 0（min = {lo}）",
+                 table="free")
+        out.append(FreeParam(k, float(lo), float(hi), log, p.kind == "int"))
+    if not out:
+        fail("free", "[free] names no parameter: a calibration fits at least one "
+             "(e.g. trust_gain = { min = 0.02, max = 0.3 })",
+             "[free] 没有列出参数：校准至少要拟合一个参数（例如 trust_gain = { min = 0.02, max = 0.3 }）")
+    return tuple(out)
+
+
+def _targets(ts, base, at: Where) -> tuple[Target, ...]:
+    def fail(key, en, zh, line=None):
+        raise at.error(key, en, zh, None, line if line is not None else at.line("targets"))
+
+    if ts is None or ts == []:
+        fail("targets", "no [[targets]]: a calibration needs at least one (metric = \"loyal_share\", target = …, "
+             "tolerance = …)", "没有 [[targets]]：校准至少需要一个目标（metric = \"loyal_share\"、target = …、tolerance = …）")
+    if not isinstance(ts, list) or not all(isinstance(t, dict) for t in ts):
+        fail("targets", "'targets' must be tables written [[targets]]", "'targets' 必须是以 [[targets]] 写出的表")
+    names = [m.name for m in base.merchants]
+    out = []
+    for i, t in enumerate(ts):
+        where = f"targets[{i}]"
+        for k in t:
+            if k not in TARGET_KEYS:
+                hint, hint_zh = did_you_mean(k, TARGET_KEYS)
+                fail(f"{where}.{k}", f"unknown key '{k}' in {where}{hint} (allowed: {', '.join(TARGET_KEYS)})",
+                     f"{where} 中有未知的键 '{k}'{hint_zh}（允许：{', '.join(TARGET_KEYS)}）",
+                     line=at.line("targets", i, k))
+        for k in ("metric", "target", "tolerance"):
+            if k not in t:
+                fail(f"{where}.{k}", f"{where} lacks '{k}': {TARGET_KEYS[k][0]}",
+                     f"{where} 缺少 '{k}'：{TARGET_KEYS[k][1]}", line=at.line("targets", i))
+        merchant = t.get("merchant")
+        if merchant is not None and (not isinstance(merchant, str) or merchant not in names):
+            hint, hint_zh = did_you_mean(merchant, names)
+            fail(f"{where}.merchant", f"{where}.merchant: no merchant named {merchant!r}{hint} (merchants: {', '.join(names)})",
+                 f"{where}.merchant：没有名为 {merchant!r} 的商家{hint_zh}（商家：{', '.join(names)}）", line=at.line("targets", i, "merchant"))
+        table = MERCHANT_METRICS if merchant is not None else METRICS
+        metric = t["metric"]
+        if not isinstance(metric, str) or metric not in table:
+            hint, hint_zh = did_you_mean(metric, table)
+            what, what_zh = (("a per-merchant observable", "商家层面的观测量") if merchant is not None
+                             else ("a market observable", "市场观测量"))
+            fail(f"{where}.metric", f"{where}.metric = {metric!r} is not {what}{hint} (`loyalty-sim params --metrics` lists "
+                 "them)", f"{where}.metric = {metric!r} 不是{what_zh}{hint_zh}（`loyalty-sim params --metrics` 可列出全部）",
+                 line=at.line("targets", i, "metric"))
+        when = t.get("at", "end")
+        if not isinstance(when, str) or when not in AT:
+            fail(f"{where}.at", f"{where}.at = {when!r}: allowed {', '.join(AT)}",
+                 f"{where}.at = {when!r}：允许 {', '.join(AT)}", line=at.line("targets", i, "at"))
+        nums = {}
+        for k, lo_ok in (("target", None), ("tolerance", "positive"), ("weight", "non-negative")):
+            v = t.get(k, 1.0)
+            ok = _number(v) and (lo_ok is None or (v > 0 if lo_ok == "positive" else v >= 0))
+            if not ok:
+                rule, rule_zh = {None: ("a finite number", "有限数值"), "positive": ("a number > 0", "大于 0 的数"),
+                                 "non-negative": ("a number ≥ 0", "不小于 0 的数")}[lo_ok]
+                fail(f"{where}.{k}", f"{where}.{k} = {v!r} must be {rule}: {TARGET_KEYS[k][0]}",
+                     f"{where}.{k} = {v!r} 必须是{rule_zh}：{TARGET_KEYS[k][1]}", line=at.line("targets", i, k))
+            nums[k] = float(v)
+        out.append(Target(metric, nums["target"], nums["tolerance"], when, merchant, nums["weight"]))
+    labels = [t.label for t in out]
+    dup = next((x for x in labels if labels.count(x) > 1), None)
+    if dup:
+        fail("targets", f"the target {dup} is written twice", f"目标 {dup} 重复出现")
+    return tuple(out)
+

@@ -1,0 +1,126 @@
+"""What a calibration is: a base market, free parameters with bounds, targets, a budget and seeds.
+
+A :class:`Calibration` comes from a calibration file (:func:`sim.calibration.files.load_calibration`).
+Its seeds all derive from the master ``seed`` (:func:`~sim.runs.provenance.replicate_seeds`):
+``fit_seeds`` are the replicates every trial runs (common random numbers: trials differ only by
+their parameters), ``fresh_seeds`` the replicates the best set is re-run on for the report (never
+used in fitting), and :meth:`Calibration.sampler_seed` seeds the sampler of each session.
+
+A :class:`Target` is an observable of the scenario (``kind = "observable"``). Measurements of the
+validation facts as targets are a later step: they will be another ``kind`` with their own fields,
+measured by their own function in :func:`sim.calibration.study.achieved_values`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from ..params import Params
+from ..runs.provenance import replicate_seeds
+
+if TYPE_CHECKING:
+    from ..inputs.scenario import Scenario
+
+__all__ = ["AT", "TARGET_KINDS", "FreeParam", "Target", "Calibration", "objective", "observe"]
+
+#: where an observable is read: the last step, or the mean of the last 13 steps (a quarter)
+AT = {"end": 1, "mean_last_13": 13}
+#: the kinds of target (validation measurements come later)
+TARGET_KINDS = ("observable",)
+
+
+@dataclass(frozen=True)
+class FreeParam:
+    """A parameter the calibration chooses, between ``lo`` and ``hi`` (on a log scale with ``log``)."""
+
+    key: str
+    lo: float
+    hi: float
+    log: bool = False
+    integer: bool = False
+
+
+@dataclass(frozen=True)
+class Target:
+    """An observable of the scenario (``metric``, read ``at`` the end or over the last 13 steps, for
+    the market or one ``merchant``) to bring to ``target`` within ``tolerance``, with ``weight``."""
+
+    metric: str
+    target: float
+    tolerance: float
+    at: str = "end"
+    merchant: str | None = None
+    weight: float = 1.0
+    kind: str = "observable"
+
+    @property
+    def label(self) -> str:
+        """``loyal_share@end``, ``A.market_share@mean_last_13``: the target's column in the tables."""
+        return f"{self.merchant + '.' if self.merchant else ''}{self.metric}@{self.at}"
+
+
+def observe(target: Target, metrics: pd.DataFrame, merchants: pd.DataFrame) -> float:
+    """The value of ``target``'s observable in one run's tables (:class:`sim.simulate.Results`)."""
+    k = AT[target.at]
+    if target.merchant is None:
+        series = metrics[target.metric]
+    else:
+        series = merchants.loc[merchants["merchant"].astype(str) == target.merchant, target.metric]
+    return float(np.nanmean(series.to_numpy(dtype=float)[-k:]))
+
+
+def objective(targets, achieved) -> float:
+    """Σ weight × ((achieved − target) / tolerance)² over the targets (``achieved``: one mean each)."""
+    return float(sum(t.weight * ((a - t.target) / t.tolerance) ** 2 for t, a in zip(targets, achieved)))
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """A calibration: free parameters over a base market, targets, the budget and the seeds."""
+
+    name: str
+    base: str  # the base scenario's name
+    params: Params  # the base market, with the file's [set] values
+    events: tuple
+    fixed: dict  # the [set] values (they go into best.toml with the fitted ones)
+    free: tuple  # FreeParam, …
+    targets: tuple  # Target, …
+    trials: int
+    replicates: int
+    steps: int
+    seed: int
+    check: int = 10  # fresh seeds for the report
+    source: str | None = None
+    info: dict = field(default_factory=dict)
+    scenario: Scenario | None = field(default=None, compare=False, repr=False)  # the base scenario
+
+    def seed_masters(self) -> list[int]:
+        """The masters of the fitting seeds, the fresh seeds and the sampler's seeds."""
+        return replicate_seeds(self.seed, 3)
+
+    def fit_seeds(self) -> list[int]:
+        return replicate_seeds(self.seed_masters()[0], self.replicates)
+
+    def fresh_seeds(self) -> list[int]:
+        return replicate_seeds(self.seed_masters()[1], self.check)
+
+    def sampler_seed(self, trials_before: int) -> int:
+        """The sampler's seed for a session that starts after ``trials_before`` trials (a resumed
+        study draws new points, not the first session's again)."""
+        return replicate_seeds(self.seed_masters()[2], trials_before + 1)[-1] % 2**32
+
+    def spec(self) -> dict:
+        """What defines the calibration (the budget aside: ``--resume --trials`` may extend it)."""
+        return {"base": self.base, "params": self.params.to_dict(), "events": [repr(e) for e in self.events],
+                "free": [asdict(f) for f in self.free], "targets": [asdict(t) for t in self.targets],
+                "replicates": self.replicates, "steps": self.steps, "seed": self.seed, "check": self.check}
+
+    def fingerprint(self) -> str:
+        text = json.dumps(self.spec(), sort_keys=True, default=str)
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]

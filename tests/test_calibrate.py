@@ -1,0 +1,279 @@
+"""``loyalty-sim calibrate``: a known parameter is recovered, trials are deterministic, a study
+resumes without repeating trials, bad calibration files give exit 2 and a message naming file, key
+and line, and a results folder is never overwritten silently. Tiny markets (200 customers, 20 steps)."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from sim.calibration import achieved_values, calibrate, load_calibration, parse_calibration
+from sim.calibration.spec import Target
+from sim.cli import cli
+from sim.inputs.scenario import load_scenario
+from sim.params import ParamError, Params
+
+KNOWN = 0.15  # the trust_gain the targets are generated at
+
+
+def _target_trust() -> float:
+    """Mean trust over the last 13 of 20 steps at trust_gain = KNOWN (seeds not used by any trial)."""
+    t = (Target("trust", 0.0, 1.0, "mean_last_13"),)
+    vals = achieved_values(Params(n_customers=200).replace(trust_gain=KNOWN), (), 20, [901, 902, 903], t)
+    return float(np.mean(vals[0]))
+
+
+def cal_text(trials: int = 6, target: float = 0.5, extra_free: str = "", seed: int = 3) -> str:
+    return f"""
+[calibration]
+scenario = "baseline"
+trials = {trials}
+replicates = 2
+steps = 20
+seed = {seed}
+check = 3
+
+[set]
+n_customers = 200
+
+[free]
+trust_gain = {{ min = 0.02, max = 0.3 }}
+{extra_free}
+
+[[targets]]
+metric = "trust"
+at = "mean_last_13"
+target = {target}
+tolerance = 0.02
+"""
+
+
+def write(tmp_path: Path, text: str, name: str = "cal.toml") -> Path:
+    p = tmp_path / name
+    p.write_text(text, encoding="utf-8")
+    return p
+
+
+def invoke(*args):
+    return CliRunner().invoke(cli, [str(a) for a in args])
+
+
+def test_recovers_a_known_parameter(tmp_path):
+    target = _target_trust()
+    f = write(tmp_path, cal_text(trials=12, target=round(target, 4)))
+    r = invoke("calibrate", f, "--out", tmp_path / "out", "--workers", 1, "-q")
+    assert r.exit_code == 0, r.output
+    out = tmp_path / "out"
+    trials = pd.read_parquet(out / "trials.parquet")
+    assert len(trials) == 12 and (trials["state"] == "COMPLETE").all()
+    best = trials.loc[trials["objective"].idxmin()]
+    assert abs(best["trust_gain"] - KNOWN) < 0.03, trials[["trust_gain", "objective"]]
+    # the objective drops: the best of the later (TPE) trials beats the first random ones
+    assert trials["objective"].iloc[6:].min() < trials["objective"].iloc[:3].min()
+    assert best["objective"] < 0.05 * trials["objective"].max()
+    assert all(len(s) == 2 for s in trials["seeds"])  # every trial records its seeds
+    # best.toml is a scenario `loyalty-sim run` accepts, with the fitted value and the [set] value
+    sc = load_scenario(out / "best.toml")
+    assert sc.params.trust_gain == pytest.approx(best["trust_gain"]) and sc.params.n_customers == 200
+    assert sc.steps == 20
+    report = (out / "report.md").read_text(encoding="utf-8")
+    assert "trust@mean_last_13" in report and "fresh seeds" in report and "objective_history.png" in report
+    assert "one free parameter" in report  # importances: says why not
+    for name in ("manifest.json", "study.db", "figures/objective_history.png", "figures/objective_history.svg"):
+        assert (out / name).exists(), name
+    assert not list(out.glob(".tmp-*"))
+
+
+def test_same_file_and_seed_give_the_same_trials(tmp_path):
+    f = write(tmp_path, cal_text(trials=4, extra_free='"A.price" = { min = 0.9, max = 1.4 }'))
+    tables = []
+    for k in range(2):
+        cal = load_calibration(f)
+        calibrate(cal, tmp_path / f"out{k}", workers=1)
+        tables.append(pd.read_parquet(tmp_path / f"out{k}" / "trials.parquet"))
+    pd.testing.assert_frame_equal(tables[0], tables[1])
+    assert tables[0]["A.price"].nunique() == 4
+
+
+def test_resume_continues_without_repeating(tmp_path):
+    f = write(tmp_path, cal_text(trials=6))
+    out = tmp_path / "out"
+    assert invoke("calibrate", f, "--out", out, "--trials", 3, "-w", 1, "-q").exit_code == 0
+    again = invoke("calibrate", f, "--out", out, "--trials", 6, "-w", 1, "-q")
+    assert again.exit_code == 2 and "already holds results" in again.output  # never overwritten silently
+    assert len(pd.read_parquet(out / "trials.parquet")) == 3
+    r = invoke("calibrate", f, "--out", out, "--trials", 6, "-w", 1, "-q", "--resume")
+    assert r.exit_code == 0, r.output
+    trials = pd.read_parquet(out / "trials.parquet")
+    assert list(trials["trial"]) == list(range(6)) and (trials["state"] == "COMPLETE").all()
+    assert trials["trust_gain"].nunique() == 6  # no trial repeated
+
+
+def test_resume_after_a_kill_marks_running_trials_interrupted(tmp_path):
+    import optuna
+
+    from sim.calibration.study import STUDY_NAME, study_storage
+
+    f = write(tmp_path, cal_text(trials=2))
+    out = tmp_path / "out"
+    assert invoke("calibrate", f, "--out", out, "-w", 1, "-q").exit_code == 0
+    study = optuna.load_study(study_name=STUDY_NAME, storage=study_storage(out))
+    study.ask()  # a trial that was running when the process was killed
+    r = invoke("calibrate", f, "--out", out, "--trials", 3, "-w", 1, "-q", "--resume")
+    assert r.exit_code == 0, r.output
+    trials = pd.read_parquet(out / "trials.parquet")
+    assert (trials["state"] == "COMPLETE").sum() == 3
+    assert list(trials.loc[trials["state"] == "FAIL", "error"]) == ["interrupted"]
+
+
+def test_a_different_calibration_is_not_resumed_into_a_folder(tmp_path):
+    out = tmp_path / "out"
+    assert invoke("calibrate", write(tmp_path, cal_text(trials=1)), "--out", out, "-w", 1, "-q").exit_code == 0
+    other = write(tmp_path, cal_text(trials=1, seed=4), "other.toml")
+    r = invoke("calibrate", other, "--out", out, "-w", 1, "-q", "--resume")
+    assert r.exit_code == 2 and "different" in r.output
+    (tmp_path / "busy").mkdir()
+    (tmp_path / "busy" / "notes.txt").write_text("mine")
+    r = invoke("calibrate", write(tmp_path, cal_text(trials=1), "c3.toml"), "--out", tmp_path / "busy", "-q")
+    assert r.exit_code == 2 and "not empty" in r.output
+    assert (tmp_path / "busy" / "notes.txt").read_text() == "mine"
+
+
+BAD = {
+    "unknown key": (cal_text().replace("replicates = 2", "replicats = 2"), "calibration.replicats",
+                    "did you mean 'replicates'", 5),
+    "unknown free key": (cal_text().replace("trust_gain = {", "trust_gian = {"), "'trust_gian' in [free]",
+                         "did you mean 'trust_gain'", 14),
+    "out of range bound": (cal_text().replace("max = 0.3", "max = 1.3"), "free.trust_gain.max", "1.3", 14),
+    "min above max": (cal_text().replace("min = 0.02, max = 0.3", "min = 0.3, max = 0.1"), "free.trust_gain",
+                      "must be below", 14),
+    "missing targets": (cal_text().split("[[targets]]")[0], "targets", "at least one", None),
+    "unknown metric": (cal_text().replace('metric = "trust"', 'metric = "trusst"'), "targets[0].metric",
+                       "did you mean 'trust'", 18),
+    "unknown merchant": (cal_text().replace('metric = "trust"', 'metric = "trust"\nmerchant = "Z"'),
+                         "targets[0].merchant", "no merchant named 'Z'", 19),
+    "bad tolerance": (cal_text().replace("tolerance = 0.02", "tolerance = 0"), "targets[0].tolerance", "> 0", 21),
+    "no free": (cal_text().replace("trust_gain = { min = 0.02, max = 0.3 }", ""), "free", "names no parameter", 13),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD))
+def test_bad_files_exit_2_naming_file_key_and_line(tmp_path, case):
+    text, key, needle, line = BAD[case]
+    f = write(tmp_path, text)
+    r = invoke("calibrate", f, "--out", tmp_path / "out")
+    assert r.exit_code == 2, r.output
+    assert "Traceback" not in r.output and key in r.output and needle in r.output and str(f) in r.output
+    if line is not None:
+        assert f"line {line}" in r.output, r.output
+    assert not (tmp_path / "out").exists()
+    zh = CliRunner().invoke(cli, ["--lang", "zh", "calibrate", str(f), "--out", str(tmp_path / "out")])
+    assert zh.exit_code == 2 and "错误" in zh.output
+
+
+_keys = st.sampled_from(["calibration.trials", "calibration.replicates", "calibration.steps", "calibration.seed",
+                         "calibration.check", "calibration.scenario", "calibration.bogus", "set.trust_gain",
+                         "set.n_customers", "free.trust_gain", "free.A_price", "free.loss_aversion",
+                         "targets.metric", "targets.at", "targets.merchant", "targets.tolerance", "targets.weight",
+                         "targets.target", "nonsense.key"])
+_values = st.one_of(st.integers(-10**20, 10**20), st.floats(allow_nan=True, allow_infinity=True), st.booleans(),
+                    st.text(max_size=8), st.lists(st.integers(-3, 3), max_size=3),
+                    st.dictionaries(st.sampled_from(["min", "max", "log", "x"]),
+                                    st.one_of(st.floats(-2, 2), st.booleans(), st.text(max_size=3)), max_size=4))
+
+
+def _toml_value(v) -> str:
+    import json
+
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, float):
+        return "nan" if v != v else ("inf" if v == float("inf") else ("-inf" if v == float("-inf") else repr(v)))
+    if isinstance(v, dict):
+        return "{ " + ", ".join(f"{k} = {_toml_value(x)}" for k, x in v.items()) + " }"
+    if isinstance(v, list):
+        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
+    if isinstance(v, str):
+        return json.dumps(v)
+    return str(v)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.dictionaries(_keys, _values, max_size=5))
+def test_junk_never_gives_a_traceback(junk):
+    data = tomllib.loads(cal_text())
+    for k, v in junk.items():
+        table, key = k.split(".")
+        if table == "targets":
+            data["targets"][0][key] = v
+        else:
+            data.setdefault(table, {})[key] = v
+    lines = []
+    for table, body in data.items():
+        if table == "targets":
+            for t in body:
+                lines += ["[[targets]]"] + [f"{k} = {_toml_value(v)}" for k, v in t.items()]
+        else:
+            lines += [f"[{table}]"] + [f'"{k}" = {_toml_value(v)}' for k, v in body.items()]
+    try:
+        parse_calibration("\n".join(lines), "junk.toml")
+    except ParamError as e:
+        assert e.text("en") and e.text("zh")
+
+
+def test_shipped_calibrations_load():
+    d = Path(__file__).resolve().parent.parent / "scenarios" / "experiments" / "calibration"
+    files = sorted(d.glob("*.toml"))
+    assert files
+    for f in files:
+        cal = load_calibration(f)
+        assert cal.free and cal.targets and cal.trials >= 1
+
+
+def test_kill_9_then_resume(tmp_path):
+    """A calibration killed with SIGKILL in the middle of its study resumes to its full budget."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    import optuna
+
+    from sim.calibration.study import STUDY_NAME, study_storage
+
+    f = write(tmp_path, cal_text(trials=500))
+    out = tmp_path / "out"
+    root = Path(__file__).resolve().parent.parent
+    p = subprocess.Popen([sys.executable, "-m", "sim.cli", "calibrate", str(f), "--out", str(out), "-w", "1", "-q"],
+                         cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 120
+        n = 0
+        while time.time() < deadline and n < 3:
+            time.sleep(0.5)
+            if (out / "study.db").exists():
+                try:
+                    n = sum(t.state.name == "COMPLETE" for t in optuna.load_study(
+                        study_name=STUDY_NAME, storage=study_storage(out)).get_trials(deepcopy=False))
+                except Exception:  # noqa: BLE001 - the study is being created
+                    n = 0
+        assert n >= 3, "the calibration did not get going"
+    finally:
+        os.kill(p.pid, signal.SIGKILL)
+        p.wait()
+    assert not (out / "trials.parquet").exists()  # killed before the end
+    total = n + 3
+    r = invoke("calibrate", f, "--out", out, "--trials", total, "-w", 1, "-q", "--resume")
+    assert r.exit_code == 0, r.output
+    trials = pd.read_parquet(out / "trials.parquet")
+    done = trials[trials["state"] == "COMPLETE"]
+    assert len(done) >= total and done["trust_gain"].nunique() == len(done)
+    assert set(trials.loc[trials["state"] != "COMPLETE", "error"]) <= {"interrupted"}
