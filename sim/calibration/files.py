@@ -94,22 +94,7 @@ def parse_calibration(text: str | bytes, source: str = "<text>", base_dir: str |
     def fail(key, en, zh, table=None, line=None):
         raise at.error(key, en, zh, table, line)
 
-    for k, v in data.items():
-        if k not in _TABLES:
-            hint, hint_zh = did_you_mean(k, _TABLES)
-            fail(k, f"unknown table [{k}]{hint}: allowed " + ", ".join(f"[{t}] ({d})" for t, d in _TABLES.items()),
-                 f"未知的表 [{k}]{hint_zh}：允许 " + "、".join(f"[{t}]" for t in _TABLES))
-        if k != "targets" and not isinstance(v, dict):
-            fail(k, f"'{k}' must be a table ([{k}]), not a single value", f"'{k}' 必须是表（[{k}]），而不是单个值")
-    cal = data.get("calibration")
-    if cal is None:
-        fail("calibration", "missing table [calibration] (it names at least the base scenario: scenario = \"baseline\")",
-             "缺少 [calibration] 表（至少要写出基础情景：scenario = \"baseline\"）")
-    for k in cal:
-        if k not in CALIBRATION_KEYS:
-            hint, hint_zh = did_you_mean(k, CALIBRATION_KEYS)
-            fail(f"calibration.{k}", f"unknown key 'calibration.{k}'{hint} (allowed: {', '.join(CALIBRATION_KEYS)})",
-                 f"未知的键 'calibration.{k}'{hint_zh}（允许：{', '.join(CALIBRATION_KEYS)}）", table="calibration")
+    cal = at.check_top(data, _TABLES, "calibration", CALIBRATION_KEYS, 'scenario = "baseline"', arrays=("targets",))
     ints = {}
     for k, (default, lo, hi) in _INTS.items():
         v = cal.get(k, default)

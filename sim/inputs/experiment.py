@@ -61,6 +61,29 @@ class Where:
             line = self.line(*((table, rest) if table else (key,)))
         return BatchError(key, en, self.source, zh, line)
 
+    def check_top(self, data: dict, tables: dict, main: str, main_keys, example: str, arrays=()) -> dict:
+        """The top level of a file of tables: every table known (``tables``: name → what it holds;
+        ``arrays``: those written as arrays of tables, ``[[name]]``), the ``main`` table present and
+        its keys known. Returns the main table; raises a :class:`BatchError` at the first problem."""
+        for k, v in data.items():
+            if k not in tables:
+                hint, hint_zh = did_you_mean(k, tables)
+                raise self.error(k, f"unknown table [{k}]{hint}: allowed " + ", ".join(f"[{t}] ({d})" for t, d in tables.items()),
+                                 f"未知的表 [{k}]{hint_zh}：允许 " + "、".join(f"[{t}]" for t in tables))
+            if k not in arrays and not isinstance(v, dict):
+                raise self.error(k, f"'{k}' must be a table ([{k}]), not a single value",
+                                 f"'{k}' 必须是表（[{k}]），而不是单个值")
+        top = data.get(main)
+        if top is None:
+            raise self.error(main, f"missing table [{main}] (it names at least the base scenario: {example})",
+                             f"缺少 [{main}] 表（至少要写出基础情景：{example}）")
+        for k in top:
+            if k not in main_keys:
+                hint, hint_zh = did_you_mean(k, main_keys)
+                raise self.error(f"{main}.{k}", f"unknown key '{main}.{k}'{hint} (allowed: {', '.join(main_keys)})",
+                                 f"未知的键 '{main}.{k}'{hint_zh}（允许：{', '.join(main_keys)}）", table=main)
+        return top
+
 
 EXPERIMENT_KEYS = {
     "name": "a title for the experiment",
@@ -136,21 +159,7 @@ def _experiment_from_dict(data: dict, source: str, text: str | None, base_dir: P
     def fail(key, en, zh, table=None, line=None):
         raise at.error(key, en, zh, table, line)
 
-    for k, v in data.items():
-        if k not in _TABLES:
-            fail(k, f"unknown table [{k}]: allowed " + ", ".join(f"[{t}] ({d})" for t, d in _TABLES.items()),
-                 f"未知的表 [{k}]：允许 " + "、".join(f"[{t}]" for t in _TABLES), table=None)
-        if not isinstance(v, dict):
-            fail(k, f"'{k}' must be a table ([{k}]), not a single value", f"'{k}' 必须是表（[{k}]），而不是单个值")
-    ex = data.get("experiment")
-    if ex is None:
-        fail("experiment", "missing table [experiment] (it names at least the base scenario: scenario = \"baseline\")",
-             "缺少 [experiment] 表（至少要写出基础情景：scenario = \"baseline\"）")
-    for k in ex:
-        if k not in EXPERIMENT_KEYS:
-            hint, hint_zh = did_you_mean(k, EXPERIMENT_KEYS)
-            fail(f"experiment.{k}", f"unknown key 'experiment.{k}'{hint} (allowed: {', '.join(EXPERIMENT_KEYS)})",
-                 f"未知的键 'experiment.{k}'{hint_zh}（允许：{', '.join(EXPERIMENT_KEYS)}）", table="experiment")
+    ex = at.check_top(data, _TABLES, "experiment", EXPERIMENT_KEYS, 'scenario = "baseline"')
 
     def get(key, kind, default, lo=None, hi=None, choices=None):
         if key not in ex:
