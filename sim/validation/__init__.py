@@ -171,7 +171,7 @@ def run_validation(only: Sequence[str] | None = None, n_seeds: int = FULL_SEEDS,
         err = errors.get(fid)
         if ps and err is None:
             try:
-                checks = fact.evaluate(ps)
+                checks = fact.checks(ps)
             except Exception as e:  # noqa: BLE001
                 err = f"{type(e).__name__}: {e}"
         results.append(FactResult(fact, checks, ps, seeds, secs[fid], err))
