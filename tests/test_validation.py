@@ -44,7 +44,7 @@ def test_every_validation_file_loads_and_every_fact_has_one():
     files = sorted(p.name for p in VALIDATION_DIR.glob("*.toml"))
     assert files, "no files in scenarios/validation/"
     assert sorted(f.file for f in FACTS) == files  # one file per fact, no stray files
-    assert [f.id for f in FACTS] == [f"F{i}" for i in range(1, 14)]
+    assert [f.id for f in FACTS] == [f"F{i}" for i in range(1, 15)]
     for f in FACTS:
         markets = load_markets(f)
         assert markets and all(m.params.n_customers > 0 for m in markets), f.id
@@ -118,7 +118,7 @@ def test_fast_run_of_cheap_facts(tmp_path):
 
 
 #: the facts the model reproduces today (docs/validation.md); a change that loses one must say why
-HOLDING = {"F1", "F3", "F4", "F5", "F8", "F9", "F10", "F11", "F12", "F13"}
+HOLDING = {"F1", "F3", "F4", "F5", "F8", "F9", "F10", "F11", "F12", "F13", "F14"}
 
 
 def test_the_whole_fast_validation_runs_and_no_holding_fact_is_lost(tmp_path):
@@ -212,7 +212,7 @@ def test_every_check_declares_its_kind_of_evidence():
 
     keys = {f["id"]: [c["key"] for c in f["checks"]]
             for f in json.loads((DOC_FIGURE_DIR / "results.json").read_text(encoding="utf-8"))["facts"]}
-    kind = {f.id: {k: f.kind_of(k) for k in keys[f.id]} for f in FACTS}
+    kind = {f.id: {k: f.kind_of(k) for k in keys.get(f.id, [])} for f in FACTS}
     assert all(k in KINDS for d in kind.values() for k in d.values())
     assert set(kind["F1"].values()) == {"verification"}
     assert kind["F2"]["ratio_sat_0.1"] == kind["F2"]["concave_sat_loss"] == "verification"
@@ -220,6 +220,8 @@ def test_every_check_declares_its_kind_of_evidence():
     assert set(kind["F11"].values()) == {"calibration"}
     assert {k for k, v in kind["F6"].items() if v == "calibration"} == {k for k in keys["F6"] if k.startswith("calib_")}
     assert set(kind["F7"].values()) == set(kind["F9"].values()) == {"held_out"}
+    f14 = next(f for f in FACTS if f.id == "F14")
+    assert f14.kinds == () and f14.kind_of("heard_cost") == "held_out"
     with pytest.raises(ValueError, match="unknown kind"):
         Fact("F99", "x.toml", lambda m, s: {}, lambda ps: [], kinds=(("", "fitted"),))
 
@@ -291,3 +293,17 @@ def test_fact_text_format_and_its_errors():
                       (good.replace("# F9 — A title", "# F9: A title"), "title")):
         with pytest.raises(ValueError, match=said):
             parse_fact_text(bad, "F9.md")
+
+
+def test_f14_word_of_mouth_cost_splits_the_lost_customers():
+    """F14 follows the failing merchant's customers with an unresolved problem and its customers who only
+    heard bad word of mouth about it, each against customers of the same weeks who had neither: both
+    groups keep worse than their controls, and the customers lost are group size × the gap."""
+    from sim.validation.facts.f14_word_of_mouth_cost import measure
+
+    f14 = next(f for f in FACTS if f.id == "F14")
+    r = measure(load_markets(f14), 3)
+    assert r["n_problem"] > 200 and r["n_heard"] > 100 and r["n_ctrl_all"] > r["n_ctrl_buyers"] > 1000
+    assert r["ret_problem"] < r["ret_ctrl_buyers"] and r["ret_heard"] < r["ret_ctrl_all"]
+    assert r["lost_heard"] == pytest.approx(r["n_heard"] * (r["ret_ctrl_all"] - r["ret_heard"]))
+    assert r["lost_problem"] > 0 and r["lost_heard"] > 0
