@@ -1,6 +1,7 @@
 """Validation: does the model reproduce the stylized facts of the field literature?
 
-The 13 stylized facts of field studies the project holds the model to (F1–F13) each have a scenario or experiment
+The 13 stylized facts of field studies the project holds the model to (F1–F13), and F14 (what bad word of
+mouth costs a merchant, THEORY.md §4), each have a scenario or experiment
 file in ``scenarios/validation/``, a module in :mod:`sim.validation.facts` (setup, measurement, checks,
 figure) and a text in ``docs/validation/facts/`` (source, test, measurement, calibration, diagnoses).
 :func:`run_validation` runs every selected fact's file once per seed (seeds from
@@ -19,7 +20,7 @@ The package::
     paths.py      where scenarios/validation/, docs/validation/ and docs/validation.md are
     console.py    the terminal table;  report.py  the Markdown report, figures and results.json
 
-**Adding a fact** (F14, say):
+**Adding a fact** (F15, say; F14 followed these steps):
 
 1. Its market: ``scenarios/validation/f14_<name>.toml``, a scenario (or an experiment file for several
    markets) whose ``[info]``, in English and Chinese, says how to run it (``loyalty-sim validate --only
@@ -171,7 +172,7 @@ def run_validation(only: Sequence[str] | None = None, n_seeds: int = FULL_SEEDS,
         err = errors.get(fid)
         if ps and err is None:
             try:
-                checks = fact.evaluate(ps)
+                checks = fact.checks(ps)
             except Exception as e:  # noqa: BLE001
                 err = f"{type(e).__name__}: {e}"
         results.append(FactResult(fact, checks, ps, seeds, secs[fid], err))

@@ -3,15 +3,21 @@ English or 简体中文, with East Asian wide characters counted as two columns.
 
 from __future__ import annotations
 
-from .core import Validation
+from .core import KIND_NAMES, KINDS, Validation
 
-__all__ = ["console_table", "WORDS"]
+__all__ = ["console_table", "headline", "WORDS"]
 
 
 WORDS = {
     "fact": ("fact", "事实"), "measured": ("measured", "测量内容"), "value": ("value [95% interval]", "数值 [95% 区间]"),
     "target": ("target", "目标"), "result": ("result", "结果"), "pass": ("PASS", "通过"), "fail": ("FAIL", "未通过"),
-    "error": ("ERROR", "出错"), "summary": ("{p} of {n} facts pass", "{n} 个事实中 {p} 个通过"),
+    "error": ("ERROR", "出错"), "kind": ("evidence", "证据"),
+    "summary": ("held-out: {p} of {n} facts pass ({cp} of {cn} checks)",
+                "留出验证：{n} 个事实中 {p} 个通过（{cn} 项检验中 {cp} 项）"),
+    "verification": ("verification: {cp} of {cn} checks hold (the rules do what they say)",
+                     "验证：{cn} 项检验中 {cp} 项成立（规则按其所述运作）"),
+    "calibration": ("calibration: {cp} of {cn} fitted targets within tolerance",
+                    "校准：{cn} 个拟合目标中 {cp} 个在容差之内"),
     "seeds": ("{n} seeds per fact (master seed {m})", "每个事实 {n} 个种子（主种子 {m}）"),
 }
 
@@ -41,33 +47,45 @@ def _clip(s: str, n: int) -> str:
     return out + "…"
 
 
+def headline(v: Validation, lang: str = "en") -> list[str]:
+    """The results by kind of evidence: held-out facts (the headline), then verification and calibration
+    checks, each on its own line."""
+    out = []
+    for kind in ("held_out", "verification", "calibration"):
+        t = v.tally(kind)
+        if not t["facts"]:
+            continue
+        line = _w("summary" if kind == "held_out" else kind, lang, p=t["facts_passed"], n=t["facts"],
+                  cp=t["checks_passed"], cn=t["checks"])
+        if t["failing"]:
+            line += (" — 未通过：" if lang == "zh" else " — failing: ") + ", ".join(t["failing"])
+        out.append(line)
+    return out
+
+
 def console_table(v: Validation, lang: str = "en", width: int = 150) -> list[str]:
     """The validation table for the terminal: one row per check that counts (not the info rows)."""
     zh = lang == "zh"
-    cols = [_w("fact", lang), _w("measured", lang), _w("value", lang), _w("target", lang), _w("result", lang)]
+    cols = [_w("fact", lang), _w("kind", lang), _w("measured", lang), _w("value", lang), _w("target", lang), _w("result", lang)]
     rows = []
     for r in v.results:
         if r.error:
-            rows.append([r.fact.id, _clip(r.error, 70), "", "", _w("error", lang)])
+            rows.append([r.fact.id, "", _clip(r.error, 70), "", "", _w("error", lang)])
             continue
-        for c in r.checks:
-            if c.info:
-                continue
-            rows.append([r.fact.id, c.measured_zh if zh else c.measured_en, c.value_text(),
+        for c in sorted((c for c in r.checks if not c.info), key=lambda c: KINDS.index(c.kind)):
+            rows.append([r.fact.id, KIND_NAMES[c.kind][1 if zh else 0], c.measured_zh if zh else c.measured_en, c.value_text(),
                          c.target_zh if zh else c.target_en, _w("pass" if c.passed else "fail", lang)])
-    w_val = max([_width(cols[2])] + [_width(x[2]) for x in rows])
-    w_tgt = min(28, max([_width(cols[3])] + [_width(x[3]) for x in rows]))
-    w_res = max(_width(cols[4]), 6)
-    w_meas = max(30, width - (5 + w_val + w_tgt + w_res + 8))
-    widths = [5, w_meas, w_val, w_tgt, w_res]
+    w_kind = max([_width(cols[1])] + [_width(x[1]) for x in rows])
+    w_val = max([_width(cols[3])] + [_width(x[3]) for x in rows])
+    w_tgt = min(28, max([_width(cols[4])] + [_width(x[4]) for x in rows]))
+    w_res = max(_width(cols[5]), 6)
+    w_meas = max(30, width - (5 + w_kind + w_val + w_tgt + w_res + 10))
+    widths = [5, w_kind, w_meas, w_val, w_tgt, w_res]
     lines = ["  ".join(_pad(c, w) for c, w in zip(cols, widths)), "  ".join("-" * w for w in widths)]
     for row in rows:
         row = [_clip(x, w) for x, w in zip(row, widths)]
         lines.append("  ".join(_pad(x, w) for x, w in zip(row, widths)).rstrip())
-    n_pass = sum(r.passed for r in v.results)
     lines.append("")
-    lines.append(_w("summary", lang, p=n_pass, n=len(v.results)) + " — " +
-                 ", ".join(f"{r.fact.id} {_w('pass' if r.passed else ('error' if r.error else 'fail'), lang)}"
-                           for r in v.results))
+    lines.extend(headline(v, lang))
     lines.append(_w("seeds", lang, n=len(v.seeds), m=v.master) + f"; {v.seconds:.0f} s, {v.executor}")
     return lines

@@ -26,10 +26,17 @@ from .prose import FactText, read_fact_text
 
 ZH_SUMMARY_HEADING = "## 中文摘要"  # the report's Chinese summary; the app shows it first in Chinese
 
+#: the kinds of evidence a check gives, in the report's order: ``verification`` (holds by construction of a
+#: rule: it tests the code), ``calibration`` (a target the parameters were fitted to: the report gives the
+#: fit) and ``held_out`` (never used in fitting: only these count in the headline)
+KINDS = ("verification", "calibration", "held_out")
+KIND_NAMES = {"verification": ("verification", "验证"), "calibration": ("calibration", "校准"),
+              "held_out": ("held-out", "留出")}
+
 #: severity bounds of a minor and of a major problem (F5–F7)
 MINOR, MAJOR = 1 / 3, 2 / 3
 
-__all__ = ["Check", "FactResult", "Fact", "Validation", "VALIDATION_DIR", "ZH_SUMMARY_HEADING", "MINOR", "MAJOR",
+__all__ = ["KINDS", "KIND_NAMES", "Check", "FactResult", "Fact", "Validation", "VALIDATION_DIR", "ZH_SUMMARY_HEADING", "MINOR", "MAJOR",
            "ci", "ratio_ci", "diff_ci", "nanmean", "series", "column", "band_check", "above_check", "below_check",
            "own_buyers", "lost_by_merchant", "shortfall_severity", "Cohort", "run_scenario", "new_figure",
            "interval_means", "interval_errors"]
@@ -50,6 +57,7 @@ class Check:
     passed: bool
     fmt: str = "{:.3f}"  # how to print value and interval
     info: bool = False  # reported, but not part of pass/fail
+    kind: str = "held_out"  # which evidence it gives (KINDS); set from its fact's declaration (Fact.kinds)
 
     def value_text(self) -> str:
         f = self.fmt
@@ -86,6 +94,30 @@ class FactResult:
     def failing(self) -> list[Check]:
         return [c for c in self.checks if not c.info and not c.passed]
 
+    def counted(self, kind: str) -> list[Check]:
+        """The checks of ``kind`` that count (not the info rows)."""
+        return [c for c in self.checks if not c.info and c.kind == kind]
+
+    @property
+    def kinds(self) -> list[str]:
+        """The kinds of evidence this fact's counted checks give, in the order of :data:`KINDS`."""
+        return [k for k in KINDS if self.counted(k)]
+
+    @property
+    def fact_kinds(self) -> set[str]:
+        """The kinds its fact declares (held-out unless every key is declared otherwise): what an
+        errored measurement leaves untested."""
+        k = {kind for _, kind in self.fact.kinds}
+        return k if any(p == "" for p, _ in self.fact.kinds) else k | {"held_out"}
+
+    def passed_as(self, kind: str) -> bool | None:
+        """Whether every counted check of ``kind`` passes (``None`` when the fact has none; ``False``
+        when the measurement failed)."""
+        cs = self.counted(kind)
+        if self.error is not None:
+            return False
+        return all(c.passed for c in cs) if cs else None
+
 
 @dataclass(frozen=True)
 class Fact:
@@ -99,6 +131,27 @@ class Fact:
     evaluate: Callable[[list[dict]], list[Check]]  # per-seed numbers -> checks
     plot: Callable | None = None  # (per_seed, checks) -> matplotlib Figure
     cost: float = 1.0  # relative time of one seed (the slow facts start first, to keep the pool busy)
+    #: the kind of evidence of its checks: (check key prefix, kind) pairs, the longest matching prefix wins
+    #: ("" matches every key); a check no prefix matches is ``held_out``. The reasons are in the fact's
+    #: text, section Evidence.
+    kinds: tuple[tuple[str, str], ...] = ()
+
+    def __post_init__(self):
+        bad = [k for _, k in self.kinds if k not in KINDS]
+        if bad:
+            raise ValueError(f"{self.id}: unknown kind(s) of evidence {bad} (known: {', '.join(KINDS)})")
+
+    def kind_of(self, key: str) -> str:
+        """The kind of evidence of the check ``key`` (:attr:`kinds`)."""
+        hits = [(len(p), k) for p, k in self.kinds if key.startswith(p)]
+        return max(hits)[1] if hits else "held_out"
+
+    def checks(self, per_seed: list[dict]) -> list[Check]:
+        """:attr:`evaluate` with each check's kind of evidence set from :attr:`kinds`."""
+        out = self.evaluate(per_seed)
+        for c in out:
+            c.kind = self.kind_of(c.key)
+        return out
 
     @property
     def text(self) -> FactText:
@@ -140,6 +193,16 @@ class Fact:
         return bool(self.text.calibration)
 
     @property
+    def evidence(self) -> str:
+        """Why its checks are of the kinds they are (Markdown, English)."""
+        return self.text.evidence
+
+    @property
+    def evidence_zh(self) -> str:
+        """The same in Chinese."""
+        return self.text.evidence_zh
+
+    @property
     def diagnosis(self) -> dict:
         """Check key prefix -> diagnosis when it fails (Markdown)."""
         return self.text.diagnosis
@@ -167,6 +230,16 @@ class Validation:
     @property
     def passed(self) -> bool:
         return all(r.passed for r in self.results)
+
+    def tally(self, kind: str) -> dict:
+        """Counts for one kind of evidence: facts with counted checks of ``kind`` and how many of them
+        pass all of those checks; the checks themselves and how many pass (a failed measurement counts
+        as a failing fact)."""
+        facts = [r for r in self.results if r.counted(kind) or (r.error and kind in r.fact_kinds)]
+        checks = [c for r in self.results for c in r.counted(kind)]
+        return {"facts": len(facts), "facts_passed": sum(bool(r.passed_as(kind)) for r in facts),
+                "checks": len(checks), "checks_passed": sum(c.passed for c in checks),
+                "failing": [r.fact.id for r in facts if not r.passed_as(kind)]}
 
 
 # ---- statistics over seeds -------------------------------------------------------------------------

@@ -9,6 +9,8 @@ One file per fact, in sections the report generator (:mod:`sim.validation.report
     ## Test                   the test as the project's list of facts states it
     ## Measurement            how the model is measured
     ## Calibration            (only calibrated facts) what was fitted
+    ## Evidence               which checks verify a rule, which report a calibration, which are held out, and why
+    ## 证据类型                the same in Chinese
     ## Diagnosis: `KEY`       (any number) why checks whose key starts with KEY fail, and what would fix it
 
 A section's text is one paragraph; it may wrap over several lines (they are joined with one space).
@@ -28,7 +30,9 @@ from .paths import FACT_TEXT_DIR
 __all__ = ["FactText", "read_fact_text", "parse_fact_text"]
 
 _SECTIONS = {"中文标题": "title_zh", "Source": "source", "Grade": "grade", "Test": "test",
-             "Measurement": "method", "Calibration": "calibration"}
+             "Measurement": "method", "Calibration": "calibration",
+             "Evidence": "evidence", "证据类型": "evidence_zh"}
+_OPTIONAL = ("calibration",)
 _DIAGNOSIS = re.compile(r"^Diagnosis: `([^`]+)`$")
 _COMMENT = re.compile(r"<!--.*?-->", re.S)
 
@@ -45,6 +49,8 @@ class FactText:
     test: str
     method: str
     calibration: str = ""
+    evidence: str = ""  # the kinds of evidence of its checks and why (sim.validation.core.Fact.kinds)
+    evidence_zh: str = ""
     diagnosis: dict = field(default_factory=dict)  # check-key prefix → diagnosis, in the file's order
 
 
@@ -79,7 +85,7 @@ def parse_fact_text(text: str, where: str = "fact text") -> FactText:
             if current is None:
                 raise ValueError(f"{where}:{n}: text outside a section")
             current.append(s)
-    missing = [h for h, k in _SECTIONS.items() if k != "calibration" and not parts.get(k)]
+    missing = [h for h, k in _SECTIONS.items() if k not in _OPTIONAL and not parts.get(k)]
     if title is None or missing:
         raise ValueError(f"{where}: missing {'the title' if title is None else ', '.join(missing)}")
     joined = {k: " ".join(v) for k, v in parts.items()}

@@ -124,4 +124,5 @@ def plot(ps, checks):
     return fig
 
 
-FACT = Fact("F1", "f01_expectations.toml", measure, evaluate, plot)
+FACT = Fact("F1", "f01_expectations.toml", measure, evaluate, plot,
+            kinds=(("", "verification"),))

@@ -66,4 +66,6 @@ def plot(ps, checks):
     return fig
 
 
-FACT = Fact("F2", "f02_asymmetry.toml", measure, evaluate, plot, cost=3)
+FACT = Fact("F2", "f02_asymmetry.toml", measure, evaluate, plot, cost=3,
+            kinds=(("ratio_sat", "verification"), ("concave_sat", "verification"),
+                   ("fromE_sat", "verification")))

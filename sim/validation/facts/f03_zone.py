@@ -68,4 +68,4 @@ def plot(ps, checks):
     return fig
 
 
-FACT = Fact("F3", "f03_zone.toml", measure, evaluate, plot, cost=4)
+FACT = Fact("F3", "f03_zone.toml", measure, evaluate, plot, cost=4, kinds=(("", "verification"),))

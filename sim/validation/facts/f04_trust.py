@@ -87,4 +87,4 @@ def plot(ps, checks):
     return fig
 
 
-FACT = Fact("F4", "f04_trust.toml", measure, evaluate, plot, cost=3)
+FACT = Fact("F4", "f04_trust.toml", measure, evaluate, plot, cost=3, kinds=(("", "verification"),))

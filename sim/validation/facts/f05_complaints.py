@@ -72,4 +72,4 @@ def plot(ps, checks):
     return fig
 
 
-FACT = Fact("F5", "f05_complaints.toml", measure, evaluate, plot)
+FACT = Fact("F5", "f05_complaints.toml", measure, evaluate, plot, kinds=(("", "verification"),))

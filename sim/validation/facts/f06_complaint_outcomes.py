@@ -107,4 +107,5 @@ def plot(ps, checks):
     return fig
 
 
-FACT = Fact("F6", "f06_complaint_outcomes.toml", measure, evaluate, plot, cost=2)
+FACT = Fact("F6", "f06_complaint_outcomes.toml", measure, evaluate, plot, cost=2,
+            kinds=(("calib_", "calibration"),))

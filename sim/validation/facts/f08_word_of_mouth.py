@@ -63,4 +63,5 @@ def plot(ps, checks):
     return fig
 
 
-FACT = Fact("F8", "f08_word_of_mouth.toml", measure, evaluate, plot)
+FACT = Fact("F8", "f08_word_of_mouth.toml", measure, evaluate, plot,
+            kinds=(("per_", "verification"),))

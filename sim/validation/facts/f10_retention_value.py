@@ -136,4 +136,5 @@ def plot(ps, checks):
     return fig
 
 
-FACT = Fact("F10", "f10_retention_value.toml", measure, evaluate, plot, cost=6)
+FACT = Fact("F10", "f10_retention_value.toml", measure, evaluate, plot, cost=6,
+             kinds=(("margin_gt_acq", "verification"),))

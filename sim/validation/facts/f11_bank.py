@@ -80,4 +80,4 @@ def plot(ps, checks):
     return fig
 
 
-FACT = Fact("F11", "f11_bank.toml", measure, evaluate, plot, cost=2)
+FACT = Fact("F11", "f11_bank.toml", measure, evaluate, plot, cost=2, kinds=(("", "calibration"),))
