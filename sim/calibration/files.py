@@ -35,7 +35,7 @@ from typing import Any
 
 from ..inputs.experiment import Where, base_scenario, check_values, read_toml
 from ..inputs.hints import did_you_mean
-from ..inputs.keys import resolve_key, set_values
+from ..inputs.keys import set_values
 from ..metrics import MERCHANT_METRICS, METRICS
 from ..params import ParamError
 from ..runs.design import BatchError
@@ -130,10 +130,7 @@ def _free(table: dict, base, at: Where, fail) -> tuple[FreeParam, ...]:
     out = []
     for k, v in table.items():
         key = f"free.{k}"
-        try:
-            p = resolve_key(k, base, where=(" in [free]", "（位于 [free]）")).param
-        except ParamError as e:
-            fail(key, e.message, e.message_zh, table="free")
+        p = at.param(k, base, "free")
         if p.kind not in ("float", "int"):
             fail(key, f"'{key}' is a choice ({', '.join(p.choices)}): only numbers can be calibrated",
                  f"'{key}' 是选项参数（{', '.join(p.choices)}）：只能校准数值参数", table="free")

@@ -61,6 +61,13 @@ class Where:
             line = self.line(*((table, rest) if table else (key,)))
         return BatchError(key, en, self.source, zh, line)
 
+    def param(self, key: str, params, table: str):
+        """The declaration a key of ``[table]`` names (the one resolver), or an error at its line."""
+        try:
+            return resolve_key(key, params, where=(f" in [{table}]", f"（位于 [{table}]）")).param
+        except ParamError as e:
+            raise self.error(f"{table}.{key}", e.message, e.message_zh, table=table) from None
+
     def check_top(self, data: dict, tables: dict, main: str, main_keys, example: str, arrays=()) -> dict:
         """The top level of a file of tables: every table known (``tables``: name → what it holds;
         ``arrays``: those written as arrays of tables, ``[[name]]``), the ``main`` table present and
@@ -254,10 +261,7 @@ def _experiment_from_dict(data: dict, source: str, text: str | None, base_dir: P
     factors = []
     for k, v in vary.items():
         key = f"vary.{k}"
-        try:
-            p = resolve_key(k, base, where=(" in [vary]", "（位于 [vary]）")).param
-        except ParamError as e:
-            fail(key, e.message, e.message_zh, table="vary")
+        p = at.param(k, base, "vary")
         rng_text = p.range_text()
         if isinstance(v, list):
             if design != "factorial":
