@@ -11,6 +11,24 @@ import numpy as np
 from sim import LoyaltyModel, MerchantParams, Params
 from sim import mechanism as mc
 
+def rich_market(n_customers: int = 300) -> Params:
+    """A market with every optional mechanism switched on: programmes (points, relational,
+    structural ties, tailoring), Kano attributes, instant and slow recoveries, easy complaints,
+    cross-selling, variety seeking (the reference comparison and the golden fingerprints use it)."""
+    return Params(
+        n_customers=n_customers,
+        merchants=(
+            MerchantParams(name="A", quality=0.7, price=1.2, promise=0.75, failure_prob=0.15, recovery_delay=0,
+                           programme="customised", excitement=0.1, complaint_ease=0.5),
+            MerchantParams(name="B", quality=0.6, price=0.9, promise=0.7, failure_prob=0.2, recovery_delay=2,
+                           programme="structural", programme_fee=0.05),
+            MerchantParams(name="C", quality=0.55, price=0.6, promise=0.6, recovery_prob=0.3, basic_quality=0.85),
+        ),
+        trust_gain=0.12, loyalty_min_passes=4, max_products=3, cross_sell_prob=0.1, variety_seeking=0.1,
+        natural_churn=0.01, reconsider_prob=0.1, loyal_extra_purchases=1.0,
+    )
+
+
 #: a merchant with no randomness in its service: every encounter delivers exactly ``quality``
 STEADY = dict(consistency=1.0, failure_prob=0.0, basic_quality=1.0, excitement=0.0)
 

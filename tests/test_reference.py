@@ -21,9 +21,11 @@ import random
 import numpy as np
 import pytest
 
-from sim import LoyaltyModel, MerchantParams, Params
+from sim import LoyaltyModel, Params
 from sim.metrics import METRICS
 from sim.reference import Customer, ReferenceModel
+
+from engine_kit import rich_market
 
 N_SEEDS = 30
 STEPS = 80
@@ -45,20 +47,8 @@ SLACK = {
 SCENARIOS = {
     # the default market, with trust built faster so that loyalty forms within 80 steps
     "default": Params(n_customers=300, trust_gain=0.1),
-    # every optional mechanism switched on: programmes (points, relational, structural ties, tailoring),
-    # Kano attributes, instant and slow recoveries, easy complaints, cross-selling, variety seeking
-    "rich": Params(
-        n_customers=300,
-        merchants=(
-            MerchantParams(name="A", quality=0.7, price=1.2, promise=0.75, failure_prob=0.15, recovery_delay=0,
-                           programme="customised", excitement=0.1, complaint_ease=0.5),
-            MerchantParams(name="B", quality=0.6, price=0.9, promise=0.7, failure_prob=0.2, recovery_delay=2,
-                           programme="structural", programme_fee=0.05),
-            MerchantParams(name="C", quality=0.55, price=0.6, promise=0.6, recovery_prob=0.3, basic_quality=0.85),
-        ),
-        trust_gain=0.12, loyalty_min_passes=4, max_products=3, cross_sell_prob=0.1, variety_seeking=0.1,
-        natural_churn=0.01, reconsider_prob=0.1, loyal_extra_purchases=1.0,
-    ),
+    # every optional mechanism switched on (engine_kit.rich_market)
+    "rich": rich_market(300),
     # merchant A raises its price twice (see PRICE_RISES): noticed rises prompt value-for-money comparisons
     "price_rise": Params(n_customers=300, trust_gain=0.1, reconsider_prob=0.005),
 }

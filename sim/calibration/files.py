@@ -137,14 +137,7 @@ def _free(table: dict, base, at: Where, fail) -> tuple[FreeParam, ...]:
         if not isinstance(v, dict) or not {"min", "max"} <= set(v) or set(v) - {"min", "max", "log"}:
             fail(key, f"'{key}' must be {{ min = …, max = …[, log = true] }} within {p.range_text()}",
                  f"'{key}' 必须写成 {{ min = …, max = …[, log = true] }}，且在 {p.range_text_zh()} 之内", table="free")
-        try:
-            lo = p.validate(v["min"], key=f"{key}.min")
-            hi = p.validate(v["max"], key=f"{key}.max")
-        except ParamError as e:
-            fail(e.key, e.message, e.message_zh, line=at.line("free", k))
-        if not lo < hi:
-            fail(key, f"'{key}': min = {lo} must be below max = {hi}", f"'{key}'：min = {lo} 必须小于 max = {hi}",
-                 table="free")
+        lo, hi = at.bounds(p, v, key, "free", k)
         log = v.get("log", False)
         if not isinstance(log, bool):
             fail(key, f"'{key}.log' = {log!r} must be true or false", f"'{key}.log' = {log!r} 必须是 true 或 false",

@@ -68,6 +68,19 @@ class Where:
         except ParamError as e:
             raise self.error(f"{table}.{key}", e.message, e.message_zh, table=table) from None
 
+    def bounds(self, p, v: dict, key: str, table: str, name: str) -> tuple:
+        """``v["min"]`` and ``v["max"]`` of a range in ``[table]``, each valid for declaration ``p`` and
+        min below max, or an error at the key's line."""
+        try:
+            lo = p.validate(v["min"], key=f"{key}.min")
+            hi = p.validate(v["max"], key=f"{key}.max")
+        except ParamError as e:
+            raise BatchError(e.key, e.message, self.source, e.message_zh, self.line(table, name)) from None
+        if not lo < hi:
+            raise self.error(key, f"'{key}': min = {lo} must be below max = {hi}",
+                             f"'{key}'：min = {lo} 必须小于 max = {hi}", table=table)
+        return lo, hi
+
     def check_top(self, data: dict, tables: dict, main: str, main_keys, example: str, arrays=()) -> dict:
         """The top level of a file of tables: every table known (``tables``: name → what it holds;
         ``arrays``: those written as arrays of tables, ``[[name]]``), the ``main`` table present and
@@ -286,14 +299,7 @@ def _experiment_from_dict(data: dict, source: str, text: str | None, base_dir: P
             if p.kind not in ("float", "int"):
                 fail(key, f"'{key}' is a choice ({', '.join(p.choices)}): list the values to try",
                      f"'{key}' 是选项参数（{', '.join(p.choices)}）：请列出要尝试的取值", table="vary")
-            try:
-                lo = p.validate(v["min"], key=f"{key}.min")
-                hi = p.validate(v["max"], key=f"{key}.max")
-            except ParamError as e:
-                raise BatchError(e.key, e.message, source, e.message_zh, at.line("vary", k)) from None
-            if not lo < hi:
-                fail(key, f"'{key}': min = {lo} must be below max = {hi}", f"'{key}'：min = {lo} 必须小于 max = {hi}",
-                     table="vary")
+            lo, hi = at.bounds(p, v, key, "vary", k)
             if design == "factorial":
                 if "step" not in v:
                     fail(key, f"'{key}': a factorial design needs a step ({{ min = {lo}, max = {hi}, step = … }}) "

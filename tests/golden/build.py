@@ -92,21 +92,11 @@ def market_fingerprint(sc) -> dict:
 
 
 def reference_fingerprints() -> dict:
-    from sim import MerchantParams, Params
+    from engine_kit import rich_market  # (tests/, on the path under pytest and when run as a script)
+    from sim import Params
     from sim.reference import ReferenceModel
 
-    rich = Params(
-        n_customers=200,
-        merchants=(
-            MerchantParams(name="A", quality=0.7, price=1.2, promise=0.75, failure_prob=0.15, recovery_delay=0,
-                           programme="customised", excitement=0.1, complaint_ease=0.5),
-            MerchantParams(name="B", quality=0.6, price=0.9, promise=0.7, failure_prob=0.2, recovery_delay=2,
-                           programme="structural", programme_fee=0.05),
-            MerchantParams(name="C", quality=0.55, price=0.6, promise=0.6, recovery_prob=0.3, basic_quality=0.85),
-        ),
-        trust_gain=0.12, loyalty_min_passes=4, max_products=3, cross_sell_prob=0.1, variety_seeking=0.1,
-        natural_churn=0.01, reconsider_prob=0.1, loyal_extra_purchases=1.0,
-    )
+    rich = rich_market(200)
     out = {}
     for label, P in (("default", Params(n_customers=200, trust_gain=0.1)), ("rich", rich)):
         m = ReferenceModel(P, seed=3)
@@ -134,6 +124,7 @@ def build() -> dict:
 
 if __name__ == "__main__":
     sys.path.insert(0, str(ROOT))
+    sys.path.insert(0, str(ROOT / "tests"))
     g = build()
     OUT.write_text(json.dumps(g, indent=1, sort_keys=True) + "\n")
     print(f"wrote {OUT} ({len(g['markets'])} markets, {len(g['facts'])} facts)")
