@@ -35,15 +35,15 @@ from .mechanism.arrival import arrival_readable, arrive_one
 from .mechanism.choice import (alternative_utilities_one, compare_and_churn_readable, compare_one, leave_one,
                                record_loss_one, stay_utility_one, value_stay_utility_one)
 from .mechanism.common import logit_choice_one
-from .mechanism.complaints import complain_one
+from .mechanism.complaints import aggrieve_one, complain_one
 from .mechanism.encounter import encounter_one
-from .mechanism.evaluation import acsi_readable, evaluate_one, felt_one, perceive_one, remember_one
+from .mechanism.evaluation import acsi_readable, evaluate_one, felt_one, judge_quality_one, perceive_one, remember_one
 from .mechanism.expectations import adapt_expectations_one
 from .mechanism.loyalty import become_loyal_one, form_intentions_readable
 from .mechanism.need import get_older_one, need_one, visit_one
 from .mechanism.price_rise import notice_price_one
 from .mechanism.purchase import pay_one, raise_share_of_wallet_one, try_other_one
-from .mechanism.recovery import recover_one, reevaluate_recovery_one
+from .mechanism.recovery import recover_one, reevaluate_recovery_one, settle_grievance_one
 from .mechanism.reinforcement import reinforce_one
 from .mechanism.relationship import start_relationship_one
 from .mechanism.state import EV, LOYAL, R_FAILURE, Population, StepStats
@@ -95,14 +95,17 @@ class Customer(mesa.Agent):
     notice_price = notice_price_one  # price_rise
     perceive = perceive_one  # B
     felt = felt_one
+    judge_quality = judge_quality_one
     remember = remember_one
     pay = pay_one  # purchase
     raise_share_of_wallet = raise_share_of_wallet_one
     try_other = try_other_one
     reinforce = reinforce_one  # C/D
     complain = complain_one  # E
+    aggrieve = aggrieve_one
     recover = recover_one  # F
     reevaluate_recovery = reevaluate_recovery_one  # F → B
+    settle_grievance = settle_grievance_one
     accumulate_trust = accumulate_trust_one  # G
     adapt_expectations = adapt_expectations_one  # expectations
     become_loyal = become_loyal_one  # H
@@ -125,6 +128,8 @@ class Customer(mesa.Agent):
         reevaluated = self.recovery_due == model.steps and self.reevaluate_recovery()
         if bought_own or reevaluated:
             self.become_loyal()  # H
+        if reevaluated and not bought_own:
+            model.reevaluated.append(self)  # the answer is known: it forms its intention anew
         if bought_own:
             model.own_buyers.append(self)
             # recommend: the delighted always; a satisfied buyer with chance wom_loyal · trust
@@ -143,6 +148,7 @@ class Customer(mesa.Agent):
         s, short, surplus = evaluate_one(value, E, P, tolerance)
         self.value_realised += self.pay(j, quality)
         self.perceived, self.value, self.disconfirmation, self.txn_sat = quality, value, value - E, s
+        self.judge_quality(quality)
         self.remember(self.felt(s))
         model.acsi.append((self.satisfaction, E, value, quality))
         self.raise_share_of_wallet()
@@ -153,6 +159,7 @@ class Customer(mesa.Agent):
             model.stats.delighted += surplus > 0
             self.flags |= EV.SATISFIED | (EV.DELIGHTED if surplus > 0 else 0)
             self.accumulate_trust(self.reinforce(self.felt(s), j), 0.0)  # G
+            self.aggrieve(0.0)  # an old grievance fades
         else:
             # E — dissatisfied: negative reinforcement; complain, or stay silent and maybe talk
             model.stats.dissatisfied += 1
@@ -166,6 +173,7 @@ class Customer(mesa.Agent):
                 if self.recovery_due <= model.steps:  # not still waiting for an answer (voice pending)
                     model.unhappy.append((self, R_FAILURE, P.reconsider_dissatisfied))
             self.accumulate_trust(0.0, severity)  # G
+            self.aggrieve(severity)  # the problem leaves a grievance
         self.grow_switching_costs(j)
         self.cross_sell()
         self.adapt_expectations(value, j)
@@ -233,6 +241,7 @@ class ReferenceModel(mesa.Model):
         self.unhappy: list[tuple[Customer, int, float]] = []  # who may reconsider, why, with what chance
         self.price_rises: list[Customer] = []  # who noticed a price rise and will compare on value
         self.own_buyers: list[Customer] = []
+        self.reevaluated: list[Customer] = []  # whose recovery landed without a purchase
         self.acquired, self.compensated = [0] * m, [0] * m
         self.lost: list[tuple[int, float]] = []  # (merchant, recent spend) per customer lost
 
@@ -256,7 +265,8 @@ class ReferenceModel(mesa.Model):
                 customers[i].step()
         self.stats.purchases = len(self.visits)
         self.stats.cycle_a = self.stats.satisfied
-        # 2. intention to buy again (intentional loyalty) of this step's own-merchant buyers
+        # 2. intention to buy again (intentional loyalty) of this step's own-merchant buyers and of
+        #    those whose complaint was answered
         self.form_intentions()
         # 3. word of mouth
         self.spread_word_of_mouth(customers)

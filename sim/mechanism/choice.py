@@ -16,7 +16,7 @@ from ..network import bernoulli_positions
 from .common import anticipated_value, anticipated_value_one, logit_choice
 from .evaluation import evaluate, evaluate_one
 from .relationship import start_relationship
-from .state import (CHURNED, EV, F32, ORDINARY, R_COMPETITOR, R_FAILURE, R_INVOLUNTARY, R_OTHER, R_PRICE,
+from .state import (CHURNED, EV, F32, LOYAL, ORDINARY, R_COMPETITOR, R_FAILURE, R_INVOLUNTARY, R_OTHER, R_PRICE,
                     R_RECOVERY, REASONS, TRUSTING, Population, StepStats)
 from .switching_costs import points_cost, switching_cost
 
@@ -31,8 +31,9 @@ LOOK_CUT = 0.1
 
 def stay_utility(pop: Population, idx, T, P, merchant=None, satisfaction=None, trust=None, heard=None,
                  switch_cost=None):
-    """Utility of staying with the current merchant: own satisfaction, trust, what was heard,
-    plus everything that would be lost by switching. The keyword arguments are the customers'
+    """Utility of staying with the current merchant: own satisfaction, trust, what was heard, less
+    the grievance of problems not put right (``grievance_weight``), plus everything that would be
+    lost by switching. The keyword arguments are the customers'
     current values if already at hand (``heard``: what they heard about their own merchant;
     ``switch_cost``: the kept base, :func:`switching_cost_base`)."""
     if heard is None:
@@ -42,6 +43,8 @@ def stay_utility(pop: Population, idx, T, P, merchant=None, satisfaction=None, t
     u = F32(P.satisfaction_weight) * (S - F32(0.5))
     u += F32(P.trust_weight) * (pop.trust[idx] if trust is None else trust)
     u += heard
+    if P.grievance_weight:
+        u -= F32(P.grievance_weight) * pop.grievance[idx]
     if switch_cost is None:
         u += switching_cost(pop, idx)
     elif pop.any_points:
@@ -84,7 +87,8 @@ def choose_merchant(pop: Population, candidates, T, P, rng, stats: StepStats, re
 
     A logit choice (noise ``choice_noise``) among: staying (:func:`stay_utility`), each other
     merchant (:func:`alternative_utility`) and leaving the category (``outside_option``). Loyal
-    customers never get here: they are exclusive. ``reasons_if_leaving`` gives, per candidate, the
+    customers get here only when a botched complaint betrayed them (they are exclusive otherwise).
+    ``reasons_if_leaving`` gives, per candidate, the
     reason recorded if it leaves the market. Candidates marked in ``on_value`` (a mask; those who
     noticed a price rise) judge staying on value for money instead (:func:`value_stay_utility`).
     """
@@ -183,7 +187,8 @@ def compare_and_churn(pop: Population, P, T, stats: StepStats, silent, botched, 
     voice_relief)`` (they were heard); buyers who noticed a price rise (``rise``, drawn by
     :func:`sim.mechanism.price_rise.notice_price_rise`) compare on value for money; any other customer
     who is neither a prospect nor loyal looks around with a chance that falls with its overall
-    satisfaction (:func:`looking_around`). Then, involuntary churn (``natural_churn``)."""
+    satisfaction (:func:`looking_around`). Loyal customers compare only after a botched recovery
+    (betrayed by the merchant they trusted). Then, involuntary churn (``natural_churn``)."""
     n = pop.n
     silent = silent[pop.recovery_due[silent] < 0]  # (recoveries landing this step are done)
     chance = np.where(botched_refused, F32(P.reconsider_dissatisfied * (1 - P.voice_relief)),
@@ -205,7 +210,9 @@ def compare_and_churn(pop: Population, P, T, stats: StepStats, silent, botched, 
     last[:-1] = c[1:] != c[:-1]
     c, reason = c[last], reason[last]
     st = pop.stage[c]
-    keep = np.flatnonzero(((st == ORDINARY) | (st == TRUSTING)) & ((pop.flags[c] & EV.LEFT) == 0))
+    # loyal customers are exclusive and do not compare, unless their complaint was botched (betrayed)
+    keep = np.flatnonzero(((st == ORDINARY) | (st == TRUSTING) | ((st == LOYAL) & (reason == R_RECOVERY)))
+                          & ((pop.flags[c] & EV.LEFT) == 0))
     c, reason = c[keep], reason[keep]
     on_value = None
     if len(rise):
@@ -230,11 +237,12 @@ def choice_phase(ctx) -> None:
 
 # ---- readable twins (one customer, plain Python) ----------------------------------------------
 def stay_utility_one(c) -> float:
-    """Utility of staying: own satisfaction, trust, what was heard, and everything that would be
-    lost by switching (switching costs, and programme points valued by price sensitivity)."""
+    """Utility of staying: own satisfaction, trust, what was heard, less the grievance of problems
+    not put right, and everything that would be lost by switching (switching costs, and programme
+    points valued by price sensitivity)."""
     P = c.model.params
     return (P.satisfaction_weight * (c.satisfaction - 0.5) + P.trust_weight * c.trust
-            + c.heard[c.merchant] + c.switch_cost + c.points_cost)
+            + c.heard[c.merchant] - P.grievance_weight * c.grievance + c.switch_cost + c.points_cost)
 
 
 def value_stay_utility_one(c) -> float:
@@ -306,7 +314,8 @@ def compare_and_churn_readable(model, customers: list) -> None:
     on_value = set(model.price_rises)
     model.stats.price_prompted = len(model.price_rises)
     for c, reason in comparing.items():
-        if c.stage in (ORDINARY, TRUSTING):  # loyal customers are exclusive; prospects have not bought
+        # loyal customers are exclusive, unless a botched complaint betrayed them; prospects have not bought
+        if c.stage in (ORDINARY, TRUSTING) or (c.stage == LOYAL and reason == R_RECOVERY):
             c.compare(reason, c in on_value)
     for c in model.customers():
         if model.rng.random() < P.natural_churn:

@@ -1,4 +1,5 @@
-"""E — dissatisfied: negative reinforcement; the customer complains (voice) or stays silent.
+"""E — dissatisfied: negative reinforcement; the problem leaves a grievance; the customer complains
+(voice) or stays silent.
 
 Phase ``complain`` of :data:`sim.model.SCHEDULE`; readable twin :func:`complain_one`."""
 
@@ -9,7 +10,7 @@ import numpy as np
 from .common import by_merchant
 from .state import EV, F32, Population
 
-__all__ = ["complain", "complain_phase", "complain_one"]
+__all__ = ["complain", "aggrieve", "complain_phase", "complain_one", "aggrieve_one"]
 
 
 def complain(pop: Population, idx, severity, where, T, P, rng) -> np.ndarray:
@@ -32,16 +33,32 @@ def complain(pop: Population, idx, severity, where, T, P, rng) -> np.ndarray:
     return voiced
 
 
+def aggrieve(pop: Population, idx, severity, P) -> None:
+    """Grievances of this step's buyers ``idx`` at their own merchant: every purchase fades the old
+    one (``grievance_memory``); a problem of ``severity`` > 0 adds ``severity ** grievance_curvature``
+    to what is left, ``g ← 1 − (1 − g)·(1 − severity^c)``, so that it stays between 0 and 1. A
+    grievance outlasts the moving average of satisfaction: it is what the customer remembers of a
+    problem until the merchant puts it right (:func:`sim.mechanism.recovery.settle_grievance`)."""
+    g = pop.grievance[idx]
+    g *= F32(P.grievance_memory)
+    hit = np.flatnonzero(severity > 0)
+    if len(hit):
+        add = severity[hit] ** F32(P.grievance_curvature)
+        g[hit] = 1 - (1 - g[hit]) * (1 - add)
+    pop.grievance[idx] = g
+
+
 def complain_phase(ctx) -> None:
     """E for the dissatisfied buyers (``ctx.dis_pos``): the severity of each failure
     (``ctx.severity``, shortfall / ``severity_scale``, at most 1), failures counted, and who
     complains (``ctx.voiced``, over ``ctx.d_idx``, the dissatisfied buyers' places; the others stay silent,
-    ``ctx.silent_pos``)."""
+    ``ctx.silent_pos``); every buyer's grievance is faded and the problem's added (:func:`aggrieve`)."""
     P, pop, idx, w, dis_pos = ctx.P, ctx.pop, ctx.idx, ctx.w, ctx.dis_pos
     severity = np.zeros(len(idx), dtype=F32)
     severity[dis_pos] = np.minimum(ctx.short[dis_pos] / F32(P.severity_scale), F32(1))
     d_idx, d_w = idx[dis_pos], w[dis_pos]
     pop.failures[d_idx] += 1
+    aggrieve(pop, idx, severity, P)
     voiced = complain(pop, d_idx, severity[dis_pos], d_w, ctx.T, P, ctx.rng)
     ctx.stats.complaints = int(voiced.sum())
     ctx.severity, ctx.d_idx, ctx.d_w, ctx.voiced = severity, d_idx, d_w, voiced
@@ -65,3 +82,13 @@ def complain_one(c, severity: float, j: int) -> bool:
         c.flags |= EV.COMPLAINED
         c.model.stats.complaints += 1
     return voiced
+
+
+def aggrieve_one(c, severity: float) -> None:
+    """A purchase fades the grievance against the merchant; a problem adds ``severity ** c`` to what
+    is left (kept between 0 and 1)."""
+    P = c.model.params
+    g = c.grievance * P.grievance_memory
+    if severity > 0:
+        g = 1 - (1 - g) * (1 - severity**P.grievance_curvature)
+    c.grievance = g

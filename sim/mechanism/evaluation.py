@@ -13,8 +13,9 @@ from .common import clip, price_term, price_term_one
 from .price_rise import notice_price_rise
 from .state import EV, F32, LOYAL, Population
 
-__all__ = ["perceive", "evaluate", "felt", "update_satisfaction", "acsi", "evaluate_phase",
-           "evaluate_one", "perceive_one", "felt_one", "remember_one", "acsi_readable"]
+__all__ = ["perceive", "evaluate", "felt", "category_quality", "judge_quality", "update_satisfaction", "acsi",
+           "evaluate_phase", "evaluate_one", "perceive_one", "felt_one", "judge_quality_one", "remember_one",
+           "acsi_readable"]
 
 
 def perceive(pop: Population, buyers, where, quality, T, P, loyal=None, expected_price=None, price_sens=None,
@@ -78,16 +79,38 @@ def evaluate(value, expectation, P, tolerance=None, positions: bool = False):
     return s, shortfall, surplus
 
 
-def felt(pop: Population, idx, s) -> np.ndarray:
+def felt(pop: Population, idx, s, T, P) -> np.ndarray:
     """How an encounter felt: its transaction satisfaction ``s`` (the disconfirmation of the
-    expectation, neutral once the expectation has adapted) plus the relationship's ``fit``, the
+    expectation, neutral once the expectation has adapted), plus the relationship's ``fit``, the
     lasting match between this merchant's offer and the customer's own needs
-    (:func:`start_relationship`), which adapting expectations do not wear away;
-    ``clip(s + fit, 0, 1)``. Overall satisfaction (:func:`update_satisfaction`) and positive
-    reinforcement (:func:`reinforce`) follow it; complaints and delight follow ``s`` alone."""
+    (:func:`start_relationship`), plus the direct effect of the quality the customer judges its
+    merchant to deliver against the category's (``quality_weight · (quality_belief − category)``,
+    :func:`category_quality`), which adapting expectations do not wear away either;
+    ``clip(s + fit + quality_weight · (belief − category), 0, 1)``. Overall satisfaction
+    (:func:`update_satisfaction`) and positive reinforcement (:func:`reinforce`) follow it;
+    complaints and delight follow ``s`` alone."""
     x = pop.fit[idx]
     x += s
+    if P.quality_weight:
+        b = pop.quality_belief[idx]
+        b -= F32(category_quality(T))
+        b *= F32(P.quality_weight)
+        x += b
     return np.clip(x, 0, 1, out=x)
+
+
+def category_quality(T) -> float:
+    """The quality a customer knows of the category: the mean reputation of the market's merchants
+    (what the market says each delivers)."""
+    return float(np.mean(T.reputation))
+
+
+def judge_quality(pop: Population, idx, quality, P) -> None:
+    """Each buyer's judgement of its merchant's quality moves toward the quality just received
+    (``quality_learning``): ``belief += quality_learning · (quality − belief)``."""
+    if P.quality_learning:
+        b = pop.quality_belief[idx]
+        pop.quality_belief[idx] = b + F32(P.quality_learning) * (quality - b)
 
 
 def update_satisfaction(pop: Population, idx, f, P):
@@ -142,7 +165,8 @@ def evaluate_phase(ctx) -> None:
     disc = v - E
     pop.disconfirmation[idx] = disc
     pop.txn_sat[idx] = s
-    f = felt(pop, idx, s)
+    judge_quality(pop, idx, quality, P)
+    f = felt(pop, idx, s, T, P)
     S = update_satisfaction(pop, idx, f, P)
     acsi(stats, S, E, v, quality, P, disc)
     sat = np.ones(len(idx), dtype=bool)
@@ -190,8 +214,17 @@ def perceive_one(c, j: int, quality: float) -> float:
 
 def felt_one(c, s: float) -> float:
     """How an encounter felt: transaction satisfaction ``s`` plus the relationship's lasting
-    ``fit``, kept between 0 and 1 (overall satisfaction and reinforcement follow it)."""
-    return clip(s + c.fit, 0.0, 1.0)
+    ``fit`` plus the direct effect of the merchant's quality as the customer judges it, against the
+    category's (the mean reputation of the merchants), kept between 0 and 1 (overall satisfaction
+    and reinforcement follow it)."""
+    P, T = c.model.params, c.model.policies
+    direct = P.quality_weight * (c.quality_belief - sum(T.reputation) / len(T.reputation))
+    return clip(s + c.fit + direct, 0.0, 1.0)
+
+
+def judge_quality_one(c, quality: float) -> None:
+    """The judgement of the merchant's quality moves toward the quality just received."""
+    c.quality_belief += c.model.params.quality_learning * (quality - c.quality_belief)
 
 
 def remember_one(c, f: float) -> None:

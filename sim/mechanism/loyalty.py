@@ -73,7 +73,7 @@ def intention(pop: Population, idx, w, T, P, mean_expectation: float, satisfacti
                         switch_cost=switch_cost)
     diff = stay
     diff -= best_other[w]
-    diff /= F32(P.choice_noise * 4)
+    diff /= F32(P.choice_noise)
     np.clip(diff, -30, 30, out=diff)
     np.negative(diff, out=diff)
     np.exp(diff, out=diff)
@@ -113,13 +113,14 @@ def become_loyal_one(c) -> None:
 
 
 def form_intentions_readable(model) -> None:
-    """Intentional facet: the chance a buyer would pick its merchant again if it compared now,
-    against the best alternative as judged by a customer with the market's mean expectation (at
-    the end of the last step), expected price and price sensitivity."""
+    """Intentional facet: the chance a buyer (or a customer whose complaint was just answered) would
+    pick its merchant again if it compared now, against the best alternative as judged by a customer
+    with the market's mean expectation (at the end of the last step), expected price and price
+    sensitivity."""
     P, T, m = model.params, model.policies, len(model.merchant_list)
     alt = [P.satisfaction_weight * (evaluate_one(anticipated_value_one(T, P, j, P.expected_price, P.price_sensitivity),
                                              model.mean_expectation, P)[0] - 0.5) for j in range(m)]
     best_other = [max([P.outside_option] + [alt[k] for k in range(m) if k != j]) for j in range(m)]
-    for c in model.own_buyers:
-        diff = (c.stay_utility() - best_other[c.merchant]) / (P.choice_noise * 4)
+    for c in model.own_buyers + model.reevaluated:
+        diff = (c.stay_utility() - best_other[c.merchant]) / (P.choice_noise)
         c.intentional = 1 / (1 + math.exp(-clip(diff, -30, 30)))

@@ -10,13 +10,13 @@ from __future__ import annotations
 import numpy as np
 
 from .evaluation import evaluate, evaluate_one, felt, update_satisfaction
-from .loyalty import become_loyal
+from .loyalty import become_loyal, intention
 from .reinforcement import reinforce
 from .state import CHURNED, EV, F32, LOYAL, R_RECOVERY, Population
 from .trust import accumulate_trust
 
-__all__ = ["recover", "reevaluate_recoveries", "recover_phase", "cycle_b_phase", "recover_one",
-           "reevaluate_recovery_one"]
+__all__ = ["recover", "reevaluate_recoveries", "settle_grievance", "recover_phase", "cycle_b_phase", "recover_one",
+           "reevaluate_recovery_one", "settle_grievance_one"]
 
 
 def recover(pop: Population, idx, value, where, T, step: int, rng):
@@ -61,6 +61,24 @@ def reevaluate_recoveries(pop: Population, step: int, T, P):
     return due, s, short, surplus, success
 
 
+def settle_grievance(pop: Population, idx, resolved, success, severity, delay, P) -> None:
+    """What the answer to a complaint does to the grievance (:func:`sim.mechanism.complaints.aggrieve`)
+    of customers ``idx``: a complaint resolved to the customer's satisfaction (``success``) removes
+    it, all of it when answered within the step and less for each step it took
+    (``recovery_residue`` per step); a refused one (not ``resolved``) removes only ``heard_relief``
+    of it (the customer was heard); a remedy that still falls short fails the customer again, a
+    new problem of ``severity``."""
+    g = pop.grievance[idx]
+    left = np.minimum(F32(P.recovery_residue) * delay.astype(F32), F32(1))
+    g = np.where(success, g * left, g)
+    g = np.where(resolved, g, g * F32(1 - P.heard_relief))
+    again = resolved & ~success
+    if again.any():
+        add = severity[again] ** F32(P.grievance_curvature)
+        g[again] = 1 - (1 - g[again]) * (1 - add)
+    pop.grievance[idx] = g
+
+
 def recover_phase(ctx) -> None:
     """F: the merchant answers each complaint voiced this step (:func:`recover`)."""
     voiced = ctx.voiced
@@ -89,19 +107,23 @@ def cycle_b_phase(ctx) -> None:
         # negative of at least half severity
         refused = ~pop.recovery_ok[r_idx]
         remedied = np.flatnonzero(~refused)
-        r_f = felt(pop, r_idx, r_s)
+        r_f = felt(pop, r_idx, r_s, T, P)
         update_satisfaction(pop, r_idx[remedied], r_f[remedied], P)
         r_gain = reinforce(pop, r_idx, r_f, ok, T, r_w, P)
         np.minimum(r_gain, F32(0.5), out=r_gain)  # back to Cycle A: an ordinary pass for trust
         r_loss = np.maximum(np.minimum(r_short / F32(P.severity_scale), F32(1)), F32(0.5))
         r_loss[ok | refused] = 0
         accumulate_trust(pop, r_idx, r_gain, r_loss, P)
+        settle_grievance(pop, r_idx, ~refused, ok, np.maximum(np.minimum(r_short / F32(P.severity_scale), F32(1)),
+                                                               F32(0.5)), T.recovery_delay[r_w], P)
         stats.cycle_b = stats.recoveries = len(r_idx)
         stats.recoveries_ok = int(ok.sum())
         botched = r_idx[~ok]
         botched_refused = refused[~ok]
         recovered_m = r_w[pop.recovery_ok[r_idx]]  # every resolved complaint costs compensation
         become_loyal(pop, r_idx, P, stats)
+        # the answer is known: the intention to buy again is formed anew
+        intention(pop, r_idx, r_w, T, P, ctx.model.mean_expectation)
         # buyers (at their own merchant) whose recovery landed too: carry their new state
         fl = pop.flags[r_idx] & (EV.PURCHASE | EV.TRIED_OTHER)
         places = r_idx[fl == EV.PURCHASE]
@@ -143,6 +165,8 @@ def reevaluate_recovery_one(c) -> bool:
         c.remember(c.felt(s))
     model.stats.cycle_b += 1
     model.stats.recoveries += 1
+    severity = max(min(short / P.severity_scale, 1.0), 0.5)  # of a remedy that still falls short
+    c.settle_grievance(c.recovery_ok, success, severity, T.recovery_delay[j])
     if c.recovery_ok:
         model.compensated[j] += 1  # every resolved complaint costs the merchant its compensation
     if success:
@@ -162,3 +186,16 @@ def reevaluate_recovery_one(c) -> bool:
         chance = P.reconsider_dissatisfied * ((1 - P.voice_relief) if not c.recovery_ok else 1.0)
         model.unhappy.append((c, R_RECOVERY, chance))
     return True
+
+
+def settle_grievance_one(c, resolved: bool, success: bool, severity: float, delay: int) -> None:
+    """The answer to a complaint and the grievance: a successful remedy removes it (less for each
+    step it took), a refusal only a little (the customer was heard), a remedy that still falls
+    short adds a new problem of ``severity``."""
+    P = c.model.params
+    if success:
+        c.grievance *= min(P.recovery_residue * delay, 1.0)
+    elif not resolved:
+        c.grievance *= 1 - P.heard_relief
+    else:
+        c.grievance = 1 - (1 - c.grievance) * (1 - severity**P.grievance_curvature)

@@ -1,6 +1,7 @@
 """A relationship starts (a newcomer's first merchant, or a switch): trust and switching costs start
-afresh, the expectation moves halfway to what the customer anticipates of the merchant, and how
-well the merchant suits the customer (``fit``) is drawn.
+afresh (no grievance against the new merchant), the expectation moves halfway to what the customer
+anticipates of the merchant, the judgement of its quality starts at its reputation, and how well
+the merchant suits the customer (``fit``) is drawn.
 
 Readable twin :func:`start_relationship_one`."""
 
@@ -36,6 +37,7 @@ def start_relationship(pop: Population, idx, merchant, T, P, stats: StepStats, r
         getattr(pop, name)[idx] = value
     pop.affective[idx] *= 0.5
     pop.acq_cost[idx] = T.acquisition_cost[merchant]
+    pop.quality_belief[idx] = T.reputation[merchant]  # what the market says of its quality, until experienced
     pop.last_paid[idx] = T.price_paid[merchant]  # a rise is noticed against the price when it joined
     pop.switch_cost[idx] = switching_cost_base(pop, idx, T, P)
     pop.stage[idx] = np.where(pop.stage[idx] == PROSPECT, PROSPECT, ORDINARY)
@@ -57,6 +59,7 @@ def start_relationship_one(c, j: int) -> None:
         setattr(c, name, value)
     c.affective *= 0.5
     c.acq_cost = T.acquisition_cost[j]
+    c.quality_belief = T.reputation[j]  # what the market says of its quality, until experienced
     c.last_paid = T.price_paid[j]  # a rise is noticed against the price when it joined
     if c.stage != PROSPECT:
         c.stage = ORDINARY

@@ -176,6 +176,18 @@ VARIABLES: tuple[Variable, ...] = (
        "how well the current merchant's offer suits this customer's own needs, drawn when the relationship starts; a "
        "lasting part of overall satisfaction that expectations do not wear away",
        "当前商家的产品与顾客自身需求的契合程度，关系开始时抽取；总体满意度中不随预期调整而消失的持久部分"),
+    _v("quality_belief", F32, 0, KEPT, "the merchant's reputation", "judged quality", "质量判断",
+       "the customer's judgement of its merchant's quality: starts at the merchant's reputation and moves toward the "
+       "quality of each purchase (`quality_learning`); against the category's it adds to how every encounter feels "
+       "(`quality_weight`)",
+       "顾客对其商家质量的判断：从商家声誉开始，随每次购买得到的质量调整（`quality_learning`）；与品类水平相比，它影响每次接触的感受"
+       "（`quality_weight`）", history=True),
+    _v("grievance", F32, 0, 0, 0, "grievance", "怨气",
+       "what is left of the problems the current merchant has not put right (0–1): a problem adds severity ** "
+       "`grievance_curvature`, later purchases fade it, a resolved complaint removes it (less when slow), a refused one "
+       "a little; it lowers the utility of staying (`grievance_weight`)",
+       "当前商家尚未弥补的问题留下的怨气（0–1）：一次问题增加 严重度 ** `grievance_curvature`，此后的购买使之淡化，投诉得到解决则消除"
+       "（越慢消除越少），投诉被拒只消除一点；它降低留下的效用（`grievance_weight`）", history=True),
     _v("tenure", _I32, 0, KEPT, 0, "tenure", "在网时长", "steps with the current merchant", "与当前商家的期数"),
     _v("age", _I32, 0, 0, KEPT, "age", "市场年龄", "steps in the market", "在市场中的期数"),
     _v("cycle_a", _I32, 0, KEPT, 0, "Cycle A passes", "甲循环次数", "passes of Cycle A with the current merchant",
