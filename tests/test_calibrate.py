@@ -4,6 +4,7 @@ and line, and a results folder is never overwritten silently. Tiny markets (200 
 
 from __future__ import annotations
 
+import dataclasses
 import tomllib
 from pathlib import Path
 
@@ -277,3 +278,109 @@ def test_kill_9_then_resume(tmp_path):
     done = trials[trials["state"] == "COMPLETE"]
     assert len(done) >= total and done["trust_gain"].nunique() == len(done)
     assert set(trials.loc[trials["state"] != "COMPLETE", "error"]) <= {"interrupted"}
+
+
+# ---- validation targets (fact = "F5", check = …) ----------------------------------------------------
+def fact_text(extra_target: str = "", check: str = "minor", fact: str = "F5", trials: int = 3) -> str:
+    """F5 (complaining by severity: one of the cheapest facts, 0.3 s a seed) as the only target: the base
+    scenario is never run. F5's file sets n_customers itself, so [set] n_customers does not reach it."""
+    return f"""
+[calibration]
+scenario = "baseline"
+trials = {trials}
+replicates = 2
+seed = 4
+check = 2
+
+[set]
+n_customers = 200
+
+[free]
+complaint_minor = {{ min = 0.01, max = 0.2 }}
+
+[[targets]]
+fact = "{fact}"
+check = "{check}"
+target = 0.08
+tolerance = 0.02
+{extra_target}
+"""
+
+
+def test_validation_target_equals_what_validate_measures(tmp_path):
+    from sim.validation import load_markets, measure_task
+    from sim.validation.facts import fact
+
+    cal = parse_calibration(fact_text(trials=2), "f5.toml")
+    (t,) = cal.targets
+    assert t.kind == "validation" and t.label == "F5:minor" and not cal.observables and cal.facts == ("F5",)
+    res = calibrate(cal, tmp_path / "out", workers=1, lang="en")
+    table = pd.read_parquet(tmp_path / "out" / "trials.parquet")
+    assert "F5:minor" in table.columns and "`F5:minor`" in res.markdown
+    seeds = cal.fit_seeds()
+    best = res.outcome.best_values
+    f5 = fact("F5")
+    # what `validate` measures on the same seeds, F5's market with the trial's complaint_minor
+    markets = [dataclasses.replace(sc, params=sc.params.replace(complaint_minor=best["complaint_minor"]))
+               for sc in load_markets(f5)]
+    want = {c.key: c.value for c in f5.checks([f5.measure(markets, s) for s in seeds])}["minor"]
+    got = table.loc[table["trial"] == res.outcome.best_trial, "F5:minor"].iloc[0]
+    assert got == pytest.approx(want, rel=1e-12)
+    # n_customers of [set] did not reach F5's market (its file sets it): the market is F5's own
+    assert markets[0].params.n_customers == load_markets(f5)[0].params.n_customers == 2000
+    # with no values the calibration's measurement is validate's own
+    plain = {c.key: c.value for c in f5.checks([measure_task("F5", s)[2] for s in seeds])}["minor"]
+    from sim.calibration.facts import fact_checks, measure_fact
+    assert fact_checks("F5", [measure_fact("F5", {}, s) for s in seeds])["minor"].value == plain
+    # the fresh seeds give the check's own interval
+    m, lo, hi = res.fresh["F5:minor"]
+    assert lo <= m <= hi
+
+
+def test_validation_targets_are_deterministic(tmp_path):
+    from sim.calibration import run_study
+
+    a = run_study(parse_calibration(fact_text(trials=2), "f5.toml"), tmp_path / "a", workers=1)
+    b = run_study(parse_calibration(fact_text(trials=2), "f5.toml"), tmp_path / "b", workers=1)
+    cols = ["complaint_minor", "objective", "F5:minor"]
+    pd.testing.assert_frame_equal(a.trials[cols], b.trials[cols])
+
+
+def test_a_fact_keeps_the_keys_its_file_sets():
+    from sim.calibration.facts import design_keys, fact_values
+    from sim.validation import load_markets
+    from sim.validation.facts import fact
+
+    market, merchants = design_keys("F6")
+    assert "reconsider_dissatisfied" in market and "n_customers" in market and ("Quick1", "recovery_delay") in merchants
+    p = load_markets(fact("F6"))[0].params
+    vals = {"reconsider_dissatisfied": 0.2, "reconsider_prob": 0.05, "Quick1.recovery_delay": 3, "Quick1.price": 1.2,
+            "A.price": 1.3}
+    assert fact_values("F6", p, vals) == {"reconsider_prob": 0.05, "Quick1.price": 1.2}
+    bad = fact_text().replace("complaint_minor = {", "n_customers = { min = 100, max = 900 }\ncomplaint_minor = {")
+    # n_customers reaches no target (F5's file sets it): refused, naming it
+    with pytest.raises(ParamError, match="free.n_customers"):
+        parse_calibration(bad.replace("[set]\nn_customers = 200", ""), "f5.toml")
+
+
+BAD_FACT = {
+    "unknown fact": (fact_text(fact="F55"), "targets[0].fact", "F1, F2", "did you mean 'F5'"),
+    "unknown check": (fact_text(check="minr"), "targets[0].check", "F5's checks: minor, major",
+                      "did you mean 'minor'"),
+    "metric and fact": (fact_text().replace('fact = "F5"', 'fact = "F5"\nmetric = "trust"'), "targets[0] has both",
+                        "'metric' and 'fact'", "not both"),
+    "neither": (fact_text().replace('fact = "F5"\ncheck = "minor"\n', ""), "targets[0] has neither",
+                "'metric' nor 'fact'", "fact = \"F6\""),
+    "at with fact": (fact_text().replace('fact = "F5"', 'fact = "F5"\nat = "end"'), "targets[0].at",
+                     "belongs to an observable", "allowed with fact"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_FACT))
+def test_bad_validation_targets_exit_2(tmp_path, case):
+    text, key, needle, needle2 = BAD_FACT[case]
+    f = write(tmp_path, text)
+    r = invoke("calibrate", f, "--out", tmp_path / "out")
+    assert r.exit_code == 2, r.output
+    assert "Traceback" not in r.output and key in r.output and needle in r.output and needle2 in r.output
+    assert str(f) in r.output and not (tmp_path / "out").exists()

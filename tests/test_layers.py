@@ -24,8 +24,9 @@ LAYERS = {
     "sim.inputs.scenario": 9,
     "sim.inputs.overrides": 10, "sim.runs": 10,
     "sim.inputs.experiment": 11, "sim.analysis": 11,
-    "sim.validation": 12, "sim.calibration": 12,
-    "sim.ui": 13, "sim.cli": 13,
+    "sim.validation": 12,
+    "sim.calibration": 13,  # validation facts can be calibration targets
+    "sim.ui": 14, "sim.cli": 14,
 }
 PACKAGES = ("sim.mechanism", "sim.analysis", "sim.runs", "sim.ui", "sim.validation", "sim.calibration")
 

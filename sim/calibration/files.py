@@ -19,6 +19,15 @@ budget → a :class:`~sim.calibration.spec.Calibration`.
     at = "end"                   # or "mean_last_13"
     target = 0.45
     tolerance = 0.03
+    [[targets]]                  # or a check of a validation fact (`loyalty-sim validate`)
+    fact = "F6"
+    check = "calib_minor_silent"
+    target = 0.37
+    tolerance = 0.10
+
+A target with ``metric`` is an observable, one with ``fact`` and ``check`` a validation target
+(:mod:`sim.calibration.facts`: the trial's values reach the fact's markets except the keys the
+fact's file sets itself); both or neither is an error.
 
 Every failure is a :class:`~sim.runs.design.BatchError` naming the file, the key, the line when it
 can be found and what is allowed, in English and Chinese — the same machinery as experiment files
@@ -39,6 +48,9 @@ from ..inputs.keys import set_values
 from ..metrics import MERCHANT_METRICS, METRICS
 from ..params import ParamError
 from ..runs.design import BatchError
+from ..validation import load_markets
+from ..validation.facts import fact as fact_by_id
+from .facts import FACT_IDS, check_keys, fact_values
 from .spec import AT, Calibration, FreeParam, Target
 
 __all__ = ["CALIBRATION_KEYS", "TARGET_KEYS", "load_calibration", "parse_calibration"]
@@ -58,6 +70,10 @@ CALIBRATION_KEYS = {
 }
 TARGET_KEYS = {
     "metric": ("an observable (`loyalty-sim params --metrics`)", "观测量（`loyalty-sim params --metrics`）"),
+    "fact": ("a validation fact's id (F1 … F14, `loyalty-sim validate`), with 'check'",
+             "验证事实的编号（F1 … F14，`loyalty-sim validate`），与 'check' 一起使用"),
+    "check": ("the key of one of the fact's checks (e.g. calib_minor_silent for F6)",
+              "该事实的一项检验的键（例如 F6 的 calib_minor_silent）"),
     "at": ("\"end\" (last step) or \"mean_last_13\" (mean of the last 13 steps)",
            "\"end\"（最后一步）或 \"mean_last_13\"（最后 13 步的均值）"),
     "merchant": ("a merchant's name, for a per-merchant observable", "商家名称（用于商家层面的观测量）"),
@@ -120,6 +136,7 @@ def parse_calibration(text: str | bytes, source: str = "<text>", base_dir: str |
                          at.line("set", e.key[4:] if e.key.startswith("set.") else e.key)) from None
     free = _free(data.get("free", {}), base, at, fail)
     targets = _targets(data.get("targets"), base, at)
+    _check_reach(free, targets, at)
     name = cal.get("name") or (Path(source).stem if source and source != "<text>" else "calibration")
     return Calibration(name, sc.name, base, tuple(sc.events), dict(fixed), free, targets, ints["trials"],
                        ints["replicates"], ints["steps"] or sc.steps, ints["seed"], ints["check"], source,
@@ -172,10 +189,26 @@ def _targets(ts, base, at: Where) -> tuple[Target, ...]:
                 fail(f"{where}.{k}", f"unknown key '{k}' in {where}{hint} (allowed: {', '.join(TARGET_KEYS)})",
                      f"{where} 中有未知的键 '{k}'{hint_zh}（允许：{', '.join(TARGET_KEYS)}）",
                      line=at.line("targets", i, k))
-        for k in ("metric", "target", "tolerance"):
+        validation = "fact" in t or "check" in t
+        if validation and "metric" in t:
+            fail(f"{where}.metric", f"{where} has both 'metric' and 'fact'/'check': a target is either an observable "
+                 "(metric = …) or a check of a validation fact (fact = \"F6\", check = …), not both",
+                 f"{where} 同时有 'metric' 与 'fact'/'check'：目标要么是观测量（metric = …），要么是验证事实的一项检验"
+                 "（fact = \"F6\"、check = …），不能两者兼有", line=at.line("targets", i))
+        if not validation and "metric" not in t:
+            fail(f"{where}.metric", f"{where} has neither 'metric' nor 'fact' and 'check': a target is an observable "
+                 "(metric = \"loyal_share\") or a check of a validation fact (fact = \"F6\", check = "
+                 "\"calib_minor_silent\")", f"{where} 既没有 'metric' 也没有 'fact' 与 'check'：目标是观测量"
+                 "（metric = \"loyal_share\"）或验证事实的一项检验（fact = \"F6\"、check = \"calib_minor_silent\"）",
+                 line=at.line("targets", i))
+        required = ("fact", "check", "target", "tolerance") if validation else ("metric", "target", "tolerance")
+        for k in required:
             if k not in t:
                 fail(f"{where}.{k}", f"{where} lacks '{k}': {TARGET_KEYS[k][0]}",
                      f"{where} 缺少 '{k}'：{TARGET_KEYS[k][1]}", line=at.line("targets", i))
+        if validation:
+            out.append(_validation_target(t, where, i, _numbers(t, where, i, fail, at), fail, at))
+            continue
         merchant = t.get("merchant")
         if merchant is not None and (not isinstance(merchant, str) or merchant not in names):
             hint, hint_zh = did_you_mean(merchant, names)
@@ -194,16 +227,7 @@ def _targets(ts, base, at: Where) -> tuple[Target, ...]:
         if not isinstance(when, str) or when not in AT:
             fail(f"{where}.at", f"{where}.at = {when!r}: allowed {', '.join(AT)}",
                  f"{where}.at = {when!r}：允许 {', '.join(AT)}", line=at.line("targets", i, "at"))
-        nums = {}
-        for k, lo_ok in (("target", None), ("tolerance", "positive"), ("weight", "non-negative")):
-            v = t.get(k, 1.0)
-            ok = _number(v) and (lo_ok is None or (v > 0 if lo_ok == "positive" else v >= 0))
-            if not ok:
-                rule, rule_zh = {None: ("a finite number", "有限数值"), "positive": ("a number > 0", "大于 0 的数"),
-                                 "non-negative": ("a number ≥ 0", "不小于 0 的数")}[lo_ok]
-                fail(f"{where}.{k}", f"{where}.{k} = {v!r} must be {rule}: {TARGET_KEYS[k][0]}",
-                     f"{where}.{k} = {v!r} 必须是{rule_zh}：{TARGET_KEYS[k][1]}", line=at.line("targets", i, k))
-            nums[k] = float(v)
+        nums = _numbers(t, where, i, fail, at)
         out.append(Target(metric, nums["target"], nums["tolerance"], when, merchant, nums["weight"]))
     labels = [t.label for t in out]
     dup = next((x for x in labels if labels.count(x) > 1), None)
@@ -211,3 +235,60 @@ def _targets(ts, base, at: Where) -> tuple[Target, ...]:
         fail("targets", f"the target {dup} is written twice", f"目标 {dup} 重复出现")
     return tuple(out)
 
+
+def _check_reach(free: tuple[FreeParam, ...], targets: tuple[Target, ...], at: Where) -> None:
+    """With validation targets only, every free parameter must reach a market of one of their facts
+    (a key a fact's file sets is its design and stays: fitting it there would change nothing)."""
+    if any(t.kind == "observable" for t in targets):
+        return
+    fids = list(dict.fromkeys(t.fact for t in targets))
+    markets = {fid: load_markets(fact_by_id(fid)) for fid in fids}
+    for f in free:
+        if any(fact_values(fid, sc.params, {f.key: f.lo}) for fid in fids for sc in markets[fid]):
+            continue
+        facts = ", ".join(fids)
+        raise at.error(f"free.{f.key}", f"'free.{f.key}' reaches no target: the targets are checks of {facts}, whose "
+                       f"file sets '{f.key}' itself (the fact's design, which a calibration leaves as it is) or has no "
+                       "such merchant; free another parameter, or add an observable target of the base scenario",
+                       f"'free.{f.key}' 影响不到任何目标：目标都是 {facts} 的检验，而该事实的文件自己设定了 '{f.key}'"
+                       "（属于事实的实验设计，校准不改动它）或没有这个商家；请改为拟合其他参数，或加入基础情景的观测量目标",
+                       table="free")
+
+
+def _numbers(t: dict, where: str, i: int, fail, at: Where) -> dict[str, float]:
+    """A target's ``target``, ``tolerance`` (> 0) and ``weight`` (≥ 0, default 1)."""
+    nums = {}
+    for k, lo_ok in (("target", None), ("tolerance", "positive"), ("weight", "non-negative")):
+        v = t.get(k, 1.0)
+        ok = _number(v) and (lo_ok is None or (v > 0 if lo_ok == "positive" else v >= 0))
+        if not ok:
+            rule, rule_zh = {None: ("a finite number", "有限数值"), "positive": ("a number > 0", "大于 0 的数"),
+                             "non-negative": ("a number ≥ 0", "不小于 0 的数")}[lo_ok]
+            fail(f"{where}.{k}", f"{where}.{k} = {v!r} must be {rule}: {TARGET_KEYS[k][0]}",
+                 f"{where}.{k} = {v!r} 必须是{rule_zh}：{TARGET_KEYS[k][1]}", line=at.line("targets", i, k))
+        nums[k] = float(v)
+    return nums
+
+
+def _validation_target(t: dict, where: str, i: int, nums: dict, fail, at: Where) -> Target:
+    """``fact = "F6"``, ``check = "calib_minor_silent"``: a known fact, one of its check keys."""
+    for k in ("at", "merchant"):
+        if k in t:
+            fail(f"{where}.{k}", f"{where}.{k}: '{k}' belongs to an observable (metric = …), not to a check of a "
+                 "validation fact (allowed with fact: check, target, tolerance, weight)",
+                 f"{where}.{k}：'{k}' 用于观测量（metric = …），不用于验证事实的检验（与 fact 一起允许：check、target、"
+                 "tolerance、weight）", line=at.line("targets", i, k))
+    fid = t["fact"]
+    if not isinstance(fid, str) or fid not in FACT_IDS:
+        hint, hint_zh = did_you_mean(fid, FACT_IDS)
+        fail(f"{where}.fact", f"{where}.fact = {fid!r} is not a validation fact{hint} (known: {', '.join(FACT_IDS)})",
+             f"{where}.fact = {fid!r} 不是验证事实{hint_zh}（已知：{', '.join(FACT_IDS)}）",
+             line=at.line("targets", i, "fact"))
+    key = t["check"]
+    keys = check_keys(fid)
+    if not isinstance(key, str) or key not in keys:
+        hint, hint_zh = did_you_mean(key, keys)
+        fail(f"{where}.check", f"{where}.check = {key!r} is not a check of {fid}{hint} ({fid}'s checks: "
+             f"{', '.join(keys)})", f"{where}.check = {key!r} 不是 {fid} 的检验{hint_zh}（{fid} 的检验：{', '.join(keys)}）",
+             line=at.line("targets", i, "check"))
+    return Target.validation(fid, key, nums["target"], nums["tolerance"], nums["weight"])

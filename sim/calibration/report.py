@@ -18,7 +18,6 @@ from pathlib import Path
 
 from ..analysis.figures import plot_objective_history, save_figure
 from ..analysis.formatting import interval_text, number_text
-from ..analysis.stats import ci95
 from ..analysis.tables import markdown_rows
 from ..inputs.overrides import apply_overrides
 from ..inputs.scenario import scenario_to_toml
@@ -45,10 +44,12 @@ REPORT_WORDS = {
     "value": ("Best value", "最佳取值"),
     "fit": ("Targets and achieved values", "目标值与实际达到的值"),
     "fit_note": ("Achieved: the best set re-run on {n} fresh seeds never used in fitting; mean and 95% interval "
-                 "(t). “Fitting” is the mean over the {r} seeds every trial used. Misfit = (achieved − target) / "
-                 "tolerance.",
-                 "实际值：最佳参数组合在 {n} 个未用于拟合的新种子上重新运行，取均值与 95% 区间（t 分布）。"
-                 "“拟合时”为每次试验所用 {r} 个种子的均值。误差 = (实际值 − 目标值) / 容差。"),
+                 "(t; for a check of a validation fact, `F6:calib_minor_silent`, its measured value and interval "
+                 "as `loyalty-sim validate` gives them over those seeds). “Fitting” is the value over the {r} "
+                 "seeds every trial used. Misfit = (achieved − target) / tolerance.",
+                 "实际值：最佳参数组合在 {n} 个未用于拟合的新种子上重新运行，取均值与 95% 区间（t 分布；验证事实的检验，"
+                 "如 `F6:calib_minor_silent`，取 `loyalty-sim validate` 在这些种子上给出的测量值与区间）。"
+                 "“拟合时”为每次试验所用 {r} 个种子上的值。误差 = (实际值 − 目标值) / 容差。"),
     "target": ("Target", "目标"),
     "goal": ("Target value", "目标值"),
     "tolerance": ("Tolerance", "容差"),
@@ -81,7 +82,7 @@ class CalibrationResult:
     """What :func:`calibrate` did: the study's outcome, the fresh-seed values, the files written."""
 
     outcome: StudyOutcome
-    fresh: dict[str, list[float]]
+    fresh: dict[str, tuple[float, float, float]]  # target label -> mean, 95% interval on the fresh seeds
     files: list[Path]
     markdown: str
 
@@ -99,7 +100,8 @@ def best_scenario(cal: Calibration, values: dict):
 def _report(cal: Calibration, o: StudyOutcome, fresh: dict, lang: str, figure: Path | None) -> str:
     md = [f"# {_w('title', lang, name=cal.name)}", "", f"## {_w('what', lang)}", ""]
     md.append(markdown_rows(["", ""], [[_w("base", lang), cal.base], [_w("trials", lang), o.done],
-                                       [_w("replicates", lang), cal.replicates], [_w("steps", lang), cal.steps],
+                                       [_w("replicates", lang), cal.replicates],
+                                       *([[_w("steps", lang), cal.steps]] if cal.observables else []),
                                        [_w("seed", lang), cal.seed]]))
     md += ["", f"## {_w('best', lang, n=o.best_trial, obj=number_text(o.best_objective))}", ""]
     md.append(markdown_rows([_w("param", lang), _w("bounds", lang), _w("value", lang)],
@@ -108,7 +110,7 @@ def _report(cal: Calibration, o: StudyOutcome, fresh: dict, lang: str, figure: P
     best_row = o.trials.loc[o.trials["trial"] == o.best_trial].iloc[0]
     rows = []
     for t in cal.targets:
-        m, lo, hi = ci95(fresh[t.label])
+        m, lo, hi = fresh[t.label]
         rows.append([f"`{t.label}`", number_text(t.target), number_text(t.tolerance), number_text(t.weight),
                      number_text(best_row[t.label]), interval_text(m, lo, hi),
                      number_text((m - t.target) / t.tolerance)])

@@ -6,9 +6,20 @@ Its seeds all derive from the master ``seed`` (:func:`~sim.runs.provenance.repli
 their parameters), ``fresh_seeds`` the replicates the best set is re-run on for the report (never
 used in fitting), and :meth:`Calibration.sampler_seed` seeds the sampler of each session.
 
-A :class:`Target` is an observable of the scenario (``kind = "observable"``). Measurements of the
-validation facts as targets are a later step: they will be another ``kind`` with their own fields,
-measured by their own function in :func:`sim.calibration.study.achieved_values`.
+A :class:`Target` is of one of two kinds:
+
+- ``kind = "observable"``: an observable of the base scenario (``metric``, ``at``, ``merchant``),
+  one run of the base scenario per seed, the mean over the seeds
+  (:func:`sim.calibration.study.achieved_values`);
+- ``kind = "validation"``: a check of a validation fact (``fact = "F6"``, ``check =
+  "calib_minor_silent"``), its measured mean over the seeds (:mod:`sim.calibration.facts`). The
+  trial's values ([set] and free) are applied to the fact's markets on top of their own parameters,
+  **except the keys the fact's file sets itself**: those are the fact's experimental design and
+  stay (a scenario file's raw ``[params]`` and ``[[merchants]]`` keys; an experiment file's base
+  scenario's, ``[set]`` and ``[vary]`` keys). Each fact is measured once per seed and trial, however
+  many of its checks are targets; on the same seeds as the observables (common random numbers).
+
+A calibration with no observable target does not run the base scenario at all.
 """
 
 from __future__ import annotations
@@ -31,8 +42,8 @@ __all__ = ["AT", "TARGET_KINDS", "FreeParam", "Target", "Calibration", "objectiv
 
 #: where an observable is read: the last step, or the mean of the last 13 steps (a quarter)
 AT = {"end": 1, "mean_last_13": 13}
-#: the kinds of target (validation measurements come later)
-TARGET_KINDS = ("observable",)
+#: the kinds of target: an observable of the base scenario, a check of a validation fact
+TARGET_KINDS = ("observable", "validation")
 
 
 @dataclass(frozen=True)
@@ -48,8 +59,10 @@ class FreeParam:
 
 @dataclass(frozen=True)
 class Target:
-    """An observable of the scenario (``metric``, read ``at`` the end or over the last 13 steps, for
-    the market or one ``merchant``) to bring to ``target`` within ``tolerance``, with ``weight``."""
+    """A value to bring to ``target`` within ``tolerance``, with ``weight``: an observable of the
+    scenario (``metric``, read ``at`` the end or over the last 13 steps, for the market or one
+    ``merchant``), or with ``kind = "validation"`` the check ``check`` of the validation fact ``fact``
+    (:meth:`validation`)."""
 
     metric: str
     target: float
@@ -58,10 +71,20 @@ class Target:
     merchant: str | None = None
     weight: float = 1.0
     kind: str = "observable"
+    fact: str | None = None
+    check: str | None = None
+
+    @classmethod
+    def validation(cls, fact: str, check: str, target: float, tolerance: float, weight: float = 1.0) -> Target:
+        """A target on the measured mean of the check ``check`` of the validation fact ``fact``."""
+        return cls("", target, tolerance, "", None, weight, "validation", fact, check)
 
     @property
     def label(self) -> str:
-        """``loyal_share@end``, ``A.market_share@mean_last_13``: the target's column in the tables."""
+        """``loyal_share@end``, ``A.market_share@mean_last_13``, ``F6:calib_minor_silent``: the
+        target's column in the tables."""
+        if self.kind == "validation":
+            return f"{self.fact}:{self.check}"
         return f"{self.merchant + '.' if self.merchant else ''}{self.metric}@{self.at}"
 
 
@@ -78,6 +101,15 @@ def observe(target: Target, metrics: pd.DataFrame, merchants: pd.DataFrame) -> f
 def objective(targets, achieved) -> float:
     """Σ weight × ((achieved − target) / tolerance)² over the targets (``achieved``: one mean each)."""
     return float(sum(t.weight * ((a - t.target) / t.tolerance) ** 2 for t, a in zip(targets, achieved)))
+
+
+def _target_spec(t: Target) -> dict:
+    """A target's fields (an observable's without the empty ``fact`` and ``check``: fingerprints of
+    calibrations written before validation targets existed stay the same)."""
+    d = asdict(t)
+    if t.kind == "observable":
+        del d["fact"], d["check"]
+    return d
 
 
 @dataclass(frozen=True)
@@ -104,6 +136,16 @@ class Calibration:
         """The masters of the fitting seeds, the fresh seeds and the sampler's seeds."""
         return replicate_seeds(self.seed, 3)
 
+    @property
+    def observables(self) -> tuple:
+        """The targets that are observables of the base scenario (none: the base scenario is not run)."""
+        return tuple(t for t in self.targets if t.kind == "observable")
+
+    @property
+    def facts(self) -> tuple[str, ...]:
+        """The validation facts the targets read, each once, in the order of the targets."""
+        return tuple(dict.fromkeys(t.fact for t in self.targets if t.kind == "validation"))
+
     def fit_seeds(self) -> list[int]:
         return replicate_seeds(self.seed_masters()[0], self.replicates)
 
@@ -118,7 +160,7 @@ class Calibration:
     def spec(self) -> dict:
         """What defines the calibration (the budget aside: ``--resume --trials`` may extend it)."""
         return {"base": self.base, "params": self.params.to_dict(), "events": [repr(e) for e in self.events],
-                "free": [asdict(f) for f in self.free], "targets": [asdict(t) for t in self.targets],
+                "free": [asdict(f) for f in self.free], "targets": [_target_spec(t) for t in self.targets],
                 "replicates": self.replicates, "steps": self.steps, "seed": self.seed, "check": self.check}
 
     def fingerprint(self) -> str:

@@ -8,7 +8,12 @@
     what was calibrated, seeds, versions, git revision, executor, times, the best trial;
 ``DIR/trials.parquet``
     one row per trial: ``trial``, ``state``, each free parameter, ``objective``, the achieved value
-    of each target (mean over the fitting replicates) and the ``seeds``.
+    of each target (an observable's mean over the fitting replicates; a validation check's measured
+    mean over them, column ``F6:calib_minor_silent``) and the ``seeds``.
+
+A trial (:func:`run_trial`) runs the base scenario once per fitting seed for the observable targets
+(not at all when there are none) and measures each fact of the validation targets once per seed
+(:func:`sim.calibration.facts.measure_fact`), however many of its checks are targets.
 
 Trials are asked in batches of one per worker, run on the executor of
 :func:`sim.runs.executors.make_executor` and told in trial order, so that a calibration with the
@@ -35,10 +40,12 @@ from ..runs.executors import make_executor
 from ..runs.provenance import git_revision, package_versions, utc_now
 from ..runs.store import atomic_write, check_folder, write_json
 from ..simulate import simulate
+from ..analysis.stats import ci95
+from .facts import fact_checks, measure_fact
 from .spec import Calibration, Target, objective, observe
 
 __all__ = ["FORMAT", "STUDY_NAME", "StudyOutcome", "achieved_values", "run_study", "trials_table", "study_storage",
-           "check_best", "trial_params"]
+           "check_best", "trial_params", "trial_values", "run_trial"]
 
 FORMAT = "loyalty-sim calibration 1"
 STUDY_NAME = "calibration"
@@ -60,6 +67,28 @@ def achieved_values(params: Params, events: tuple, steps: int, seeds: list[int],
 def trial_params(cal: Calibration, values: dict) -> Params:
     """The base market with a trial's values of the free parameters."""
     return set_values(cal.params, values)
+
+
+def trial_values(cal: Calibration, values: dict) -> dict:
+    """What a trial sets in a validation fact's markets (as far as :func:`sim.calibration.facts.fact_values`
+    lets it): the file's ``[set]`` values and the trial's values of the free parameters."""
+    return {**cal.fixed, **values}
+
+
+def run_trial(cal: Calibration, values: dict, seeds: list[int]) -> list[float]:
+    """Each target's achieved value for one trial's ``values`` on ``seeds`` (runs in any worker
+    process): an observable's mean over the runs of the base scenario, a validation check's
+    measured mean over the fact's measurements (each fact measured once per seed)."""
+    got: dict[str, float] = {}
+    obs = cal.observables
+    if obs:
+        vals = achieved_values(trial_params(cal, values), cal.events, cal.steps, seeds, obs)
+        got.update({t.label: float(np.mean(v)) for t, v in zip(obs, vals)})
+    fact_vals = trial_values(cal, values)
+    for fid in cal.facts:
+        checks = fact_checks(fid, [measure_fact(fid, fact_vals, s) for s in seeds])
+        got.update({t.label: float(checks[t.check].value) for t in cal.targets if t.fact == fid})
+    return [got[t.label] for t in cal.targets]
 
 
 def study_storage(out: Path):
@@ -184,16 +213,14 @@ def run_study(cal: Calibration, out: str | os.PathLike, *, trials: int | None = 
             futures = []
             for tr in batch:
                 tr.set_user_attr("seeds", seeds)
-                futures.append(pool.submit(achieved_values, trial_params(cal, tr.params), cal.events, cal.steps,
-                                           seeds, cal.targets))
+                futures.append(pool.submit(run_trial, cal, dict(tr.params), seeds))
             for tr, fut in zip(batch, futures):
                 try:
-                    vals = fut.result()
+                    means = fut.result()
                 except Exception as e:  # noqa: BLE001 - a failed trial is recorded, the study goes on
                     tr.set_user_attr("error", f"{type(e).__name__}: {e}")
                     study.tell(tr, state=optuna.trial.TrialState.FAIL)
                 else:
-                    means = [float(np.mean(v)) for v in vals]
                     tr.set_user_attr("achieved", {t.label: m for t, m in zip(cal.targets, means)})
                     study.tell(tr, objective(cal.targets, means))
                 done += 1
@@ -217,11 +244,26 @@ def run_study(cal: Calibration, out: str | os.PathLike, *, trials: int | None = 
 
 
 def check_best(cal: Calibration, values: dict, workers: int | None = None,
-               executor: tuple[cf.Executor, str] | None = None) -> dict[str, list[float]]:
-    """``values`` re-run on the fresh seeds (never used in fitting): each target's value per seed."""
+               executor: tuple[cf.Executor, str] | None = None) -> dict[str, tuple[float, float, float]]:
+    """``values`` re-run on the fresh seeds (never used in fitting): each target's mean and 95%
+    interval — an observable's over its per-seed values (:func:`sim.analysis.stats.ci95`), a
+    validation check's as the fact's evaluation gives it over the fresh seeds. One task per seed
+    (and per fact)."""
     params = trial_params(cal, values)
+    fact_vals = trial_values(cal, values)
     seeds = cal.fresh_seeds()
+    obs = cal.observables
+    out: dict[str, tuple[float, float, float]] = {}
     with (contextlib.nullcontext(executor) if executor else make_executor(workers)) as (pool, _):
-        futures = [pool.submit(achieved_values, params, cal.events, cal.steps, [s], cal.targets) for s in seeds]
-        per_seed = [f.result() for f in futures]
-    return {t.label: [v[i][0] for v in per_seed] for i, t in enumerate(cal.targets)}
+        runs = [pool.submit(achieved_values, params, cal.events, cal.steps, [s], obs) for s in seeds] if obs else []
+        facts = {fid: [pool.submit(measure_fact, fid, fact_vals, s) for s in seeds] for fid in cal.facts}
+        per_seed = [f.result() for f in runs]
+        for i, t in enumerate(obs):
+            out[t.label] = tuple(float(x) for x in ci95([v[i][0] for v in per_seed]))
+        for fid, futs in facts.items():
+            checks = fact_checks(fid, [f.result() for f in futs])
+            for t in cal.targets:
+                if t.fact == fid:
+                    c = checks[t.check]
+                    out[t.label] = (float(c.value), float(c.lo), float(c.hi))
+    return {t.label: out[t.label] for t in cal.targets}
