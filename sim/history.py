@@ -20,7 +20,7 @@ __all__ = ["History", "EVENT_NAMES"]
 #: event flag → name, in the order a story tells them
 EVENT_NAMES = {
     EV.ARRIVED: "arrived", EV.PURCHASE: "purchase", EV.TRIED_OTHER: "tried_other",
-    EV.DELIGHTED: "delighted", EV.SATISFIED: "satisfied", EV.DISSATISFIED: "dissatisfied",
+    EV.FAILED: "failed", EV.DELIGHTED: "delighted", EV.SATISFIED: "satisfied", EV.DISSATISFIED: "dissatisfied",
     EV.COMPLAINED: "complained", EV.RECOVERED: "recovered", EV.BOTCHED: "botched",
     EV.TRUSTING: "became_trusting", EV.LOYAL: "became_loyal", EV.BETRAYED: "lost_loyalty",
     EV.HEARD_GOOD: "heard_good", EV.HEARD_BAD: "heard_bad", EV.SWITCHED: "switched", EV.LEFT: "left",

@@ -141,7 +141,9 @@ class Customer(mesa.Agent):
         """A purchase from its own merchant: A, B, then C/D (satisfied) or E/F (dissatisfied), G."""
         model, P, T, j = self.model, self.model.params, self.model.policies, self.merchant
         self.notice_price(T.price_paid[j])
-        quality = self.encounter(j)  # A
+        quality, failed = self.encounter(j)  # A
+        if failed:
+            self.flags |= EV.FAILED
         value = self.perceive(j, quality)  # B
         E = self.expectation
         tolerance = P.loyal_failure_tolerance if self.stage == LOYAL else 0.0
@@ -173,7 +175,7 @@ class Customer(mesa.Agent):
                 if self.recovery_due <= model.steps:  # not still waiting for an answer (voice pending)
                     model.unhappy.append((self, R_FAILURE, P.reconsider_dissatisfied))
             self.accumulate_trust(0.0, severity)  # G
-            self.aggrieve(severity)  # the problem leaves a grievance
+            self.aggrieve(severity if failed else 0.0)  # a failure leaves a grievance
         self.grow_switching_costs(j)
         self.cross_sell()
         self.adapt_expectations(value, j)

@@ -35,7 +35,8 @@ def complain(pop: Population, idx, severity, where, T, P, rng) -> np.ndarray:
 
 def aggrieve(pop: Population, idx, severity, P) -> None:
     """Grievances of this step's buyers ``idx`` at their own merchant: every purchase fades the old
-    one (``grievance_memory``); a problem of ``severity`` > 0 adds ``severity ** grievance_curvature``
+    one (``grievance_memory``); a problem — a service failure (something went wrong, :func:`encounter`)
+    that left the customer dissatisfied — of ``severity`` > 0 adds ``severity ** grievance_curvature``
     to what is left, ``g ← 1 − (1 − g)·(1 − severity^c)``, so that it stays between 0 and 1. A
     grievance outlasts the moving average of satisfaction: it is what the customer remembers of a
     problem until the merchant puts it right (:func:`sim.mechanism.recovery.settle_grievance`)."""
@@ -58,7 +59,7 @@ def complain_phase(ctx) -> None:
     severity[dis_pos] = np.minimum(ctx.short[dis_pos] / F32(P.severity_scale), F32(1))
     d_idx, d_w = idx[dis_pos], w[dis_pos]
     pop.failures[d_idx] += 1
-    aggrieve(pop, idx, severity, P)
+    aggrieve(pop, idx, np.where(ctx.failed, severity, F32(0)), P)  # a failure that hurt leaves a grievance
     voiced = complain(pop, d_idx, severity[dis_pos], d_w, ctx.T, P, ctx.rng)
     ctx.stats.complaints = int(voiced.sum())
     ctx.severity, ctx.d_idx, ctx.d_w, ctx.voiced = severity, d_idx, d_w, voiced
@@ -85,8 +86,9 @@ def complain_one(c, severity: float, j: int) -> bool:
 
 
 def aggrieve_one(c, severity: float) -> None:
-    """A purchase fades the grievance against the merchant; a problem adds ``severity ** c`` to what
-    is left (kept between 0 and 1)."""
+    """A purchase fades the grievance against the merchant; a problem (a failure that left the
+    customer dissatisfied; ``severity`` 0 otherwise) adds ``severity ** c`` to what is left (kept
+    between 0 and 1)."""
     P = c.model.params
     g = c.grievance * P.grievance_memory
     if severity > 0:

@@ -49,6 +49,7 @@ class StepContext:
     tolerance: np.ndarray | None = None  # loyal buyers' discount on shortfalls (None: no loyal buyer)
     # A, B
     quality: np.ndarray | None = None
+    failed: np.ndarray | None = None  # something went wrong in the encounter (a service failure)
     ep: np.ndarray | None = None  # expected price
     sens: np.ndarray | None = None  # price sensitivity
     price: np.ndarray | None = None  # price paid per product

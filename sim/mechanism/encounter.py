@@ -61,19 +61,24 @@ def encounter(pop: Population, buyers, where, T, rng, excitement: bool = True):
 
 
 def encounter_phase(ctx) -> None:
-    """A for this step's buyers at their own merchant: sets ``ctx.quality``."""
-    ctx.quality, _ = encounter(ctx.pop, ctx.idx, ctx.w, ctx.T, ctx.rng, ctx.excitement)
+    """A for this step's buyers at their own merchant: sets ``ctx.quality`` and ``ctx.failed``
+    (something went wrong: a service failure or a missing must-be attribute)."""
+    ctx.quality, ctx.failed = encounter(ctx.pop, ctx.idx, ctx.w, ctx.T, ctx.rng, ctx.excitement)
 
 
 # ---- readable twin ------------------------------------------------------------------------------
-def encounter_one(c, j: int) -> float:
+def encounter_one(c, j: int) -> tuple[float, bool]:
     """A — the quality received: core quality (plus a customised programme's tailoring), a
     service failure, Kano's must-be attribute, and the excitement attribute *minus what the
-    customer has come to expect of it* (delight fades into expectation)."""
+    customer has come to expect of it* (delight fades into expectation). Returns ``(quality,
+    failed)``: whether something went wrong (a service failure or a missing must-be attribute)."""
     T, r = c.model.policies, c.model.rng
     quality = T.quality[j] + T.tailoring[j] + T.sd[j] * r.standard_normal()
+    failed = False
     if r.random() < T.failure_prob[j]:
         quality -= T.failure_severity[j] * float(r.uniform(0.5, 1.5))
+        failed = True
     if r.random() < T.basic_missing[j]:
         quality -= 0.3
-    return quality + T.excitement[j] - c.excite_expect
+        failed = True
+    return quality + T.excitement[j] - c.excite_expect, failed

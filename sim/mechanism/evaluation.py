@@ -173,9 +173,11 @@ def evaluate_phase(ctx) -> None:
     sat[dis_pos] = False  # (short <= 0)
     stats.satisfied, stats.delighted, stats.dissatisfied = len(idx) - len(dis_pos), len(del_pos), len(dis_pos)
     # (flags were cleared at the start of the step and nothing has set a buyer's yet)
-    fl = np.full(len(idx), EV.PURCHASE | EV.SATISFIED, dtype=np.uint16)
+    fl = np.full(len(idx), EV.PURCHASE | EV.SATISFIED, dtype=np.uint32)
     fl[dis_pos] = EV.PURCHASE | EV.DISSATISFIED
     fl[del_pos] |= EV.DELIGHTED
+    if ctx.failed is not None:
+        fl[ctx.failed] |= EV.FAILED
     pop.flags[idx] = fl
     pop.flags[ctx.trial] = EV.PURCHASE | EV.TRIED_OTHER
     ctx.ep, ctx.sens, ctx.price, ctx.rise, ctx.v, ctx.E = ep, sens, price, rise, v, E

@@ -73,7 +73,7 @@ def intention(pop: Population, idx, w, T, P, mean_expectation: float, satisfacti
                         switch_cost=switch_cost)
     diff = stay
     diff -= best_other[w]
-    diff /= F32(P.choice_noise)
+    diff /= F32(P.intention_noise)
     np.clip(diff, -30, 30, out=diff)
     np.negative(diff, out=diff)
     np.exp(diff, out=diff)
@@ -122,5 +122,5 @@ def form_intentions_readable(model) -> None:
                                              model.mean_expectation, P)[0] - 0.5) for j in range(m)]
     best_other = [max([P.outside_option] + [alt[k] for k in range(m) if k != j]) for j in range(m)]
     for c in model.own_buyers + model.reevaluated:
-        diff = (c.stay_utility() - best_other[c.merchant]) / (P.choice_noise)
+        diff = (c.stay_utility() - best_other[c.merchant]) / P.intention_noise
         c.intentional = 1 / (1 + math.exp(-clip(diff, -30, 30)))

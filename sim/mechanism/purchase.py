@@ -82,7 +82,7 @@ def try_other_one(c, j: int) -> None:
     """Variety seeking: a purchase from merchant ``j`` only informs the view of ``j``; a bad one
     is talked about."""
     P = c.model.params
-    s, short, _ = evaluate_one(c.perceive(j, c.encounter(j)), c.expectation, P)
+    s, short, _ = evaluate_one(c.perceive(j, c.encounter(j)[0]), c.expectation, P)
     c.pay(j, None)
     c.wallet -= 0.1 * c.wallet  # share of wallet falls
     c.heard[j] = clip(c.heard[j] + clip(s - 0.5, -0.5, 0.5), -1.0, 1.0)

@@ -50,6 +50,7 @@ class EV:
     TRIED_OTHER = 8192  # bought once from another merchant (variety seeking)
     HEARD_BAD = 16384
     HEARD_GOOD = 32768
+    FAILED = 65536  # something went wrong in the encounter at its own merchant (a service failure)
 
 
 # ---- why customers leave (a merchant or the market) ---------------------------------------------
@@ -106,7 +107,7 @@ class Variable:
 
 #: ``on_arrival`` / ``on_relationship`` of a variable that is left as it is
 KEPT = "kept"
-_I8, _I16, _I32, _I64, _U16 = np.int8, np.int16, np.int32, np.int64, np.uint16
+_I8, _I16, _I32, _I64, _U32 = np.int8, np.int16, np.int32, np.int64, np.uint32
 
 
 def _v(name, dtype, empty, on_arrival, on_relationship, label_en, label_zh, help_en, help_zh, **kw) -> Variable:
@@ -215,7 +216,7 @@ VARIABLES: tuple[Variable, ...] = (
        "whether the pending recovery resolves the complaint", "待处理补救是否解决投诉"),
     _v("churn_reason", _I8, 0, 0, KEPT, "churn reason", "流失原因",
        "why the customer left (see Reasons for leaving)", "顾客离开的原因（见流失原因）"),
-    _v("flags", _U16, 0, "arrived", KEPT, "events", "事件",
+    _v("flags", _U32, 0, "arrived", KEPT, "events", "事件",
        "what happened to the customer in the current step (purchase, delighted, complained, recovered, …)",
        "本期发生在顾客身上的事（购买、惊喜、投诉、补救……）", history=True),
     _v("heard", F32, 0, 0, KEPT, "word of mouth heard", "听到的口碑",

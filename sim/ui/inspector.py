@@ -157,8 +157,12 @@ def story_lines(story: dict | None, lang: str = "en") -> list[str]:
                 parts.append(f"在 {bought_from} 购买；服务超出了{her}期望（惊喜）" if zh else
                              f"bought from {bought_from}; the service beat what {she} hoped for (delighted)")
             elif "dissatisfied" in ev:
-                parts.append(f"在 {bought_from} 购买；服务没有达到{her}预期" if zh else
-                             f"bought from {bought_from}; the service fell short of what {she} expected")
+                if "failed" in ev:
+                    parts.append(f"在 {bought_from} 购买；出了差错（服务失误），{she}心存怨气" if zh else
+                                 f"bought from {bought_from}; something went wrong (a service failure) and {she} holds a grievance")
+                else:
+                    parts.append(f"在 {bought_from} 购买；服务没有达到{her}预期" if zh else
+                                 f"bought from {bought_from}; the service fell short of what {she} expected")
                 if "complained" in ev:
                     complained_at[bought_from] = r["step"]
                     parts.append(f"{she}投诉了" if zh else f"{she} complained")
