@@ -7,7 +7,7 @@ measurement, diagnoses) are in `docs/validation/facts/F2.md`."""
 from __future__ import annotations
 
 from ..core import interval_errors, interval_means
-from ..core import Fact, band_check, below_check, ci, new_figure, ratio_ci
+from ..core import Fact, band_check, below_check, ci, diff_ci, new_figure, ratio_ci
 from ..shocks import ZONE_HALF, measure_shock, shock_effects
 
 F2_MEASURES = (("sat", "satisfaction", "满意度", "{:.3f}"),
@@ -25,9 +25,11 @@ def evaluate(ps):
         for d in (0.1, 0.2, 0.3):
             loss = shock_effects(ps, key, -(ZONE_HALF + d), -1)
             gain = shock_effects(ps, key, ZONE_HALF + d, 1)
+            # behaviour is reported beside the intention (the sources measured intentions)
             checks.append(band_check(
                 f"ratio_{key}_{d}", f"{en}: effect of a shortfall / of a surplus, d = {d} beyond the zone",
-                f"{zh}：不足效应 / 超出效应，超出区间 d = {d}", ratio_ci(loss, gain), 1.5, 3.0, "{:.2f}"))
+                f"{zh}：不足效应 / 超出效应，超出区间 d = {d}", ratio_ci(loss, gain), 1.5, 3.0, "{:.2f}",
+                info=(key == "ret")))
         for side, sgn, en_s, zh_s in (("loss", -1, "shortfall", "不足"), ("gain", 1, "surplus", "超出")):
             eff = [shock_effects(ps, key, sgn * (ZONE_HALF + d), sgn) for d in (0.0, 0.1, 0.2, 0.3)]
             sd1 = [b - 2 * a + z for z, a, b in zip(eff[0], eff[1], eff[2])]
@@ -39,6 +41,23 @@ def evaluate(ps):
                 f"{zh}：{zh_s}效应随 d 的凹性（d = 0、0.1、0.2、0.3 上较大的二阶差分）", ci(worst), 0.0, fmt,
                 significant=False, info=(key == "ret"),
                 target_en="< 0 (mean)", target_zh="< 0（均值）"))
+    # behaviour moves the same way as the intention, by less: a shortfall lowers 26-week retention
+    # (significantly), and by less than it lowers the intention to buy again
+    for d in (0.1, 0.2, 0.3):
+        beh = shock_effects(ps, "ret", -(ZONE_HALF + d))
+        drop_int = shock_effects(ps, "int", -(ZONE_HALF + d), -1)
+        drop_ret = shock_effects(ps, "ret", -(ZONE_HALF + d), -1)
+        less = diff_ci(drop_int, drop_ret)
+        chk = below_check(
+            f"ret_same_way_{d}", f"behaviour: effect of a shortfall (d = {d} beyond the zone) on still being a "
+            f"customer 26 weeks later; the intention's drop less the behaviour's: {less[0]:.3f} "
+            f"[{less[1]:.3f}, {less[2]:.3f}]",
+            f"行为：不足（超出区间 d = {d}）对 26 周后仍是客户的效应；意愿的下降减去行为的下降："
+            f"{less[0]:.3f} [{less[1]:.3f}, {less[2]:.3f}]",
+            ci(beh), 0.0, "{:.4f}", target_en="< 0 (95% interval), and a smaller drop than the intention's "
+            "(difference > 0, 95% interval)", target_zh="< 0（95% 区间），且下降小于意愿的下降（差 > 0，95% 区间）")
+        chk.passed = chk.passed and less[1] > 0
+        checks.append(chk)
     # the same ratio with d read from the expectation instead of the zone edges (reported only)
     for key, en, zh, fmt in F2_MEASURES[:2]:
         for d in (0.1, 0.2, 0.3):
