@@ -1,5 +1,6 @@
-"""F6 — repurchase intention by complaint outcome: every dissatisfying purchase of weeks 13–78, by
-size and outcome, read when its outcome is known (the customer's intention to buy again at the end
+"""F6 — repurchase intention by complaint outcome: every problem of weeks 13–78 (a service failure
+that left the customer dissatisfied, as the problems customers report in a survey), by size and
+outcome, read when its outcome is known (the customer's intention to buy again at the end
 of the week of a silent problem, or of the week a complaint's answer lands); beside it, behaviour
 (still a customer 26 weeks later), and the buyers of the same weeks without a problem.
 
@@ -52,7 +53,9 @@ def measure(markets, seed):
         pop, t = model.pop, model.steps
         if F6_FROM <= t <= F6_UNTIL:
             b = own_buyers(pop)
-            bad = (pop.flags[b] & EV.DISSATISFIED) != 0
+            # a problem: something went wrong (a service failure) and the customer was dissatisfied
+            f = pop.flags[b]
+            bad = ((f & EV.DISSATISFIED) != 0) & ((f & EV.FAILED) != 0)
             # whoever left or switched in this week (after buying) has lost its merchant already
             good = b[~bad]
             c, gone = Cohort(pop, good), lost_by_merchant(pop, good)
