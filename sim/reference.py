@@ -37,7 +37,7 @@ from .mechanism.choice import (alternative_utilities_one, compare_and_churn_read
 from .mechanism.common import logit_choice_one
 from .mechanism.complaints import aggrieve_one, complain_one
 from .mechanism.encounter import encounter_one
-from .mechanism.evaluation import acsi_readable, evaluate_one, felt_one, judge_quality_one, perceive_one, remember_one
+from .mechanism.evaluation import acsi_readable, evaluate_one, felt_one, judge_value_one, perceive_one, remember_one
 from .mechanism.expectations import adapt_expectations_one
 from .mechanism.loyalty import become_loyal_one, form_intentions_readable
 from .mechanism.need import get_older_one, need_one, visit_one
@@ -95,7 +95,7 @@ class Customer(mesa.Agent):
     notice_price = notice_price_one  # price_rise
     perceive = perceive_one  # B
     felt = felt_one
-    judge_quality = judge_quality_one
+    judge_value = judge_value_one
     remember = remember_one
     pay = pay_one  # purchase
     raise_share_of_wallet = raise_share_of_wallet_one
@@ -150,7 +150,7 @@ class Customer(mesa.Agent):
         s, short, surplus = evaluate_one(value, E, P, tolerance)
         self.value_realised += self.pay(j, quality)
         self.perceived, self.value, self.disconfirmation, self.txn_sat = quality, value, value - E, s
-        self.judge_quality(quality)
+        self.judge_value(value)
         self.remember(self.felt(s))
         model.acsi.append((self.satisfaction, E, value, quality))
         self.raise_share_of_wallet()

@@ -13,8 +13,8 @@ from .common import clip, price_term, price_term_one
 from .price_rise import notice_price_rise
 from .state import EV, F32, LOYAL, Population
 
-__all__ = ["perceive", "evaluate", "felt", "category_quality", "judge_quality", "update_satisfaction", "acsi",
-           "evaluate_phase", "evaluate_one", "perceive_one", "felt_one", "judge_quality_one", "remember_one",
+__all__ = ["perceive", "evaluate", "felt", "category_value", "judge_value", "update_satisfaction", "acsi",
+           "evaluate_phase", "evaluate_one", "perceive_one", "felt_one", "judge_value_one", "remember_one",
            "acsi_readable"]
 
 
@@ -83,34 +83,36 @@ def felt(pop: Population, idx, s, T, P) -> np.ndarray:
     """How an encounter felt: its transaction satisfaction ``s`` (the disconfirmation of the
     expectation, neutral once the expectation has adapted), plus the relationship's ``fit``, the
     lasting match between this merchant's offer and the customer's own needs
-    (:func:`start_relationship`), plus the direct effect of the quality the customer judges its
-    merchant to deliver against the category's (``quality_weight · (quality_belief − category)``,
-    :func:`category_quality`), which adapting expectations do not wear away either;
-    ``clip(s + fit + quality_weight · (belief − category), 0, 1)``. Overall satisfaction
-    (:func:`update_satisfaction`) and positive reinforcement (:func:`reinforce`) follow it;
-    complaints and delight follow ``s`` alone."""
+    (:func:`start_relationship`), plus the direct effect of the value for money the customer judges
+    its merchant to give, against what the category gives (:func:`category_value`):
+    ``clip(s + fit + value_weight · (value_belief − category), 0, 1)``. Adapting expectations wear
+    away neither ``fit`` nor the direct effect, so a better merchant keeps more satisfied customers
+    (the direct path from perceived quality and value to satisfaction of the ACSI model). Overall
+    satisfaction (:func:`update_satisfaction`) and positive reinforcement (:func:`reinforce`) follow
+    it; complaints and delight follow ``s`` alone."""
     x = pop.fit[idx]
     x += s
-    if P.quality_weight:
-        b = pop.quality_belief[idx]
-        b -= F32(category_quality(T))
-        b *= F32(P.quality_weight)
+    if P.value_weight:
+        b = pop.value_belief[idx]
+        b -= category_value(T, pop.expected_price[idx], pop.price_sens[idx])
+        b *= F32(P.value_weight)
         x += b
     return np.clip(x, 0, 1, out=x)
 
 
-def category_quality(T) -> float:
-    """The quality a customer knows of the category: the mean reputation of the market's merchants
-    (what the market says each delivers)."""
-    return float(np.mean(T.reputation))
+def category_value(T, expected_price, sens) -> np.ndarray:
+    """What the category gives for the money, as each customer (its expected price and price
+    sensitivity) sees it: the merchants' mean reputation less the price term of their mean price
+    (the price term is linear in the price, so this is the mean over the merchants)."""
+    return F32(np.mean(T.reputation)) - price_term(F32(np.mean(T.price_paid)), expected_price, sens)
 
 
-def judge_quality(pop: Population, idx, quality, P) -> None:
-    """Each buyer's judgement of its merchant's quality moves toward the quality just received
-    (``quality_learning``): ``belief += quality_learning · (quality − belief)``."""
-    if P.quality_learning:
-        b = pop.quality_belief[idx]
-        pop.quality_belief[idx] = b + F32(P.quality_learning) * (quality - b)
+def judge_value(pop: Population, idx, value, P) -> None:
+    """Each buyer's judgement of the value its merchant gives moves toward the value just received
+    (``value_learning``): ``belief += value_learning · (value − belief)``."""
+    if P.value_learning:
+        b = pop.value_belief[idx]
+        pop.value_belief[idx] = b + F32(P.value_learning) * (value - b)
 
 
 def update_satisfaction(pop: Population, idx, f, P):
@@ -165,7 +167,7 @@ def evaluate_phase(ctx) -> None:
     disc = v - E
     pop.disconfirmation[idx] = disc
     pop.txn_sat[idx] = s
-    judge_quality(pop, idx, quality, P)
+    judge_value(pop, idx, v, P)
     f = felt(pop, idx, s, T, P)
     S = update_satisfaction(pop, idx, f, P)
     acsi(stats, S, E, v, quality, P, disc)
@@ -216,17 +218,18 @@ def perceive_one(c, j: int, quality: float) -> float:
 
 def felt_one(c, s: float) -> float:
     """How an encounter felt: transaction satisfaction ``s`` plus the relationship's lasting
-    ``fit`` plus the direct effect of the merchant's quality as the customer judges it, against the
-    category's (the mean reputation of the merchants), kept between 0 and 1 (overall satisfaction
-    and reinforcement follow it)."""
+    ``fit`` plus the direct effect of the value for money the customer judges its merchant to give,
+    against what the category gives (the merchants' mean reputation less the price term of their
+    mean price), kept between 0 and 1 (overall satisfaction and reinforcement follow it)."""
     P, T = c.model.params, c.model.policies
-    direct = P.quality_weight * (c.quality_belief - sum(T.reputation) / len(T.reputation))
-    return clip(s + c.fit + direct, 0.0, 1.0)
+    m = len(T.reputation)
+    category = sum(T.reputation) / m - price_term_one(sum(T.price_paid) / m, c.expected_price, c.price_sens)
+    return clip(s + c.fit + P.value_weight * (c.value_belief - category), 0.0, 1.0)
 
 
-def judge_quality_one(c, quality: float) -> None:
-    """The judgement of the merchant's quality moves toward the quality just received."""
-    c.quality_belief += c.model.params.quality_learning * (quality - c.quality_belief)
+def judge_value_one(c, value: float) -> None:
+    """The judgement of the value the merchant gives moves toward the value just received."""
+    c.value_belief += c.model.params.value_learning * (value - c.value_belief)
 
 
 def remember_one(c, f: float) -> None:

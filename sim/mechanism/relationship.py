@@ -1,6 +1,6 @@
 """A relationship starts (a newcomer's first merchant, or a switch): trust and switching costs start
 afresh (no grievance against the new merchant), the expectation moves halfway to what the customer
-anticipates of the merchant, the judgement of its quality starts at its reputation, and how well
+anticipates of the merchant, the judgement of the value it gives starts at its reputation for its price, and how well
 the merchant suits the customer (``fit``) is drawn.
 
 Readable twin :func:`start_relationship_one`."""
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .common import anticipated_value, anticipated_value_one
+from .common import anticipated_value, anticipated_value_one, price_term, price_term_one
 from .state import F32, ORDINARY, PROSPECT, Population, StepStats, resets
 from .switching_costs import switching_cost_base
 
@@ -37,7 +37,9 @@ def start_relationship(pop: Population, idx, merchant, T, P, stats: StepStats, r
         getattr(pop, name)[idx] = value
     pop.affective[idx] *= 0.5
     pop.acq_cost[idx] = T.acquisition_cost[merchant]
-    pop.quality_belief[idx] = T.reputation[merchant]  # what the market says of its quality, until experienced
+    # the value it gives, as the market tells it (its reputation for the price), until experienced
+    pop.value_belief[idx] = T.reputation[merchant] - price_term(T.price_paid[merchant], pop.expected_price[idx],
+                                                                pop.price_sens[idx])
     pop.last_paid[idx] = T.price_paid[merchant]  # a rise is noticed against the price when it joined
     pop.switch_cost[idx] = switching_cost_base(pop, idx, T, P)
     pop.stage[idx] = np.where(pop.stage[idx] == PROSPECT, PROSPECT, ORDINARY)
@@ -59,7 +61,8 @@ def start_relationship_one(c, j: int) -> None:
         setattr(c, name, value)
     c.affective *= 0.5
     c.acq_cost = T.acquisition_cost[j]
-    c.quality_belief = T.reputation[j]  # what the market says of its quality, until experienced
+    # the value it gives, as the market tells it (its reputation for the price), until experienced
+    c.value_belief = T.reputation[j] - price_term_one(T.price_paid[j], c.expected_price, c.price_sens)
     c.last_paid = T.price_paid[j]  # a rise is noticed against the price when it joined
     if c.stage != PROSPECT:
         c.stage = ORDINARY

@@ -177,12 +177,12 @@ VARIABLES: tuple[Variable, ...] = (
        "how well the current merchant's offer suits this customer's own needs, drawn when the relationship starts; a "
        "lasting part of overall satisfaction that expectations do not wear away",
        "当前商家的产品与顾客自身需求的契合程度，关系开始时抽取；总体满意度中不随预期调整而消失的持久部分"),
-    _v("quality_belief", F32, 0, KEPT, "the merchant's reputation", "judged quality", "质量判断",
-       "the customer's judgement of its merchant's quality: starts at the merchant's reputation and moves toward the "
-       "quality of each purchase (`quality_learning`); against the category's it adds to how every encounter feels "
-       "(`quality_weight`)",
-       "顾客对其商家质量的判断：从商家声誉开始，随每次购买得到的质量调整（`quality_learning`）；与品类水平相比，它影响每次接触的感受"
-       "（`quality_weight`）", history=True),
+    _v("value_belief", F32, 0, KEPT, "its reputation for its price", "judged value", "性价比判断",
+       "the customer's judgement of the value for money its merchant gives: starts at the merchant's reputation less "
+       "its price term, and moves toward the value of each purchase (`value_learning`); against what the category "
+       "gives, it adds to how every encounter feels (`value_weight`)",
+       "顾客对其商家性价比的判断：从商家声誉减去价格项开始，随每次购买得到的价值调整（`value_learning`）；与品类相比，它影响每次接触的感受"
+       "（`value_weight`）", history=True),
     _v("grievance", F32, 0, 0, 0, "grievance", "怨气",
        "what is left of the problems the current merchant has not put right (0–1): a problem adds severity ** "
        "`grievance_curvature`, later purchases fade it, a resolved complaint removes it (less when slow), a refused one "
