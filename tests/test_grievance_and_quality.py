@@ -14,7 +14,6 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from engine_kit import merchant, model, population, rng, steady, table
 from sim import LoyaltyModel, Params
-from sim import mechanism as mc
 from sim.mechanism import EV
 from sim.mechanism.choice import stay_utility
 from sim.mechanism.complaints import aggrieve, aggrieve_one
@@ -477,10 +476,9 @@ def test_encounter_reports_exactly_the_failed_encounters():
 
 
 def test_encounter_one_returns_quality_and_failed():
-    mm_ref = SimpleNamespace(rng=rng(1))
     T, _ = table(steady(quality=0.7, failure_prob=0.5, failure_severity=0.2))
-    c = SimpleNamespace(model=SimpleNamespace(policies=SimpleNamespace(**{k: v.tolist() for k, v in vars(T).items()}),
-                                              rng=mm_ref.rng), excite_expect=0.0)
+    policies = SimpleNamespace(**{k: v.tolist() for k, v in vars(T).items()})
+    c = SimpleNamespace(model=SimpleNamespace(policies=policies, rng=rng(1)), excite_expect=0.0)
     out = [encounter_one(c, 0) for _ in range(400)]
     assert all(isinstance(x, tuple) and len(x) == 2 for x in out)
     assert all(failed == (q < 0.7 - 1e-6) for q, failed in out)
