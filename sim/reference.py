@@ -168,6 +168,7 @@ class Customer(mesa.Agent):
             self.flags |= EV.DISSATISFIED
             self.failures += 1
             severity = min(short / P.severity_scale, 1.0)
+            self.aggrieve(severity if failed else 0.0)  # a failure leaves a grievance
             if self.complain(severity, j):
                 self.recover(j, value)  # F — the merchant answers: resolved or not, after its delay
             else:
@@ -175,7 +176,6 @@ class Customer(mesa.Agent):
                 if self.recovery_due <= model.steps:  # not still waiting for an answer (voice pending)
                     model.unhappy.append((self, R_FAILURE, P.reconsider_dissatisfied))
             self.accumulate_trust(0.0, severity)  # G
-            self.aggrieve(severity if failed else 0.0)  # a failure leaves a grievance
         self.grow_switching_costs(j)
         self.cross_sell()
         self.adapt_expectations(value, j)

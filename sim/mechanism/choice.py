@@ -148,15 +148,20 @@ def leave(pop: Population, idx, reasons, stats: StepStats):
 
 def looking_around(pop: Population, P, rng) -> np.ndarray:
     """Places (sorted) whose occupant looks around this step without a problem prompting it:
-    each with chance ``min(1, reconsider_prob · exp(−reconsider_satisfaction · (S − 0.5)))``,
-    S its overall satisfaction — the more satisfied compare less, the less satisfied more.
+    each with chance ``min(1, reconsider_prob · exp(−reconsider_satisfaction · (S − 0.5)) ·
+    exp(−reconsider_trust · trust))``, S its overall satisfaction — the more satisfied compare less,
+    the less satisfied more — and a customer who trusts its merchant does not shop around (trust
+    shortens the search rather than changing how a comparison comes out).
 
     Drawn by thinning, so that a step does not draw for every place: candidates at the chance
     of a customer at S = 0.5 − LOOK_CUT, each kept with the ratio of its own chance to that one;
     the few customers below that level are drawn one by one."""
     r, k = P.reconsider_prob, P.reconsider_satisfaction
     if r <= 0 or k <= 0:
-        return bernoulli_positions(pop.n, r, rng)
+        cand = bernoulli_positions(pop.n, r, rng)
+        if P.reconsider_trust and len(cand):
+            cand = cand[rng.random(len(cand), dtype=F32) < np.exp(F32(-P.reconsider_trust) * pop.trust[cand])]
+        return cand
     def chance(x, scale):  # scale · exp(−k · (x − 0.5)), in place on a fresh array
         x -= F32(0.5)
         x *= F32(-k)
@@ -170,11 +175,18 @@ def looking_around(pop: Population, P, rng) -> np.ndarray:
     cand = bernoulli_positions(pop.n, q, rng)
     Sc = S[cand]
     keep = Sc >= cut
-    keep &= rng.random(len(cand), dtype=F32) < chance(Sc.copy(), r / q)
+    c = chance(Sc.copy(), r / q)
+    kt = P.reconsider_trust
+    if kt:
+        c *= np.exp(F32(-kt) * pop.trust[cand])
+    keep &= rng.random(len(cand), dtype=F32) < c
     low = np.flatnonzero(S < cut)
     if len(low) == 0:
         return cand[keep]
-    return np.sort(np.concatenate([cand[keep], low[rng.random(len(low), dtype=F32) < chance(S[low], r)]]))
+    c = chance(S[low], r)
+    if kt:
+        c *= np.exp(F32(-kt) * pop.trust[low])
+    return np.sort(np.concatenate([cand[keep], low[rng.random(len(low), dtype=F32) < c]]))
 
 
 def compare_and_churn(pop: Population, P, T, stats: StepStats, silent, botched, botched_refused, rise, rng) -> None:
@@ -304,7 +316,8 @@ def compare_and_churn_readable(model, customers: list) -> None:
     # (the later reason wins); then involuntary churn
     comparing: dict = {}
     for c in customers:
-        if model.rng.random() < P.reconsider_prob * math.exp(-P.reconsider_satisfaction * (c.satisfaction - 0.5)):
+        if model.rng.random() < P.reconsider_prob * math.exp(-P.reconsider_satisfaction * (c.satisfaction - 0.5)
+                                                              - P.reconsider_trust * c.trust):
             comparing[c] = R_OTHER
     for c in model.price_rises:
         comparing[c] = R_PRICE

@@ -35,13 +35,15 @@ def complain(pop: Population, idx, severity, where, T, P, rng) -> np.ndarray:
 
 def aggrieve(pop: Population, idx, severity, P) -> None:
     """Grievances of this step's buyers ``idx`` at their own merchant: every purchase fades the old
-    one (``grievance_memory``); a problem — a service failure (something went wrong, :func:`encounter`)
+    one (``grievance_memory``), unless a complaint is still waiting for its answer (the matter is
+    open); a problem — a service failure (something went wrong, :func:`encounter`)
     that left the customer dissatisfied — of ``severity`` > 0 adds ``severity ** grievance_curvature``
     to what is left, ``g ← 1 − (1 − g)·(1 − severity^c)``, so that it stays between 0 and 1. A
     grievance outlasts the moving average of satisfaction: it is what the customer remembers of a
     problem until the merchant puts it right (:func:`sim.mechanism.recovery.settle_grievance`)."""
     g = pop.grievance[idx]
-    g *= F32(P.grievance_memory)
+    # a grievance fades with each purchase, unless a complaint about it is still waiting for its answer
+    g *= np.where(pop.recovery_due[idx] < 0, F32(P.grievance_memory), F32(1))
     hit = np.flatnonzero(severity > 0)
     if len(hit):
         add = severity[hit] ** F32(P.grievance_curvature)
@@ -86,11 +88,12 @@ def complain_one(c, severity: float, j: int) -> bool:
 
 
 def aggrieve_one(c, severity: float) -> None:
-    """A purchase fades the grievance against the merchant; a problem (a failure that left the
+    """A purchase fades the grievance against the merchant (not while a complaint is waiting for
+    its answer); a problem (a failure that left the
     customer dissatisfied; ``severity`` 0 otherwise) adds ``severity ** c`` to what is left (kept
     between 0 and 1)."""
     P = c.model.params
-    g = c.grievance * P.grievance_memory
+    g = c.grievance * (P.grievance_memory if c.recovery_due < 0 else 1.0)  # an open complaint keeps it
     if severity > 0:
         g = 1 - (1 - g) * (1 - severity**P.grievance_curvature)
     c.grievance = g

@@ -15,7 +15,7 @@ from .common import anticipated_value, anticipated_value_one, clip
 from .evaluation import evaluate, evaluate_one
 from .state import EV, F32, LOYAL, ORDINARY, TRUSTING, StepStats, Population
 
-__all__ = ["become_loyal", "intention", "loyalty_phase", "become_loyal_one", "form_intentions_readable"]
+__all__ = ["become_loyal", "intention", "alternatives_value", "loyalty_phase", "become_loyal_one", "form_intentions_readable"]
 
 
 def become_loyal(pop: Population, idx, P, stats: StepStats, stage=None, trust=None):
@@ -55,10 +55,12 @@ def become_loyal(pop: Population, idx, P, stats: StepStats, stage=None, trust=No
 def intention(pop: Population, idx, w, T, P, mean_expectation: float, satisfaction=None, trust=None,
               switch_cost=None) -> None:
     """Intentional facet of the buyers ``idx`` (at merchants ``w``): the chance they would pick their
-    merchant again if they compared now, against the best alternative judged by a customer with the
-    market's mean expectation (``mean_expectation``, at the start of the step), expected price and
-    price sensitivity. The keyword arguments are the buyers' current values if at hand (see
-    :func:`sim.mechanism.choice.stay_utility`)."""
+    merchant again if they compared now — a logit choice, with noise ``intention_noise``, between
+    staying (:func:`sim.mechanism.choice.stay_utility`) and every other option: each other merchant
+    as judged by a customer with the market's mean expectation (``mean_expectation``, at the start of
+    the step), expected price and price sensitivity, and leaving the category (``outside_option``).
+    The other options enter through their inclusive value (:func:`alternatives_value`). The keyword
+    arguments are the buyers' current values if at hand."""
     if len(idx) == 0:
         return
     E0 = np.array([[mean_expectation]], dtype=F32)
@@ -66,13 +68,12 @@ def intention(pop: Population, idx, w, T, P, mean_expectation: float, satisfacti
                             np.array([P.price_sensitivity], dtype=F32))
     s_hat, _, _ = evaluate(val, E0, P)
     alt = P.satisfaction_weight * (s_hat[0].astype(np.float64) - 0.5)  # (m,)
-    m = T.m
-    best_other = np.array([max([P.outside_option] + [alt[j] for j in range(m) if j != i]) for i in range(m)],
-                          dtype=F32)
+    others = np.array([alternatives_value([alt[j] for j in range(T.m) if j != i], P) for i in range(T.m)],
+                      dtype=F32)
     stay = stay_utility(pop, idx, T, P, merchant=w, satisfaction=satisfaction, trust=trust,
                         switch_cost=switch_cost)
     diff = stay
-    diff -= best_other[w]
+    diff -= others[w]
     diff /= F32(P.intention_noise)
     np.clip(diff, -30, 30, out=diff)
     np.negative(diff, out=diff)
@@ -112,15 +113,25 @@ def become_loyal_one(c) -> None:
         stats.became_trusting += 1
 
 
+def alternatives_value(alternatives, P) -> float:
+    """The inclusive value of the options other than staying: ``σ · log(Σ exp(u / σ))`` over the
+    other merchants' utilities and the outside option, σ = ``intention_noise``. Staying is chosen
+    with chance ``1 / (1 + exp(−(stay − this) / σ))``: the logit choice among all the options."""
+    sigma = P.intention_noise
+    us = list(alternatives) + [P.outside_option]
+    top = max(us)
+    return top + sigma * math.log(sum(math.exp((u - top) / sigma) for u in us))
+
+
 def form_intentions_readable(model) -> None:
     """Intentional facet: the chance a buyer (or a customer whose complaint was just answered) would
-    pick its merchant again if it compared now, against the best alternative as judged by a customer
-    with the market's mean expectation (at the end of the last step), expected price and price
-    sensitivity."""
+    pick its merchant again if it compared now: a logit choice between staying and every other
+    option (the other merchants as judged by a customer with the market's mean expectation at the
+    end of the last step, expected price and price sensitivity; leaving the category)."""
     P, T, m = model.params, model.policies, len(model.merchant_list)
     alt = [P.satisfaction_weight * (evaluate_one(anticipated_value_one(T, P, j, P.expected_price, P.price_sensitivity),
                                              model.mean_expectation, P)[0] - 0.5) for j in range(m)]
-    best_other = [max([P.outside_option] + [alt[k] for k in range(m) if k != j]) for j in range(m)]
+    others = [alternatives_value([alt[k] for k in range(m) if k != j], P) for j in range(m)]
     for c in model.own_buyers + model.reevaluated:
-        diff = (c.stay_utility() - best_other[c.merchant]) / P.intention_noise
+        diff = (c.stay_utility() - others[c.merchant]) / P.intention_noise
         c.intentional = 1 / (1 + math.exp(-clip(diff, -30, 30)))
