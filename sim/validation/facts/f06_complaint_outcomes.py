@@ -188,4 +188,6 @@ def plot(ps, checks):
 
 
 FACT = Fact("F6", "f06_complaint_outcomes.toml", measure, evaluate, plot, cost=2,
-            kinds=(("calib_", "calibration"),))
+            # the levels are fitted (docs/calibration.md), and TARP's levels are ordered: the order of
+            # the intentions follows from the fit and is calibration evidence too; behaviour is held out
+            kinds=(("calib_", "calibration"), ("order_", "calibration"), ("major_below_", "calibration")))

@@ -46,7 +46,7 @@ def measure(markets, seed):
     pending: dict[int, list] = {}
     out = {k: [] for k in ("S_rec", "S_ctrl", "ret_rec", "ret_ctrl", "wom_rec", "wom_ctrl", "above_pre",
                            "trust_rec", "trust_ctrl", "band_rec", "band_ctrl", "hband_rec", "hband_ctrl",
-                           "pre_rec", "E_rec", "s_rec", "fit_rec")}
+                           "pre_rec", "E_rec", "s_rec", "fit_rec", "pre_ctrl")}
 
     def on_step(model):
         pop, t = model.pop, model.steps
@@ -80,6 +80,7 @@ def measure(markets, seed):
                 out["above_pre"].append((pop.satisfaction[rec] > st["prev_S"][rec]).astype(float))
                 # what the remedy's evaluation started from, for the spread-worth reading below
                 out["pre_rec"].append(st["prev_S"][rec].astype(float))
+                out["pre_ctrl"].append(st["prev_S"][ctrl].astype(float))
                 out["E_rec"].append(pop.expectation[rec].astype(float))
                 out["s_rec"].append(pop.txn_sat[rec].astype(float))
                 out["fit_rec"].append(pop.fit[rec].astype(float))
@@ -104,6 +105,10 @@ def measure(markets, seed):
         res[f"{name}_rec"], res[f"{name}_ctrl"] = _matched(a[f"{name}_rec"], a[f"{band}_rec"], a[f"{name}_ctrl"],
                                                            a[f"{band}_ctrl"])
     res["n_rec"] = int(len(a["S_rec"]))
+    # where the two groups stood the week before (the recovered: before their failure), and the
+    # recovered's own change: the between-groups gap right after is the sum of the two
+    res["pre_rec"], res["pre_ctrl"] = _matched(a["pre_rec"], a["band_rec"], a["pre_ctrl"], a["band_ctrl"])
+    res["change"] = float(np.mean(a["S_rec"] - a["pre_rec"])) if len(a["S_rec"]) else math.nan
     # Could a remedy worth more to some customers than to others, or worth less to all, give both
     # 'recovered ≥ never failed' and 'few above where they were'? Each recovered customer's remedy is
     # evaluated again at another worth (compensation × w: w ~ gamma with mean 1 and shape k, or w the
@@ -142,6 +147,11 @@ def evaluate(ps):
                    "满意度高于自己失误之前的被补救客户比例", ci(series(ps, "above_pre")), 0.0, 0.15, "{:.3f}"),
         band_check("trust", "trust right after: recovered − never failed", "补救之后的信任：被补救者 − 从未遇到问题者",
                    diff_ci(series(ps, "trust_rec"), series(ps, "trust_ctrl")), -1, 1, info=True),
+        band_check("pre_gap", "cumulative satisfaction the week before: recovered (before their failure) − never failed",
+                   "前一周的累积满意度：被补救者（失误之前）− 从未遇到问题者",
+                   diff_ci(series(ps, "pre_rec"), series(ps, "pre_ctrl")), -1, 1, info=True),
+        band_check("change", "recovered customers' own change of satisfaction (after − before the failure), mean",
+                   "被补救客户自身满意度的变化（失误之后 − 之前）的均值", ci(series(ps, "change")), -1, 1, info=True),
         band_check("n", "recovered customers followed per run", "每次运行跟踪的被补救客户数",
                    ci(series(ps, "n_rec")), 0, math.inf, "{:.0f}", info=True),
     ]
