@@ -352,11 +352,12 @@ def test_a_fact_keeps_the_keys_its_file_sets():
     from sim.validation.facts import fact
 
     market, merchants = design_keys("F6")
-    assert "reconsider_dissatisfied" in market and "n_customers" in market and ("Quick1", "recovery_delay") in merchants
+    assert "n_customers" in market and ("Quick1", "recovery_delay") in merchants
+    assert "reconsider_dissatisfied" not in market  # the file leaves it to the market's defaults
     p = load_markets(fact("F6"))[0].params
-    vals = {"reconsider_dissatisfied": 0.2, "reconsider_prob": 0.05, "Quick1.recovery_delay": 3, "Quick1.price": 1.2,
-            "A.price": 1.3}
-    assert fact_values("F6", p, vals) == {"reconsider_prob": 0.05, "Quick1.price": 1.2}
+    vals = {"n_customers": 500, "reconsider_dissatisfied": 0.2, "reconsider_prob": 0.05, "Quick1.recovery_delay": 3,
+            "Quick1.price": 1.2, "A.price": 1.3}
+    assert fact_values("F6", p, vals) == {"reconsider_dissatisfied": 0.2, "reconsider_prob": 0.05, "Quick1.price": 1.2}
     bad = fact_text().replace("complaint_minor = {", "n_customers = { min = 100, max = 900 }\ncomplaint_minor = {")
     # n_customers reaches no target (F5's file sets it): refused, naming it
     with pytest.raises(ParamError, match="free.n_customers"):

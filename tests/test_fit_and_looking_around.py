@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from engine_kit import model, population, steady
+from engine_kit import model, population, steady, table
 from sim import mechanism as mc
 from sim.mechanism.choice import LOOK_CUT
 
@@ -16,7 +16,8 @@ F32 = np.float32
 def test_felt_adds_the_fit_and_stays_in_range():
     pop = population(4)
     pop.fit[:] = [0.1, -0.1, 0.3, -0.3]
-    f = mc.felt(pop, np.arange(4), np.array([0.5, 0.5, 0.9, 0.1], F32))
+    T, P = table(steady(), value_weight=0.0)  # the direct path of judged value aside (tested on its own)
+    f = mc.felt(pop, np.arange(4), np.array([0.5, 0.5, 0.9, 0.1], F32), T, P)
     assert f.tolist() == pytest.approx([0.6, 0.4, 1.0, 0.0])
     assert pop.fit.tolist() == pytest.approx([0.1, -0.1, 0.3, -0.3])  # the fit itself is untouched
 
@@ -64,7 +65,7 @@ def test_a_good_fit_builds_trust_faster():
 
 def test_each_new_relationship_draws_its_own_fit():
     mm = model(3000, merchants=[steady("A", quality=0.6, promise=0.6), steady("B", quality=0.6, promise=0.6)],
-               seed=6, fit_spread=0.1, reconsider_prob=0.5, reconsider_satisfaction=0.0)
+               seed=6, fit_spread=0.1, reconsider_prob=0.5, reconsider_satisfaction=0.0, procedural_cost=0.0)
     before = mm.pop.fit.copy()
     assert abs(float(before[mm.pop.stage > 0].std()) - 0.1) < 0.01
     for _ in range(3):

@@ -174,6 +174,7 @@ def _customers(pop, P, reputation, price_paid=None):
     model_ = SimpleNamespace(params=P, policies=SimpleNamespace(reputation=list(map(float, reputation)),
                                                                 price_paid=price_paid))
     return [SimpleNamespace(model=model_, grievance=float(pop.grievance[i]), fit=float(pop.fit[i]),
+                            recovery_due=int(pop.recovery_due[i]),
                             value_belief=float(pop.value_belief[i]), expected_price=float(pop.expected_price[i]),
                             price_sens=float(pop.price_sens[i])) for i in range(pop.n)]
 

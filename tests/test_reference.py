@@ -50,7 +50,8 @@ SCENARIOS = {
     # every optional mechanism switched on (engine_kit.rich_market)
     "rich": rich_market(300),
     # merchant A raises its price twice (see PRICE_RISES): noticed rises prompt value-for-money comparisons
-    "price_rise": Params(n_customers=300, trust_gain=0.1, reconsider_prob=0.005),
+    # (little inertia, so that the value-for-money comparisons after a rise move enough customers to be seen)
+    "price_rise": Params(n_customers=300, trust_gain=0.1, reconsider_prob=0.005, procedural_cost=0.05),
 }
 #: scheduled prices of the first merchant, by step, per scenario
 PRICE_RISES = {"price_rise": {20: 1.25, 45: 1.5}}
