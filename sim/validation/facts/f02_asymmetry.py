@@ -6,6 +6,8 @@ measurement, diagnoses) are in `docs/validation/facts/F2.md`."""
 
 from __future__ import annotations
 
+import math
+
 from ..core import interval_errors, interval_means
 from ..core import Fact, band_check, below_check, ci, diff_ci, new_figure, ratio_ci
 from ..shocks import ZONE_HALF, measure_shock, shock_effects
@@ -58,6 +60,13 @@ def evaluate(ps):
             "(difference > 0, 95% interval)", target_zh="< 0（95% 区间），且下降小于意愿的下降（差 > 0，95% 区间）")
         chk.passed = chk.passed and less[1] > 0
         checks.append(chk)
+    # the intention's ratios on its logit scale (the latent utility a rating reads), reported beside the
+    # probabilities: near a high intention a probability can fall much further than it can rise
+    for d in (0.1, 0.2, 0.3):
+        loss, gain = _logit_effects(ps, d)
+        checks.append(band_check(
+            f"logit_int_{d}", f"intention on its logit scale: effect of a shortfall / of a surplus, d = {d}",
+            f"意愿（logit 尺度）：不足效应 / 超出效应，d = {d}", ratio_ci(loss, gain), 1.5, 3.0, "{:.2f}", info=True))
     # the same ratio with d read from the expectation instead of the zone edges (reported only)
     for key, en, zh, fmt in F2_MEASURES[:2]:
         for d in (0.1, 0.2, 0.3):
@@ -67,6 +76,22 @@ def evaluate(ps):
                 f"fromE_{key}_{d}", f"{en}: shortfall / surplus with d = {d} read from the expectation",
                 f"{zh}：以预期为起点的 d = {d} 的不足 / 超出", ratio_ci(loss, gain), 1.5, 3.0, "{:.2f}", info=True))
     return checks
+
+
+def _logit_effects(ps, d):
+    """Per seed, the shortfall's and the surplus's effect of size ``d`` on the logit of the mean
+    intention (of the shocked merchant's buyers against the control's)."""
+    def lg(p):
+        p = min(max(p, 1e-6), 1 - 1e-6)
+        return math.log(p / (1 - p))
+
+    loss, gain = [], []
+    for p in ps:
+        c = p["delta"].index(0.0)
+        for sgn, out in ((-1, loss), (1, gain)):
+            j = min(range(len(p["delta"])), key=lambda i: abs(p["delta"][i] - sgn * (ZONE_HALF + d)))
+            out.append(sgn * (lg(p["int"][j]) - lg(p["int"][c])))
+    return loss, gain
 
 
 def plot(ps, checks):
