@@ -194,8 +194,14 @@ def test_cycle_b_counts_each_reevaluated_recovery():
 
 
 def test_recovered_customers_keep_more_trust_than_botched_ones():
-    good = failing_market(recovery_prob=1.0, recovery_delay=0, compensation=0.5, seed=7)
-    bad = failing_market(recovery_prob=0.0, recovery_delay=0, seed=7)
+    # grievances aside (grievance_weight 0): with them the botched leave, and the market's mean trust
+    # would compare those who stayed rather than the same customers recovered or not
+    pol = dict(quality=0.65, promise=0.65, failure_prob=0.35, failure_severity=0.5, complaint_ease=1.0,
+               recovery_delay=0)
+    good = model(300, merchants=[steady(**pol, recovery_prob=1.0, compensation=0.5)], seed=7, expectation_init=0.65,
+                 grievance_weight=0.0)
+    bad = model(300, merchants=[steady(**pol, recovery_prob=0.0)], seed=7, expectation_init=0.65,
+                grievance_weight=0.0)
     for _ in range(15):
         good.step()
         bad.step()

@@ -176,7 +176,8 @@ def test_compare_run_gives_difference_table_and_figures():
 def test_compare_table_marks_differences_whose_interval_excludes_zero():
     params = load_scenario("baseline").params
     cfgs = [Config("baseline"), Config("baseline", (parse_edit("A.quality", "0.95", params),))]
-    runs = run_compare(cfgs, **SMALL, seed=3)
+    # long enough for customers to learn what a much better merchant gives (judged value)
+    runs = run_compare(cfgs, replicates=3, steps=30, customers=300, seed=3)
     t = compare_table(runs)
     assert list(t["metric"])[:2] == ["loyal_share", "churn_rate"]
     col = "Δ 2. baseline (A.quality=0.95)"

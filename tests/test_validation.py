@@ -222,7 +222,10 @@ def test_every_check_declares_its_kind_of_evidence():
     assert kind["F2"]["ratio_sat_0.1"] == kind["F2"]["concave_sat_loss"] == "verification"
     assert kind["F2"]["ratio_int_0.1"] == kind["F2"]["ratio_ret_0.3"] == "held_out"
     assert set(kind["F11"].values()) == {"calibration"}
-    assert {k for k, v in kind["F6"].items() if v == "calibration"} == {k for k in keys["F6"] if k.startswith("calib_")}
+    # F6: the fitted levels, and the order of the intentions that follows from fitting ordered levels
+    assert {k for k, v in kind["F6"].items() if v == "calibration"} == {
+        k for k in keys["F6"] if k.startswith(("calib_", "order_", "major_below_"))}
+    assert {k for k, v in kind["F6"].items() if v == "held_out"} >= {"behaviour_less_minor", "behaviour_order_minor_0"}
     assert set(kind["F7"].values()) == set(kind["F9"].values()) == {"held_out"}
     f14 = next(f for f in FACTS if f.id == "F14")
     assert f14.kinds == () and f14.kind_of("heard_cost") == "held_out"
