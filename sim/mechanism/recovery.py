@@ -111,11 +111,10 @@ def cycle_b_phase(ctx) -> None:
         update_satisfaction(pop, r_idx[remedied], r_f[remedied], P)
         r_gain = reinforce(pop, r_idx, r_f, ok, T, r_w, P)
         np.minimum(r_gain, F32(0.5), out=r_gain)  # back to Cycle A: an ordinary pass for trust
-        r_loss = np.maximum(np.minimum(r_short / F32(P.severity_scale), F32(1)), F32(0.5))
-        r_loss[ok | refused] = 0
-        accumulate_trust(pop, r_idx, r_gain, r_loss, P)
-        settle_grievance(pop, r_idx, ~refused, ok, np.maximum(np.minimum(r_short / F32(P.severity_scale), F32(1)),
-                                                               F32(0.5)), T.recovery_delay[r_w], P)
+        again = np.maximum(np.minimum(r_short / F32(P.severity_scale), F32(1)), F32(0.5))  # a second failure
+        settle_grievance(pop, r_idx, ~refused, ok, again, T.recovery_delay[r_w], P)
+        again[ok | refused] = 0
+        accumulate_trust(pop, r_idx, r_gain, again, P)
         stats.cycle_b = stats.recoveries = len(r_idx)
         stats.recoveries_ok = int(ok.sum())
         botched = r_idx[~ok]

@@ -80,18 +80,14 @@ def evaluate(ps):
 
 def _logit_effects(ps, d):
     """Per seed, the shortfall's and the surplus's effect of size ``d`` on the logit of the mean
-    intention (of the shocked merchant's buyers against the control's)."""
+    intention (:func:`shock_effects` on the intentions' logits)."""
     def lg(p):
         p = min(max(p, 1e-6), 1 - 1e-6)
         return math.log(p / (1 - p))
 
-    loss, gain = [], []
-    for p in ps:
-        c = p["delta"].index(0.0)
-        for sgn, out in ((-1, loss), (1, gain)):
-            j = min(range(len(p["delta"])), key=lambda i: abs(p["delta"][i] - sgn * (ZONE_HALF + d)))
-            out.append(sgn * (lg(p["int"][j]) - lg(p["int"][c])))
-    return loss, gain
+    logits = [{**p, "int_logit": [lg(x) for x in p["int"]]} for p in ps]
+    return (shock_effects(logits, "int_logit", -(ZONE_HALF + d), -1),
+            shock_effects(logits, "int_logit", ZONE_HALF + d, 1))
 
 
 def plot(ps, checks):
