@@ -244,8 +244,11 @@ def merchant_sums(merchant: np.ndarray, m: int, *values):
 
 def open_phase(ctx) -> None:
     """The step opens: every customer's event flags are cleared, and the books start from last
-    step's end (``model.start_active``, ``model.start_value``)."""
+    step's end (``model.start_active``, ``model.start_value``); each place's recent spend is kept as
+    it stands now (``stats.start_spend``), so that customers lost during the step are valued at the
+    same moment as the start value they are a share of."""
     ctx.pop.flags.fill(0)
+    ctx.stats.start_spend = ctx.pop.spend.copy()
     model = ctx.model
     model.start_active, _, model.start_value = model.end_books
 

@@ -244,6 +244,11 @@ _MARKET: list[Param] = [
     _p("satisfaction_memory", 0.8, 0.0, 0.99, "share", "Satisfaction memory", "满意度记忆",
        "weight of past satisfaction in cumulative satisfaction (the rest is the latest encounter)",
        "累积满意度中过去满意度的权重（其余为最近一次消费）", "customers", step=0.01),
+    _p("satisfaction_settling", 0.75, 0.0, 52.0, "steps", "Settling of first impressions", "第一印象的沉淀期",
+       "a new relationship's first encounters weigh more in overall satisfaction: each counts 1 / (1 + tenure / this), "
+       "until that is less than the share of the latest encounter (1 − satisfaction memory); 0: every encounter counts the same",
+       "新关系最初几次消费在总体满意度中分量更重：每次的权重为 1 / (1 + 关系时长 / 此值)，直到它小于最近一次消费的份额"
+       "（1 − 满意度记忆）；0 表示每次消费分量相同", "customers", step=0.5),
     _p("fit_spread", 0.05, 0.0, 0.3, "satisfaction", "Spread of personal fit", "个人契合度差异",
        "standard deviation of how well a merchant's offer suits each customer's own needs: a lasting part of overall satisfaction, drawn when a relationship starts, that expectations do not wear away",
        "商家的产品与每位客户自身需求的契合程度的标准差：关系开始时抽取，是总体满意度中不会被预期消磨的持久部分",

@@ -261,6 +261,7 @@ class ReferenceModel(mesa.Model):
         for c in customers:
             self.start_customers[c.merchant] += 1
             self.start_value[c.merchant] += c.spend
+            c.start_spend = c.spend  # a customer lost during the step is valued as it stood now
         # 1. need, purchase, A–G, Cycle B, H — customer by customer
         if customers:
             for i in self.rng.permutation(len(customers)):  # every customer, in random order

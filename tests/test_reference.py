@@ -121,7 +121,8 @@ def test_engine_and_reference_agree_in_distribution(scenario, engine_runs, refer
 ])
 def test_the_comparison_rejects_a_reference_missing_a_mechanism(change, observable, engine_runs):
     P = SCENARIOS["default"]
-    broken = summaries([run(ReferenceModel, P.replace(**change), 2000 + seed) for seed in range(10)])
+    # 20 seeds: without loss aversion mean satisfaction is about 0.005 lower, near what 10 seeds resolve
+    broken = summaries([run(ReferenceModel, P.replace(**change), 2000 + seed) for seed in range(20)])
     found = disagreements(engine_runs["default"], broken)
     assert any(d.startswith(observable) for d in found), found
 

@@ -129,8 +129,11 @@ def choose_merchant(pop: Population, candidates, T, P, rng, stats: StepStats, re
 
 
 def _record_loss(pop: Population, idx, stats: StepStats):
+    """Customers ``idx`` are lost by their merchant: which merchant, and their recent spend at the
+    start of the step (``stats.start_spend``; the value churn's denominator is read then too)."""
     stats.lost_merchant.append(pop.merchant[idx].astype(np.intp))
-    stats.lost_value.append(pop.spend[idx].copy())
+    spend = pop.spend if stats.start_spend is None else stats.start_spend
+    stats.lost_value.append(spend[idx].astype(np.float32))
 
 
 def leave(pop: Population, idx, reasons, stats: StepStats):
@@ -304,7 +307,9 @@ def leave_one(c, reason: int) -> None:
 
 
 def record_loss_one(model, customer) -> None:
-    model.lost.append((customer.merchant, customer.spend))
+    """The customer is lost by its merchant: which merchant, and its recent spend at the start of
+    the step (``start_spend``, kept when the step opened)."""
+    model.lost.append((customer.merchant, customer.start_spend))
 
 
 def compare_and_churn_readable(model, customers: list) -> None:

@@ -13,7 +13,8 @@ from .common import clip, price_term, price_term_one
 from .price_rise import notice_price_rise
 from .state import EV, F32, LOYAL, Population
 
-__all__ = ["perceive", "evaluate", "felt", "category_value", "judge_value", "update_satisfaction", "acsi",
+__all__ = ["perceive", "evaluate", "felt", "category_value", "judge_value", "encounter_weight", "update_satisfaction",
+           "acsi",
            "evaluate_phase", "evaluate_one", "perceive_one", "felt_one", "judge_value_one", "remember_one",
            "acsi_readable"]
 
@@ -115,11 +116,37 @@ def judge_value(pop: Population, idx, value, P) -> None:
         pop.value_belief[idx] = b + F32(P.value_learning) * (value - b)
 
 
+def encounter_weight(tenure, P):
+    """Weight of the latest encounter in overall satisfaction after ``tenure`` steps with the
+    merchant: ``max(1 − satisfaction_memory, 1 / (1 + tenure / satisfaction_settling))``. A new
+    relationship's first encounters weigh more — overall satisfaction starts as a running mean of
+    the few experiences so far and settles into the fading memory once they are enough (customers
+    with a longer relationship weigh what they already think more, new experiences less)."""
+    w = F32(1 - P.satisfaction_memory)
+    if P.satisfaction_settling <= 0:
+        return w
+    with np.errstate(over="ignore", divide="ignore"):  # a settling near 0: every encounter weighs 1 − memory
+        early = 1 / (1 + tenure / P.satisfaction_settling)
+    return np.maximum(w, early.astype(F32))
+
+
 def update_satisfaction(pop: Population, idx, f, P):
-    """Cumulative (overall) satisfaction: an exponentially weighted memory of how each encounter
-    felt (:func:`felt`), ``S ← satisfaction_memory · S + (1 − satisfaction_memory) · f``. Returns
-    the new values."""
-    S = F32(P.satisfaction_memory) * pop.satisfaction[idx] + F32(1 - P.satisfaction_memory) * f
+    """Cumulative (overall) satisfaction: a memory of how each encounter felt (:func:`felt`),
+    ``S ← S + w · (f − S)``, with ``w`` the encounter's weight (:func:`encounter_weight`: ``1 −
+    satisfaction_memory`` once the relationship has settled, more in its first weeks). Returns the
+    new values."""
+    S = pop.satisfaction[idx]
+    if P.satisfaction_settling > 0:
+        ten = pop.tenure[idx]
+        # only the first weeks of a relationship weigh more than the settled share
+        cut = P.satisfaction_settling * P.satisfaction_memory / max(1 - P.satisfaction_memory, 1e-9)
+        new = np.flatnonzero(ten < cut)
+        w = np.full(len(idx), F32(1 - P.satisfaction_memory), dtype=F32)
+        if len(new):
+            w[new] = encounter_weight(ten[new], P)
+        S = S + w * (f - S)
+    else:
+        S = F32(P.satisfaction_memory) * S + F32(1 - P.satisfaction_memory) * f
     pop.satisfaction[idx] = S
     return S
 
@@ -233,9 +260,14 @@ def judge_value_one(c, value: float) -> None:
 
 
 def remember_one(c, f: float) -> None:
-    """Overall satisfaction: a fading memory of how each encounter felt (``f``)."""
+    """Overall satisfaction: a memory of how each encounter felt (``f``), the first encounters of a
+    relationship weighing more (``1 / (1 + tenure / satisfaction_settling)``) until the fading
+    memory's share (``1 − satisfaction_memory``) is larger."""
     P = c.model.params
-    c.satisfaction = P.satisfaction_memory * c.satisfaction + (1 - P.satisfaction_memory) * f
+    w = 1 - P.satisfaction_memory
+    if P.satisfaction_settling > 0:
+        w = max(w, 1 / (1 + c.tenure / P.satisfaction_settling))
+    c.satisfaction += w * (f - c.satisfaction)
 
 
 def acsi_readable(stats, rows, P) -> None:

@@ -323,5 +323,8 @@ class StepStats:
     own_perceived: np.ndarray | None = None
     recovered_merchant: np.ndarray | None = None
     lost_merchant: list = field(default_factory=list)  # merchant numbers of customers lost
-    lost_value: list = field(default_factory=list)  # their recent spend
+    lost_value: list = field(default_factory=list)  # their recent spend at the start of the step
+    #: every place's recent spend at the start of the step, the moment the merchants' start value is
+    #: read (a customer lost after buying this step is valued as it stood then, not with this purchase)
+    start_spend: np.ndarray | None = None
     acquired_merchant: list = field(default_factory=list)

@@ -80,4 +80,6 @@ def plot(ps, checks):
     return fig
 
 
-FACT = Fact("F13", "f13_churn.toml", measure, evaluate, plot)
+FACT = Fact("F13", "f13_churn.toml", measure, evaluate, plot,
+            # satisfaction_settling was chosen where the hazard falls band by band (docs/calibration.md)
+            kinds=(("monotone", "calibration"),))
