@@ -135,18 +135,16 @@ def update_satisfaction(pop: Population, idx, f, P):
     ``S ← S + w · (f − S)``, with ``w`` the encounter's weight (:func:`encounter_weight`: ``1 −
     satisfaction_memory`` once the relationship has settled, more in its first weeks). Returns the
     new values."""
-    S = pop.satisfaction[idx]
+    w = F32(1 - P.satisfaction_memory)
     if P.satisfaction_settling > 0:
+        # only the first weeks of a relationship weigh more than the settled share: those tenures alone
         ten = pop.tenure[idx]
-        # only the first weeks of a relationship weigh more than the settled share
-        cut = P.satisfaction_settling * P.satisfaction_memory / max(1 - P.satisfaction_memory, 1e-9)
-        new = np.flatnonzero(ten < cut)
-        w = np.full(len(idx), F32(1 - P.satisfaction_memory), dtype=F32)
+        new = np.flatnonzero(ten < P.satisfaction_settling * P.satisfaction_memory / max(float(w), 1e-9))
         if len(new):
+            w = np.full(len(idx), w, dtype=F32)
             w[new] = encounter_weight(ten[new], P)
-        S = S + w * (f - S)
-    else:
-        S = F32(P.satisfaction_memory) * S + F32(1 - P.satisfaction_memory) * f
+    S = pop.satisfaction[idx]
+    S += w * (f - S)
     pop.satisfaction[idx] = S
     return S
 
