@@ -32,14 +32,15 @@ def Layout(children=[]):
     with solara.AppLayout(title=tr("loyalty-sim — how customers become loyal", "loyalty-sim — 客户如何成为忠诚客户"),
                           navigation=False) as main:
         with solara.AppBar():
-            with solara.Row(style={"align-items": "center"}):
+            with solara.Row(style={"align-items": "center"}, classes=["lsim-topbar"]):
                 # inside the app bar: a second child of AppLayout would become a sidebar
                 solara.v.Html(tag="style", children=[PAGE_CSS])
-                for r in routes:
-                    solara.Link(solara.resolve_path(r), children=[
-                        solara.Button(titles.get(r.path, r.path), text=True,
-                                      color="white" if r is not route_current else None,
-                                      classes=["lsim-nav"])])
+                with solara.Row(gap="0px", classes=["lsim-navs"]):  # scrolls sideways on a phone
+                    for r in routes:
+                        solara.Link(solara.resolve_path(r), children=[
+                            solara.Button(titles.get(r.path, r.path), text=True,
+                                          color="white" if r is not route_current else None,
+                                          classes=["lsim-nav"])])
                 solara.ToggleButtonsSingle(value=lang, classes=["lsim-lang"], dense=True,
                                            children=[solara.Button("EN", value="en", classes=["lsim-lang-en"]),
                                                      solara.Button("中文", value="zh", classes=["lsim-lang-zh"])])

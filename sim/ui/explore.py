@@ -164,7 +164,7 @@ def RunControls():
         reset(seed)
 
     with solara.Card(margin=0, classes=["lsim-run"], style={"padding": "10px"}):
-        with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}, gap="6px"):
+        with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}, gap="6px", classes=["lsim-run-buttons"]):
             solara.Button(tr("Pause", "暂停") if on else tr("Play", "播放"),
                           icon_name="mdi-pause" if on else "mdi-play", on_click=toggle, color="primary",
                           classes=["lsim-pause" if on else "lsim-play"])
@@ -175,7 +175,7 @@ def RunControls():
             solara.Button(tr("New seed", "新种子"), icon_name="mdi-dice-multiple",
                           on_click=lambda: reset(state.new_seed()), outlined=True, classes=["lsim-seed"])
             StepCounter()
-        with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}, gap="8px"):
+        with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}, gap="8px", classes=["lsim-run-fields"]):
             speeds = [{"text": (tr("max", "最快") if s == 0 else tr(f"{s} steps/s", f"每秒 {s} 步")), "value": s}
                       for s in state.SPEEDS]
             rv.Select(label=tr("Speed", "速度"), items=speeds, v_model=state.speed.value,
@@ -401,14 +401,16 @@ def Explore():
     solara.Title(tr("Explore — loyalty-sim", "探索 — loyalty-sim"))
     solara.Style(CSS)
     Player()
-    with solara.ColumnsResponsive(12, large=[5, 7], xlarge=[4, 8], classes=["lsim-explore"]):
+    # each part in its own box (lsim-part-…): in one column (below 1264 px) the page's CSS lays the
+    # parts of both columns out in one list, run controls and diagram first (sim/ui/offline.py)
+    with solara.ColumnsResponsive(12, large=[4, 8], classes=["lsim-explore"]):
         with solara.Column(classes=["lsim-sidebar"], gap="8px"):
-            ScenarioPicker()
-            RunControls()
-            Settings()
-            Files()
+            for part, component in (("scenario", ScenarioPicker), ("run", RunControls), ("settings", Settings),
+                                    ("files", Files)):
+                with solara.Column(classes=["lsim-part", f"lsim-part-{part}"], gap="8px"):
+                    component()
         with solara.Column(classes=["lsim-main"], gap="8px"):
-            KPIs()
-            Diagram()
-            Tabs()
+            for part, component in (("kpis", KPIs), ("diagram", Diagram), ("tabs", Tabs)):
+                with solara.Column(classes=["lsim-part", f"lsim-part-{part}"], gap="8px"):
+                    component()
     del lng

@@ -6,14 +6,19 @@
   events at their steps), the seed and the length, so the command line reproduces the run;
 - upload of a scenario TOML (at most :data:`sim.inputs.scenario.MAX_BYTES`): a bad file shows the
   :class:`~sim.inputs.scenario.ScenarioError` message in the current language and the current settings
-  stay as they were.
+  stay as they were. The file is dropped on the zone or chosen with its "Choose a file" button
+  (``lsim-upload-pick``, a real button: tablets, phones and keyboards have no drag and drop), which
+  opens the browser's file chooser (an ``<input type="file">``, ``lsim-upload-input``).
 """
 
 from __future__ import annotations
 
+import threading
 from typing import Any, Callable
 
 import solara
+import traitlets
+from solara.components.file_drop import FileDropZone
 
 from ..inputs.scenario import MAX_BYTES, ScenarioError, parse_scenario, scenario_to_toml
 from .i18n import lang, tr
@@ -101,6 +106,42 @@ def handle_upload(info: dict, on_scenario: Callable[[Any], None], lng: str) -> t
     return "", (f"已载入 {name}：{sc.text('title', 'zh')}" if zh else f"Loaded {name}: {sc.text('title', 'en')}")
 
 
+class PickOrDropZone(FileDropZone):
+    """Solara's drop zone (same file transfer) with a button that opens the file chooser."""
+
+    template_file = (__file__, "file_pick.vue")
+    button = traitlets.Unicode("").tag(sync=True)
+
+
+@solara.component
+def FilePickOrDrop(label: str, button: str, on_file: Callable[[dict], None]):
+    """One file, dropped or chosen; ``on_file`` gets solara's ``FileInfo`` (read lazily, in a
+    thread), as :func:`solara.FileDrop` does."""
+    file_info, set_file_info = solara.use_state(None)
+    wired, set_wired = solara.use_state(None)
+    zone = PickOrDropZone.element(label=label, button=button, on_file_info=set_file_info, multiple=False)
+
+    def wire():
+        if not file_info:
+            return
+        real = solara.get_widget(zone)
+        real.version += 1  # as solara.FileDrop: the @observe of the file input is cleared otherwise
+        real.reset_stats()
+        set_wired(real.get_files())
+
+    solara.use_effect(wire, [file_info])
+
+    def handle(cancel: threading.Event):
+        if wired:
+            wired[0]["data"] = None
+            on_file(wired[0])
+
+    result = solara.use_thread(handle, [wired])
+    if result.error:
+        raise result.error
+    return zone
+
+
 @solara.component
 def Upload(on_scenario: Callable[[Any], None]):
     """Drop a scenario TOML here; ``on_scenario(scenario)`` is called only with a valid one."""
@@ -114,8 +155,9 @@ def Upload(on_scenario: Callable[[Any], None]):
         set_ok(msg)
 
     with solara.Column(classes=["lsim-upload"], gap="4px"):
-        solara.FileDrop(label=tr(f"Drop a scenario file (.toml, at most {MAX_BYTES // 1024} KB) here",
-                                 f"把情景文件（.toml，最多 {MAX_BYTES // 1024} KB）拖放到这里"), on_file=on_file, lazy=True)
+        FilePickOrDrop(label=tr(f"or drop a scenario file (.toml, at most {MAX_BYTES // 1024} KB) here",
+                                f"或把情景文件（.toml，最多 {MAX_BYTES // 1024} KB）拖放到这里"),
+                       button=tr("Choose a file", "选择文件"), on_file=on_file)
         if error:
             solara.Error(error, classes=["lsim-upload-error"], dense=True)
         elif ok:
