@@ -49,6 +49,12 @@ class Metric:
         return self.label_zh if lang == "zh" else self.label_en
 
     @property
+    def share(self) -> bool:
+        """A share (0–1) of customers, purchases or money, or a share per step (churn): the app
+        shows it as a percentage."""
+        return self.unit in ("share", "1/step")
+
+    @property
     def flow(self) -> bool:
         """A per-step flow (churn, profit, counts of events) rather than a level: noisy from one
         step to the next, so summaries average it over each run's last steps."""

@@ -52,6 +52,7 @@ import solara
 
 from ..model import STRUCTURAL
 from ..params import PARAMS
+from ..analysis.formatting import percent_text
 from ..analysis.labels import metric_label
 from ..inputs.scenario import INFO_LABELS, load_scenario, scenario_names
 from . import plots, state
@@ -59,7 +60,7 @@ from .controls import MerchantPanels, ParameterPanels
 from .diagram import mechanism_svg
 from .files import Downloads, FigureView, Upload
 from .pages_common import Md
-from .i18n import lang, tr
+from .i18n import both, lang, shown, tr
 from .inspector import Inspector
 from .network_view import NetworkView
 from .pace import GATE
@@ -148,7 +149,7 @@ def RunControls():
     def _reset(seed=None):
         state.playing.value = False
         sess.reset(seed)
-        state.notice.value = ("info", tr(f"Reset: week 0, seed {sess.seed}.", f"已重置：第 0 周，随机种子 {sess.seed}。"))
+        state.notice.value = ("info", both(f"Reset: week 0, seed {sess.seed}.", f"已重置：第 0 周，随机种子 {sess.seed}。"))
         state.edited()
 
     def typed_seed(text):
@@ -158,7 +159,7 @@ def RunControls():
             if seed < 0:
                 raise ValueError
         except ValueError:
-            state.notice.value = ("error", tr(f"'{text}' is not a seed: type a whole number ≥ 0.",
+            state.notice.value = ("error", both(f"'{text}' is not a seed: type a whole number ≥ 0.",
                                               f"'{text}' 不是随机种子：请输入不小于 0 的整数。"))
             return
         reset(seed)
@@ -194,6 +195,7 @@ def RunControls():
             solara.Text(tr(f"seed {sess.seed}", f"种子 {sess.seed}"), classes=["lsim-seed-value"],
                         style={"color": "#78909c", "font-size": "0.85em"})
         kind, text = state.notice.value
+        text = shown(text)  # kept in both languages: shown in the current one
         if text:
             solara.Text(text, classes=["lsim-notice"],
                         style={"color": "#c62828" if kind == "error" else "#37474f", "font-size": "0.88em"})
@@ -216,7 +218,9 @@ def ScenarioPicker():
         state.playing.value = False
         sess.load(load_scenario(name))
         state.selected.value = -1
-        state.notice.value = ("info", tr(f"Scenario loaded: {titles[name]}", f"已载入情景：{titles[name]}"))
+        sc = load_scenario(name)
+        state.notice.value = ("info", both(f"Scenario loaded: {sc.text('title', 'en')}",
+                                           f"已载入情景：{sc.text('title', 'zh')}"))
         state.edited()
 
     rv.Select(label=tr("Scenario", "情景"), items=items, v_model=current, on_v_model=choose, dense=True,
@@ -245,18 +249,20 @@ def Settings():
     def on_param(name, value):
         how = sess.set_param(name, value)  # ParamError → shown under the control
         p = PARAMS[name]
-        shown = f"{p.label(lng)} = {value:g}" if isinstance(value, (int, float)) else f"{p.label(lng)} = {value}"
-        msg = {"pending": tr(f"{shown}: applies on Reset (it shapes the market).", f"{shown}：重置后生效（决定市场结构）。"),
-               "start": tr(f"{shown}: set from week 0.", f"{shown}：从第 0 周起生效。"),
-               "live": tr(f"Week {sess.steps}: {shown} (marked on the plots).", f"第 {sess.steps} 周：{shown}（已在图上标出）。")}
+        what = {lg: f"{p.label(lg)} = {value:g}" if isinstance(value, (int, float)) else f"{p.label(lg)} = {value}"
+                for lg in ("en", "zh")}
+        en, zh = what["en"], what["zh"]
+        msg = {"pending": both(f"{en}: applies on Reset (it shapes the market).", f"{zh}：重置后生效（决定市场结构）。"),
+               "start": both(f"{en}: set from week 0.", f"{zh}：从第 0 周起生效。"),
+               "live": both(f"Week {sess.steps}: {en} (marked on the plots).", f"第 {sess.steps} 周：{zh}（已在图上标出）。")}
         state.notice.value = ("info", msg[how])
         state.edited()
 
     def on_policy(merchant, field, value):
         how = sess.set_policy(merchant, field, value)
-        shown = plots.intervention_text(merchant, {field: value}, lng)
-        msg = {"start": tr(f"{shown}: set from week 0.", f"{shown}：从第 0 周起生效。"),
-               "live": tr(f"Week {sess.steps}: {shown} (marked on the plots).", f"第 {sess.steps} 周：{shown}（已在图上标出）。")}
+        en, zh = (plots.intervention_text(merchant, {field: value}, lg) for lg in ("en", "zh"))
+        msg = {"start": both(f"{en}: set from week 0.", f"{zh}：从第 0 周起生效。"),
+               "live": both(f"Week {sess.steps}: {en} (marked on the plots).", f"第 {sess.steps} 周：{zh}（已在图上标出）。")}
         state.notice.value = ("info", msg[how])
         state.edited()
 
@@ -295,7 +301,7 @@ def Files():
 
 
 def _pct(x: float) -> str:
-    return f"{100 * x:.1f}%"
+    return percent_text(x, 1)
 
 
 @solara.component

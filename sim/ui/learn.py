@@ -31,7 +31,7 @@ from sim.params import MERCHANT_PARAMS, PARAMS
 from sim.inputs.scenario import INFO_LABELS, INFO_SECTIONS
 
 from .i18n import tr
-from .learn_docs import glossary_terms, info_sections, name_kind, name_label, validation_report
+from .learn_docs import glossary_terms, info_sections, name_kind, name_label, split_summary, validation_report
 from .pages_common import LabeledSelect, Md, current_lang, scenario_cached, scenario_items
 
 # ---- this browser session's state ------------------------------------------------------------------
@@ -156,12 +156,19 @@ def GlossaryTab():
 @solara.component
 def ValidationTab():
     lang = current_lang()
-    report = solara.use_memo(lambda: validation_report(lang=lang), dependencies=[lang])
+    report = solara.use_memo(lambda: validation_report(lang="en"), dependencies=[])
     with solara.Column(classes=["lsim-learn-validation"], style={"max-width": "1000px"}):
         if report is None:
             solara.Info(tr("The validation report will appear here once “loyalty-sim validate” has been run "
                            "(it writes docs/validation.md and its figures).",
                            "运行“loyalty-sim validate”之后（它会写出 docs/validation.md 及其图表），验证报告将显示在这里。"))
+        elif lang == "zh":
+            # the report's body is in English: a Chinese reader opens on its Chinese summary, and the
+            # English text stays folded until asked for
+            summary, body = split_summary(report)
+            Md("## 验证：实地文献中的典型事实\n\n" + (summary or "本报告只有英文版。"))
+            with solara.Details("完整报告（英文）", expand=False):
+                Md(body)
         else:
             Md(report)
 

@@ -48,7 +48,7 @@ from .pages_common import (BatchSettings, Download, JobProgress, JobState, Label
                            cancel_job, current_lang, figure_png, range_hint, run_settings_inputs, scenario_cached,
                            scenario_items, shown_metric, start_job)
 from .pages_logic import (MAX_VALUES, Axis, Runs, build_sweep, check_run_settings, declaration, default_axis,
-                          error_text, param_choices, run_sweep, sweep_summary, sweep_toml)
+                          error_text, param_choices, run_sweep, shown_as_percent, sweep_summary, sweep_toml)
 
 
 def _axis(key: str, n: int = 5) -> Axis:
@@ -149,7 +149,8 @@ def _summary_rows(runs: Runs, m: str, lang: str) -> str:
     win = window_for(m)
     summ = summarize(runs.market, [m], by=varied, window=win)
     head = [param_label(v, lang) for v in varied] + [metric_label(m, lang), word("n", lang)]
-    rows = [[value_text(r[v]) for v in varied] + [interval_text(r["mean"], r["ci_low"], r["ci_high"]), r["n"]]
+    pct = shown_as_percent(m)
+    rows = [[value_text(r[v]) for v in varied] + [interval_text(r["mean"], r["ci_low"], r["ci_high"], percent=pct), r["n"]]
             for r in summ.to_dict("records")]
     return markdown_rows(head, rows, ["right"] * len(head))
 
