@@ -220,3 +220,73 @@ def test_upload_has_a_file_chooser_reachable_by_keyboard(server, browser, tmp_pa
         page.screenshot(path=str(output_dir("layout") / "upload-picked-390-en.png"))
     finally:
         ctx.close()
+
+
+# ------------------------------------------------------------------------------------------------
+# 中文: no English left on the main pages
+# ------------------------------------------------------------------------------------------------
+#: Latin words a Chinese page may show on purpose: the toggle, the product's name, units and file types
+ALLOWED_LATIN = {"EN", "loyalty-sim", "NPS", "CSV", "PNG", "TOML", "KB", "toml"}
+
+# visible text, without command-line lines (lsim-cli), code and the app bar's product name
+_ZH_TEXT_JS = r"""scope => {
+  const out = [];
+  for (const root of document.querySelectorAll(scope)) {
+    const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT, {acceptNode: n => {
+      const p = n.parentElement;
+      if (!p || p.closest('script, style, noscript, template, code, pre, .lsim-cli, title') || !p.getClientRects().length)
+        return NodeFilter.FILTER_REJECT;
+      return NodeFilter.FILTER_ACCEPT; }});
+    while (walker.nextNode()) { const t = walker.currentNode.nodeValue.trim(); if (t) out.push(t); }
+  }
+  return out.join('\n');
+}"""
+
+
+def english_left(page, scope: str = "body", allowed: set[str] = frozenset(), proper_names: bool = False) -> list[str]:
+    """Latin words in the visible text beyond :data:`ALLOWED_LATIN` and ``allowed``; file paths
+    (``docs/ODD.md``) do not count, nor, with ``proper_names``, capitalised words (authors cited,
+    libraries credited)."""
+    import re
+
+    text = re.sub(r"[\w./-]+\.(?:md|toml|csv|png)\b", "", page.evaluate(_ZH_TEXT_JS, scope))
+    words = re.findall(r"[A-Za-z][A-Za-z'’-]*[A-Za-z]", text)
+    if proper_names:
+        words = [w for w in words if not w[0].isupper()]
+    lines = [line for line in text.split("\n") if any(w in line for w in words)]
+    bad = sorted({w for w in words if w not in ALLOWED_LATIN and w not in allowed})
+    return [f"{w!r} in {next((line for line in lines if w in line), '')[:90]!r}" for w in bad]
+
+
+def test_no_english_on_the_main_pages_in_chinese(server, browser):
+    ctx = browser.new_context(viewport={"width": 1440, "height": 1000}, locale="en-US")
+    ctx.set_default_timeout(60_000)
+    try:
+        page = open_page(ctx, server.url)
+        # notices made in English before the switch
+        page.locator(".lsim-reset").click()
+        page.wait_for_selector(".lsim-notice:has-text('Reset')")
+        page.locator(".lsim-lang-zh").click()
+        page.wait_for_selector(".lsim-play:has-text('播放')")
+        page.wait_for_selector(".lsim-notice:has-text('已重置')")
+        # the scenario's notes, a group of parameters and a merchant open
+        page.get_by_text("关于此情景").click()
+        page.wait_for_selector(".lsim-scenario-info")
+        for panel in (".lsim-group-customers", ".lsim-merchant-A"):
+            page.locator(panel).locator(".lsim-panel-header").first.click()
+            page.wait_for_selector(f"{panel}.v-expansion-panel--active .lsim-param")
+        page.wait_for_timeout(800)
+        problems = {"explore": english_left(page)}
+        page.screenshot(path=str(output_dir("layout") / "zh-explore.png"), full_page=True)
+        for i, (name, ready) in enumerate((("compare", ".lsim-compare-page"), ("sweep", ".lsim-sweep-page"),
+                                           ("learn", ".lsim-learn-page")), start=1):
+            page.locator(".lsim-nav").nth(i).click()
+            page.wait_for_selector(ready)
+            page.wait_for_timeout(1500)
+            # Learn opens on the model's Info: its credits cite authors and libraries by name
+            problems[name] = english_left(page, allowed={"numpy"}, proper_names=name == "learn")
+            page.screenshot(path=str(output_dir("layout") / f"zh-{name}.png"), full_page=True)
+        left = {k: v for k, v in problems.items() if v}
+        assert not left, "English on Chinese pages:\n" + "\n".join(f"{k}: {v}" for k, v in left.items())
+    finally:
+        ctx.close()

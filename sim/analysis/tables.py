@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ..words import WORDS, check_lang, word
+from ..metrics import is_share
 from .formatting import MISSING, decimals, fixed_text, interval_text, number_text
 from .labels import merchant_metric_label, metric_label, param_label
 
@@ -101,10 +102,12 @@ def localize(table: pd.DataFrame, lang: str = "en", merchant: bool = False) -> p
     return df.rename(columns=names)
 
 
-def mean_texts(summary: pd.DataFrame, metric: str, labels: Sequence, percent: bool = False) -> dict:
+def mean_texts(summary: pd.DataFrame, metric: str, labels: Sequence, percent: bool | None = None) -> dict:
     """Each label's ``mean [low, high]`` of ``metric`` in a summary grouped by ``label`` (a
-    :func:`sim.analysis.stats.summarize` table); '–' for a label without a row. ``percent``: a share
-    shown as percentages (:func:`sim.analysis.formatting.interval_text`)."""
+    :func:`sim.analysis.stats.summarize` table); '–' for a label without a row. A share is shown as
+    percentages (``percent``: by default when ``metric`` is declared a share, :func:`sim.metrics.is_share`),
+    as the Explore page shows it."""
+    percent = is_share(metric) if percent is None else percent
     rows = summary[summary["metric"] == metric]
     out = {}
     for lab in labels:
@@ -113,10 +116,11 @@ def mean_texts(summary: pd.DataFrame, metric: str, labels: Sequence, percent: bo
     return out
 
 
-def difference_texts(diffs: pd.DataFrame, metric: str, labels: Sequence, percent: bool = False) -> dict:
+def difference_texts(diffs: pd.DataFrame, metric: str, labels: Sequence, percent: bool | None = None) -> dict:
     """Each label's ``+diff [low, high]`` of ``metric`` in a :func:`sim.analysis.stats.differences`
     table, and whether its interval excludes 0: ``{label: (text, significant)}``; ``('–', False)``
     for a label without a row."""
+    percent = is_share(metric) if percent is None else percent  # as mean_texts
     rows = diffs[diffs["metric"] == metric]
     out = {}
     for lab in labels:

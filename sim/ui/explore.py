@@ -62,6 +62,7 @@ from .files import Downloads, FigureView, Upload
 from .pages_common import Md
 from .i18n import both, lang, shown, tr
 from .inspector import Inspector
+from .notes import app_markdown
 from .network_view import NetworkView
 from .pace import GATE
 
@@ -232,11 +233,11 @@ def ScenarioPicker():
         with solara.Column(classes=["lsim-scenario-info"], gap="2px"):
             summary = sc.text("summary", lng)
             if summary:
-                Md(f"*{summary}*")
+                Md(f"*{app_markdown(summary, lng)}*")
             for sec in ("what", "how", "notice", "try"):
                 text = sc.text(sec, lng)
-                if text:
-                    Md(f"**{INFO_LABELS[sec][1 if lng == 'zh' else 0]}**\n\n{text}")
+                if text:  # settings and code names as the app's controls and labels (sim/ui/notes.py)
+                    Md(f"**{INFO_LABELS[sec][1 if lng == 'zh' else 0]}**\n\n{app_markdown(text, lng)}")
 
 
 @solara.component

@@ -32,6 +32,7 @@ from sim.inputs.scenario import INFO_LABELS, INFO_SECTIONS
 
 from .i18n import tr
 from .learn_docs import glossary_terms, info_sections, name_kind, name_label, split_summary, validation_report
+from .notes import app_markdown
 from .pages_common import LabeledSelect, Md, current_lang, scenario_cached, scenario_items
 
 # ---- this browser session's state ------------------------------------------------------------------
@@ -101,11 +102,11 @@ def ScenariosTab():
             solara.Error(str(e))
             return
         with solara.Column(classes=["lsim-learn-scenario-info"]):
-            md = [f"## {sc.text('title', lang)}", "", f"*{sc.text('summary', lang)}*", ""]
+            md = [f"## {sc.text('title', lang)}", "", f"*{app_markdown(sc.text('summary', lang), lang)}*", ""]
             for sec in INFO_SECTIONS[2:]:
                 text = sc.text(sec, lang)
-                if text:
-                    md += [f"### {INFO_LABELS[sec][lang == 'zh']}", "", text.strip(), ""]
+                if text:  # settings and code names as the app's controls and labels (sim/ui/notes.py)
+                    md += [f"### {INFO_LABELS[sec][lang == 'zh']}", "", app_markdown(text.strip(), lang), ""]
             md += [f"### {tr('Settings over the defaults', '相对默认值的设置')}", "", _values_markdown(sc, lang), ""]
             md += [tr(f"Default run: {sc.steps} steps, seed {sc.seed if sc.seed is not None else 0}. "
                       f"Command line: `uv run loyalty-sim run {name} --out results/{name}`.",

@@ -34,7 +34,6 @@ from sim.analysis.labels import metric_label
 from sim.analysis.stats import HEADLINE_METRICS, differences, summarize_mixed, window_for
 from sim.analysis.tables import difference_texts, markdown_rows, mean_texts
 from sim.inputs.experiment import parse_experiment
-from sim.metrics import metric
 from sim.inputs.keys import resolve_key
 from sim.inputs.overrides import apply_overrides
 from sim.inputs.scenario import Scenario, ScenarioError, load_scenario
@@ -250,12 +249,6 @@ def run_compare(configs: Sequence[Config], replicates: int = 5, steps: int = 104
     return run_tasks(build_compare(configs, replicates, steps, customers, seed), progress, cancel)
 
 
-def shown_as_percent(name: str) -> bool:
-    """Whether the pages show observable ``name`` as a percentage (a share, as on the Explore page)."""
-    m = metric(name)
-    return bool(m is not None and m.share)
-
-
 def compare_table(runs: Runs, metrics: Sequence[str] | None = None, lang: str = "en") -> pd.DataFrame:
     """One row per observable: each configuration's mean with its 95% interval, then each other
     configuration's difference from the first (Welch 95% interval), marked ✱ where the interval
@@ -274,10 +267,9 @@ def compare_table(runs: Runs, metrics: Sequence[str] | None = None, lang: str = 
         r: dict[str, Any] = {"metric": m, "label": metric_label(m, lang)}
         if window_for(m) is not None:
             r["label"] += "*"
-        pct = shown_as_percent(m)
-        r.update(mean_texts(summary, m, labels, percent=pct))
+        r.update(mean_texts(summary, m, labels))  # shares as percentages, as on the Explore page
         sig = []
-        for lab, (txt, significant) in difference_texts(diffs, m, labels[1:], percent=pct).items():
+        for lab, (txt, significant) in difference_texts(diffs, m, labels[1:]).items():
             if significant:
                 txt += " ✱"
                 sig.append(lab)
@@ -442,5 +434,5 @@ __all__ = [
     "Axis", "Cancelled", "Config", "Runs", "ScenarioError", "build_compare", "build_sweep", "compare_table",
     "current_value", "declaration", "default_axis", "error_text",
     "param_choices", "parse_edit", "parse_value", "run_compare", "run_sweep", "run_tasks", "scenario_for",
-    "shown_as_percent", "sweep_summary", "sweep_toml", "sweep_values", "table_markdown",
+    "sweep_summary", "sweep_toml", "sweep_values", "table_markdown",
 ]

@@ -40,6 +40,7 @@ from sim.analysis.formatting import interval_text, value_text
 from sim.analysis.labels import metric_label, param_label
 from sim.analysis.stats import FLOW_WINDOW, summarize, window_for
 from sim.analysis.tables import markdown_rows
+from sim.metrics import is_share
 from sim.params import ParamError
 from sim.words import pick, word
 
@@ -48,7 +49,7 @@ from .pages_common import (BatchSettings, Download, JobProgress, JobState, Label
                            cancel_job, current_lang, figure_png, range_hint, run_settings_inputs, scenario_cached,
                            scenario_items, shown_metric, start_job)
 from .pages_logic import (MAX_VALUES, Axis, Runs, build_sweep, check_run_settings, declaration, default_axis,
-                          error_text, param_choices, run_sweep, shown_as_percent, sweep_summary, sweep_toml)
+                          error_text, param_choices, run_sweep, sweep_summary, sweep_toml)
 
 
 def _axis(key: str, n: int = 5) -> Axis:
@@ -149,7 +150,7 @@ def _summary_rows(runs: Runs, m: str, lang: str) -> str:
     win = window_for(m)
     summ = summarize(runs.market, [m], by=varied, window=win)
     head = [param_label(v, lang) for v in varied] + [metric_label(m, lang), word("n", lang)]
-    pct = shown_as_percent(m)
+    pct = is_share(m)  # a share as a percentage, as on the Explore page
     rows = [[value_text(r[v]) for v in varied] + [interval_text(r["mean"], r["ci_low"], r["ci_high"], percent=pct), r["n"]]
             for r in summ.to_dict("records")]
     return markdown_rows(head, rows, ["right"] * len(head))
