@@ -1,10 +1,10 @@
-"""loyalty-sim in the browser: ``uv run solara run app.py`` (http://localhost:8765).
+"""loyalty-sim in the browser: ``uv run solara run app.py --no-check-version`` (http://localhost:8765).
 
 Pages: Explore (one market, live; the default page), Compare (configurations side by side, with
 replicates), Sweep (one or two parameters over a range), Learn (how the model works, scenarios,
 glossary). Every asset is served by the app itself (solara-assets), so it works with no internet.
 Each browser tab gets its own market and language. To serve a classroom: ``uv run solara run
-app.py --host 0.0.0.0`` (see docs/app.md).
+app.py --host 0.0.0.0 --port 8765 --production --no-check-version`` (see docs/app.md).
 
 CSS classes for browser tests: ``lsim-nav`` (page links), ``lsim-lang`` (the EN / 中文 toggle);
 the Explore page's classes are listed at the top of ``sim/ui/explore.py``.

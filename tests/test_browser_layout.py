@@ -290,3 +290,35 @@ def test_no_english_on_the_main_pages_in_chinese(server, browser):
         assert not left, "English on Chinese pages:\n" + "\n".join(f"{k}: {v}" for k, v in left.items())
     finally:
         ctx.close()
+
+
+def test_a_click_beside_a_customer_on_the_ring_picks_it(server, browser):
+    """The ring's dots are a few pixels wide: a click 10 units outside a dot (twice its radius)
+    still picks that customer."""
+    ctx = browser.new_context(viewport={"width": 1366, "height": 768}, locale="en-US")
+    ctx.set_default_timeout(60_000)
+    try:
+        page = open_page(ctx, server.url)
+        page.locator(".lsim-tab-network").click()
+        page.wait_for_selector(".lsim-network svg circle.lsim-node")
+        got = page.evaluate("""() => {
+          const svg = document.querySelector('.lsim-network svg');
+          const nodes = Array.from(svg.querySelectorAll('circle.lsim-node'))
+              .filter(c => !c.classList.contains('lsim-node--1'));
+          const c = nodes[Math.floor(nodes.length / 3)];
+          c.scrollIntoView({block: 'center'});
+          const id = +Array.from(c.classList).find(k => /^lsim-node-\\d+$/.test(k)).slice('lsim-node-'.length);
+          const x = +c.getAttribute('cx'), y = +c.getAttribute('cy'), mid = 260;
+          const d = Math.hypot(x - mid, y - mid);
+          const p = svg.createSVGPoint();
+          p.x = x + 10 * (x - mid) / d; p.y = y + 10 * (y - mid) / d;
+          const s = p.matrixTransform(svg.getScreenCTM());
+          return {id, x: s.x, y: s.y, r: +c.getAttribute('r')};
+        }""")
+        assert got["r"] < 10  # the point clicked lies outside the dot
+        page.mouse.click(got["x"], got["y"])
+        page.wait_for_function(
+            "id => { const e = document.querySelector('.lsim-inspector'); return e && new RegExp('#' + id + '\\\\b').test(e.textContent); }",
+            arg=got["id"], timeout=20_000)
+    finally:
+        ctx.close()
