@@ -180,3 +180,21 @@ def test_shares_are_percentages_everywhere():
     diffs = pd.DataFrame([{"metric": "churn_rate", "label": "b", "diff": -0.004, "ci_low": -0.006, "ci_high": -0.002,
                            "significant": True}])
     assert difference_texts(diffs, "churn_rate", ["b"]) == {"b": ("-0.4% [-0.6%, -0.2%]", True)}
+
+
+def test_share_axes_are_in_percent_on_the_compare_and_sweep_figures():
+    import pandas as pd
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from sim.analysis.figures import plot_timeseries, plot_vs_param
+
+    market = pd.DataFrame([{"label": "a", "run": r, "replicate": r, "step": s, "trust_gain": g,
+                            "loyal_share": 0.1 * s + 0.01 * r + g, "active": 100 + s}
+                           for r in range(3) for s in range(4) for g in (0.05, 0.1)])
+    for fig in (plot_timeseries(market, "loyal_share"), plot_vs_param(market, "loyal_share", "trust_gain")):
+        FigureCanvasAgg(fig).draw()
+        ticks = [t.get_text() for t in fig.axes[0].get_yticklabels() if t.get_text()]
+        assert ticks and all(t.endswith("%") for t in ticks), ticks
+    fig = plot_timeseries(market, "active")
+    FigureCanvasAgg(fig).draw()
+    assert not any(t.get_text().endswith("%") for t in fig.axes[0].get_yticklabels())
