@@ -40,7 +40,13 @@ Stable CSS classes (for browser tests and the load script)
                                        ``lsim-story`` the sentences
 ``lsim-download-csv``                  market data (CSV); ``lsim-download-merchants-csv``
 ``lsim-download-toml``                 the settings as a scenario TOML
-``lsim-upload``                        the scenario drop zone; ``lsim-upload-error`` its error
+``lsim-upload``                        the scenario upload: ``lsim-upload-pick`` its "Choose a file"
+                                       button, ``lsim-upload-input`` the file input, the drop zone
+                                       around them; ``lsim-upload-error`` its error
+``lsim-part-KEY``                      each part of the page (run, diagram, kpis, scenario, tabs,
+                                       settings, files): their order in one column (below 1264 px)
+``lsim-node-hit``                      the network's clickable band around each customer
+``lsim-cli``                           the command-line form under a line of scenario notes
 ``lsim-lang`` (app bar, app.py)        the EN / 中文 toggle; ``lsim-nav`` the page links
 =====================================  ==========================================================
 """
