@@ -278,6 +278,11 @@ def test_no_english_on_the_main_pages_in_chinese(server, browser):
         page.wait_for_timeout(800)
         problems = {"explore": english_left(page)}
         page.screenshot(path=str(output_dir("layout") / "zh-explore.png"), full_page=True)
+        page.locator(".lsim-step").click()  # a week played: every tab has something to show
+        for tab in ("cycles", "now", "network"):
+            page.locator(f".lsim-tab-{tab}").click()
+            page.wait_for_timeout(1500)
+            problems[f"explore, tab {tab}"] = english_left(page, ".lsim-main")
         for i, (name, ready) in enumerate((("compare", ".lsim-compare-page"), ("sweep", ".lsim-sweep-page"),
                                            ("learn", ".lsim-learn-page")), start=1):
             page.locator(".lsim-nav").nth(i).click()
