@@ -113,9 +113,6 @@ def _param_hints(rc) -> list[str]:
 
     out = []
     for w in all_widgets(rc):
-        if isinstance(w, v.Html) and "lsim-param" in (getattr(w, "class_", "") or "").split():
-            pass
-    for w in all_widgets(rc):
         style = getattr(w, "style_", "") or ""
         if "0.78em" in style and w.children and isinstance(w.children[0], str):
             out.append(w.children[0])
@@ -143,7 +140,7 @@ def test_slider_hints_and_the_programme_hint_are_chinese(ctx):
 
 
 def test_notices_switch_language_with_the_page(ctx):
-    from test_ui_explore import one, texts
+    from test_ui_explore import control, one, open_panels, texts
 
     box, rc = solara.render(explore.Explore(), handle_error=False)
     one(rc, "lsim-reset", v.Btn).click()
@@ -155,10 +152,7 @@ def test_notices_switch_language_with_the_page(ctx):
     sess = state.session.value
     for _ in range(2):
         one(rc, "lsim-step", v.Btn).click()
-    from test_ui_explore import control
-
-    open_panels_ = __import__("test_ui_explore").open_panels
-    open_panels_(rc, "lsim-merchant-A", 0)
+    open_panels(rc, "lsim-merchant-A", 0)
     control(rc, "A-price", v.Slider).fire_event("change", 1.3)
     assert "第 2 周：A：价格 → 1.3" in texts(rc)
     i18n.lang.value = "en"
