@@ -211,6 +211,12 @@ def test_upload_has_a_file_chooser_reachable_by_keyboard(server, browser, tmp_pa
         chooser.value.set_files(str(bad))
         page.wait_for_selector(".lsim-upload-error", timeout=30_000)
         assert "n_customers" in page.locator(".lsim-upload-error").inner_text()
+        # the message follows the page's language
+        page.locator(".lsim-lang-zh").click()
+        page.wait_for_function("() => /[\\u4e00-\\u9fff]/.test(document.querySelector('.lsim-upload-error').textContent)",
+                               timeout=10_000)
+        page.locator(".lsim-lang-en").click()
+        page.wait_for_selector(".lsim-play:has-text('Play')")
         page.locator(".lsim-upload-input").set_input_files(str(good))
         title = load_scenario("membership_club").text("title", "en")
         page.wait_for_function("t => document.querySelector('.lsim-scenario') && "

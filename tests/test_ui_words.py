@@ -192,3 +192,19 @@ def test_share_axes_are_in_percent_on_the_compare_and_sweep_figures():
     fig = plot_timeseries(market, "active")
     FigureCanvasAgg(fig).draw()
     assert not any(t.get_text().endswith("%") for t in fig.axes[0].get_yticklabels())
+
+
+def test_an_upload_message_is_kept_in_both_languages():
+    import io
+
+    from sim.ui.files import handle_upload
+
+    bad = b"[params]\nn_customers = -5\n"
+    err, ok = handle_upload({"name": "bad.toml", "size": len(bad), "file_obj": io.BytesIO(bad), "data": None},
+                            lambda sc: None)
+    assert ok == "" and isinstance(err, tuple) and "n_customers" in err[0] and re.search(r"[\u4e00-\u9fff]", err[1])
+    with kernel_context.VirtualKernelContext(id="test-words-upload", kernel=kernel.Kernel(), session_id="s-upload"):
+        i18n.lang.value = "zh"
+        assert i18n.shown(err) == err[1]
+        i18n.lang.value = "en"
+        assert i18n.shown(err) == err[0]
