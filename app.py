@@ -1,10 +1,10 @@
-"""loyalty-sim in the browser: ``uv run solara run app.py`` (http://localhost:8765).
+"""loyalty-sim in the browser: ``uv run solara run app.py --no-check-version`` (http://localhost:8765).
 
 Pages: Explore (one market, live; the default page), Compare (configurations side by side, with
 replicates), Sweep (one or two parameters over a range), Learn (how the model works, scenarios,
 glossary). Every asset is served by the app itself (solara-assets), so it works with no internet.
 Each browser tab gets its own market and language. To serve a classroom: ``uv run solara run
-app.py --host 0.0.0.0`` (see docs/app.md).
+app.py --host 0.0.0.0 --port 8765 --production --no-check-version`` (see docs/app.md).
 
 CSS classes for browser tests: ``lsim-nav`` (page links), ``lsim-lang`` (the EN / 中文 toggle);
 the Explore page's classes are listed at the top of ``sim/ui/explore.py``.
@@ -32,14 +32,15 @@ def Layout(children=[]):
     with solara.AppLayout(title=tr("loyalty-sim — how customers become loyal", "loyalty-sim — 客户如何成为忠诚客户"),
                           navigation=False) as main:
         with solara.AppBar():
-            with solara.Row(style={"align-items": "center"}):
+            with solara.Row(style={"align-items": "center"}, classes=["lsim-topbar"]):
                 # inside the app bar: a second child of AppLayout would become a sidebar
                 solara.v.Html(tag="style", children=[PAGE_CSS])
-                for r in routes:
-                    solara.Link(solara.resolve_path(r), children=[
-                        solara.Button(titles.get(r.path, r.path), text=True,
-                                      color="white" if r is not route_current else None,
-                                      classes=["lsim-nav"])])
+                with solara.Row(gap="0px", classes=["lsim-navs"]):  # scrolls sideways on a phone
+                    for r in routes:
+                        solara.Link(solara.resolve_path(r), children=[
+                            solara.Button(titles.get(r.path, r.path), text=True,
+                                          color="white" if r is not route_current else None,
+                                          classes=["lsim-nav"])])
                 solara.ToggleButtonsSingle(value=lang, classes=["lsim-lang"], dense=True,
                                            children=[solara.Button("EN", value="en", classes=["lsim-lang-en"]),
                                                      solara.Button("中文", value="zh", classes=["lsim-lang-zh"])])

@@ -21,7 +21,7 @@ import numpy as np
 from .mechanism.state import F32, LOYAL, ORDINARY, PROSPECT, REASONS, TRUSTING
 from .mechanism.switching_costs import held_by_points, points_cost
 
-__all__ = ["Metric", "METRICS", "MERCHANT_METRICS", "metric", "is_flow", "compute", "customer_types", "retention_reasons",
+__all__ = ["Metric", "METRICS", "MERCHANT_METRICS", "metric", "is_share", "is_flow", "compute", "customer_types", "retention_reasons",
            "recommend_score", "FACET_THRESHOLD", "INTENTION_HIGH", "SATISFIED_MIN"]
 
 #: a facet of loyalty counts as present from this value on
@@ -47,6 +47,12 @@ class Metric:
 
     def label(self, lang: str = "en") -> str:
         return self.label_zh if lang == "zh" else self.label_en
+
+    @property
+    def share(self) -> bool:
+        """A share (0–1) of customers, purchases or money, or a share per step (churn): the app
+        shows it as a percentage."""
+        return self.unit in ("share", "1/step")
 
     @property
     def flow(self) -> bool:
@@ -149,6 +155,13 @@ def metric(name: str, merchant: bool = False) -> Metric | None:
     """The declaration of observable ``name`` (a merchant observable first if ``merchant``), or ``None``."""
     first, second = (MERCHANT_METRICS, METRICS) if merchant else (METRICS, MERCHANT_METRICS)
     return first.get(name) or second.get(name)
+
+
+def is_share(name: str, merchant: bool = False) -> bool:
+    """Whether observable ``name`` is a share (:attr:`Metric.share`): shown as a percentage in the
+    app's tables and the reports (:func:`sim.analysis.tables.mean_texts`)."""
+    m = metric(name, merchant)
+    return bool(m is not None and m.share)
 
 
 def is_flow(name: str, merchant: bool = False) -> bool:

@@ -100,6 +100,18 @@ STRATEGY_LABELS: dict[str, tuple[str, str]] = {
     "learner": ("learner: hill-climb on profit", "学习：按利润爬山调整"),
 }
 
+#: each unit of :attr:`Param.unit` in Chinese (a step is a week); read with :meth:`Param.unit_text`
+UNITS_ZH: dict[str, str] = {
+    "1/encounter": "每次接触", "1/purchase": "每次购买", "1/satisfaction": "每单位满意度", "1/step": "每周",
+    "1/trust": "每单位信任", "contacts": "位联系人", "customers": "位客户", "exponent": "指数", "money": "货币",
+    "money/purchase": "货币/每次购买", "money/quality": "货币/单位质量", "money/step": "货币/周", "passes": "次",
+    "probability": "概率", "products": "种产品", "quality": "质量", "quality or money": "质量或货币",
+    "quality/step": "质量/周", "ratio": "比率", "satisfaction": "满意度", "satisfaction/quality": "满意度/质量",
+    "satisfaction/value": "满意度/价值", "share": "比例", "share of price": "价格的比例", "share/step": "比例/周",
+    "steps": "周", "trust": "信任", "utility": "效用", "utility/product": "效用/每种产品",
+    "utility/purchase": "效用/每次购买", "value/price": "价值/价格",
+}
+
 
 @dataclass(frozen=True)
 class Param:
@@ -124,6 +136,10 @@ class Param:
 
     def help(self, lang: str = "en") -> str:
         return self.help_zh if lang == "zh" else self.help_en
+
+    def unit_text(self, lang: str = "en") -> str:
+        """The unit in ``lang`` ("" when the parameter has none)."""
+        return UNITS_ZH.get(self.unit, self.unit) if lang == "zh" else self.unit
 
     def range_text(self) -> str:
         if self.kind == "choice":

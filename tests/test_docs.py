@@ -350,3 +350,17 @@ def test_architecture_map_names_real_files_functions_and_every_phase():
         defined |= {n.target.id for n in ast.walk(tree) if isinstance(n, ast.AnnAssign) and isinstance(n.target, ast.Name)}
         for name in re.findall(r"`([A-Za-z_][A-Za-z0-9_]*)`", cells[3] + " " + cells[4]):
             assert name in defined, f"docs/architecture.md: {name} is not defined in {path.group(1)}"
+
+
+def test_every_app_command_in_the_docs_keeps_the_server_offline():
+    """README.md, docs/app.md and app.py give the same advice: every ``solara run app.py`` command
+    has ``--no-check-version`` (without it Solara asks PyPI for its latest version at start-up)."""
+    root = Path(__file__).resolve().parents[1]
+    found = 0
+    for name in ("README.md", "docs/app.md", "app.py"):
+        text = (root / name).read_text(encoding="utf-8")
+        # a command runs to the end of its code span / line (a span may wrap onto the next line)
+        for m in re.finditer(r"solara run app\.py((?:[^`\n]|\n(?=\s*--))*)", text):
+            found += 1
+            assert "--no-check-version" in m.group(1), f"{name}: 'solara run app.py{m.group(1)}'"
+    assert found >= 4

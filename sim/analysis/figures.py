@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from ..metrics import is_share
 from ..words import check_lang, word
 from .fonts import use_cjk_font
 from .formatting import number_text, value_text
@@ -107,6 +108,14 @@ def _band_legend(ax, lang: str) -> None:
         ax.legend(handles, labels, fontsize=8, loc="best")
 
 
+def _percent_axis(ax, metric: str, merchant: bool = False) -> None:
+    """A share's axis in percent (``42%``), as the app's tables and the Explore page show shares."""
+    if is_share(metric, merchant):
+        from matplotlib.ticker import PercentFormatter
+
+        ax.yaxis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=0))
+
+
 def plot_timeseries(market: pd.DataFrame, metric: str, group: str | None = "label", lang: str = "en",
                     interventions: Sequence[tuple[int, str]] | None = None) -> Figure:
     """Mean line per group (``label`` by default; ``None`` for one line over all runs) with its 95%
@@ -124,6 +133,7 @@ def plot_timeseries(market: pd.DataFrame, metric: str, group: str | None = "labe
     _interventions(ax, interventions)
     ax.set_xlabel(word("step", lang))
     ax.set_ylabel(metric_label(metric, lang))
+    _percent_axis(ax, metric)
     ax.set_title(word("band_title", lang, metric=metric_label(metric, lang)), fontsize=11)
     ax.grid(True, alpha=0.3)
     if len(groups) > 1:
@@ -157,6 +167,7 @@ def plot_vs_param(market: pd.DataFrame, metric: str, param: str, lang: str = "en
         ax.set_xticks(pos, [choice_text(param, v, lang) for v in band[param]])
     ax.set_xlabel(param_label(param, lang))
     ax.set_ylabel(metric_label(metric, lang))
+    _percent_axis(ax, metric)
     ax.set_title(word("vs_title", lang, what=_what(metric, window, lang), param=param_label(param, lang)),
                  fontsize=11)
     ax.grid(True, alpha=0.3)
@@ -218,6 +229,7 @@ def plot_scatter(market: pd.DataFrame, metric: str, params: Sequence[str], lang:
         ax.set_xlabel(param_label(p, lang))
         if k % ncols == 0:
             ax.set_ylabel(metric_label(metric, lang))
+            _percent_axis(ax, metric)
         ax.grid(True, alpha=0.3)
     fig.suptitle(word("scatter_title", lang, what=_what(metric, window, lang)), fontsize=11)
     return fig
@@ -242,6 +254,7 @@ def plot_bars(market: pd.DataFrame, metric: str, group: str = "label", lang: str
     ax.set_xticks(pos, names, rotation=0 if len(groups) <= 5 else 30, ha="center" if len(groups) <= 5 else "right")
     ax.set_xlabel(group_title(group, lang))
     ax.set_ylabel(metric_label(metric, lang))
+    _percent_axis(ax, metric)
     ax.set_title(word("bars_title", lang, what=_what(metric, window, lang)), fontsize=11)
     ax.grid(True, axis="y", alpha=0.3)
     return fig
@@ -287,6 +300,7 @@ def plot_merchants(merchants: pd.DataFrame, metric: str, group: str | None = "la
             ax.xaxis.set_tick_params(labelbottom=True)
         if k % ncols == 0:
             ax.set_ylabel(merchant_metric_label(metric, lang))
+            _percent_axis(ax, metric, merchant=True)
         ax.grid(True, alpha=0.3)
     if seen:
         fig.legend(list(seen.values()), list(seen.keys()), loc="outside lower center",

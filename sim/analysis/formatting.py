@@ -82,12 +82,21 @@ def value_text(v) -> str:
     return number_text(v)
 
 
-def interval_text(mean, lo, hi, sign: bool = False) -> str:
+def interval_text(mean, lo, hi, sign: bool = False, percent: bool = False) -> str:
     """``mean [low, high]`` with the same decimals throughout (those that show about 4 significant
     digits of the mean), no exponents; only the mean when there is no interval; '–' when there is
-    no value. ``sign=True`` puts ``+`` before a positive mean (a difference)."""
+    no value. ``sign=True`` puts ``+`` before a positive mean (a difference). ``percent=True`` shows
+    shares as percentages, as :func:`percent_text` does (``42.1% [40.3%, 44.0%]``)."""
     if mean is None or not np.isfinite(mean):
         return MISSING
+    if percent:
+        scale = lambda v: v if v is None else 100 * float(v)  # noqa: E731
+        mean, lo, hi = scale(mean), scale(lo), scale(hi)
+        d = 1  # as the Explore page's key numbers
+        pct = lambda v, plus=False: ("+" if plus and v > 0 else "") + fixed_text(v, d) + "%"  # noqa: E731
+        if lo is None or not np.isfinite(lo) or lo == hi:
+            return pct(mean, sign)
+        return f"{pct(mean, sign)} [{pct(lo)}, {pct(hi)}]"
     d = decimals(mean) if mean != 0 else decimals(lo, hi)
 
     def f(v, plus=False):

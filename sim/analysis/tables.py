@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ..words import WORDS, check_lang, word
+from ..metrics import is_share
 from .formatting import MISSING, decimals, fixed_text, interval_text, number_text
 from .labels import merchant_metric_label, metric_label, param_label
 
@@ -101,21 +102,25 @@ def localize(table: pd.DataFrame, lang: str = "en", merchant: bool = False) -> p
     return df.rename(columns=names)
 
 
-def mean_texts(summary: pd.DataFrame, metric: str, labels: Sequence) -> dict:
+def mean_texts(summary: pd.DataFrame, metric: str, labels: Sequence, percent: bool | None = None) -> dict:
     """Each label's ``mean [low, high]`` of ``metric`` in a summary grouped by ``label`` (a
-    :func:`sim.analysis.stats.summarize` table); '–' for a label without a row."""
+    :func:`sim.analysis.stats.summarize` table); '–' for a label without a row. A share is shown as
+    percentages (``percent``: by default when ``metric`` is declared a share, :func:`sim.metrics.is_share`),
+    as the Explore page shows it."""
+    percent = is_share(metric) if percent is None else percent
     rows = summary[summary["metric"] == metric]
     out = {}
     for lab in labels:
         s = rows[rows["label"] == lab]
-        out[lab] = interval_text(*s.iloc[0][["mean", "ci_low", "ci_high"]]) if len(s) else MISSING
+        out[lab] = interval_text(*s.iloc[0][["mean", "ci_low", "ci_high"]], percent=percent) if len(s) else MISSING
     return out
 
 
-def difference_texts(diffs: pd.DataFrame, metric: str, labels: Sequence) -> dict:
+def difference_texts(diffs: pd.DataFrame, metric: str, labels: Sequence, percent: bool | None = None) -> dict:
     """Each label's ``+diff [low, high]`` of ``metric`` in a :func:`sim.analysis.stats.differences`
     table, and whether its interval excludes 0: ``{label: (text, significant)}``; ``('–', False)``
     for a label without a row."""
+    percent = is_share(metric) if percent is None else percent  # as mean_texts
     rows = diffs[diffs["metric"] == metric]
     out = {}
     for lab in labels:
@@ -124,5 +129,6 @@ def difference_texts(diffs: pd.DataFrame, metric: str, labels: Sequence) -> dict
             out[lab] = (MISSING, False)
             continue
         d = d.iloc[0]
-        out[lab] = (interval_text(d["diff"], d["ci_low"], d["ci_high"], sign=True), bool(d["significant"]))
+        out[lab] = (interval_text(d["diff"], d["ci_low"], d["ci_high"], sign=True, percent=percent),
+                    bool(d["significant"]))
     return out

@@ -25,6 +25,7 @@ import solara
 
 from ..analysis.formatting import setting_text
 from ..params import GROUPS, MERCHANT_PARAMS, PARAMS, PROGRAMME_LABELS, STRATEGY_LABELS, Param, ParamError
+from ..words import join
 from .i18n import lang, tr
 
 __all__ = ["ParamControl", "ParameterPanels", "MerchantPanels", "MERCHANT_MAIN", "format_value", "parse_value",
@@ -89,7 +90,8 @@ def ParamControl(param: Param, value: Any, on_value: Callable[[Any], Any], key: 
         set_text(format_value(p, v))
 
     name = css or p.name
-    unit = f" ({p.unit})" if p.unit else ""
+    unit = p.unit_text(lng)
+    unit = (f"（{unit}）" if lng == "zh" else f" ({unit})") if unit else ""
     with solara.Column(gap="0px", classes=["lsim-param", f"lsim-param-{name}"], style={"margin-bottom": "6px"}):
         with solara.Tooltip(p.help(lng)):
             solara.Text(p.label(lng), style={"font-weight": "500", "font-size": "0.92em"},
@@ -98,7 +100,10 @@ def ParamControl(param: Param, value: Any, on_value: Callable[[Any], Any], key: 
             _Choice(p, value, commit, error, disabled, lng)
         else:
             _Number(p, value, text, set_text, commit, text_ref, disabled)
-        hint = (p.range_text_zh() if lng == "zh" else p.range_text()) + unit
+        if p.kind == "choice":  # the choices as the list shows them, not their code names
+            hint = tr("one of: ", "可选：") + join([choice_label(p, c, lng) for c in p.choices], lng)
+        else:
+            hint = (p.range_text_zh() if lng == "zh" else p.range_text()) + unit
         if error:
             solara.Text(error, classes=["lsim-error"], style={"color": "#c62828", "font-size": "0.82em"})
         else:

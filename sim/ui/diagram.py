@@ -16,8 +16,15 @@ from .plots import STAGE_COLORS
 
 __all__ = ["mechanism_svg", "flows"]
 
-W, H = 1050, 384
-_R1, _R2, _BH = 110, 250, 70  # the two rows of boxes and their height
+W, H = 1050, 446
+_R1, _R2, _BH = 112, 286, 90  # the two rows of boxes and their height
+#: every text's size in the SVG's units. The page keeps the SVG at least ``MIN_WIDTH`` CSS px wide
+#: (scrolling sideways below it, sim/ui/offline.py), so a text is never drawn under
+#: FONT × MIN_WIDTH / W ≈ 12 px — readable on a projector. Names and counts take two lines where
+#: one would not fit in the box.
+FONT = 15.5
+MIN_WIDTH = 815
+_LINE = 19
 
 # boxes: key → (x, y, w, h, colour)
 _BOX = {
@@ -31,15 +38,16 @@ _BOX = {
     "X": (707, _R2, 150, _BH, "#757575"),
 }
 
+#: box names (a newline starts a second line)
 _NAMES = {
-    "A": ("A  Service encounter", "A  服务接触"),
-    "B": ("B  Perceive & evaluate", "B  感受与评价"),
+    "A": ("A  Service\nencounter", "A  服务接触"),
+    "B": ("B  Perceive &\nevaluate", "B  感受与评价"),
     "CD": ("C/D  Reinforcement", "C/D  正强化"),
-    "G": ("G  Trust (bottleneck)", "G  信任（瓶颈）"),
-    "H": ("H  Loyalty (peak)", "H  忠诚（顶峰）"),
+    "G": ("G  Trust\n(bottleneck)", "G  信任（瓶颈）"),
+    "H": ("H  Loyalty\n(peak)", "H  忠诚\n（顶峰）"),
     "E": ("E  Complaint", "E  投诉"),
-    "F": ("F  Service recovery", "F  服务补偿"),
-    "X": ("Leave or switch", "离开或转换"),
+    "F": ("F  Service\nrecovery", "F  服务补偿"),
+    "X": ("Leave or\nswitch", "离开或转换"),
 }
 
 
@@ -68,26 +76,27 @@ def flows(metrics: dict) -> dict[str, float]:
     }
 
 
-def _box_text(key: str, m: dict, lang: str) -> str:
+def _box_text(key: str, m: dict, lang: str) -> list[str]:
+    """The counts shown in a box, one line each."""
     zh = lang == "zh"
     f = flows(m)
     if key == "A":
-        return f"{'购买' if zh else 'purchases'} {_n(f['purchases'])}"
+        return [f"{'购买' if zh else 'purchases'} {_n(f['purchases'])}"]
     if key == "B":
-        return (f"{'平均预期' if zh else 'expectation'} {m.get('expectation', 0):.2f}")
+        return [f"{'平均预期' if zh else 'expectation'} {m.get('expectation', 0):.2f}"]
     if key == "CD":
-        return f"{'满意' if zh else 'satisfied'} {_n(f['satisfied'])} · {'惊喜' if zh else 'delighted'} {_n(m.get('delighted', 0))}"
+        return [f"{'满意' if zh else 'satisfied'} {_n(f['satisfied'])}", f"{'惊喜' if zh else 'delighted'} {_n(m.get('delighted', 0))}"]
     if key == "G":
-        return f"{'信任客户' if zh else 'trusting'} {_n(m.get('trusting', 0))}"
+        return [f"{'信任客户' if zh else 'trusting'} {_n(m.get('trusting', 0))}"]
     if key == "H":
-        return f"{'忠诚客户' if zh else 'loyal'} {_n(m.get('loyal', 0))}"
+        return [f"{'忠诚客户' if zh else 'loyal'} {_n(m.get('loyal', 0))}"]
     if key == "E":
-        return f"{'不满' if zh else 'dissatisfied'} {_n(f['dissatisfied'])} · {'投诉' if zh else 'complained'} {_n(f['complaints'])}"
+        return [f"{'不满' if zh else 'dissatisfied'} {_n(f['dissatisfied'])}", f"{'投诉' if zh else 'complained'} {_n(f['complaints'])}"]
     if key == "F":
-        return f"{'解决' if zh else 'put right'} {_n(f['recovered'])} · {'搞砸' if zh else 'botched'} {_n(f['botched'])}"
+        return [f"{'解决' if zh else 'put right'} {_n(f['recovered'])}", f"{'搞砸' if zh else 'botched'} {_n(f['botched'])}"]
     if key == "X":
-        return f"{'离开' if zh else 'left'} {_n(m.get('left', 0))} · {'转换' if zh else 'switched'} {_n(m.get('switched', 0))}"
-    return ""
+        return [f"{'离开' if zh else 'left'} {_n(m.get('left', 0))}", f"{'转换' if zh else 'switched'} {_n(m.get('switched', 0))}"]
+    return []
 
 
 def _mid(key: str, side: str) -> tuple[float, float]:
@@ -142,12 +151,12 @@ def mechanism_svg(metrics: dict, lang: str = "en", playing: bool = False, step: 
     f = flows(metrics)
     scale = max(1.0, f["purchases"])
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {W} {H}" width="100%" '
-           f'style="max-width:{W}px;font-family:sans-serif" class="lsim-diagram-svg" role="img">']
+           f'style="max-width:{W}px;min-width:{MIN_WIDTH}px;font-family:sans-serif" class="lsim-diagram-svg" role="img">']
     out.append("<style>"
                f".{uid}-flow{{stroke-dasharray:12 7;animation:{uid}-march 0.8s linear infinite}}"
                f"@keyframes {uid}-march{{to{{stroke-dashoffset:-19}}}}"
-               f".{uid}-lbl{{font-size:12px;fill:#37474f}}"
-               f".{uid}-num{{font-size:12px;font-weight:bold}}"
+               f".{uid}-lbl{{font-size:{FONT}px;fill:#37474f}}"
+               f".{uid}-num{{font-size:{FONT}px;font-weight:bold}}"
                "</style>")
     out.append("<defs>")
     arrows = _arrows()
@@ -178,13 +187,16 @@ def mechanism_svg(metrics: dict, lang: str = "en", playing: bool = False, step: 
         on = lit[key] > 0
         out.append(f'<rect x="{x}" y="{y}" width="{w}" height="{h}" rx="10" fill="{color}" '
                    f'fill-opacity="{0.16 if on else 0.06}" stroke="{color}" stroke-width="{2.5 if on else 1.2}"/>')
-        name = html.escape(_NAMES[key][1 if zh else 0])
-        out.append(f'<text x="{x + w / 2}" y="{y + 28}" text-anchor="middle" font-size="12.5" font-weight="bold" '
-                   f'fill="#263238">{name}</text>')
-        out.append(f'<text x="{x + w / 2}" y="{y + 50}" text-anchor="middle" font-size="11" fill="#37474f">'
-                   f'{html.escape(_box_text(key, metrics, lang))}</text>')
+        names = _NAMES[key][1 if zh else 0].split("\n")
+        counts = _box_text(key, metrics, lang)
+        lines = [(t, True) for t in names] + [(t, False) for t in counts]
+        top = y + h / 2 - _LINE * len(lines) / 2 + FONT * 0.85  # the lines centred in the box
+        for i, (text, bold) in enumerate(lines):
+            weight = ' font-weight="bold" fill="#263238"' if bold else ' fill="#37474f"'
+            out.append(f'<text x="{x + w / 2}" y="{top + i * _LINE:.1f}" text-anchor="middle" font-size="{FONT}"'
+                       f'{weight}>{html.escape(text)}</text>')
     if step is not None:
-        out.append(f'<text x="8" y="16" font-size="13" fill="#455a64">'
+        out.append(f'<text x="8" y="20" font-size="{FONT}" fill="#455a64">'
                    f'{html.escape(("第 %d 周的流量" % step) if zh else ("Flows in week %d" % step))}</text>')
     out.append("</svg>")
     return "".join(out)

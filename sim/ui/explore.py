@@ -40,7 +40,13 @@ Stable CSS classes (for browser tests and the load script)
                                        ``lsim-story`` the sentences
 ``lsim-download-csv``                  market data (CSV); ``lsim-download-merchants-csv``
 ``lsim-download-toml``                 the settings as a scenario TOML
-``lsim-upload``                        the scenario drop zone; ``lsim-upload-error`` its error
+``lsim-upload``                        the scenario upload: ``lsim-upload-pick`` its "Choose a file"
+                                       button, ``lsim-upload-input`` the file input, the drop zone
+                                       around them; ``lsim-upload-error`` its error
+``lsim-part-KEY``                      each part of the page (run, diagram, kpis, scenario, tabs,
+                                       settings, files): their order in one column (below 1264 px)
+``lsim-node-hit``                      the network's clickable band around each customer
+``lsim-cli``                           the command-line form under a line of scenario notes
 ``lsim-lang`` (app bar, app.py)        the EN / 中文 toggle; ``lsim-nav`` the page links
 =====================================  ==========================================================
 """
@@ -52,6 +58,7 @@ import solara
 
 from ..model import STRUCTURAL
 from ..params import PARAMS
+from ..analysis.formatting import percent_text
 from ..analysis.labels import metric_label
 from ..inputs.scenario import INFO_LABELS, load_scenario, scenario_names
 from . import plots, state
@@ -59,8 +66,9 @@ from .controls import MerchantPanels, ParameterPanels
 from .diagram import mechanism_svg
 from .files import Downloads, FigureView, Upload
 from .pages_common import Md
-from .i18n import lang, tr
+from .i18n import both, lang, shown, tr
 from .inspector import Inspector
+from .notes import app_markdown
 from .network_view import NetworkView
 from .pace import GATE
 
@@ -148,7 +156,7 @@ def RunControls():
     def _reset(seed=None):
         state.playing.value = False
         sess.reset(seed)
-        state.notice.value = ("info", tr(f"Reset: week 0, seed {sess.seed}.", f"已重置：第 0 周，随机种子 {sess.seed}。"))
+        state.notice.value = ("info", both(f"Reset: week 0, seed {sess.seed}.", f"已重置：第 0 周，随机种子 {sess.seed}。"))
         state.edited()
 
     def typed_seed(text):
@@ -158,13 +166,13 @@ def RunControls():
             if seed < 0:
                 raise ValueError
         except ValueError:
-            state.notice.value = ("error", tr(f"'{text}' is not a seed: type a whole number ≥ 0.",
+            state.notice.value = ("error", both(f"'{text}' is not a seed: type a whole number ≥ 0.",
                                               f"'{text}' 不是随机种子：请输入不小于 0 的整数。"))
             return
         reset(seed)
 
     with solara.Card(margin=0, classes=["lsim-run"], style={"padding": "10px"}):
-        with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}, gap="6px"):
+        with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}, gap="6px", classes=["lsim-run-buttons"]):
             solara.Button(tr("Pause", "暂停") if on else tr("Play", "播放"),
                           icon_name="mdi-pause" if on else "mdi-play", on_click=toggle, color="primary",
                           classes=["lsim-pause" if on else "lsim-play"])
@@ -175,7 +183,7 @@ def RunControls():
             solara.Button(tr("New seed", "新种子"), icon_name="mdi-dice-multiple",
                           on_click=lambda: reset(state.new_seed()), outlined=True, classes=["lsim-seed"])
             StepCounter()
-        with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}, gap="8px"):
+        with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}, gap="8px", classes=["lsim-run-fields"]):
             speeds = [{"text": (tr("max", "最快") if s == 0 else tr(f"{s} steps/s", f"每秒 {s} 步")), "value": s}
                       for s in state.SPEEDS]
             rv.Select(label=tr("Speed", "速度"), items=speeds, v_model=state.speed.value,
@@ -194,6 +202,7 @@ def RunControls():
             solara.Text(tr(f"seed {sess.seed}", f"种子 {sess.seed}"), classes=["lsim-seed-value"],
                         style={"color": "#78909c", "font-size": "0.85em"})
         kind, text = state.notice.value
+        text = shown(text)  # kept in both languages: shown in the current one
         if text:
             solara.Text(text, classes=["lsim-notice"],
                         style={"color": "#c62828" if kind == "error" else "#37474f", "font-size": "0.88em"})
@@ -216,7 +225,9 @@ def ScenarioPicker():
         state.playing.value = False
         sess.load(load_scenario(name))
         state.selected.value = -1
-        state.notice.value = ("info", tr(f"Scenario loaded: {titles[name]}", f"已载入情景：{titles[name]}"))
+        sc = load_scenario(name)
+        state.notice.value = ("info", both(f"Scenario loaded: {sc.text('title', 'en')}",
+                                           f"已载入情景：{sc.text('title', 'zh')}"))
         state.edited()
 
     rv.Select(label=tr("Scenario", "情景"), items=items, v_model=current, on_v_model=choose, dense=True,
@@ -228,11 +239,11 @@ def ScenarioPicker():
         with solara.Column(classes=["lsim-scenario-info"], gap="2px"):
             summary = sc.text("summary", lng)
             if summary:
-                Md(f"*{summary}*")
+                Md(f"*{app_markdown(summary, lng)}*")
             for sec in ("what", "how", "notice", "try"):
                 text = sc.text(sec, lng)
-                if text:
-                    Md(f"**{INFO_LABELS[sec][1 if lng == 'zh' else 0]}**\n\n{text}")
+                if text:  # settings and code names as the app's controls and labels (sim/ui/notes.py)
+                    Md(f"**{INFO_LABELS[sec][1 if lng == 'zh' else 0]}**\n\n{app_markdown(text, lng)}")
 
 
 @solara.component
@@ -245,18 +256,20 @@ def Settings():
     def on_param(name, value):
         how = sess.set_param(name, value)  # ParamError → shown under the control
         p = PARAMS[name]
-        shown = f"{p.label(lng)} = {value:g}" if isinstance(value, (int, float)) else f"{p.label(lng)} = {value}"
-        msg = {"pending": tr(f"{shown}: applies on Reset (it shapes the market).", f"{shown}：重置后生效（决定市场结构）。"),
-               "start": tr(f"{shown}: set from week 0.", f"{shown}：从第 0 周起生效。"),
-               "live": tr(f"Week {sess.steps}: {shown} (marked on the plots).", f"第 {sess.steps} 周：{shown}（已在图上标出）。")}
+        what = {lg: f"{p.label(lg)} = {value:g}" if isinstance(value, (int, float)) else f"{p.label(lg)} = {value}"
+                for lg in ("en", "zh")}
+        en, zh = what["en"], what["zh"]
+        msg = {"pending": both(f"{en}: applies on Reset (it shapes the market).", f"{zh}：重置后生效（决定市场结构）。"),
+               "start": both(f"{en}: set from week 0.", f"{zh}：从第 0 周起生效。"),
+               "live": both(f"Week {sess.steps}: {en} (marked on the plots).", f"第 {sess.steps} 周：{zh}（已在图上标出）。")}
         state.notice.value = ("info", msg[how])
         state.edited()
 
     def on_policy(merchant, field, value):
         how = sess.set_policy(merchant, field, value)
-        shown = plots.intervention_text(merchant, {field: value}, lng)
-        msg = {"start": tr(f"{shown}: set from week 0.", f"{shown}：从第 0 周起生效。"),
-               "live": tr(f"Week {sess.steps}: {shown} (marked on the plots).", f"第 {sess.steps} 周：{shown}（已在图上标出）。")}
+        en, zh = (plots.intervention_text(merchant, {field: value}, lg) for lg in ("en", "zh"))
+        msg = {"start": both(f"{en}: set from week 0.", f"{zh}：从第 0 周起生效。"),
+               "live": both(f"Week {sess.steps}: {en} (marked on the plots).", f"第 {sess.steps} 周：{zh}（已在图上标出）。")}
         state.notice.value = ("info", msg[how])
         state.edited()
 
@@ -295,7 +308,7 @@ def Files():
 
 
 def _pct(x: float) -> str:
-    return f"{100 * x:.1f}%"
+    return percent_text(x, 1)
 
 
 @solara.component
@@ -401,14 +414,16 @@ def Explore():
     solara.Title(tr("Explore — loyalty-sim", "探索 — loyalty-sim"))
     solara.Style(CSS)
     Player()
-    with solara.ColumnsResponsive(12, large=[5, 7], xlarge=[4, 8], classes=["lsim-explore"]):
+    # each part in its own box (lsim-part-…): in one column (below 1264 px) the page's CSS lays the
+    # parts of both columns out in one list, run controls and diagram first (sim/ui/offline.py)
+    with solara.ColumnsResponsive(12, large=[4, 8], classes=["lsim-explore"]):
         with solara.Column(classes=["lsim-sidebar"], gap="8px"):
-            ScenarioPicker()
-            RunControls()
-            Settings()
-            Files()
+            for part, component in (("scenario", ScenarioPicker), ("run", RunControls), ("settings", Settings),
+                                    ("files", Files)):
+                with solara.Column(classes=["lsim-part", f"lsim-part-{part}"], gap="8px"):
+                    component()
         with solara.Column(classes=["lsim-main"], gap="8px"):
-            KPIs()
-            Diagram()
-            Tabs()
+            for part, component in (("kpis", KPIs), ("diagram", Diagram), ("tabs", Tabs)):
+                with solara.Column(classes=["lsim-part", f"lsim-part-{part}"], gap="8px"):
+                    component()
     del lng

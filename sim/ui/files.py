@@ -6,17 +6,23 @@
   events at their steps), the seed and the length, so the command line reproduces the run;
 - upload of a scenario TOML (at most :data:`sim.inputs.scenario.MAX_BYTES`): a bad file shows the
   :class:`~sim.inputs.scenario.ScenarioError` message in the current language and the current settings
-  stay as they were.
+  stay as they were. The file is dropped on the zone or chosen with its "Choose a file" button
+  (``lsim-upload-pick``, a real button: tablets, phones and keyboards have no drag and drop), which
+  opens the browser's file chooser (an ``<input type="file">``, ``lsim-upload-input``).
 """
 
 from __future__ import annotations
 
+import threading
 from typing import Any, Callable
 
 import solara
+import traitlets
+from solara.components.file_drop import FileDropZone
 
 from ..inputs.scenario import MAX_BYTES, ScenarioError, parse_scenario, scenario_to_toml
-from .i18n import lang, tr
+from ..words import pick
+from .i18n import both, lang, shown, tr
 from .plots import png
 
 __all__ = ["FigureView", "Downloads", "Upload", "toml_text", "read_upload", "handle_upload"]
@@ -80,11 +86,12 @@ def Downloads(sess, run_version: int):
                                                     classes=["lsim-download-toml"])])
 
 
-def handle_upload(info: dict, on_scenario: Callable[[Any], None], lng: str) -> tuple[str, str]:
-    """Read a dropped file (solara's ``FileInfo``); a valid scenario goes to ``on_scenario``.
-    Returns ``(error, success message)``, one of them empty; a bad file changes nothing."""
+def handle_upload(info: dict, on_scenario: Callable[[Any], None], lng: str | None = None):
+    """Read a dropped or chosen file (solara's ``FileInfo``); a valid scenario goes to ``on_scenario``.
+    Returns ``(error, success message)``, one of them empty; a bad file changes nothing. With
+    ``lng`` the texts are in that language; without it each is kept in both (``i18n.both``), for
+    the page to show in whichever language is current when it draws."""
     name = info.get("name") or "upload.toml"
-    zh = lng == "zh"
     try:
         if info.get("data") is not None:
             raw = info["data"]
@@ -93,30 +100,71 @@ def handle_upload(info: dict, on_scenario: Callable[[Any], None], lng: str) -> t
             reader = info["file_obj"].read
         sc = read_upload(name, info.get("size"), reader)
     except ScenarioError as e:
-        return e.text(lng), ""
+        err, ok = both(e.text("en"), e.text("zh")), ""
     except Exception as e:  # an unreadable upload: say so, keep the settings
-        return ((f"{name}：无法读取文件（{type(e).__name__}）" if zh else
-                 f"{name}: could not read the file ({type(e).__name__})"), "")
-    on_scenario(sc)
-    return "", (f"已载入 {name}：{sc.text('title', 'zh')}" if zh else f"Loaded {name}: {sc.text('title', 'en')}")
+        err, ok = both(f"{name}: could not read the file ({type(e).__name__})",
+                       f"{name}：无法读取文件（{type(e).__name__}）"), ""
+    else:
+        on_scenario(sc)
+        err, ok = "", both(f"Loaded {name}: {sc.text('title', 'en')}", f"已载入 {name}：{sc.text('title', 'zh')}")
+    if lng is None:
+        return err, ok
+    return (pick(*err, lng) if err else ""), (pick(*ok, lng) if ok else "")
+
+
+class PickOrDropZone(FileDropZone):
+    """Solara's drop zone (same file transfer) with a button that opens the file chooser."""
+
+    template_file = (__file__, "file_pick.vue")
+    button = traitlets.Unicode("").tag(sync=True)
+
+
+@solara.component
+def FilePickOrDrop(label: str, button: str, on_file: Callable[[dict], None]):
+    """One file, dropped or chosen; ``on_file`` gets solara's ``FileInfo`` (read lazily, in a
+    thread), as :func:`solara.FileDrop` does."""
+    file_info, set_file_info = solara.use_state(None)
+    wired, set_wired = solara.use_state(None)
+    zone = PickOrDropZone.element(label=label, button=button, on_file_info=set_file_info, multiple=False)
+
+    def wire():
+        if not file_info:
+            return
+        real = solara.get_widget(zone)
+        real.version += 1  # as solara.FileDrop: the @observe of the file input is cleared otherwise
+        real.reset_stats()
+        set_wired(real.get_files())
+
+    solara.use_effect(wire, [file_info])
+
+    def handle(cancel: threading.Event):
+        if wired:
+            wired[0]["data"] = None
+            on_file(wired[0])
+
+    result = solara.use_thread(handle, [wired])
+    if result.error:
+        raise result.error
+    return zone
 
 
 @solara.component
 def Upload(on_scenario: Callable[[Any], None]):
     """Drop a scenario TOML here; ``on_scenario(scenario)`` is called only with a valid one."""
-    lng = lang.value
+    lang.value  # drawn again in the other language when it changes
     error, set_error = solara.use_state("")
     ok, set_ok = solara.use_state("")
 
     def on_file(info):
-        err, msg = handle_upload(info, on_scenario, lng)
+        err, msg = handle_upload(info, on_scenario)  # both languages: shown in the current one
         set_error(err)
         set_ok(msg)
 
     with solara.Column(classes=["lsim-upload"], gap="4px"):
-        solara.FileDrop(label=tr(f"Drop a scenario file (.toml, at most {MAX_BYTES // 1024} KB) here",
-                                 f"把情景文件（.toml，最多 {MAX_BYTES // 1024} KB）拖放到这里"), on_file=on_file, lazy=True)
+        FilePickOrDrop(label=tr(f"or drop a scenario file (.toml, at most {MAX_BYTES // 1024} KB) here",
+                                f"或把情景文件（.toml，最多 {MAX_BYTES // 1024} KB）拖放到这里"),
+                       button=tr("Choose a file", "选择文件"), on_file=on_file)
         if error:
-            solara.Error(error, classes=["lsim-upload-error"], dense=True)
+            solara.Error(shown(error), classes=["lsim-upload-error"], dense=True)
         elif ok:
-            solara.Success(ok, dense=True)
+            solara.Success(shown(ok), dense=True)

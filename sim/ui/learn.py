@@ -31,7 +31,8 @@ from sim.params import MERCHANT_PARAMS, PARAMS
 from sim.inputs.scenario import INFO_LABELS, INFO_SECTIONS
 
 from .i18n import tr
-from .learn_docs import glossary_terms, info_sections, name_kind, name_label, validation_report
+from .learn_docs import glossary_terms, info_sections, name_kind, name_label, split_summary, validation_report
+from .notes import app_markdown
 from .pages_common import LabeledSelect, Md, current_lang, scenario_cached, scenario_items
 
 # ---- this browser session's state ------------------------------------------------------------------
@@ -101,11 +102,11 @@ def ScenariosTab():
             solara.Error(str(e))
             return
         with solara.Column(classes=["lsim-learn-scenario-info"]):
-            md = [f"## {sc.text('title', lang)}", "", f"*{sc.text('summary', lang)}*", ""]
+            md = [f"## {sc.text('title', lang)}", "", f"*{app_markdown(sc.text('summary', lang), lang)}*", ""]
             for sec in INFO_SECTIONS[2:]:
                 text = sc.text(sec, lang)
-                if text:
-                    md += [f"### {INFO_LABELS[sec][lang == 'zh']}", "", text.strip(), ""]
+                if text:  # settings and code names as the app's controls and labels (sim/ui/notes.py)
+                    md += [f"### {INFO_LABELS[sec][lang == 'zh']}", "", app_markdown(text.strip(), lang), ""]
             md += [f"### {tr('Settings over the defaults', '相对默认值的设置')}", "", _values_markdown(sc, lang), ""]
             md += [tr(f"Default run: {sc.steps} steps, seed {sc.seed if sc.seed is not None else 0}. "
                       f"Command line: `uv run loyalty-sim run {name} --out results/{name}`.",
@@ -156,12 +157,19 @@ def GlossaryTab():
 @solara.component
 def ValidationTab():
     lang = current_lang()
-    report = solara.use_memo(lambda: validation_report(lang=lang), dependencies=[lang])
+    report = solara.use_memo(lambda: validation_report(lang="en"), dependencies=[])
     with solara.Column(classes=["lsim-learn-validation"], style={"max-width": "1000px"}):
         if report is None:
             solara.Info(tr("The validation report will appear here once “loyalty-sim validate” has been run "
                            "(it writes docs/validation.md and its figures).",
                            "运行“loyalty-sim validate”之后（它会写出 docs/validation.md 及其图表），验证报告将显示在这里。"))
+        elif lang == "zh":
+            # the report's body is in English: a Chinese reader opens on its Chinese summary, and the
+            # English text stays folded until asked for
+            summary, body = split_summary(report)
+            Md("## 验证：实地文献中的典型事实\n\n" + (summary or "本报告只有英文版。"))
+            with solara.Details("完整报告（英文）", expand=False):
+                Md(body)
         else:
             Md(report)
 

@@ -221,6 +221,18 @@ def summary_first(markdown: str, heading: str = ZH_SUMMARY_HEADING) -> str:
     return "\n".join(rest[:starts[0]] + section + rest[starts[0]:])
 
 
+def split_summary(markdown: str, heading: str = ZH_SUMMARY_HEADING) -> tuple[str, str]:
+    """``(the section under heading, without the heading; the rest)``; ``("", markdown)`` when the
+    section is missing."""
+    lines = markdown.split("\n")
+    starts = [i for i, line in enumerate(lines) if line.startswith("## ")]
+    at = next((i for i in starts if lines[i].strip() == heading), None)
+    if at is None:
+        return "", markdown
+    end = next((i for i in starts if i > at), len(lines))
+    return "\n".join(lines[at + 1:end]).strip(), "\n".join(lines[:at] + lines[end:])
+
+
 def validation_report(path: Path | None = None, lang: str = "en") -> str | None:
     """The validation report (default ``docs/validation.md``) with its figures embedded, or ``None`` when
     it has not been written yet. In Chinese (``lang="zh"``) the report's Chinese summary comes first;

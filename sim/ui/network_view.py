@@ -6,7 +6,9 @@ places show a fixed window of that many consecutive places (the same window all 
 picture does not jump) and the ties among them; ties that leave the window are left out.
 
 The drawing is an SVG rendered by the browser from a small Vue template (ipyvue, served by the app
-itself, no CDN); clicking a customer sends its id back to Python (``on_pick``).
+itself, no CDN); clicking a customer sends its id back to Python (``on_pick``). The dots are a few
+pixels wide, so each place also has an invisible hit area (``lsim-node-hit``): its slice of a band
+:data:`HIT_BAND` units either side of the ring, under the dots, so a click near a dot picks it.
 """
 
 from __future__ import annotations
@@ -21,10 +23,12 @@ import traitlets
 from .. import mechanism as mc
 from .plots import STAGE_COLORS, merchant_colors
 
-__all__ = ["NetworkSvg", "NetworkView", "network_data", "MAX_NODES"]
+__all__ = ["NetworkSvg", "NetworkView", "network_data", "hit_areas", "MAX_NODES", "HIT_BAND"]
 
 MAX_NODES = 300
 SIZE = 520
+#: half the width of the ring's clickable band (SVG units; the ring's radius is SIZE / 2 - 16)
+HIT_BAND = 14
 
 
 class NetworkSvg(v.VuetifyTemplate):
@@ -35,6 +39,8 @@ class NetworkSvg(v.VuetifyTemplate):
   <svg :viewBox="'0 0 ' + size + ' ' + size" width="100%" :style="'max-width:' + size + 'px'"
        class="lsim-network-svg">
     <path :d="edges" stroke="#90a4ae" stroke-opacity="0.55" stroke-width="0.7" fill="none"/>
+    <path v-for="(n, i) in nodes" :key="'hit-' + i" :d="hits[i]" fill="transparent" stroke="none"
+          style="cursor:pointer" class="lsim-node-hit" @click="pick(n[3])"><title>{{ n[7] }}</title></path>
     <circle v-for="n in nodes" :key="n[3]" :cx="n[0]" :cy="n[1]" :r="n[4]" :fill="n[2]"
             :stroke="n[5]" :stroke-width="n[6]" style="cursor:pointer" :class="'lsim-node lsim-node-' + n[3]"
             @click="pick(n[3])"><title>{{ n[7] }}</title></circle>
@@ -43,6 +49,7 @@ class NetworkSvg(v.VuetifyTemplate):
 """).tag(sync=True)
     nodes = traitlets.List([]).tag(sync=True)
     edges = traitlets.Unicode("").tag(sync=True)
+    hits = traitlets.List([]).tag(sync=True)
     size = traitlets.Int(SIZE).tag(sync=True)
     picked = traitlets.Int(-1).tag(sync=True)
 
@@ -55,6 +62,21 @@ class NetworkSvg(v.VuetifyTemplate):
             return
         self.picked = -1  # so that clicking the same customer again still reports it
         self.picked = cid
+
+
+def hit_areas(k: int) -> list[str]:
+    """Each of ``k`` places' slice of the band around the ring (SVG paths), in place order."""
+    c, r = SIZE / 2, SIZE / 2 - 16
+    r0, r1 = r - HIT_BAND, r + HIT_BAND
+    half = math.pi / max(k, 1)
+    out = []
+    for i in range(k):
+        a = 2 * math.pi * i / k - math.pi / 2
+        p = [(c + rr * math.cos(a + s * half), c + rr * math.sin(a + s * half)) for rr, s in
+             ((r1, -1), (r1, 1), (r0, 1), (r0, -1))]
+        out.append(f"M{p[0][0]:.1f},{p[0][1]:.1f}A{r1},{r1} 0 0 1 {p[1][0]:.1f},{p[1][1]:.1f}"
+                   f"L{p[2][0]:.1f},{p[2][1]:.1f}A{r0},{r0} 0 0 0 {p[3][0]:.1f},{p[3][1]:.1f}Z")
+    return out
 
 
 def network_data(sess, selected: int = -1, lang: str = "en") -> tuple[list, str, int, int]:
@@ -107,7 +129,8 @@ def NetworkView(sess, version: int, lang: str, selected: int, on_pick):
     nodes, edges, k, n = solara.use_memo(lambda: network_data(sess, selected, lang),
                                          [id(sess), version, lang, selected])
     with solara.Column(classes=["lsim-network"], gap="4px"):
-        NetworkSvg.element(nodes=nodes, edges=edges, on_picked=lambda cid: cid >= 0 and on_pick(cid))
+        hits = solara.use_memo(lambda: hit_areas(k), [k])
+        NetworkSvg.element(nodes=nodes, edges=edges, hits=hits, on_picked=lambda cid: cid >= 0 and on_pick(cid))
         zh = lang == "zh"
         if k < n:
             solara.Text((f"显示 {n:,} 个名额中的前 {k} 个（小世界环上的连续名额）及它们之间的关系；点击一位客户查看其故事。")

@@ -14,6 +14,9 @@ import solara.server.settings
 
 solara.server.settings.telemetry.mixpanel_enable = False
 solara.checks.should_perform_solara_check = lambda: False  # the installation check's hidden iframes
+# the "This website runs on Solara" badge: a link to solara.dev pinned over the page's bottom-right
+# corner, where it covered buttons (the Files section's on a phone)
+solara.server.settings.theme.show_banner = False
 
 
 def _register_page_font() -> str | None:
@@ -65,3 +68,42 @@ PAGE_CSS = (
     + ":root { --jp-content-font-family: Roboto, 'lsim-cjk', sans-serif; "
       "--jp-ui-font-family: Roboto, 'lsim-cjk', sans-serif; }\n"
 )
+
+#: the app's layout at every width (checked by ``tests/test_browser_layout.py`` at 390–1920 px):
+#: - app bar: the page links scroll sideways inside their own strip, so the EN / 中文 toggle always
+#:   stays in the window; the page title gives way first on narrow screens;
+#: - run controls: a field's label sits inside the field's own box (Vuetify floats it above), and
+#:   rows keep a gap when they wrap, so labels never run under the buttons or the week counter;
+#: - Explore below 1264 px (one column): the parts of both columns are laid out in one list,
+#:   run controls and the mechanism diagram first, so a projector's first screen shows the diagram;
+#: - the diagram keeps a minimum width (its texts ≥ 12 px) and scrolls sideways below it.
+LAYOUT_CSS = """
+.lsim-topbar { flex-wrap: nowrap !important; min-width: 0; max-width: 100%; }
+.lsim-navs { flex-wrap: nowrap !important; overflow-x: auto; min-width: 0; flex: 0 1 auto; scrollbar-width: none; }
+.lsim-navs::-webkit-scrollbar { display: none; }
+.lsim-lang { flex: none; }
+.v-app-bar .v-toolbar__content > .v-toolbar__title { min-width: 0; flex: 0 1 auto; }
+@media (max-width: 700px) {
+  .v-app-bar .v-toolbar__content { padding: 4px 6px; }
+  .v-app-bar .v-toolbar__content > .v-toolbar__title { display: none; }
+  .lsim-nav.v-btn { min-width: 0 !important; padding: 0 8px !important; font-size: 0.78rem; }
+  .lsim-lang .v-btn { min-width: 0 !important; padding: 0 10px !important; }
+}
+.lsim-run .lsim-run-buttons, .lsim-run .lsim-run-fields { row-gap: 10px !important; }
+.lsim-run .lsim-run-fields { margin-top: 10px; align-items: flex-end !important; }
+.lsim-run .lsim-run-fields .v-input { padding-top: 18px !important; margin-top: 0 !important; flex: 0 1 auto; }
+.lsim-run .lsim-run-fields .v-input .v-label { white-space: nowrap; }
+.lsim-run .lsim-step-counter { white-space: nowrap; }
+.lsim-diagram { overflow-x: auto; }
+.lsim-cli { color: #78909c; font-size: 0.82em; }
+.lsim-diagram svg { display: block; }
+@media (max-width: 1263.98px) {
+  .lsim-explore { flex-direction: column; flex-wrap: nowrap; }
+  .lsim-explore > div, .lsim-explore .lsim-sidebar, .lsim-explore .lsim-main { display: contents !important; }
+  .lsim-explore .lsim-part { padding: 0 12px; margin-bottom: 8px; min-width: 0; }
+  .lsim-part-run { order: 1; } .lsim-part-diagram { order: 2; } .lsim-part-kpis { order: 3; }
+  .lsim-part-scenario { order: 4; } .lsim-part-tabs { order: 5; } .lsim-part-settings { order: 6; }
+  .lsim-part-files { order: 7; }
+}
+"""
+PAGE_CSS += LAYOUT_CSS

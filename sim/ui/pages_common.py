@@ -289,13 +289,15 @@ def scenario_cached(name: str):
 
 
 def scenario_items(lang: str) -> list[tuple[str, str]]:
-    """``(name, "Title (name)")`` for every named scenario, titles in ``lang``."""
+    """``(name, "Title (name)")`` for every named scenario, titles in ``lang`` (in Chinese the title
+    alone: the file name is English)."""
     from sim.inputs.scenario import scenario_names
 
     out = []
     for n in scenario_names():
         try:
-            out.append((n, f"{scenario_cached(n).text('title', lang)} ({n})"))
+            title = scenario_cached(n).text("title", lang)
+            out.append((n, title if lang == "zh" else f"{title} ({n})"))
         except Exception:  # noqa: BLE001 - a broken file is shown by name only
             out.append((n, n))
     return out

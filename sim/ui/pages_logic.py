@@ -267,7 +267,7 @@ def compare_table(runs: Runs, metrics: Sequence[str] | None = None, lang: str = 
         r: dict[str, Any] = {"metric": m, "label": metric_label(m, lang)}
         if window_for(m) is not None:
             r["label"] += "*"
-        r.update(mean_texts(summary, m, labels))
+        r.update(mean_texts(summary, m, labels))  # shares as percentages, as on the Explore page
         sig = []
         for lab, (txt, significant) in difference_texts(diffs, m, labels[1:]).items():
             if significant:

@@ -55,6 +55,7 @@ def _figure(w: float = 6.4, h: float = 3.0, cols: int = 1, sharex: bool = False)
     use_cjk_font()
     fig = Figure(figsize=(w, h), dpi=DPI)
     axes = fig.subplots(1, cols, sharex=sharex, squeeze=False)[0]
+    _margins(fig)
     for ax in axes:
         # fewer ticks (and titles at a fixed height, y=1.0): both make drawing much cheaper
         ax.xaxis.set_major_locator(MaxNLocator(6, integer=True))
@@ -66,9 +67,13 @@ def _figure(w: float = 6.4, h: float = 3.0, cols: int = 1, sharex: bool = False)
     return fig, axes
 
 
-def _finish(fig: Figure, legend_ax=None, ncol: int = 4, markerscale: float = 1.0) -> Figure:
+def _margins(fig: Figure) -> None:
     fig.subplots_adjust(left=0.09 if len(fig.axes) == 1 else 0.08, right=0.98, bottom=0.16, top=0.86,
                         wspace=0.28)
+
+
+def _finish(fig: Figure, legend_ax=None, ncol: int = 4, markerscale: float = 1.0) -> Figure:
+    _margins(fig)
     if legend_ax is not None:
         handles, labels = legend_ax.get_legend_handles_labels()
         if handles:
@@ -128,14 +133,38 @@ def _mark_interventions(axes, interventions, lang: str, label_ax=None) -> None:
                        ls="--" if src == "scenario" else "-", zorder=3)
     ax = label_ax if label_ax is not None else axes[0]
     shown = labelled[-6:]
+    lo, hi = ax.get_xlim()
     for i, (step, target, src, changes) in enumerate(shown):
-        text = intervention_text(target, changes, lang)
-        if len(text) > 38:
-            text = text[:36] + "…"
-        ax.annotate(text, xy=(step, 1.0), xycoords=("data", "axes fraction"), xytext=(2, -4 - 11 * (i % 3)),
-                    textcoords="offset points", fontsize=7, va="top", ha="left",
+        # the label goes on the side of its line with more room, cut to fit inside the axes
+        # (it used to run into the next plot and off the figure's right edge)
+        right = (step - lo) / max(1e-9, hi - lo)
+        room = max(right, 1 - right) * _axes_width_pt(ax) - 6
+        text = _fit(intervention_text(target, changes, lang), room, 7)
+        before = right > 0.5
+        ax.annotate(text, xy=(step, 1.0), xycoords=("data", "axes fraction"),
+                    xytext=(-2 if before else 2, -4 - 11 * (i % 3)), textcoords="offset points", fontsize=7,
+                    va="top", ha="right" if before else "left", clip_on=True, annotation_clip=True,
                     color="#6a1b9a" if src == "scenario" else "#212121",
                     bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.75))
+
+
+def _axes_width_pt(ax) -> float:
+    """The axes' width in points (the figure's margins are set when it is made, :func:`_margins`)."""
+    return ax.get_position().width * ax.figure.get_figwidth() * 72
+
+
+def _text_width_pt(text: str, size: float) -> float:
+    """A generous estimate of a label's width: CJK characters 1 em, others 0.62 em."""
+    return size * sum(1.0 if ord(c) >= 0x2E80 else 0.62 for c in text)
+
+
+def _fit(text: str, room_pt: float, size: float) -> str:
+    """``text`` cut (with "…") to fit in ``room_pt`` points at ``size``."""
+    if _text_width_pt(text, size) <= room_pt:
+        return text
+    while text and _text_width_pt(text + "…", size) > room_pt:
+        text = text[:-1]
+    return text.rstrip(" ,，:：") + "…"
 
 
 def _locked(fig_fn):

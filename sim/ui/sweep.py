@@ -40,6 +40,7 @@ from sim.analysis.formatting import interval_text, value_text
 from sim.analysis.labels import metric_label, param_label
 from sim.analysis.stats import FLOW_WINDOW, summarize, window_for
 from sim.analysis.tables import markdown_rows
+from sim.metrics import is_share
 from sim.params import ParamError
 from sim.words import pick, word
 
@@ -149,7 +150,8 @@ def _summary_rows(runs: Runs, m: str, lang: str) -> str:
     win = window_for(m)
     summ = summarize(runs.market, [m], by=varied, window=win)
     head = [param_label(v, lang) for v in varied] + [metric_label(m, lang), word("n", lang)]
-    rows = [[value_text(r[v]) for v in varied] + [interval_text(r["mean"], r["ci_low"], r["ci_high"]), r["n"]]
+    pct = is_share(m)  # a share as a percentage, as on the Explore page
+    rows = [[value_text(r[v]) for v in varied] + [interval_text(r["mean"], r["ci_low"], r["ci_high"], percent=pct), r["n"]]
             for r in summ.to_dict("records")]
     return markdown_rows(head, rows, ["right"] * len(head))
 
