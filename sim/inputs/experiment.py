@@ -329,17 +329,19 @@ def _experiment_from_dict(data: dict, source: str, text: str | None, base_dir: P
                 if isinstance(st, bool) or not isinstance(st, (int, float)) or not st > 0 or not math.isfinite(st):
                     fail(key, f"'{key}.step' = {st!r} must be a number > 0", f"'{key}.step' = {st!r} 必须是大于 0 的数",
                          table="vary")
-                if int(math.floor((hi - lo) / st + 1e-9)) < 1:
+                ratio = (hi - lo) / st + 1e-9
+                if not math.isfinite(ratio) or ratio > 10_000:
+                    fail(key, f"'{key}': min = {lo}, max = {hi} and step = {st} give more than 10000 values: allowed at "
+                         "most 10000; use a larger step", f"'{key}'：min = {lo}、max = {hi}、step = {st} 得到的取值超过 10000 个："
+                         "最多允许 10000 个；请用更大的 step", table="vary")
+                if ratio < 1:
                     fail(key, f"'{key}.step' = {st} is larger than max − min = {hi - lo:g}: only min would be tried; "
                          "use a smaller step", f"'{key}.step' = {st} 大于 max − min = {hi - lo:g}：只会尝试 min；请用更小的 step",
                          table="vary")
                 if p.kind == "int" and st != int(st):
                     fail(key, f"'{key}.step' = {st}: '{k}' is a whole number, so the step must be whole too",
                          f"'{key}.step' = {st}：'{k}' 是整数，step 也必须是整数", table="vary")
-                n = int(math.floor((hi - lo) / st + 1e-9)) + 1
-                if n > 10_000:
-                    fail(key, f"'{key}': {n} values from min, max and step: allowed at most 10000",
-                         f"'{key}'：由 min、max、step 得到 {n} 个取值：最多允许 10000 个", table="vary")
+                n = int(math.floor(ratio)) + 1
                 vals = [lo + i * st for i in range(n)]
                 vals = [int(round(x)) if p.kind == "int" else round(float(x), 12) for x in vals]
                 factors.append(Factor(k, tuple(dict.fromkeys(vals)), integer=p.kind == "int"))
