@@ -439,7 +439,7 @@ def run(ctx, scenario, out, steps, seed, replicates, sets, measure, workers, res
 
 @cli.command()
 @click.argument("experiment", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path), required=True,
+@click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path), required=False, default=None,
               help="New folder for the results (never overwritten) / 结果文件夹.")
 @_workers_option
 @click.option("--scheduler", metavar="ADDRESS", default=None,
@@ -471,6 +471,9 @@ def sweep(ctx, experiment, out, workers, scheduler, cluster, resume, csv, dry_ru
 
     lang = _lang(ctx)
     exp = load_experiment(experiment)
+    if out is None and not dry_run:
+        raise ParamError("--out", "missing --out DIR: the new folder for the results (not needed with --dry-run)", None,
+                         "缺少 --out 文件夹：存放结果的新文件夹（--dry-run 时不需要）")
     if dry_run:
         click.echo(f"{t('plan', lang)}: {exp.name} — {exp.design}, {len(exp.points)} {t('points', lang)} × "
                    f"{exp.replicates} {t('replicates', lang)} = {exp.n_runs} {t('runs', lang)}, {exp.steps} "

@@ -446,3 +446,10 @@ def test_one_replicate_reports_no_interval(tmp_path):
     assert "one replicate per configuration, so no interval" in summary
     csv = pd.read_csv(out / "analysis" / "summary.csv")
     assert csv.filter(like="95%").isna().all().all()
+
+
+def test_a_dry_run_needs_no_folder_and_a_real_run_does(tmp_path, exp_file):
+    r = invoke("sweep", exp_file, "--dry-run")
+    assert r.exit_code == 0 and "= 6 runs" in r.output and sorted(p.name for p in tmp_path.iterdir()) == ["exp.toml"]
+    r = invoke("sweep", exp_file)
+    assert r.exit_code == 2 and "--out" in r.output
