@@ -329,6 +329,18 @@ def _note_missing(rs, lang: str) -> None:
         click.echo(t("missing_runs", lang, n=len(rs.missing), total=total, done=total - len(rs.missing)), err=True)
 
 
+def _given_once(sets, **options) -> None:
+    """An option (``--steps``, ``--seed``) and a ``--set run.steps=…`` / ``run.seed=…`` give one value
+    twice: refuse, rather than silently use one of them."""
+    for name, value in options.items():
+        if value is None:
+            continue
+        for item in sets or ():
+            if isinstance(item, str) and item.partition("=")[0].strip() == f"run.{name}":
+                raise ParamError(f"--{name}", f"--{name} {value} and --set {item} both give the run's {name}: give it once",
+                                 None, f"--{name} {value} 与 --set {item} 都设置了运行的 {name}：只能给出一次")
+
+
 def _workers_option(f):
     f = click.option("--workers", "-w", type=click.IntRange(1, 256), default=None,
                      help="Worker processes (1 = in this process; default: one per core) / 工作进程数.")(f)
@@ -396,7 +408,7 @@ def _figures(rs, out: Path, lang: str, kind: str = "analyze", baseline=None) -> 
 @click.option("--resume", is_flag=True, help="Finish an interrupted run in the same folder / 继续未完成的运行.")
 @click.option("--csv", is_flag=True, help="Also write market.csv and merchants.csv / 同时导出 CSV.")
 @click.option("--customers", is_flag=True,
-              help="Also keep every customer's final state (parts/customers-*.parquet) / 同时保存每位客户的最终状态.")
+              help="Also keep every customer's final state (parts/customers/) / 同时保存每位客户的最终状态.")
 @click.option("--no-figures", is_flag=True, help="Skip the figures / 不生成图表.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar / 不显示进度条.")
 @click.pass_context
@@ -419,6 +431,7 @@ def run(ctx, scenario, out, steps, seed, replicates, sets, measure, workers, res
     from .inputs.scenario import load_scenario
 
     lang = _lang(ctx)
+    _given_once(sets, steps=steps, seed=seed)
     sc = load_scenario(scenario)
     if sets:
         sc = apply_overrides(sc, list(sets))
@@ -548,6 +561,7 @@ def compare(ctx, scenarios, out, steps, seed, replicates, sets, workers, resume,
     lang = _lang(ctx)
     if len(scenarios) < 2:
         raise ParamError("SCENARIOS", "compare needs at least two scenarios", None, "比较至少需要两个情景")
+    _given_once(sets, steps=steps)
     scs = [load_scenario(s) for s in scenarios]
     if sets:
         scs = [apply_overrides(s, list(sets)) for s in scs]

@@ -453,3 +453,9 @@ def test_a_dry_run_needs_no_folder_and_a_real_run_does(tmp_path, exp_file):
     assert r.exit_code == 0 and "= 6 runs" in r.output and sorted(p.name for p in tmp_path.iterdir()) == ["exp.toml"]
     r = invoke("sweep", exp_file)
     assert r.exit_code == 2 and "--out" in r.output
+
+
+@pytest.mark.parametrize("args", [["--steps", "5", "--set", "run.steps=6"], ["--seed", "3", "--set", "run.seed=4"]])
+def test_an_option_and_a_set_of_the_same_run_setting_are_refused(tmp_path, args):
+    r = invoke("run", "baseline", *args, "--out", tmp_path / "out")
+    assert r.exit_code == 2 and "give it once" in r.output and not (tmp_path / "out").exists()
