@@ -519,7 +519,13 @@ def analyze(ctx, folder, csv):
     if not len(rs.market):
         raise ParamError("DIR", f"{folder}: no finished runs to analyse", None, f"{folder}：没有已完成的运行可供分析")
     _note_missing(rs, lang)
-    res = _figures(rs, folder, lang, "compare" if rs.manifest.get("kind") == "compare" else "analyze")
+    try:
+        res = _figures(rs, folder, lang, "compare" if rs.manifest.get("kind") == "compare" else "analyze")
+    except (KeyError, TypeError, ValueError, IndexError) as e:  # a folder edited by hand or by another tool
+        raise ParamError("DIR", f"{folder}: its manifest or tables are not as loyalty-sim wrote them, so they cannot be "
+                         f"analysed ({type(e).__name__}: {e}); rerun the experiment into a new folder", None,
+                         f"{folder}：其清单或表格与 loyalty-sim 写出的不一致，无法分析（{type(e).__name__}: {e}）；"
+                         "请把实验重新运行到新文件夹") from None
     click.echo(res.markdown)
     click.echo(word("figures", lang) + ":")
     for p in res.figures:

@@ -459,3 +459,24 @@ def test_a_dry_run_needs_no_folder_and_a_real_run_does(tmp_path, exp_file):
 def test_an_option_and_a_set_of_the_same_run_setting_are_refused(tmp_path, args):
     r = invoke("run", "baseline", *args, "--out", tmp_path / "out")
     assert r.exit_code == 2 and "give it once" in r.output and not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("edit", ["runs", "varied", "column", "type"])
+def test_a_folder_edited_by_hand_gets_a_message_not_a_traceback(tmp_path, exp_file, edit):
+    out = tmp_path / "out"
+    assert invoke("sweep", exp_file, "--out", out, "-w", "1", "-q").exit_code == 0
+    man = json.loads((out / "manifest.json").read_text())
+    part = out / "parts" / "market" / "run-000000.parquet"
+    if edit == "runs":
+        man["runs"] = [1, "x"]
+    elif edit == "varied":
+        man["varied"] = [{"nam": 1}]
+    elif edit == "column":
+        pd.read_parquet(part).drop(columns=["step"]).to_parquet(part)
+    else:
+        df = pd.read_parquet(part)
+        df["loyal_share"] = "x"
+        df.to_parquet(part)
+    (out / "manifest.json").write_text(json.dumps(man))
+    r = invoke("analyze", out)
+    assert r.exit_code == 2 and str(out) in r.output

@@ -307,6 +307,20 @@ def _read_parts(files: list[Path]) -> pd.DataFrame | None:
     return pd.concat(frames, ignore_index=True) if frames else None
 
 
+def _manifest_problem(m: dict) -> str | None:
+    """What is wrong with the fields of a manifest that reading and analysing rely on (None: nothing)."""
+    runs = m.get("runs", [])
+    if not isinstance(runs, list) or not all(isinstance(r, dict) and isinstance(r.get("run_id"), int) for r in runs):
+        return "'runs' must be a list of runs, each with a whole-number run_id"
+    varied = m.get("varied", [])
+    if not isinstance(varied, list) or not all(isinstance(v, dict) and isinstance(v.get("name"), str) for v in varied):
+        return "'varied' must be a list of parameters, each with a name"
+    for key, kind in (("steps", int), ("replicates", int), ("varied", list), ("points", list), ("seeds", list)):
+        if key in m and not isinstance(m[key], kind) or isinstance(m.get(key), bool):
+            return f"'{key}' must be {'a whole number' if kind is int else 'a list'}"
+    return None
+
+
 def read_results(out: str | os.PathLike) -> ResultSet:
     """Read ``out``'s manifest and every finished run's parts, sorted by run and step."""
     out = Path(out)
@@ -324,6 +338,10 @@ def read_results(out: str | os.PathLike) -> ResultSet:
     if fmt != FORMAT and fmt not in OLD_FORMATS:
         raise BatchError("DIR", f"{man}: unknown results format {fmt!r} (expected {FORMAT!r})",
                          None, f"{man}：未知的结果格式 {fmt!r}")
+    problem = _manifest_problem(manifest)
+    if problem:
+        raise BatchError("DIR", f"{man}: not a manifest written by loyalty-sim ({problem}); was it edited by hand?",
+                         None, f"{man}：不是 loyalty-sim 写出的清单（{problem}）；是否被手工修改过？")
 
     def files(table: str) -> list[Path]:
         if fmt in OLD_FORMATS:
