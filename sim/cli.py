@@ -19,7 +19,7 @@ from pathlib import Path
 
 import click
 
-from .params import GROUPS, MERCHANT_PARAMS, PARAMS, ParamError
+from .params import GROUPS, MAX_STEPS, MERCHANT_PARAMS, PARAMS, ParamError
 from .words import DEFAULT_LANG, LANGS, normalize_lang, pick, word
 
 __all__ = ["main", "cli"]
@@ -67,6 +67,18 @@ T = {
     "trials": ("trials", "次试验"),
     "new": ("new", "次新增"),
     "best": ("best objective", "最佳目标函数值"),
+    "memory": ("this machine ran out of memory: lower n_customers, history_limit or history_depth, or use fewer "
+               "--workers; finished runs are kept (--resume continues)",
+               "本机内存不足：请减小 n_customers、history_limit 或 history_depth，或减少 --workers；已完成的运行都会保留（--resume 可继续）"),
+    "runs_failed": ("{n} of {total} runs failed (the reasons are above and in {dir}/manifest.json): the results are "
+                    "incomplete. Fix the cause, then run the same command with --resume to redo them",
+                    "{total} 次运行中有 {n} 次失败（原因见上文及 {dir}/manifest.json）：结果不完整。排除原因后加 --resume "
+                    "重新运行同一命令即可重做这些运行"),
+    "missing_runs": ("note: {n} of {total} runs of this experiment have no results in this folder (failed or not "
+                     "run yet); the tables below use the {done} that finished. `--resume` runs the others",
+                     "注意：该实验 {total} 次运行中有 {n} 次在此文件夹中没有结果（失败或尚未运行）；下表只用已完成的 {done} 次。"
+                     "`--resume` 会运行其余的"),
+    "summary_one": ("Summary (one replicate: means without an interval)", "汇总（只有一次重复：只有均值，没有区间）"),
     "interrupted": ("Interrupted: finished runs are kept; continue with --resume", "已中断：已完成的运行均已保存；用 --resume 继续"),
 }
 
@@ -94,6 +106,17 @@ class _Group(click.Group):
         except ParamError as e:
             lang = _lang(ctx)
             click.echo(f"{t('error', lang)}: {e.text(lang)}", err=True)
+            ctx.exit(2)
+        except OSError as e:  # the operating system refused (disk full, read-only, no permission)
+            from .runs.store import storage_error
+
+            lang = _lang(ctx)
+            where = e.filename or "?"
+            click.echo(f"{t('error', lang)}: {storage_error(e, where, '').text(lang)}", err=True)
+            ctx.exit(2)
+        except MemoryError:
+            lang = _lang(ctx)
+            click.echo(f"{t('error', lang)}: {t('memory', lang)}", err=True)
             ctx.exit(2)
         except KeyboardInterrupt:
             click.echo("\n" + t("interrupted", _lang(ctx)), err=True)
@@ -292,6 +315,32 @@ def _execute(exp, out, lang, workers=None, scheduler=None, cluster=None, resume=
     return summ
 
 
+def _exit_if_failed(ctx, summ, lang: str) -> None:
+    """Exit 1 (after everything finished was written and shown) when any run failed."""
+    if summ.failed:
+        click.echo(t("runs_failed", lang, n=summ.failed, total=summ.total, dir=summ.out), err=True)
+        ctx.exit(1)
+
+
+def _note_missing(rs, lang: str) -> None:
+    """Say so when a folder's experiment has runs without results."""
+    if rs.missing:
+        total = len(rs.manifest.get("runs") or [])
+        click.echo(t("missing_runs", lang, n=len(rs.missing), total=total, done=total - len(rs.missing)), err=True)
+
+
+def _given_once(sets, **options) -> None:
+    """An option (``--steps``, ``--seed``) and a ``--set run.steps=…`` / ``run.seed=…`` give one value
+    twice: refuse, rather than silently use one of them."""
+    for name, value in options.items():
+        if value is None:
+            continue
+        for item in sets or ():
+            if isinstance(item, str) and item.partition("=")[0].strip() == f"run.{name}":
+                raise ParamError(f"--{name}", f"--{name} {value} and --set {item} both give the run's {name}: give it once",
+                                 None, f"--{name} {value} 与 --set {item} 都设置了运行的 {name}：只能给出一次")
+
+
 def _workers_option(f):
     f = click.option("--workers", "-w", type=click.IntRange(1, 256), default=None,
                      help="Worker processes (1 = in this process; default: one per core) / 工作进程数.")(f)
@@ -306,7 +355,7 @@ def _run_summary(rs, lang: str) -> list[str]:
     from .analysis.stats import FLOW_WINDOW, measured_every_step, summarize_mixed
 
     mk, mc = rs.market, rs.merchants
-    lines = [t("summary", lang)]
+    lines = [t("summary_one" if rs.manifest.get("replicates") == 1 else "summary", lang)]
     rows = {"loyal_share": "final_loyal", "churn_rate": "churn_last", "value_churn_rate": "value_churn_last",
             "satisfaction": "satisfaction_end"}
     metrics = [m for m in rows if m in mk]
@@ -345,7 +394,7 @@ def _figures(rs, out: Path, lang: str, kind: str = "analyze", baseline=None) -> 
 @click.argument("scenario")
 @click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path), required=True,
               help="New folder for the results (never overwritten) / 结果文件夹（不会被覆盖）.")
-@click.option("--steps", "-n", type=click.IntRange(1, 100_000), default=None,
+@click.option("--steps", "-n", type=click.IntRange(1, MAX_STEPS), default=None,
               help="Steps per run (default: the scenario's, usually 104 = two years of weeks) / 每次运行步数.")
 @click.option("--seed", "-s", type=click.IntRange(0, 2**63 - 1), default=None,
               help="Master seed; replicate seeds are spawned from it (default: the scenario's or 0) / 主种子.")
@@ -359,7 +408,7 @@ def _figures(rs, out: Path, lang: str, kind: str = "analyze", baseline=None) -> 
 @click.option("--resume", is_flag=True, help="Finish an interrupted run in the same folder / 继续未完成的运行.")
 @click.option("--csv", is_flag=True, help="Also write market.csv and merchants.csv / 同时导出 CSV.")
 @click.option("--customers", is_flag=True,
-              help="Also keep every customer's final state (parts/customers-*.parquet) / 同时保存每位客户的最终状态.")
+              help="Also keep every customer's final state (parts/customers/) / 同时保存每位客户的最终状态.")
 @click.option("--no-figures", is_flag=True, help="Skip the figures / 不生成图表.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar / 不显示进度条.")
 @click.pass_context
@@ -382,25 +431,28 @@ def run(ctx, scenario, out, steps, seed, replicates, sets, measure, workers, res
     from .inputs.scenario import load_scenario
 
     lang = _lang(ctx)
+    _given_once(sets, steps=steps, seed=seed)
     sc = load_scenario(scenario)
     if sets:
         sc = apply_overrides(sc, list(sets))
     exp = single_experiment(sc, replicates=replicates, steps=steps, seed=seed, measure=measure, customers=customers)
-    _execute(exp, out, lang, workers=workers if workers is not None else (1 if replicates == 1 else None),
-             resume=resume, csv=csv, quiet=quiet)
+    summ = _execute(exp, out, lang, workers=workers if workers is not None else (1 if replicates == 1 else None),
+                    resume=resume, csv=csv, quiet=quiet)
     rs = read_results(out)
-    for line in _run_summary(rs, lang):
-        click.echo(line)
+    if len(rs.market):
+        for line in _run_summary(rs, lang):
+            click.echo(line)
     if not no_figures and len(rs.market):
         res = _figures(rs, out, lang)
         click.echo(word("figures", lang) + ":")
         for p in res.figures:
             click.echo(f"  {p}")
+    _exit_if_failed(ctx, summ, lang)
 
 
 @cli.command()
 @click.argument("experiment", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path), required=True,
+@click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path), required=False, default=None,
               help="New folder for the results (never overwritten) / 结果文件夹.")
 @_workers_option
 @click.option("--scheduler", metavar="ADDRESS", default=None,
@@ -432,14 +484,18 @@ def sweep(ctx, experiment, out, workers, scheduler, cluster, resume, csv, dry_ru
 
     lang = _lang(ctx)
     exp = load_experiment(experiment)
+    if out is None and not dry_run:
+        raise ParamError("--out", "missing --out DIR: the new folder for the results (not needed with --dry-run)", None,
+                         "缺少 --out 文件夹：存放结果的新文件夹（--dry-run 时不需要）")
     if dry_run:
         click.echo(f"{t('plan', lang)}: {exp.name} — {exp.design}, {len(exp.points)} {t('points', lang)} × "
                    f"{exp.replicates} {t('replicates', lang)} = {exp.n_runs} {t('runs', lang)}, {exp.steps} "
                    f"{t('steps', lang)} {t('dry', lang)}")
         return
-    _execute(exp, out, lang, workers=workers, scheduler=scheduler, cluster=cluster, resume=resume, csv=csv,
-             quiet=quiet)
+    summ = _execute(exp, out, lang, workers=workers, scheduler=scheduler, cluster=cluster, resume=resume, csv=csv,
+                    quiet=quiet)
     click.echo(f"{t('next_analyze', lang)} {out}")
+    _exit_if_failed(ctx, summ, lang)
 
 
 @cli.command()
@@ -462,7 +518,14 @@ def analyze(ctx, folder, csv):
     rs = read_results(folder)
     if not len(rs.market):
         raise ParamError("DIR", f"{folder}: no finished runs to analyse", None, f"{folder}：没有已完成的运行可供分析")
-    res = _figures(rs, folder, lang, "compare" if rs.manifest.get("kind") == "compare" else "analyze")
+    _note_missing(rs, lang)
+    try:
+        res = _figures(rs, folder, lang, "compare" if rs.manifest.get("kind") == "compare" else "analyze")
+    except (KeyError, TypeError, ValueError, IndexError) as e:  # a folder edited by hand or by another tool
+        raise ParamError("DIR", f"{folder}: its manifest or tables are not as loyalty-sim wrote them, so they cannot be "
+                         f"analysed ({type(e).__name__}: {e}); rerun the experiment into a new folder", None,
+                         f"{folder}：其清单或表格与 loyalty-sim 写出的不一致，无法分析（{type(e).__name__}: {e}）；"
+                         "请把实验重新运行到新文件夹") from None
     click.echo(res.markdown)
     click.echo(word("figures", lang) + ":")
     for p in res.figures:
@@ -476,7 +539,7 @@ def analyze(ctx, folder, csv):
 @click.argument("scenarios", nargs=-1, required=True)
 @click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path), required=True,
               help="New folder for the results / 结果文件夹.")
-@click.option("--steps", "-n", type=click.IntRange(1, 100_000), default=None, help="Steps per run / 每次运行步数.")
+@click.option("--steps", "-n", type=click.IntRange(1, MAX_STEPS), default=None, help="Steps per run / 每次运行步数.")
 @click.option("--seed", "-s", type=click.IntRange(0, 2**63 - 1), default=0, show_default=True, help="Master seed / 主种子.")
 @click.option("--replicates", "-r", type=click.IntRange(1, 10_000), default=10, show_default=True,
               help="Runs per scenario (the same seeds for each) / 每个情景的重复次数.")
@@ -504,18 +567,22 @@ def compare(ctx, scenarios, out, steps, seed, replicates, sets, workers, resume,
     lang = _lang(ctx)
     if len(scenarios) < 2:
         raise ParamError("SCENARIOS", "compare needs at least two scenarios", None, "比较至少需要两个情景")
+    _given_once(sets, steps=steps)
     scs = [load_scenario(s) for s in scenarios]
     if sets:
         scs = [apply_overrides(s, list(sets)) for s in scs]
     exp = compare_experiment(scs, replicates=replicates, steps=steps, seed=seed)
-    _execute(exp, out, lang, workers=workers, resume=resume, quiet=quiet)
+    summ = _execute(exp, out, lang, workers=workers, resume=resume, quiet=quiet)
     rs = read_results(out)
-    res = _figures(rs, out, lang, "compare")
-    click.echo(t("compare", lang))
-    click.echo(res.markdown)
-    click.echo(word("figures", lang) + ":")
-    for p in res.figures:
-        click.echo(f"  {p}")
+    if len(rs.market):
+        _note_missing(rs, lang)
+        res = _figures(rs, out, lang, "compare")
+        click.echo(t("compare", lang))
+        click.echo(res.markdown)
+        click.echo(word("figures", lang) + ":")
+        for p in res.figures:
+            click.echo(f"  {p}")
+    _exit_if_failed(ctx, summ, lang)
 
 
 @cli.command()

@@ -15,7 +15,7 @@ import numpy as np
 
 from .mechanism.state import CHURNED, EV, REASONS, STAGES, VARIABLES, Population
 
-__all__ = ["History", "EVENT_NAMES"]
+__all__ = ["History", "EVENT_NAMES", "history_bytes"]
 
 #: event flag → name, in the order a story tells them
 EVENT_NAMES = {
@@ -29,6 +29,15 @@ EVENT_NAMES = {
 #: the state variables recorded in every step of a history (declared with ``history=True``)
 _FIELDS = {v.name: v.dtype for v in VARIABLES if v.history}
 ARCHIVE_SIZE = 20_000
+
+
+def history_bytes(n: int, limit: int, depth: int) -> int:
+    """Bytes the histories of a market of ``n`` places take at most: the ring buffers of the
+    ``min(n, limit)`` recorded places and a full archive of departed customers (each keeps its
+    ``depth`` steps)."""
+    row = 8 + sum(np.dtype(dt).itemsize for dt in _FIELDS.values())  # an id and the recorded values
+    k = min(n, limit)
+    return k * depth * row + n * 8 + min(ARCHIVE_SIZE, n) * depth * row if k else n * 8
 
 
 class History:

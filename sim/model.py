@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import mesa
 import numpy as np
 
-from .history import History
+from .history import History, history_bytes
 from .inputs.keys import params_from_keys
 from .mechanism.arrival import arrival_phase, arrive
 from .mechanism.choice import choice_phase
@@ -44,7 +44,7 @@ from .metrics import MERCHANT_METRICS, METRICS, compute
 from .network import small_world
 from .params import PARAMS, Params, ParamError
 
-__all__ = ["LoyaltyModel", "Intervention", "SCHEDULE", "STRUCTURAL"]
+__all__ = ["LoyaltyModel", "Intervention", "SCHEDULE", "STRUCTURAL", "memory_estimate"]
 
 #: parameters that shape the market's structure and cannot change once it exists
 STRUCTURAL = ("n_customers", "network_degree", "network_rewire", "history_limit", "history_depth",
@@ -59,6 +59,21 @@ class Intervention:
     target: str  # merchant name, or "market"
     changes: dict = field(default_factory=dict)
     source: str = "user"  # "user", "strategy" or "scenario"
+
+
+#: a step's temporary arrays, as a multiple of the customers' state (measured: about 0.5–1×)
+STEP_OVERHEAD = 1.0
+
+
+def memory_estimate(params: Params) -> int:
+    """Bytes one model with ``params`` needs at most, from the declared state: the customers'
+    arrays (and as much again for a step's temporaries), the network's ties and the histories
+    (:func:`sim.history.history_bytes`). Used to refuse settings that cannot fit before a run starts."""
+    n, m = params.n_customers, len(params.merchants)
+    per_customer = Population(1, m).nbytes()
+    pop = n * per_customer * (1 + STEP_OVERHEAD)
+    ties = n * params.network_degree * 4 + (n + 1) * 8
+    return int(pop + ties + history_bytes(n, params.history_limit, params.history_depth))
 
 
 class LoyaltyModel(mesa.Model):

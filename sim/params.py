@@ -27,6 +27,7 @@ from typing import Any, Iterable, Mapping
 from .inputs.hints import did_you_mean
 
 __all__ = [
+    "MAX_STEPS",
     "Param",
     "ParamError",
     "PARAMS",
@@ -39,6 +40,19 @@ __all__ = [
     "default_merchants",
 ]
 
+
+#: a merchant's name is written in keys (``A.price``), event targets and table cells, so it must be
+#: one printable line without the characters keys use, and not a word keys reserve
+#: the most steps one run may have, everywhere a run's length is given (scenario files, --steps,
+#: experiment and calibration files)
+MAX_STEPS = 100_000
+NAME_FORBIDDEN = frozenset(".[]=,\"'")
+NAME_MAX = 40
+NAME_RESERVED = frozenset({"market", "params", "run", "merchants"})
+NAME_RULE_EN = ("a name is 1–40 printable characters on one line, without . [ ] = , or quotes, and not a "
+                "reserved word ('market', 'params', 'run', 'merchants'): it is written in keys such as A.price")
+NAME_RULE_ZH = ("名称为 1–40 个可打印字符、只占一行，不含 . [ ] = , 或引号，且不能是保留字（'market'、'params'、'run'、"
+                "'merchants'）：名称会写进 A.price 这样的键中")
 
 class ParamError(ValueError):
     """A parameter value that the declaration does not allow.
@@ -171,7 +185,11 @@ class Param:
         if self.kind == "str":
             if not isinstance(value, str) or not value.strip():
                 fail(f"{value!r} must be a non-empty text", f"{value!r} 必须是非空文本")
-            return value.strip()
+            v = value.strip()
+            bad = sorted({c for c in v if c in NAME_FORBIDDEN or not c.isprintable()})
+            if bad or len(v) > NAME_MAX or v in NAME_RESERVED:
+                fail(f"{value!r} cannot be a name: {NAME_RULE_EN}", f"{value!r} 不能作为名称：{NAME_RULE_ZH}")
+            return v
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             import numpy as np
 

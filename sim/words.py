@@ -112,6 +112,9 @@ WORDS: dict[str, tuple[str, str]] = {
     "summary": ("Summary", "汇总"),
     "summary_note": ("Each run's final step; mean and 95% interval (t) over replicates.",
                      "取每次运行的最后一步；均值与跨重复运行的 95% 区间（t 分布）。"),
+    "summary_note_one": ("Each run's final step; one replicate per configuration, so no interval "
+                         "(run more replicates for one).",
+                         "取每次运行的最后一步；每个配置只有一次重复，因此没有区间（需要区间请增加重复次数）。"),
     "flow_note": ("Per-step flows ({names}) are each run's mean over its last {k} steps.",
                   "逐期流量（{names}）取每次运行最后 {k} 步的平均。"),
     "too_many_groups": ("{n} configurations: see {file} for all of them. Across configurations:",

@@ -132,7 +132,8 @@ def test_ci95_matches_scipy_t_interval():
     slo, shi = stats.t.interval(0.95, len(clean) - 1, loc=np.mean(clean), scale=stats.sem(clean))
     assert mean == pytest.approx(np.mean(clean))
     assert (lo, hi) == pytest.approx((slo, shi))
-    assert analysis.ci95([0.4]) == (0.4, 0.4, 0.4)
+    m, lo, hi = analysis.ci95([0.4])  # one replicate: a mean, no interval
+    assert m == 0.4 and np.isnan(lo) and np.isnan(hi)
     assert all(np.isnan(analysis.ci95([np.nan])))
 
 

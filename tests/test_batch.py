@@ -122,7 +122,7 @@ def test_an_existing_results_folder_is_never_overwritten(tmp_path):
     exp = small_exp()
     out = tmp_path / "res"
     run_experiment(exp, out, workers=1)
-    before = {p.name: p.read_bytes() for p in (out / "parts").iterdir()}
+    before = {p.relative_to(out): p.read_bytes() for p in (out / "parts").rglob("*") if p.is_file()}
     with pytest.raises(BatchError, match="already holds results"):
         run_experiment(exp, out, workers=1)
     other = tmp_path / "other"
@@ -134,7 +134,7 @@ def test_an_existing_results_folder_is_never_overwritten(tmp_path):
     different = small_exp(SMALL.replace("seed = 42", "seed = 43"))
     with pytest.raises(BatchError, match="different experiment"):
         run_experiment(different, out, workers=1, resume=True)
-    assert {p.name: p.read_bytes() for p in (out / "parts").iterdir()} == before
+    assert {p.relative_to(out): p.read_bytes() for p in (out / "parts").rglob("*") if p.is_file()} == before
 
 
 def test_resume_redoes_only_missing_runs(tmp_path):
@@ -143,11 +143,11 @@ def test_resume_redoes_only_missing_runs(tmp_path):
     run_experiment(exp, full, workers=1)
     run_experiment(exp, part, workers=1)
     for rid in (2, 5):
-        (part / "parts" / f"market-{rid:06d}.parquet").unlink()
-    kept = (part / "parts" / "market-000001.parquet").stat().st_mtime_ns
+        (part / "parts" / "market" / f"run-{rid:06d}.parquet").unlink()
+    kept = (part / "parts" / "market" / "run-000001.parquet").stat().st_mtime_ns
     summ = run_experiment(exp, part, workers=1, resume=True)
     assert (summ.skipped, summ.done) == (6, 8)
-    assert (part / "parts" / "market-000001.parquet").stat().st_mtime_ns == kept
+    assert (part / "parts" / "market" / "run-000001.parquet").stat().st_mtime_ns == kept
     a, b = read_results(full), read_results(part)
     pd.testing.assert_frame_equal(a.market, b.market)
     pd.testing.assert_frame_equal(a.merchants, b.merchants)
@@ -169,11 +169,11 @@ def test_a_failing_run_is_recorded_and_the_others_go_on(tmp_path, monkeypatch):
     assert summ.failed == 1 and summ.done == 7 and "simulated crash" in summ.failures[3]
     m = json.loads((out / "manifest.json").read_text())
     assert m["runs"][3]["status"] == "failed" and "simulated crash" in m["runs"][3]["error"]
-    assert json.loads((out / "parts" / "failed-000003.json").read_text())["error"].startswith("RuntimeError")
+    assert json.loads((out / "parts" / "failed" / "run-000003.json").read_text())["error"].startswith("RuntimeError")
     # resume retries it
     monkeypatch.setattr(sim.runs.execution, "simulate", real)
     summ = run_experiment(exp, out, workers=1, resume=True)
-    assert summ.failed == 0 and summ.done == 8 and not (out / "parts" / "failed-000003.json").exists()
+    assert summ.failed == 0 and summ.done == 8 and not (out / "parts" / "failed" / "run-000003.json").exists()
 
 
 def test_stop_condition_and_measure_end(tmp_path):

@@ -128,11 +128,11 @@ def test_kill_minus_9_and_resume_equals_an_uninterrupted_sweep(tmp_path):
     proc = subprocess.Popen([*EXE, "sweep", str(exp), "--out", str(cut), "--workers", "1", "-q"], cwd=ROOT,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 120
-    while time.time() < deadline and len(list((cut / "parts").glob("market-*.parquet"))) < 3:
+    while time.time() < deadline and len(list((cut / "parts" / "market").glob("run-*.parquet"))) < 3:
         time.sleep(0.01)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
-    n_done = len(list((cut / "parts").glob("market-*.parquet")))
+    n_done = len(list((cut / "parts" / "market").glob("run-*.parquet")))
     assert 3 <= n_done < 24, "the sweep should have been killed part-way"
     refused = sh("sweep", exp, "--out", cut, "--workers", "1", check=False)
     assert refused.returncode == 2 and "--resume" in refused.stderr

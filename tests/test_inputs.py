@@ -189,8 +189,11 @@ def test_the_same_key_means_the_same_parameter_in_every_input(key):
     assert apply_overrides(base, [f"{key}=0.3"]).params == want
     assert params_from_keys({key: 0.3}, base=base.params) == want
     assert declaration(key, want) is resolve_key(key).param and current_value(key, want) == 0.3
-    exp = parse_experiment(f'[experiment]\nscenario = "baseline"\n[set]\n"{key}" = 0.3\n[vary]\n"{key}" = [0.3]\n',
-                           "same.toml")
+    exp = parse_experiment(f'[experiment]\nscenario = "baseline"\n[vary]\n"{key}" = [0.3]\n', "same.toml")
+    assert exp.points[0].params == want
+    ps = base.params.price_sensitivity
+    exp = parse_experiment(f'[experiment]\nscenario = "baseline"\n[set]\n"{key}" = 0.3\n[vary]\n'
+                           f'price_sensitivity = [{ps}]\n', "same.toml")
     assert exp.points[0].params == want
 
 

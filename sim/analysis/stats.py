@@ -47,26 +47,27 @@ def t975(df) -> np.ndarray:
 
 def ci95(values) -> tuple[float, float, float]:
     """Mean and 95% t-interval ``(mean, low, high)`` of ``values`` (replicates). NaNs are dropped;
-    one value gives ``low = high = mean``; no values give NaNs."""
+    one value has no interval (``low``, ``high`` NaN: one replicate says nothing of the spread);
+    no values give NaNs."""
     x = np.asarray(pd.Series(values, dtype="float64").dropna(), dtype=float)
     n = x.size
     if n == 0:
         return (math.nan, math.nan, math.nan)
     m = float(x.mean())
     if n == 1:
-        return (m, m, m)
+        return (m, math.nan, math.nan)
     h = float(t975(n - 1) * x.std(ddof=1) / math.sqrt(n))
     return (m, m - h, m + h)
 
 
 def ci_frame(grouped_values: pd.core.groupby.SeriesGroupBy) -> pd.DataFrame:
-    """n, mean, ci_low, ci_high, sd for each group of a grouped Series (vectorised :func:`ci95`)."""
+    """n, mean, ci_low, ci_high, sd for each group of a grouped Series (vectorised :func:`ci95`: a
+    group of one run has no interval)."""
     agg = grouped_values.agg(["count", "mean", "std"])
     n = agg["count"].to_numpy(dtype=float)
     sd = agg["std"].to_numpy(dtype=float)
     with np.errstate(invalid="ignore", divide="ignore"):
-        h = np.where(n > 1, t975(np.maximum(n - 1, 1)) * sd / np.sqrt(np.maximum(n, 1)), 0.0)
-    h = np.where(n == 0, np.nan, h)
+        h = np.where(n > 1, t975(np.maximum(n - 1, 1)) * sd / np.sqrt(np.maximum(n, 1)), np.nan)
     mean = agg["mean"].to_numpy(dtype=float)
     out = pd.DataFrame({"n": agg["count"].astype(int).to_numpy(), "mean": mean, "ci_low": mean - h,
                         "ci_high": mean + h, "sd": np.where(n > 1, sd, np.nan)}, index=agg.index)

@@ -109,6 +109,13 @@ def _run_section(manifest: dict, market: pd.DataFrame, lang: str) -> list[str]:
     return lines
 
 
+def _summary_note(summary: pd.DataFrame | None, lang: str) -> str:
+    """How the summary's numbers were made; says so when every configuration has one replicate
+    (means without an interval)."""
+    one = summary is not None and "n" in getattr(summary, "columns", ()) and len(summary) and int(summary["n"].max()) <= 1
+    return word("summary_note_one" if one else "summary_note", lang)
+
+
 def _summary_markdown(summary: pd.DataFrame, by: Sequence[str], flows: list[str], lang: str, csv_name: str,
                       merchant: bool = False) -> list[str]:
     """The summary as Markdown: one row per group, one column per metric ("mean [low, high]"); for
@@ -118,7 +125,7 @@ def _summary_markdown(summary: pd.DataFrame, by: Sequence[str], flows: list[str]
     show_keys = [k for k in keys if k != "point"] or keys
     metrics = list(dict.fromkeys(summary["metric"]))
     nconfigs = len(summary.drop_duplicates(list(by))) if by else 1
-    lines = [word("summary_note", lang)]
+    lines = [_summary_note(summary, lang)]
     if flows:
         lines.append(word("flow_note", lang, names=join([lab(m, lang) for m in flows], lang), k=FLOW_WINDOW))
     lines.append("")
@@ -361,7 +368,7 @@ def compare(manifest: dict, market: pd.DataFrame, merchants: pd.DataFrame | None
             files.append(_write_csv(msum, out / "merchants_summary.csv", lang, merchant=True))
 
     md = [f"# {word('comparison', lang)}", ""] + _run_section(manifest, df, lang)
-    md += [f"## {word('summary', lang)}", "", word("summary_note", lang)]
+    md += [f"## {word('summary', lang)}", "", _summary_note(summary, lang)]
     if flows:
         md.append(word("flow_note", lang, names=join([metric_label(m, lang) for m in flows], lang), k=FLOW_WINDOW))
     md.append("")

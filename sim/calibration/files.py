@@ -42,11 +42,12 @@ import os
 from pathlib import Path
 from typing import Any
 
-from ..inputs.experiment import Where, base_scenario, check_values, read_toml
+from ..inputs.experiment import MAX_EXPERIMENT_BYTES, Where, base_scenario, check_values, read_toml
+from ..inputs.files import read_input
 from ..inputs.hints import did_you_mean
 from ..inputs.keys import set_values
 from ..metrics import MERCHANT_METRICS, METRICS
-from ..params import ParamError
+from ..params import MAX_STEPS, ParamError
 from ..runs.design import BatchError
 from ..validation import load_markets
 from ..validation.facts import fact as fact_by_id
@@ -83,7 +84,7 @@ TARGET_KEYS = {
 }
 _TABLES = {"calibration": "what to fit", "set": "fixed values over the scenario", "free": "free parameters",
            "targets": "targets ([[targets]])", "info": "notes (title, summary in en/zh)"}
-_INTS = {"trials": (8, 1, 100_000), "replicates": (3, 1, 1000), "steps": (None, 1, 100_000),
+_INTS = {"trials": (8, 1, 100_000), "replicates": (3, 1, 1000), "steps": (None, 1, MAX_STEPS),
          "seed": (0, 0, 2**63 - 1), "check": (10, 2, 1000)}
 
 
@@ -91,9 +92,9 @@ def load_calibration(path: str | os.PathLike) -> Calibration:
     """Read and validate a calibration file; errors are :class:`BatchError` naming file, key, line."""
     p = Path(path)
     src = str(path)
-    if not p.is_file():
+    if not p.exists():
         raise BatchError("", f"calibration file not found: {src}", src, f"找不到校准文件：{src}")
-    return parse_calibration(p.read_bytes(), src, base_dir=p.parent)
+    return parse_calibration(read_input(p, MAX_EXPERIMENT_BYTES, BatchError, src), src, base_dir=p.parent)
 
 
 def _number(v: Any) -> bool:

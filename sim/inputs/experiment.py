@@ -27,11 +27,12 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from ..metrics import METRICS
-from ..params import ParamError, Params
+from ..params import MAX_STEPS, ParamError, Params
 from ..runs.design import (DESIGNS, MAX_RUNS, MEASURES, BatchError, Experiment, Factor, Point, count_runs,
                            grid_rows, point_label, sample_rows)
+from .files import read_input
 from .hints import did_you_mean
-from .keys import resolve_key, set_values
+from .keys import check_once, resolve_key, same_parameter, set_values
 from .scenario import Scenario, load_scenario
 from .toml_lines import TomlLines
 
@@ -61,10 +62,19 @@ class Where:
             line = self.line(*((table, rest) if table else (key,)))
         return BatchError(key, en, self.source, zh, line)
 
-    def param(self, key: str, params, table: str):
-        """The declaration a key of ``[table]`` names (the one resolver), or an error at its line."""
+    def param(self, key: str, params, table: str, seen: dict | None = None, seen_in: dict | None = None):
+        """The declaration a key of ``[table]`` names (the one resolver), or an error at its line.
+        With ``seen`` (``{parameter: key}``, and ``seen_in``: ``{key: table}``), a key naming a
+        parameter already named — under this or another name, in this table or another — is an error."""
+        where = (f" in [{table}]", f"（位于 [{table}]）")
         try:
-            return resolve_key(key, params, where=(f" in [{table}]", f"（位于 [{table}]）")).param
+            pk = resolve_key(key, params, where=where)
+            if seen is not None:
+                first = (seen_in or {}).get(seen.get(same_parameter(pk)), table)
+                check_once(pk, seen, where=where, first_where=(f" in [{first}]", f"（位于 [{first}]）"))
+                if seen_in is not None:
+                    seen_in[key] = table
+            return pk.param
         except ParamError as e:
             raise self.error(f"{table}.{key}", e.message, e.message_zh, table=table) from None
 
@@ -135,9 +145,9 @@ def load_experiment(path: str | os.PathLike) -> Experiment:
     """Read and validate an experiment file; errors are :class:`BatchError` naming file, key, line."""
     p = Path(path)
     src = str(path)
-    if not p.is_file():
+    if not p.exists():
         raise BatchError("", f"experiment file not found: {src}", src, f"找不到实验文件：{src}")
-    raw = p.read_bytes()
+    raw = read_input(p, MAX_EXPERIMENT_BYTES, BatchError, src)
     return parse_experiment(raw, src, base_dir=p.parent)
 
 
@@ -212,7 +222,7 @@ def _experiment_from_dict(data: dict, source: str, text: str | None, base_dir: P
     design = get("design", str, "factorial", choices=DESIGNS)
     replicates = get("replicates", int, 1, 1, 10_000)
     steps_given = "steps" in ex
-    steps = get("steps", int, 104, 1, 100_000)
+    steps = get("steps", int, 104, 1, MAX_STEPS)
     seed = get("seed", int, 0, 0, 2**63 - 1)
     measure = get("measure", str, "every", choices=MEASURES)
     samples = get("samples", int, None, 1, 100_000)
@@ -262,6 +272,11 @@ def _experiment_from_dict(data: dict, source: str, text: str | None, base_dir: P
 
     # fixed values
     fixed = data.get("set", {})
+    seen: dict = {}  # every parameter named in [set] and [vary], once
+    seen_in: dict = {}
+    if isinstance(fixed, Mapping):
+        for k in fixed:
+            at.param(k, base, "set", seen, seen_in)
     try:
         check_values(fixed, base, "set")
         base = set_values(base, fixed)
@@ -274,7 +289,7 @@ def _experiment_from_dict(data: dict, source: str, text: str | None, base_dir: P
     factors = []
     for k, v in vary.items():
         key = f"vary.{k}"
-        p = at.param(k, base, "vary")
+        p = at.param(k, base, "vary", seen, seen_in)
         rng_text = p.range_text()
         if isinstance(v, list):
             if design != "factorial":
@@ -289,6 +304,12 @@ def _experiment_from_dict(data: dict, source: str, text: str | None, base_dir: P
                     vals.append(p.validate(x, key=key, source=None))
                 except ParamError as e:
                     raise BatchError(key, e.message, source, e.message_zh, at.line("vary", k)) from None
+            twice = [x for i, x in enumerate(vals) if x in vals[:i]]
+            if twice:
+                fail(key, f"'{key}' lists {twice[0]!r} more than once: each value is one configuration, list it once "
+                     "(more replicates: experiment.replicates)",
+                     f"'{key}' 多次列出 {twice[0]!r}：每个取值是一个配置，只列一次（更多重复请用 experiment.replicates）",
+                     table="vary")
             factors.append(Factor(k, tuple(vals), integer=p.kind == "int"))
         elif isinstance(v, dict):
             extra = set(v) - {"min", "max", "step"}
@@ -308,10 +329,19 @@ def _experiment_from_dict(data: dict, source: str, text: str | None, base_dir: P
                 if isinstance(st, bool) or not isinstance(st, (int, float)) or not st > 0 or not math.isfinite(st):
                     fail(key, f"'{key}.step' = {st!r} must be a number > 0", f"'{key}.step' = {st!r} 必须是大于 0 的数",
                          table="vary")
-                n = int(math.floor((hi - lo) / st + 1e-9)) + 1
-                if n > 10_000:
-                    fail(key, f"'{key}': {n} values from min, max and step: allowed at most 10000",
-                         f"'{key}'：由 min、max、step 得到 {n} 个取值：最多允许 10000 个", table="vary")
+                ratio = (hi - lo) / st + 1e-9
+                if not math.isfinite(ratio) or ratio > 10_000:
+                    fail(key, f"'{key}': min = {lo}, max = {hi} and step = {st} give more than 10000 values: allowed at "
+                         "most 10000; use a larger step", f"'{key}'：min = {lo}、max = {hi}、step = {st} 得到的取值超过 10000 个："
+                         "最多允许 10000 个；请用更大的 step", table="vary")
+                if ratio < 1:
+                    fail(key, f"'{key}.step' = {st} is larger than max − min = {hi - lo:g}: only min would be tried; "
+                         "use a smaller step", f"'{key}.step' = {st} 大于 max − min = {hi - lo:g}：只会尝试 min；请用更小的 step",
+                         table="vary")
+                if p.kind == "int" and st != int(st):
+                    fail(key, f"'{key}.step' = {st}: '{k}' is a whole number, so the step must be whole too",
+                         f"'{key}.step' = {st}：'{k}' 是整数，step 也必须是整数", table="vary")
+                n = int(math.floor(ratio)) + 1
                 vals = [lo + i * st for i in range(n)]
                 vals = [int(round(x)) if p.kind == "int" else round(float(x), 12) for x in vals]
                 factors.append(Factor(k, tuple(dict.fromkeys(vals)), integer=p.kind == "int"))

@@ -37,7 +37,7 @@ from ..params import MERCHANT_PARAMS, PARAMS, MerchantParams, Param, ParamError,
 from .hints import did_you_mean
 
 __all__ = ["KEY_FORMS_EN", "KEY_FORMS_ZH", "KeyForm", "ParamKey", "parse_key", "resolve_key", "market_keys",
-           "set_values", "params_from_keys"]
+           "set_values", "params_from_keys", "same_parameter", "check_once"]
 
 KEY_FORMS_EN = ("a market parameter (trust_gain), a merchant parameter by name (A.price) or by position "
                 "(merchants[0].price)")
@@ -183,14 +183,43 @@ def resolve_key(key: Any, merchants: Params | Sequence | None = None, *, name_al
     return ParamKey(key, f, MERCHANT_PARAMS[f], j, names[j])
 
 
+def same_parameter(pk: ParamKey) -> tuple:
+    """What ``pk`` names, whatever the key's form: ``A.price``, ``merchants[0].price`` (when A is
+    first) and ``params.price_sensitivity`` / ``price_sensitivity`` name one parameter each."""
+    return (pk.merchant, pk.field)
+
+
+def check_once(pk: ParamKey, seen: dict, *, where: tuple[str, str] = ("", ""), source: str | None = None,
+               first_where: tuple[str, str] | None = None) -> None:
+    """Record ``pk`` in ``seen`` (``{same_parameter: key}``); a :class:`ParamError` if another key
+    already named the same parameter — two values for one parameter would leave one of them
+    silently unused (and a results table recording a value the market never had)."""
+    ident = same_parameter(pk)
+    if ident in seen:
+        other = seen[ident]
+        w, wz = where
+        fw, fwz = first_where if first_where is not None else where
+        what = (f"merchant {pk.merchant_name}'s {pk.field}" if pk.merchant is not None else f"the market's {pk.field}")
+        what_zh = (f"商家 {pk.merchant_name} 的 {pk.field}" if pk.merchant is not None else f"市场参数 {pk.field}")
+        same = str(other).strip() == str(pk.key).strip()
+        _fail(pk.key, (f"'{pk.key}'{w} is given twice" if same and fw == w else
+                       f"'{other}'{fw} and '{pk.key}'{w} are the same parameter ({what})")
+              + ": give each parameter once",
+              (f"'{pk.key}'{wz}出现了两次" if same and fw == w else
+               f"'{other}'{fwz}与 '{pk.key}'{wz}是同一个参数（{what_zh}）") + "：每个参数只能给出一次", source)
+    seen[ident] = pk.key
+
+
 def set_values(params: Params, values: Mapping[str, Any], *, where: tuple[str, str] = ("", ""),
                source: str | None = None) -> Params:
     """``params`` with ``values`` (``{key: value}``) set and validated: merchants' keys first, in
     order, then the market's together (so rules between market parameters see all new values)."""
     market: dict[str, Any] = {}
     merchants = list(params.merchants)
+    seen: dict[tuple, str] = {}
     for k, v in values.items():
         pk = resolve_key(k, merchants, where=where, source=source)
+        check_once(pk, seen, where=where, source=source)
         if pk.is_market:
             market[pk.field] = v
             continue

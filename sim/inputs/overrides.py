@@ -149,10 +149,24 @@ def apply_overrides(sc: Scenario, overrides: Mapping | Iterable[str], source: st
     touched_merchants = given is not None
     steps, seed = sc.steps, sc.seed
     lenient = isinstance(overrides, Mapping)  # values from code or a form: 500.0 may stand for 500
+    given_once: dict[tuple, str] = {}  # every parameter overridden, once (under any of its names)
+
+    def once(ident: tuple, shown: str, src: str) -> None:
+        if ident in given_once:
+            other = given_once[ident]
+            same = other == shown
+            raise ScenarioError(shown, (f"'{shown}' is given twice" if same else
+                                        f"'{other}' and '{shown}' set the same parameter")
+                                + ": give each parameter once (otherwise one value would be silently ignored)", src,
+                                (f"'{shown}' 出现了两次" if same else f"'{other}' 与 '{shown}' 设置的是同一个参数")
+                                + "：每个参数只能给出一次（否则其中一个值会被悄悄忽略）")
+        given_once[ident] = shown
+
     for shown, where, path, v, src in items:
         p = ScenarioParser(src, None, strict_int=not lenient)
         if where == "params":
             k = path[0]
+            once(("market", k), shown, src)
             if k not in PARAMS:
                 if k in RUN_PARAMS:
                     p.unknown((shown,), k, PARAMS, "the market parameters", "市场参数",
@@ -164,6 +178,7 @@ def apply_overrides(sc: Scenario, overrides: Mapping | Iterable[str], source: st
             k = path[0]
             if k not in RUN_PARAMS:
                 p.unknown((shown,), k, RUN_PARAMS, "[run]", "[run] ")
+            once(("run", k), shown, src)
             val = p.value(RUN_PARAMS[k], v, shown, (shown,))
             steps, seed = (val, seed) if k == "steps" else (steps, val)
         elif where == "merchant_list":
@@ -171,6 +186,7 @@ def apply_overrides(sc: Scenario, overrides: Mapping | Iterable[str], source: st
             touched_merchants = True
         else:
             pk = _resolve(shown, merchants, src)
+            once(("merchant", pk.merchant, pk.field), shown, src)
             merchants[pk.merchant][pk.field] = p.value(pk.param, v, shown, (shown,))
             touched_merchants = True
     doc: dict[str, Any] = {"run": {"steps": steps} | ({"seed": seed} if seed is not None else {}), "params": market}

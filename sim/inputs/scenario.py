@@ -59,10 +59,11 @@ from typing import Any, Iterable, Mapping
 import tomli_w
 
 from ..model import STRUCTURAL
-from ..params import (MERCHANT_PARAMS, PARAMS, POLICY_FIELDS, MerchantParams, Param, ParamError, Params,
+from ..params import (MAX_STEPS, MERCHANT_PARAMS, PARAMS, POLICY_FIELDS, MerchantParams, Param, ParamError, Params,
                       default_merchants)
 from ..simulate import Results, ScheduledChange, simulate
 from ..words import LANGS
+from .files import read_input
 from .hints import did_you_mean
 from .toml_lines import TomlLines, path_key
 
@@ -91,7 +92,7 @@ EVENT_KEYS: tuple[str, ...] = ("step", "target", "set", "note")
 DEFAULT_STEPS = 104
 
 RUN_PARAMS: dict[str, Param] = {
-    "steps": Param("steps", DEFAULT_STEPS, 1, 10_000, "steps", "Steps", "步数",
+    "steps": Param("steps", DEFAULT_STEPS, 1, MAX_STEPS, "steps", "Steps", "步数",
                    "default number of steps a run of this scenario lasts", "该情景默认运行的期数", "market", "int"),
     "seed": Param("seed", 0, 0, 2**63 - 1, "", "Seed", "随机种子",
                   "default random seed of a run of this scenario", "该情景默认的随机种子", "market", "int"),
@@ -605,16 +606,11 @@ def load_scenario(name_or_path: str | os.PathLike) -> Scenario:
         raise ScenarioError("scenario", f"a scenario is given by name or path, not {type(name_or_path).__name__}",
                             None, f"情景应以名称或路径给出，而不是 {type(name_or_path).__name__}")
     try:
-        if path.stat().st_size > MAX_BYTES:
+        if path.is_file() and path.stat().st_size > MAX_BYTES:
             _too_large(path.stat().st_size, source)
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise ScenarioError("", "no such file", source, "文件不存在") from None
-    except IsADirectoryError:
-        raise ScenarioError("", "this is a folder, not a scenario file", source, "这是文件夹，不是情景文件") from None
-    except OSError as e:
-        raise ScenarioError("", f"cannot read the file: {e.strerror or e}", source,
-                            f"无法读取文件：{e.strerror or e}") from None
+    except OSError:
+        pass  # read_input says what is wrong
+    data = read_input(path, MAX_BYTES, ScenarioError, source)
     return parse_scenario(data, source=source, name=path.stem)
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import concurrent.futures as cf
 import contextlib
 import io
+import json
 import os
 import time
 import traceback
@@ -31,7 +32,9 @@ from ..simulate import simulate
 from .design import Experiment, RunTask
 from .executors import make_executor
 from .provenance import utc_now
-from .store import atomic_write, export_csv, manifest, part_path, prepare_folder, write_json
+from .design import BatchError
+from .store import (RUN_META, atomic_write, check_target, clean_temporary, export_csv, manifest, part_path,
+                    part_readable, part_record, prepare_folder, storage_error, write_json)
 
 __all__ = ["RunOutput", "RunParts", "Summary", "execute", "execute_parts", "customer_table", "run_experiment"]
 
@@ -56,6 +59,7 @@ class RunParts:
     parts: dict[str, bytes]
     seconds: float
     steps_run: int
+    record: dict = field(default_factory=dict)
 
 
 def execute(task: RunTask) -> RunOutput:
@@ -92,19 +96,31 @@ def execute(task: RunTask) -> RunOutput:
                      time.perf_counter() - t0, res.steps, cust)
 
 
-def _parquet_bytes(df: pd.DataFrame) -> bytes:
+def _parquet_bytes(df: pd.DataFrame, record: dict | None = None) -> bytes:
+    """``df`` as Parquet bytes; ``record`` (the run's bookkeeping) goes into the file's metadata."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.Table.from_pandas(df, preserve_index=False)
+    if record is not None:
+        table = table.replace_schema_metadata({**(table.schema.metadata or {}),
+                                               RUN_META: json.dumps(record).encode("utf-8")})
     buf = io.BytesIO()
-    df.to_parquet(buf, index=False)
+    pq.write_table(table, buf)
     return buf.getvalue()
 
 
 def execute_parts(task: RunTask) -> RunParts:
-    """Run one task (:func:`execute`) and encode its tables as Parquet part files, in the worker."""
+    """Run one task (:func:`execute`) and encode its tables as Parquet part files, in the worker.
+    The market part carries the run's record (when it started and finished, seconds, steps run)."""
+    started = utc_now()
     out = execute(task)
-    parts = {"market": _parquet_bytes(out.market), "merchants": _parquet_bytes(out.merchants)}
+    record = {"run_id": task.run_id, "seed": task.seed, "started": started, "finished": utc_now(),
+              "seconds": round(out.seconds, 3), "steps_run": out.steps_run}
+    parts = {"market": _parquet_bytes(out.market, record), "merchants": _parquet_bytes(out.merchants)}
     if out.customers is not None:
         parts["customers"] = _parquet_bytes(out.customers)
-    return RunParts(out.run_id, parts, out.seconds, out.steps_run)
+    return RunParts(out.run_id, parts, out.seconds, out.steps_run, record)
 
 
 def customer_table(model, ids: dict) -> pd.DataFrame:
@@ -140,6 +156,58 @@ class Summary:
     failures: dict = field(default_factory=dict)
 
 
+def _memory_check(exp: Experiment, workers: int) -> None:
+    """Refuse, before anything starts, settings whose runs cannot fit in this machine's memory:
+    one run at least must fit; ``workers`` runs at once should."""
+    from ..model import memory_estimate
+
+    if not exp.points:
+        return
+    need = max(memory_estimate(p.params) for p in exp.points)
+    avail = available_memory()
+    if avail is None:
+        return
+    at_once = max(1, min(workers, exp.n_runs))
+    if need * at_once > avail:
+        gib = 1024 ** 3
+        worst = max(exp.points, key=lambda p: memory_estimate(p.params)).params
+        what = (f"n_customers = {worst.n_customers:,}, history_limit = {worst.history_limit:,}, "
+                f"history_depth = {worst.history_depth}")
+        many = f" × {at_once} runs at once" if at_once > 1 else ""
+        many_zh = f" × 同时 {at_once} 次运行" if at_once > 1 else ""
+        fewer = "; or fewer --workers" if at_once > 1 else ""
+        raise BatchError("n_customers", f"a run with {what} needs about {need / gib:.1f} GiB{many}; this machine has "
+                         f"{avail / gib:.1f} GiB available. Lower n_customers, history_limit or history_depth{fewer}. "
+                         "Nothing was run or written", None,
+                         f"参数为 {what} 的一次运行约需 {need / gib:.1f} GiB{many_zh}；本机可用内存为 {avail / gib:.1f} GiB。"
+                         f"请减小 n_customers、history_limit 或 history_depth{'，或减少 --workers' if at_once > 1 else ''}。"
+                         "未运行、未写入任何内容")
+
+
+def available_memory() -> int | None:
+    """Bytes of memory available for new work on this machine (Linux ``MemAvailable``), or ``None``."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
+def _workers_of(workers: int | None, scheduler: str | None, executor) -> int:
+    """How many runs at once use this machine's memory (0: they run elsewhere)."""
+    if scheduler:
+        return 0  # a Dask scheduler elsewhere: its workers' machines, not this one
+    if executor is not None:
+        return 1  # an executor whose size is unknown: one run at least must fit
+    return workers if workers is not None else (os.cpu_count() or 1)
+
+
 def run_experiment(exp: Experiment, out: str | os.PathLike, *, workers: int | None = None,
                    scheduler: str | None = None, cluster: str | None = None, resume: bool = False,
                    progress: Callable[[int, int, int], None] | None = None, csv: bool = False,
@@ -147,17 +215,42 @@ def run_experiment(exp: Experiment, out: str | os.PathLike, *, workers: int | No
     """Run every run of ``exp`` not yet in ``out`` and write its parts and manifest.
 
     ``progress(done, failed, total)`` is called after each run. A run that raises is recorded
-    (``parts/failed-*.json`` and the manifest) and the others go on. ``resume=True`` continues a
+    (``parts/failed/run-*.json`` and the manifest) and the others go on. ``resume=True`` continues a
     folder made by the same experiment; otherwise an existing results folder is an error.
     ``executor``: use this ``concurrent.futures``-style executor (e.g. a Dask client's
     ``get_executor()`` in a notebook) instead of making one from ``workers``/``scheduler``/``cluster``.
+
+    Before anything is written: the folder is checked (never overwritten, writable) and so is the
+    memory the runs need; the executor is started. A start that fails therefore leaves nothing
+    behind. On resume, the temporary files of a kill are removed, damaged parts are redone, and every
+    finished run's record is read back from its part. Runs are submitted a few at a time, so a
+    sweep of many runs does not hold them all in memory. An error of the operating system while
+    writing (disk full) stops the sweep with a :class:`~sim.runs.design.BatchError` saying what to do;
+    runs already written are kept and ``--resume`` continues.
     """
     out = Path(out)
     old = prepare_folder(out, exp, resume)
-    (out / "parts").mkdir(parents=True, exist_ok=True)
-    for stray in (out / "parts").glob(".tmp-*"):
-        stray.unlink(missing_ok=True)
+    if old is None:
+        check_target(out)
+    here = _workers_of(workers, scheduler, executor)
+    if here:
+        _memory_check(exp, here)
     created = (old or {}).get("created") or utc_now()
+    context = (contextlib.nullcontext((executor, f"given executor ({type(executor).__name__})"))
+               if executor is not None else make_executor(workers, scheduler, cluster))
+    try:
+        with context as (pool, desc):
+            return _run_in(exp, out, old, created, pool, desc, progress, csv)
+    except OSError as e:
+        raise storage_error(e, getattr(e, "filename", None) or out) from None
+
+
+def _run_in(exp: Experiment, out: Path, old: dict | None, created: str, pool, desc: str, progress, csv: bool
+            ) -> Summary:
+    """The body of :func:`run_experiment` once the executor runs."""
+    for table in ("market", "merchants", "customers", "failed"):
+        (out / "parts" / table).mkdir(parents=True, exist_ok=True)
+    clean_temporary(out)
     tasks = exp.tasks()
     runs: dict[int, dict] = {}
     old_runs = {r["run_id"]: r for r in (old or {}).get("runs", [])}
@@ -166,31 +259,54 @@ def run_experiment(exp: Experiment, out: str | os.PathLike, *, workers: int | No
         rec = {"run_id": t.run_id, "point": t.point, "label": t.label, "replicate": t.replicate, "seed": t.seed,
                "status": "pending", "error": None, "started": None, "finished": None, "seconds": None,
                "steps_run": None}
-        if part_path(out, "market", t.run_id).exists() and part_path(out, "merchants", t.run_id).exists():
-            prev = old_runs.get(t.run_id, {})
+        mk, mc = part_path(out, "market", t.run_id), part_path(out, "merchants", t.run_id)
+        whole = old is not None and mk.exists() and mc.exists() and part_readable(mk) and part_readable(mc)
+        if whole and t.customers:
+            cu = part_path(out, "customers", t.run_id)
+            whole = cu.exists() and part_readable(cu)
+        if whole:
+            prev = {**(part_record(mk) or {}), **{k: v for k, v in old_runs.get(t.run_id, {}).items() if v is not None}}
             rec.update({k: prev.get(k) for k in ("started", "finished", "seconds", "steps_run")})
             rec["status"] = "done"
         else:
+            for table in ("market", "merchants", "customers"):  # a damaged or half-written run is redone
+                part_path(out, table, t.run_id).unlink(missing_ok=True)
             todo.append(t)
         runs[t.run_id] = rec
     skipped = len(tasks) - len(todo)
     t_start = time.perf_counter()
     done = failed = 0
     failures: dict[int, str] = {}
-    last_write = 0.0
-    context = (contextlib.nullcontext((executor, f"given executor ({type(executor).__name__})"))
-               if executor is not None else make_executor(workers, scheduler, cluster))
-    with context as (pool, desc):
+    last_write, write_cost = 0.0, 0.0
+
+    def save_manifest() -> None:
+        nonlocal last_write, write_cost
+        t0 = time.perf_counter()
         write_json(out / "manifest.json", manifest(exp, runs, created, desc))
-        started = utc_now()
-        futures = {}
-        for t in todo:
+        last_write = time.perf_counter()
+        write_cost = last_write - t0
+
+    save_manifest()
+    started = utc_now()
+    futures: dict = {}
+    queue = iter(todo)
+    in_flight = max(8, 4 * _pool_size(pool))
+
+    def submit_more() -> None:
+        while len(futures) < in_flight:
+            t = next(queue, None)
+            if t is None:
+                return
             runs[t.run_id]["started"] = started
             futures[pool.submit(execute_parts, t)] = t
-        if progress:
-            progress(skipped, 0, len(tasks))
-        try:
-            for fut in cf.as_completed(futures):
+
+    if progress:
+        progress(skipped, 0, len(tasks))
+    try:
+        submit_more()
+        while futures:
+            finished, _ = cf.wait(list(futures), return_when=cf.FIRST_COMPLETED)
+            for fut in finished:
                 t = futures.pop(fut)
                 rec = runs[t.run_id]
                 rec["finished"] = utc_now()
@@ -208,19 +324,30 @@ def run_experiment(exp: Experiment, out: str | os.PathLike, *, workers: int | No
                     for table in ("customers", "merchants", "market"):
                         if table in res.parts:
                             atomic_write(part_path(out, table, t.run_id),
-                                          lambda p, b=res.parts[table]: p.write_bytes(b))
+                                         lambda p, b=res.parts[table]: p.write_bytes(b))
                     part_path(out, "failed", t.run_id).unlink(missing_ok=True)
-                    rec.update(status="done", seconds=round(res.seconds, 3), steps_run=res.steps_run)
+                    rec.update(status="done", seconds=round(res.seconds, 3), steps_run=res.steps_run,
+                               **{k: res.record[k] for k in ("started", "finished") if res.record.get(k)})
                     done += 1
                 if progress:
                     progress(skipped + done, failed, len(tasks))
-                if time.perf_counter() - last_write > 2.0:
-                    write_json(out / "manifest.json", manifest(exp, runs, created, desc))
-                    last_write = time.perf_counter()
-        finally:
-            for f in futures:
-                f.cancel()
-            write_json(out / "manifest.json", manifest(exp, runs, created, desc))
+            submit_more()
+            # save the bookkeeping every 2 s, less often when the manifest is large (a write must not
+            # take more than a twentieth of the time)
+            if time.perf_counter() - last_write > max(2.0, 20 * write_cost):
+                save_manifest()
+    finally:
+        for f in futures:
+            f.cancel()
+        try:
+            save_manifest()
+        except OSError:
+            pass  # the disk is full: every finished run's record is in its part; --resume rebuilds it
     if csv:
         export_csv(out)
     return Summary(out, len(tasks), skipped + done, failed, skipped, time.perf_counter() - t_start, desc, failures)
+
+
+def _pool_size(pool) -> int:
+    """Workers of ``pool`` when it says (a process pool), else the machine's cores."""
+    return int(getattr(pool, "_max_workers", 0) or os.cpu_count() or 1)

@@ -7,11 +7,12 @@ from __future__ import annotations
 import concurrent.futures as cf
 import contextlib
 import os
+import time
 from typing import Iterator
 
 from .design import BatchError
 
-__all__ = ["InlineExecutor", "DASK_LOCAL_CONFIG", "local_cluster", "make_executor"]
+__all__ = ["InlineExecutor", "DASK_LOCAL_CONFIG", "local_cluster", "make_executor", "exit_with_parent"]
 
 
 class InlineExecutor(cf.Executor):
@@ -98,5 +99,21 @@ def make_executor(workers: int | None = None, scheduler: str | None = None, clus
         return
     import multiprocessing as mp
 
-    with cf.ProcessPoolExecutor(max_workers=n, mp_context=mp.get_context("spawn")) as pool:
+    with cf.ProcessPoolExecutor(max_workers=n, mp_context=mp.get_context("spawn"), initializer=exit_with_parent,
+                                initargs=(os.getpid(),)) as pool:
         yield pool, f"process pool, {n} workers"
+
+
+def exit_with_parent(parent: int, every: float = 0.5) -> None:
+    """In a worker process: end this process as soon as ``parent`` (the process that started the
+    pool) is gone — killed with ``kill -9``, say — instead of finishing runs nobody will collect.
+    A daemon thread checks every ``every`` seconds."""
+    import threading
+
+    def watch() -> None:
+        while True:
+            time.sleep(every)
+            if os.getppid() != parent:
+                os._exit(3)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
