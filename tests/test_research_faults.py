@@ -427,9 +427,12 @@ def test_runs_are_submitted_a_few_at_a_time(tmp_path):
     exp = parse_experiment(SMALL.replace("replicates = 2", "replicates = 20").replace("steps = 8", "steps = 2")
                            .replace("n_customers = 200", "n_customers = 30"), "exp.toml")
     with Counting(max_workers=1) as pool:
-        summ = run_experiment(exp, tmp_path / "out", executor=pool)
-    assert summ.done == 60
-    assert Counting.most <= 16
+        summ = run_experiment(exp, tmp_path / "out", executor=pool, in_flight=5)
+    assert summ.done == 60 and 1 <= Counting.most <= 5
+    from sim.runs.execution import runs_in_flight
+
+    assert runs_in_flight(2, local=True) == 8 and runs_in_flight(16, local=True) == 64
+    assert runs_in_flight(None, local=False) == 1024  # a cluster: many, still bounded
 
 
 # ---- 8. one table per folder -----------------------------------------------------------------------------

@@ -36,7 +36,8 @@ from .design import BatchError
 from .store import (RUN_META, atomic_write, check_target, clean_temporary, export_csv, manifest, part_path,
                     part_readable, part_record, prepare_folder, storage_error, write_json)
 
-__all__ = ["RunOutput", "RunParts", "Summary", "execute", "execute_parts", "customer_table", "run_experiment"]
+__all__ = ["RunOutput", "RunParts", "Summary", "execute", "execute_parts", "customer_table", "run_experiment",
+           "runs_in_flight", "available_memory"]
 
 
 @dataclass
@@ -199,6 +200,15 @@ def available_memory() -> int | None:
         return None
 
 
+def runs_in_flight(workers: int | None, local: bool) -> int:
+    """How many runs :func:`run_experiment` keeps submitted at once: a few per local worker (so each
+    always has the next run waiting); a cluster, or an executor of unknown size, may have many
+    workers, so it gets many — still bounded, so a large sweep is never queued whole in memory."""
+    if not local:
+        return 1024
+    return max(8, 4 * (workers if workers is not None else (os.cpu_count() or 1)))
+
+
 def _workers_of(workers: int | None, scheduler: str | None, executor) -> int:
     """How many runs at once use this machine's memory (0: they run elsewhere)."""
     if scheduler:
@@ -211,7 +221,7 @@ def _workers_of(workers: int | None, scheduler: str | None, executor) -> int:
 def run_experiment(exp: Experiment, out: str | os.PathLike, *, workers: int | None = None,
                    scheduler: str | None = None, cluster: str | None = None, resume: bool = False,
                    progress: Callable[[int, int, int], None] | None = None, csv: bool = False,
-                   executor: cf.Executor | None = None) -> Summary:
+                   executor: cf.Executor | None = None, in_flight: int | None = None) -> Summary:
     """Run every run of ``exp`` not yet in ``out`` and write its parts and manifest.
 
     ``progress(done, failed, total)`` is called after each run. A run that raises is recorded
@@ -219,6 +229,7 @@ def run_experiment(exp: Experiment, out: str | os.PathLike, *, workers: int | No
     folder made by the same experiment; otherwise an existing results folder is an error.
     ``executor``: use this ``concurrent.futures``-style executor (e.g. a Dask client's
     ``get_executor()`` in a notebook) instead of making one from ``workers``/``scheduler``/``cluster``.
+    ``in_flight``: at most this many runs submitted and not yet collected (default: :func:`runs_in_flight`).
 
     Before anything is written: the folder is checked (never overwritten, writable) and so is the
     memory the runs need; the executor is started. A start that fails therefore leaves nothing
@@ -238,15 +249,16 @@ def run_experiment(exp: Experiment, out: str | os.PathLike, *, workers: int | No
     created = (old or {}).get("created") or utc_now()
     context = (contextlib.nullcontext((executor, f"given executor ({type(executor).__name__})"))
                if executor is not None else make_executor(workers, scheduler, cluster))
+    in_flight = in_flight or runs_in_flight(workers, local=executor is None and not scheduler and not cluster)
     try:
         with context as (pool, desc):
-            return _run_in(exp, out, old, created, pool, desc, progress, csv)
+            return _run_in(exp, out, old, created, pool, desc, progress, csv, in_flight)
     except OSError as e:
         raise storage_error(e, getattr(e, "filename", None) or out) from None
 
 
-def _run_in(exp: Experiment, out: Path, old: dict | None, created: str, pool, desc: str, progress, csv: bool
-            ) -> Summary:
+def _run_in(exp: Experiment, out: Path, old: dict | None, created: str, pool, desc: str, progress, csv: bool,
+            in_flight: int) -> Summary:
     """The body of :func:`run_experiment` once the executor runs."""
     for table in ("market", "merchants", "customers", "failed"):
         (out / "parts" / table).mkdir(parents=True, exist_ok=True)
@@ -290,7 +302,6 @@ def _run_in(exp: Experiment, out: Path, old: dict | None, created: str, pool, de
     started = utc_now()
     futures: dict = {}
     queue = iter(todo)
-    in_flight = max(8, 4 * _pool_size(pool))
 
     def submit_more() -> None:
         while len(futures) < in_flight:
@@ -346,8 +357,3 @@ def _run_in(exp: Experiment, out: Path, old: dict | None, created: str, pool, de
     if csv:
         export_csv(out)
     return Summary(out, len(tasks), skipped + done, failed, skipped, time.perf_counter() - t_start, desc, failures)
-
-
-def _pool_size(pool) -> int:
-    """Workers of ``pool`` when it says (a process pool), else the machine's cores."""
-    return int(getattr(pool, "_max_workers", 0) or os.cpu_count() or 1)
