@@ -244,6 +244,8 @@ def Settings():
 
     def on_param(name, value):
         how = sess.set_param(name, value)  # ParamError → shown under the control
+        if how == "same":
+            return
         p = PARAMS[name]
         shown = f"{p.label(lng)} = {value:g}" if isinstance(value, (int, float)) else f"{p.label(lng)} = {value}"
         msg = {"pending": tr(f"{shown}: applies on Reset (it shapes the market).", f"{shown}：重置后生效（决定市场结构）。"),
@@ -254,6 +256,8 @@ def Settings():
 
     def on_policy(merchant, field, value):
         how = sess.set_policy(merchant, field, value)
+        if how == "same":
+            return
         shown = plots.intervention_text(merchant, {field: value}, lng)
         msg = {"start": tr(f"{shown}: set from week 0.", f"{shown}：从第 0 周起生效。"),
                "live": tr(f"Week {sess.steps}: {shown} (marked on the plots).", f"第 {sess.steps} 周：{shown}（已在图上标出）。")}

@@ -142,11 +142,14 @@ class ExploreSession:
 
     def set_param(self, name: str, value: Any) -> str:
         """Change a market-wide parameter; returns ``"pending"`` (structural: applies on reset),
-        ``"start"`` (the model had not run yet and was rebuilt with it) or ``"live"``.
+        ``"start"`` (the model had not run yet and was rebuilt with it), ``"live"``, or ``"same"``
+        when the value is the one already set (nothing is changed or recorded).
         A bad value raises :class:`ParamError` and changes nothing."""
         p = PARAMS[name]
         v = p.validate(value, key=name)
         with self.lock:
+            if getattr(self.params, name) == v and (name in STRUCTURAL or getattr(self.model.params, name) == v):
+                return "same"
             new = self.params.replace(**{name: v})  # cross-checks (thresholds, degree) raise here
             if name in STRUCTURAL:
                 self.params = new
@@ -162,12 +165,14 @@ class ExploreSession:
             return "live"
 
     def set_policy(self, merchant: str, field: str, value: Any) -> str:
-        """Change one merchant's policy field (``"start"`` or ``"live"``, as :meth:`set_param`)."""
+        """Change one merchant's policy field (``"start"``, ``"live"`` or ``"same"``, as :meth:`set_param`)."""
         if field == "name" or field not in MERCHANT_PARAMS:
             raise ParamError(field, f"'{field}' cannot be changed during a run", None, f"'{field}' 不能在运行中修改")
         v = MERCHANT_PARAMS[field].validate(value, key=f"{merchant}.{field}")
         with self.lock:
             new = _with_merchant(self.params, merchant, field, v)
+            if new == self.params and getattr(self.model.merchant(merchant).policy, field) == v:
+                return "same"  # (a merchant's own strategy may have moved the running model's value)
             if self._fresh():
                 base = _with_merchant(self.base_params, merchant, field, v)
                 self.params = new
