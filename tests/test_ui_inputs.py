@@ -290,3 +290,18 @@ def test_compare_run_is_off_when_there_is_nothing_to_run(ctx):
     assert one(rc, "lsim-compare-run", v.Btn).disabled is True and "seed" in texts(rc)
     compare.seed.value = 1
     assert one(rc, "lsim-compare-run", v.Btn).disabled is False
+
+
+def test_compare_run_settings_take_the_text_the_box_shows(ctx):
+    compare.reset()
+    _, rc = solara.render(compare.Compare(), handle_error=False)
+    box = one(rc, "lsim-compare-replicates", v.TextField)
+    box.v_model = "1"  # the first keystroke of "12"; the Enter's event carries the whole text
+    box.fire_event("change", "12")
+    assert compare.replicates.value == 12
+    assert "Run (24 runs)" in one(rc, "lsim-compare-run", v.Btn).children
+    one(rc, "lsim-compare-seed", v.TextField).fire_event("change", "ten")
+    assert one(rc, "lsim-compare-run", v.Btn).disabled is True
+    assert "'seed' = ten is out of range: allowed 0 … 9,223,372,036,854,775,807" in texts(rc)
+    one(rc, "lsim-compare-seed", v.TextField).fire_event("change", "10")
+    assert compare.seed.value == 10 and one(rc, "lsim-compare-run", v.Btn).disabled is False
