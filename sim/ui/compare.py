@@ -21,7 +21,8 @@ CSS classes (stable, for browser tests):
 - ``lsim-compare-add-config``      "Add configuration"
 - ``lsim-compare-remove-config``   "Remove" on a configuration (from the third on)
 - ``lsim-compare-replicates``, ``lsim-compare-steps``, ``lsim-compare-customers``, ``lsim-compare-seed``
-- ``lsim-compare-run``             "Run"
+- ``lsim-compare-run``             "Run (N runs)"; off, with the reason in ``lsim-compare-error``, when the
+                                   settings give no run (e.g. 0 replicates)
 - ``lsim-compare-cancel``          "Cancel" (while running)
 - ``lsim-progress``, ``lsim-progress-text``   progress bar and "runs done / total"
 - ``lsim-compare-results``         the results block
@@ -46,8 +47,8 @@ from .i18n import tr
 from .pages_common import (BatchSettings, Download, JobProgress, JobState, LabeledSelect, Md, batch_results_head,
                            cancel_job, current_lang, figure_png, range_hint, run_settings_inputs, scenario_cached,
                            scenario_items, shown_metric, start_job)
-from .pages_logic import (Config, Runs, compare_table, current_value, declaration, param_choices, parse_edit,
-                          run_compare, table_markdown)
+from .pages_logic import (MAX_RUNS, Config, Runs, check_run_settings, compare_table, current_value, declaration,
+                          param_choices, parse_edit, run_compare, table_markdown)
 
 MAX_CONFIGS = 6
 
@@ -92,8 +93,23 @@ def remove_config(i: int) -> None:
         configs.value = cs
 
 
+def run_problem(n_configs: int) -> str | None:
+    """Why the page's run settings cannot run (field and allowed range, in the page's language), or None."""
+    try:
+        check_run_settings(replicates.value, steps.value, customers.value, seed.value)
+        if n_configs * replicates.value > MAX_RUNS:
+            n = n_configs * replicates.value
+            raise ParamError("replicates", f"{n} runs: the page runs at most {MAX_RUNS}; use fewer replicates",
+                             None, f"共 {n} 次运行：本页面最多运行 {MAX_RUNS} 次；请减少重复次数")
+    except ParamError as e:
+        return e.text(current_lang())
+    return None
+
+
 def run() -> None:
     """Start the comparison with the page's settings (in a background thread on the server)."""
+    if run_problem(len(configs.value)):
+        return
     cs = list(configs.value)
     r, s, n, sd = replicates.value, steps.value, customers.value, seed.value
     start_job(job, lambda progress, cancel: run_compare(cs, r, s, n, sd, progress=progress, cancel=cancel))
@@ -287,9 +303,13 @@ def Compare():
         with solara.Card(tr("Run", "运行"), margin=0, style={"margin-top": "12px"}):
             with solara.Row(style={"flex-wrap": "wrap", "align-items": "center"}):
                 run_settings_inputs(settings, "lsim-compare")
-                n_runs = len(cs) * max(int(replicates.value or 0), 0)
-                solara.Button(tr(f"Run ({n_runs} runs)", f"运行（{n_runs} 次）"), on_click=run, color="primary",
-                              icon_name="mdi-play", disabled=st.running, classes=["lsim-compare-run"])
+                problem = run_problem(len(cs))
+                n_runs = 0 if problem else len(cs) * replicates.value
+                solara.Button(tr(f"Run ({n_runs} runs)", f"运行（{n_runs} 次）") if not problem else tr("Run", "运行"),
+                              on_click=run, color="primary", icon_name="mdi-play",
+                              disabled=st.running or problem is not None, classes=["lsim-compare-run"])
+            if problem:
+                solara.Error(problem, classes=["lsim-compare-error"], dense=True)
             JobProgress(job, cancel, "lsim-compare-cancel")
         if st.status == "done" and st.result is not None:
             Results(st.result)

@@ -6,6 +6,15 @@ exact value for numbers, a list for choices); every value goes through ``Param.v
 one shows the :class:`~sim.params.ParamError` message in the current language, never a traceback.
 Sliders report when they are released (not on every pixel of a drag), so one drag is one change.
 
+Typed text is committed from the text box's own ``change`` event (:func:`use_commit`), which Vuetify
+fires when Enter is pressed or the box is left, and which carries the text the box shows at that
+moment. The server's copy of the box's ``v_model`` cannot be trusted at that moment: the browser
+sends a widget's state changes one at a time (each waits for the server's answer to the previous
+one), while an event goes out at once, so the Enter of ``0.71`` typed at a normal pace can reach the
+server before the last keystrokes (it used to apply ``0`` or ``0.7``). Enter and then leaving the
+box fire ``change`` twice; a value equal to the current one changes nothing and is not recorded.
+:func:`CommitBox` is such a box for free text (the seed, "pause at week").
+
 :func:`ParameterPanels` lays out the market-wide parameters of ``PARAMS`` by group (customers,
 market, word of mouth) in expansion panels; :func:`MerchantPanels` does the same for each merchant's
 policy (``MERCHANT_PARAMS``), the fields a student changes most first. Both are reusable: they only
@@ -29,7 +38,7 @@ from ..words import join
 from .i18n import lang, tr
 
 __all__ = ["ParamControl", "ParameterPanels", "MerchantPanels", "MERCHANT_MAIN", "format_value", "parse_value",
-           "choice_label"]
+           "choice_label", "use_commit", "CommitBox", "same_value"]
 
 #: merchant fields shown first (the rest are under "more"); all come from MERCHANT_PARAMS
 MERCHANT_MAIN: tuple[str, ...] = ("quality", "price", "promise", "recovery_prob", "recovery_delay", "compensation",
@@ -75,14 +84,16 @@ def ParamControl(param: Param, value: Any, on_value: Callable[[Any], Any], key: 
     p = param
     text, set_text = solara.use_state(format_value(p, value))
     error, set_error = solara.use_state("")
-    text_ref = solara.use_ref(text)
-    text_ref.current = text
+    current = solara.use_ref(value)  # the value now (event handlers may run before the next render)
+    current.current = value
     solara.use_effect(lambda: set_text(format_value(p, value)), [value])
 
     def commit(raw):
         try:
             v = p.validate(parse_value(p, raw), key=key or p.name)
-            on_value(v)
+            if not same_value(v, current.current):  # Enter, then leaving the box: one change
+                on_value(v)
+                current.current = v
         except ParamError as e:
             set_error(e.text(lng))
             return
@@ -99,7 +110,7 @@ def ParamControl(param: Param, value: Any, on_value: Callable[[Any], Any], key: 
         if p.kind == "choice":
             _Choice(p, value, commit, error, disabled, lng)
         else:
-            _Number(p, value, text, set_text, commit, text_ref, disabled)
+            _Number(p, value, text, set_text, commit, disabled)
         if p.kind == "choice":  # the choices as the list shows them, not their code names
             hint = tr("one of: ", "可选：") + join([choice_label(p, c, lng) for c in p.choices], lng)
         else:
@@ -118,8 +129,48 @@ def _Choice(p: Param, value, commit, error: str, disabled: bool, lng: str):
     rv.use_event(sel, "change", lambda *a: commit(a[-1]))
 
 
+def same_value(a: Any, b: Any) -> bool:
+    """True when a committed value is the one already set (numbers compared as numbers)."""
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)) and not isinstance(a, bool) and not isinstance(b, bool):
+        return float(a) == float(b)
+    return a == b
+
+
+def use_commit(box, commit: Callable[[str], Any]) -> None:
+    """Call ``commit(text)`` with the text the box ``box`` (a ``rv.TextField`` element) shows when the
+    user presses Enter in it or leaves it after a change (Vuetify's ``change`` event, whose data is
+    that text; see the module's notes for why not the server's ``v_model``)."""
+    rv.use_event(box, "change", lambda *a: commit("" if a[-1] is None else str(a[-1])))
+
+
 @solara.component
-def _Number(p: Param, value, text: str, set_text, commit, text_ref, disabled: bool):
+def CommitBox(label: str, value: str, on_commit: Callable[[str], str | None], classes: list[str] | None = None,
+              style: str = "", reset_key: Any = None):
+    """A text box for one value typed by the user (e.g. the seed).
+
+    ``on_commit(text)`` gets the text the box shows when Enter is pressed or the box is left; it
+    returns an error message (shown by the caller; the box turns red and keeps the text so it can be
+    corrected) or None. The box shows ``value`` again whenever ``value`` or ``reset_key`` changes."""
+    text, set_text = solara.use_state(value)
+    bad, set_bad = solara.use_state(False)
+
+    def show():
+        set_text(value)
+        set_bad(False)
+
+    solara.use_effect(show, [value, reset_key])
+
+    def commit(raw: str):
+        set_text(raw)  # what the box shows (its v_model may still be on its way)
+        set_bad(bool(on_commit(raw)))
+
+    box = rv.TextField(label=label, v_model=text, on_v_model=set_text, dense=True, hide_details=True, error=bad,
+                       class_=" ".join(classes or []), style_=style)
+    use_commit(box, commit)
+
+
+@solara.component
+def _Number(p: Param, value, text: str, set_text, commit, disabled: bool):
     with solara.Row(gap="6px", style={"align-items": "center"}):
         slider = rv.Slider(v_model=value, min=p.lo, max=p.hi, step=p.step or (1 if p.kind == "int" else 0.01),
                            thumb_label=True, hide_details=True, dense=True, disabled=disabled,
@@ -128,8 +179,7 @@ def _Number(p: Param, value, text: str, set_text, commit, text_ref, disabled: bo
         box = rv.TextField(v_model=text, on_v_model=set_text, dense=True, hide_details=True,
                            disabled=disabled, class_="lsim-input", style_="max-width: 92px; flex: 0 0 92px",
                            single_line=True)
-        rv.use_event(box, "keyup.enter", lambda *a: commit(text_ref.current))
-        rv.use_event(box, "blur", lambda *a: commit(text_ref.current))
+        use_commit(box, commit)
 
 
 @solara.component

@@ -16,10 +16,11 @@ Stable CSS classes (for browser tests and the load script)
 ``lsim-step``                          one step
 ``lsim-reset``                         reset, same seed (keeps the edited settings)
 ``lsim-seed``                          reset with a new seed
-``lsim-seed-input``                    the seed (type one and press Enter: reset with it)
+``lsim-seed-input``                    the seed (type one and press Enter: reset with it; a bad one
+                                       turns the box red and the notice says the allowed range)
 ``lsim-seed-value``                    the seed shown as text
 ``lsim-speed`` / ``lsim-redraw``       steps per second / redraw every N steps (selects)
-``lsim-stop-at``                       pause at this step (0 = never)
+``lsim-stop-at``                       pause at this step (0 = never; checked as the seed is)
 ``lsim-step-counter``                  "Week N" (text)
 ``lsim-scenario``                      the scenario picker (select); ``lsim-scenario-info`` its notes
 ``lsim-pending``                       structural edits waiting for a reset
@@ -53,16 +54,17 @@ Stable CSS classes (for browser tests and the load script)
 
 from __future__ import annotations
 
+import reacton.core
 import reacton.ipyvuetify as rv
 import solara
 
 from ..model import STRUCTURAL
-from ..params import PARAMS
+from ..params import PARAMS, ParamError
 from ..analysis.formatting import percent_text
 from ..analysis.labels import metric_label
 from ..inputs.scenario import INFO_LABELS, load_scenario, scenario_names
 from . import plots, state
-from .controls import MerchantPanels, ParameterPanels
+from .controls import CommitBox, MerchantPanels, ParameterPanels, parse_value
 from .diagram import mechanism_svg
 from .files import Downloads, FigureView, Upload
 from .pages_common import Md
@@ -109,12 +111,14 @@ def Player():
     """Runs the model in a thread while ``playing`` is on (renders nothing)."""
     sess = state.session.value
     on = state.playing.value
+    rc = reacton.core.get_render_context()
 
     def run(cancel):
         if not on:
             return 0
         n = state.play_loop(sess, cancel, speed=lambda: state.speed.value, every=lambda: state.redraw_every.value,
-                            draw=state.moved, stop_at=lambda: sess.stop_at, tick=state.ticked)
+                            draw=state.rendered(state.moved, rc, cancel), stop_at=lambda: sess.stop_at,
+                            tick=state.rendered(state.ticked, rc, cancel))
         if not cancel.is_set():
             state.playing.value = False  # reached the stop step
         return n
@@ -136,8 +140,6 @@ def RunControls():
     sess = state.session.value
     state.settings_version.value
     on = state.playing.value
-    seed_text, set_seed_text = solara.use_state(str(sess.seed))
-    solara.use_effect(lambda: set_seed_text(str(sess.seed)), [sess.seed, state.settings_version.value])
 
     # a click is served ahead of every playing market's next step or redraw (see sim/ui/pace.py)
     def toggle():
@@ -159,17 +161,31 @@ def RunControls():
         state.notice.value = ("info", both(f"Reset: week 0, seed {sess.seed}.", f"已重置：第 0 周，随机种子 {sess.seed}。"))
         state.edited()
 
-    def typed_seed(text):
-        set_seed_text(text)
+    def typed(param, text):
+        """``text`` as ``param``'s value, or None with the reason in the notice (field and range)."""
         try:
-            seed = int(str(text).strip())
-            if seed < 0:
-                raise ValueError
-        except ValueError:
-            state.notice.value = ("error", both(f"'{text}' is not a seed: type a whole number ≥ 0.",
-                                              f"'{text}' 不是随机种子：请输入不小于 0 的整数。"))
-            return
-        reset(seed)
+            return param.validate(parse_value(param, text), key=param.label(lang.value))
+        except ParamError as e:
+            state.notice.value = ("error", both(e.text("en"), e.text("zh")))
+            return None
+
+    def typed_seed(text):
+        seed = typed(state.SEED, text)
+        if seed is None:
+            return "bad"
+        if seed != sess.seed:  # (Enter, then leaving the box, commits twice: one reset)
+            reset(seed)
+        return None
+
+    def typed_stop(text):
+        week = typed(state.STOP_AT, text)
+        if week is None:
+            return "bad"
+        if week != sess.stop_at:
+            sess.stop_at = week
+            state.notice.value = ("info", both(f"Playing pauses at week {week}." if week else "Playing does not pause.",
+                                               f"播放到第 {week} 周时暂停。" if week else "播放不会自动暂停。"))
+        return None
 
     with solara.Card(margin=0, classes=["lsim-run"], style={"padding": "10px"}):
         with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}, gap="6px", classes=["lsim-run-buttons"]):
@@ -194,11 +210,10 @@ def RunControls():
             rv.Select(label=tr("Redraw", "重绘"), items=redraws, v_model=state.redraw_every.value,
                       on_v_model=lambda v: state.redraw_every.set(int(v)), dense=True, hide_details=True,
                       class_="lsim-redraw", style_="max-width: 150px")
-            solara.InputInt(tr("Pause at week", "在第几周暂停"), value=sess.stop_at,
-                            on_value=lambda v: setattr(sess, "stop_at", max(0, int(v or 0))),
-                            classes=["lsim-stop-at"], style={"max-width": "120px"}, dense=True)
-            solara.InputText(tr("Seed", "随机种子"), value=seed_text, on_value=typed_seed, continuous_update=False,
-                             classes=["lsim-seed-input"], style={"max-width": "110px"})
+            CommitBox(state.STOP_AT.label(lang.value), str(sess.stop_at), typed_stop, classes=["lsim-stop-at"],
+                      style="max-width: 120px", reset_key=state.settings_version.value)
+            CommitBox(state.SEED.label(lang.value), str(sess.seed), typed_seed, classes=["lsim-seed-input"],
+                      style="max-width: 110px", reset_key=state.settings_version.value)
             solara.Text(tr(f"seed {sess.seed}", f"种子 {sess.seed}"), classes=["lsim-seed-value"],
                         style={"color": "#78909c", "font-size": "0.85em"})
         kind, text = state.notice.value
@@ -255,6 +270,8 @@ def Settings():
 
     def on_param(name, value):
         how = sess.set_param(name, value)  # ParamError → shown under the control
+        if how == "same":
+            return
         p = PARAMS[name]
         what = {lg: f"{p.label(lg)} = {value:g}" if isinstance(value, (int, float)) else f"{p.label(lg)} = {value}"
                 for lg in ("en", "zh")}
@@ -267,6 +284,8 @@ def Settings():
 
     def on_policy(merchant, field, value):
         how = sess.set_policy(merchant, field, value)
+        if how == "same":
+            return
         en, zh = (plots.intervention_text(merchant, {field: value}, lg) for lg in ("en", "zh"))
         msg = {"start": both(f"{en}: set from week 0.", f"{zh}：从第 0 周起生效。"),
                "live": both(f"Week {sess.steps}: {en} (marked on the plots).", f"第 {sess.steps} 周：{zh}（已在图上标出）。")}

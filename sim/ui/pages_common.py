@@ -28,6 +28,7 @@ import solara
 
 from ..metrics import METRICS
 from ..words import normalize_lang, word
+from .controls import CommitBox
 from .i18n import tr
 from .pages_logic import Cancelled, error_text
 
@@ -180,8 +181,19 @@ def run_settings_inputs(settings: BatchSettings, css_prefix: str) -> None:
               (tr("Customers", "客户数"), settings.customers, "customers"),
               (tr("Seed", "随机种子"), settings.seed, "seed"))
     for label, value, name in fields:
-        solara.InputInt(label, value=value, classes=[f"{css_prefix}-{name}"], style={"max-width": "120px"},
-                        dense=True)
+        CommitBox(label, str(value.value), lambda raw, r=value: _typed_int(r, raw), classes=[f"{css_prefix}-{name}"],
+                  style="max-width: 120px")
+
+
+def _typed_int(target, raw: str) -> None:
+    """The text of a run-settings box (committed from the box's own change event: the text it shows)
+    as a whole number; any other text is kept as it is, and :func:`~sim.ui.pages_logic.check_run_settings`
+    then names the field and its range under the page's Run button."""
+    text = raw.strip().replace(",", "")
+    try:
+        target.value = int(text)
+    except ValueError:
+        target.value = raw
 
 
 @dataclass(frozen=True)

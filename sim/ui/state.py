@@ -29,14 +29,14 @@ import solara.toestand
 
 from ..merchants import Merchant
 from ..model import STRUCTURAL, LoyaltyModel
-from ..params import MERCHANT_PARAMS, PARAMS, ParamError, Params
-from ..inputs.scenario import Scenario, load_scenario, scenario_names
+from ..params import MERCHANT_PARAMS, PARAMS, Param, ParamError, Params
+from ..inputs.scenario import RUN_PARAMS, Scenario, load_scenario, scenario_names
 from ..simulate import ScheduledChange
 from .pace import GATE, Gate
 
 __all__ = ["ExploreSession", "play_loop", "session", "version", "settings_version", "playing", "speed",
            "redraw_every", "week", "ticked", "selected", "DEFAULT_SCENARIO", "DEFAULT_REDRAW", "SPEEDS", "REDRAWS",
-           "MERCHANT_SERIES", "new_seed"]
+           "MERCHANT_SERIES", "new_seed", "SEED", "STOP_AT", "rendered"]
 
 #: the scenario a new session starts with
 DEFAULT_SCENARIO = "baseline"
@@ -48,6 +48,14 @@ REDRAWS = (1, 2, 5, 10, 20)
 DEFAULT_REDRAW = 5
 #: per-merchant observables kept as time series for the plots
 MERCHANT_SERIES = ("loyal_share", "churn_rate", "profit", "market_share", "customers")
+#: the seed typed on the Explore page: the range a scenario file's ``[run] seed`` allows (TOML integers
+#: are 64-bit, so every seed of the app can be saved and loaded again)
+SEED = dataclasses.replace(RUN_PARAMS["seed"], help_en="the random seed of this market: the same seed and "
+                           "settings give the same run", help_zh="本市场的随机种子：相同的种子和设置得到相同的运行")
+#: "pause at week" (0: never), up to the longest run a scenario file allows
+STOP_AT = Param("stop_at", 0, 0, RUN_PARAMS["steps"].hi, "steps", "Pause at week", "在第几周暂停",
+                "playing pauses when the market reaches this week (0: never)",
+                "播放到市场的这一周时暂停（0 表示不暂停）", "market", "int")
 
 
 def new_seed() -> int:
@@ -122,7 +130,7 @@ class ExploreSession:
         """Start again from the edited settings (edits are kept), with ``seed`` if given."""
         with self.lock:
             if seed is not None:
-                self.seed = int(seed)
+                self.seed = SEED.validate(seed)  # ParamError (field and range) for a bad one
             self._build()
 
     def load(self, sc: Scenario) -> None:
@@ -142,11 +150,14 @@ class ExploreSession:
 
     def set_param(self, name: str, value: Any) -> str:
         """Change a market-wide parameter; returns ``"pending"`` (structural: applies on reset),
-        ``"start"`` (the model had not run yet and was rebuilt with it) or ``"live"``.
+        ``"start"`` (the model had not run yet and was rebuilt with it), ``"live"``, or ``"same"``
+        when the value is the one already set (nothing is changed or recorded).
         A bad value raises :class:`ParamError` and changes nothing."""
         p = PARAMS[name]
         v = p.validate(value, key=name)
         with self.lock:
+            if getattr(self.params, name) == v and (name in STRUCTURAL or getattr(self.model.params, name) == v):
+                return "same"
             new = self.params.replace(**{name: v})  # cross-checks (thresholds, degree) raise here
             if name in STRUCTURAL:
                 self.params = new
@@ -162,12 +173,14 @@ class ExploreSession:
             return "live"
 
     def set_policy(self, merchant: str, field: str, value: Any) -> str:
-        """Change one merchant's policy field (``"start"`` or ``"live"``, as :meth:`set_param`)."""
+        """Change one merchant's policy field (``"start"``, ``"live"`` or ``"same"``, as :meth:`set_param`)."""
         if field == "name" or field not in MERCHANT_PARAMS:
             raise ParamError(field, f"'{field}' cannot be changed during a run", None, f"'{field}' 不能在运行中修改")
         v = MERCHANT_PARAMS[field].validate(value, key=f"{merchant}.{field}")
         with self.lock:
             new = _with_merchant(self.params, merchant, field, v)
+            if new == self.params and getattr(self.model.merchant(merchant).policy, field) == v:
+                return "same"  # (a merchant's own strategy may have moved the running model's value)
             if self._fresh():
                 base = _with_merchant(self.base_params, merchant, field, v)
                 self.params = new
@@ -343,6 +356,35 @@ speed = solara.reactive(10)
 redraw_every = solara.reactive(DEFAULT_REDRAW)
 selected = solara.reactive(-1)  # the customer in the inspector (-1: none)
 notice = solara.reactive(("", ""))  # the last message for the user: (kind, text)
+
+
+def rendered(change: Callable[[], None], rc: Any, cancel: threading.Event | None = None,
+             limit: float = 10.0) -> Callable[[], None]:
+    """``change`` (e.g. :func:`moved`) for the play thread: make it, then wait until the page has
+    been rendered with it.
+
+    A change made in the play thread is normally rendered right there, before the loop goes on. But
+    when the page is already rendering in another thread (the user changed Speed, Redraw, a tab …),
+    reacton leaves the change to that render and returns at once; a loop that then went on stepping
+    would change the model again before that render pass ended, and again, and each change asks the
+    other thread for one more pass: the page stopped answering until reacton gave up ("Too many
+    renders triggered"). Waiting for that render (``rc`` is the page's render context; at most
+    ``limit`` seconds, or until ``cancel``) means the loop never changes the page faster than it is
+    drawn."""
+    lock = getattr(rc, "thread_lock", None)
+
+    def run() -> None:
+        change()
+        if lock is None:
+            return
+        until = time.monotonic() + limit
+        while lock.locked() and time.monotonic() < until:  # a render in another thread
+            if cancel is not None and cancel.wait(0.005):
+                return
+            if cancel is None:
+                time.sleep(0.005)
+
+    return run
 
 
 def moved() -> None:
