@@ -51,7 +51,7 @@ import reacton.ipyvuetify as rv
 import solara
 
 from ..model import STRUCTURAL
-from ..params import PARAMS
+from ..params import PARAMS, ParamError
 from ..analysis.labels import metric_label
 from ..inputs.scenario import INFO_LABELS, load_scenario, scenario_names
 from . import plots, state
@@ -101,12 +101,13 @@ def Player():
     """Runs the model in a thread while ``playing`` is on (renders nothing)."""
     sess = state.session.value
     on = state.playing.value
+    alive = state.page_alive(sess=sess)  # pause when the page is gone (see sim/ui/keep.py)
 
     def run(cancel):
         if not on:
             return 0
         n = state.play_loop(sess, cancel, speed=lambda: state.speed.value, every=lambda: state.redraw_every.value,
-                            draw=state.moved, stop_at=lambda: sess.stop_at, tick=state.ticked)
+                            draw=state.moved, stop_at=lambda: sess.stop_at, tick=state.ticked, alive=alive)
         if not cancel.is_set():
             state.playing.value = False  # reached the stop step
         return n
@@ -214,7 +215,11 @@ def ScenarioPicker():
         if not name or name == current or name not in titles:
             return
         state.playing.value = False
-        sess.load(load_scenario(name))
+        try:
+            sess.load(load_scenario(name))
+        except ParamError as e:  # larger than this server allows (LSIM_MAX_CUSTOMERS)
+            state.notice.value = ("error", e.text(lang.value))
+            return
         state.selected.value = -1
         state.notice.value = ("info", tr(f"Scenario loaded: {titles[name]}", f"已载入情景：{titles[name]}"))
         state.edited()
@@ -400,6 +405,7 @@ def Explore():
     lng = lang.value
     solara.Title(tr("Explore — loyalty-sim", "探索 — loyalty-sim"))
     solara.Style(CSS)
+    state.use_market()  # first: this page's market (the one its address names, after a reload)
     Player()
     with solara.ColumnsResponsive(12, large=[5, 7], xlarge=[4, 8], classes=["lsim-explore"]):
         with solara.Column(classes=["lsim-sidebar"], gap="8px"):

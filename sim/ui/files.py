@@ -16,6 +16,7 @@ from typing import Any, Callable
 import solara
 
 from ..inputs.scenario import MAX_BYTES, ScenarioError, parse_scenario, scenario_to_toml
+from ..params import ParamError
 from .i18n import lang, tr
 from .plots import png
 
@@ -97,7 +98,10 @@ def handle_upload(info: dict, on_scenario: Callable[[Any], None], lng: str) -> t
     except Exception as e:  # an unreadable upload: say so, keep the settings
         return ((f"{name}：无法读取文件（{type(e).__name__}）" if zh else
                  f"{name}: could not read the file ({type(e).__name__})"), "")
-    on_scenario(sc)
+    try:
+        on_scenario(sc)
+    except ParamError as e:  # a valid file, but larger than this server allows: the settings stay
+        return e.text(lng), ""
     return "", (f"已载入 {name}：{sc.text('title', 'zh')}" if zh else f"Loaded {name}: {sc.text('title', 'en')}")
 
 
