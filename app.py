@@ -57,8 +57,7 @@ routes = [
 ]
 
 
-def _keep_libraries_loaded()
-serve_defaults()  # a browser session without a connection is closed within minutes (sim/ui/keep.py) -> None:
+def _keep_libraries_loaded() -> None:
     """In development mode Solara reloads, after a source edit, every module whose file lies under
     the app's folder — which includes the project's own ``.venv`` (uv keeps it there), and numpy
     cannot be imported twice. Mark installed libraries as not to be reloaded; only the project's

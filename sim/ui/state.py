@@ -25,6 +25,7 @@ parameter controls are not re-rendered while the model plays.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import secrets
 import threading
 import time
@@ -46,6 +47,8 @@ from .pace import GATE, Gate
 __all__ = ["ExploreSession", "play_loop", "session", "version", "settings_version", "playing", "speed",
            "redraw_every", "week", "ticked", "selected", "DEFAULT_SCENARIO", "DEFAULT_REDRAW", "SPEEDS", "REDRAWS",
            "MERCHANT_SERIES", "new_seed", "use_market", "page_alive", "DISCONNECT_GRACE"]
+
+_log = logging.getLogger(__name__)
 
 #: the scenario a new session starts with
 DEFAULT_SCENARIO = "baseline"
@@ -300,6 +303,8 @@ TICK_GAP = 0.25
 #: seconds a market keeps playing without a connected page before it pauses (a page that only
 #: lost its connection for a moment reconnects within this, and the market plays on)
 DISCONNECT_GRACE = 2.0
+#: the server log's line (a warning) when a market pauses because its page is gone
+LOST_PAGE_LOG = "lsim-lost-page"
 
 
 def play_loop(sess: ExploreSession, cancel: threading.Event, *, speed: Callable[[], float],
@@ -343,6 +348,7 @@ def play_loop(sess: ExploreSession, cancel: threading.Event, *, speed: Callable[
                 lost_at = clock()
             elif clock() - lost_at >= grace:
                 gone = True
+                _log.warning("%s: market paused at week %d, its page is gone", LOST_PAGE_LOG, sess.steps)
                 break  # nobody watches any more: pause
             with gate.turn(cancel) as ok:
                 if not ok:
