@@ -348,7 +348,6 @@ def play_loop(sess: ExploreSession, cancel: threading.Event, *, speed: Callable[
                 lost_at = clock()
             elif clock() - lost_at >= grace:
                 gone = True
-                _log.warning("%s: market paused at week %d, its page is gone", LOST_PAGE_LOG, sess.steps)
                 break  # nobody watches any more: pause
             with gate.turn(cancel) as ok:
                 if not ok:
@@ -379,6 +378,9 @@ def play_loop(sess: ExploreSession, cancel: threading.Event, *, speed: Callable[
                         break
                 elif wait < -1.0:
                     next_at = clock()  # far behind: do not try to catch up more than a second
+    if gone or (cancel.is_set() and not alive()):  # paused here, or its browser session was closed
+        gone = True
+        _log.warning("%s: market stopped at week %d, its page is gone", LOST_PAGE_LOG, sess.steps)
     if since and not gone:  # nobody would see a last redraw
         with gate.turn():
             draw()
