@@ -524,8 +524,6 @@ class KillableBrowser:
     its process group (by PID), with no page closing and no close beacon."""
 
     def __init__(self, playwright, profile: Path, timeout: float = 60.0):
-        import signal  # noqa: F401  (used by kill)
-
         self.port = free_port()
         self.proc = subprocess.Popen(
             [str(CHROMIUM), "--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--no-first-run",
