@@ -202,3 +202,16 @@ def test_the_default_limit_and_cull(monkeypatch):
     monkeypatch.setattr(settings.kernel, "cull_timeout", "30s")
     keep.serve_defaults()
     assert settings.kernel.cull_timeout == "30s"
+
+
+def test_a_market_stops_at_the_servers_longest_run(monkeypatch):
+    monkeypatch.setenv("LSIM_MAX_WEEKS", "7")
+    sess = state.ExploreSession(None)
+    sess.set_param("n_customers", 200)
+    sess.reset()
+    n = state.play_loop(sess, threading.Event(), speed=lambda: 0, every=lambda: 5, draw=lambda: None,
+                        gate=Gate(1), stop_at=lambda: 0)
+    assert sess.steps == 7 and n == 7  # "Pause at week" 0 (never) still ends at the server's limit
+    sess.step(3)
+    assert sess.steps == 7
+    assert "LSIM_MAX_WEEKS" in keep.weeks_text(7, "en") and "已暂停" in keep.weeks_text(7, "zh")

@@ -54,7 +54,7 @@ from ..model import STRUCTURAL
 from ..params import PARAMS, ParamError
 from ..analysis.labels import metric_label
 from ..inputs.scenario import INFO_LABELS, load_scenario, scenario_names
-from . import plots, state
+from . import keep, plots, state
 from .controls import MerchantPanels, ParameterPanels
 from .diagram import mechanism_svg
 from .files import Downloads, FigureView, Upload
@@ -109,6 +109,8 @@ def Player():
         n = state.play_loop(sess, cancel, speed=lambda: state.speed.value, every=lambda: state.redraw_every.value,
                             draw=state.moved, stop_at=lambda: sess.stop_at, tick=state.ticked, alive=alive)
         if not cancel.is_set():
+            if sess.steps >= keep.max_weeks():
+                state.notice.value = ("info", keep.weeks_text(sess.steps, lang.value))
             state.playing.value = False  # reached the stop step
         return n
 

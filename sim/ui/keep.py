@@ -19,7 +19,9 @@ connection. Solara's default is 24 hours; :func:`serve_defaults` (called by ``ap
 Limits on a market's size, per session (set by the trainer in the environment of ``solara run``):
 ``LSIM_MAX_CUSTOMERS`` (default :data:`DEFAULT_MAX_CUSTOMERS`) caps the number of customers, and
 the customers' recorded history (recorded customers × weeks kept) may hold at most that many
-customers × :data:`HISTORY_WEEKS_PER_CUSTOMER` entries. See :func:`check_size`.
+customers × :data:`HISTORY_WEEKS_PER_CUSTOMER` entries. See :func:`check_size`. A market's
+recorded series grow with every week it plays, so it stops at week ``LSIM_MAX_WEEKS`` (default
+:data:`DEFAULT_MAX_WEEKS`, a century of weeks): :func:`max_weeks`.
 """
 
 from __future__ import annotations
@@ -33,7 +35,8 @@ from typing import Any, Callable
 
 from ..params import ParamError
 
-__all__ = ["Keeper", "KEEPER", "keep_seconds", "keep_most", "max_customers", "check_size", "serve_defaults",
+__all__ = ["Keeper", "KEEPER", "keep_seconds", "keep_most", "max_customers", "max_weeks", "weeks_text", "check_size",
+           "serve_defaults",
            "DEFAULT_CULL", "DEFAULT_MAX_CUSTOMERS", "TOKEN_KEY"]
 
 #: the query-string key of the token in the page's address
@@ -42,6 +45,8 @@ TOKEN_KEY = "market"
 DEFAULT_CULL = "2m"
 #: customers per market allowed unless LSIM_MAX_CUSTOMERS says otherwise
 DEFAULT_MAX_CUSTOMERS = 100_000
+#: weeks a market may run unless LSIM_MAX_WEEKS says otherwise
+DEFAULT_MAX_WEEKS = 5200
 #: released markets kept hold together at most this many times the customers one market may have
 KEPT_CUSTOMERS_FACTOR = 5
 #: weeks of recorded history allowed per allowed customer (history_limit × history_depth budget)
@@ -72,6 +77,18 @@ def keep_most() -> int:
 def max_customers() -> int:
     """The most customers a market may have on this server (``LSIM_MAX_CUSTOMERS``)."""
     return int(_env_number("LSIM_MAX_CUSTOMERS", DEFAULT_MAX_CUSTOMERS, 2))
+
+
+def max_weeks() -> int:
+    """The last week a market may reach on this server (``LSIM_MAX_WEEKS``)."""
+    return int(_env_number("LSIM_MAX_WEEKS", DEFAULT_MAX_WEEKS, 1))
+
+
+def weeks_text(week: int, lang: str) -> str:
+    """The message when a market reached :func:`max_weeks`."""
+    if lang == "zh":
+        return f"第 {week:,} 周是本服务器允许的最长运行（由培训者通过 LSIM_MAX_WEEKS 设置）；已暂停。"
+    return f"Week {week:,} is the longest run this server allows (set by the trainer: LSIM_MAX_WEEKS); paused."
 
 
 def check_size(params: Any, key: str = "n_customers") -> None:

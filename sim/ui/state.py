@@ -124,8 +124,12 @@ class ExploreSession:
 
     # ---- running ----------------------------------------------------------------------------
     def step(self, n: int = 1) -> None:
+        """Run ``n`` weeks, up to this server's longest run (:func:`sim.ui.keep.max_weeks`)."""
+        last = keep.max_weeks()
         with self.lock:
             for _ in range(n):
+                if self.model.steps >= last:
+                    break
                 self.model.step()
                 self._fire()
                 self._record()
@@ -338,6 +342,7 @@ def play_loop(sess: ExploreSession, cancel: threading.Event, *, speed: Callable[
     next_at = last_draw
     goal = stop_at()
     goal = goal if goal and goal > sess.steps else 0
+    goal = min(goal, keep.max_weeks()) if goal else keep.max_weeks()  # the server's longest run
     lost_at: float | None = None
     gone = False
     with gate.playing():
