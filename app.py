@@ -20,6 +20,7 @@ from sim.ui.offline import PAGE_CSS
 from sim.ui.compare import Compare
 from sim.ui.explore import Explore
 from sim.ui.i18n import lang, tr
+from sim.ui.keep import serve_defaults
 from sim.ui.learn import Learn
 from sim.ui.sweep import Sweep
 
@@ -74,3 +75,4 @@ def _keep_libraries_loaded() -> None:
 
 
 _keep_libraries_loaded()
+serve_defaults()  # a browser session without a connection is closed within minutes (sim/ui/keep.py)

@@ -3,6 +3,7 @@
     uv run python benchmarks/app_load.py --sessions 30 --customers 2000 --seconds 60
     uv run python benchmarks/app_load.py --sessions 5 --seconds 15 --json
     uv run python benchmarks/app_load.py --url http://127.0.0.1:8765 --pid 12345   # a server already running
+    uv run python benchmarks/app_load.py --drop 0                     # no connection dropped
 
 What it does. It starts the app (``solara run app.py --production`` on a free port of 127.0.0.1,
 with ``SOLARA_KERNEL_CULL_TIMEOUT`` = ``--cull``) unless ``--url`` is given, and one headless
@@ -36,6 +37,14 @@ Reported, per phase:
   matplotlib, fonts, first renders), so "kept after close" of a first round is not all a leak;
   ``tests/test_load.py`` runs a warm-up round (:func:`warm_up` / a first :func:`run_phase`) first.
 - server CPU (cores busy while the sessions play) and chromium's CPU time.
+- dropped connections (``--drop K``, default 10): the first K sessions of the N-session phase run in
+  a chromium of their own (:class:`browser_kit.KillableBrowser`), which is killed (SIGKILL: no page
+  closes, no close beacon) halfway through the window. Reported: how many of their markets the
+  server paused because their page was gone (its log's ``lsim-lost-page`` lines), the server's CPU
+  before and after the drop, and the steps per second of the surviving sessions before and after
+  it: the CPU the dropped markets used goes to the survivors (with more markets than the server
+  can run at full speed) or back to idle. Pause, leakage and the per-session figures are over the
+  survivors.
 
 The whole machine is shared: chromium renders all N pages on the same cores as the server, and its
 CPU time is reported beside the results. ``tests/test_load.py`` runs the same code with 5 sessions.
@@ -60,6 +69,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 from browser_kit import (  # noqa: E402
     AppServer,
+    KillableBrowser,
     body_text,
     choose,
     chromium_missing,
@@ -77,6 +87,10 @@ from browser_kit import kernels as server_kernels  # noqa: E402
 #: glibc settings for the server started here: freed memory goes back to the system, so that RSS
 #: (what is measured) follows the live heap; with the defaults, per-thread arenas keep it
 MALLOC_ENV = {"MALLOC_ARENA_MAX": "2", "MALLOC_TRIM_THRESHOLD_": "65536", "MALLOC_MMAP_THRESHOLD_": "65536"}
+
+#: the server started here keeps no market after its page closed (a reload would get it back for
+#: LSIM_KEEP_MINUTES, default 10), so that "memory after" measures what closing the sessions freed
+KEEP_NONE = {"LSIM_KEEP_MINUTES": "0"}
 
 #: installed in each page: notes every change of the week counter and of the play button
 OBSERVER_JS = r"""
@@ -172,6 +186,12 @@ class PhaseResult:
     server_cpu_cores: float | None  # server CPU seconds ÷ wall seconds while they played
     setup_s: float
     per_session: list[SessionResult] = field(default_factory=list)
+    dropped: int = 0  # sessions whose browser was killed halfway
+    dropped_paused: int | None = None  # their markets the server paused (log lines "lsim-lost-page")
+    server_cpu_before_drop: float | None = None  # cores, from the start of the window to the drop
+    server_cpu_after_drop: float | None = None  # cores, from 5 s after the drop to the end of the window
+    survivors_steps_per_s_before: float | None = None  # mean over the surviving sessions
+    survivors_steps_per_s_after: float | None = None  # from 5 s after the drop to the end of the window
 
 
 def percentile(values: list[float], q: float, weights: list[int] | None = None) -> float | None:
@@ -389,7 +409,7 @@ def run_phase(browser, url: str, n: int, *, customers: int, seconds: float, seed
               speed: str | None = None, pid: int | None = None, check_files: bool = True,
               settle: float = 3.0, close_timeout: float = 120.0, pause_timeout: float = 120.0,
               viewport=(1100, 800), server_log: Path | None = None, hide_figures: bool = True,
-              client_nice: int | None = 10, log=print) -> PhaseResult:
+              client_nice: int | None = 10, log=print, drop: int = 0, playwright=None) -> PhaseResult:
     """Open ``n`` sessions, set them up, play them together for ``seconds``, pause, check, close.
 
     A session whose page does not show Play again within ``pause_timeout`` of the click is reported
@@ -399,17 +419,29 @@ def run_phase(browser, url: str, n: int, *, customers: int, seconds: float, seed
     The client shares the machine with the server, which N real participants would not: with
     ``hide_figures`` the pages do not draw the figures and the diagram (``display: none``; the
     server still builds and sends every one of them), and ``client_nice`` lowers chromium's CPU
-    priority, so that the server is measured rather than one browser drawing N pages."""
+    priority, so that the server is measured rather than one browser drawing N pages.
+
+    ``drop``: the first ``drop`` sessions run in a chromium of their own (``playwright`` is needed
+    to start it), killed halfway through the window (see the module's docstring)."""
+    import tempfile
+
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
+    drop = max(0, min(int(drop), n - 1))
     mem = MemorySampler(pid)
     before = mem.now()
     log_start = _size(server_log)
     contexts, pages = [], []
+    killable = None
+    profile = tempfile.TemporaryDirectory(prefix="lsim-drop-") if drop else None
+    drop_info: dict[str, Any] = {}
     t_setup = time.monotonic()
     try:
+        if drop:
+            killable = KillableBrowser(playwright, Path(profile.name))
         for i in range(n):
-            ctx = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]}, accept_downloads=True)
+            where = killable if i < drop else browser
+            ctx = where.new_context(viewport={"width": viewport[0], "height": viewport[1]}, accept_downloads=True)
             if hide_figures:
                 ctx.add_init_script(HIDE_FIGURES_JS)
             contexts.append(ctx)
@@ -435,27 +467,50 @@ def run_phase(browser, url: str, n: int, *, customers: int, seconds: float, seed
                 log(f"  session {i}: {broken[i]}")
         t0 = max(starts) + 1000.0  # the window starts a second after the last Play
         log(f"  playing for {seconds:g} s …")
-        pages[0].wait_for_timeout(1000 + seconds * 1000)
-        t1 = pages[0].evaluate("() => performance.timeOrigin + performance.now()")
+        clock = pages[-1]  # a page that stays
+        now_ms = "() => performance.timeOrigin + performance.now()"
+        if drop:
+            clock.wait_for_timeout(1000 + seconds * 500)
+            drop_info["cpu_mid"], drop_info["wall_mid"] = _server_cpu(pid), time.monotonic()
+            drop_info["t_drop"] = clock.evaluate(now_ms)
+            drop_info["log_at"] = _size(server_log)
+            log(f"  killing the browser of {drop} session(s) …")
+            killable.kill()
+            for i in range(drop):
+                broken.pop(i, None)
+            clock.wait_for_timeout(5000)
+            drop_info["cpu_5s"], drop_info["wall_5s"] = _server_cpu(pid), time.monotonic()
+            clock.wait_for_timeout(max(1.0, seconds * 500 - 5000))
+        else:
+            clock.wait_for_timeout(1000 + seconds * 1000)
+        t1 = clock.evaluate(now_ms)
         scpu1, wall1 = _server_cpu(pid), time.monotonic()
         for i, page in enumerate(pages):
-            if i not in broken:
+            if i >= drop and i not in broken:
                 page.evaluate(CLICK_JS, ".lsim-pause")
         deadline = time.monotonic() + pause_timeout
         for i, page in enumerate(pages):
-            if i in broken:
+            if i in broken or i < drop:
                 continue
             try:
                 page.wait_for_selector(".lsim-play", timeout=max(1.0, deadline - time.monotonic()) * 1000)
             except PlaywrightTimeout:
                 broken[i] = "after Pause: " + _what_it_shows(page, f"session-{seed + i}-pause")
                 log(f"  session {i}: {broken[i]}")
-        pages[0].wait_for_timeout(2000)  # a quiet spell: the counters have stopped
+        clock.wait_for_timeout(2000)  # a quiet spell: the counters have stopped
         cpu1 = _browser_cpu()
         peak = mem.stop()
         results = []
         for i, page in enumerate(pages):
+            if i < drop:
+                continue  # its browser is gone
             rec = page.evaluate("() => window.__lsim")
+            if drop:
+                td = drop_info["t_drop"]
+                wa, wb = _week_at(rec["weeks"], t0), _week_at(rec["weeks"], td)
+                wc, we = _week_at(rec["weeks"], td + 5000), _week_at(rec["weeks"], t1)
+                drop_info.setdefault("before", []).append((wb - wa) / max(1e-9, (td - t0) / 1000))
+                drop_info.setdefault("after", []).append((we - wc) / max(1e-9, (t1 - td - 5000) / 1000))
             res = _session_result(i, seed + i, rec, t0, t1)
             if i in broken:
                 res.problem = broken[i]
@@ -467,8 +522,16 @@ def run_phase(browser, url: str, n: int, *, customers: int, seconds: float, seed
                     log(f"  session {i}: {res.problem} ({type(e).__name__})")
             results.append(res)
         errors = server_errors(server_log, log_start)
+        if drop and server_log:
+            with open(server_log, "rb") as f:
+                f.seek(drop_info["log_at"])
+                drop_info["paused"] = f.read().decode("utf-8", "replace").count("lsim-lost-page")
     finally:
         mem.stop()
+        if killable is not None:
+            killable.kill()
+        if profile is not None:
+            profile.cleanup()
         for page in pages:
             try:
                 page.close(run_before_unload=True)  # the browser's close beacon, as a closed tab sends
@@ -478,6 +541,11 @@ def run_phase(browser, url: str, n: int, *, customers: int, seconds: float, seed
             try:
                 ctx.close()
             except Exception:  # noqa: BLE001
+                pass
+        if killable is not None:
+            try:
+                killable.browser.close()
+            except Exception:  # noqa: BLE001 - it is dead already
                 pass
     kernels_after = after = None
     if url:
@@ -519,7 +587,17 @@ def run_phase(browser, url: str, n: int, *, customers: int, seconds: float, seed
         kernels_after=kernels_after,
         browser_cpu_s=(cpu1 - cpu0) if cpu0 is not None and cpu1 is not None else None,
         server_cpu_cores=(scpu1 - scpu0) / (wall1 - wall0) if scpu0 is not None and scpu1 is not None else None,
-        setup_s=setup_s, per_session=results)
+        setup_s=setup_s, per_session=results, dropped=drop, dropped_paused=drop_info.get("paused"),
+        server_cpu_before_drop=_cores(scpu0, wall0, drop_info.get("cpu_mid"), drop_info.get("wall_mid")),
+        server_cpu_after_drop=_cores(drop_info.get("cpu_5s"), drop_info.get("wall_5s"), scpu1, wall1),
+        survivors_steps_per_s_before=statistics.fmean(drop_info["before"]) if drop_info.get("before") else None,
+        survivors_steps_per_s_after=statistics.fmean(drop_info["after"]) if drop_info.get("after") else None)
+
+
+def _cores(c0, w0, c1, w1) -> float | None:
+    if None in (c0, w0, c1, w1) or w1 <= w0:
+        return None
+    return (c1 - c0) / (w1 - w0)
 
 
 def warm_up(browser, url: str, n: int, seconds: float = 3.0, timeout: float = 60.0) -> None:
@@ -548,7 +626,7 @@ def warm_up(browser, url: str, n: int, seconds: float = 3.0, timeout: float = 60
 def run_load(url: str, sessions: int, *, customers: int = 2000, seconds: float = 60.0,
              single_seconds: float = 30.0, pid: int | None = None, seed: int = 1000, speed: str | None = None,
              check_files: bool = True, server_log: Path | None = None, hide_figures: bool = True,
-             client_nice: int | None = 10, log=print) -> dict[str, Any]:
+             client_nice: int | None = 10, log=print, drop: int = 0) -> dict[str, Any]:
     """The benchmark against a running server: the single-session phase (unless ``single_seconds``
     is 0), then ``sessions`` at once. Returns ``{"single": PhaseResult|None, "multi": PhaseResult}``."""
     from playwright.sync_api import sync_playwright
@@ -562,10 +640,12 @@ def run_load(url: str, sessions: int, *, customers: int = 2000, seconds: float =
                 out["single"] = run_phase(browser, url, 1, customers=customers, seconds=single_seconds, seed=seed,
                                           speed=speed, pid=pid, check_files=check_files, server_log=server_log,
                                           hide_figures=hide_figures, client_nice=client_nice, log=log)
-            log(f"phase 2: {sessions} sessions at once, {customers:,} customers each, {seconds:g} s")
+            log(f"phase 2: {sessions} sessions at once, {customers:,} customers each, {seconds:g} s"
+                + (f"; {drop} of them dropped halfway" if drop else ""))
             out["multi"] = run_phase(browser, url, sessions, customers=customers, seconds=seconds, seed=seed,
                                      speed=speed, pid=pid, check_files=check_files, server_log=server_log,
-                                     hide_figures=hide_figures, client_nice=client_nice, log=log)
+                                     hide_figures=hide_figures, client_nice=client_nice, log=log, drop=drop,
+                                     playwright=p)
         finally:
             browser.close()
     return out
@@ -604,6 +684,13 @@ def table(results: dict[str, Any]) -> str:
             notes.append(f"{r.sessions} session(s): memory {(r.memory_peak_mb - r.memory_before_mb) / r.sessions:.1f} MB "
                          f"per session at the peak; kept after close: "
                          f"{_f(None if r.memory_after_mb is None else r.memory_after_mb - r.memory_before_mb)} MB")
+        if r.dropped:
+            notes.append(f"{r.sessions} session(s): {r.dropped} connections dropped halfway (browser killed); the "
+                         f"server paused {_f(r.dropped_paused, 'd') if r.dropped_paused is not None else '—'} of "
+                         f"their markets; server CPU {_f(r.server_cpu_before_drop, '.2f')} cores before the drop, "
+                         f"{_f(r.server_cpu_after_drop, '.2f')} after; the {r.sessions - r.dropped} surviving "
+                         f"sessions {_f(r.survivors_steps_per_s_before, '.2f')} → "
+                         f"{_f(r.survivors_steps_per_s_after, '.2f')} steps/s each")
         for leak in r.leaks:
             notes.append(f"LEAK: {leak}")
         for problem in r.problems:
@@ -634,6 +721,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--url", default=None, help="use this running server instead of starting one")
     ap.add_argument("--pid", type=int, default=None, help="with --url: the server's PID, for its memory")
     ap.add_argument("--cull", default="5s", help="SOLARA_KERNEL_CULL_TIMEOUT of the server started here (default 5s)")
+    ap.add_argument("--drop", type=int, default=10,
+                    help="sessions whose browser is killed halfway through the N-session phase (default 10)")
     ap.add_argument("--no-files", action="store_true", help="skip the settings-file download in the leakage check")
     ap.add_argument("--draw-figures", action="store_true",
                     help="let every page draw its figures and diagram (by default they are hidden: one browser "
@@ -658,7 +747,7 @@ def main(argv: list[str] | None = None) -> int:
     server = None
     url, pid = a.url, a.pid
     if url is None:
-        server = AppServer(cull=a.cull, env=None if a.default_malloc else MALLOC_ENV)
+        server = AppServer(cull=a.cull, env={**({} if a.default_malloc else MALLOC_ENV), **KEEP_NONE})
         log(f"starting the app server on {server.url} …")
         server.start()
         url, pid = server.url, server.pid
@@ -667,7 +756,7 @@ def main(argv: list[str] | None = None) -> int:
         results = run_load(url, a.sessions, customers=a.customers, seconds=a.seconds, single_seconds=single,
                            pid=pid, seed=a.seed, speed=a.speed, check_files=not a.no_files,
                            server_log=server.log_path if server else None, hide_figures=not a.draw_figures,
-                           client_nice=a.client_nice or None, log=log)
+                           client_nice=a.client_nice or None, log=log, drop=a.drop)
         results["memory_at_start_mb"] = started / 1e6 if started else None
     finally:
         if server is not None:
@@ -683,7 +772,8 @@ def main(argv: list[str] | None = None) -> int:
         if results.get("memory_at_start_mb"):
             print(f"server memory at start (no session yet): {results['memory_at_start_mb']:.0f} MB")
     multi = results["multi"]
-    return 1 if multi.leaks or multi.problems else 0
+    lost = multi.dropped and multi.dropped_paused is not None and multi.dropped_paused != multi.dropped
+    return 1 if multi.leaks or multi.problems or lost else 0
 
 
 if __name__ == "__main__":

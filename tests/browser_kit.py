@@ -512,3 +512,81 @@ def chinese_without_font(page) -> list[dict]:
         return bad
     finally:
         cdp.detach()
+
+
+# ------------------------------------------------------------------------------------------------
+# a browser that can die
+# ------------------------------------------------------------------------------------------------
+class KillableBrowser:
+    """Debian's chromium started here as a process of its own (headless, a fresh profile) and
+    driven through the DevTools protocol (``connect_over_cdp``), so that a test can kill it the
+    way a browser dies, a laptop's lid closes or its Wi-Fi drops: :meth:`kill` sends SIGKILL to
+    its process group (by PID), with no page closing and no close beacon."""
+
+    def __init__(self, playwright, profile: Path, timeout: float = 60.0):
+        self.port = free_port()
+        self.proc = subprocess.Popen(
+            [str(CHROMIUM), "--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--no-first-run",
+             "--no-default-browser-check", f"--remote-debugging-port={self.port}", "--remote-debugging-address=127.0.0.1",
+             f"--user-data-dir={profile}", "about:blank"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL, start_new_session=True)
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/json/version", timeout=2):
+                    break
+            except OSError:
+                if self.proc.poll() is not None or time.monotonic() > deadline:
+                    self.kill()
+                    raise RuntimeError("chromium did not start with remote debugging")
+                time.sleep(0.2)
+        self.browser = playwright.chromium.connect_over_cdp(f"http://127.0.0.1:{self.port}")
+
+    def new_context(self, **kw):
+        return self.browser.new_context(**kw)
+
+    def kill(self) -> None:
+        """SIGKILL the browser and every process it started (its process group)."""
+        import signal
+
+        if self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:  # pragma: no cover
+            pass
+
+    def __enter__(self) -> KillableBrowser:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.kill()
+
+
+def process_cpu(pid: int) -> float:
+    """CPU seconds (user + system) used so far by a process and all its children."""
+    import psutil
+
+    try:
+        root = psutil.Process(pid)
+        procs = [root, *root.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return 0.0
+    total = 0.0
+    for p in procs:
+        try:
+            t = p.cpu_times()
+            total += t.user + t.system
+        except psutil.NoSuchProcess:
+            pass
+    return total
+
+
+def cores_busy(pid: int, seconds: float) -> float:
+    """Cores a process tree keeps busy over the next ``seconds`` (CPU seconds ÷ wall seconds)."""
+    c0, t0 = process_cpu(pid), time.monotonic()
+    time.sleep(seconds)
+    return (process_cpu(pid) - c0) / (time.monotonic() - t0)

@@ -19,6 +19,7 @@ import solara
 from solara.server import kernel, kernel_context
 
 from sim.params import PARAMS, Params
+from sim.runs.provenance import replicate_seeds
 from sim.inputs.scenario import MAX_BYTES, parse_scenario
 from sim.ui import explore, i18n, state
 from sim.ui.controls import ParameterPanels
@@ -261,7 +262,7 @@ def test_toml_download_round_trips_and_reproduces_the_run(ctx):
     assert sc.params == sess.base_params and sc.seed == 7
     assert [(e.step, e.target, e.changes) for e in sc.events][-2:] == [(4, "A", {"price": 1.3}),
                                                                         (4, "market", {"wom_negative": 0.4})]
-    res = sc.run(steps=8)
+    res = sc.run(seed=replicate_seeds(sc.seed, 1)[0], steps=8)  # as `loyalty-sim run` seeds it
     assert res.metrics.iloc[-1].to_dict() == pytest.approx(dict(sess.model.metrics))
     csv = sess.market_csv().decode()
     assert csv.splitlines()[0].startswith("step,seed,") and len(csv.splitlines()) == 10

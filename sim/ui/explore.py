@@ -63,7 +63,7 @@ from ..params import PARAMS, ParamError
 from ..analysis.formatting import percent_text
 from ..analysis.labels import metric_label
 from ..inputs.scenario import INFO_LABELS, load_scenario, scenario_names
-from . import plots, state
+from . import keep, plots, state
 from .controls import CommitBox, MerchantPanels, ParameterPanels, parse_value
 from .diagram import mechanism_svg
 from .files import Downloads, FigureView, Upload
@@ -112,14 +112,17 @@ def Player():
     sess = state.session.value
     on = state.playing.value
     rc = reacton.core.get_render_context()
+    alive = state.page_alive(sess=sess)  # pause when the page is gone (see sim/ui/keep.py)
 
     def run(cancel):
         if not on:
             return 0
         n = state.play_loop(sess, cancel, speed=lambda: state.speed.value, every=lambda: state.redraw_every.value,
                             draw=state.rendered(state.moved, rc, cancel), stop_at=lambda: sess.stop_at,
-                            tick=state.rendered(state.ticked, rc, cancel))
+                            tick=state.rendered(state.ticked, rc, cancel), alive=alive)
         if not cancel.is_set():
+            if sess.steps >= keep.max_weeks():
+                state.notice.value = ("info", keep.weeks_text(sess.steps, lang.value))
             state.playing.value = False  # reached the stop step
         return n
 
@@ -238,7 +241,11 @@ def ScenarioPicker():
         if not name or name == current or name not in titles:
             return
         state.playing.value = False
-        sess.load(load_scenario(name))
+        try:
+            sess.load(load_scenario(name))
+        except ParamError as e:  # larger than this server allows (LSIM_MAX_CUSTOMERS)
+            state.notice.value = ("error", e.text(lang.value))
+            return
         state.selected.value = -1
         sc = load_scenario(name)
         state.notice.value = ("info", both(f"Scenario loaded: {sc.text('title', 'en')}",
@@ -432,6 +439,7 @@ def Explore():
     lng = lang.value
     solara.Title(tr("Explore — loyalty-sim", "探索 — loyalty-sim"))
     solara.Style(CSS)
+    state.use_market()  # first: this page's market (the one its address names, after a reload)
     Player()
     # each part in its own box (lsim-part-…): in one column (below 1264 px) the page's CSS lays the
     # parts of both columns out in one list, run controls and diagram first (sim/ui/offline.py)

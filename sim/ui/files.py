@@ -21,6 +21,7 @@ import traitlets
 from solara.components.file_drop import FileDropZone
 
 from ..inputs.scenario import MAX_BYTES, ScenarioError, parse_scenario, scenario_to_toml
+from ..params import ParamError
 from ..words import pick
 from .i18n import both, lang, shown, tr
 from .plots import png
@@ -105,8 +106,12 @@ def handle_upload(info: dict, on_scenario: Callable[[Any], None], lng: str | Non
         err, ok = both(f"{name}: could not read the file ({type(e).__name__})",
                        f"{name}：无法读取文件（{type(e).__name__}）"), ""
     else:
-        on_scenario(sc)
-        err, ok = "", both(f"Loaded {name}: {sc.text('title', 'en')}", f"已载入 {name}：{sc.text('title', 'zh')}")
+        try:
+            on_scenario(sc)
+        except ParamError as e:  # a valid file, but larger than this server allows: the settings stay
+            err, ok = both(e.text("en"), e.text("zh")), ""
+        else:
+            err, ok = "", both(f"Loaded {name}: {sc.text('title', 'en')}", f"已载入 {name}：{sc.text('title', 'zh')}")
     if lng is None:
         return err, ok
     return (pick(*err, lng) if err else ""), (pick(*ok, lng) if ok else "")

@@ -7,7 +7,14 @@ lock, so the play thread and the buttons never step on each other.
 
 The Solara side is a handful of :func:`solara.reactive` values below. Solara keeps one value per
 virtual kernel (one per browser tab), so each participant in a room has their own market: nothing
-here is shared between sessions. ``session`` is created lazily, per kernel, by a factory.
+here is shared between sessions. ``session`` is created lazily, per kernel, by a factory: the market
+the page's address names (``?market=TOKEN``) when it is kept for this page (a reload; see
+:mod:`sim.ui.keep` and :func:`use_market`), else a new one.
+
+Seeds. The seed a user sees and types is a *master* seed, as ``loyalty-sim run --seed`` takes:
+the model runs with the first seed spawned from it (:func:`sim.runs.provenance.replicate_seeds`,
+``run_seed``), exactly as ``loyalty-sim run`` runs a scenario file with that seed. So the settings
+file the page downloads reproduces the page's run.
 
 ``version`` is bumped whenever the model has moved (a step, a reset, a policy change): components
 that draw the model read it and redraw. ``settings_version`` is bumped when the settings change
@@ -18,6 +25,7 @@ parameter controls are not re-rendered while the model plays.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import secrets
 import threading
 import time
@@ -31,12 +39,17 @@ from ..merchants import Merchant
 from ..model import STRUCTURAL, LoyaltyModel
 from ..params import MERCHANT_PARAMS, PARAMS, Param, ParamError, Params
 from ..inputs.scenario import RUN_PARAMS, Scenario, load_scenario, scenario_names
+from ..runs.provenance import replicate_seeds
 from ..simulate import ScheduledChange
+from . import keep
 from .pace import GATE, Gate
 
 __all__ = ["ExploreSession", "play_loop", "session", "version", "settings_version", "playing", "speed",
            "redraw_every", "week", "ticked", "selected", "DEFAULT_SCENARIO", "DEFAULT_REDRAW", "SPEEDS", "REDRAWS",
-           "MERCHANT_SERIES", "new_seed", "SEED", "STOP_AT", "rendered"]
+           "MERCHANT_SERIES", "new_seed", "SEED", "STOP_AT", "rendered", "use_market", "page_alive",
+           "DISCONNECT_GRACE"]
+
+_log = logging.getLogger(__name__)
 
 #: the scenario a new session starts with
 DEFAULT_SCENARIO = "baseline"
@@ -75,6 +88,8 @@ class ExploreSession:
         self.events: tuple[ScheduledChange, ...] = ()
         self.seed: int = 0
         self.stop_at: int = 104
+        #: the browser session (kernel id) whose page plays this market (see :mod:`sim.ui.keep`)
+        self.owner: str | None = None
         #: a fixed random key per place, so the plots' sample of customers stays the same from one
         #: redraw to the next (drawn once by the plots of :mod:`sim.ui.plots`, never from the model)
         self.sample_key: np.ndarray | None = None
@@ -93,7 +108,9 @@ class ExploreSession:
     def _build(self, params: Params | None = None) -> None:
         """A new model from ``params`` (default: the edited settings) and the current seed."""
         self.base_params = params if params is not None else self.params
-        self.model = LoyaltyModel(self.base_params, seed=self.seed)
+        #: the model's own seed: the first spawned from :attr:`seed`, as ``loyalty-sim run`` does
+        self.run_seed = run_seed(self.seed)
+        self.model = LoyaltyModel(self.base_params, seed=self.run_seed)
         # the page's own draws (which customer to show): a stream of its own from the same seed,
         # so looking at customers never changes the run, and the same seed shows the same picks
         self.page_rng = np.random.default_rng(np.random.SeedSequence(self.seed, spawn_key=(1,)))
@@ -116,8 +133,12 @@ class ExploreSession:
 
     # ---- running ----------------------------------------------------------------------------
     def step(self, n: int = 1) -> None:
+        """Run ``n`` weeks, up to this server's longest run (:func:`sim.ui.keep.max_weeks`)."""
+        last = keep.max_weeks()
         with self.lock:
             for _ in range(n):
+                if self.model.steps >= last:
+                    break
                 self.model.step()
                 self._fire()
                 self._record()
@@ -125,6 +146,11 @@ class ExploreSession:
     @property
     def steps(self) -> int:
         return int(self.model.steps)
+
+    @property
+    def size(self) -> int:
+        """Customers in the market (what its memory scales with)."""
+        return int(self.base_params.n_customers)
 
     def reset(self, seed: int | None = None) -> None:
         """Start again from the edited settings (edits are kept), with ``seed`` if given."""
@@ -134,7 +160,9 @@ class ExploreSession:
             self._build()
 
     def load(self, sc: Scenario) -> None:
-        """Take a scenario's parameters, events, seed and run length, and start it."""
+        """Take a scenario's parameters, events, seed and run length, and start it. A scenario
+        larger than this server allows raises :class:`ParamError` and changes nothing."""
+        keep.check_size(sc.params, "params.n_customers")
         with self.lock:
             self._take(sc)
             self._build()
@@ -159,6 +187,8 @@ class ExploreSession:
             if getattr(self.params, name) == v and (name in STRUCTURAL or getattr(self.model.params, name) == v):
                 return "same"
             new = self.params.replace(**{name: v})  # cross-checks (thresholds, degree) raise here
+            if name in ("n_customers", "history_limit", "history_depth"):
+                keep.check_size(new, name)  # the server's limit per market (LSIM_MAX_CUSTOMERS)
             if name in STRUCTURAL:
                 self.params = new
                 return "pending"
@@ -217,6 +247,7 @@ class ExploreSession:
             df = self.model.datacollector.get_model_vars_dataframe().copy()
         df.index.name = "step"
         df.insert(0, "seed", self.seed)
+        df.insert(1, "run_seed", self.run_seed)
         return df.to_csv().encode("utf-8")
 
     def merchants_csv(self) -> bytes:
@@ -225,6 +256,7 @@ class ExploreSession:
         df = df.rename(columns={"Step": "step"}).drop(columns=["AgentID"])
         df["step"] = df["step"] - df["step"].min()
         df.insert(0, "seed", self.seed)
+        df.insert(1, "run_seed", self.run_seed)
         return df.to_csv(index=False).encode("utf-8")
 
     def to_scenario(self) -> Scenario:
@@ -243,13 +275,20 @@ class ExploreSession:
             t_en, t_zh = self.title("en"), self.title("zh")
             info["title"] = {"en": f"{t_en} (saved from the app)", "zh": f"{t_zh}（从应用保存）"}
             info["summary"] = {
-                "en": f"Settings of a run saved from the loyalty-sim app: seed {self.seed}, "
-                      f"{len(self.user_events)} change(s) made during the run, kept as events.",
-                "zh": f"从 loyalty-sim 应用保存的运行设置：随机种子 {self.seed}，运行中做出的 "
-                      f"{len(self.user_events)} 项修改以事件形式保留。"}
+                "en": f"Settings of a run saved from the loyalty-sim app: seed {self.seed} (the model's own "
+                      f"seed {self.run_seed}), {len(self.user_events)} change(s) made during the run, kept as "
+                      f"events. `loyalty-sim run` on this file repeats the run.",
+                "zh": f"从 loyalty-sim 应用保存的运行设置：随机种子 {self.seed}（模型自身的种子 {self.run_seed}），"
+                      f"运行中做出的 {len(self.user_events)} 项修改以事件形式保留。用 `loyalty-sim run` 运行此文件即可重现这次运行。"}
             name = (self.scenario.name if self.scenario else "default") + "_saved"
             return Scenario(name=name, source="loyalty-sim app", params=base, events=events, info=info,
                             steps=steps, seed=int(self.seed), values=values)
+
+
+def run_seed(seed: int) -> int:
+    """The model's seed for the app's seed ``seed``: the seed ``loyalty-sim run`` gives the single
+    run of a scenario file whose seed is ``seed``."""
+    return replicate_seeds(int(seed), 1)[0]
 
 
 def _names() -> list[str]:
@@ -279,12 +318,18 @@ def _explicit(m) -> dict[str, Any]:
 # =================================================================================================
 #: least seconds between two updates of the week counter while playing
 TICK_GAP = 0.25
+#: seconds a market keeps playing without a connected page before it pauses (a page that only
+#: lost its connection for a moment reconnects within this, and the market plays on)
+DISCONNECT_GRACE = 2.0
+#: the server log's line (a warning) when a market pauses because its page is gone
+LOST_PAGE_LOG = "lsim-lost-page"
 
 
 def play_loop(sess: ExploreSession, cancel: threading.Event, *, speed: Callable[[], float],
               every: Callable[[], int], draw: Callable[[], None], stop_at: Callable[[], int] = lambda: 0,
               max_steps: int | None = None, clock=time.perf_counter, sleep=time.sleep,
-              gate: Gate | None = None, tick: Callable[[], None] = lambda: None) -> int:
+              gate: Gate | None = None, tick: Callable[[], None] = lambda: None,
+              alive: Callable[[], bool] = lambda: True, grace: float = DISCONNECT_GRACE) -> int:
     """Step ``sess`` until ``cancel`` is set, ``stop_at()`` is reached or ``max_steps`` have run.
 
     ``speed()`` is the target in steps per second (0 = as fast as possible); ``every()`` how many
@@ -299,15 +344,30 @@ def play_loop(sess: ExploreSession, cancel: threading.Event, *, speed: Callable[
     so that many sessions playing at once share the cores in turn instead of fighting over them;
     while more sessions play than there are cores, redraws are spaced by at least
     :meth:`~sim.ui.pace.Gate.min_redraw_gap` seconds. A loop that falls behind its speed (a redraw
-    took long) catches up for at most a second, then starts counting again."""
+    took long) catches up for at most a second, then starts counting again.
+
+    ``alive()`` says whether someone still watches (in the app: :func:`page_alive`, the browser
+    session has a connected page and still owns the market). When it has said False for ``grace``
+    seconds the loop stops, like a Pause: a market whose browser died, slept or lost its network
+    stops using the server's CPU."""
     gate = GATE if gate is None else gate
     n = since = 0
     last_draw = last_tick = clock()
     next_at = last_draw
     goal = stop_at()
     goal = goal if goal and goal > sess.steps else 0
+    goal = min(goal, keep.max_weeks()) if goal else keep.max_weeks()  # the server's longest run
+    lost_at: float | None = None
+    gone = False
     with gate.playing():
         while not cancel.is_set():
+            if alive():
+                lost_at = None
+            elif lost_at is None:
+                lost_at = clock()
+            elif clock() - lost_at >= grace:
+                gone = True
+                break  # nobody watches any more: pause
             with gate.turn(cancel) as ok:
                 if not ok:
                     break
@@ -337,7 +397,10 @@ def play_loop(sess: ExploreSession, cancel: threading.Event, *, speed: Callable[
                         break
                 elif wait < -1.0:
                     next_at = clock()  # far behind: do not try to catch up more than a second
-    if since:
+    if gone or (cancel.is_set() and not alive()):  # paused here, or its browser session was closed
+        gone = True
+        _log.warning("%s: market stopped at week %d, its page is gone", LOST_PAGE_LOG, sess.steps)
+    if since and not gone:  # nobody would see a last redraw
         with gate.turn():
             draw()
     return n
@@ -346,8 +409,118 @@ def play_loop(sess: ExploreSession, cancel: threading.Event, *, speed: Callable[
 # =================================================================================================
 # Per-session reactive values
 # =================================================================================================
+def _kernel():
+    """The current browser session's context (None outside a Solara server or test kernel)."""
+    try:
+        from solara.server import kernel_context
+
+        return kernel_context.get_current_context()
+    except Exception:
+        return None
+
+
+def page_alive(ctx=None, sess: ExploreSession | None = None) -> Callable[[], bool]:
+    """A check for the play loop: the browser session ``ctx`` (default: the current one) is open,
+    has a connected page (or has never had one: a test kernel), and still owns ``sess``."""
+    ctx = _kernel() if ctx is None else ctx
+    if ctx is None:
+        return lambda: True
+    from solara.server.kernel_context import PageStatus
+
+    def alive() -> bool:
+        if ctx.closed_event.is_set():
+            return False
+        if sess is not None and sess.owner not in (None, ctx.id):
+            return False  # a reload of the page took the market over
+        status = tuple(ctx.page_status.values())
+        return not status or PageStatus.CONNECTED in status
+    return alive
+
+
+#: kernel id → (token, market waiting for the factory, restored?) — filled by :func:`bind`
+_BOUND: dict[str, tuple[str, ExploreSession | None, bool]] = {}
+_BOUND_LOCK = threading.Lock()
+
+
+def bind(search: str | None) -> tuple[str | None, bool]:
+    """Once per browser session: find the market named in the page's query string (``search``)
+    and make it this session's market, or keep this session's own (new) market under a new token.
+    Returns ``(token, restored)``; ``(None, False)`` outside a server."""
+    ctx = _kernel()
+    if ctx is None:
+        return None, False
+    with _BOUND_LOCK:
+        if ctx.id in _BOUND:
+            token, _, restored = _BOUND[ctx.id]
+            return token, restored
+    from urllib.parse import parse_qs
+
+    wanted = (parse_qs(search or "").get(keep.TOKEN_KEY) or [None])[0]
+    claimed = keep.KEEPER.claim(wanted, ctx.id, page_alive(ctx))
+    if claimed is not None:
+        token, restored = wanted, True
+        with _BOUND_LOCK:
+            _BOUND[ctx.id] = (token, claimed, True)
+        if session.value is not claimed:  # the factory had already run: replace its market
+            session.set(claimed)
+    else:
+        restored = False
+        with _BOUND_LOCK:
+            _BOUND[ctx.id] = (None, None, False)
+        token = keep.KEEPER.add(session.value, ctx.id, page_alive(ctx))
+        with _BOUND_LOCK:
+            _BOUND[ctx.id] = (token, None, False)
+
+    def closed(kid=ctx.id, token=token):
+        keep.KEEPER.release(token, kid)
+        with _BOUND_LOCK:
+            _BOUND.pop(kid, None)
+    ctx.on_close(closed)
+    return token, restored
+
+
+def _make_session() -> ExploreSession:
+    """The factory of :data:`session`: the market :func:`bind` took back for this browser session,
+    or a new one."""
+    ctx = _kernel()
+    if ctx is not None:
+        with _BOUND_LOCK:
+            token, sess, restored = _BOUND.get(ctx.id, (None, None, False))
+            if sess is not None:
+                _BOUND[ctx.id] = (token, None, restored)  # handed over: the kernel's store holds it now
+                return sess
+    return ExploreSession()
+
+
+@solara.component_vue("market_url.vue")
+def _MarketUrl(token: str, key: str = keep.TOKEN_KEY):
+    pass
+
+
+def use_market() -> None:
+    """Call first in the Explore page: ties this browser session to the market its address names
+    (a reload gets it back, paused) or to a new one, and writes the market's token into the address."""
+    router = solara.use_router()
+    token, restored = bind(router.search)
+
+    def welcome():
+        if restored:
+            s = session.value
+            notice.value = ("info", _restored_text(s.steps, s.seed))
+    solara.use_effect(welcome, [token])
+    if token:
+        _MarketUrl(token=token)
+
+
+def _restored_text(week_: int, seed: int) -> str:
+    from .i18n import tr
+
+    return tr(f"Your market is back: week {week_}, seed {seed} (paused).",
+              f"你的市场已恢复：第 {week_} 周，随机种子 {seed}（已暂停）。")
+
+
 session: solara.Reactive[ExploreSession] = solara.Reactive(
-    solara.toestand.KernelStoreFactory(ExploreSession, key="sim.ui.state:session"))
+    solara.toestand.KernelStoreFactory(_make_session, key="sim.ui.state:session"))
 version = solara.reactive(0)
 week = solara.reactive(0)  # the week shown by the counter: follows every step, not only redraws
 settings_version = solara.reactive(0)

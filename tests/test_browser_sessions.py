@@ -1,0 +1,144 @@
+"""A market and its browser, in a real browser (issue 17, item 5).
+
+- A browser that dies (its process killed: no page close, no close beacon — as when a laptop's
+  lid closes or its Wi-Fi drops and the connection then breaks) stops its market: the server's CPU
+  falls back to idle within seconds, the server log says why, and the browser session is dropped
+  after ``SOLARA_KERNEL_CULL_TIMEOUT``.
+- A reload gets the market back: the same week, seed and settings, paused, with a message; the page's
+  address names the market (``?market=…``). Another browser opening that address while the first
+  page is still there gets a market of its own.
+- The server's limit on a market's size (``LSIM_MAX_CUSTOMERS``): typing more customers shows the
+  reason under the control and the value is not applied.
+
+Screenshots go to test-output/screenshots/sessions-*.png.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+from browser_kit import (
+    EXPLORE_READY,
+    AppServer,
+    KillableBrowser,
+    chromium_missing,
+    cores_busy,
+    launch_browser,
+    open_page,
+    open_panel,
+    output_dir,
+    screenshot,
+    settled_week,
+    type_value,
+    wait_text,
+    wait_week,
+    week,
+)
+
+pytestmark = pytest.mark.skipif(chromium_missing() is not None, reason=chromium_missing() or "")
+
+CULL_S = 15
+LIMIT = 50_000
+
+
+@pytest.fixture(scope="module")
+def server():
+    log = output_dir("logs") / "test_browser_sessions-server.log"
+    with AppServer(cull=f"{CULL_S}s", env={"LSIM_MAX_CUSTOMERS": str(LIMIT)}, log=log) as srv:
+        yield srv
+
+
+@pytest.fixture(scope="module")
+def pw():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        yield p
+
+
+def _log_text(srv) -> str:
+    return srv.log_path.read_text(encoding="utf-8", errors="replace")
+
+
+def test_a_dead_browser_stops_its_market(server, pw, tmp_path):
+    idle = cores_busy(server.pid, 2.0)
+    with KillableBrowser(pw, tmp_path / "profile") as kb:
+        page = open_page(kb.new_context(viewport={"width": 1280, "height": 900}), server.url)
+        type_value(page, ".lsim-stop-at", 0)  # never pause on its own
+        page.locator(".lsim-play").click()
+        page.wait_for_selector(".lsim-pause", timeout=30_000)
+        wait_week(page, 5)
+        playing = cores_busy(server.pid, 3.0)
+        screenshot(page, "sessions-playing-before-the-browser-dies", full=False)
+        lost_before = _log_text(server).count("lsim-lost-page")
+        kb.kill()  # the browser dies: no close beacon, the connection just breaks
+        t_kill = time.monotonic()
+    time.sleep(4.0)  # the grace (2 s) and a margin
+    after = cores_busy(server.pid, 3.0)
+    print(f"server cores: idle {idle:.2f}, playing {playing:.2f}, 4–7 s after the browser died {after:.2f}")
+    assert playing > idle + 0.25, f"the market did not load the server ({idle:.2f} → {playing:.2f} cores)"
+    assert after < idle + 0.1 and after < 0.25 * playing, (
+        f"the market kept using the server's CPU after its browser died: {after:.2f} cores (playing: {playing:.2f})")
+    assert _log_text(server).count("lsim-lost-page") == lost_before + 1
+    # and the browser session itself is dropped after the cull timeout
+    left = server.wait_kernels(0, timeout=CULL_S + 30)
+    assert left == 0, f"{left} browser session(s) still held {time.monotonic() - t_kill:.0f} s after the browser died"
+
+
+def test_a_reload_gets_the_market_back(server, pw):
+    browser = launch_browser(pw)
+    try:
+        ctx = browser.new_context(viewport={"width": 1280, "height": 900})
+        page = open_page(ctx, server.url)
+        type_value(page, ".lsim-seed-input", 4242)
+        wait_text(page, ".lsim-seed-value", r"\b4242\b")
+        page.locator(".lsim-play").click()
+        wait_week(page, 12)
+        page.locator(".lsim-pause").click()
+        page.wait_for_selector(".lsim-play", timeout=30_000)
+        w = settled_week(page)
+        assert w >= 12
+        page.wait_for_function("() => /[?&]market=/.test(window.location.search)", timeout=10_000)
+        address = page.url
+        page.reload()
+        page.wait_for_selector(EXPLORE_READY, timeout=90_000)
+        wait_text(page, ".lsim-step-counter", rf"\b{w}\b", timeout=30_000)
+        assert week(page) == w and page.url == address
+        assert re.search(r"\b4242\b", page.locator(".lsim-seed-value").inner_text())
+        assert page.locator(".lsim-play").count() == 1  # paused
+        wait_text(page, ".lsim-notice", rf"back.*\b{w}\b")
+        screenshot(page, "sessions-after-a-reload", full=False)
+        time.sleep(1.5)
+        assert week(page) == w  # and it stays paused
+        # the same address in another browser, while this page is open: a market of its own
+        other = browser.new_context(viewport={"width": 1280, "height": 900})
+        page2 = open_page(other, address)
+        page2.wait_for_function("() => /[?&]market=/.test(window.location.search)", timeout=20_000)
+        assert week(page2) == 0 and page2.url != address
+        assert not re.search(r"\b4242\b", page2.locator(".lsim-seed-value").inner_text())
+        assert week(page) == w
+        for pg in (page, page2):
+            pg.close(run_before_unload=True)
+    finally:
+        browser.close()
+
+
+def test_a_market_larger_than_the_server_allows_is_refused(server, pw):
+    browser = launch_browser(pw)
+    try:
+        page = open_page(browser.new_context(viewport={"width": 1280, "height": 900}), server.url)
+        open_panel(page, "lsim-group-customers")
+        type_value(page, ".lsim-param-n_customers .lsim-input", LIMIT + 1)
+        wait_text(page, ".lsim-param-n_customers .lsim-error", "LSIM_MAX_CUSTOMERS")
+        msg = page.locator(".lsim-param-n_customers .lsim-error").inner_text()
+        assert "50,000" in msg and "not applied" in msg, msg
+        assert page.locator(".lsim-pending").count() == 0  # nothing waits for a reset
+        page.locator(".lsim-lang-zh").click()
+        type_value(page, ".lsim-param-n_customers .lsim-input", LIMIT + 2)
+        wait_text(page, ".lsim-param-n_customers .lsim-error", "未应用")
+        screenshot(page, "sessions-too-many-customers-zh", full=False)
+        page.close(run_before_unload=True)
+    finally:
+        browser.close()
