@@ -248,7 +248,12 @@ def test_speed_and_redraw_changes_while_playing_do_not_loop_the_render(ctx):
         assert sess.steps > start, "the market stopped playing"
     finally:
         state.playing.value = False
+        t, last = time.monotonic(), -1
+        while sess.steps != last and time.monotonic() - t < 10:  # the play thread has stopped
+            last = sess.steps
+            time.sleep(0.3)
     assert state.speed.value in (0, 50) and state.redraw_every.value in state.REDRAWS
+    rc.close()  # nothing of this page may listen to the shared values any more
 
 
 def test_rendered_waits_for_a_render_in_another_thread():
