@@ -316,7 +316,10 @@ def setup_session(page, customers: int, seed: int, speed: str | None = None) -> 
     """Set the market size (typed), the seed (typed: resets with it), never pause, the speed."""
     open_panel(page, "lsim-group-customers")
     type_value(page, ".lsim-param-n_customers .lsim-input", customers)
-    wait_text(page, ".lsim-notice", rf"{customers:,}|{customers}")
+    # the box shows the value (a value equal to the current one records no change, so no notice)
+    page.wait_for_function(
+        "([sel, v]) => { const e = document.querySelector(sel); return !!e && e.value.replace(/[^0-9]/g, '') === v; }",
+        arg=[".lsim-param-n_customers input", str(customers)], timeout=30_000)
     page.locator(".lsim-group-customers .lsim-panel-header").first.click()  # close it again: a lighter page
     type_value(page, ".lsim-seed-input", seed)
     wait_text(page, ".lsim-seed-value", rf"\b{seed}\b")

@@ -27,6 +27,8 @@ CSS classes (for browser tests): every control ``lsim-param lsim-param-NAME`` (m
 
 from __future__ import annotations
 
+import math
+
 from typing import Any, Callable
 
 import reacton.ipyvuetify as rv
@@ -171,11 +173,16 @@ def CommitBox(label: str, value: str, on_commit: Callable[[str], str | None], cl
 
 @solara.component
 def _Number(p: Param, value, text: str, set_text, commit, disabled: bool):
+    step = p.step or (1 if p.kind == "int" else 0.01)
+    # the slider's grid starts at a multiple of its step, so that a value typed on that grid (2,000
+    # customers, in steps of 100 from a least of 2) is not moved to the nearest point of a grid
+    # counted from the least value (2,002); what it gives is kept inside the allowed range
+    lo = math.floor(p.lo / step + 1e-9) * step
     with solara.Row(gap="6px", style={"align-items": "center"}):
-        slider = rv.Slider(v_model=value, min=p.lo, max=p.hi, step=p.step or (1 if p.kind == "int" else 0.01),
+        slider = rv.Slider(v_model=value, min=lo, max=p.hi, step=step,
                            thumb_label=True, hide_details=True, dense=True, disabled=disabled,
                            class_="lsim-slider", style_="flex: 1 1 auto")
-        rv.use_event(slider, "change", lambda *a: commit(a[-1]))
+        rv.use_event(slider, "change", lambda *a: commit(min(max(a[-1], p.lo), p.hi)))
         box = rv.TextField(v_model=text, on_v_model=set_text, dense=True, hide_details=True,
                            disabled=disabled, class_="lsim-input", style_="max-width: 92px; flex: 0 0 92px",
                            single_line=True)
