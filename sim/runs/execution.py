@@ -33,7 +33,7 @@ from .design import Experiment, RunTask
 from .executors import make_executor
 from .provenance import utc_now
 from .design import BatchError
-from .store import (RUN_META, atomic_write, check_target, clean_temporary, export_csv, manifest, part_path,
+from .store import (RUN_META, TABLES, atomic_write, check_target, clean_temporary, export_csv, manifest, part_path,
                     part_readable, part_record, prepare_folder, storage_error, write_json)
 
 __all__ = ["RunOutput", "RunParts", "Summary", "execute", "execute_parts", "customer_table", "run_experiment",
@@ -260,7 +260,7 @@ def run_experiment(exp: Experiment, out: str | os.PathLike, *, workers: int | No
 def _run_in(exp: Experiment, out: Path, old: dict | None, created: str, pool, desc: str, progress, csv: bool,
             in_flight: int) -> Summary:
     """The body of :func:`run_experiment` once the executor runs."""
-    for table in ("market", "merchants", "customers", "failed"):
+    for table in TABLES:
         (out / "parts" / table).mkdir(parents=True, exist_ok=True)
     clean_temporary(out)
     tasks = exp.tasks()
