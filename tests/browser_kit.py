@@ -21,6 +21,7 @@ benchmark adds ``tests/`` to ``sys.path`` itself.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -58,6 +59,20 @@ def chromium_missing() -> str | None:
     except ImportError:  # pragma: no cover - a dev dependency
         return "playwright is not installed (uv sync installs the dev group)"
     return None
+
+
+@contextlib.contextmanager
+def chromium(**kw):
+    """Playwright and Debian's chromium (:func:`launch_browser`), closed on the way out: the body
+    of the tests' module-wide ``browser`` fixture."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = launch_browser(p, **kw)
+        try:
+            yield b
+        finally:
+            b.close()
 
 
 def launch_browser(playwright, **kw):

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 from browser_kit import (
+    chromium,
     AppServer,
     RequestLog,
     body_text,
@@ -29,7 +30,6 @@ from browser_kit import (
     drop_file,
     image_digest,
     image_src,
-    launch_browser,
     open_page,
     open_panel,
     output_dir,
@@ -76,14 +76,8 @@ def server():
 
 @pytest.fixture(scope="module")
 def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = launch_browser(p)
-        try:
-            yield b
-        finally:
-            b.close()
+    with chromium() as b:
+        yield b
 
 
 @pytest.fixture(scope="module")

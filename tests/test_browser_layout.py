@@ -20,7 +20,7 @@ The change labels on the plots are PNG pixels, measured in ``tests/test_ui_layou
 from __future__ import annotations
 
 import pytest
-from browser_kit import AppServer, chromium_missing, launch_browser, open_page, output_dir
+from browser_kit import AppServer, chromium, chromium_missing, open_page, output_dir
 
 pytestmark = pytest.mark.skipif(chromium_missing() is not None, reason=chromium_missing() or "")
 
@@ -109,14 +109,8 @@ def server():
 
 @pytest.fixture(scope="module")
 def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = launch_browser(p)
-        try:
-            yield b
-        finally:
-            b.close()
+    with chromium() as b:
+        yield b
 
 
 def hittable(page, selector: str) -> list[str]:

@@ -349,6 +349,18 @@ def _sweep_proc(exp: Path, out: Path, *extra) -> subprocess.Popen:
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
 
 
+def assert_rerun_completes(exp_file: Path, out: Path, reference: Path) -> None:
+    """After a kill: the same sweep again (with --resume when the folder holds a manifest) ends with
+    the reference's data, complete bookkeeping and no temporary files."""
+    args = ["sweep", exp_file, "--out", out, "-w", "1", "-q"]
+    if (out / "manifest.json").exists():
+        args.append("--resume")
+    r = invoke(*args)
+    assert r.exit_code == 0, r.output
+    assert_same_data(reference, out)
+    assert_complete_bookkeeping(out)
+
+
 @pytest.mark.parametrize("delay", [0.3, 1.2, 2.5, 4.0])
 def test_kill_at_a_random_moment_then_resume_equals_an_uninterrupted_sweep(tmp_path, exp_file, reference, delay):
     """A kill -9 anywhere — before the first save, between runs, during a write — then --resume."""
@@ -357,13 +369,7 @@ def test_kill_at_a_random_moment_then_resume_equals_an_uninterrupted_sweep(tmp_p
     time.sleep(delay)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
-    args = ["sweep", exp_file, "--out", out, "-w", "1", "-q"]
-    if (out / "manifest.json").exists():
-        args.append("--resume")
-    r = invoke(*args)
-    assert r.exit_code == 0, r.output
-    assert_same_data(reference, out)
-    assert_complete_bookkeeping(out)
+    assert_rerun_completes(exp_file, out, reference)
 
 
 def test_a_kill_while_a_local_cluster_starts_leaves_nothing_that_blocks_the_retry(tmp_path, exp_file, reference):
@@ -372,13 +378,7 @@ def test_a_kill_while_a_local_cluster_starts_leaves_nothing_that_blocks_the_retr
     time.sleep(1.0)
     os.killpg(proc.pid, signal.SIGKILL)  # the sweep and the cluster it was starting
     proc.wait()
-    args = ["sweep", exp_file, "--out", out, "-w", "1", "-q"]
-    if (out / "manifest.json").exists():
-        args.append("--resume")
-    r = invoke(*args)
-    assert r.exit_code == 0, r.output
-    assert_same_data(reference, out)
-    assert_complete_bookkeeping(out)
+    assert_rerun_completes(exp_file, out, reference)
 
 
 # ---- 6. orphaned workers ----------------------------------------------------------------------------

@@ -27,21 +27,12 @@ from sim.ui.controls import ParameterPanels
 from sim.ui.diagram import mechanism_svg
 from sim.ui.files import handle_upload, toml_text
 from sim.ui.inspector import pick, story_lines, why_text
-
-_count = [0]
-
+from ui_kit import all_widgets, virtual_session
 
 @pytest.fixture
 def ctx():
-    _count[0] += 1
-    c = kernel_context.VirtualKernelContext(id=f"test-explore-{_count[0]}", kernel=kernel.Kernel(),
-                                            session_id=f"test-session-{_count[0]}")
-    with c:
+    with virtual_session("test-explore") as c:
         yield c
-    try:
-        c.close()
-    except Exception:
-        pass
 
 
 def classed(rc, cls: str, widget_class=v.VuetifyWidget):
@@ -70,21 +61,6 @@ def control(rc, name: str, widget_class):
     assert found, f"no {widget_class.__name__} in the control of {name}"
     return found[0]
 
-
-def all_widgets(rc) -> list:
-    roots = rc.find(ipywidgets.Widget).widgets
-    seen, todo, out = set(), list(roots), []
-    while todo:
-        w = todo.pop()
-        if id(w) in seen:
-            continue
-        seen.add(id(w))
-        out.append(w)
-        for name in w.keys:
-            x = getattr(w, name, None)
-            items = x if isinstance(x, (list, tuple)) else [x]
-            todo.extend(i for i in items if isinstance(i, ipywidgets.Widget))
-    return out
 
 
 def texts(rc) -> str:

@@ -23,42 +23,17 @@ import pytest
 
 import solara.server.starlette  # noqa: F401  (reactive values scoped per virtual kernel, as under the server)
 import solara
-from solara.server import kernel, kernel_context
 
 from sim.inputs.scenario import RUN_PARAMS, parse_scenario
 from sim.ui import compare, explore, i18n, state
 from sim.ui.files import toml_text
-
-_count = [0]
-
+from ui_kit import all_widgets, virtual_session
 
 @pytest.fixture
 def ctx():
-    _count[0] += 1
-    c = kernel_context.VirtualKernelContext(id=f"test-inputs-{_count[0]}", kernel=kernel.Kernel(),
-                                            session_id=f"test-inputs-session-{_count[0]}")
-    with c:
+    with virtual_session("test-inputs") as c:
         yield c
-    try:
-        c.close()
-    except Exception:  # noqa: BLE001
-        pass
 
-
-def all_widgets(rc) -> list:
-    roots = rc.find(ipywidgets.Widget).widgets
-    seen, todo, out = set(), list(roots), []
-    while todo:
-        w = todo.pop()
-        if id(w) in seen:
-            continue
-        seen.add(id(w))
-        out.append(w)
-        for name in w.keys:
-            x = getattr(w, name, None)
-            items = x if isinstance(x, (list, tuple)) else [x]
-            todo.extend(i for i in items if isinstance(i, ipywidgets.Widget))
-    return out
 
 
 def classed(rc, cls: str, widget_class=v.VuetifyWidget):

@@ -26,10 +26,10 @@ from pathlib import Path
 
 import pytest
 from browser_kit import (
+    chromium,
     AppServer,
     chromium_missing,
     choose,
-    launch_browser,
     open_page,
     open_panel,
     output_dir,
@@ -55,14 +55,8 @@ def server():
 
 @pytest.fixture(scope="module")
 def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = launch_browser(p)
-        try:
-            yield b
-        finally:
-            b.close()
+    with chromium() as b:
+        yield b
 
 
 @pytest.fixture

@@ -25,25 +25,16 @@ from sim.inputs.scenario import INFO_SECTIONS, load_scenario, scenario_names
 from sim.params import GROUPS, MERCHANT_PARAMS, PARAMS
 from sim.ui import explore, i18n, state
 from sim.ui.notes import CODE_NAME, RUN_CONTROLS, app_line, app_markdown, control_path
+from ui_kit import virtual_session
 
 #: Latin words a Chinese page may show: names kept on purpose (units, file types, merchant letters)
 ALLOWED = {"EN", "NPS", "CSV", "PNG", "TOML", "KB", "loyalty-sim", "toml"}
 LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*[A-Za-z]")
 
-_count = [0]
-
-
 @pytest.fixture
 def ctx():
-    _count[0] += 1
-    c = kernel_context.VirtualKernelContext(id=f"test-words-{_count[0]}", kernel=kernel.Kernel(),
-                                            session_id=f"test-words-session-{_count[0]}")
-    with c:
+    with virtual_session("test-words") as c:
         yield c
-    try:
-        c.close()
-    except Exception:  # noqa: BLE001
-        pass
 
 
 def english_words(text: str, allowed: set[str] = frozenset()) -> list[str]:
