@@ -574,6 +574,26 @@ class KillableBrowser:
         except subprocess.TimeoutExpired:  # pragma: no cover
             pass
 
+    def _signal(self, sig) -> None:
+        if self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, sig)
+            except ProcessLookupError:
+                pass
+
+    def freeze(self) -> None:
+        """SIGSTOP the browser's process group: its connections stay open but nothing answers, as
+        when a laptop sleeps or its network drops without the connection being closed."""
+        import signal
+
+        self._signal(signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        """SIGCONT: the frozen browser wakes up (the laptop opened again)."""
+        import signal
+
+        self._signal(signal.SIGCONT)
+
     def __enter__(self) -> KillableBrowser:
         return self
 

@@ -215,3 +215,120 @@ def test_a_market_stops_at_the_servers_longest_run(monkeypatch):
     sess.step(3)
     assert sess.steps == 7
     assert "LSIM_MAX_WEEKS" in keep.weeks_text(7, "en") and "已暂停" in keep.weeks_text(7, "zh")
+
+
+# ------------------------------------------------------------------------------------------------
+# A page that stops answering (sim.ui.heartbeat): the beats sent, answered, and waited for
+# ------------------------------------------------------------------------------------------------
+class _Clock:
+    def __init__(self):
+        self.t = 100.0
+
+    def __call__(self):
+        return self.t
+
+
+def test_beats_are_sent_at_most_every_gap_and_answers_clear_them():
+    from sim.ui.heartbeat import Watch
+
+    clock, sent = _Clock(), []
+    w = Watch(clock=clock, gap=1.0, wait=8.0)
+    w.beat()
+    assert sent == [] and not w.silent()  # no page yet: nothing sent, nothing waited for
+    w.attach(sent.append)
+    for _ in range(50):  # many checks within one gap: one beat
+        w.beat()
+        clock.t += 0.01
+    assert sent == [1]
+    clock.t += 1.0
+    w.beat()
+    assert sent == [1, 2]
+    w.answered(2)  # an answer to a beat answers those before it too
+    clock.t += 100.0
+    assert w.silent_for() == 0.0 and not w.silent()
+    w.answered("not a number")  # what a page sends is not trusted
+    w.answered(None)
+    assert not w.silent()
+
+
+def test_a_page_that_leaves_a_beat_unanswered_goes_silent_after_the_wait():
+    from sim.ui.heartbeat import Watch
+
+    clock, sent = _Clock(), []
+    w = Watch(clock=clock, gap=1.0, wait=8.0)
+    w.attach(sent.append)
+    answered_until = 3
+    for _ in range(120):  # 12 s of checks, every 0.1 s; the page answers the first 3 beats only
+        w.beat()
+        if sent and sent[-1] <= answered_until:
+            w.answered(sent[-1])
+        clock.t += 0.1
+    assert len(sent) in (11, 12)  # one a second (the fake clock's sums are not exact)
+    # beat 4 was sent at about 3 s and never answered: 9 s ago
+    assert 8.5 < w.silent_for() < 9.5 and w.silent()
+    w.answered(sent[-1])  # the page wakes up and answers the newest beat
+    assert not w.silent()
+    clock.t += 1.0
+    w.beat()
+    assert len(sent) in (12, 13)
+    clock.t += 7.9
+    assert not w.silent()
+    clock.t += 0.2
+    assert w.silent()
+    w.rest()  # the market paused: nothing is waited for any more
+    assert not w.silent()
+
+
+def test_the_play_loop_pauses_a_market_whose_page_went_silent():
+    from sim.ui.heartbeat import Watch
+
+    w = Watch(gap=0.02, wait=0.3)
+    answers = threading.Event()
+    answers.set()
+
+    def send(n):  # the page: answers while `answers` is set
+        if answers.is_set():
+            w.answered(n)
+    w.attach(send)
+
+    def alive():
+        w.beat()
+        return not w.silent()
+
+    sess = state.ExploreSession(None)
+    sess.set_param("n_customers", 200)
+    sess.reset()
+    cancel = threading.Event()
+    result = {}
+    t = threading.Thread(target=lambda: result.setdefault("n", state.play_loop(
+        sess, cancel, speed=lambda: 50, every=lambda: 5, draw=lambda: None, gate=Gate(1), alive=alive,
+        grace=0.2)))
+    t.start()
+    time.sleep(0.5)
+    assert t.is_alive(), "the loop stopped although the page answered"
+    answers.clear()  # the laptop sleeps
+    t0 = time.monotonic()
+    t.join(timeout=10)
+    took = time.monotonic() - t0
+    cancel.set()
+    assert not t.is_alive() and w.silent()
+    assert 0.3 <= took < 3.0, f"paused {took:.2f} s after the page went silent (wait 0.3 s + grace 0.2 s)"
+
+
+def test_the_beat_widget_hands_answers_to_its_sessions_watch():
+    from sim.ui import heartbeat
+
+    w = heartbeat.watch_of("kernel-under-test")
+    try:
+        sent = []
+        w.attach(sent.append)
+        w.beat()
+        assert w._waiting
+        widget = heartbeat.BeatWidget(page="kernel-under-test")
+        widget.vue_answer(sent[-1])  # what the page's answer calls
+        assert not w._waiting
+        heartbeat.BeatWidget(page="another-kernel").vue_answer(99)  # another session: ignored
+    finally:
+        heartbeat.forget("kernel-under-test")
+    assert heartbeat.watch_of("kernel-under-test") is not w  # forgotten with its session
+    heartbeat.forget("kernel-under-test")

@@ -87,6 +87,52 @@ def test_a_dead_browser_stops_its_market(server, pw, tmp_path):
     assert left == 0, f"{left} browser session(s) still held {time.monotonic() - t_kill:.0f} s after the browser died"
 
 
+def test_a_sleeping_browser_stops_its_market_and_spares_the_others(server, pw, tmp_path):
+    """A browser that stops answering while its connection stays open (SIGSTOP: a laptop asleep, a
+    network gone without the connection closing) has its market paused within seconds, long before
+    the web server's own ping (about 40 s) would close the connection; another participant's market
+    plays on meanwhile; and the woken page shows its market paused, with the reason."""
+    from sim.ui.heartbeat import ANSWER_WAIT
+    from sim.ui.state import DISCONNECT_GRACE
+
+    other_browser = launch_browser(pw)
+    try:
+        other = open_page(other_browser.new_context(viewport={"width": 1280, "height": 900}), server.url)
+        type_value(other, ".lsim-stop-at", 0)
+        with KillableBrowser(pw, tmp_path / "profile") as kb:
+            page = open_page(kb.new_context(viewport={"width": 1280, "height": 900}), server.url)
+            type_value(page, ".lsim-stop-at", 0)  # never pause on its own
+            page.locator(".lsim-play").click()
+            page.wait_for_selector(".lsim-pause", timeout=30_000)
+            wait_week(page, 5)
+            lost_before = _log_text(server).count("lsim-lost-page")
+            kb.freeze()  # asleep: the connection stays open, nothing answers
+            t_freeze = time.monotonic()
+            other.locator(".lsim-play").click()
+            other.wait_for_selector(".lsim-pause", timeout=30_000)
+            start = week(other)
+            limit = ANSWER_WAIT + DISCONNECT_GRACE + 6.0
+            while _log_text(server).count("lsim-lost-page") == lost_before:
+                assert time.monotonic() - t_freeze < limit, (
+                    f"the market of a browser that stopped answering still played {limit:.0f} s later")
+                time.sleep(0.25)
+            paused_after = time.monotonic() - t_freeze
+            advanced = week(other) - start
+            print(f"paused {paused_after:.1f} s after the browser froze; the other market played {advanced} weeks")
+            assert advanced >= 10, f"another participant's market stalled while one browser slept ({advanced} weeks)"
+            other.locator(".lsim-pause").click()
+            other.wait_for_selector(".lsim-play", timeout=30_000)
+            time.sleep(1.0)
+            after = cores_busy(server.pid, 2.0)
+            assert after < 0.25, f"the server still used {after:.2f} cores with both markets paused"
+            kb.thaw()  # the laptop opens again: the page shows why its market stopped
+            page.wait_for_selector(".lsim-play", timeout=60_000)
+            wait_text(page, ".lsim-notice", r"did not answer", timeout=30_000)
+            screenshot(page, "sessions-woken-after-sleep", full=False)
+    finally:
+        other_browser.close()
+
+
 def test_a_reload_gets_the_market_back(server, pw):
     browser = launch_browser(pw)
     try:

@@ -112,7 +112,8 @@ def Player():
     sess = state.session.value
     on = state.playing.value
     rc = reacton.core.get_render_context()
-    alive = state.page_alive(sess=sess)  # pause when the page is gone (see sim/ui/keep.py)
+    # pause when the page is gone or has stopped answering (see sim/ui/keep.py, sim/ui/heartbeat.py)
+    alive, watch = state.page_watching(sess)
 
     def run(cancel):
         if not on:
@@ -120,9 +121,13 @@ def Player():
         n = state.play_loop(sess, cancel, speed=lambda: state.speed.value, every=lambda: state.redraw_every.value,
                             draw=state.rendered(state.moved, rc, cancel), stop_at=lambda: sess.stop_at,
                             tick=state.rendered(state.ticked, rc, cancel), alive=alive)
+        if watch is not None:
+            if watch.silent():
+                state.notice.value = ("warning", state.silent_text(watch.silent_for()))
+            watch.rest()
         if not cancel.is_set():
             if sess.steps >= keep.max_weeks():
-                state.notice.value = ("info", keep.weeks_text(sess.steps, lang.value))
+                state.notice.value = ("info", both(keep.weeks_text(sess.steps, "en"), keep.weeks_text(sess.steps, "zh")))
             state.playing.value = False  # reached the stop step
         return n
 
@@ -244,7 +249,7 @@ def ScenarioPicker():
         try:
             sess.load(load_scenario(name))
         except ParamError as e:  # larger than this server allows (LSIM_MAX_CUSTOMERS)
-            state.notice.value = ("error", e.text(lang.value))
+            state.notice.value = ("error", both(e.text("en"), e.text("zh")))
             return
         state.selected.value = -1
         sc = load_scenario(name)

@@ -41,12 +41,12 @@ from ..params import MERCHANT_PARAMS, PARAMS, Param, ParamError, Params
 from ..inputs.scenario import RUN_PARAMS, Scenario, load_scenario, scenario_names
 from ..runs.provenance import replicate_seeds
 from ..simulate import ScheduledChange
-from . import keep
+from . import heartbeat, keep
 from .pace import GATE, Gate
 
 __all__ = ["ExploreSession", "play_loop", "session", "version", "settings_version", "playing", "speed",
            "redraw_every", "week", "ticked", "selected", "DEFAULT_SCENARIO", "DEFAULT_REDRAW", "SPEEDS", "REDRAWS",
-           "MERCHANT_SERIES", "new_seed", "SEED", "STOP_AT", "rendered", "use_market", "page_alive",
+           "MERCHANT_SERIES", "new_seed", "SEED", "STOP_AT", "rendered", "use_market", "page_alive", "page_watching", "silent_text",
            "DISCONNECT_GRACE"]
 
 _log = logging.getLogger(__name__)
@@ -437,6 +437,23 @@ def page_alive(ctx=None, sess: ExploreSession | None = None) -> Callable[[], boo
     return alive
 
 
+def page_watching(sess: ExploreSession | None = None, ctx=None) -> tuple[Callable[[], bool], heartbeat.Watch | None]:
+    """The play loop's ``alive``: :func:`page_alive`, and the page still answers its beats (see
+    :mod:`sim.ui.heartbeat`: a page whose computer slept or whose network dropped without closing the
+    connection goes silent). Each call of the check sends a beat when one is due. Returns the check and
+    the page's watch (None outside a server)."""
+    ctx = _kernel() if ctx is None else ctx
+    connected = page_alive(ctx, sess)
+    if ctx is None:
+        return connected, None
+    watch = heartbeat.watch_of(ctx.id)
+
+    def alive() -> bool:
+        watch.beat()
+        return connected() and not watch.silent()
+    return alive, watch
+
+
 #: kernel id → (token, market waiting for the factory, restored?) — filled by :func:`bind`
 _BOUND: dict[str, tuple[str, ExploreSession | None, bool]] = {}
 _BOUND_LOCK = threading.Lock()
@@ -473,6 +490,7 @@ def bind(search: str | None) -> tuple[str | None, bool]:
 
     def closed(kid=ctx.id, token=token):
         keep.KEEPER.release(token, kid)
+        heartbeat.forget(kid)
         with _BOUND_LOCK:
             _BOUND.pop(kid, None)
     ctx.on_close(closed)
@@ -510,12 +528,25 @@ def use_market() -> None:
     solara.use_effect(welcome, [token])
     if token:
         _MarketUrl(token=token)
+    ctx = _kernel()
+    if ctx is not None:
+        heartbeat.Heartbeat(ctx.id)
+
+
+def silent_text(seconds: float) -> str:
+    """The notice of a market paused because its page stopped answering (see :mod:`sim.ui.heartbeat`)."""
+    from .i18n import both
+
+    s = int(round(seconds))
+    return both(f"Paused: this page did not answer the server for {s} seconds (the computer may have slept or "
+              "the network dropped). Press Play to go on.",
+              f"已暂停：本页面有 {s} 秒没有回应服务器（电脑可能进入了睡眠，或网络中断了）。按“播放”继续。")
 
 
 def _restored_text(week_: int, seed: int) -> str:
-    from .i18n import tr
+    from .i18n import both
 
-    return tr(f"Your market is back: week {week_}, seed {seed} (paused).",
+    return both(f"Your market is back: week {week_}, seed {seed} (paused).",
               f"你的市场已恢复：第 {week_} 周，随机种子 {seed}（已暂停）。")
 
 
