@@ -309,6 +309,13 @@ def test_plot_vs_param_and_heatmap_labels(one_param, two_params, lang):
     assert ax2.get_ylabel() == PARAMS["trust_gain"].label(lang)
     assert fig2.axes[1].get_ylabel() == METRICS["trust"].label(lang)  # colour bar
     assert len(ax2.texts) == 4  # 2 × 2 cells annotated
+    assert not any(t.get_text().endswith("%") for t in ax2.texts)  # trust is not a share
+    # a share: its colour bar and cells in percent, as the tables and the Explore page show shares
+    fig3 = analysis.plot_heatmap(market2, "loyal_share", "A.price", "trust_gain", lang=lang)
+    fig3.canvas.draw()
+    assert all(t.get_text().endswith("%") for t in fig3.axes[0].texts)
+    ticks = [t.get_text() for t in fig3.axes[1].get_yticklabels() if t.get_text()]
+    assert ticks and all(t.endswith("%") for t in ticks), ticks
     if lang == "zh":
         assert_renders_cjk(fig)
         assert_renders_cjk(fig2)

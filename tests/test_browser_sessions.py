@@ -23,6 +23,7 @@ from browser_kit import (
     EXPLORE_READY,
     AppServer,
     KillableBrowser,
+    choose,
     chromium_missing,
     cores_busy,
     launch_browser,
@@ -140,6 +141,8 @@ def test_a_reload_gets_the_market_back(server, pw):
         page = open_page(ctx, server.url)
         type_value(page, ".lsim-seed-input", 4242)
         wait_text(page, ".lsim-seed-value", r"\b4242\b")
+        choose(page, ".lsim-speed", "50 steps/s")
+        choose(page, ".lsim-redraw", "every 10 steps")
         page.locator(".lsim-play").click()
         wait_week(page, 12)
         page.locator(".lsim-pause").click()
@@ -155,6 +158,9 @@ def test_a_reload_gets_the_market_back(server, pw):
         assert re.search(r"\b4242\b", page.locator(".lsim-seed-value").inner_text())
         assert page.locator(".lsim-play").count() == 1  # paused
         wait_text(page, ".lsim-notice", rf"back.*\b{w}\b")
+        # and it plays as it did: the page's Speed and Redraw came back with it
+        wait_text(page, ".lsim-speed", r"50 steps/s")
+        wait_text(page, ".lsim-redraw", r"every 10 steps")
         screenshot(page, "sessions-after-a-reload", full=False)
         time.sleep(1.5)
         assert week(page) == w  # and it stays paused

@@ -22,7 +22,7 @@ from matplotlib.figure import Figure
 from ..metrics import is_share
 from ..words import check_lang, word
 from .fonts import use_cjk_font
-from .formatting import number_text, value_text
+from .formatting import number_text, percent_text, value_text
 from .labels import choice_text, group_title, merchant_metric_label, metric_label, param_label
 from .stats import ci95, ci_frame, final_rows, per_run_values, require_columns, runs_frame
 
@@ -194,13 +194,18 @@ def plot_heatmap(market: pd.DataFrame, metric: str, p1: str, p2: str, lang: str 
     ax.set_ylabel(param_label(p2, lang))
     cb = fig.colorbar(im, ax=ax)
     cb.set_label(metric_label(metric, lang))
+    share = is_share(metric)
+    if share:  # a share's colour bar and cells in percent, as everywhere else
+        from matplotlib.ticker import PercentFormatter
+
+        cb.ax.yaxis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=0))
     ax.set_title(word("heat_title", lang, what=_what(metric, window, lang)), fontsize=11)
     if z.size <= 100 and np.isfinite(z).any():
         lo, hi = np.nanmin(z), np.nanmax(z)
         for (i, j), v in np.ndenumerate(z):
             if np.isfinite(v):
                 frac = 0.5 if hi == lo else (v - lo) / (hi - lo)
-                ax.text(j, i, number_text(v, 3), ha="center", va="center", fontsize=8,
+                ax.text(j, i, percent_text(v, 1) if share else number_text(v, 3), ha="center", va="center", fontsize=8,
                         color="white" if frac < 0.55 else "black")
     return fig
 

@@ -211,12 +211,12 @@ def RunControls():
             speeds = [{"text": (tr("max", "最快") if s == 0 else tr(f"{s} steps/s", f"每秒 {s} 步")), "value": s}
                       for s in state.SPEEDS]
             rv.Select(label=tr("Speed", "速度"), items=speeds, v_model=state.speed.value,
-                      on_v_model=lambda v: state.speed.set(int(v)), dense=True, hide_details=True,
+                      on_v_model=lambda v: state.set_pace(steps_per_s=int(v)), dense=True, hide_details=True,
                       class_="lsim-speed", style_="max-width: 130px")
             redraws = [{"text": tr(f"every {n} step{'s' if n > 1 else ''}", f"每 {n} 步"), "value": n}
                        for n in state.REDRAWS]
             rv.Select(label=tr("Redraw", "重绘"), items=redraws, v_model=state.redraw_every.value,
-                      on_v_model=lambda v: state.redraw_every.set(int(v)), dense=True, hide_details=True,
+                      on_v_model=lambda v: state.set_pace(redraw=int(v)), dense=True, hide_details=True,
                       class_="lsim-redraw", style_="max-width: 150px")
             CommitBox(state.STOP_AT.label(lang.value), str(sess.stop_at), typed_stop, classes=["lsim-stop-at"],
                       style="max-width: 120px", reset_key=state.settings_version.value)

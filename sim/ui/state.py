@@ -46,7 +46,7 @@ from .pace import GATE, Gate
 
 __all__ = ["ExploreSession", "play_loop", "session", "version", "settings_version", "playing", "speed",
            "redraw_every", "week", "ticked", "selected", "DEFAULT_SCENARIO", "DEFAULT_REDRAW", "SPEEDS", "REDRAWS",
-           "MERCHANT_SERIES", "new_seed", "SEED", "STOP_AT", "rendered", "use_market", "page_alive", "page_watching", "silent_text",
+           "MERCHANT_SERIES", "new_seed", "SEED", "STOP_AT", "rendered", "use_market", "page_alive", "page_watching", "silent_text", "set_pace",
            "DISCONNECT_GRACE"]
 
 _log = logging.getLogger(__name__)
@@ -90,6 +90,8 @@ class ExploreSession:
         self.stop_at: int = 104
         #: the browser session (kernel id) whose page plays this market (see :mod:`sim.ui.keep`)
         self.owner: str | None = None
+        #: how its page played it last (Speed, Redraw: :func:`set_pace`), given back with the market on a reload
+        self.pace: dict[str, int] = {}
         #: a fixed random key per place, so the plots' sample of customers stays the same from one
         #: redraw to the next (drawn once by the plots of :mod:`sim.ui.plots`, never from the model)
         self.sample_key: np.ndarray | None = None
@@ -524,6 +526,10 @@ def use_market() -> None:
     def welcome():
         if restored:
             s = session.value
+            if "speed" in s.pace:
+                speed.value = s.pace["speed"]
+            if "redraw" in s.pace:
+                redraw_every.value = s.pace["redraw"]
             notice.value = ("info", _restored_text(s.steps, s.seed))
     solara.use_effect(welcome, [token])
     if token:
@@ -560,6 +566,17 @@ speed = solara.reactive(10)
 redraw_every = solara.reactive(DEFAULT_REDRAW)
 selected = solara.reactive(-1)  # the customer in the inspector (-1: none)
 notice = solara.reactive(("", ""))  # the last message for the user: (kind, text)
+
+
+def set_pace(steps_per_s: int | None = None, redraw: int | None = None) -> None:
+    """The page's Speed (steps per second, 0 = as fast as possible; one of :data:`SPEEDS`) and Redraw
+    (every N steps; one of :data:`REDRAWS`), kept with the market too so that a reload gets them
+    back. Values not among the choices are ignored."""
+    sess = session.value
+    if steps_per_s is not None and int(steps_per_s) in SPEEDS:
+        speed.value = sess.pace["speed"] = int(steps_per_s)
+    if redraw is not None and int(redraw) in REDRAWS:
+        redraw_every.value = sess.pace["redraw"] = int(redraw)
 
 
 def rendered(change: Callable[[], None], rc: Any, cancel: threading.Event | None = None,
