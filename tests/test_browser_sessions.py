@@ -93,7 +93,7 @@ def test_a_sleeping_browser_stops_its_market_and_spares_the_others(server, pw, t
     network gone without the connection closing) has its market paused within seconds, long before
     the web server's own ping (about 40 s) would close the connection; another participant's market
     plays on meanwhile; and the woken page shows its market paused, with the reason."""
-    from sim.ui.heartbeat import ANSWER_WAIT
+    from sim.ui.heartbeat import ANSWER_WAIT, BEAT_GAP
     from sim.ui.state import DISCONNECT_GRACE
 
     other_browser = launch_browser(pw)
@@ -112,7 +112,7 @@ def test_a_sleeping_browser_stops_its_market_and_spares_the_others(server, pw, t
             other.locator(".lsim-play").click()
             other.wait_for_selector(".lsim-pause", timeout=30_000)
             start = week(other)
-            limit = ANSWER_WAIT + DISCONNECT_GRACE + 6.0
+            limit = BEAT_GAP + ANSWER_WAIT + DISCONNECT_GRACE + 4.0
             while _log_text(server).count("lsim-lost-page") == lost_before:
                 assert time.monotonic() - t_freeze < limit, (
                     f"the market of a browser that stopped answering still played {limit:.0f} s later")

@@ -40,6 +40,8 @@ from browser_kit import (
     week,
 )
 
+from sim.inputs.scenario import parse_scenario
+
 pytestmark = pytest.mark.skipif(chromium_missing() is not None, reason=chromium_missing() or "")
 
 VIEWPORT = {"width": 1400, "height": 1000}
@@ -190,6 +192,27 @@ def test_no_seed_typed_breaks_the_page(page, server):
     assert not TRACEBACK.search(page.locator("body").inner_text())
     assert not server_errors(LOG, start)
     assert not page.lsim_errors
+
+
+def test_a_settings_file_clicked_from_a_focused_box_is_whole(page):
+    """The settings file downloaded straight from a box still being typed in (no Enter, no Tab: the
+    click itself leaves the box) is the whole file, with the seed just typed; a bad seed leaves the
+    last good one in it."""
+    box = page.locator(".lsim-seed-input input")
+    good = "777"
+    for seed in ("777", "99999999999999999999999", "778", "twelve", "779"):
+        box.click()
+        box.fill("")
+        box.press_sequentially(seed, delay=60)
+        with page.expect_download(timeout=20_000) as dl:
+            page.locator(".lsim-download-toml").click()
+        text = Path(dl.value.path()).read_text(encoding="utf-8")
+        good = seed if seed.isdigit() and len(seed) < 19 else good
+        assert len(text) > 500, text[:300]  # the whole file, not an empty one
+        assert re.search(rf"^seed = {good}$", text, re.MULTILINE), (seed, text[:400])
+        assert parse_scenario(text, source="download.toml").seed == int(good)
+        page.wait_for_timeout(300)
+    assert not TRACEBACK.search(page.locator("body").inner_text())
 
 
 def test_a_bad_pause_at_week_says_why_in_full(page):

@@ -31,7 +31,7 @@ import traitlets
 __all__ = ["Watch", "watch_of", "forget", "Heartbeat", "BEAT_GAP", "ANSWER_WAIT"]
 
 #: least seconds between two beats sent to one page
-BEAT_GAP = 1.0
+BEAT_GAP = 2.0
 #: seconds a beat may stay unanswered before the page counts as silent
 ANSWER_WAIT = 8.0
 
