@@ -336,10 +336,16 @@ def test_the_beat_widget_hands_answers_to_its_sessions_watch():
 
 def test_speed_and_redraw_are_kept_with_the_market():
     sess = state.session.value
-    state.set_pace(steps_per_s=50, redraw=10)
-    assert (state.speed.value, state.redraw_every.value) == (50, 10)
-    assert sess.pace == {"speed": 50, "redraw": 10}  # what a reload gives back with the market
-    state.set_pace(steps_per_s=7, redraw=-1)  # not among the choices: ignored
-    assert (state.speed.value, state.redraw_every.value) == (50, 10) and sess.pace == {"speed": 50, "redraw": 10}
-    state.set_pace(steps_per_s=0)  # as fast as possible
-    assert state.speed.value == 0 and sess.pace["speed"] == 0
+    before = (state.speed.value, state.redraw_every.value, dict(sess.pace))
+    try:
+        state.set_pace(steps_per_s=50, redraw=10)
+        assert (state.speed.value, state.redraw_every.value) == (50, 10)
+        assert sess.pace == {"speed": 50, "redraw": 10}  # what a reload gives back with the market
+        state.set_pace(steps_per_s=7, redraw=-1)  # not among the choices: ignored
+        assert (state.speed.value, state.redraw_every.value) == (50, 10)
+        assert sess.pace == {"speed": 50, "redraw": 10}
+        state.set_pace(steps_per_s=0)  # as fast as possible
+        assert state.speed.value == 0 and sess.pace["speed"] == 0
+    finally:
+        state.speed.value, state.redraw_every.value = before[:2]
+        sess.pace = before[2]
