@@ -158,7 +158,10 @@ def test_compare_run_gives_difference_table_and_figures():
     seeds = runs.market.groupby("label")["seed"].unique()
     assert len({tuple(sorted(s)) for s in seeds}) == 1
     table_md = _text(_one(rc, v.Html, "lsim-compare-table"))
-    assert "Δ 2. baseline (C.recovery_prob=0.9)" in table_md and "Loyal share" in table_md
+    # the results keep the command line's labels; the page names configurations as its controls do
+    assert "2. baseline (C.recovery_prob=0.9)" in set(runs.market["label"])
+    assert "Δ 2. Baseline: a competitive market (C · Recovery: chance of resolving = 0.9) vs 1" in table_md
+    assert "C.recovery_prob" not in table_md and "Loyal share" in table_md
     for cls in ("lsim-compare-figure", "lsim-compare-merchants-figure"):
         assert _one(rc, v.Html, cls).children, cls  # a figure is shown
     # each figure downloads as a PNG
@@ -170,7 +173,9 @@ def test_compare_run_gives_difference_table_and_figures():
         assert bytes(png.bytes).startswith(b"\x89PNG")
     # switching the language redraws the table in Chinese
     i18n.lang.value = "zh"
-    assert "忠诚客户占比" in _text(_one(rc, v.Html, "lsim-compare-table"))
+    zh_md = _text(_one(rc, v.Html, "lsim-compare-table"))
+    assert "忠诚客户占比" in zh_md and "Δ 2. 基准：竞争市场（C · 补救：解决概率 = 0.9） 相对配置 1" in zh_md
+    assert "baseline" not in zh_md
 
 
 def test_compare_table_marks_differences_whose_interval_excludes_zero():

@@ -39,7 +39,6 @@ import solara
 from sim.analysis.figures import plot_merchants, plot_timeseries
 from sim.analysis.formatting import setting_text
 from sim.analysis.stats import FLOW_WINDOW
-from sim.inputs.keys import resolve_key
 from sim.params import PROGRAMME_LABELS, STRATEGY_LABELS, ParamError
 from sim.words import word
 
@@ -48,7 +47,7 @@ from .pages_common import (BatchSettings, Download, JobProgress, JobState, Label
                            cancel_job, current_lang, figure_png, range_hint, run_settings_inputs, scenario_cached,
                            scenario_items, shown_metric, start_job)
 from .pages_logic import (MAX_RUNS, Config, Runs, check_run_settings, compare_table, current_value, declaration,
-                          param_choices, parse_edit, run_compare, table_markdown)
+                          edit_text, param_choices, parse_edit, run_compare, table_markdown)
 
 MAX_CONFIGS = 6
 
@@ -197,15 +196,6 @@ def EditEditor(config: Config, on_add):
             solara.Error(error.value, dense=True, classes=["lsim-compare-edit-error"])
 
 
-def _edit_text(key: str, value, lang: str, params) -> str:
-    try:
-        k = resolve_key(key, params)
-        name = f"{k.merchant_name} · {k.param.label(lang)}" if k.merchant_name else k.param.label(lang)
-    except ParamError:
-        name = key
-    return f"{name} = {setting_text(value)}"
-
-
 @solara.component
 def ConfigCard(index: int, config: Config, n_configs: int):
     lang = current_lang()
@@ -228,7 +218,7 @@ def ConfigCard(index: int, config: Config, n_configs: int):
                         style={"font-weight": "500"})
             for k, v in config.edits:
                 with solara.Row(style={"align-items": "center"}, classes=["lsim-compare-edit"], gap="4px"):
-                    solara.Text(_edit_text(k, v, lang, params), style={"flex": "1 1 auto"})
+                    solara.Text(edit_text(k, v, lang, params), style={"flex": "1 1 auto"})
                     solara.Button(icon_name="mdi-close", text=True, classes=["lsim-compare-remove-edit"],
                                   on_click=lambda k=k: set_config(index, config.without(k)))
             EditEditor(config, lambda k, v: set_config(index, config.with_edit(k, v))).key(f"editor-{config.uid}")
@@ -242,9 +232,9 @@ def ConfigCard(index: int, config: Config, n_configs: int):
 def Results(runs: Runs):
     lang = current_lang()
     m = shown_metric(runs, metric.value)
-    fig = solara.use_memo(lambda: plot_timeseries(runs.market, m, group="label", lang=lang),
+    fig = solara.use_memo(lambda: plot_timeseries(runs.relabelled(runs.market, lang), m, group="label", lang=lang),
                           dependencies=[id(runs), m, lang])
-    mfig = solara.use_memo(lambda: plot_merchants(runs.merchants, "loyal_share", group="label", lang=lang,
+    mfig = solara.use_memo(lambda: plot_merchants(runs.relabelled(runs.merchants, lang), "loyal_share", group="label", lang=lang,
                                                          by="merchant") if len(runs.merchants) else None,
                            dependencies=[id(runs), lang])
     table = solara.use_memo(lambda: compare_table(runs, lang=lang), dependencies=[id(runs), lang])
@@ -264,7 +254,8 @@ def Results(runs: Runs):
         with solara.Div(classes=["lsim-compare-table"]):
             Md("### " + tr("Final values and differences", "期末值与差值"))
             cols = ["label", *labels, *[f"Δ {lab}" for lab in labels[1:]]]
-            heads = [word("metric", lang), *labels, *[tr(f"Δ {lab} vs 1", f"Δ {lab} 相对配置 1") for lab in labels[1:]]]
+            names = [runs.shown(lab, lang) for lab in labels]
+            heads = [word("metric", lang), *names, *[tr(f"Δ {lab} vs 1", f"Δ {lab} 相对配置 1") for lab in names[1:]]]
             Md(table_markdown(table, cols, heads,
                                            bold=lambda row, c: c.startswith("Δ ") and c[2:] in row["significant"]))
             Md(tr(

@@ -136,6 +136,18 @@ class Runs:
     merchants: pd.DataFrame
     failed: dict = field(default_factory=dict)  # run_id -> error text
     seconds: float = 0.0
+    #: label → (English, Chinese) name of its configuration as the page shows it (Compare)
+    names: dict = field(default_factory=dict)
+
+    def shown(self, label: str, lang: str) -> str:
+        """What the page calls the configuration labelled ``label`` in ``lang``."""
+        return self.names.get(label, (label, label))[lang == "zh"]
+
+    def relabelled(self, table: pd.DataFrame, lang: str) -> pd.DataFrame:
+        """``table`` with its ``label`` column as the page names the configurations in ``lang``."""
+        if not self.names or "label" not in table.columns:
+            return table
+        return table.assign(label=table["label"].map(lambda x: self.shown(x, lang)))
 
     @property
     def labels(self) -> list[str]:
@@ -211,10 +223,36 @@ class Config:
         return dataclasses.replace(self, scenario=name, edits=tuple(keep))
 
     def auto_label(self, index: int) -> str:
+        """The configuration's label in the results (their ``label`` column, as the command line
+        writes it): the name given, or ``2. baseline (C.recovery_prob=0.9)``."""
         if self.label.strip():
             return self.label.strip()
         edits = ", ".join(f"{k}={setting_text(v)}" for k, v in self.edits)
         return f"{index + 1}. {self.scenario}" + (f" ({edits})" if edits else "")
+
+    def shown_label(self, index: int, lang: str) -> str:
+        """The configuration as the page names it in ``lang``: the name given, or its number, the
+        scenario's title and the edits with the controls' names (``2. Baseline market (C · Recovery
+        probability = 0.9)``)."""
+        if self.label.strip():
+            return self.label.strip()
+        sc = load_scenario(self.scenario)
+        edits = ("; " if lang == "en" else "；").join(edit_text(k, v, lang, sc.params) for k, v in self.edits)
+        title = sc.text("title", lang)
+        if not edits:
+            return f"{index + 1}. {title}"
+        return f"{index + 1}. {title} ({edits})" if lang == "en" else f"{index + 1}. {title}（{edits}）"
+
+
+def edit_text(key: str, value: Any, lang: str, params) -> str:
+    """An edit as the page shows it: the control's name in ``lang`` and the value (``C · Service
+    quality = 0.7``); the key itself when it names nothing in ``params``."""
+    try:
+        k = resolve_key(key, params)
+        name = f"{k.merchant_name} · {k.param.label(lang)}" if k.merchant_name else k.param.label(lang)
+    except ParamError:
+        name = key
+    return f"{name} = {setting_text(value)}"
 
 
 def scenario_for(config: Config, customers: int | None = None) -> Scenario:
@@ -246,7 +284,9 @@ def build_compare(configs: Sequence[Config], replicates: int, steps: int, custom
 def run_compare(configs: Sequence[Config], replicates: int = 5, steps: int = 104, customers: int = 1000,
                 seed: int = 1, progress=None, cancel=None) -> Runs:
     """Build and run the comparison (synchronously; the page calls this in a background thread)."""
-    return run_tasks(build_compare(configs, replicates, steps, customers, seed), progress, cancel)
+    runs = run_tasks(build_compare(configs, replicates, steps, customers, seed), progress, cancel)
+    runs.names = {c.auto_label(i): (c.shown_label(i, "en"), c.shown_label(i, "zh")) for i, c in enumerate(configs)}
+    return runs
 
 
 def compare_table(runs: Runs, metrics: Sequence[str] | None = None, lang: str = "en") -> pd.DataFrame:
@@ -432,7 +472,7 @@ def sweep_summary(runs: Runs, metrics: Sequence[str] | None = None) -> pd.DataFr
 
 __all__ = [
     "Axis", "Cancelled", "Config", "Runs", "ScenarioError", "build_compare", "build_sweep", "compare_table",
-    "current_value", "declaration", "default_axis", "error_text",
+    "current_value", "declaration", "default_axis", "edit_text", "error_text",
     "param_choices", "parse_edit", "parse_value", "run_compare", "run_sweep", "run_tasks", "scenario_for",
     "sweep_summary", "sweep_toml", "sweep_values", "table_markdown",
 ]

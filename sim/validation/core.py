@@ -170,6 +170,10 @@ class Fact:
         return self.text.source
 
     @property
+    def source_zh(self) -> str:
+        return self.text.source_zh
+
+    @property
     def grade(self) -> str:
         return self.text.grade
 

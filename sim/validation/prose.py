@@ -5,6 +5,7 @@ One file per fact, in sections the report generator (:mod:`sim.validation.report
     # F2 — English title
     ## 中文标题                the Chinese title
     ## Source                 where the fact comes from
+    ## 中文来源                the same in Chinese (names, journals and years as they are)
     ## Grade                  A, B, C (see docs/validation.md)
     ## Test                   the test as the project's list of facts states it
     ## Measurement            how the model is measured
@@ -29,7 +30,7 @@ from .paths import FACT_TEXT_DIR
 
 __all__ = ["FactText", "read_fact_text", "parse_fact_text"]
 
-_SECTIONS = {"中文标题": "title_zh", "Source": "source", "Grade": "grade", "Test": "test",
+_SECTIONS = {"中文标题": "title_zh", "Source": "source", "中文来源": "source_zh", "Grade": "grade", "Test": "test",
              "Measurement": "method", "Calibration": "calibration",
              "Evidence": "evidence", "证据类型": "evidence_zh"}
 _OPTIONAL = ("calibration",)
@@ -45,6 +46,7 @@ class FactText:
     title_en: str
     title_zh: str
     source: str
+    source_zh: str
     grade: str
     test: str
     method: str

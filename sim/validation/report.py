@@ -197,7 +197,7 @@ def write_report(v: Validation, out_dir, *, doc: bool = False, title: str | None
         fails = "；".join(f"{KIND_NAMES[c.kind][1]}：{c.measured_zh}：{c.value_text()}（目标 {c.target_zh}）"
                          for c in r.failing) or "—"
         res = _kind_status(r, zh=True)
-        L.append(f"| [{r.fact.id}](#{r.fact.id.lower()}) | {md_escape(r.fact.title_zh)} | {md_escape(r.fact.source)}（{r.fact.grade}）"
+        L.append(f"| [{r.fact.id}](#{r.fact.id.lower()}) | {md_escape(r.fact.title_zh)} | {md_escape(r.fact.source_zh)}（{r.fact.grade}）"
                  f" | {res} | {md_escape(fails)} |")
     L.append("")
     for r in v.results:
