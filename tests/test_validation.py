@@ -286,14 +286,15 @@ def test_the_headline_counts_held_out_facts_only_and_the_report_keeps_the_kinds_
 def test_fact_text_format_and_its_errors():
     from sim.validation.prose import parse_fact_text
 
-    good = ("<!-- a note -->\n# F9 — A title\n\n## 中文标题\n\n标题\n\n## Source\n\nSomeone\n2020\n\n## Grade\n\nA\n\n"
+    good = ("<!-- a note -->\n# F9 — A title\n\n## 中文标题\n\n标题\n\n## Source\n\nSomeone\n2020\n\n## 中文来源\n\n某人 2020\n\n## Grade\n\nA\n\n"
             "## Test\n\nthe test\n\n## Measurement\n\nhow it is\nmeasured\n\n## Evidence\n\nheld out\n\n## 证据类型\n\n留出\n\n"
             "## Diagnosis: `ratio`\n\nwhy\n")
     t = parse_fact_text(good)
     assert (t.id, t.title_en, t.title_zh, t.source, t.method) == ("F9", "A title", "标题", "Someone 2020",
                                                                  "how it is measured")
-    assert t.calibration == "" and t.diagnosis == {"ratio": "why"}
-    for bad, said in ((good.replace("## Grade", "## Grades"), "unknown section 'Grades'"),
+    assert t.calibration == "" and t.diagnosis == {"ratio": "why"} and t.source_zh == "某人 2020"
+    for bad, said in ((good.replace("## 中文来源\n\n某人 2020\n\n", ""), "missing 中文来源"),
+                      (good.replace("## Grade", "## Grades"), "unknown section 'Grades'"),
                       (good.replace("## Test\n\nthe test\n\n", ""), "missing Test"),
                       (good.replace("## Evidence\n\nheld out\n\n", ""), "missing Evidence"),
                       (good.replace("## Source", "## Test"), "appears twice"),
