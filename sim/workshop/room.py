@@ -1,0 +1,542 @@
+"""A live classroom market (a *workshop*): participants run competing merchants, a facilitator
+steers rounds.
+
+A workshop is made from a named scenario and a seed. It holds one market or several parallel
+markets of the same scenario and seed (one per group of up to six participants, so that groups can
+be compared fairly). Each merchant of each market is a *seat*: a participant who joins takes a free
+seat; an empty seat, or one whose participant left, is played by the scenario's adaptive strategy
+(a *bot*; ``"rule"`` when the scenario's merchant has none) until someone takes it.
+
+Play goes in *rounds* of ``round_weeks`` weeks (default 13, a quarter). While a round is open each
+participant sets decisions for their merchant (:data:`sim.workshop.decisions.DECISIONS`); at the
+facilitator's *advance* every market applies them and runs the round's weeks. A merchant with no
+new decision keeps last round's. The facilitator can undo the last round (its decisions come back
+as the open round's), inject a market event (:data:`sim.workshop.decisions.MARKET_EVENTS`) and
+broadcast a message.
+
+Everything that changes a workshop is a record of its log (:class:`sim.workshop.log.EventLog`),
+written before it takes effect, and every change is made by applying that record
+(:meth:`Workshop._apply`): the running workshop and one rebuilt from its log after a restart
+(:meth:`Workshop.resume`) go through the same code, so they are the same market.
+
+Who may do what: the facilitator's actions need the facilitator's key (given once, at creation;
+the log keeps only its hash); a participant acts through the seat token given when they joined
+(also kept only as a hash), on their own seat only. A second browser taking a seat that is held
+needs that seat's token.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import math
+import secrets
+import threading
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+import numpy as np
+import pandas as pd
+
+from ..inputs.scenario import RUN_PARAMS, Scenario, load_scenario, scenario_names
+from ..merchants import Merchant
+from ..model import LoyaltyModel
+from ..params import MERCHANT_PARAMS, PARAMS, ParamError
+from ..runs.provenance import replicate_seeds
+from .decisions import MARKET_EVENTS, check_decision, check_event
+from .log import EventLog, Record
+
+__all__ = ["Workshop", "WorkshopError", "Seat", "Round", "SCORE_WEIGHTS", "ROUND_KPIS", "new_code",
+           "MAX_MERCHANTS", "DEFAULT_ROUND_WEEKS"]
+
+#: merchants a market may hold (a group of participants)
+MAX_MERCHANTS = 6
+#: weeks in a round unless the facilitator says otherwise (a quarter)
+DEFAULT_ROUND_WEEKS = 13
+#: the balanced scorecard's parts and default weights
+SCORE_WEIGHTS = {"profit": 1 / 3, "loyalty": 1 / 3, "satisfaction": 1 / 3}
+#: a round's figures per merchant: (column, how the round's weeks are summed up)
+ROUND_KPIS = (("customers", "last"), ("market_share", "last"), ("loyal_share", "last"), ("churn_rate", "mean"),
+              ("satisfaction", "last"), ("trust", "last"), ("revenue", "sum"), ("profit", "sum"),
+              ("cumulative_profit", "last"), ("clv", "last"), ("acquired", "sum"), ("lost", "sum"),
+              ("price", "last"), ("quality", "last"))
+_CODE_LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
+
+
+class WorkshopError(ParamError):
+    """An action a workshop refuses (a wrong key or code, a seat held by someone else, a round that
+    is not open …): ``text(lang)`` says why in English or Chinese."""
+
+
+def new_code(length: int = 5) -> str:
+    """A short room code to read aloud and type (letters and digits that cannot be mistaken)."""
+    return "".join(secrets.choice(_CODE_LETTERS) for _ in range(length))
+
+
+def _hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+@dataclass
+class Seat:
+    """A merchant of a market and who plays it (``name`` empty: a bot)."""
+
+    market: int
+    merchant: str
+    name: str = ""
+    token_hash: str = ""
+
+    @property
+    def taken(self) -> bool:
+        return bool(self.token_hash)
+
+    @property
+    def actor(self) -> str:
+        return f"{self.market + 1}:{self.merchant}"
+
+
+@dataclass
+class Round:
+    """A round as played: its decisions per seat, the seats held by participants at its start, and
+    the market events injected into it."""
+
+    number: int
+    decisions: dict[tuple[int, str], dict] = field(default_factory=dict)
+    seated: frozenset = frozenset()
+    events: tuple[str, ...] = ()
+
+
+class Workshop:
+    """One workshop, live. Make one with :meth:`create` or :meth:`resume`; every method that changes
+    it writes a record to the log first."""
+
+    def __init__(self, log: EventLog, code: str):
+        self.log = log
+        self.code = code
+        self.lock = threading.RLock()
+        self.created = False
+        self.closed = False
+        self.scenario_name = ""
+        self.scenario: Scenario | None = None
+        self.seed = 0
+        self.run_seed = 0
+        self.n_markets = 1
+        self.round_weeks = DEFAULT_ROUND_WEEKS
+        self.customers: int | None = None
+        self.weights = dict(SCORE_WEIGHTS)
+        self.key_hash = ""
+        self.seats: dict[tuple[int, str], Seat] = {}
+        self.pending: dict[tuple[int, str], dict] = {}
+        self.pending_events: list[str] = []
+        self.rounds: list[Round] = []
+        self.messages: list[str] = []
+        self.models: list[LoyaltyModel] = []
+        self._fired: list[int] = []
+        self.bot_strategy: dict[str, str] = {}
+
+    # ---- making one ----------------------------------------------------------------------------
+    @classmethod
+    def create(cls, log: EventLog, scenario: str = "baseline", seed: int = 1, *, markets: int = 1,
+               round_weeks: int = DEFAULT_ROUND_WEEKS, customers: int | None = None,
+               code: str | None = None) -> tuple["Workshop", str]:
+        """A new workshop of ``markets`` parallel markets of ``scenario`` (a named scenario) from
+        ``seed``. Returns it and the facilitator's key (shown once; the log keeps its hash)."""
+        if scenario not in scenario_names():
+            raise WorkshopError("scenario", f"no scenario named {scenario!r} (scenarios: {', '.join(scenario_names())})",
+                                None, f"没有名为 {scenario!r} 的情景")
+        sc = load_scenario(scenario)
+        if len(sc.params.merchants) > MAX_MERCHANTS:
+            raise WorkshopError("scenario", f"scenario {scenario!r} has {len(sc.params.merchants)} merchants: a workshop "
+                                f"market holds at most {MAX_MERCHANTS}", None,
+                                f"情景 {scenario!r} 有 {len(sc.params.merchants)} 个商家：工作坊的一个市场最多 {MAX_MERCHANTS} 个")
+        seed = RUN_PARAMS["seed"].validate(seed, key="seed")
+        markets = _whole(markets, "markets", 1, 10)
+        round_weeks = _whole(round_weeks, "round_weeks", 1, 52)
+        if customers is not None:
+            customers = PARAMS["n_customers"].validate(customers, key="customers")
+        code = code or new_code()
+        if log.records(code):
+            raise WorkshopError("code", f"a workshop with code {code} exists already", None, f"代码为 {code} 的工作坊已存在")
+        key = secrets.token_urlsafe(16)
+        ws = cls(log, code)
+        ws._record("create", "facilitator", {"scenario": scenario, "seed": seed, "markets": markets,
+                                             "round_weeks": round_weeks, "customers": customers,
+                                             "weights": dict(SCORE_WEIGHTS), "key_hash": _hash(key)})
+        return ws, key
+
+    @classmethod
+    def resume(cls, log: EventLog, code: str) -> "Workshop":
+        """The workshop ``code`` rebuilt from its log: every record applied again, in order."""
+        records = log.records(code)
+        if not records or records[0].kind != "create":
+            raise WorkshopError("code", f"no workshop with code {code!r}", None, f"没有代码为 {code!r} 的工作坊")
+        ws = cls(log, code)
+        with ws.lock:
+            for rec in records:
+                ws._apply(rec)
+        return ws
+
+    # ---- what the facilitator does -------------------------------------------------------------
+    def check_key(self, key: str) -> None:
+        """Raise :class:`WorkshopError` unless ``key`` is this workshop's facilitator key."""
+        if not isinstance(key, str) or not hmac.compare_digest(_hash(key), self.key_hash):
+            raise WorkshopError("key", "only the facilitator may do this (wrong facilitator key)", None,
+                                "只有主持人可以执行此操作（主持人密钥不正确）")
+
+    def advance(self, key: str) -> int:
+        """Close the open round and play it in every market; returns the round's number (1, 2, …)."""
+        with self.lock:
+            self.check_key(key)
+            self._open()
+            return self._record("advance", "facilitator", {"round": len(self.rounds) + 1})
+
+    def undo(self, key: str) -> int:
+        """Take the last round back: the markets return to its start and its decisions and events are
+        the open round's again. Returns the number of rounds left."""
+        with self.lock:
+            self.check_key(key)
+            self._open()
+            if not self.rounds:
+                raise WorkshopError("round", "no round has been played yet", None, "还没有进行过任何一轮")
+            return self._record("undo", "facilitator", {"round": len(self.rounds)})
+
+    def inject(self, key: str, event: str) -> None:
+        """Add a market event to the open round (every market of the workshop)."""
+        with self.lock:
+            self.check_key(key)
+            self._open()
+            check_event(event)
+            self._record("inject", "facilitator", {"event": event, "round": len(self.rounds) + 1})
+
+    def message(self, key: str, text: str) -> None:
+        """Broadcast a message to everyone in the workshop."""
+        with self.lock:
+            self.check_key(key)
+            text = str(text).strip()
+            if not text or len(text) > 500:
+                raise WorkshopError("message", "a message has 1 … 500 characters", None, "消息须为 1 … 500 个字符")
+            self._record("message", "facilitator", {"text": text})
+
+    def set_weights(self, key: str, weights: Mapping[str, Any]) -> None:
+        """The balanced scorecard's weights (``profit``, ``loyalty``, ``satisfaction``; each 0 … 1, not all 0)."""
+        with self.lock:
+            self.check_key(key)
+            clean = {}
+            for k in SCORE_WEIGHTS:
+                v = weights.get(k, self.weights[k]) if isinstance(weights, Mapping) else None
+                try:
+                    v = float(v)
+                except (TypeError, ValueError):
+                    v = math.nan
+                if not 0 <= v <= 1:
+                    raise WorkshopError(f"weights.{k}", f"weight '{k}' must be a number in 0 … 1", None,
+                                        f"权重 '{k}' 必须是 0 … 1 之间的数")
+                clean[k] = v
+            unknown = set(weights) - set(SCORE_WEIGHTS) if isinstance(weights, Mapping) else set()
+            if unknown or sum(clean.values()) <= 0:
+                raise WorkshopError("weights", "weights are profit, loyalty and satisfaction, not all 0", None,
+                                    "权重为利润、忠诚和满意度三项，且不能全为 0")
+            self._record("weights", "facilitator", clean)
+
+    def close(self, key: str) -> None:
+        with self.lock:
+            self.check_key(key)
+            self._open()
+            self._record("close", "facilitator", {})
+
+    # ---- what a participant does ---------------------------------------------------------------
+    def join(self, name: str, market: int | None = None, merchant: str | None = None,
+             token: str | None = None) -> tuple[Seat, str]:
+        """Take a seat as ``name``: the one asked for, or the first free one (markets in order).
+        With the ``token`` of a seat already held, that seat is given back (a reload, a dropped
+        connection). Returns the seat and its token."""
+        with self.lock:
+            self._open()
+            if token:
+                seat = self.seat_of(token)
+                return seat, token
+            name = str(name or "").strip()
+            if not name or len(name) > 40:
+                raise WorkshopError("name", "a display name has 1 … 40 characters", None, "显示名称须为 1 … 40 个字符")
+            if market is not None or merchant is not None:
+                seat = self.seats.get((_whole(market if market is not None else 1, "market", 1, self.n_markets) - 1,
+                                       str(merchant)))
+                if seat is None:
+                    raise WorkshopError("merchant", f"no merchant {merchant!r} in market {market}", None,
+                                        f"市场 {market} 中没有商家 {merchant!r}")
+                if seat.taken:
+                    raise WorkshopError("merchant", f"merchant {seat.merchant} of market {seat.market + 1} is taken "
+                                        f"by {seat.name}", None,
+                                        f"市场 {seat.market + 1} 的商家 {seat.merchant} 已由 {seat.name} 担任")
+            else:
+                free = [s for s in self.seats.values() if not s.taken]
+                if not free:
+                    raise WorkshopError("seat", "every seat is taken", None, "所有席位都已有人")
+                seat = free[0]
+            token = secrets.token_urlsafe(16)
+            self._record("join", "server", {"market": seat.market, "merchant": seat.merchant, "name": name,
+                                            "token_hash": _hash(token)})
+            return self.seats[(seat.market, seat.merchant)], token
+
+    def leave(self, token: str) -> None:
+        """Give the seat back (a bot plays it from the next round on)."""
+        with self.lock:
+            seat = self.seat_of(token)
+            self._record("leave", seat.actor, {"market": seat.market, "merchant": seat.merchant})
+
+    def seat_of(self, token: str) -> Seat:
+        """The seat whose token is ``token``, or :class:`WorkshopError`."""
+        if isinstance(token, str) and token:
+            h = _hash(token)
+            for s in self.seats.values():
+                if s.token_hash and hmac.compare_digest(s.token_hash, h):
+                    return s
+        raise WorkshopError("token", "this browser holds no seat in this workshop (join again)", None,
+                            "此浏览器在本工作坊中没有席位（请重新加入）")
+
+    def decide(self, token: str, fields: Mapping[str, Any]) -> dict[str, Any]:
+        """Set decisions of the token's own merchant for the open round (validated; nothing is taken
+        when one value is bad). Returns the validated values."""
+        with self.lock:
+            self._open()
+            seat = self.seat_of(token)
+            clean = check_decision(fields, seat.merchant)
+            self._record("decide", seat.actor, {"market": seat.market, "merchant": seat.merchant,
+                                                "round": len(self.rounds) + 1, "fields": clean})
+            return clean
+
+    # ---- what everyone sees --------------------------------------------------------------------
+    @property
+    def round_number(self) -> int:
+        """The open round (1 before the first advance)."""
+        return len(self.rounds) + 1
+
+    @property
+    def merchant_names(self) -> list[str]:
+        return [m.name for m in self.scenario.params.merchants] if self.scenario else []
+
+    def policy(self, market: int, merchant: str) -> dict[str, Any]:
+        """The merchant's decisions as they stand in the market now, with the open round's pending ones over them."""
+        pol = self.models[market].merchant(merchant).policy
+        from .decisions import DECISIONS
+
+        out = {k: getattr(pol, k) for k in DECISIONS}
+        out.update(self.pending.get((market, merchant), {}))
+        return out
+
+    def weeks(self, market: int) -> pd.DataFrame:
+        """The market's merchants week by week (``step`` 0 = the start), with a ``round`` column."""
+        df = self.models[market].datacollector.get_agenttype_vars_dataframe(Merchant).reset_index()
+        df = df.rename(columns={"Step": "step"}).drop(columns=["AgentID"])
+        df["step"] = df["step"] - df["step"].min()
+        df["round"] = np.ceil(df["step"] / self.round_weeks).astype(int)
+        df.insert(0, "market", market + 1)
+        return df
+
+    def round_table(self, market: int) -> pd.DataFrame:
+        """One row per played round × merchant: the round's figures (:data:`ROUND_KPIS`)."""
+        df = self.weeks(market)
+        df = df[df["round"] >= 1]
+        if df.empty:
+            return pd.DataFrame(columns=["market", "round", "merchant", *[k for k, _ in ROUND_KPIS]])
+        agg = {k: how for k, how in ROUND_KPIS if k in df.columns}
+        out = df.groupby(["round", "merchant"], sort=True).agg(agg).reset_index()
+        out.insert(0, "market", market + 1)
+        return out
+
+    def scorecard(self, market: int) -> pd.DataFrame:
+        """The leaderboard of a market: per merchant its cumulative profit, loyal share and
+        satisfaction now, each scaled 0 … 1 between the market's worst and best, and the score (the
+        weights' mean of the three), best first. Who plays each merchant is in ``player``."""
+        last = self.weeks(market).groupby("merchant").last().reset_index()
+        parts = {"profit": "cumulative_profit", "loyalty": "loyal_share", "satisfaction": "satisfaction"}
+        total = sum(self.weights.values())
+        score = np.zeros(len(last))
+        for part, col in parts.items():
+            x = last[col].to_numpy(dtype=float)
+            span = np.nanmax(x) - np.nanmin(x)
+            scaled = np.full(len(x), 0.5) if not span > 0 else (x - np.nanmin(x)) / span
+            last[f"{part}_scaled"] = scaled
+            score += self.weights[part] * scaled
+        last["score"] = score / total
+        last["player"] = [self.seats[(market, m)].name for m in last["merchant"]]
+        cols = ["merchant", "player", "score", "cumulative_profit", "loyal_share", "satisfaction",
+                *[f"{p}_scaled" for p in parts]]
+        return last[cols].sort_values("score", ascending=False, kind="stable").reset_index(drop=True)
+
+    def decisions_table(self) -> pd.DataFrame:
+        """Every decision of the workshop as played: one row per round × market × merchant × field."""
+        rows = []
+        for r in self.rounds:
+            for (m, merchant), fields in sorted(r.decisions.items()):
+                for k, v in fields.items():
+                    rows.append({"round": r.number, "market": m + 1, "merchant": merchant, "field": k, "value": v,
+                                 "player": "participant" if (m, merchant) in r.seated else "bot"})
+        return pd.DataFrame(rows, columns=["round", "market", "merchant", "field", "value", "player"])
+
+    def export(self, folder) -> list:
+        """Write the workshop to ``folder``: ``decisions.csv``, ``weeks.csv`` (every market's merchants
+        week by week), ``rounds.csv`` and ``log.csv`` (the log's records). Returns the paths."""
+        from pathlib import Path
+
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        with self.lock:
+            tables = {
+                "decisions.csv": self.decisions_table(),
+                "weeks.csv": pd.concat([self.weeks(m) for m in range(self.n_markets)], ignore_index=True),
+                "rounds.csv": pd.concat([self.round_table(m) for m in range(self.n_markets)], ignore_index=True),
+                "log.csv": pd.DataFrame([{"seq": r.seq, "at": r.at, "kind": r.kind, "actor": r.actor,
+                                          "data": _public(r.data)} for r in self.log.records(self.code)]),
+            }
+        paths = []
+        for name, df in tables.items():
+            p = folder / name
+            tmp = p.with_name(f".tmp-{name}")
+            df.to_csv(tmp, index=False)
+            tmp.replace(p)
+            paths.append(p)
+        return paths
+
+    # ---- the one way anything changes ----------------------------------------------------------
+    def _open(self) -> None:
+        if self.closed:
+            raise WorkshopError("code", f"workshop {self.code} is closed", None, f"工作坊 {self.code} 已结束")
+
+    def _record(self, kind: str, actor: str, data: dict) -> Any:
+        rec = self.log.append(self.code, kind, actor, data)  # on disk first
+        return self._apply(rec)
+
+    def _apply(self, rec: Record) -> Any:
+        d = rec.data
+        kind = rec.kind
+        if kind == "create":
+            self.created = True
+            self.scenario_name = d["scenario"]
+            self.scenario = load_scenario(d["scenario"])
+            self.seed = int(d["seed"])
+            self.run_seed = replicate_seeds(self.seed, 1)[0]
+            self.n_markets = int(d["markets"])
+            self.round_weeks = int(d["round_weeks"])
+            self.customers = d.get("customers")
+            self.weights = dict(d["weights"])
+            self.key_hash = d["key_hash"]
+            self.bot_strategy = {m.name: (m.strategy if m.strategy != "fixed" else "rule")
+                                 for m in self.scenario.params.merchants}
+            self.seats = {(i, m): Seat(i, m) for i in range(self.n_markets) for m in self.merchant_names}
+            self._rebuild()
+            return None
+        if kind == "join":
+            s = self.seats[(int(d["market"]), d["merchant"])]
+            s.name, s.token_hash = d["name"], d["token_hash"]
+        elif kind == "leave":
+            s = self.seats[(int(d["market"]), d["merchant"])]
+            s.name, s.token_hash = "", ""
+        elif kind == "decide":
+            self.pending.setdefault((int(d["market"]), d["merchant"]), {}).update(d["fields"])
+        elif kind == "inject":
+            self.pending_events.append(d["event"])
+        elif kind == "message":
+            self.messages.append(d["text"])
+        elif kind == "weights":
+            self.weights = dict(d)
+        elif kind == "advance":
+            rnd = Round(len(self.rounds) + 1, decisions={k: dict(v) for k, v in self.pending.items()},
+                        seated=frozenset(k for k, s in self.seats.items() if s.taken),
+                        events=tuple(self.pending_events))
+            for m, model in enumerate(self.models):
+                self._play(m, model, rnd)
+            self.rounds.append(rnd)
+            self.pending, self.pending_events = {}, []
+            return rnd.number
+        elif kind == "undo":
+            rnd = self.rounds.pop()
+            self.pending = {k: dict(v) for k, v in rnd.decisions.items()}
+            self.pending_events = list(rnd.events)
+            self._rebuild()
+            return len(self.rounds)
+        elif kind == "close":
+            self.closed = True
+        return None
+
+    # ---- the markets ---------------------------------------------------------------------------
+    def _params(self):
+        p = self.scenario.params
+        return p.replace(n_customers=int(self.customers)) if self.customers else p
+
+    def _rebuild(self) -> None:
+        """Every market from its start, replaying the rounds played so far."""
+        self.models = [LoyaltyModel(self._params(), seed=self.run_seed) for _ in range(self.n_markets)]
+        self._fired = [0] * self.n_markets
+        for m, model in enumerate(self.models):
+            self._fire(m, model)
+            for rnd in self.rounds:
+                self._play(m, model, rnd)
+
+    def _fire(self, m: int, model: LoyaltyModel) -> None:
+        """The scenario's own scheduled changes that are due."""
+        events = sorted(self.scenario.events, key=lambda e: e.step)
+        while self._fired[m] < len(events) and events[self._fired[m]].step <= model.steps:
+            events[self._fired[m]].apply(model)
+            self._fired[m] += 1
+
+    def _play(self, m: int, model: LoyaltyModel, rnd: Round) -> None:
+        """Play round ``rnd`` in market ``m``: who plays each merchant, the decisions, the round's
+        market events; then its weeks."""
+        for merchant in self.merchant_names:
+            strategy = "fixed" if (m, merchant) in rnd.seated else self.bot_strategy[merchant]
+            if model.merchant(merchant).policy.strategy != strategy:
+                model.set_policy(merchant, strategy=strategy)
+            fields = rnd.decisions.get((m, merchant))
+            if fields:
+                model.set_policy(merchant, **fields)
+        restore_market: dict[str, Any] = {}
+        restore_policy: list[tuple[str, dict]] = []
+        for name in rnd.events:
+            ev = MARKET_EVENTS[name]
+            changes = {}
+            for k, add in ev.market_add:
+                changes[k] = _clip(k, getattr(model.params, k) + add)
+            for k, times in ev.market_times:
+                changes[k] = _clip(k, getattr(model.params, k) * times)
+            if changes:
+                if not ev.lasting:
+                    restore_market.update({k: getattr(model.params, k) for k in changes if k not in restore_market})
+                model.set_params(**changes)
+            for merchant in self.merchant_names:
+                pol = model.merchant(merchant).policy
+                pchanges = {k: _clip(k, getattr(pol, k) + add, merchant=True) for k, add in ev.merchants_add}
+                if pchanges:
+                    if not ev.lasting:
+                        restore_policy.append((merchant, {k: getattr(pol, k) for k in pchanges}))
+                    model.set_policy(merchant, **pchanges)
+        for _ in range(self.round_weeks):
+            model.step()
+            self._fire(m, model)
+        if restore_market:
+            model.set_params(**restore_market)
+        for merchant, old in reversed(restore_policy):
+            model.set_policy(merchant, **old)
+
+
+def _whole(v: Any, key: str, lo: int, hi: int) -> int:
+    try:
+        x = int(v) if not isinstance(v, bool) and float(v) == int(float(v)) else None
+    except (TypeError, ValueError, OverflowError):
+        x = None
+    if x is None or not lo <= x <= hi:
+        raise WorkshopError(key, f"'{key}' must be a whole number in {lo} … {hi} (got {v!r})", None,
+                            f"'{key}' 必须是 {lo} … {hi} 之间的整数（收到 {v!r}）")
+    return x
+
+
+def _clip(k: str, v: float, merchant: bool = False) -> float:
+    p = MERCHANT_PARAMS[k] if merchant else PARAMS[k]
+    return float(min(max(v, p.lo), p.hi))
+
+
+def _public(data: dict) -> str:
+    """A record's data for an export: without the hashes of keys and tokens."""
+    import json
+
+    return json.dumps({k: v for k, v in data.items() if not k.endswith("_hash")}, sort_keys=True, ensure_ascii=False)
