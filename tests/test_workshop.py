@@ -261,3 +261,71 @@ def test_any_decision_is_either_taken_within_its_range_or_refused_with_a_message
         p = MERCHANT_PARAMS[k]
         if p.lo is not None:
             assert p.lo <= v <= p.hi
+
+
+def test_the_round_clock_locks_decisions_and_a_pause_keeps_what_was_left(log, monkeypatch):
+    import time as _time
+
+    ws, key = Workshop.create(log, "baseline", seed=1, customers=N)
+    _, t = ws.join("Ann")
+    assert ws.accepting() and ws.seconds_left() is None  # no deadline: open until the facilitator advances
+    deadline = ws.start_timer(key, 60)
+    assert 59 <= ws.seconds_left() <= 60
+    ws.decide(t, {"price": 1.1})
+    ws.pause(key)
+    left = ws.seconds_left()
+    assert 59 <= left <= 60 and not ws.accepting()
+    with pytest.raises(WorkshopError, match="locked") as e:
+        ws.decide(t, {"price": 1.2})
+    assert "锁定" in e.value.text("zh")
+    ws.go_on(key)
+    assert ws.accepting() and ws.deadline > deadline - 1
+    monkeypatch.setattr(_time, "time", lambda: ws.deadline + 1)  # the clock ran out
+    assert not ws.accepting() and ws.seconds_left() == 0
+    with pytest.raises(WorkshopError, match="locked"):
+        ws.decide(t, {"price": 1.3})
+    monkeypatch.undo()
+    assert ws.pending == {(0, "A"): {"price": 1.1}}  # what was decided in time counts
+    ws.advance(key)
+    assert ws.accepting() and ws.seconds_left() is None  # the next round is open
+    for bad in (5, 4000, "soon"):
+        with pytest.raises(WorkshopError, match="seconds"):
+            ws.start_timer(key, bad)
+    again = Workshop.resume(log, ws.code)
+    assert again.models[0].merchant("A").policy.price == 1.1
+
+
+def test_pages_wake_when_the_workshop_changes(log):
+    import threading
+
+    ws, key = Workshop.create(log, "baseline", seed=1, customers=N)
+    seen = ws.version
+    got = []
+    th = threading.Thread(target=lambda: got.append(ws.wait_change(seen, timeout=10)))
+    th.start()
+    ws.message(key, "Round 1 starts now")
+    th.join(timeout=10)
+    assert got == [seen + 1] and ws.messages == ["Round 1 starts now"]
+    assert ws.wait_change(ws.version, timeout=0.05) == ws.version  # nothing new: back after the timeout
+
+
+def test_the_registry_rebuilds_workshops_from_its_log_after_a_restart(tmp_path):
+    from sim.workshop.registry import Registry
+
+    reg = Registry(tmp_path / "w.sqlite")
+    ws, key = reg.create("baseline", 9, customers=N)
+    seat, token = ws.join("Ann")
+    ws.decide(token, {"quality": 0.75})
+    ws.advance(key)
+    assert reg.get(f" {ws.code.lower()} ") is ws  # as typed: spaces, lower case
+    reg.connect(ws.code, seat, "page-1")
+    assert reg.connected(ws.code, seat)
+    reg.disconnect(ws.code, seat, "page-1")
+    assert not reg.connected(ws.code, seat)
+    restarted = Registry(tmp_path / "w.sqlite")
+    again = restarted.get(ws.code)
+    assert again is not ws and restarted.codes() == [ws.code]
+    pd.testing.assert_frame_equal(again.weeks(0), ws.weeks(0))
+    assert again.seat_of(token).name == "Ann"  # the participant gets the seat back with their token
+    with pytest.raises(WorkshopError, match="no workshop"):
+        restarted.get("ZZZZZ")

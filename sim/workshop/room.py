@@ -133,6 +133,14 @@ class Workshop:
         self.models: list[LoyaltyModel] = []
         self._fired: list[int] = []
         self.bot_strategy: dict[str, str] = {}
+        #: decisions locked by the facilitator (paused), the open round's deadline (epoch seconds) and
+        #: what was left of it when paused
+        self.locked = False
+        self.deadline: float | None = None
+        self.remaining: float | None = None
+        #: counts the records applied; :meth:`wait_change` wakes pages when it moves
+        self.version = 0
+        self.changed = threading.Condition(self.lock)
 
     # ---- making one ----------------------------------------------------------------------------
     @classmethod
@@ -182,6 +190,56 @@ class Workshop:
         if not isinstance(key, str) or not hmac.compare_digest(_hash(key), self.key_hash):
             raise WorkshopError("key", "only the facilitator may do this (wrong facilitator key)", None,
                                 "只有主持人可以执行此操作（主持人密钥不正确）")
+
+    def start_timer(self, key: str, seconds: Any) -> float:
+        """Give the open round a deadline ``seconds`` from now (10 … 3600); decisions lock when it
+        passes. Returns the deadline (epoch seconds)."""
+        with self.lock:
+            self.check_key(key)
+            self._open()
+            secs = _whole(seconds, "seconds", 10, 3600)
+            self._record("timer", "facilitator", {"seconds": secs})
+            return self.deadline
+
+    def pause(self, key: str) -> None:
+        """Lock decisions and stop the round's clock (what is left of it is kept)."""
+        with self.lock:
+            self.check_key(key)
+            self._open()
+            if self.locked:
+                raise WorkshopError("round", "the round is paused already", None, "本轮已经暂停")
+            self._record("pause", "facilitator", {})
+
+    def go_on(self, key: str) -> None:
+        """Unlock decisions after a pause; the clock goes on with what was left of it."""
+        with self.lock:
+            self.check_key(key)
+            self._open()
+            if not self.locked:
+                raise WorkshopError("round", "the round is not paused", None, "本轮没有暂停")
+            self._record("resume", "facilitator", {})
+
+    def seconds_left(self, now: float | None = None) -> float | None:
+        """Seconds until the open round's decisions lock (None: no deadline; 0: locked)."""
+        import time
+
+        if self.locked:
+            return 0.0 if self.remaining is None else max(0.0, self.remaining)
+        if self.deadline is None:
+            return None
+        return max(0.0, self.deadline - (time.time() if now is None else now))
+
+    def accepting(self, now: float | None = None) -> bool:
+        """Whether participants' decisions are taken now."""
+        left = self.seconds_left(now)
+        return not self.closed and not self.locked and (left is None or left > 0)
+
+    def wait_change(self, seen: int, timeout: float = 30.0) -> int:
+        """Wait until the workshop changed after version ``seen`` (at most ``timeout`` seconds);
+        returns the current version. For pages that show a workshop to keep up with it."""
+        with self.changed:
+            self.changed.wait_for(lambda: self.version != seen, timeout=timeout)
+            return self.version
 
     def advance(self, key: str) -> int:
         """Close the open round and play it in every market; returns the round's number (1, 2, …)."""
@@ -300,6 +358,9 @@ class Workshop:
         with self.lock:
             self._open()
             seat = self.seat_of(token)
+            if not self.accepting():
+                raise WorkshopError("round", f"decisions for round {self.round_number} are locked (wait for the "
+                                    "facilitator)", None, f"第 {self.round_number} 轮的决策已锁定（请等待主持人）")
             clean = check_decision(fields, seat.merchant)
             self._record("decide", seat.actor, {"market": seat.market, "merchant": seat.merchant,
                                                 "round": len(self.rounds) + 1, "fields": clean})
@@ -405,11 +466,15 @@ class Workshop:
 
     def _record(self, kind: str, actor: str, data: dict) -> Any:
         rec = self.log.append(self.code, kind, actor, data)  # on disk first
-        return self._apply(rec)
+        with self.changed:
+            out = self._apply(rec)
+            self.changed.notify_all()
+        return out
 
     def _apply(self, rec: Record) -> Any:
         d = rec.data
         kind = rec.kind
+        self.version += 1
         if kind == "create":
             self.created = True
             self.scenario_name = d["scenario"]
@@ -440,6 +505,16 @@ class Workshop:
             self.messages.append(d["text"])
         elif kind == "weights":
             self.weights = dict(d)
+        elif kind == "timer":
+            self.locked, self.remaining = False, None
+            self.deadline = rec.at + float(d["seconds"])
+        elif kind == "pause":
+            self.remaining = None if self.deadline is None else max(0.0, self.deadline - rec.at)
+            self.locked, self.deadline = True, None
+        elif kind == "resume":
+            self.locked = False
+            self.deadline = None if self.remaining is None else rec.at + self.remaining
+            self.remaining = None
         elif kind == "advance":
             rnd = Round(len(self.rounds) + 1, decisions={k: dict(v) for k, v in self.pending.items()},
                         seated=frozenset(k for k, s in self.seats.items() if s.taken),
@@ -448,11 +523,13 @@ class Workshop:
                 self._play(m, model, rnd)
             self.rounds.append(rnd)
             self.pending, self.pending_events = {}, []
+            self.locked, self.deadline, self.remaining = False, None, None
             return rnd.number
         elif kind == "undo":
             rnd = self.rounds.pop()
             self.pending = {k: dict(v) for k, v in rnd.decisions.items()}
             self.pending_events = list(rnd.events)
+            self.locked, self.deadline, self.remaining = False, None, None
             self._rebuild()
             return len(self.rounds)
         elif kind == "close":
