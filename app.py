@@ -2,7 +2,8 @@
 
 Pages: Explore (one market, live; the default page), Compare (configurations side by side, with
 replicates), Sweep (one or two parameters over a range), Learn (how the model works, scenarios,
-glossary). Every asset is served by the app itself (solara-assets), so it works with no internet.
+glossary), Workshop (a live classroom market: the facilitator's page; participants open /join,
+the projector /screen). Every asset is served by the app itself (solara-assets), so it works with no internet.
 Each browser tab gets its own market and language. To serve a classroom: ``uv run solara run
 app.py --host 0.0.0.0 --port 8765 --production --no-check-version`` (see docs/app.md).
 
@@ -23,13 +24,16 @@ from sim.ui.i18n import lang, tr
 from sim.ui.keep import serve_defaults
 from sim.ui.learn import Learn
 from sim.ui.sweep import Sweep
+from sim.ui.workshop_host import WorkshopHost
+from sim.ui.workshop_join import Join
+from sim.ui.workshop_screen import Screen
 
 
 @solara.component
 def Layout(children=[]):
     route_current, routes = solara.use_route()
     titles = {"/": tr("Explore", "探索"), "compare": tr("Compare", "比较"), "sweep": tr("Sweep", "扫描"),
-              "learn": tr("Learn", "学习")}
+              "learn": tr("Learn", "学习"), "workshop": tr("Workshop", "工作坊")}
     with solara.AppLayout(title=tr("loyalty-sim — how customers become loyal", "loyalty-sim — 客户如何成为忠诚客户"),
                           navigation=False) as main:
         with solara.AppBar():
@@ -38,6 +42,8 @@ def Layout(children=[]):
                 solara.v.Html(tag="style", children=[PAGE_CSS])
                 with solara.Row(gap="0px", classes=["lsim-navs"]):  # scrolls sideways on a phone
                     for r in routes:
+                        if r.path not in titles:  # reached by a link or a QR code: /join, /screen
+                            continue
                         solara.Link(solara.resolve_path(r), children=[
                             solara.Button(titles.get(r.path, r.path), text=True,
                                           color="white" if r is not route_current else None,
@@ -55,6 +61,9 @@ routes = [
     solara.Route(path="compare", component=Compare, label="Compare"),
     solara.Route(path="sweep", component=Sweep, label="Sweep"),
     solara.Route(path="learn", component=Learn, label="Learn"),
+    solara.Route(path="workshop", component=WorkshopHost, label="Workshop"),
+    solara.Route(path="join", component=Join, label="Join"),
+    solara.Route(path="screen", component=Screen, label="Screen"),
 ]
 
 
