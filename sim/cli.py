@@ -718,3 +718,98 @@ def main(argv=None) -> int:
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())
+
+
+# ---- workshop --------------------------------------------------------------------------------------
+def _workshop_db(db: Path | None):
+    from .workshop.registry import Registry
+
+    reg = Registry(db)
+    if not reg.path.is_file():
+        raise ParamError("--db", f"no workshop log at {reg.path} (the app writes it where it was started, or at "
+                         "LSIM_WORKSHOP_DB)", None, f"在 {reg.path} 没有工作坊日志（应用会写在它启动的文件夹中，或写到 LSIM_WORKSHOP_DB）")
+    return reg
+
+
+_DB_OPTION = click.option("--db", type=click.Path(dir_okay=False, path_type=Path), default=None,
+                          help="The workshops' log (default: LSIM_WORKSHOP_DB or workshops/workshops.sqlite) / 工作坊日志文件.")
+
+
+@cli.group()
+def workshop():
+    """Live classroom markets run from the app's Workshop page: list, export, replay.
+    课堂实时市场（应用的“工作坊”页面）：列出、导出、回放。"""
+
+
+@workshop.command("list")
+@_DB_OPTION
+@click.pass_context
+def workshop_list(ctx, db):
+    """The open workshops of the log / 列出未结束的工作坊."""
+    lang = _lang(ctx)
+    reg = _workshop_db(db)
+    codes = reg.codes()
+    if not codes:
+        click.echo(pick("No open workshop.", "没有未结束的工作坊。", lang))
+    for code in codes:
+        ws = reg.get(code)
+        taken = sum(s.taken for s in ws.seats.values())
+        click.echo(pick(f"{code}  {ws.scenario_name}  seed {ws.seed}  {ws.n_markets} market(s)  "
+                        f"{len(ws.rounds)} round(s) played  {taken}/{len(ws.seats)} seats taken",
+                        f"{code}  {ws.scenario_name}  种子 {ws.seed}  {ws.n_markets} 个市场  已进行 {len(ws.rounds)} 轮  "
+                        f"{taken}/{len(ws.seats)} 个席位有人", lang))
+
+
+@workshop.command("export")
+@click.argument("code")
+@click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Folder to write decisions.csv, weeks.csv, rounds.csv, log.csv / 输出文件夹.")
+@click.option("--force", is_flag=True, help="Replace files of an earlier export / 覆盖之前导出的文件.")
+@_DB_OPTION
+@click.pass_context
+def workshop_export(ctx, code, out, force, db):
+    """Write a workshop's decisions and week-by-week data as CSV / 导出工作坊的决策和逐周数据（CSV）."""
+    lang = _lang(ctx)
+    ws = _workshop_db(db).get(code)
+    names = ("decisions.csv", "weeks.csv", "rounds.csv", "log.csv")
+    there = [n for n in names if (out / n).exists()]
+    if there and not force:
+        raise ParamError("--out", f"{out} already holds {', '.join(there)}: choose another folder or add --force", None,
+                         f"{out} 中已有 {'、'.join(there)}：请换一个文件夹，或加 --force")
+    for p in ws.export(out):
+        click.echo(str(p))
+    click.echo(pick(f"Workshop {ws.code}: {len(ws.rounds)} round(s), {ws.n_markets} market(s).",
+                    f"工作坊 {ws.code}：{len(ws.rounds)} 轮，{ws.n_markets} 个市场。", lang))
+
+
+@workshop.command("replay")
+@click.argument("code")
+@_DB_OPTION
+@click.pass_context
+def workshop_replay(ctx, code, db):
+    """Replay a workshop from its log, round by round: decisions and leaderboard /
+    按轮回放工作坊：各轮的决策与排行榜."""
+    from .analysis.formatting import percent_text
+    from .workshop import Workshop
+
+    lang = _lang(ctx)
+    reg = _workshop_db(db)
+    from .workshop.registry import normal_code
+
+    for rec, ws in Workshop.replay(reg.log, normal_code(code)):
+        if rec.kind == "decide":
+            click.echo(pick(f"  {rec.actor} decides {rec.data['fields']}", f"  {rec.actor} 决策 {rec.data['fields']}", lang))
+        elif rec.kind == "inject":
+            click.echo(pick(f"  event: {rec.data['event']}", f"  事件：{rec.data['event']}", lang))
+        elif rec.kind == "undo":
+            click.echo(pick(f"Round {rec.data['round']} undone", f"第 {rec.data['round']} 轮已撤销", lang))
+        elif rec.kind == "advance":
+            click.echo(pick(f"Round {rec.data['round']} played:", f"第 {rec.data['round']} 轮结束：", lang))
+            for m in range(ws.n_markets):
+                for _, row in ws.scorecard(m).iterrows():
+                    who = row["player"] or pick("bot", "机器人", lang)
+                    click.echo(f"    {m + 1}:{row['merchant']} {who}  " + pick(
+                        f"score {row['score']:.2f}  profit {row['cumulative_profit']:.0f}  "
+                        f"loyal {percent_text(row['loyal_share'])}  satisfaction {row['satisfaction']:.3f}",
+                        f"得分 {row['score']:.2f}  累计利润 {row['cumulative_profit']:.0f}  "
+                        f"忠诚 {percent_text(row['loyal_share'])}  满意度 {row['satisfaction']:.3f}", lang))

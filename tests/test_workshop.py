@@ -329,3 +329,41 @@ def test_the_registry_rebuilds_workshops_from_its_log_after_a_restart(tmp_path):
     assert again.seat_of(token).name == "Ann"  # the participant gets the seat back with their token
     with pytest.raises(WorkshopError, match="no workshop"):
         restarted.get("ZZZZZ")
+
+
+def test_the_command_line_lists_exports_and_replays_a_workshop(tmp_path):
+    from click.testing import CliRunner
+
+    from sim.cli import cli
+    from sim.workshop.registry import Registry
+
+    db = tmp_path / "w.sqlite"
+    reg = Registry(db)
+    ws, key = reg.create("baseline", 8, customers=N)
+    tokens = [ws.join(n)[1] for n in ("Ann", "Bo")]
+    _play(ws, key, tokens, [{0: {"price": 1.3}}, {1: {"quality": 0.8}}])
+    ws.undo(key)
+    ws.advance(key)
+    run = CliRunner().invoke
+    r = run(cli, ["workshop", "list", "--db", str(db)])
+    assert r.exit_code == 0 and ws.code in r.output and "2 round(s) played" in r.output and "2/3 seats" in r.output
+    out = tmp_path / "export"
+    r = run(cli, ["workshop", "export", ws.code.lower(), "--out", str(out), "--db", str(db)])
+    assert r.exit_code == 0, r.output
+    weeks = pd.read_csv(out / "weeks.csv")
+    assert weeks["step"].max() == 26 and list(weeks["customers"]) == list(ws.weeks(0)["customers"])
+    assert len(pd.read_csv(out / "rounds.csv")) == 2 * 3
+    before = (out / "weeks.csv").read_bytes()
+    r = run(cli, ["workshop", "export", ws.code, "--out", str(out), "--db", str(db)])  # not silently overwritten
+    assert r.exit_code == 2 and "--force" in r.output and (out / "weeks.csv").read_bytes() == before
+    assert run(cli, ["workshop", "export", ws.code, "--out", str(out), "--db", str(db), "--force"]).exit_code == 0
+    r = run(cli, ["workshop", "replay", ws.code, "--db", str(db)])
+    assert r.exit_code == 0, r.output
+    assert [ln for ln in r.output.splitlines() if ln.startswith("Round")] == [
+        "Round 1 played:", "Round 2 played:", "Round 2 undone", "Round 2 played:"]
+    assert "1:A Ann" in r.output and "1:C bot" in r.output
+    r = run(cli, ["--lang", "zh", "workshop", "replay", ws.code, "--db", str(db)])
+    assert "第 2 轮已撤销" in r.output and "机器人" in r.output
+    for args in (["workshop", "replay", "NOPE9", "--db", str(db)], ["workshop", "list", "--db", str(tmp_path / "none.sqlite")]):
+        r = run(cli, args)
+        assert r.exit_code == 2 and "Traceback" not in r.output and r.output.strip(), r.output

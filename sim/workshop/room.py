@@ -184,6 +184,19 @@ class Workshop:
                 ws._apply(rec)
         return ws
 
+    @classmethod
+    def replay(cls, log: EventLog, code: str):
+        """The workshop ``code`` step by step, as it happened: yields ``(record, workshop)`` after each
+        record of its log is applied (the same workshop object, changed in place)."""
+        records = log.records(code)
+        if not records or records[0].kind != "create":
+            raise WorkshopError("code", f"no workshop with code {code!r}", None, f"没有代码为 {code!r} 的工作坊")
+        ws = cls(log, code)
+        for rec in records:
+            with ws.lock:
+                ws._apply(rec)
+            yield rec, ws
+
     # ---- what the facilitator does -------------------------------------------------------------
     def check_key(self, key: str) -> None:
         """Raise :class:`WorkshopError` unless ``key`` is this workshop's facilitator key."""
