@@ -155,6 +155,7 @@ def test_bad_input_is_refused_with_a_message_and_changes_nothing(log):
         (lambda: Workshop.create(log, "no_such_scenario"), "scenario", None),
         (lambda: Workshop.create(log, "baseline", seed=-4), "seed", None),
         (lambda: Workshop.create(log, "baseline", markets=0), "markets", None),
+        (lambda: Workshop.create(log, "baseline", merchants=7), "merchants", "2 … 6"),
         (lambda: Workshop.create(log, "baseline", round_weeks="a quarter"), "round_weeks", None),
         (lambda: Workshop.create(log, "baseline", code=ws.code), "code", "exists"),
     ]
@@ -367,3 +368,20 @@ def test_the_command_line_lists_exports_and_replays_a_workshop(tmp_path):
     for args in (["workshop", "replay", "NOPE9", "--db", str(db)], ["workshop", "list", "--db", str(tmp_path / "none.sqlite")]):
         r = run(cli, args)
         assert r.exit_code == 2 and "Traceback" not in r.output and r.output.strip(), r.output
+
+
+def test_a_market_can_hold_up_to_six_merchants_copied_from_the_scenarios(log):
+    ws, key = Workshop.create(log, "baseline", seed=6, markets=2, merchants=6, customers=N)
+    assert ws.merchant_names == ["A", "B", "C", "D", "E", "F"] and len(ws.seats) == 12
+    base = {m.name: m for m in ws.scenario.params.merchants}
+    d = ws.models[0].merchant("D").policy
+    assert (d.price, d.quality) == (base["A"].price, base["A"].quality)  # D starts as A did
+    tokens = [ws.join(f"P{i}")[1] for i in range(12)]
+    assert ws.seat_of(tokens[11]).actor == "2:F"
+    ws.decide(tokens[4], {"price": 1.5})  # E of market 1
+    ws.advance(key)
+    assert ws.models[0].merchant("E").policy.price == 1.5 and ws.models[1].merchant("E").policy.price != 1.5
+    assert set(ws.round_table(1)["merchant"]) == set("ABCDEF")
+    pd.testing.assert_frame_equal(Workshop.resume(log, ws.code).weeks(0), ws.weeks(0))
+    two, _ = Workshop.create(log, "baseline", seed=6, merchants=2, customers=N)
+    assert two.merchant_names == ["A", "B"]

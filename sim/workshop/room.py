@@ -27,6 +27,7 @@ needs that seat's token.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import hmac
 import math
@@ -123,6 +124,7 @@ class Workshop:
         self.n_markets = 1
         self.round_weeks = DEFAULT_ROUND_WEEKS
         self.customers: int | None = None
+        self.n_merchants: int | None = None  # merchants per market (None: the scenario's)
         self.weights = dict(SCORE_WEIGHTS)
         self.key_hash = ""
         self.seats: dict[tuple[int, str], Seat] = {}
@@ -146,9 +148,10 @@ class Workshop:
     @classmethod
     def create(cls, log: EventLog, scenario: str = "baseline", seed: int = 1, *, markets: int = 1,
                round_weeks: int = DEFAULT_ROUND_WEEKS, customers: int | None = None,
-               code: str | None = None) -> tuple["Workshop", str]:
+               merchants: int | None = None, code: str | None = None) -> tuple["Workshop", str]:
         """A new workshop of ``markets`` parallel markets of ``scenario`` (a named scenario) from
-        ``seed``. Returns it and the facilitator's key (shown once; the log keeps its hash)."""
+        ``seed``, each with ``merchants`` merchants (default: the scenario's; 2 … 6, see
+        :meth:`_params`). Returns it and the facilitator's key (shown once; the log keeps its hash)."""
         if scenario not in scenario_names():
             raise WorkshopError("scenario", f"no scenario named {scenario!r} (scenarios: {', '.join(scenario_names())})",
                                 None, f"没有名为 {scenario!r} 的情景")
@@ -162,6 +165,8 @@ class Workshop:
         round_weeks = _whole(round_weeks, "round_weeks", 1, 52)
         if customers is not None:
             customers = PARAMS["n_customers"].validate(customers, key="customers")
+        if merchants is not None:
+            merchants = _whole(merchants, "merchants", 2, MAX_MERCHANTS)
         code = code or new_code()
         if log.records(code):
             raise WorkshopError("code", f"a workshop with code {code} exists already", None, f"代码为 {code} 的工作坊已存在")
@@ -169,6 +174,7 @@ class Workshop:
         ws = cls(log, code)
         ws._record("create", "facilitator", {"scenario": scenario, "seed": seed, "markets": markets,
                                              "round_weeks": round_weeks, "customers": customers,
+                                             "merchants": merchants,
                                              "weights": dict(SCORE_WEIGHTS), "key_hash": _hash(key)})
         return ws, key
 
@@ -386,8 +392,13 @@ class Workshop:
         return len(self.rounds) + 1
 
     @property
+    def params(self):
+        """The settings every market of the workshop starts from."""
+        return self._params()
+
+    @property
     def merchant_names(self) -> list[str]:
-        return [m.name for m in self.scenario.params.merchants] if self.scenario else []
+        return [m.name for m in self.params.merchants] if self.scenario else []
 
     def policy(self, market: int, merchant: str) -> dict[str, Any]:
         """The merchant's decisions as they stand in the market now, with the open round's pending ones over them."""
@@ -497,10 +508,11 @@ class Workshop:
             self.n_markets = int(d["markets"])
             self.round_weeks = int(d["round_weeks"])
             self.customers = d.get("customers")
+            self.n_merchants = d.get("merchants")
             self.weights = dict(d["weights"])
             self.key_hash = d["key_hash"]
             self.bot_strategy = {m.name: (m.strategy if m.strategy != "fixed" else "rule")
-                                 for m in self.scenario.params.merchants}
+                                 for m in self.params.merchants}
             self.seats = {(i, m): Seat(i, m) for i in range(self.n_markets) for m in self.merchant_names}
             self._rebuild()
             return None
@@ -551,8 +563,21 @@ class Workshop:
 
     # ---- the markets ---------------------------------------------------------------------------
     def _params(self):
+        """The markets' settings: the scenario's, with the workshop's number of customers and of
+        merchants (more merchants than the scenario has are copies of its merchants in turn, named
+        with the next letters; fewer are its first ones)."""
         p = self.scenario.params
-        return p.replace(n_customers=int(self.customers)) if self.customers else p
+        if self.customers:
+            p = p.replace(n_customers=int(self.customers))
+        k = self.n_merchants or len(p.merchants)
+        if k != len(p.merchants):
+            taken = {m.name for m in p.merchants}
+            spare = [c for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ" if c not in taken]
+            ms = list(p.merchants[:k])
+            while len(ms) < k:
+                ms.append(dataclasses.replace(p.merchants[len(ms) % len(p.merchants)], name=spare.pop(0)))
+            p = p.replace(merchants=tuple(ms))
+        return p
 
     def _rebuild(self) -> None:
         """Every market from its start, replaying the rounds played so far."""
