@@ -74,6 +74,10 @@ def fig_rounds(table: pd.DataFrame, lang: str = "en", metrics: Sequence[str] = C
                     label=name)
         lo, hi = int(table["round"].min()), int(table["round"].max())
         ax.set_xlim(lo - 0.3, hi + 0.3)
+        if hi - lo < 12:
+            ax.set_xticks(range(lo, hi + 1))
+        if metric in _PERCENT:
+            ax.set_ylim(bottom=0)
     for ax in axes[len(metrics):]:
         ax.set_visible(False)
     handles, labels = axes[0].get_legend_handles_labels()

@@ -55,9 +55,9 @@ Stable CSS classes (for browser tests)
 
 from __future__ import annotations
 
+import html
 import io
 import tempfile
-import threading
 import zipfile
 from pathlib import Path
 from typing import Any, Callable
@@ -152,19 +152,19 @@ def JoinPanel(ws: Workshop, origin: str, big: bool = False, host_link: str = "",
                                "font-family": "monospace"})
             with solara.Row(gap="6px", style={"align-items": "baseline", "font-size": "1.6rem" if big else "1rem"}):
                 solara.Text(tr("Join at", "加入地址"))
-                solara.HTML(tag="a", unsafe_innerHTML=url, attributes={"href": url, "target": "_blank"},
+                solara.HTML(tag="a", unsafe_innerHTML=html.escape(url), attributes={"href": url, "target": "_blank"},
                             classes=["lsim-ws-join-link"])
             if not big:
                 s_url = screen_url(origin, ws.code)
                 with solara.Row(gap="6px", style={"align-items": "baseline"}):
                     solara.Text(tr("Projector", "投影"))
-                    solara.HTML(tag="a", unsafe_innerHTML=s_url, attributes={"href": s_url, "target": "_blank"},
+                    solara.HTML(tag="a", unsafe_innerHTML=html.escape(s_url), attributes={"href": s_url, "target": "_blank"},
                                 classes=["lsim-ws-screen-link"])
             if host_link:
                 with solara.Row(gap="6px", style={"align-items": "baseline"}):
                     solara.Text(tr("Facilitator (keep it private; opens these controls on another device)",
                                    "主持人链接（请勿公开；可在另一台设备上打开这些控制）"))
-                    solara.HTML(tag="a", unsafe_innerHTML=host_link, attributes={"href": host_link},
+                    solara.HTML(tag="a", unsafe_innerHTML=html.escape(host_link), attributes={"href": host_link},
                                 classes=["lsim-ws-host-link"])
 
 
@@ -187,7 +187,7 @@ def Messages(ws: Workshop, big: bool = False, most: int = 3, version: int = 0):
         return
     with solara.Column(gap="2px", classes=["lsim-ws-messages"]):
         for text in ws.messages[-most:][::-1]:
-            solara.Text("📣 " + text, classes=["lsim-ws-message"], style={"font-size": "2rem" if big else "1rem"})
+            solara.Text(tr("Message: ", "消息：") + text, classes=["lsim-ws-message"], style={"font-size": "2rem" if big else "1rem"})
 
 
 def _cell(tag: str, text: str, style: str = "") -> Any:
@@ -200,7 +200,7 @@ def Leaderboard(ws: Workshop, market: int, big: bool = False, version: int = 0):
     with ws.lock:
         board = ws.scorecard(market)
     font = "1.7rem" if big else "0.95rem"
-    head = [tr("#", "名次"), tr("Merchant", "商家"), tr("Player", "玩家"), tr("Score", "得分"),
+    head = [tr("#", "名次"), tr("Merchant", "商家"), tr("Player", "玩家"), tr("Score (0–100)", "得分（0–100）"),
             tr("Cumulative profit", "累计利润"), tr("Loyal share", "忠诚客户占比"), tr("Satisfaction", "满意度")]
     rows = [solara.v.Html(tag="tr", children=[_cell("th", h, "text-align: left") for h in head])]
     for i, r in enumerate(board.itertuples(index=False), start=1):
@@ -312,7 +312,7 @@ def CreateForm(on_created: Callable[[Workshop, str], None]):
 
     items = [{"text": load_scenario(n).text("title", lng), "value": n} for n in names]
     with solara.Card(tr("Create a workshop", "创建工作坊"), classes=["lsim-ws-create"], style={"max-width": "640px"}):
-        solara.Markdown(tr("Participants join with the room code and play the merchants of a market; a market "
+        solara.Text(tr("Participants join with the room code and play the merchants of a market; a market "
                            f"holds at most {MAX_MERCHANTS} merchants, so larger groups play parallel markets of the "
                            "same scenario and seed. Empty seats are played by bots.",
                            f"参与者用房间代码加入，各自经营市场中的一个商家；每个市场最多 {MAX_MERCHANTS} 个商家，"
@@ -356,7 +356,7 @@ def WorkshopHost():
 
     with solara.Column(classes=["lsim-ws-host"], style={"padding": "12px", "gap": "12px"}):
         PageUrl(values={"code": code, "key": key}, on_origin=set_origin)
-        solara.Markdown("## " + tr("Workshop: a live classroom market", "工作坊：课堂实时市场"))
+        solara.HTML(tag="h2", unsafe_innerHTML=tr("Workshop: a live classroom market", "工作坊：课堂实时市场"))
         if not code:
             CreateForm(on_created=created)
             return
