@@ -8,6 +8,7 @@ The pages use the server's registry; each test gets one of its own on a temporar
 from __future__ import annotations
 
 import io
+import re
 import time
 import zipfile
 
@@ -263,12 +264,19 @@ def test_screen_shows_the_room_without_controls_and_keeps_up(reg):
     assert not [w for w in all_widgets(rc) if isinstance(w, (v.Btn, v.TextField, v.Select))]  # no control at all
     assert not _with(rc, "lsim-ws-host-link") and not _with(rc, "lsim-ws-screen-link")
     assert "Round 1" in _all_text(rc, "lsim-ws-round")
+    assert _with(rc, "lsim-ws-board-empty") and not _with(rc, "lsim-ws-board-row")  # no ranking before play
+    assert _with(rc, "lsim-ws-chart-empty")
     ws.message(key, "Welcome")
     ws.advance(key)
     _wait(lambda: "Round 2" in _all_text(rc, "lsim-ws-round"))
     _wait(lambda: "Welcome" in _all_text(rc, "lsim-ws-messages"))
     _wait(lambda: len(_with(rc, "lsim-ws-board-row")) == 3)
     assert "Round 1" in _all_text(rc, "lsim-ws-lines")
+    assert _with(rc, "lsim-ws-chart")
+    for name in ("Ann", "Bo", "Cy"):  # every seat taken: the room code and QR code make way
+        ws.join(name)
+    _wait(lambda: not _with(rc, "lsim-ws-qr"))
+    assert "Ann" in _all_text(rc, "lsim-ws-board")
     bad = render("/screen?code=ZZZZZ", workshop_screen.Screen)
     assert "no workshop" in _all_text(bad, "lsim-ws-denied")
     assert not _with(bad, "lsim-ws-round")
@@ -362,3 +370,30 @@ def test_round_charts_draw_every_metric_per_merchant_in_both_languages(reg):
     assert "No round played yet" in [t.get_text() for t in empty.axes[0].texts]
     with pytest.raises(ValueError):
         fig_rounds(table, "en", metrics=("nps",))
+
+
+def test_the_facilitators_page_in_chinese_has_no_english_left(reg):
+    ws, key = _new(reg, round_weeks=2)
+    _, token = ws.join("Ann")
+    ws.decide(token, {"price": 1.3, "programme": "social"})
+    ws.inject(key, "price_war")
+    ws.advance(key)
+    i18n.lang.value = "zh"
+    rc = render(f"/workshop?code={ws.code}&key={key}")
+    skip = {"lsim-ws-join-link", "lsim-ws-screen-link", "lsim-ws-host-link", "lsim-ws-qr"}
+    texts = []
+    for w in all_widgets(rc):
+        classes = set((getattr(w, "class_", None) or "").split()) | set(
+            ((getattr(w, "attributes", None) or {}).get("class") or "").split())
+        if classes & skip or isinstance(w, v.Icon):  # links, QR code, icon names
+            continue
+        for name in ("label", "message", "unsafe_innerHTML"):
+            x = getattr(w, name, None)
+            if isinstance(x, str):
+                texts.append(x)
+        texts += [c for c in getattr(w, "children", None) or [] if isinstance(c, str)]
+        texts += [i["text"] for i in getattr(w, "items", None) or [] if isinstance(i, dict)]
+    words = set(re.findall(r"[A-Za-z][A-Za-z'’-]*[A-Za-z]", " ".join(texts).replace(ws.code, "")))
+    allowed = {"CSV", "Ann", "LSIM", "MAX", "CUSTOMERS"}
+    assert words - allowed == set(), sorted(words - allowed)
+    assert "第 1 轮" in _all_text(rc, "lsim-ws-lines") and "价格" in _all_text(rc, "lsim-ws-decisions")

@@ -72,7 +72,7 @@ from ..inputs.scenario import load_scenario, scenario_names
 from ..params import MERCHANT_PARAMS, PARAMS, ParamError
 from ..workshop.debrief import what_happened
 from ..workshop.decisions import DECISIONS, MARKET_EVENTS
-from ..workshop.room import DEFAULT_ROUND_WEEKS, MAX_MERCHANTS, SCORE_WEIGHTS, Workshop, WorkshopError
+from ..workshop.room import DEFAULT_ROUND_WEEKS, MAX_MERCHANTS, SCORE_WEIGHTS, Workshop
 from . import keep
 from .i18n import both, lang, shown, tr
 from .workshop_charts import fig_rounds
@@ -196,7 +196,11 @@ def _cell(tag: str, text: str, style: str = "") -> Any:
 
 @solara.component
 def Leaderboard(ws: Workshop, market: int, big: bool = False, version: int = 0):
-    """The market's balanced scorecard, best first."""
+    """The market's balanced scorecard, best first (once a round has been played)."""
+    if not ws.rounds:
+        solara.Text(tr("The leaderboard appears after the first round.", "排行榜在第一轮之后出现。"),
+                    classes=["lsim-ws-board-empty"], style={"color": "#777", "font-size": "1.5rem" if big else "0.95rem"})
+        return
     with ws.lock:
         board = ws.scorecard(market)
     font = "1.7rem" if big else "0.95rem"
@@ -225,12 +229,16 @@ def RoundCharts(ws: Workshop, market: int, big: bool = False, version: int = 0):
             names = list(ws.merchant_names)
         return fig_rounds(table, lng, merchants=names, big=big)
 
-    fig = solara.use_memo(build, [signature, lng, big, market, id(ws)])
+    fig = solara.use_memo(lambda: build() if signature else None, [signature, lng, big, market, id(ws)])
 
     def close():
-        return lambda: fig.clear()
+        return lambda: fig.clear() if fig is not None else None
 
     solara.use_effect(close, [fig])
+    if fig is None:
+        solara.Text(tr("The charts appear after the first round.", "图表在第一轮之后出现。"),
+                    classes=["lsim-ws-chart-empty"], style={"color": "#777", "font-size": "1.5rem" if big else "0.95rem"})
+        return
     with solara.Column(classes=["lsim-ws-chart"], style={"max-width": "1200px" if big else "820px"}):
         solara.FigureMatplotlib(fig, dependencies=[signature, lng, big, market], format="png")
 
