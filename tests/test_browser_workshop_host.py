@@ -10,7 +10,10 @@ message and no controls; no request leaves this machine. Screenshots go to
 
 from __future__ import annotations
 
+import io
 import re
+import zipfile
+from pathlib import Path
 
 import pytest
 from browser_kit import (
@@ -97,6 +100,15 @@ def test_facilitator_creates_a_workshop_and_the_projector_follows_the_rounds(ser
             host.wait_for_selector(".lsim-ws-chart img")
             screenshot(host, "workshop-host-round1")
             screenshot(screen, "workshop-screen-round1")
+
+            # the export: every table of the workshop in one zip
+            with host.expect_download() as download:
+                host.locator(".lsim-ws-export").click()
+            with zipfile.ZipFile(io.BytesIO(Path(download.value.path()).read_bytes())) as z:
+                names = sorted(n.split("/")[-1] for n in z.namelist())
+                rounds = z.read(f"workshop_{code}/rounds.csv").decode("utf-8").splitlines()
+            assert names == ["decisions.csv", "log.csv", "rounds.csv", "weeks.csv"]
+            assert len(rounds) == 1 + 3  # a header and round 1 of the three merchants
 
             # a reload keeps the facilitator in, with the controls
             host.goto(host_url)

@@ -178,8 +178,13 @@ def test_controls_call_the_engine(reg):
     seat, token = ws.join("Ann")
     rc = render(f"/workshop?code={ws.code}&key={key}")
     assert "Ann" in _all_text(rc, "lsim-ws-seat-A") and "bot" in _all_text(rc, "lsim-ws-seat-B")
+    assert _all_text(rc, "lsim-ws-seat-A") == "A Ann no not yet"  # not connected, not decided yet
     ws.decide(token, {"price": 1.5})  # another browser: shows without a reload
-    _wait(lambda: "yes" in _all_text(rc, "lsim-ws-seat-A"))
+    _wait(lambda: _all_text(rc, "lsim-ws-seat-A") == "A Ann no yes")
+    reg.connect(ws.code, seat, "page-1")  # the participant's page is open
+    _wait(lambda: _all_text(rc, "lsim-ws-seat-A") == "A Ann yes yes", timeout=10)
+    reg.disconnect(ws.code, seat, "page-1")
+    _wait(lambda: _all_text(rc, "lsim-ws-seat-A") == "A Ann no yes", timeout=10)
     # timer, pause, go on
     _type(rc, "lsim-ws-timer-seconds", "5")
     _click(rc, "lsim-ws-timer-start")

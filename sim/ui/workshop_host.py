@@ -58,6 +58,7 @@ from __future__ import annotations
 import html
 import io
 import tempfile
+import threading
 import zipfile
 from pathlib import Path
 from typing import Any, Callable
@@ -81,6 +82,8 @@ from .workshop_common import clock_text, registry, use_changes, use_clock
 __all__ = ["WorkshopHost", "workshop_scenarios", "join_url", "screen_url", "qr_svg", "JoinPanel", "RoundStatus",
            "Leaderboard", "RoundCharts", "WhatHappened", "Messages", "PageUrl", "use_origin", "query", "zip_export"]
 
+#: how often (seconds) the roster looks at who is connected
+ROSTER_POLL = 2.0
 #: the origin the join link is built from until the page has said where it was opened
 FALLBACK_ORIGIN = "http://localhost:8765"
 
@@ -541,10 +544,25 @@ def Dashboard(ws: Workshop, key: str, origin: str):
 
 @solara.component
 def Roster(ws: Workshop, market: int, version: int = 0):
+    """Who plays each merchant of the market, connected or not, decided this round or not. Connections
+    are not changes of the workshop, so the roster looks at them every :data:`ROSTER_POLL` seconds."""
     with ws.lock:
         seats = [ws.seats[(market, name)] for name in ws.merchant_names]
         decided = {merchant for (m, merchant) in ws.pending if m == market}
     reg = registry()
+    _, set_online = solara.use_state(())
+
+    def poll(cancel: threading.Event):
+        seen = None
+        while not cancel.is_set():
+            now = tuple(reg.connected(ws.code, s) for s in seats)
+            if now != seen:
+                seen = now
+                set_online(now)
+            if cancel.wait(ROSTER_POLL):
+                break
+
+    solara.use_thread(poll, dependencies=[id(ws), market, version], intrusive_cancel=False)
     head = [tr("Merchant", "商家"), tr("Played by", "经营者"), tr("Connected", "在线"),
             tr(f"Decided (round {ws.round_number})", f"已决策（第 {ws.round_number} 轮）")]
     rows = [solara.v.Html(tag="tr", children=[_cell("th", h, "text-align: left") for h in head])]
