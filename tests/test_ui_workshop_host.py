@@ -36,10 +36,12 @@ def reg(tmp_path, monkeypatch):
     r = Registry(tmp_path / "workshops.sqlite")
     monkeypatch.setattr(registry_module, "_REGISTRY", r)
     i18n.lang.value = "en"
+    workshop_host.held.set(("", ""))
     yield r
     while _contexts:
         _contexts.pop().close()
     i18n.lang.value = "en"
+    workshop_host.held.set(("", ""))
 
 
 @solara.component
@@ -170,6 +172,8 @@ def test_a_wrong_key_shows_a_message_and_no_controls(reg):
     assert "no workshop" in _all_text(rc2, "lsim-ws-denied")
     rc3 = render(f"/workshop?code={ws.code}&key={key}")  # another device with the facilitator's address
     assert _with(rc3, "lsim-ws-advance") and _all_text(rc3, "lsim-ws-code").strip() == ws.code
+    rc4 = render("/workshop")  # back from the top bar (no code in the address): the same workshop
+    assert _with(rc4, "lsim-ws-advance") and _all_text(rc4, "lsim-ws-code").strip() == ws.code
 
 
 # ---- the controls --------------------------------------------------------------------------------

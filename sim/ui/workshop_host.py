@@ -82,6 +82,8 @@ from .workshop_common import clock_text, registry, use_changes, use_clock
 __all__ = ["WorkshopHost", "workshop_scenarios", "join_url", "screen_url", "qr_svg", "JoinPanel", "RoundStatus",
            "Leaderboard", "RoundCharts", "WhatHappened", "Messages", "PageUrl", "use_origin", "query", "zip_export"]
 
+#: the workshop (code, facilitator key) this browser session steers: back on /workshop from the top bar
+held = solara.reactive(("", ""))
 #: how often (seconds) the roster looks at who is connected
 ROSTER_POLL = 2.0
 #: the origin the join link is built from until the page has said where it was opened
@@ -357,9 +359,15 @@ def WorkshopHost():
     solara.Title(tr("Workshop — loyalty-sim", "工作坊 — loyalty-sim"))
     router = solara.use_router()
     q = query(router.search)
-    code, set_code = solara.use_state(q.get("code", ""))
-    key, set_key = solara.use_state(q.get("key", ""))
+    start = (q.get("code", ""), q.get("key", "")) if q.get("code") else held.value
+    code, set_code = solara.use_state(start[0])
+    key, set_key = solara.use_state(start[1])
     origin, set_origin = use_origin()
+
+    def forget():
+        held.set(("", ""))
+        set_code("")
+        set_key("")
 
     def created(ws: Workshop, k: str):
         set_key(k)
@@ -383,7 +391,7 @@ def WorkshopHost():
         if denied:
             solara.Error(denied, classes=["lsim-ws-denied"])
             solara.Button(tr("Create a new workshop", "创建新的工作坊"), text=True,
-                          on_click=lambda: (set_code(""), set_key("")), classes=["lsim-ws-new"])
+                          on_click=forget, classes=["lsim-ws-new"])
             return
         Dashboard(ws, key, origin)
 
@@ -391,6 +399,7 @@ def WorkshopHost():
 @solara.component
 def Dashboard(ws: Workshop, key: str, origin: str):
     version = use_changes(ws)
+    solara.use_effect(lambda: held.set((ws.code, key)), [ws.code, key])  # the key checked: kept for this browser
     errors, set_errors = solara.use_state({})
     notice, set_notice = solara.use_state(None)
     confirm, set_confirm = solara.use_state("")
