@@ -25,7 +25,8 @@ Stable CSS classes (for browser tests)
                                        ``lsim-ws-customers`` (text boxes), ``lsim-ws-create-button``;
                                        a bad value: ``lsim-ws-error lsim-ws-error-FIELD`` under it
                                        (FIELD: scenario, seed, markets, round_weeks, customers)
-``lsim-ws-denied``                     the message of a wrong code or key (no controls)
+``lsim-ws-denied``                     the message of a wrong code or key (no controls);
+                                       ``lsim-ws-new`` "create a new workshop" under it
 ``lsim-ws-code``                       the room code (text)
 ``lsim-ws-join-link``                  the join link (an <a>); ``lsim-ws-qr`` its QR code (<svg>)
 ``lsim-ws-screen-link``                the projector's link; ``lsim-ws-host-link`` the facilitator's
@@ -38,7 +39,8 @@ Stable CSS classes (for browser tests)
 ``lsim-ws-event`` / ``lsim-ws-inject`` the market event (select) / inject it;
                                        ``lsim-ws-pending-events`` the events of the open round
 ``lsim-ws-message-text``               the message (text box); ``lsim-ws-message-send`` send it;
-                                       ``lsim-ws-messages`` the messages sent
+                                       ``lsim-ws-messages`` the messages sent (each
+                                       ``lsim-ws-message``, newest first)
 ``lsim-ws-weight-KEY``                 scorecard weights (profit, loyalty, satisfaction);
                                        ``lsim-ws-weights-apply``
 ``lsim-ws-export``                     download every table of the workshop (zip of CSVs)
@@ -46,10 +48,14 @@ Stable CSS classes (for browser tests)
 ``lsim-ws-notice``                     the result of the last action; errors ``lsim-ws-error``
 ``lsim-ws-market-N``                   market N (1, 2 …): ``lsim-ws-roster`` with rows
                                        ``lsim-ws-seat lsim-ws-seat-MERCHANT``; ``lsim-ws-board``
-                                       the leaderboard with rows ``lsim-ws-board-row``;
-                                       ``lsim-ws-chart`` the debrief charts (an <img>);
+                                       the leaderboard with rows ``lsim-ws-board-row``
+                                       (``lsim-ws-board-empty`` before the first round);
+                                       ``lsim-ws-chart`` the debrief charts (an <img>;
+                                       ``lsim-ws-chart-empty`` before the first round);
                                        ``lsim-ws-lines`` the "what happened" lines, each
-                                       ``lsim-ws-line``; ``lsim-ws-decisions`` the last round's
+                                       ``lsim-ws-line lsim-ws-line-KIND`` (event, decision, lost,
+                                       loyal, profit); ``lsim-ws-decisions`` the last round's
+                                       decisions, each ``lsim-ws-decision``
 =====================================  ==========================================================
 """
 

@@ -14,7 +14,9 @@ Stable CSS classes (for browser tests)
 ``lsim-ws-round`` / ``lsim-ws-clock``  "Round N" / the clock
 ``lsim-ws-messages``                   the facilitator's messages (each ``lsim-ws-message``)
 ``lsim-ws-market-N``                   market N: ``lsim-ws-board`` (rows ``lsim-ws-board-row``),
-                                       ``lsim-ws-chart``, ``lsim-ws-lines`` (``lsim-ws-line``)
+                                       ``lsim-ws-chart``, ``lsim-ws-lines`` (``lsim-ws-line``: the
+                                       last round's); ``lsim-ws-board-empty`` /
+                                       ``lsim-ws-chart-empty`` before the first round
 =====================================  ==========================================================
 """
 
