@@ -1,0 +1,408 @@
+"""The facilitator's page (/workshop) and the projector's view (/screen), rendered without a browser
+(``solara.render``), and the "what happened" lines of :mod:`sim.workshop.debrief`.
+
+The pages use the server's registry; each test gets one of its own on a temporary file
+(``sim.workshop.registry._REGISTRY``), so workshops never outlive a test.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import time
+import zipfile
+
+import ipyvuetify as v
+import pandas as pd
+import pytest
+import solara
+from solara.routing import Router, router_context
+
+import sim.workshop.registry as registry_module
+from sim.inputs.scenario import load_scenario
+from sim.ui import i18n, workshop_host, workshop_screen
+from sim.ui.workshop_charts import CHART_METRICS, fig_rounds
+from sim.ui.workshop_host import join_url, qr_svg, workshop_scenarios, zip_export
+from sim.workshop.debrief import Line, change_text, debrief, what_happened
+from sim.workshop.registry import Registry
+from ui_kit import all_widgets
+
+N = 300  # customers per market: small and quick
+_contexts: list = []
+
+
+@pytest.fixture(autouse=True)
+def reg(tmp_path, monkeypatch):
+    r = Registry(tmp_path / "workshops.sqlite")
+    monkeypatch.setattr(registry_module, "_REGISTRY", r)
+    i18n.lang.value = "en"
+    workshop_host.held.set(("", ""))
+    yield r
+    while _contexts:
+        _contexts.pop().close()
+    i18n.lang.value = "en"
+    workshop_host.held.set(("", ""))
+
+
+@solara.component
+def _At(path: str, page):
+    """``page`` as the app shows it at the address ``path`` (its query read by ``use_router``)."""
+    router_context.provide(Router(path, []))
+    page()
+
+
+def render(path: str, page=workshop_host.WorkshopHost):
+    box, rc = solara.render(_At(path, page), handle_error=False)
+    _contexts.append(rc)
+    return rc
+
+
+def _wait(cond, timeout=20.0):
+    deadline = time.time() + timeout
+    while not cond():
+        assert time.time() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+def _text(w) -> str:
+    """The text a widget shows: its own and its children's (an HTML widget's inner HTML)."""
+    parts = [getattr(w, "unsafe_innerHTML", None) or ""]
+    for name in ("label",):
+        x = getattr(w, name, None)
+        if isinstance(x, str):
+            parts.append(x)
+    for c in getattr(w, "children", None) or []:
+        parts.append(c if isinstance(c, str) else _text(c) if hasattr(c, "keys") else "")
+    return " ".join(p for p in parts if p)
+
+
+def _with(rc, cls) -> list:
+    """Every widget of the page whose CSS classes include ``cls``."""
+    def classes(w) -> list[str]:
+        own = getattr(w, "class_", None) or ""
+        attrs = getattr(w, "attributes", None)
+        return (own + " " + ((attrs or {}).get("class") or "" if isinstance(attrs, dict) else "")).split()
+
+    return [w for w in all_widgets(rc) if cls in classes(w)]
+
+
+def _all_text(rc, cls) -> str:
+    return "\n".join(_text(w) for w in _with(rc, cls))
+
+
+def _click(rc, cls, i=0):
+    btns = [w for w in _with(rc, cls) if isinstance(w, v.Btn)]
+    assert btns, f"no button .{cls}"
+    btns[i].click()
+
+
+def _type(rc, cls, value):
+    fields = [w for w in _with(rc, cls) if isinstance(w, v.TextField)]
+    assert fields, f"no text box .{cls}"
+    fields[0].v_model = value
+
+
+def key_of(rc) -> str:
+    """The facilitator key the page holds (written into its address)."""
+    return [w for w in all_widgets(rc) if "values" in getattr(w, "keys", [])][0].values["key"]
+
+
+def _new(reg, **kw):
+    kw.setdefault("customers", N)
+    return reg.create("baseline", 4, **kw)
+
+
+# ---- creating ------------------------------------------------------------------------------------
+def test_create_form_makes_a_workshop_and_shows_its_code_link_and_qr(reg):
+    rc = render("/workshop")
+    scenario = _with(rc, "lsim-ws-scenario")[0]
+    values = [i["value"] for i in scenario.items]
+    assert values == workshop_scenarios() and "baseline" in values
+    assert all(len(load_scenario(n).params.merchants) <= 6 for n in values)
+    assert "monopoly_hostages" in values  # one merchant is fine
+    assert "Baseline: a competitive market" in [i["text"] for i in scenario.items]
+    _type(rc, "lsim-ws-seed", "7")
+    _type(rc, "lsim-ws-markets", "2")
+    _type(rc, "lsim-ws-weeks", "4")
+    _type(rc, "lsim-ws-customers", str(N))
+    _click(rc, "lsim-ws-create-button")
+    codes = reg.codes()
+    assert len(codes) == 1
+    ws = reg.get(codes[0])
+    assert (ws.seed, ws.n_markets, ws.round_weeks, ws.customers) == (7, 2, 4, N)
+    assert _all_text(rc, "lsim-ws-code").strip() == ws.code
+    assert _all_text(rc, "lsim-ws-join-link") == f"http://localhost:8765/join?code={ws.code}"
+    assert _all_text(rc, "lsim-ws-screen-link") == f"http://localhost:8765/screen?code={ws.code}"
+    assert f"key={key_of(rc)}" in _all_text(rc, "lsim-ws-host-link") and ws.check_key(key_of(rc)) is None
+    assert _all_text(rc, "lsim-ws-qr").startswith("<svg")
+    assert _with(rc, "lsim-ws-market-1") and _with(rc, "lsim-ws-market-2")
+    # the code and key go into the page's address
+    url = [w for w in all_widgets(rc) if "values" in getattr(w, "keys", [])]
+    assert url and url[0].values == {"code": ws.code, "key": key_of(rc)}
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("lsim-ws-seed", "abc", "seed"),
+    ("lsim-ws-markets", "11", "1 … 10"),
+    ("lsim-ws-weeks", "0", "1 … 52"),
+    ("lsim-ws-customers", "999999999", "at most"),
+])
+def test_create_form_bad_values_give_a_message_under_the_field_and_create_nothing(reg, field, value, message):
+    rc = render("/workshop")
+    _type(rc, field, value)
+    _click(rc, "lsim-ws-create-button")
+    assert reg.codes() == []
+    errors = _all_text(rc, "lsim-ws-error")
+    assert message in errors, errors
+    key = {"lsim-ws-seed": "seed", "lsim-ws-markets": "markets", "lsim-ws-weeks": "round_weeks",
+           "lsim-ws-customers": "customers"}[field]
+    assert _with(rc, f"lsim-ws-error-{key}")
+    assert not _with(rc, "lsim-ws-code")
+    i18n.lang.value = "zh"  # the message follows the language
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in _all_text(rc, "lsim-ws-error"))
+
+
+def test_a_wrong_key_shows_a_message_and_no_controls(reg):
+    ws, key = _new(reg)
+    rc = render(f"/workshop?code={ws.code}&key=not-the-key")
+    assert "wrong facilitator key" in _all_text(rc, "lsim-ws-denied")
+    for cls in ("lsim-ws-advance", "lsim-ws-undo", "lsim-ws-inject", "lsim-ws-code"):
+        assert not _with(rc, cls), cls
+    rc2 = render("/workshop?code=NOPE9&key=x")
+    assert "no workshop" in _all_text(rc2, "lsim-ws-denied")
+    rc3 = render(f"/workshop?code={ws.code}&key={key}")  # another device with the facilitator's address
+    assert _with(rc3, "lsim-ws-advance") and _all_text(rc3, "lsim-ws-code").strip() == ws.code
+    rc4 = render("/workshop")  # back from the top bar (no code in the address): the same workshop
+    assert _with(rc4, "lsim-ws-advance") and _all_text(rc4, "lsim-ws-code").strip() == ws.code
+
+
+# ---- the controls --------------------------------------------------------------------------------
+def test_controls_call_the_engine(reg):
+    ws, key = _new(reg, round_weeks=3)
+    seat, token = ws.join("Ann")
+    rc = render(f"/workshop?code={ws.code}&key={key}")
+    assert "Ann" in _all_text(rc, "lsim-ws-seat-A") and "bot" in _all_text(rc, "lsim-ws-seat-B")
+    assert _all_text(rc, "lsim-ws-seat-A") == "A Ann no not yet"  # not connected, not decided yet
+    ws.decide(token, {"price": 1.5})  # another browser: shows without a reload
+    _wait(lambda: _all_text(rc, "lsim-ws-seat-A") == "A Ann no yes")
+    reg.connect(ws.code, seat, "page-1")  # the participant's page is open
+    _wait(lambda: _all_text(rc, "lsim-ws-seat-A") == "A Ann yes yes", timeout=10)
+    reg.disconnect(ws.code, seat, "page-1")
+    _wait(lambda: _all_text(rc, "lsim-ws-seat-A") == "A Ann no yes", timeout=10)
+    # timer, pause, go on
+    _type(rc, "lsim-ws-timer-seconds", "5")
+    _click(rc, "lsim-ws-timer-start")
+    assert ws.deadline is None and "10 … 3600" in _all_text(rc, "lsim-ws-error")
+    _type(rc, "lsim-ws-timer-seconds", "300")
+    _click(rc, "lsim-ws-timer-start")
+    assert ws.deadline is not None and not _with(rc, "lsim-ws-error")
+    _wait(lambda: "left" in _all_text(rc, "lsim-ws-clock"))
+    _click(rc, "lsim-ws-pause")
+    assert ws.locked
+    _wait(lambda: "Paused" in _all_text(rc, "lsim-ws-clock"))
+    _click(rc, "lsim-ws-go-on")
+    assert not ws.locked
+    _wait(lambda: _with(rc, "lsim-ws-pause"))  # the page has caught up with the workshop
+    time.sleep(0.3)
+    # inject an event, broadcast a message
+    _with(rc, "lsim-ws-event")[0].v_model = "scandal"
+    _click(rc, "lsim-ws-inject")
+    assert ws.pending_events == ["scandal"]
+    _wait(lambda: "scandal" in _all_text(rc, "lsim-ws-pending-events"))
+    _type(rc, "lsim-ws-message-text", "   ")
+    _click(rc, "lsim-ws-message-send")
+    assert ws.messages == [] and "1 … 500" in _all_text(rc, "lsim-ws-error")
+    _type(rc, "lsim-ws-message-text", "Five minutes left")
+    _click(rc, "lsim-ws-message-send")
+    assert ws.messages == ["Five minutes left"]
+    _wait(lambda: "Five minutes left" in _all_text(rc, "lsim-ws-message"))
+    # weights: text in a number changes nothing
+    _type(rc, "lsim-ws-weight-profit", "lots")
+    _click(rc, "lsim-ws-weights-apply")
+    assert ws.weights["profit"] == pytest.approx(1 / 3) and "profit" in _all_text(rc, "lsim-ws-error")
+    _type(rc, "lsim-ws-weight-profit", "1")
+    _type(rc, "lsim-ws-weight-loyalty", "0")
+    _type(rc, "lsim-ws-weight-satisfaction", "0")
+    _click(rc, "lsim-ws-weights-apply")
+    assert ws.weights == {"profit": 1.0, "loyalty": 0.0, "satisfaction": 0.0}
+    # play the round: the page shows round 2, the leaderboard, the charts and the lines
+    _click(rc, "lsim-ws-advance")
+    _wait(lambda: len(ws.rounds) == 1)
+    _wait(lambda: "Round 2" in _all_text(rc, "lsim-ws-round"))
+    _wait(lambda: "Round 1" in _all_text(rc, "lsim-ws-lines"))
+    assert ws.models[0].merchant("A").policy.price == 1.5
+    rows = _with(rc, "lsim-ws-board-row")
+    assert len(rows) == 3 and "Ann" in _all_text(rc, "lsim-ws-board")
+    board = ws.scorecard(0)  # profit only: the best cumulative profit leads
+    assert board["cumulative_profit"].iloc[0] == board["cumulative_profit"].max()
+    assert "raised its price" in _all_text(rc, "lsim-ws-lines") and "market event" in _all_text(rc, "lsim-ws-lines")
+    assert "Price = 1.5" in _all_text(rc, "lsim-ws-decisions")
+    assert _with(rc, "lsim-ws-chart")
+    # undo needs a confirmation
+    _click(rc, "lsim-ws-undo")
+    assert len(ws.rounds) == 1
+    _click(rc, "lsim-ws-confirm-no")
+    assert len(ws.rounds) == 1
+    _click(rc, "lsim-ws-undo")
+    _click(rc, "lsim-ws-confirm-yes")
+    assert len(ws.rounds) == 0 and ws.pending[(0, "A")] == {"price": 1.5} and ws.pending_events == ["scandal"]
+    _wait(lambda: "Round 1" in _all_text(rc, "lsim-ws-round"))
+    # close, after a confirmation
+    _click(rc, "lsim-ws-close")
+    _click(rc, "lsim-ws-confirm-yes")
+    assert ws.closed
+    _wait(lambda: "ended" in _all_text(rc, "lsim-ws-clock"))
+
+
+def test_export_is_a_zip_of_the_workshops_tables(reg):
+    ws, key = _new(reg, round_weeks=2)
+    ws.advance(key)
+    with zipfile.ZipFile(io.BytesIO(zip_export(ws))) as z:
+        names = sorted(n.split("/")[-1] for n in z.namelist())
+        assert names == ["decisions.csv", "log.csv", "rounds.csv", "weeks.csv"]
+        rounds = pd.read_csv(z.open(f"workshop_{ws.code}/rounds.csv"))
+    assert set(rounds["round"]) == {1} and len(rounds) == 3
+
+
+# ---- the projector -------------------------------------------------------------------------------
+def test_screen_shows_the_room_without_controls_and_keeps_up(reg):
+    ws, key = _new(reg, round_weeks=2)
+    rc = render(f"/screen?code={ws.code.lower()}", workshop_screen.Screen)
+    assert _all_text(rc, "lsim-ws-code").strip() == ws.code
+    assert _all_text(rc, "lsim-ws-qr").startswith("<svg")
+    assert not [w for w in all_widgets(rc) if isinstance(w, (v.Btn, v.TextField, v.Select))]  # no control at all
+    assert not _with(rc, "lsim-ws-host-link") and not _with(rc, "lsim-ws-screen-link")
+    assert "Round 1" in _all_text(rc, "lsim-ws-round")
+    assert _with(rc, "lsim-ws-board-empty") and not _with(rc, "lsim-ws-board-row")  # no ranking before play
+    assert _with(rc, "lsim-ws-chart-empty")
+    ws.message(key, "Welcome")
+    ws.advance(key)
+    _wait(lambda: "Round 2" in _all_text(rc, "lsim-ws-round"))
+    _wait(lambda: "Welcome" in _all_text(rc, "lsim-ws-messages"))
+    _wait(lambda: len(_with(rc, "lsim-ws-board-row")) == 3)
+    assert "Round 1" in _all_text(rc, "lsim-ws-lines")
+    assert _with(rc, "lsim-ws-chart")
+    for name in ("Ann", "Bo", "Cy"):  # every seat taken: the room code and QR code make way
+        ws.join(name)
+    _wait(lambda: not _with(rc, "lsim-ws-qr"))
+    assert "Ann" in _all_text(rc, "lsim-ws-board")
+    bad = render("/screen?code=ZZZZZ", workshop_screen.Screen)
+    assert "no workshop" in _all_text(bad, "lsim-ws-denied")
+    assert not _with(bad, "lsim-ws-round")
+
+
+def test_join_link_and_qr_are_made_here():
+    url = join_url("http://192.168.1.20:8765/", "AB2CD")
+    assert url == "http://192.168.1.20:8765/join?code=AB2CD"
+    svg = qr_svg(url)
+    assert svg.startswith("<svg") and "http" not in svg.split(">", 1)[1]  # a picture, not a link to a service
+
+
+# ---- debrief lines and charts --------------------------------------------------------------------
+def test_debrief_names_the_decision_before_the_losses():
+    table = pd.DataFrame([
+        {"round": 1, "merchant": "A", "lost": 10, "churn_rate": 0.02, "loyal_share": 0.10, "profit": 100.0,
+         "price": 1.0, "quality": 0.6},
+        {"round": 1, "merchant": "B", "lost": 12, "churn_rate": 0.03, "loyal_share": 0.12, "profit": 90.0,
+         "price": 0.95, "quality": 0.6},
+        {"round": 2, "merchant": "A", "lost": 8, "churn_rate": 0.015, "loyal_share": 0.13, "profit": 110.0,
+         "price": 1.0, "quality": 0.6},
+        {"round": 2, "merchant": "B", "lost": 31, "churn_rate": 0.098, "loyal_share": 0.12, "profit": 140.0,
+         "price": 1.4, "quality": 0.6},
+        {"round": 3, "merchant": "A", "lost": 5, "churn_rate": 0.01, "loyal_share": 0.20, "profit": 120.0,
+         "price": 1.0, "quality": 0.6},
+        {"round": 3, "merchant": "B", "lost": 6, "churn_rate": 0.02, "loyal_share": 0.13, "profit": 100.0,
+         "price": 1.4, "quality": 0.6},
+    ])
+    lines = debrief(table, {2: {"B": {"price": 1.4}}, 3: {"A": {"compensation": 0.6, "price": 1.0}}},
+                    {2: ("price_war",)}, {"A": {"price": 1.0, "compensation": 0.2}, "B": {"price": 0.95}})
+    en = [ln.en for ln in lines]
+    assert "Round 2: B raised its price 0.95 → 1.4" in en
+    assert "Round 2: B lost the most customers: 31 (churn 3.0% → 9.8%), after it raised its price 0.95 → 1.4 (round 2)" in en
+    assert any(t.startswith("Round 2: market event: A newcomer's price war") for t in en)
+    # A's price did not change (1.0 → 1.0): only the compensation is named
+    assert "Round 3: A raised its recovery compensation 0.2 → 0.6" in en
+    assert ("Round 3: A's loyal share rose the most: 13.0% → 20.0%, after it raised its recovery compensation "
+            "0.2 → 0.6 (round 3)") in en
+    assert "Round 2: B made the most profit: 140" in en
+    assert [ln.round for ln in lines] == sorted(ln.round for ln in lines)
+    zh = [ln.text("zh") for ln in lines]
+    assert "第 2 轮：B 流失的客户最多：31 人（流失率 3.0% → 9.8%），此前它把价格从 0.95 提高到 1.4（第 2 轮）" in zh
+    assert debrief(table.iloc[:0], {}, {}, {}) == []
+
+
+def test_change_text_in_both_languages():
+    assert change_text("price", 1.2, 0.9) == ("lowered its price 1.2 → 0.9", "把价格从 1.2 降到 0.9")
+    en, zh = change_text("programme", "none", "social")
+    assert en == "switched its loyalty programme no programme → social (clubs, personal contact)"
+    assert zh.startswith("把忠诚计划从 无忠诚计划 改为 社交层")
+
+
+def test_what_happened_from_a_small_workshop(reg):
+    ws, key = _new(reg, round_weeks=4)
+    (_, ta), (_, tb) = ws.join("Ann"), ws.join("Bo")
+    ws.decide(ta, {"price": 2.5})  # a steep rise: A loses customers
+    ws.advance(key)
+    ws.decide(tb, {"recovery_prob": 0.95, "compensation": 0.8})
+    ws.inject(key, "regulation")
+    ws.advance(key)
+    lines = what_happened(ws, 0)
+    assert all(isinstance(ln, Line) for ln in lines)
+    by = {(ln.round, ln.kind): ln for ln in lines}
+    assert by[(1, "decision")].en == "Round 1: A raised its price 1.15 → 2.5"
+    assert by[(2, "decision")].merchant == "B" and "recovery compensation 0.3 → 0.8" in by[(2, "decision")].en
+    assert by[(2, "event")].en.startswith("Round 2: market event: New rules")
+    table = ws.round_table(0)
+    worst = table[table["round"] == 1].set_index("merchant")["lost"].idxmax()
+    assert by[(1, "lost")].merchant == worst
+    assert (1, "loyal") not in by  # no round before the first to compare with
+    assert all(ln.zh.startswith(f"第 {ln.round} 轮") for ln in lines)
+
+
+def test_round_charts_draw_every_metric_per_merchant_in_both_languages(reg):
+    ws, key = _new(reg, round_weeks=2)
+    ws.advance(key)
+    ws.advance(key)
+    table = ws.round_table(0)
+    for lng in ("en", "zh"):
+        fig = fig_rounds(table, lng, merchants=ws.merchant_names)
+        axes = [ax for ax in fig.axes if ax.get_visible()]
+        assert len(axes) == len(CHART_METRICS)
+        for ax, metric in zip(axes, CHART_METRICS):
+            assert len(ax.lines) == 3  # one per merchant
+            assert list(ax.lines[0].get_xdata()) == [1, 2]
+            a = table[table["merchant"] == "A"].sort_values("round")[metric].to_list()
+            assert list(ax.lines[0].get_ydata()) == pytest.approx(a)
+        titles = [ax.get_title(loc="left") for ax in axes]
+        assert ("市场份额" in titles) == (lng == "zh")
+    empty = fig_rounds(table.iloc[:0], "en")
+    assert "No round played yet" in [t.get_text() for t in empty.axes[0].texts]
+    with pytest.raises(ValueError):
+        fig_rounds(table, "en", metrics=("nps",))
+
+
+def test_the_facilitators_page_in_chinese_has_no_english_left(reg):
+    ws, key = _new(reg, round_weeks=2)
+    _, token = ws.join("Ann")
+    ws.decide(token, {"price": 1.3, "programme": "social"})
+    ws.inject(key, "price_war")
+    ws.advance(key)
+    i18n.lang.value = "zh"
+    rc = render(f"/workshop?code={ws.code}&key={key}")
+    skip = {"lsim-ws-join-link", "lsim-ws-screen-link", "lsim-ws-host-link", "lsim-ws-qr"}
+    texts = []
+    for w in all_widgets(rc):
+        classes = set((getattr(w, "class_", None) or "").split()) | set(
+            ((getattr(w, "attributes", None) or {}).get("class") or "").split())
+        if classes & skip or isinstance(w, v.Icon):  # links, QR code, icon names
+            continue
+        for name in ("label", "message", "unsafe_innerHTML"):
+            x = getattr(w, name, None)
+            if isinstance(x, str):
+                texts.append(x)
+        texts += [c for c in getattr(w, "children", None) or [] if isinstance(c, str)]
+        texts += [i["text"] for i in getattr(w, "items", None) or [] if isinstance(i, dict)]
+    words = set(re.findall(r"[A-Za-z][A-Za-z'’-]*[A-Za-z]", " ".join(texts).replace(ws.code, "")))
+    allowed = {"CSV", "Ann", "LSIM", "MAX", "CUSTOMERS"}
+    assert words - allowed == set(), sorted(words - allowed)
+    assert "第 1 轮" in _all_text(rc, "lsim-ws-lines") and "价格" in _all_text(rc, "lsim-ws-decisions")
