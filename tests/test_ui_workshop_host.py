@@ -123,6 +123,7 @@ def test_create_form_makes_a_workshop_and_shows_its_code_link_and_qr(reg):
     assert "Baseline: a competitive market" in [i["text"] for i in scenario.items]
     _type(rc, "lsim-ws-seed", "7")
     _type(rc, "lsim-ws-markets", "2")
+    _type(rc, "lsim-ws-merchants", "5")
     _type(rc, "lsim-ws-weeks", "4")
     _type(rc, "lsim-ws-customers", str(N))
     _click(rc, "lsim-ws-create-button")
@@ -130,6 +131,7 @@ def test_create_form_makes_a_workshop_and_shows_its_code_link_and_qr(reg):
     assert len(codes) == 1
     ws = reg.get(codes[0])
     assert (ws.seed, ws.n_markets, ws.round_weeks, ws.customers) == (7, 2, 4, N)
+    assert ws.merchant_names == ["A", "B", "C", "D", "E"]
     assert _all_text(rc, "lsim-ws-code").strip() == ws.code
     assert _all_text(rc, "lsim-ws-join-link") == f"http://localhost:8765/join?code={ws.code}"
     assert _all_text(rc, "lsim-ws-screen-link") == f"http://localhost:8765/screen?code={ws.code}"
@@ -144,6 +146,7 @@ def test_create_form_makes_a_workshop_and_shows_its_code_link_and_qr(reg):
 @pytest.mark.parametrize("field, value, message", [
     ("lsim-ws-seed", "abc", "seed"),
     ("lsim-ws-markets", "11", "1 … 10"),
+    ("lsim-ws-merchants", "7", "2 … 6"),
     ("lsim-ws-weeks", "0", "1 … 52"),
     ("lsim-ws-customers", "999999999", "at most"),
 ])
@@ -154,7 +157,8 @@ def test_create_form_bad_values_give_a_message_under_the_field_and_create_nothin
     assert reg.codes() == []
     errors = _all_text(rc, "lsim-ws-error")
     assert message in errors, errors
-    key = {"lsim-ws-seed": "seed", "lsim-ws-markets": "markets", "lsim-ws-weeks": "round_weeks",
+    key = {"lsim-ws-seed": "seed", "lsim-ws-markets": "markets", "lsim-ws-merchants": "merchants",
+           "lsim-ws-weeks": "round_weeks",
            "lsim-ws-customers": "customers"}[field]
     assert _with(rc, f"lsim-ws-error-{key}")
     assert not _with(rc, "lsim-ws-code")

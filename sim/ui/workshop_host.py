@@ -21,10 +21,10 @@ Stable CSS classes (for browser tests)
 =====================================  ==========================================================
 ``lsim-ws-host``                       the page
 ``lsim-ws-create``                     the create form: ``lsim-ws-scenario`` (select),
-                                       ``lsim-ws-seed``, ``lsim-ws-markets``, ``lsim-ws-weeks``,
+                                       ``lsim-ws-seed``, ``lsim-ws-markets``, ``lsim-ws-merchants``, ``lsim-ws-weeks``,
                                        ``lsim-ws-customers`` (text boxes), ``lsim-ws-create-button``;
                                        a bad value: ``lsim-ws-error lsim-ws-error-FIELD`` under it
-                                       (FIELD: scenario, seed, markets, round_weeks, customers)
+                                       (FIELD: scenario, seed, markets, merchants, round_weeks, customers)
 ``lsim-ws-denied``                     the message of a wrong code or key (no controls);
                                        ``lsim-ws-new`` "create a new workshop" under it
 ``lsim-ws-code``                       the room code (text)
@@ -301,6 +301,8 @@ def CreateForm(on_created: Callable[[Workshop, str], None]):
     scenario, set_scenario = solara.use_state("baseline" if "baseline" in names else names[0])
     seed, set_seed = solara.use_state("1")
     markets, set_markets = solara.use_state("1")
+    n_sc = len(load_scenario(scenario).params.merchants)
+    merchants, set_merchants = solara.use_state("")
     weeks, set_weeks = solara.use_state(str(DEFAULT_ROUND_WEEKS))
     default_customers = min(int(load_scenario(scenario).params.n_customers), keep.max_customers())
     customers, set_customers = solara.use_state("")
@@ -319,10 +321,11 @@ def CreateForm(on_created: Callable[[Workshop, str], None]):
             return
         try:
             ws, key = registry().create(scenario, _whole_or_text(seed), markets=_whole_or_text(markets),
-                                        round_weeks=_whole_or_text(weeks), customers=n)
+                                        round_weeks=_whole_or_text(weeks), customers=n,
+                                        merchants=_whole_or_text(merchants) if str(merchants).strip() else None)
         except ParamError as e:
             field = {"n_customers": "customers"}.get(e.key, e.key)
-            if field not in ("scenario", "seed", "markets", "round_weeks", "customers"):
+            if field not in ("scenario", "seed", "markets", "merchants", "round_weeks", "customers"):
                 field = "form"
             set_errors({field: both(e.text("en"), e.text("zh"))})
             return
@@ -345,6 +348,10 @@ def CreateForm(on_created: Callable[[Workshop, str], None]):
                   ("markets", tr("Parallel markets (1–10)", "平行市场数（1–10）"), markets, set_markets,
                    "lsim-ws-markets", tr(f"one per group of up to {MAX_MERCHANTS} participants",
                                          f"每组最多 {MAX_MERCHANTS} 名参与者一个市场")),
+                  ("merchants", tr(f"Merchants per market (2–{MAX_MERCHANTS})", f"每个市场的商家数（2–{MAX_MERCHANTS}）"),
+                   merchants, set_merchants, "lsim-ws-merchants",
+                   tr(f"empty: the scenario's {n_sc}; more are copies of its merchants (D starts as A)",
+                      f"留空：采用情景的 {n_sc} 个；更多的商家是情景商家的副本（D 的起点同 A）")),
                   ("round_weeks", tr("Weeks per round (1–52)", "每轮周数（1–52）"), weeks, set_weeks,
                    "lsim-ws-weeks", tr("13 weeks: a quarter", "13 周：一个季度")),
                   ("customers", tr(f"Customers per market (at most {keep.max_customers():,})",
