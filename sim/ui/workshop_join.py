@@ -143,11 +143,13 @@ def _Error(error):
 
 @solara.component
 def _JoinForm(code0: str, on_joined, error, set_error):
-    solara.Markdown("## " + tr("Join a workshop", "加入工作坊"))
+    # (a plain heading: solara.Markdown would load a maths renderer this offline server does not have)
+    solara.Text(tr("Join a workshop", "加入工作坊"), style={"font-size": "1.6em", "font-weight": "500",
+                                                           "margin": "8px 0 12px"})
     code, set_code = solara.use_state(code0)
     name, set_name = solara.use_state("")
     choice, set_choice = solara.use_state(None)  # (market, merchant) or None: the first free seat
-    code_ref, name_ref = solara.use_ref(code0), solara.use_ref("")
+    code_ref, name_ref, seat_ref = solara.use_ref(code0), solara.use_ref(""), solara.use_ref("")
     code_ref.current, name_ref.current = code, name
     ws = None
     if code.strip():
@@ -169,8 +171,9 @@ def _JoinForm(code0: str, on_joined, error, set_error):
         try:
             w = registry().get(code_ref.current)
             kw = {}
-            if choice is not None and w is ws:
-                kw = {"market": choice[0] + 1, "merchant": choice[1]}
+            if seat_ref.current and w is ws:  # the seat the list shows (chosen, or the first free one)
+                m, merchant = seat_ref.current.split("|", 1)
+                kw = {"market": int(m) + 1, "merchant": merchant}
             seat, token = w.join(name_ref.current, **kw)
         except ParamError as e:
             set_error(_error_text(e))
@@ -185,6 +188,7 @@ def _JoinForm(code0: str, on_joined, error, set_error):
                        v_model=name, on_v_model=take_name, dense=True, outlined=True, class_="lsim-ws-name",
                        style_="max-width: 320px")
     use_commit(box, take_name)
+    seat_ref.current = ""
     if ws is not None:
         with ws.lock:
             free = [s for s in ws.seats.values() if not s.taken]
@@ -192,10 +196,12 @@ def _JoinForm(code0: str, on_joined, error, set_error):
         items = [{"text": seat_label(s, n_markets), "value": f"{s.market}|{s.merchant}"} for s in free]
         if items:
             value = f"{choice[0]}|{choice[1]}" if choice is not None else items[0]["value"]
+            seat_ref.current = value
 
             def pick(v):
                 if v:
                     m, merchant = str(v).split("|", 1)
+                    seat_ref.current = str(v)
                     set_choice((int(m), merchant))
 
             rv.Select(label=tr("Seat (a free merchant)", "席位（空闲的商家）"), items=items, v_model=value,
