@@ -8,8 +8,11 @@ books, the round results and the market research one round late.
 
 from __future__ import annotations
 
+import io
 import re
 import time
+
+import pandas as pd
 
 import ipyvuetify as v
 import pytest
@@ -19,7 +22,7 @@ import solara.server.starlette  # noqa: F401  (reactive values scoped per virtua
 from sim.model import LoyaltyModel
 from sim.inputs.scenario import load_scenario
 from sim.ui import i18n, workshop_join
-from sim.ui.workshop_seat import cost_preview, kpi_cells, rival_cells, rivals_table
+from sim.ui.workshop_seat import cost_preview, kpi_cells, own_figure, rival_cells, rivals_table
 from sim.workshop import registry as registry_mod
 from sim.workshop.decisions import DECISIONS
 from sim.workshop.registry import Registry
@@ -342,6 +345,39 @@ def test_cost_preview_numbers(reg, monkeypatch):
         assert f"{shown.margin:,.3f}" in html_of(rc, "lsim-ws-cost")
         assert f"{shown.cost_week:,.3f}" in html_of(rc, "lsim-ws-cost")
         assert ws.pending == {}  # a preview takes nothing
+
+
+def test_the_clock_runs_and_decisions_lock_when_it_runs_out(reg, monkeypatch):
+    with virtual_session("clock"):
+        ws, key, seat, token, rc = _seated(reg, monkeypatch)
+        ws.start_timer(key, 10)
+        wait(lambda: re.search(r"0:(09|10) left", html_of(rc, "lsim-ws-clock")))
+        assert not one(rc, "lsim-ws-submit", v.Btn).disabled
+        # the deadline as the log would have it a few seconds later (a 10 s minimum is too long to wait)
+        ws.deadline = time.time() + 1.5
+        wait(lambda: "Time is up" in html_of(rc, "lsim-ws-clock"))
+        wait(lambda: one(rc, "lsim-ws-submit", v.Btn).disabled and field_box(rc, "price").disabled)
+
+
+def test_a_seat_given_back_offers_to_join_again(reg, monkeypatch):
+    with virtual_session("lost"):
+        ws, key, seat, token, rc = _seated(reg, monkeypatch)
+        ws.leave(token)  # from another tab of the same seat
+        wait(lambda: classed(rc, "lsim-ws-rejoin", v.Btn))
+        assert "holds no seat" in html_of(rc, "lsim-ws-error")
+        one(rc, "lsim-ws-rejoin", v.Btn).click()
+        join_as(rc, ws.code, "Ann again")
+        wait(lambda: "Ann again" in page_text(rc))
+        assert ws.seats[(0, "A")].name == "Ann again"
+
+
+def test_own_figure_draws_chinese_without_missing_glyphs(recwarn):
+    rows = pd.DataFrame({"round": [1, 2], "market_share": [0.3, 0.35], "loyal_share": [0.1, 0.12],
+                         "profit": [120.0, 90.0]})
+    fig = own_figure(rows, "zh")
+    fig.savefig(io.BytesIO(), format="png")
+    assert not [w for w in recwarn if "missing from" in str(w.message) or "Glyph" in str(w.message)]
+    assert fig.axes[0].get_title() == "份额（%）"
 
 
 def test_cost_preview_mirrors_the_merchants_own_books():

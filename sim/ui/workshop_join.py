@@ -132,7 +132,7 @@ def Join():
             ws, token = held
             _AddressValue(token=ws.code, key="code")
             _AddressValue(token=token, key="seat")
-            _Seated(ws, token, error, set_error)
+            _Seated(ws, token, error, set_error, on_lost=lambda: set_held(None))
 
 
 @solara.component
@@ -215,9 +215,9 @@ def _JoinForm(code0: str, on_joined, error, set_error):
 
 
 @solara.component
-def _Seated(ws: Workshop, token: str, error, set_error):
+def _Seated(ws: Workshop, token: str, error, set_error, on_lost=None):
     version = use_changes(ws)
-    left = use_clock(ws)
+    _, set_expired = solara.use_state(0)  # bumped when the clock runs out (decisions lock)
     lng = lang.value
     page = solara.use_memo(_kernel_id, [])
 
@@ -240,8 +240,11 @@ def _Seated(ws: Workshop, token: str, error, set_error):
     with ws.lock:
         try:
             seat = ws.seat_of(token)
-        except WorkshopError as e:  # the seat was given back elsewhere
+        except WorkshopError as e:  # the seat was given back (from another tab of this seat)
             _Error(_error_text(e))
+            if on_lost is not None:
+                solara.Button(tr("Join again", "重新加入"), on_click=on_lost, color="primary",
+                              classes=["lsim-ws-rejoin"])
             return
         market, merchant = seat.market, seat.merchant
         rnd = ws.round_number
@@ -253,7 +256,6 @@ def _Seated(ws: Workshop, token: str, error, set_error):
         messages = list(reversed(ws.messages))
         events = list(ws.pending_events)
         n_markets = ws.n_markets
-        clock = clock_text(ws, left)
         closed = ws.closed
     with solara.Row(classes=["lsim-ws-header"], style={"align-items": "baseline", "flex-wrap": "wrap", "gap": "14px"}):
         solara.Text(seat.name, style={"font-size": "1.4em", "font-weight": "600"})
@@ -261,8 +263,7 @@ def _Seated(ws: Workshop, token: str, error, set_error):
         if n_markets > 1:
             solara.Text(tr(f"Market {market + 1}", f"市场 {market + 1}"))
         solara.Text(tr(f"Round {rnd}", f"第 {rnd} 轮"), classes=["lsim-ws-round"], style={"font-weight": "600"})
-        solara.Text(clock, classes=["lsim-ws-clock"],
-                    style={"font-weight": "600", "color": "#2e7d32" if accepting else "#c62828"})
+        _Clock(ws, version, lambda: set_expired(lambda n: n + 1))
     _Error(error)
     if messages:
         with solara.Column(classes=["lsim-ws-messages"], gap="2px"):
@@ -276,6 +277,19 @@ def _Seated(ws: Workshop, token: str, error, set_error):
     if not closed:
         _Decisions(ws, token, rnd, policy, live, params, accepting, decided, set_error)
     _Rounds(table, merchant, lng, version)
+
+
+@solara.component
+def _Clock(ws: Workshop, version: int, on_expired):
+    """The round's clock: the only part of the page re-rendered every second while it runs; the
+    page is re-rendered once when it runs out (decisions lock). ``version``: the workshop's, so
+    that it is drawn again when the facilitator starts or pauses it."""
+    left = use_clock(ws)
+    with ws.lock:
+        text, accepting = clock_text(ws, left), ws.accepting()
+    expired = left is not None and left <= 0
+    solara.use_effect(lambda: on_expired() if expired else None, [expired])
+    solara.Text(text, classes=["lsim-ws-clock"], style={"font-weight": "600", "color": "#2e7d32" if accepting else "#c62828"})
 
 
 def _seat_or_none(ws: Workshop, token: str) -> Seat | None:
