@@ -320,6 +320,11 @@ def test_results_and_rivals_one_round_late(reg, monkeypatch):
         assert len(own_rows) == 3 and own_rows[2][0] == "2"
         a2 = table[(table["round"] == 2) & (table["merchant"] == "A")].iloc[0]
         assert own_rows[2][1:] == kpi_cells(a2) and own_rows[2][2] == f"{100 * a2['market_share']:.0f}%"
+        ws.undo(key)  # the facilitator takes round 2 back: its results go, research is as after round 1
+        wait(lambda: len(table_rows(html_of(rc, "lsim-ws-kpis"))) == 2)
+        assert "one round late" in page_text(rc) and "Decided for round 2 ✓" in page_text(rc)
+        ws.advance(key)
+        wait(lambda: len(table_rows(html_of(rc, "lsim-ws-kpis"))) == 3)
         i18n.lang.value = "zh"
         wait(lambda: "截至第 1 轮" in page_text(rc))
         assert "客户价值" in html_of(rc, "lsim-ws-kpis")

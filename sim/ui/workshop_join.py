@@ -236,7 +236,9 @@ def _Seated(ws: Workshop, token: str, error, set_error, on_lost=None):
 
     solara.use_effect(presence, [ws.code, token])
     seat0 = solara.use_memo(lambda: _seat_or_none(ws, token), [version, token])
-    table = solara.use_memo(lambda: _round_table(ws, seat0.market) if seat0 else None, [version, token])
+    # the round table changes only when a round is played or taken back: not at every decision
+    played = (len(ws.rounds), ws.rounds[-1] if ws.rounds else None)
+    table = solara.use_memo(lambda: _round_table(ws, seat0.market) if seat0 else None, [played, token])
     with ws.lock:
         try:
             seat = ws.seat_of(token)
@@ -276,7 +278,7 @@ def _Seated(ws: Workshop, token: str, error, set_error, on_lost=None):
                 solara.Warning(ev.title(lng) if ev else e, dense=True)
     if not closed:
         _Decisions(ws, token, rnd, policy, live, params, accepting, decided, set_error)
-    _Rounds(table, merchant, lng, version)
+    _Rounds(table, merchant, lng, played)
 
 
 @solara.component
@@ -442,10 +444,10 @@ def _table_html(head: list[str], rows: list[list[str]]) -> str:
 
 
 @solara.component
-def _Rounds(table, merchant: str, lng: str, version: int):
+def _Rounds(table, merchant: str, lng: str, played: tuple):
     zh = lng == "zh"
     own = own_rounds(table, merchant)
-    fig = solara.use_memo(lambda: None if own.empty else own_figure(own, lng), [version, lng, len(own)])
+    fig = solara.use_memo(lambda: None if own.empty else own_figure(own, lng), [played, lng])
     with solara.Card(tr("Your results per round", "你每轮的结果")):
         if own.empty:
             solara.Text(tr("No round has been played yet.", "还没有进行过任何一轮。"), classes=["lsim-ws-kpis"])
@@ -455,7 +457,7 @@ def _Rounds(table, merchant: str, lng: str, version: int):
             solara.HTML(tag="div", classes=["lsim-ws-kpis"], unsafe_innerHTML=_table_html(head, rows),
                         style="overflow-x: auto")
             with solara.Div(classes=["lsim-ws-figure"]):
-                solara.FigureMatplotlib(fig, dependencies=[version, lng, len(own)], format="png")
+                solara.FigureMatplotlib(fig, dependencies=[played, lng], format="png")
     at, rivals = rivals_table(table, merchant)
     with solara.Card(tr("Market research: your rivals", "市场调研：你的竞争对手")):
         if not at:
