@@ -235,6 +235,12 @@ def test_reload_with_the_token_gives_the_seat_back(reg, monkeypatch):
         rc = render(f"code={ws.code}&seat={token}", monkeypatch)
         assert "Ann" in page_text(rc) and "Merchant A" in page_text(rc)
         assert reg.connected(ws.code, seat)
+    ws.advance(key)
+    ws.close(key)
+    with virtual_session("closed"):  # after the end: the results, no decisions
+        rc = render(f"code={ws.code}&seat={token}", monkeypatch)
+        assert "The workshop has ended" in html_of(rc, "lsim-ws-clock")
+        assert len(table_rows(html_of(rc, "lsim-ws-kpis"))) == 2 and not classed(rc, "lsim-ws-submit")
     with virtual_session("forged"):
         rc = render(f"code={ws.code}&seat=forged", monkeypatch)
         assert "holds no seat" in html_of(rc, "lsim-ws-error")

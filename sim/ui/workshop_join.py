@@ -118,7 +118,10 @@ def Join():
             return
         try:
             ws = registry().get(code)
-            ws.join("", token=token)
+            if ws.closed:  # nothing to take any more, but the results are still to be seen
+                ws.seat_of(token)
+            else:
+                ws.join("", token=token)
         except ParamError as e:
             set_error(_error_text(e))
             return
