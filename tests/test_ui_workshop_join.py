@@ -8,6 +8,7 @@ books, the round results and the market research one round late.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import re
 import time
@@ -46,6 +47,21 @@ def reg(tmp_path, monkeypatch):
 
 
 _contexts: list = []
+
+
+@contextlib.contextmanager
+def session(prefix: str):
+    """A browser session (virtual kernel) whose pages are closed with it (a page left open would go on
+    following the workshop from its thread after its session closed)."""
+    with virtual_session(prefix) as ctx:
+        try:
+            yield ctx
+        finally:
+            while _contexts:
+                try:
+                    _contexts.pop().close()
+                except Exception:  # noqa: BLE001
+                    pass
 
 
 class _Router:
@@ -178,7 +194,7 @@ def seat_token(rc) -> str | None:
 
 def test_join_good_and_bad(reg, monkeypatch):
     ws, key = reg.create("baseline", 3, customers=N)
-    with virtual_session("join") as ctx:
+    with session("join") as ctx:
         rc = render("", monkeypatch)
         join_as(rc, "NOPE9", "Ann")  # a wrong code
         assert "no workshop with code 'NOPE9'" in html_of(rc, "lsim-ws-error")
@@ -206,7 +222,7 @@ def test_join_good_and_bad(reg, monkeypatch):
 
 def test_choose_a_seat_and_a_second_tab_cannot_take_it(reg, monkeypatch):
     ws, key = reg.create("baseline", 3, markets=2, customers=N)
-    with virtual_session("a"):
+    with session("a"):
         rc = render(f"code={ws.code}", monkeypatch)
         assert box(rc, "lsim-ws-code").v_model == ws.code  # filled in from the link
         sel = one(rc, "lsim-ws-seat", v.Select)
@@ -216,7 +232,7 @@ def test_choose_a_seat_and_a_second_tab_cannot_take_it(reg, monkeypatch):
         one(rc, "lsim-ws-join-btn", v.Btn).click()
         assert ws.seats[(1, "B")].name == "Bo"
         assert "Market 2" in page_text(rc)
-    with virtual_session("b"):  # a second tab: the held seat is not offered
+    with session("b"):  # a second tab: the held seat is not offered
         rc2 = render(f"code={ws.code}", monkeypatch)
         assert "Market 2 · Merchant B" not in [i["text"] for i in one(rc2, "lsim-ws-seat", v.Select).items]
         one(rc2, "lsim-ws-seat", v.Select).v_model = "0|B"
@@ -231,17 +247,17 @@ def test_choose_a_seat_and_a_second_tab_cannot_take_it(reg, monkeypatch):
 def test_reload_with_the_token_gives_the_seat_back(reg, monkeypatch):
     ws, key = reg.create("baseline", 3, customers=N)
     seat, token = ws.join("Ann")
-    with virtual_session("reload"):
+    with session("reload"):
         rc = render(f"code={ws.code}&seat={token}", monkeypatch)
         assert "Ann" in page_text(rc) and "Merchant A" in page_text(rc)
         assert reg.connected(ws.code, seat)
     ws.advance(key)
     ws.close(key)
-    with virtual_session("closed"):  # after the end: the results, no decisions
+    with session("closed"):  # after the end: the results, no decisions
         rc = render(f"code={ws.code}&seat={token}", monkeypatch)
         assert "The workshop has ended" in html_of(rc, "lsim-ws-clock")
         assert len(table_rows(html_of(rc, "lsim-ws-kpis"))) == 2 and not classed(rc, "lsim-ws-submit")
-    with virtual_session("forged"):
+    with session("forged"):
         rc = render(f"code={ws.code}&seat=forged", monkeypatch)
         assert "holds no seat" in html_of(rc, "lsim-ws-error")
         assert classed(rc, "lsim-ws-join-btn", v.Btn)  # the join form instead
@@ -255,7 +271,7 @@ def _seated(reg, monkeypatch, prefix="p", **kw):
 
 
 def test_decisions_validated_and_only_the_own_merchant_changes(reg, monkeypatch):
-    with virtual_session("dec"):
+    with session("dec"):
         ws, key, seat, token, rc = _seated(reg, monkeypatch)
         other = {m: ws.policy(0, m) for m in ws.merchant_names if m != "A"}
         assert {f"lsim-ws-field-{f}" for f in DECISIONS} <= {
@@ -292,7 +308,7 @@ def test_decisions_validated_and_only_the_own_merchant_changes(reg, monkeypatch)
 
 
 def test_results_and_rivals_one_round_late(reg, monkeypatch):
-    with virtual_session("res"):
+    with session("res"):
         ws, key, seat, token, rc = _seated(reg, monkeypatch)
         assert "No round has been played yet" in page_text(rc)
         ws.decide(token, {"price": 1.3})
@@ -337,7 +353,7 @@ def test_results_and_rivals_one_round_late(reg, monkeypatch):
 
 
 def test_cost_preview_numbers(reg, monkeypatch):
-    with virtual_session("cost"):
+    with session("cost"):
         ws, key, seat, token, rc = _seated(reg, monkeypatch)
         pol = ws.models[0].merchant("A").policy
         params = ws.models[0].params
@@ -359,7 +375,7 @@ def test_cost_preview_numbers(reg, monkeypatch):
 
 
 def test_the_clock_runs_and_decisions_lock_when_it_runs_out(reg, monkeypatch):
-    with virtual_session("clock"):
+    with session("clock"):
         ws, key, seat, token, rc = _seated(reg, monkeypatch)
         ws.start_timer(key, 10)
         wait(lambda: re.search(r"0:(09|10) left", html_of(rc, "lsim-ws-clock")))
@@ -371,7 +387,7 @@ def test_the_clock_runs_and_decisions_lock_when_it_runs_out(reg, monkeypatch):
 
 
 def test_a_seat_given_back_offers_to_join_again(reg, monkeypatch):
-    with virtual_session("lost"):
+    with session("lost"):
         ws, key, seat, token, rc = _seated(reg, monkeypatch)
         ws.leave(token)  # from another tab of the same seat
         wait(lambda: classed(rc, "lsim-ws-rejoin", v.Btn))
