@@ -39,7 +39,7 @@ from ..params import GROUPS, MERCHANT_PARAMS, PARAMS, PROGRAMME_LABELS, STRATEGY
 from ..words import join
 from .i18n import lang, tr
 
-__all__ = ["ParamControl", "ParameterPanels", "MerchantPanels", "MERCHANT_MAIN", "format_value", "parse_value",
+__all__ = ["ParamControl", "ChoiceControl", "NumberControl", "ParameterPanels", "MerchantPanels", "MERCHANT_MAIN", "format_value", "parse_value",
            "choice_label", "use_commit", "CommitBox", "same_value"]
 
 #: merchant fields shown first (the rest are under "more"); all come from MERCHANT_PARAMS
@@ -110,9 +110,9 @@ def ParamControl(param: Param, value: Any, on_value: Callable[[Any], Any], key: 
             solara.Text(p.label(lng), style={"font-weight": "500", "font-size": "0.92em"},
                         classes=["lsim-param-label"])
         if p.kind == "choice":
-            _Choice(p, value, commit, error, disabled, lng)
+            ChoiceControl(p, value, commit, error, disabled, lng)
         else:
-            _Number(p, value, text, set_text, commit, disabled)
+            NumberControl(p, value, text, set_text, commit, disabled)
         if p.kind == "choice":  # the choices as the list shows them, not their code names
             hint = tr("one of: ", "可选：") + join([choice_label(p, c, lng) for c in p.choices], lng)
         else:
@@ -124,7 +124,8 @@ def ParamControl(param: Param, value: Any, on_value: Callable[[Any], Any], key: 
 
 
 @solara.component
-def _Choice(p: Param, value, commit, error: str, disabled: bool, lng: str):
+def ChoiceControl(p: Param, value, commit, error: str, disabled: bool, lng: str):
+    """The list of a choice parameter: ``commit(v)`` on a pick; ``error`` shown under it."""
     items = [{"text": choice_label(p, c, lng), "value": c} for c in p.choices]
     sel = rv.Select(v_model=value, items=items, dense=True, hide_details="auto", disabled=disabled,
                     error_messages=[error] if error else [], class_="lsim-select")
@@ -172,7 +173,10 @@ def CommitBox(label: str, value: str, on_commit: Callable[[str], str | None], cl
 
 
 @solara.component
-def _Number(p: Param, value, text: str, set_text, commit, disabled: bool):
+def NumberControl(p: Param, value, text: str, set_text, commit, disabled: bool):
+    """The slider and box of a number parameter: the box's ``text`` is the caller's state
+    (``set_text``), ``commit(raw)`` is called once per typed value (Enter or leaving the box) and by
+    the slider. :func:`ParamControl` adds validation and messages around it."""
     step = p.step or (1 if p.kind == "int" else 0.01)
     # the slider's grid starts at a multiple of its step, so that a value typed on that grid (2,000
     # customers, in steps of 100 from a least of 2) is not moved to the nearest point of a grid

@@ -390,9 +390,9 @@ def _Field(field: str, value: Any, commit, error, disabled: bool, changed: bool 
         with solara.Tooltip(p.help(lng)):
             solara.Text(p.label(lng) + (" •" if changed else ""), style={"font-weight": "500", "font-size": "0.92em"})
         if p.kind == "choice":
-            controls._Choice(p, value, commit, shown(error) if error else "", disabled, lng)
+            controls.ChoiceControl(p, value, commit, shown(error) if error else "", disabled, lng)
         else:
-            controls._Number(p, value, text, set_text, commit, disabled)
+            controls.NumberControl(p, value, text, set_text, commit, disabled)
         unit = p.unit_text(lng)
         if p.kind == "choice":
             hint = tr("one of: ", "可选：") + ("、" if lng == "zh" else ", ").join(choice_label(p, c, lng) for c in p.choices)
