@@ -316,6 +316,7 @@ def _Decisions(ws: Workshop, token: str, rnd: int, policy: dict, live, params, a
     draft, set_draft = solara.use_state({})  # field → value chosen (validated), not yet submitted
     bad, set_bad = solara.use_state({})  # field → what was wrong with the text typed
     notice, set_notice = solara.use_state(("", ""))
+    notice_round, set_notice_round = solara.use_state(0)
     draft_ref, bad_ref = solara.use_ref({}), solara.use_ref({})
     # the refs are what the handlers read and write (a render between two state updates of one
     # handler shows the state of before; the refs always hold the latest)
@@ -355,6 +356,7 @@ def _Decisions(ws: Workshop, token: str, rnd: int, policy: dict, live, params, a
         names_en = ", ".join(MERCHANT_PARAMS[k].label("en") for k in changed) or "no change"
         names_zh = "、".join(MERCHANT_PARAMS[k].label("zh") for k in changed) or "没有改动"
         set_notice(both(f"Submitted for round {rnd}: {names_en}", f"已提交第 {rnd} 轮：{names_zh}"))
+        set_notice_round(rnd)
         set_draft({})
         draft_ref.current = {}
 
@@ -374,7 +376,7 @@ def _Decisions(ws: Workshop, token: str, rnd: int, policy: dict, live, params, a
                 if decided:
                     solara.Success(tr(f"Decided for round {rnd} ✓", f"第 {rnd} 轮已决策 ✓"), dense=True,
                                    classes=["lsim-ws-decided"])
-                if shown(notice):
+                if shown(notice) and notice_round == rnd:  # what was said of an earlier round is over
                     solara.Text(shown(notice), classes=["lsim-ws-notice"], style={"color": "#455a64"})
 
 

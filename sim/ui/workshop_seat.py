@@ -164,7 +164,11 @@ def own_figure(rows: pd.DataFrame, lang: str = "en") -> Figure:
     for ax in (ax1, ax2):
         ax.set_xlabel("轮次" if zh else "round", fontsize=9)
         ax.tick_params(labelsize=8)
-        ax.xaxis.get_major_locator().set_params(integer=True)
+        if len(r):  # whole rounds only, with room either side of a single one
+            from matplotlib.ticker import MaxNLocator
+
+            ax.xaxis.set_major_locator(MaxNLocator(nbins=min(len(r), 8), integer=True))
+            ax.set_xlim(min(r) - 0.6, max(r) + 0.6)
     return fig
 
 
