@@ -5,6 +5,7 @@ workshop, the round clock, and the figures of rounds.
   the facilitator advanced …): a thread of the page waits on :meth:`Workshop.wait_change`.
 - :func:`use_clock` re-renders once a second while a round's clock runs.
 - :func:`clock_text` the time left of the open round, for everyone (``4:59``; "no deadline"; "locked").
+- :func:`query` the page address's query (``code``, ``key``, ``seat``) as a dict.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import threading
 import time
 from typing import Any
+from urllib.parse import parse_qs
 
 import solara
 
@@ -19,7 +21,13 @@ from ..workshop.registry import registry
 from ..workshop.room import Workshop
 from .i18n import tr
 
-__all__ = ["registry", "use_changes", "use_clock", "clock_text"]
+__all__ = ["registry", "use_changes", "use_clock", "clock_text", "query"]
+
+
+def query(search: str | None) -> dict[str, str]:
+    """The page address's query (``code=…&key=…``, with or without its ``?``) as a dict of each
+    key's first value, stripped."""
+    return {k: v[0].strip() for k, v in parse_qs((search or "").lstrip("?")).items() if v}
 
 
 def use_changes(ws: Workshop | None) -> int:

@@ -68,7 +68,7 @@ import threading
 import zipfile
 from pathlib import Path
 from typing import Any, Callable
-from urllib.parse import parse_qs, quote
+from urllib.parse import quote
 
 import reacton.ipyvuetify as rv
 import segno
@@ -83,7 +83,7 @@ from ..workshop.room import DEFAULT_ROUND_WEEKS, MAX_MERCHANTS, SCORE_WEIGHTS, W
 from . import keep
 from .i18n import both, lang, shown, tr
 from .workshop_charts import fig_rounds
-from .workshop_common import clock_text, registry, use_changes, use_clock
+from .workshop_common import clock_text, query, registry, use_changes, use_clock
 
 __all__ = ["WorkshopHost", "workshop_scenarios", "join_url", "screen_url", "qr_svg", "JoinPanel", "RoundStatus",
            "Leaderboard", "RoundCharts", "WhatHappened", "Messages", "PageUrl", "use_origin", "query", "zip_export"]
@@ -100,11 +100,6 @@ FALLBACK_ORIGIN = "http://localhost:8765"
 def workshop_scenarios() -> list[str]:
     """The named scenarios a workshop can be made from (at most :data:`MAX_MERCHANTS` merchants)."""
     return [n for n in scenario_names() if len(load_scenario(n).params.merchants) <= MAX_MERCHANTS]
-
-
-def query(search: str | None) -> dict[str, str]:
-    """The page address's query (``code=…&key=…``) as a dict of its first values."""
-    return {k: v[0] for k, v in parse_qs(search or "").items() if v}
 
 
 def join_url(origin: str, code: str) -> str:

@@ -59,9 +59,9 @@ from ..workshop.room import Seat, Workshop, WorkshopError
 from . import controls
 from .controls import choice_label, format_value, parse_value, same_value, use_commit
 from .i18n import both, lang, shown, tr
-from .workshop_common import clock_text, registry, use_changes, use_clock
+from .workshop_common import clock_text, query, registry, use_changes, use_clock
 from .workshop_seat import (KPI_COLUMNS, RIVAL_COLUMNS, cost_preview, kpi_cells, own_figure, own_rounds,
-                            query_value, rival_cells, rivals_table)
+                            rival_cells, rivals_table)
 
 __all__ = ["Join", "seat_label"]
 
@@ -107,7 +107,7 @@ def _error_text(e: Exception) -> tuple[str, str]:
 def Join():
     solara.Title(tr("Join a workshop — loyalty-sim", "加入工作坊 — loyalty-sim"))
     router = solara.use_router()
-    first = solara.use_memo(lambda: (query_value(router.search, "code"), query_value(router.search, "seat")), [])
+    first = solara.use_memo(lambda: (query(router.search).get("code", ""), query(router.search).get("seat", "")), [])
     # (workshop, seat token) once seated; the page's own session
     held, set_held = solara.use_state(None)
     error, set_error = solara.use_state(("", ""))

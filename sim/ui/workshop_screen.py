@@ -26,8 +26,8 @@ import solara
 
 from ..params import ParamError
 from .i18n import lang, tr
-from .workshop_common import registry, use_changes
-from .workshop_host import JoinPanel, Leaderboard, Messages, PageUrl, RoundCharts, RoundStatus, WhatHappened, query, use_origin
+from .workshop_common import query, registry, use_changes
+from .workshop_host import JoinPanel, Leaderboard, Messages, PageUrl, RoundCharts, RoundStatus, WhatHappened, use_origin
 
 __all__ = ["Screen"]
 

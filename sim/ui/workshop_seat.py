@@ -14,14 +14,12 @@ no Solara, so each piece is tested on its own.
 - :func:`own_rounds` / :func:`rivals_table` — the seat's own figures per played round, and the
   market research about its rivals, one round late (after round k: rivals as of round k − 1).
 - :func:`own_figure` — share, loyal share and profit over rounds (matplotlib, Chinese-safe).
-- :func:`query_value` — a value of the page's query string (``code``, ``seat``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any, Mapping
-from urllib.parse import parse_qs
 
 import pandas as pd
 from matplotlib.figure import Figure
@@ -29,7 +27,7 @@ from matplotlib.figure import Figure
 from ..analysis.fonts import use_cjk_font
 from ..analysis.formatting import MISSING, number_text, percent_text
 
-__all__ = ["CostPreview", "cost_preview", "own_rounds", "rivals_table", "own_figure", "query_value",
+__all__ = ["CostPreview", "cost_preview", "own_rounds", "rivals_table", "own_figure",
            "KPI_COLUMNS", "RIVAL_COLUMNS", "kpi_cells", "rival_cells"]
 
 
@@ -170,8 +168,3 @@ def own_figure(rows: pd.DataFrame, lang: str = "en") -> Figure:
             ax.xaxis.set_major_locator(MaxNLocator(nbins=min(len(r), 8), integer=True))
             ax.set_xlim(min(r) - 0.6, max(r) + 0.6)
     return fig
-
-
-def query_value(search: str | None, key: str) -> str:
-    """The value of ``key`` in a query string (``code=AB3CD&seat=…``), '' when absent."""
-    return ((parse_qs((search or "").lstrip("?")).get(key) or [""])[0]).strip()
