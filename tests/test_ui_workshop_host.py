@@ -204,6 +204,7 @@ def test_controls_call_the_engine(reg):
     _click(rc, "lsim-ws-pause")
     assert ws.locked
     _wait(lambda: "Paused" in _all_text(rc, "lsim-ws-clock"))
+    _wait(lambda: [w for w in _with(rc, "lsim-ws-go-on") if isinstance(w, v.Btn)])  # the controls caught up too
     _click(rc, "lsim-ws-go-on")
     assert not ws.locked
     _wait(lambda: _with(rc, "lsim-ws-pause"))  # the page has caught up with the workshop
@@ -228,7 +229,7 @@ def test_controls_call_the_engine(reg):
     _type(rc, "lsim-ws-weight-loyalty", "0")
     _type(rc, "lsim-ws-weight-satisfaction", "0")
     _click(rc, "lsim-ws-weights-apply")
-    assert ws.weights == {"profit": 1.0, "loyalty": 0.0, "satisfaction": 0.0}
+    assert ws.weights == {"profit": 1.0, "loyalty": 0.0, "satisfaction": 0.0}  # all three boxes, as typed
     # play the round: the page shows round 2, the leaderboard, the charts and the lines
     _click(rc, "lsim-ws-advance")
     _wait(lambda: len(ws.rounds) == 1)

@@ -166,10 +166,9 @@ def JoinPanel(ws: Workshop, origin: str, big: bool = False, host_link: str = "",
                     solara.Text(tr("Projector", "投影"))
                     solara.HTML(tag="a", unsafe_innerHTML=html.escape(s_url), attributes={"href": s_url, "target": "_blank"},
                                 classes=["lsim-ws-screen-link"])
-            if host_link:
-                with solara.Row(gap="6px", style={"align-items": "baseline"}):
-                    solara.Text(tr("Facilitator (keep it private; opens these controls on another device)",
-                                   "主持人链接（请勿公开；可在另一台设备上打开这些控制）"))
+            if host_link:  # folded: a facilitator who mirrors this screen on the projector does not show the key
+                with solara.Details(tr("Facilitator's link (keep it private; opens these controls on another device)",
+                                       "主持人链接（请勿公开；可在另一台设备上打开这些控制）"), expand=False):
                     solara.HTML(tag="a", unsafe_innerHTML=html.escape(host_link), attributes={"href": host_link},
                                 classes=["lsim-ws-host-link"])
 
@@ -415,6 +414,13 @@ def Dashboard(ws: Workshop, key: str, origin: str):
     event, set_event = solara.use_state(next(iter(MARKET_EVENTS)))
     text, set_text = solara.use_state("")
     weights, set_weights = solara.use_state({k: value_text(round(v, 3)) for k, v in ws.weights.items()})
+    # the three boxes' texts as typed, whatever render they were typed in (a closure's ``weights`` may
+    # be one render old when two boxes change before the page is drawn again)
+    typed_weights = solara.use_ref(dict(weights))
+
+    def type_weight(k: str, v: str) -> None:
+        typed_weights.current = {**typed_weights.current, k: v}
+        set_weights(dict(typed_weights.current))
     run, set_run = solara.use_state(0)
     lng = lang.value
 
@@ -523,10 +529,10 @@ def Dashboard(ws: Workshop, key: str, origin: str):
                      "satisfaction": tr("Satisfaction", "满意度")}
             for k in SCORE_WEIGHTS:
                 solara.InputText(names[k], value=weights.get(k, ""), continuous_update=True,
-                                 on_value=lambda v, k=k: set_weights({**weights, k: v}),
+                                 on_value=lambda v, k=k: type_weight(k, v),
                                  classes=[f"lsim-ws-weight-{k}"], style={"max-width": "120px"})
             solara.Button(tr("Apply weights", "应用权重"), outlined=True,
-                          on_click=lambda: act("weights", lambda: ws.set_weights(key, dict(weights)),
+                          on_click=lambda: act("weights", lambda: ws.set_weights(key, dict(typed_weights.current)),
                                                both("Weights applied", "权重已应用")),
                           classes=["lsim-ws-weights-apply"])
         for field in [f for f in errors if f.startswith("weights")]:
