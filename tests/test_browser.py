@@ -133,7 +133,7 @@ def test_explore_renders(explore):
     assert page.title() == "Explore — loyalty-sim"
     assert page.locator(".lsim-play").is_visible()
     assert week(page) == 0
-    assert page.locator(".lsim-nav").count() == 4
+    assert page.locator(".lsim-nav").count() == 5  # Explore, Compare, Sweep, Learn, Workshop (not /join, /screen)
     assert page.locator(".lsim-lang-en").is_visible() and page.locator(".lsim-lang-zh").is_visible()
     # the plots of the first tab, as real images the browser decoded
     for key in ("loyal_churn", "stages"):

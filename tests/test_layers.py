@@ -24,11 +24,11 @@ LAYERS = {
     "sim.inputs.scenario": 9,
     "sim.inputs.overrides": 10, "sim.runs": 10,
     "sim.inputs.experiment": 11, "sim.analysis": 11,
-    "sim.validation": 12,
+    "sim.validation": 12, "sim.workshop": 12,  # live classroom markets: used by the app and the CLI
     "sim.calibration": 13,  # validation facts can be calibration targets
     "sim.ui": 14, "sim.cli": 14,
 }
-PACKAGES = ("sim.mechanism", "sim.analysis", "sim.runs", "sim.ui", "sim.validation", "sim.calibration")
+PACKAGES = ("sim.mechanism", "sim.analysis", "sim.runs", "sim.ui", "sim.validation", "sim.calibration", "sim.workshop")
 
 
 def _module(path: Path) -> str:
