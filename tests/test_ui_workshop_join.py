@@ -16,6 +16,7 @@ import time
 import pandas as pd
 
 import ipyvuetify as v
+import ipywidgets
 import pytest
 import solara
 import solara.server.starlette  # noqa: F401  (reactive values scoped per virtual kernel, as under the server)
@@ -173,7 +174,9 @@ def all_widgets_under(widget) -> list:
         for name in getattr(w, "keys", []):
             x = getattr(w, name, None)
             for i in (x if isinstance(x, (list, tuple)) else [x]):
-                if hasattr(i, "keys") and hasattr(i, "model_id"):
+                # (not hasattr(i, "model_id"): reading it on a widget made before any page, such as
+                # ipyvue's shared loader, raises instead of saying False)
+                if isinstance(i, ipywidgets.Widget):
                     todo.append(i)
     return out
 
