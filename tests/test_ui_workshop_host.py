@@ -166,6 +166,18 @@ def test_create_form_bad_values_give_a_message_under_the_field_and_create_nothin
     assert any("\u4e00" <= ch <= "\u9fff" for ch in _all_text(rc, "lsim-ws-error"))
 
 
+def test_a_workshop_larger_than_the_server_allows_is_refused(reg, monkeypatch):
+    monkeypatch.setenv("LSIM_MAX_CUSTOMERS", "1000")
+    rc = render("/workshop")
+    _type(rc, "lsim-ws-markets", "6")
+    _type(rc, "lsim-ws-customers", "1000")  # 6 × 1,000 > 5 × 1,000
+    _click(rc, "lsim-ws-create-button")
+    assert reg.codes() == [] and "more than this server allows" in _all_text(rc, "lsim-ws-error-customers")
+    _type(rc, "lsim-ws-markets", "5")
+    _click(rc, "lsim-ws-create-button")
+    assert len(reg.codes()) == 1
+
+
 def test_a_wrong_key_shows_a_message_and_no_controls(reg):
     ws, key = _new(reg)
     rc = render(f"/workshop?code={ws.code}&key=not-the-key")

@@ -313,6 +313,15 @@ def CreateForm(on_created: Callable[[Workshop, str], None]):
                                           f"{label_zh}：本服务器最多 {most:,}（每个市场的上限，由培训者通过 "
                                           "LSIM_MAX_CUSTOMERS 设置）")})
             return
+        m = _whole_or_text(markets)
+        if isinstance(n, int) and isinstance(m, int) and m * n > keep.KEPT_CUSTOMERS_FACTOR * most:
+            total = keep.KEPT_CUSTOMERS_FACTOR * most
+            set_errors({"customers": both(f"{m} markets × {n:,} customers is more than this server allows for one "
+                                          f"workshop ({total:,} customers in all; LSIM_MAX_CUSTOMERS × "
+                                          f"{keep.KEPT_CUSTOMERS_FACTOR})",
+                                          f"{m} 个市场 × {n:,} 名客户超出了本服务器对一个工作坊的上限（合计 {total:,} 名客户；"
+                                          f"LSIM_MAX_CUSTOMERS × {keep.KEPT_CUSTOMERS_FACTOR}）")})
+            return
         try:
             ws, key = registry().create(scenario, _whole_or_text(seed), markets=_whole_or_text(markets),
                                         round_weeks=_whole_or_text(weeks), customers=n,

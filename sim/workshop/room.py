@@ -30,9 +30,12 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import hmac
+import json
 import math
 import secrets
 import threading
+import time
+from pathlib import Path
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
@@ -44,7 +47,7 @@ from ..merchants import Merchant
 from ..model import LoyaltyModel
 from ..params import MERCHANT_PARAMS, PARAMS, ParamError
 from ..runs.provenance import replicate_seeds
-from .decisions import MARKET_EVENTS, check_decision, check_event
+from .decisions import DECISIONS, MARKET_EVENTS, check_decision, check_event
 from .log import EventLog, Record
 
 __all__ = ["Workshop", "WorkshopError", "Seat", "Round", "SCORE_WEIGHTS", "ROUND_KPIS", "new_code",
@@ -240,8 +243,6 @@ class Workshop:
 
     def seconds_left(self, now: float | None = None) -> float | None:
         """Seconds until the open round's decisions lock (None: no deadline; 0: locked)."""
-        import time
-
         if self.locked:
             return 0.0 if self.remaining is None else max(0.0, self.remaining)
         if self.deadline is None:
@@ -403,8 +404,6 @@ class Workshop:
     def policy(self, market: int, merchant: str) -> dict[str, Any]:
         """The merchant's decisions as they stand in the market now, with the open round's pending ones over them."""
         pol = self.models[market].merchant(merchant).policy
-        from .decisions import DECISIONS
-
         out = {k: getattr(pol, k) for k in DECISIONS}
         out.update(self.pending.get((market, merchant), {}))
         return out
@@ -462,8 +461,6 @@ class Workshop:
     def export(self, folder) -> list:
         """Write the workshop to ``folder``: ``decisions.csv``, ``weeks.csv`` (every market's merchants
         week by week), ``rounds.csv`` and ``log.csv`` (the log's records). Returns the paths."""
-        from pathlib import Path
-
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         with self.lock:
@@ -652,6 +649,4 @@ def _clip(k: str, v: float, merchant: bool = False) -> float:
 
 def _public(data: dict) -> str:
     """A record's data for an export: without the hashes of keys and tokens."""
-    import json
-
     return json.dumps({k: v for k, v in data.items() if not k.endswith("_hash")}, sort_keys=True, ensure_ascii=False)
