@@ -41,7 +41,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from browser_kit import AppServer, chromium, open_page, tree_rss, wait_text  # noqa: E402
+from browser_kit import AppServer, chromium, open_page, tree_rss, type_slowly, wait_text  # noqa: E402
 
 _OBSERVE = """() => {
   window.__lsimRounds = [];
@@ -89,13 +89,6 @@ class Memory:
         self._t.join(timeout=5)
 
 
-def _typed(page, selector: str, text: str) -> None:
-    box = page.locator(selector).locator("input").first
-    box.click()
-    box.fill("")
-    box.press_sequentially(text, delay=60)
-    box.press("Enter")
-
 
 def run(participants: int = 30, rounds: int = 4, merchants: int = 6, customers: int = 1000, weeks: int = 13,
         log=print) -> dict:
@@ -131,7 +124,7 @@ def run(participants: int = 30, rounds: int = 4, merchants: int = 6, customers: 
             people = []
             for i in range(participants):
                 page = new_page(f"/join?code={code}", ".lsim-ws-join-btn")
-                _typed(page, ".lsim-ws-name", f"P{i + 1:02d}")
+                type_slowly(page, ".lsim-ws-name", f"P{i + 1:02d}")
                 page.locator(".lsim-ws-join-btn").click()
                 page.wait_for_selector(".lsim-ws-decisions")
                 people.append(page)
@@ -148,7 +141,7 @@ def run(participants: int = 30, rounds: int = 4, merchants: int = 6, customers: 
                 submitted[r] = {}
                 for i, page in enumerate(people):
                     price = round(0.8 + 0.01 * i + 0.05 * r, 2)
-                    _typed(page, ".lsim-ws-field-price .lsim-input", f"{price}")
+                    type_slowly(page, ".lsim-ws-field-price .lsim-input", f"{price}")
                     t = time.perf_counter()
                     page.locator(".lsim-ws-submit").click()
                     wait_text(page, ".lsim-ws-decided", rf"round {r}", timeout=180_000)
@@ -179,9 +172,7 @@ def run(participants: int = 30, rounds: int = 4, merchants: int = 6, customers: 
 
     elog = EventLog(db)
     try:
-        ws = None
-        for _, ws in Workshop.replay(elog, code):
-            pass
+        ws = Workshop.resume(elog, code)  # rebuilt from the log; nothing is written
     finally:
         elog.close()
     names = {s.actor: s.name for s in ws.seats.values()}

@@ -360,6 +360,29 @@ def type_value(page, selector: str, value: Any) -> None:
     loc.press("Enter")
 
 
+def type_slowly(page, selector: str, text: Any, delay: int = 60, enter: bool = True) -> None:
+    """Clear the text box in ``selector`` and type ``text`` a key at a time (``delay`` ms a key, as a
+    person types), then press Enter (unless ``enter`` is False)."""
+    box = page.locator(selector).locator("input").first
+    box.click()
+    box.fill("")
+    box.press_sequentially(str(text), delay=delay)
+    if enter:
+        box.press("Enter")
+
+
+def close_contexts(contexts) -> None:
+    """Close every page of the browser contexts the way a browser closes a tab (its close beacon
+    sent), then the contexts; a page that is gone already is passed over."""
+    for ctx in contexts:
+        for page in ctx.pages:
+            try:
+                page.close(run_before_unload=True)
+            except Exception:  # noqa: BLE001
+                pass
+        ctx.close()
+
+
 def open_panel(page, panel_class: str) -> None:
     """Open an expansion panel (``lsim-group-…``, ``lsim-merchant-…``) unless it is open."""
     panel = page.locator(f".{panel_class}").first

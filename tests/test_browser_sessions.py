@@ -63,14 +63,21 @@ def _log_text(srv) -> str:
     return srv.log_path.read_text(encoding="utf-8", errors="replace")
 
 
+def _playing(kb, url: str):
+    """A page of the killable browser ``kb`` (on the app at ``url``) whose market plays, never pausing
+    on its own, at week 5 or later."""
+    page = open_page(kb.new_context(viewport={"width": 1280, "height": 900}), url)
+    type_value(page, ".lsim-stop-at", 0)  # never pause on its own
+    page.locator(".lsim-play").click()
+    page.wait_for_selector(".lsim-pause", timeout=30_000)
+    wait_week(page, 5)
+    return page
+
+
 def test_a_dead_browser_stops_its_market(server, pw, tmp_path):
     idle = cores_busy(server.pid, 2.0)
     with KillableBrowser(pw, tmp_path / "profile") as kb:
-        page = open_page(kb.new_context(viewport={"width": 1280, "height": 900}), server.url)
-        type_value(page, ".lsim-stop-at", 0)  # never pause on its own
-        page.locator(".lsim-play").click()
-        page.wait_for_selector(".lsim-pause", timeout=30_000)
-        wait_week(page, 5)
+        page = _playing(kb, server.url)
         playing = cores_busy(server.pid, 3.0)
         screenshot(page, "sessions-playing-before-the-browser-dies", full=False)
         lost_before = _log_text(server).count("lsim-lost-page")
@@ -101,11 +108,7 @@ def test_a_sleeping_browser_stops_its_market_and_spares_the_others(server, pw, t
         other = open_page(other_browser.new_context(viewport={"width": 1280, "height": 900}), server.url)
         type_value(other, ".lsim-stop-at", 0)
         with KillableBrowser(pw, tmp_path / "profile") as kb:
-            page = open_page(kb.new_context(viewport={"width": 1280, "height": 900}), server.url)
-            type_value(page, ".lsim-stop-at", 0)  # never pause on its own
-            page.locator(".lsim-play").click()
-            page.wait_for_selector(".lsim-pause", timeout=30_000)
-            wait_week(page, 5)
+            page = _playing(kb, server.url)
             lost_before = _log_text(server).count("lsim-lost-page")
             kb.freeze()  # asleep: the connection stays open, nothing answers
             t_freeze = time.monotonic()

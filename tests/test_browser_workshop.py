@@ -14,7 +14,8 @@ from __future__ import annotations
 import re
 
 import pytest
-from browser_kit import AppServer, RequestLog, chromium, chromium_missing, open_page, output_dir, screenshot, wait_text
+from browser_kit import (AppServer, RequestLog, chromium, chromium_missing, close_contexts, open_page, output_dir,
+                         screenshot, type_slowly, wait_text)
 
 from sim.inputs.scenario import load_scenario
 from sim.workshop.log import EventLog
@@ -41,13 +42,6 @@ def server(tmp_path_factory):
         yield srv
 
 
-def _typed(page, selector: str, text: str) -> None:
-    box = page.locator(selector).locator("input").first
-    box.click()
-    box.fill("")
-    box.press_sequentially(text, delay=60)
-    box.press("Enter")
-
 
 def test_three_participants_play_three_rounds_and_each_decision_reaches_only_its_merchant(server):
     requests = RequestLog()
@@ -73,7 +67,7 @@ def test_three_participants_play_three_rounds_and_each_decision_reaches_only_its
             pages = {}
             for name in PEOPLE:
                 page = open_page(context(), server.url, f"/join?code={code}", ready=".lsim-ws-join-btn")
-                _typed(page, ".lsim-ws-name", name)
+                type_slowly(page, ".lsim-ws-name", name)
                 page.locator(".lsim-ws-join-btn").click()
                 page.wait_for_selector(".lsim-ws-decisions")
                 pages[name] = page
@@ -88,7 +82,7 @@ def test_three_participants_play_three_rounds_and_each_decision_reaches_only_its
             for rnd, plan in enumerate(PLAN, start=1):
                 for name, (field, value) in plan.items():
                     page = pages[name]
-                    _typed(page, f".lsim-ws-field-{field} .lsim-input", value)
+                    type_slowly(page, f".lsim-ws-field-{field} .lsim-input", value)
                     page.locator(".lsim-ws-submit").click()
                     wait_text(page, ".lsim-ws-decided", rf"round {rnd}")
                 host.locator(".lsim-ws-advance").click()
@@ -116,21 +110,13 @@ def test_three_participants_play_three_rounds_and_each_decision_reaches_only_its
             for page in (host, screen, *pages.values()):
                 assert not page.lsim_errors, page.lsim_errors
         finally:
-            for ctx in contexts:
-                for page in ctx.pages:
-                    try:
-                        page.close(run_before_unload=True)
-                    except Exception:  # noqa: BLE001
-                        pass
-                ctx.close()
+            close_contexts(contexts)
     assert requests.foreign() == [], f"requests that left this machine: {requests.foreign()}"
 
     # what the server did, replayed from its log (read only)
     log = EventLog(server.db)
     try:
-        ws = None
-        for _, ws in Workshop.replay(log, code):
-            pass
+        ws = Workshop.resume(log, code)  # rebuilt from the log; nothing is written
     finally:
         log.close()
     assert len(ws.rounds) == 3

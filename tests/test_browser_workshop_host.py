@@ -22,6 +22,7 @@ from browser_kit import (
     body_text,
     chromium,
     chromium_missing,
+    close_contexts,
     open_page,
     output_dir,
     screenshot,
@@ -137,11 +138,5 @@ def test_facilitator_creates_a_workshop_and_the_projector_follows_the_rounds(ser
             for page in (host, screen, intruder, nowhere):
                 assert not page.lsim_errors, page.lsim_errors
         finally:
-            for ctx in contexts:
-                for page in ctx.pages:
-                    try:
-                        page.close(run_before_unload=True)
-                    except Exception:  # noqa: BLE001
-                        pass
-                ctx.close()
+            close_contexts(contexts)
     assert requests.foreign() == [], f"requests that left this machine: {requests.foreign()}"

@@ -20,7 +20,7 @@ import re
 
 import pytest
 from browser_kit import AppServer, RequestLog, chromium, chromium_missing, choose, open_page, output_dir, screenshot, \
-    server_errors, wait_text
+    server_errors, type_slowly, wait_text
 
 from sim.workshop.log import EventLog
 from sim.workshop.registry import Registry
@@ -31,15 +31,6 @@ VIEWPORT = {"width": 1200, "height": 1000}
 LOG = output_dir("logs") / "test_browser_workshop_join-server.log"
 READY = ".lsim-ws-join-btn, .lsim-ws-header"
 
-
-def typed(page, selector: str, text: str, enter: bool = True) -> None:
-    """Type ``text`` into the box ``selector`` at 60 ms a key (after clearing it), then Enter."""
-    box = page.locator(selector).locator("input").first
-    box.click()
-    box.fill("")
-    box.press_sequentially(str(text), delay=60)
-    if enter:
-        box.press("Enter")
 
 
 def decisions(db, code: str) -> list[dict]:
@@ -93,7 +84,7 @@ def test_join_decide_reload_second_tab_and_chinese(rooms, server, browser):
     bo = open_page(ctx_b, server.url, f"/join?code={code}", ready=READY)
     bo.wait_for_selector(".lsim-ws-seat")
     choose(bo, ".lsim-ws-seat", "Merchant C")
-    typed(bo, ".lsim-ws-name", "Bo", enter=False)
+    type_slowly(bo, ".lsim-ws-name", "Bo", enter=False)
 
     ctx_a = browser.new_context(viewport=VIEWPORT, locale="en-US")
     ctx_a.set_default_timeout(60_000)
@@ -102,7 +93,7 @@ def test_join_decide_reload_second_tab_and_chinese(rooms, server, browser):
     assert ann.locator(".lsim-ws-code input").input_value().upper() == code
     ann.click(".lsim-ws-join-btn")  # no name yet: refused, nothing taken
     wait_text(ann, ".lsim-ws-error", r"display name has 1 … 40 characters")
-    typed(ann, ".lsim-ws-name", "Ann")
+    type_slowly(ann, ".lsim-ws-name", "Ann")
     choose(ann, ".lsim-ws-seat", "Merchant C")  # Ann takes it first
     ann.click(".lsim-ws-join-btn")
     wait_text(ann, ".lsim-ws-header", r"Ann.*Merchant C.*Round 1")
@@ -119,14 +110,14 @@ def test_join_decide_reload_second_tab_and_chinese(rooms, server, browser):
     screenshot(bo, "workshop-join-seat-taken")
 
     # decisions: a bad price is refused with its field and range; nothing is taken
-    typed(ann, ".lsim-ws-field-price .lsim-input", "12")
+    type_slowly(ann, ".lsim-ws-field-price .lsim-input", "12")
     wait_text(ann, ".lsim-ws-field-price .lsim-ws-field-error", r"'price' = 12 is out of range: allowed 0 … 10")
     ann.click(".lsim-ws-submit")
     wait_text(ann, ".lsim-ws-error", r"price.*0 … 10")
     assert decisions(db, code) == []
     margin0 = ann.locator(".lsim-ws-cost-margin").inner_text()
-    typed(ann, ".lsim-ws-field-price .lsim-input", "1.45")
-    typed(ann, ".lsim-ws-field-quality .lsim-input", "0.8")
+    type_slowly(ann, ".lsim-ws-field-price .lsim-input", "1.45")
+    type_slowly(ann, ".lsim-ws-field-quality .lsim-input", "0.8")
     ann.wait_for_function("m => document.querySelector('.lsim-ws-cost-margin').textContent !== m", arg=margin0)
     ann.wait_for_selector(".lsim-ws-field-price .lsim-ws-field-error", state="detached")
     ann.click(".lsim-ws-submit")

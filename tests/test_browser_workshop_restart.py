@@ -16,7 +16,7 @@ import signal
 
 import pandas as pd
 import pytest
-from browser_kit import AppServer, chromium, chromium_missing, open_page, output_dir, wait_text
+from browser_kit import AppServer, chromium, chromium_missing, open_page, output_dir, type_slowly, wait_text
 
 from sim.workshop.log import EventLog
 from sim.workshop.room import Workshop
@@ -24,16 +24,9 @@ from sim.workshop.room import Workshop
 pytestmark = pytest.mark.skipif(chromium_missing() is not None, reason=chromium_missing() or "")
 
 
-def _typed(page, selector: str, text: str) -> None:
-    box = page.locator(selector).locator("input").first
-    box.click()
-    box.fill("")
-    box.press_sequentially(text, delay=60)
-    box.press("Enter")
-
 
 def _decide(page, field: str, value: str, rnd: int) -> None:
-    _typed(page, f".lsim-ws-field-{field} .lsim-input", value)
+    type_slowly(page, f".lsim-ws-field-{field} .lsim-input", value)
     page.locator(".lsim-ws-submit").click()
     wait_text(page, ".lsim-ws-decided", rf"round {rnd}")
 
@@ -59,7 +52,7 @@ def test_a_workshop_survives_a_killed_server(tmp_path):
             people = {}
             for name in ("Ann", "Bo"):
                 page = open_page(ctx[name], srv.url, f"/join?code={code}", ready=".lsim-ws-join-btn")
-                _typed(page, ".lsim-ws-name", name)
+                type_slowly(page, ".lsim-ws-name", name)
                 page.locator(".lsim-ws-join-btn").click()
                 page.wait_for_selector(".lsim-ws-decisions")
                 page.wait_for_function("() => location.search.includes('seat=')")

@@ -16,7 +16,6 @@ import time
 import pandas as pd
 
 import ipyvuetify as v
-import ipywidgets
 import pytest
 import solara
 import solara.server.starlette  # noqa: F401  (reactive values scoped per virtual kernel, as under the server)
@@ -28,7 +27,7 @@ from sim.ui.workshop_seat import cost_preview, kpi_cells, own_figure, rival_cell
 from sim.workshop import registry as registry_mod
 from sim.workshop.decisions import DECISIONS
 from sim.workshop.registry import Registry
-from ui_kit import all_widgets, virtual_session
+from ui_kit import all_widgets, virtual_session, widgets_under
 
 N = 300  # customers per market: small and quick
 
@@ -155,30 +154,12 @@ def box(rc, cls: str):
 def field_box(rc, field: str):
     cont = [w for w in all_widgets(rc) if f"lsim-ws-field-{field}" in str(getattr(w, "class_", "") or "").split()]
     assert cont, field
-    for w in all_widgets_under(cont[0]):
+    for w in widgets_under(cont[0]):
         if isinstance(w, v.TextField) and "lsim-input" in (w.class_ or ""):
             return w
         if isinstance(w, v.Select) and "lsim-select" in (w.class_ or ""):
             return w
     raise AssertionError(field)
-
-
-def all_widgets_under(widget) -> list:
-    out, todo, seen = [], [widget], set()
-    while todo:
-        w = todo.pop()
-        if id(w) in seen:
-            continue
-        seen.add(id(w))
-        out.append(w)
-        for name in getattr(w, "keys", []):
-            x = getattr(w, name, None)
-            for i in (x if isinstance(x, (list, tuple)) else [x]):
-                # (not hasattr(i, "model_id"): reading it on a widget made before any page, such as
-                # ipyvue's shared loader, raises instead of saying False)
-                if isinstance(i, ipywidgets.Widget):
-                    todo.append(i)
-    return out
 
 
 def join_as(rc, code: str, name: str):

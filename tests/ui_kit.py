@@ -32,9 +32,8 @@ def virtual_session(prefix: str) -> Iterator[kernel_context.VirtualKernelContext
         pass
 
 
-def all_widgets(rc) -> list:
-    """Every widget reachable from the render context ``rc``'s roots."""
-    roots = rc.find(ipywidgets.Widget).widgets
+def widgets_under(*roots) -> list:
+    """Every widget reachable from ``roots`` through their traits (children, slots, …)."""
     seen, todo, out = set(), list(roots), []
     while todo:
         w = todo.pop()
@@ -47,3 +46,8 @@ def all_widgets(rc) -> list:
             items = x if isinstance(x, (list, tuple)) else [x]
             todo.extend(i for i in items if isinstance(i, ipywidgets.Widget))
     return out
+
+
+def all_widgets(rc) -> list:
+    """Every widget reachable from the render context ``rc``'s roots."""
+    return widgets_under(*rc.find(ipywidgets.Widget).widgets)
