@@ -156,10 +156,12 @@ def JoinPanel(ws: Workshop, origin: str, big: bool = False, host_link: str = "",
             solara.Text(ws.code, classes=["lsim-ws-code"],
                         style={"font-size": size, "font-weight": "bold", "letter-spacing": "0.15em",
                                "font-family": "monospace"})
-            with solara.Row(gap="6px", style={"align-items": "baseline", "font-size": "1.6rem" if big else "1rem"}):
-                solara.Text(tr("Join at", "加入地址"))
+            with solara.Row(gap="6px", style={"align-items": "baseline", "font-size": "1.6rem" if big else "1rem",
+                                              "flex-wrap": "wrap"}):
+                solara.Text(tr("Join at", "加入地址"), style={"white-space": "nowrap"})
+                # a long address wraps inside a narrow screen instead of running off its edge
                 solara.HTML(tag="a", unsafe_innerHTML=html.escape(url), attributes={"href": url, "target": "_blank"},
-                            classes=["lsim-ws-join-link"])
+                            classes=["lsim-ws-join-link"], style={"overflow-wrap": "anywhere", "min-width": "0"})
             if not big:
                 s_url = screen_url(origin, ws.code)
                 with solara.Row(gap="6px", style={"align-items": "baseline"}):
