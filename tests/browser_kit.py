@@ -320,6 +320,18 @@ def wait_week(page, at_least: int, timeout: float = 60_000) -> None:
         arg=at_least, timeout=timeout)
 
 
+def wait_quiet(page, quiet_ms: int = 1000, limit_ms: int = 20_000) -> None:
+    """Wait until the page's content has not changed for ``quiet_ms`` (at most ``limit_ms``): its
+    first renders are over, so a part drawn again no longer takes the keyboard focus away."""
+    page.evaluate("""([quiet, limit]) => new Promise(done => {
+      let timer = setTimeout(finish, quiet);
+      const obs = new MutationObserver(() => { clearTimeout(timer); timer = setTimeout(finish, quiet); });
+      const stop = setTimeout(finish, limit);
+      function finish() { obs.disconnect(); clearTimeout(timer); clearTimeout(stop); done(); }
+      obs.observe(document.body, {subtree: true, childList: true, attributes: true, characterData: true});
+    })""", [quiet_ms, limit_ms])
+
+
 def settled_week(page, quiet: float = 800) -> int:
     """The week once the counter has stopped moving (after Pause, the last redraw may still come)."""
     last = week(page)

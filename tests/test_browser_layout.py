@@ -20,7 +20,7 @@ The change labels on the plots are PNG pixels, measured in ``tests/test_ui_layou
 from __future__ import annotations
 
 import pytest
-from browser_kit import AppServer, chromium, chromium_missing, open_page, output_dir
+from browser_kit import AppServer, chromium, chromium_missing, open_page, output_dir, wait_quiet
 
 pytestmark = pytest.mark.skipif(chromium_missing() is not None, reason=chromium_missing() or "")
 
@@ -191,7 +191,7 @@ def test_upload_has_a_file_chooser_reachable_by_keyboard(server, browser, tmp_pa
         # let the first render finish (the plots come last): a part drawn again loses the focus
         page.wait_for_function("() => Array.from(document.querySelectorAll('.lsim-figure img'))"
                                ".some(i => i.complete && i.naturalWidth > 0)", timeout=60_000)
-        page.wait_for_timeout(1000)
+        wait_quiet(page)  # (a fixed second was not always enough on a busy machine)
         pick = page.locator(".lsim-upload-pick")
         pick.scroll_into_view_if_needed()
         assert pick.is_visible()
