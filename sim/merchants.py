@@ -19,7 +19,7 @@ import mesa
 import numpy as np
 
 from .mechanism.state import F32, StepStats
-from .metrics import population_sums
+from .metrics import MERCHANT_METRICS, population_sums
 from .params import MERCHANT_PARAMS, POLICY_FIELDS, PROGRAMME_TIERS, TIER_EFFECTS, ParamError
 
 __all__ = ["AgentIds", "AGENT_IDS", "Merchant", "PolicyTable", "policy_table", "QUALITY_SD_MAX", "merchant_sums",
@@ -79,6 +79,9 @@ class Merchant(mesa.Agent):
         self._churn_window: deque[float] = deque(maxlen=104)
         self._profit_window: deque[float] = deque(maxlen=104)
         self._direction = None  # learner: which way it is moving
+        for name in MERCHANT_METRICS:  # the observables :func:`sim.metrics.compute` fills each step
+            if not hasattr(self, name):
+                setattr(self, name, 0)
 
     # ---- policy -----------------------------------------------------------------------------
     def set_policy(self, **changes):
@@ -318,7 +321,7 @@ def book_readable(model) -> None:
         revenue = sum(paid for paid, _, _ in visits)
         units = sum(u for _, u, _ in visits)
         own = [q for _, _, q in visits if q is not None]
-        lost = [spend for k, spend in model.lost if k == j]
+        lost = [spend for k, spend, _ in model.lost if k == j]
         cost = (T.unit_cost[j] * units + T.programme_cost[j] * customers[j] * T.member[j]
                 + T.acquisition_cost[j] * model.acquired[j] + model.compensated[j] * T.compensation[j] * T.price[j])
         mm.book(revenue, cost, customers[j], model.acquired[j], len(lost), sum(lost), model.start_value[j],

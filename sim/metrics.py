@@ -41,8 +41,9 @@ class Metric:
     unit: str
     help_en: str
     help_zh: str
-    #: the count of the step (a field of :class:`sim.mechanism.state.StepStats`) this observable
-    #: reports, if it is one: :func:`compute` then needs no code of its own for it
+    #: the count of the step (a field of :class:`sim.mechanism.state.StepStats`; for a merchant
+    #: observable the count kept per merchant with ``StepStats.add_at``) this observable reports, if
+    #: it is one: :func:`compute` then needs no code of its own for it
     stat: str | None = None
 
     def label(self, lang: str = "en") -> str:
@@ -147,8 +148,18 @@ _MERCH = [
     _m("quality", "Quality", "质量", "quality", "current service quality", "当前服务质量"),
     _m("price", "Price", "价格", "money", "current price", "当前价格"),
     _m("reputation", "Reputation", "声誉", "quality", "quality the market believes it delivers", "市场认为其提供的质量"),
+    _m("nps", "Net Promoter Score", "净推荐值", "−100…100", "% promoters − % detractors among its customers who have bought (simulated 0–10 recommend answer)", "其已购买客户中推荐者百分比减贬损者百分比（模拟0–10推荐意愿）"),
+    _m("cycle_a", "Cycle A passes", "甲循环次数", "count", "its customers' satisfied purchases this step", "本期其客户满意的购买", stat="cycle_a"),
+    _m("dissatisfied", "Dissatisfied", "不满", "count", "its customers' purchases below the adequate level this step", "本期其客户低于适当水平的购买", stat="dissatisfied"),
+    _m("complaints", "Complaints", "投诉", "count", "complaints made to it this step", "本期向其提出的投诉", stat="complaints"),
+    _m("recoveries", "Recoveries (Cycle B)", "补救（乙循环）", "count", "its answers to complaints evaluated this step", "本期被评价的其对投诉的答复", stat="recoveries"),
+    _m("recoveries_ok", "Successful recoveries", "成功补救", "count", "recoveries that brought its customer back to Cycle A", "让其客户回到甲循环的补救", stat="recoveries_ok"),
+] + [
+    _m(f"lost_{r}", f"Lost: {r.replace('_', ' ')}", f"失去：{z}", "count", f"its customers lost this step (left the market or switched) because of: {r.replace('_', ' ')}", f"本期因此原因失去（离开市场或转换）的其客户：{z}")
+    for r, z in zip(REASONS[1:], ("自然原因", "服务失误", "补救不当", "价格", "竞争对手", "其他"))
 ]
 MERCHANT_METRICS: dict[str, Metric] = {m.name: m for m in _MERCH}
+_MERCH_COUNTS = tuple(m for m in _MERCH if m.stat)  # counted per merchant (StepStats.add_at)
 
 
 def metric(name: str, merchant: bool = False) -> Metric | None:
@@ -248,6 +259,8 @@ class PopulationSums:
     satisfied_loyal: int  # … both
     promoters: int  # … whose recommend answer rounds to 9–10
     detractors: int  # … to 0–6
+    promoters_m: np.ndarray  # (m,) promoters among each merchant's customers who bought
+    detractors_m: np.ndarray  # (m,) detractors, likewise
 
 
 def population_sums(pop, m: int, block: int = SUM_BLOCK) -> PopulationSums:
@@ -256,7 +269,8 @@ def population_sums(pop, m: int, block: int = SUM_BLOCK) -> PopulationSums:
 
     Per-merchant sums are one small matrix product per block: the values (spend, expectation,
     satisfaction, trust, wallet) against 0/1 masks of each merchant's active customers and of those
-    who bought, both built from ``key = 5 · merchant + stage``."""
+    who bought, both built from ``key = 5 · merchant + stage``; a second one counts each merchant's
+    promoters and detractors (kept apart so the first sums round exactly as they always have)."""
     n = pop.n
     if 5 * m <= 127:
         key = pop.merchant.astype(np.int8)
@@ -269,9 +283,11 @@ def population_sums(pop, m: int, block: int = SUM_BLOCK) -> PopulationSums:
     lo = np.array([[5 * j + s] for j in range(m) for s in (PROSPECT, ORDINARY)], dtype=key.dtype)
     hi = np.repeat(np.arange(m, dtype=key.dtype) * 5 + LOYAL, 2)[:, None]
     sums = np.zeros((5, 2 * m))
+    votes = np.zeros((2, 2 * m))  # promoters, detractors: their own product (the sums above stay as they were)
     cnt = np.zeros(8, dtype=np.int64)
     sat_min, int_high, facet = F32(SATISFIED_MIN), F32(INTENTION_HIGH), F32(FACET_THRESHOLD)
     values = np.empty((5, min(block, n)), dtype=F32)
+    answers = np.empty((2, min(block, n)), dtype=F32)
     for a in range(0, n, block):
         b = min(n, a + block)
         k = key[a:b]
@@ -280,7 +296,8 @@ def population_sums(pop, m: int, block: int = SUM_BLOCK) -> PopulationSums:
         X = values[:, : b - a]
         for r, arr in enumerate((pop.spend, pop.expectation, pop.satisfaction, pop.trust, pop.wallet)):
             X[r] = arr[a:b]
-        sums += X @ mask.astype(F32).T
+        mask = mask.astype(F32).T
+        sums += X @ mask
         st = pop.stage[a:b]
         bought = st >= ORDINARY
         sat, trust, intent, aff = pop.satisfaction[a:b], pop.trust[a:b], pop.intentional[a:b], pop.affective[a:b]
@@ -297,11 +314,16 @@ def population_sums(pop, m: int, block: int = SUM_BLOCK) -> PopulationSums:
         cnt[4] += np.count_nonzero(loy)
         cnt[5] += np.count_nonzero(s_ok & loy)
         lat = _recommend_latent_parts(trust, aff, sat, pop.nps_bias[a:b], loyal)
-        cnt[6] += np.count_nonzero(bought & (lat >= F32(0.85)))  # rounds to 9 or 10
-        cnt[7] += np.count_nonzero(bought & (lat < F32(0.65)))  # rounds to 0–6
+        promoter, detractor = lat >= F32(0.85), lat < F32(0.65)  # the answer rounds to 9–10, to 0–6
+        Y = answers[:, : b - a]
+        Y[0], Y[1] = promoter, detractor
+        votes += Y @ mask  # per merchant, among those who bought: the mask's odd columns
+        cnt[6] += np.count_nonzero(bought & promoter)
+        cnt[7] += np.count_nonzero(bought & detractor)
     act, bgt = sums[:, 0::2], sums[:, 1::2]
     return PopulationSums(counts.reshape(m, 5), act[0], bgt[2], bgt[3], float(act[1].sum()), float(bgt[4].sum()),
-                          *(int(c) for c in cnt))
+                          *(int(c) for c in cnt), np.rint(votes[0, 1::2]).astype(np.int64),
+                          np.rint(votes[1, 1::2]).astype(np.int64))
 
 
 def _share(x, d):
@@ -377,8 +399,18 @@ def compute(model, stats) -> dict:
     # ---- per merchant ---------------------------------------------------------------------
     cust = by_stage[:, 1:].sum(axis=1)
     bought_m = by_stage[:, ORDINARY:].sum(axis=1)
+    counted = {mt.name: stats.count_at(mt.stat, m) for mt in _MERCH_COUNTS}
+    lost_m = np.concatenate(stats.lost_merchant) if stats.lost_merchant else np.zeros(0, np.intp)
+    lost_r = np.concatenate(stats.lost_reason) if stats.lost_reason else np.zeros(0, np.intp)
+    by_reason = np.bincount(lost_m * len(REASONS) + lost_r, minlength=m * len(REASONS)).reshape(m, len(REASONS))
     clv_w = 0.0
     for j, merchant in enumerate(model.merchant_list):
+        for name, c in counted.items():
+            setattr(merchant, name, int(c[j]))
+        for r, reason in enumerate(REASONS[1:], start=1):
+            setattr(merchant, f"lost_{reason}", int(by_reason[j, r]))
+        merchant.nps = (100.0 * (int(sums.promoters_m[j]) - int(sums.detractors_m[j])) / bought_m[j]
+                        if bought_m[j] else 0.0)
         merchant.market_share = _share(cust[j], active)
         merchant.loyal_share = _share(by_stage[j, LOYAL], cust[j])
         merchant.satisfaction = float(sat_ms[j] / bought_m[j]) if bought_m[j] else 0.5

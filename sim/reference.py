@@ -158,6 +158,7 @@ class Customer(mesa.Agent):
         if short <= 0:
             # C, D — satisfied: positive reinforcement, one more pass of Cycle A
             model.stats.satisfied += 1
+            model.stats.add_at("cycle_a", j)
             model.stats.delighted += surplus > 0
             self.flags |= EV.SATISFIED | (EV.DELIGHTED if surplus > 0 else 0)
             self.accumulate_trust(self.reinforce(self.felt(s), j), 0.0)  # G
@@ -165,6 +166,7 @@ class Customer(mesa.Agent):
         else:
             # E — dissatisfied: negative reinforcement; complain, or stay silent and maybe talk
             model.stats.dissatisfied += 1
+            model.stats.add_at("dissatisfied", j)
             self.flags |= EV.DISSATISFIED
             self.failures += 1
             severity = min(short / P.severity_scale, 1.0)
@@ -245,7 +247,7 @@ class ReferenceModel(mesa.Model):
         self.own_buyers: list[Customer] = []
         self.reevaluated: list[Customer] = []  # whose recovery landed without a purchase
         self.acquired, self.compensated = [0] * m, [0] * m
-        self.lost: list[tuple[int, float]] = []  # (merchant, recent spend) per customer lost
+        self.lost: list[tuple[int, float, int]] = []  # (merchant, recent spend, reason) per customer lost
 
     # ---- the step -------------------------------------------------------------------------------
     def step(self) -> None:
@@ -303,8 +305,9 @@ class ReferenceModel(mesa.Model):
     def observe(self) -> None:
         """Pack the customers and the step's counts the way :func:`sim.metrics.compute` reads them."""
         P, stats = self.params, self.stats
-        stats.lost_merchant = [np.array([k for k, _ in self.lost], dtype=np.intp)]
-        stats.lost_value = [np.array([v for _, v in self.lost], dtype=np.float64)]
+        stats.lost_merchant = [np.array([k for k, _, _ in self.lost], dtype=np.intp)]
+        stats.lost_value = [np.array([v for _, v, _ in self.lost], dtype=np.float64)]
+        stats.lost_reason = [np.array([r for _, _, r in self.lost], dtype=np.intp)]
         acsi_readable(stats, self.acsi, P)
         self.pop = self.to_population()
         active = self.customers()

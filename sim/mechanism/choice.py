@@ -119,7 +119,7 @@ def choose_merchant(pop: Population, candidates, T, P, rng, stats: StepStats, re
         new = pick[switching]
         old = cur[switching]
         reason = np.where(T.price_paid[new] < T.price_paid[old], R_PRICE, R_COMPETITOR)
-        _record_loss(pop, sw, stats)
+        _record_loss(pop, sw, stats, reason)
         stats.left_by_reason += np.bincount(reason, minlength=len(REASONS))
         pop.churn_reason[sw] = reason
         start_relationship(pop, sw, new, T, P, stats, rng)
@@ -128,10 +128,12 @@ def choose_merchant(pop: Population, candidates, T, P, rng, stats: StepStats, re
         stats.switched += len(sw)
 
 
-def _record_loss(pop: Population, idx, stats: StepStats):
-    """Customers ``idx`` are lost by their merchant: which merchant, and their recent spend at the
-    start of the step (``stats.start_spend``; the value churn's denominator is read then too)."""
+def _record_loss(pop: Population, idx, stats: StepStats, reasons):
+    """Customers ``idx`` are lost by their merchant: which merchant, why (``reasons``, one per
+    customer or one for all) and their recent spend at the start of the step (``stats.start_spend``;
+    the value churn's denominator is read then too)."""
     stats.lost_merchant.append(pop.merchant[idx].astype(np.intp))
+    stats.lost_reason.append(np.broadcast_to(np.asarray(reasons, dtype=np.intp), (len(idx),)))
     spend = pop.spend if stats.start_spend is None else stats.start_spend
     stats.lost_value.append(spend[idx].astype(np.float32))
 
@@ -140,7 +142,7 @@ def leave(pop: Population, idx, reasons, stats: StepStats):
     """Customers ``idx`` leave the market; their place is empty until a newcomer takes it."""
     if len(idx) == 0:
         return
-    _record_loss(pop, idx, stats)
+    _record_loss(pop, idx, stats, reasons)
     pop.stage[idx] = CHURNED
     pop.churn_reason[idx] = reasons
     pop.recovery_due[idx] = -1
@@ -287,8 +289,8 @@ def compare_one(c, reason: int, on_value: bool = False) -> None:
         c.leave(reason)
     elif pick != c.merchant:
         old = c.merchant
-        model.record_loss(c)
         c.churn_reason = R_PRICE if T.price_paid[pick] < T.price_paid[old] else R_COMPETITOR
+        model.record_loss(c, c.churn_reason)
         model.stats.left_by_reason[c.churn_reason] += 1  # lost by its merchant, for this reason
         c.start_relationship(pick)
         c.switches += 1
@@ -298,7 +300,7 @@ def compare_one(c, reason: int, on_value: bool = False) -> None:
 
 def leave_one(c, reason: int) -> None:
     """Leave the market. The place keeps this record until a newcomer takes it (not this step)."""
-    c.model.record_loss(c)
+    c.model.record_loss(c, reason)
     c.stage, c.churn_reason, c.recovery_due = CHURNED, reason, -1
     c.flags |= EV.LEFT
     c.model.stats.left += 1
@@ -306,10 +308,10 @@ def leave_one(c, reason: int) -> None:
     c.remove()  # no longer among model.agents
 
 
-def record_loss_one(model, customer) -> None:
-    """The customer is lost by its merchant: which merchant, and its recent spend at the start of
-    the step (``start_spend``, kept when the step opened)."""
-    model.lost.append((customer.merchant, customer.start_spend))
+def record_loss_one(model, customer, reason: int) -> None:
+    """The customer is lost by its merchant: which merchant, why (``reason``, one of REASONS) and its
+    recent spend at the start of the step (``start_spend``, kept when the step opened)."""
+    model.lost.append((customer.merchant, customer.start_spend, reason))
 
 
 def compare_and_churn_readable(model, customers: list) -> None:

@@ -64,6 +64,7 @@ def complain_phase(ctx) -> None:
     aggrieve(pop, idx, np.where(ctx.failed, severity, F32(0)), P)  # a failure that hurt leaves a grievance
     voiced = complain(pop, d_idx, severity[dis_pos], d_w, ctx.T, P, ctx.rng)
     ctx.stats.complaints = int(voiced.sum())
+    ctx.stats.add_at("complaints", d_w[voiced])
     ctx.severity, ctx.d_idx, ctx.d_w, ctx.voiced = severity, d_idx, d_w, voiced
     ctx.silent_pos = dis_pos[~voiced]  # (positions among the buyers) the dissatisfied who stay silent
 
@@ -84,6 +85,7 @@ def complain_one(c, severity: float, j: int) -> bool:
         c.complaints += 1
         c.flags |= EV.COMPLAINED
         c.model.stats.complaints += 1
+        c.model.stats.add_at("complaints", j)
     return voiced
 
 

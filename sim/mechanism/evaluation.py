@@ -199,6 +199,8 @@ def evaluate_phase(ctx) -> None:
     sat = np.ones(len(idx), dtype=bool)
     sat[dis_pos] = False  # (short <= 0)
     stats.satisfied, stats.delighted, stats.dissatisfied = len(idx) - len(dis_pos), len(del_pos), len(dis_pos)
+    stats.add_at("cycle_a", w[sat])  # per merchant: satisfied purchases are its Cycle A passes
+    stats.add_at("dissatisfied", w[dis_pos])
     # (flags were cleared at the start of the step and nothing has set a buyer's yet)
     fl = np.full(len(idx), EV.PURCHASE | EV.SATISFIED, dtype=np.uint32)
     fl[dis_pos] = EV.PURCHASE | EV.DISSATISFIED

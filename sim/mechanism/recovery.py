@@ -117,6 +117,8 @@ def cycle_b_phase(ctx) -> None:
         accumulate_trust(pop, r_idx, r_gain, again, P)
         stats.cycle_b = stats.recoveries = len(r_idx)
         stats.recoveries_ok = int(ok.sum())
+        stats.add_at("recoveries", r_w)  # Cycle B passes, at the merchant that answered
+        stats.add_at("recoveries_ok", r_w[ok])
         botched = r_idx[~ok]
         botched_refused = refused[~ok]
         recovered_m = r_w[pop.recovery_ok[r_idx]]  # every resolved complaint costs compensation
@@ -164,6 +166,7 @@ def reevaluate_recovery_one(c) -> bool:
         c.remember(c.felt(s))
     model.stats.cycle_b += 1
     model.stats.recoveries += 1
+    model.stats.add_at("recoveries", j)
     severity = max(min(short / P.severity_scale, 1.0), 0.5)  # of a remedy that still falls short
     c.settle_grievance(c.recovery_ok, success, severity, T.recovery_delay[j])
     if c.recovery_ok:
@@ -172,6 +175,7 @@ def reevaluate_recovery_one(c) -> bool:
         c.recoveries_ok += 1
         c.flags |= EV.RECOVERED
         model.stats.recoveries_ok += 1
+        model.stats.add_at("recoveries_ok", j)
         # back to Cycle A: for trust an ordinary pass (0.5), whatever the compensation's delight
         c.accumulate_trust(min(c.reinforce(c.felt(s), j), 0.5), 0.0)
     else:

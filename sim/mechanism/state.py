@@ -286,6 +286,18 @@ class StepStats:
         """This step's count ``name`` (0 if nothing was counted)."""
         return int(getattr(self, name, 0))
 
+    def add_at(self, name: str, merchants) -> None:
+        """Count events ``name`` this step at the merchants numbered ``merchants`` (an array of
+        merchant numbers, one per event, or one number) — the per-merchant twin of :meth:`add`."""
+        self.at.setdefault(name, []).append(np.asarray(merchants, dtype=np.intp).reshape(-1))
+
+    def count_at(self, name: str, m: int) -> np.ndarray:
+        """This step's count ``name`` per merchant (``m`` numbers; zeros if nothing was counted)."""
+        parts = self.at.get(name)
+        if not parts:
+            return np.zeros(m, dtype=np.int64)
+        return np.bincount(parts[0] if len(parts) == 1 else np.concatenate(parts), minlength=m)[:m]
+
     purchases: int = 0
     cycle_a: int = 0
     cycle_b: int = 0
@@ -328,3 +340,6 @@ class StepStats:
     #: read (a customer lost after buying this step is valued as it stood then, not with this purchase)
     start_spend: np.ndarray | None = None
     acquired_merchant: list = field(default_factory=list)
+    lost_reason: list = field(default_factory=list)  # why each customer in ``lost_merchant`` was lost (REASONS)
+    #: per-merchant counts (:meth:`add_at`): name → arrays of merchant numbers, one entry per event
+    at: dict = field(default_factory=dict)
