@@ -89,6 +89,21 @@ class History:
         while len(self.archive) > ARCHIVE_SIZE:
             self.archive.popitem(last=False)
 
+    def departed(self, merchant: int | None = None, last: int = 300) -> list[int]:
+        """Ids of the customers who left the market most recently (at most ``last``, oldest first),
+        of those whose last merchant was ``merchant`` if given."""
+        out = []
+        for cid in reversed(self.archive):
+            if merchant is None:
+                out.append(cid)
+            else:
+                chunk, j = self.archive[cid]
+                if int(chunk["state"]["merchant"][j]) == merchant:
+                    out.append(cid)
+            if len(out) >= last:
+                break
+        return out[::-1]
+
     @staticmethod
     def _rows(step, ids, rows, col, cid: int, merchant_names: list[str]) -> list[dict]:
         order = np.argsort(step)

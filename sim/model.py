@@ -40,7 +40,7 @@ from .mechanism.switching_costs import switching_cost_base, switching_costs_phas
 from .mechanism.trust import trust_phase
 from .mechanism.word_of_mouth import word_of_mouth_phase
 from .merchants import Merchant, book, books_phase, open_phase, policy_table
-from .metrics import MERCHANT_METRICS, METRICS, compute
+from .metrics import MERCHANT_METRICS, METRICS, compute, customer_types
 from .network import small_world
 from .params import PARAMS, Params, ParamError
 
@@ -187,6 +187,39 @@ class LoyaltyModel(mesa.Model):
     def customer(self, customer_id: int) -> dict | None:
         """Current state and recent history of a customer (also of one who has left)."""
         return self.history.lookup(self.pop, int(customer_id), self.merchant_names)
+
+    #: the kinds of customer :meth:`pick_customer` finds
+    CUSTOMER_KINDS = ("loyal", "trusting", "ordinary", "hostage", "recovered", "botched", "left")
+
+    def pick_customer(self, kind: str, rng: np.random.Generator, merchant: int | None = None) -> int | None:
+        """The id of a random customer of ``kind`` (:data:`CUSTOMER_KINDS`: a stage; "hostage", who
+        means to stay without being satisfied; "recovered", whose complaint was put right;
+        "botched", whose complaint was not; "left", who left the market lately), of merchant number
+        ``merchant`` if given (for "left": its last merchant), or ``None`` if there is none. Customers
+        whose history is recorded are preferred (large markets record a sample). Draws from ``rng``,
+        never the model's generator, so looking at customers does not change the run."""
+        pop, hist = self.pop, self.history
+        if kind == "left":
+            ids = hist.departed(merchant)
+            return int(ids[rng.integers(len(ids))]) if ids else None
+        active = pop.stage > CHURNED
+        if kind in ("loyal", "trusting", "ordinary"):
+            mask = pop.stage == STAGES.index(kind)
+        elif kind == "hostage":
+            mask = customer_types(pop, self.params)[2]
+        elif kind == "recovered":
+            mask = active & (pop.recoveries_ok > 0)
+        elif kind == "botched":
+            mask = active & (pop.recoveries > pop.recoveries_ok)
+        else:
+            raise KeyError(kind)
+        if merchant is not None:
+            mask = mask & (pop.merchant == merchant)
+        recorded = mask & (hist.column >= 0)
+        places = np.flatnonzero(recorded if recorded.any() else mask)
+        if len(places) == 0:
+            return None
+        return int(pop.id[places[rng.integers(len(places))]])
 
     def customer_ids(self, stage: str | None = None) -> np.ndarray:
         """Ids of active customers (optionally of one stage: 'prospect', 'ordinary', …)."""

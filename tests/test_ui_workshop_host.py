@@ -346,6 +346,12 @@ def test_debrief_names_the_decision_before_the_losses():
     zh = [ln.text("zh") for ln in lines]
     assert "第 2 轮：B 流失的客户最多：31 人（流失率 3.0% → 9.8%），此前它把价格从 0.95 提高到 1.4（第 2 轮）" in zh
     assert debrief(table.iloc[:0], {}, {}, {}) == []
+    # with the round's losses by reason, the line names the main one
+    table.loc[3, [f"lost_{r}" for r in ("price", "competitor", "service_failure")]] = [22, 7, 2]
+    lost = [ln for ln in debrief(table, {2: {"B": {"price": 1.4}}}, {}, {"B": {"price": 0.95}}) if ln.kind == "lost"]
+    assert lost[1].en.endswith("(round 2); the main reason: a cheaper offer, or a price rise it would not pay (22 of 31)")
+    assert lost[1].zh.endswith("；主要原因：更便宜的报价，或不愿接受的涨价（31 人中 22 人）")
+    assert "reason" not in lost[0].en  # round 1 has no counts by reason in this table
 
 
 def test_change_text_in_both_languages():
@@ -372,6 +378,10 @@ def test_what_happened_from_a_small_workshop(reg):
     table = ws.round_table(0)
     worst = table[table["round"] == 1].set_index("merchant")["lost"].idxmax()
     assert by[(1, "lost")].merchant == worst
+    if worst == "A":  # A's steep price rise: its customers leave for cheaper offers
+        assert "the main reason: a cheaper offer" in by[(1, "lost")].en
+    else:
+        assert "; the main reason: " in by[(1, "lost")].en
     assert (1, "loyal") not in by  # no round before the first to compare with
     assert all(ln.zh.startswith(f"第 {ln.round} 轮") for ln in lines)
 

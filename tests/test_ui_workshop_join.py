@@ -23,7 +23,7 @@ import solara.server.starlette  # noqa: F401  (reactive values scoped per virtua
 from sim.model import LoyaltyModel
 from sim.inputs.scenario import load_scenario
 from sim.ui import i18n, workshop_join
-from sim.ui.workshop_seat import cost_preview, kpi_cells, own_figure, rival_cells, rivals_table
+from sim.ui.workshop_seat import cost_preview, flows, kpi_cells, own_figure, rival_cells, rivals_table
 from sim.workshop import registry as registry_mod
 from sim.workshop.decisions import DECISIONS
 from sim.workshop.registry import Registry
@@ -334,6 +334,39 @@ def test_results_and_rivals_one_round_late(reg, monkeypatch):
         i18n.lang.value = "zh"
         wait(lambda: "截至第 1 轮" in page_text(rc))
         assert "客户价值" in html_of(rc, "lsim-ws-kpis")
+
+
+def test_own_customers_flows_reasons_and_stories(reg, monkeypatch):
+    """After a round the participant reads its own customers' Cycle A / Cycle B flows, why it lost
+    customers, and a few stories of its own customers; the same stories after a reload; 中文."""
+    with session("flows"):
+        ws, key, seat, token, rc = _seated(reg, monkeypatch, round_weeks=6)
+        ws.decide(token, {"failure_prob": 0.3, "recovery_prob": 0.0, "complaint_ease": 1.0})  # A lets every complaint down
+        ws.advance(key)
+        wait(lambda: "lsim-ws-flow-satisfied" in html_of(rc, "lsim-ws-flows"))
+        row = ws.round_table(0).query("merchant == 'A'").iloc[-1]
+        f = flows(row)
+        assert f.complained > 0 and f.put_right == 0 and f.answered == f.let_down
+        markup = html_of(rc, "lsim-ws-flows")
+        numbers = {m.group(1): m.group(2) for m in re.finditer(r"lsim-ws-flow-(\w+)'.*?text-align:right[^>]*>([\d,]+)", markup)}
+        assert numbers["satisfied"] == f"{int(row['cycle_a']):,}" and numbers["complained"] == f"{int(row['complaints']):,}"
+        assert numbers["put_right"] == "0" and int(numbers["let_down"].replace(",", "")) == f.let_down
+        kpis = table_rows(html_of(rc, "lsim-ws-kpis"))
+        assert kpis[0][-3:] == ["NPS", "Complaints", "Put right"] and kpis[1][-1] == f"0 / {f.answered}"
+        # stories of A's own customers (the one who left: whose last merchant was A)
+        wait(lambda: "lsim-ws-story" in page_text(rc) or any(
+            "lsim-ws-story" in str((getattr(w, "attributes", None) or {}).get("class", "")) for w in all_widgets(rc)))
+        stories = ws.stories(0, "A")
+        assert stories and all(st["state"]["merchant"] == "A" for kind, st in stories if kind != "left")
+        assert [k for k, _ in stories][0] in ("loyal", "trusting", "ordinary")
+        assert "botched" in [k for k, _ in stories]  # A turned every complaint down
+        text = page_text(rc)
+        for kind, st in stories:
+            assert f"(#{st['id']})" in text
+        assert ws.stories(0, "A") == stories  # the same customers for every page in the round
+        i18n.lang.value = "zh"
+        wait(lambda: "满意的购买——甲循环" in html_of(rc, "lsim-ws-flows"))
+        assert "净推荐值" in html_of(rc, "lsim-ws-kpis")
 
 
 def test_cost_preview_numbers(reg, monkeypatch):

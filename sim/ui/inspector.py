@@ -17,7 +17,7 @@ import solara
 
 from .. import mechanism as mc
 from ..mechanism.switching_costs import held_by_points, points_cost
-from ..metrics import SATISFIED_MIN, customer_types
+from ..metrics import SATISFIED_MIN
 from .pages_common import Md
 from .i18n import tr
 from .plots import fig_customer
@@ -36,32 +36,11 @@ KINDS: dict[str, tuple[str, str]] = {
 }
 
 def pick(sess, kind: str, rng: np.random.Generator | None = None) -> int | None:
-    """The id of a random customer of ``kind`` (see :data:`KINDS`), or ``None`` if there is none.
-    Customers whose history is recorded are preferred (large markets record a sample). Draws
-    from ``rng``, by default the session's ``page_rng``."""
+    """The id of a random customer of ``kind`` (see :data:`KINDS`) in the session's market, or
+    ``None`` if there is none (:meth:`sim.model.LoyaltyModel.pick_customer`). Draws from ``rng``, by
+    default the session's ``page_rng``."""
     with sess.lock:
-        rng = sess.page_rng if rng is None else rng
-        model = sess.model
-        pop, hist = model.pop, model.history
-        if kind == "left":
-            ids = list(hist.archive.keys())[-300:]
-            return int(ids[rng.integers(len(ids))]) if ids else None
-        active = pop.stage > mc.CHURNED
-        if kind in ("loyal", "trusting", "ordinary"):
-            mask = pop.stage == mc.STAGES.index(kind)
-        elif kind == "hostage":
-            mask = customer_types(pop, model.params)[2]
-        elif kind == "recovered":
-            mask = active & (pop.recoveries_ok > 0)
-        elif kind == "botched":
-            mask = active & (pop.recoveries > pop.recoveries_ok)
-        else:
-            raise KeyError(kind)
-        recorded = mask & (hist.column >= 0)
-        places = np.flatnonzero(recorded if recorded.any() else mask)
-        if len(places) == 0:
-            return None
-        return int(pop.id[places[rng.integers(len(places))]])
+        return sess.model.pick_customer(kind, sess.page_rng if rng is None else rng)
 
 
 # --------------------------------------------------------------------------------------------

@@ -15,7 +15,11 @@ round and its clock, the facilitator's messages (newest first) and the market ev
 round; the decision form (one control per decision of :data:`sim.workshop.decisions.DECISIONS`,
 labels, help and ranges from :data:`sim.params.MERCHANT_PARAMS`) with a cost preview
 (:func:`sim.ui.workshop_seat.cost_preview`) and "Submit decisions"; the seat's own figures per
-played round (table and figure); and the market research about the rivals, one round late. The page
+played round (table and figure: customers, share, loyal share, churn, satisfaction, trust, profit,
+customer value, NPS, complaints and those put right); the last round's Cycle A / Cycle B flows of its
+customers and the customers it lost by reason; a few of its customers' stories (a loyal one, one whose
+complaint went badly or was put right, one who left: :meth:`Workshop.stories`, the same customers
+for every reload within a round); and the market research about the rivals, one round late. The page
 follows the workshop without a reload (:func:`sim.ui.workshop_common.use_changes`).
 
 Stable CSS classes (for browser tests)
@@ -42,6 +46,13 @@ Stable CSS classes (for browser tests)
 ``lsim-ws-notice``             what the last submission did
 ``lsim-ws-kpis``               own figures per round (a table); ``lsim-ws-figure`` its figure
 ``lsim-ws-rivals``             the rivals as of the round before the last played one (a table)
+``lsim-ws-flows``              the last round's Cycle A / Cycle B flows of the seat's customers:
+                               each row ``lsim-ws-flow lsim-ws-flow-KEY`` (satisfied, short,
+                               complained, silent, answered, put_right, let_down), each reason
+                               customers were lost for ``lsim-ws-lost lsim-ws-lost-REASON``
+``lsim-ws-lost-table``         customers lost per round by reason (folded)
+``lsim-ws-stories``            a few of the seat's customers; each story ``lsim-ws-story
+                               lsim-ws-story-KIND`` (loyal or trusting, botched or recovered, left)
 =============================  ================================================================
 """
 
@@ -60,8 +71,9 @@ from . import controls
 from .controls import choice_label, format_value, parse_value, same_value, use_commit
 from .i18n import both, lang, shown, tr
 from .workshop_common import clock_text, query, registry, use_changes, use_clock
-from .workshop_seat import (KPI_COLUMNS, RIVAL_COLUMNS, cost_preview, kpi_cells, own_figure, own_rounds,
-                            rival_cells, rivals_table)
+from .inspector import story_lines
+from .workshop_seat import (KPI_COLUMNS, RIVAL_COLUMNS, cost_preview, flows, flows_html, kpi_cells, lost_table,
+                            own_figure, own_rounds, rival_cells, rivals_table, story_title)
 
 __all__ = ["Join", "seat_label"]
 
@@ -282,6 +294,7 @@ def _Seated(ws: Workshop, token: str, error, set_error, on_lost=None):
     if not closed:
         _Decisions(ws, token, rnd, policy, live, params, accepting, decided, set_error)
     _Rounds(table, merchant, lng, played)
+    _Customers(ws, market, merchant, table, lng, played)
 
 
 @solara.component
@@ -475,3 +488,41 @@ def _Rounds(table, merchant: str, lng: str, played: tuple):
             rows = [[str(r["merchant"])] + rival_cells(r) for r in rivals.to_dict("records")]
             solara.HTML(tag="div", classes=["lsim-ws-rivals"], unsafe_innerHTML=_table_html(head, rows),
                         style="overflow-x: auto")
+
+
+def _stories(ws: Workshop, market: int, merchant: str) -> list:
+    with ws.lock:
+        return ws.stories(market, merchant) if ws.rounds else []
+
+
+@solara.component
+def _Customers(ws: Workshop, market: int, merchant: str, table, lng: str, played: tuple):
+    """The last round's Cycle A / Cycle B flows of the seat's own customers, the customers it lost
+    per round by reason, and a few of its customers' stories (drawn once per round)."""
+    zh = lng == "zh"
+    own = own_rounds(table, merchant)
+    stories = solara.use_memo(lambda: _stories(ws, market, merchant), [played, market, merchant])
+    if own.empty:
+        return
+    last = own.iloc[-1].to_dict()
+    rnd = int(last["round"])
+    with solara.Card(tr(f"Your customers in round {rnd}", f"第 {rnd} 轮你的客户")):
+        solara.Text(tr("Cycle A: buy, be satisfied, buy again. Cycle B: fall short, complain, get an answer.",
+                       "甲循环：购买、满意、再购买。乙循环：未达预期、投诉、得到答复。"),
+                    style={"color": "#607d8b", "font-size": "0.88em"})
+        solara.HTML(tag="div", classes=["lsim-ws-flows"], unsafe_innerHTML=flows_html(flows(last), lng))
+        head, rows = lost_table(own, lng)
+        if len(head) > 1:
+            with solara.Details(tr("Customers lost per round, by reason", "每轮流失的客户（按原因）"), expand=False):
+                solara.HTML(tag="div", classes=["lsim-ws-lost-table"], unsafe_innerHTML=_table_html(head, rows),
+                            style="overflow-x: auto")
+    with solara.Card(tr("Some of your customers", "你的几位客户")):
+        if not stories:
+            solara.Text(tr("No customer to tell about yet.", "暂时没有可以讲述的客户。"), classes=["lsim-ws-stories"])
+            return
+        with solara.Column(classes=["lsim-ws-stories"], gap="4px"):
+            for kind, story in stories:
+                with solara.Details(story_title(kind, int(story["id"]), lng), expand=False):
+                    solara.HTML(tag="div", classes=["lsim-ws-story", f"lsim-ws-story-{kind}"], unsafe_innerHTML="".join(
+                        f"<div style='font-size:0.88em;margin:1px 0'>{html.escape(t)}</div>"
+                        for t in story_lines(story, "zh" if zh else "en")))

@@ -14,10 +14,17 @@ no Solara, so each piece is tested on its own.
 - :func:`own_rounds` / :func:`rivals_table` — the seat's own figures per played round, and the
   market research about its rivals, one round late (after round k: rivals as of round k − 1).
 - :func:`own_figure` — share, loyal share and profit over rounds (matplotlib, Chinese-safe).
+- :func:`flows` / :func:`flows_html` — a round's Cycle A and Cycle B flows of the seat's own
+  customers (satisfied purchases; purchases that fell short, complained about or not; answers to
+  complaints that put things right or let the customer down) and the customers it lost, by reason,
+  drawn as proportional bars in HTML (no figure to render).
+- :func:`lost_table` — customers lost per round by reason.
+- :func:`story_title` — what a customer's story is headed with ("A loyal customer (#577)").
 """
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass
 from typing import Any, Mapping
 
@@ -26,9 +33,11 @@ from matplotlib.figure import Figure
 
 from ..analysis.fonts import use_cjk_font
 from ..analysis.formatting import MISSING, number_text, percent_text
+from ..mechanism.state import REASON_LABELS, REASONS
 
 __all__ = ["CostPreview", "cost_preview", "own_rounds", "rivals_table", "own_figure",
-           "KPI_COLUMNS", "RIVAL_COLUMNS", "kpi_cells", "rival_cells"]
+           "KPI_COLUMNS", "RIVAL_COLUMNS", "kpi_cells", "rival_cells", "Flows", "flows", "flows_html",
+           "lost_table", "story_title", "STORY_TITLES"]
 
 
 @dataclass(frozen=True)
@@ -94,7 +103,8 @@ KPI_COLUMNS = (("customers", "Customers", "客户", "int"), ("market_share", "Sh
                ("loyal_share", "Loyal", "忠诚", "pct"), ("churn_rate", "Churn / week", "每周流失", "pct1"),
                ("satisfaction", "Satisfaction", "满意度", "num"), ("trust", "Trust", "信任", "num"),
                ("profit", "Profit", "利润", "money"), ("cumulative_profit", "Cumulative profit", "累计利润", "money"),
-               ("clv", "Customer value", "客户价值", "money"))
+               ("clv", "Customer value", "客户价值", "money"), ("nps", "NPS", "净推荐值", "int"),
+               ("complaints", "Complaints", "投诉", "int"), ("recoveries_ok", "Put right", "成功补救", "of:recoveries"))
 #: the rivals' figures (market research)
 RIVAL_COLUMNS = (("price", "Price", "价格", "num"), ("quality", "Quality", "质量", "num"),
                  ("market_share", "Share", "份额", "pct"), ("loyal_share", "Loyal", "忠诚", "pct"))
@@ -136,8 +146,15 @@ def rivals_table(table: pd.DataFrame, merchant: str) -> tuple[int, pd.DataFrame]
 
 
 def kpi_cells(row: Mapping[str, Any]) -> list[str]:
-    """A round's figures as the KPI table shows them."""
-    return [_cell(row.get(k), how) for k, _, _, how in KPI_COLUMNS]
+    """A round's figures as the KPI table shows them ("of:COLUMN": "k of n", n from COLUMN)."""
+    out = []
+    for k, _, _, how in KPI_COLUMNS:
+        if how.startswith("of:"):
+            a, b = _cell(row.get(k), "int"), _cell(row.get(how[3:]), "int")
+            out.append(MISSING if MISSING in (a, b) else f"{a} / {b}")
+        else:
+            out.append(_cell(row.get(k), how))
+    return out
 
 
 def rival_cells(row: Mapping[str, Any]) -> list[str]:
@@ -168,3 +185,114 @@ def own_figure(rows: pd.DataFrame, lang: str = "en") -> Figure:
             ax.xaxis.set_major_locator(MaxNLocator(nbins=min(len(r), 8), integer=True))
             ax.set_xlim(min(r) - 0.6, max(r) + 0.6)
     return fig
+
+
+# ---- Cycle A / Cycle B flows, reasons for leaving, stories ---------------------------------------
+@dataclass(frozen=True)
+class Flows:
+    """A round's flows of one merchant's own customers (counts summed over the round's weeks)."""
+
+    satisfied: int  # satisfied purchases: passes of Cycle A
+    short: int  # purchases that fell short of what the customer expected
+    complained: int  # complaints made (a customer waiting for an answer does not complain again)
+    answered: int  # answers to complaints that landed this round: passes of Cycle B
+    put_right: int  # … that brought the customer back to Cycle A
+    lost: dict  # reason (of sim.mechanism.state.REASONS) → customers lost for it, largest first
+
+    @property
+    def purchases(self) -> int:
+        return self.satisfied + self.short
+
+    @property
+    def silent(self) -> int:
+        """Purchases that fell short and were not complained about (at least 0: a complaint is
+        counted in the week it is made, the purchase it is about may belong to the week before)."""
+        return max(self.short - self.complained, 0)
+
+    @property
+    def let_down(self) -> int:
+        return self.answered - self.put_right
+
+
+def flows(row: Mapping[str, Any]) -> Flows:
+    """The flows of one row of a round table (:meth:`Workshop.round_table`)."""
+    def n(k):
+        try:
+            x = float(row.get(k, 0))
+        except (TypeError, ValueError):
+            return 0
+        return 0 if x != x else int(round(x))
+    lost = {r: n(f"lost_{r}") for r in REASONS[1:]}
+    lost = dict(sorted(((r, c) for r, c in lost.items() if c > 0), key=lambda rc: -rc[1]))
+    return Flows(n("cycle_a"), n("dissatisfied"), n("complaints"), n("recoveries"), n("recoveries_ok"), lost)
+
+
+#: the flows' rows: (key, English, Chinese, colour)
+_FLOW_ROWS = (
+    ("satisfied", "Satisfied purchases — Cycle A", "满意的购买——甲循环", "#2e7d32"),
+    ("short", "Fell short of expectations", "低于预期", "#ef6c00"),
+    ("complained", "… complained", "……投诉", "#f9a825"),
+    ("silent", "… said nothing", "……沉默不言", "#8d6e63"),
+    ("answered", "Complaints answered — Cycle B", "得到答复的投诉——乙循环", "#1565c0"),
+    ("put_right", "… put right: back to Cycle A", "……成功补救：回到甲循环", "#2e7d32"),
+    ("let_down", "… let down", "……补救不当", "#c62828"),
+)
+
+
+def _bar(label: str, count: int, whole: int, colour: str, cls: str, pct: bool = True) -> str:
+    share = count / whole if whole else 0.0
+    width = max(0.0, min(100.0, 100.0 * share))
+    pct = f" ({percent_text(share)})" if whole and pct else ""
+    return (f"<div class='{cls}' style='display:flex;align-items:center;gap:8px;margin:2px 0'>"
+            f"<div style='flex:0 0 46%;font-size:0.86em'>{html.escape(label)}</div>"
+            f"<div style='flex:1;background:#eceff1;height:12px;border-radius:3px'>"
+            f"<div style='width:{width:.1f}%;background:{colour};height:12px;border-radius:3px'></div></div>"
+            f"<div style='flex:0 0 6.5em;text-align:right;font-size:0.86em'>{count:,}{pct}</div></div>")
+
+
+def flows_html(f: Flows, lang: str = "en") -> str:
+    """The flows as proportional bars: each row's share of the row it comes from (purchases for
+    the first two, purchases that fell short for complained / silent, answers for put right / let
+    down; the answers themselves a full bar); then the customers lost, by reason, as shares of all
+    lost."""
+    zh = lang == "zh"
+    whole = {"satisfied": f.purchases, "short": f.purchases, "complained": f.short, "silent": f.short,
+             "answered": f.answered, "put_right": f.answered, "let_down": f.answered}
+    parts = []
+    for key, en, zh_, colour in _FLOW_ROWS:
+        # (answers landing in a round may be to complaints of the round before: no share of those)
+        parts.append(_bar(zh_ if zh else en, int(getattr(f, key)), whole[key], colour,
+                          f"lsim-ws-flow lsim-ws-flow-{key}", pct=key != "answered"))
+    total = sum(f.lost.values())
+    head = (f"流失的客户：{total:,} 人" if zh else f"Customers lost: {total:,}")
+    parts.append(f"<div style='margin-top:8px;font-weight:600;font-size:0.9em'>{html.escape(head)}</div>")
+    for reason, c in f.lost.items():
+        en, zh_ = REASON_LABELS[reason]
+        parts.append(_bar(zh_ if zh else en, c, total, "#78909c", f"lsim-ws-lost lsim-ws-lost-{reason}"))
+    return "".join(parts)
+
+
+def lost_table(rows: pd.DataFrame, lang: str = "en") -> tuple[list[str], list[list[str]]]:
+    """Customers lost per round by reason: ``(head, rows)`` for a table (reasons with none in any
+    round left out)."""
+    zh = lang == "zh"
+    reasons = [r for r in REASONS[1:] if f"lost_{r}" in rows and rows[f"lost_{r}"].fillna(0).sum() > 0]
+    head = ["轮次" if zh else "Round"] + [REASON_LABELS[r][1 if zh else 0] for r in reasons]
+    body = [[str(int(r["round"]))] + [_cell(r[f"lost_{x}"], "int") for x in reasons] for r in rows.to_dict("records")]
+    return head, body
+
+
+#: how a story is headed, per kind of customer (sim.workshop.room.STORY_KINDS)
+STORY_TITLES = {
+    "loyal": ("A loyal customer", "一位忠诚客户"),
+    "trusting": ("A trusting customer", "一位信任客户"),
+    "ordinary": ("A customer still trying you out", "一位仍在试用的普通客户"),
+    "recovered": ("A customer whose complaint was put right", "一位投诉得到妥善解决的客户"),
+    "botched": ("A customer whose complaint went badly", "一位投诉处理不当的客户"),
+    "left": ("A customer who left the market", "一位已离开市场的客户"),
+}
+
+
+def story_title(kind: str, cid: int, lang: str = "en") -> str:
+    en, zh = STORY_TITLES.get(kind, (kind, kind))
+    return f"{zh}（#{cid}）" if lang == "zh" else f"{en} (#{cid})"

@@ -5,9 +5,11 @@ For each played round of a market:
 
 - the market events injected into it ("Round 2: market event: a newcomer's price war …");
 - what each merchant changed at its start ("Round 3: B raised its price 0.95 → 1.40");
-- the merchant that lost the most customers, with its churn before and during the round and the
-  decision that preceded the losses, if it made one in that round or the round before ("Round 3: B
-  lost the most customers: 31 (churn 1.0% → 2.3%), after it raised its price 0.95 → 1.40 (round 3)");
+- the merchant that lost the most customers, with its churn before and during the round, the
+  decision that preceded the losses, if it made one in that round or the round before, and the
+  reason most of them were lost for ("Round 3: B lost the most customers: 31 (churn 1.0% → 2.3%),
+  after it raised its price 0.95 → 1.40 (round 3); the main reason: a cheaper offer, or a price rise
+  it would not pay (24 of 31)");
 - the merchant whose loyal share rose the most (from round 2 on), with its decision likewise;
 - the most profitable merchant of the round.
 
@@ -25,6 +27,7 @@ from typing import Any, Mapping, Sequence
 import pandas as pd
 
 from ..analysis.formatting import number_text, percent_text, value_text
+from ..mechanism.state import REASON_LABELS, REASONS
 from ..params import MERCHANT_PARAMS, PROGRAMME_LABELS
 from .decisions import DECISIONS, MARKET_EVENTS
 
@@ -150,8 +153,9 @@ def debrief(table: pd.DataFrame, decisions: Mapping[int, Mapping[str, Mapping[st
                 churn_en, churn_zh = f"churn {churn}", f"流失率 {churn}"
             a_en, a_zh = after(m)
             n = int(lost[m])
-            out.append(Line(r, "lost", m, f"Round {r}: {m} lost the most customers: {n} ({churn_en}){a_en}",
-                            f"第 {r} 轮：{m} 流失的客户最多：{n} 人（{churn_zh}）{a_zh}"))
+            why_en, why_zh = _main_reason(here.loc[m], n)
+            out.append(Line(r, "lost", m, f"Round {r}: {m} lost the most customers: {n} ({churn_en}){a_en}{why_en}",
+                            f"第 {r} 轮：{m} 流失的客户最多：{n} 人（{churn_zh}）{a_zh}{why_zh}"))
         if prev is not None:
             common = [m for m in here.index if m in prev.index]
             rise = {m: float(here.at[m, "loyal_share"]) - float(prev.at[m, "loyal_share"]) for m in common}
@@ -168,6 +172,19 @@ def debrief(table: pd.DataFrame, decisions: Mapping[int, Mapping[str, Mapping[st
             out.append(Line(r, "profit", m, f"Round {r}: {m} made the most profit: {p}",
                             f"第 {r} 轮：{m} 的利润最高：{p}"))
     return out
+
+
+def _main_reason(row: pd.Series, n: int) -> tuple[str, str]:
+    """"; the main reason: … (k of n)" from a round's ``lost_<reason>`` counts (nothing if the table
+    has none)."""
+    counts = {r: float(row.get(f"lost_{r}", 0)) for r in REASONS[1:]}
+    counts = {r: c for r, c in counts.items() if c > 0}  # (nan: not counted)
+    if not n or not counts:
+        return "", ""
+    reason = max(counts, key=lambda r: counts[r])
+    k = int(counts[reason])
+    en, zh = REASON_LABELS[reason]
+    return f"; the main reason: {en} ({k} of {n})", f"；主要原因：{zh}（{n} 人中 {k} 人）"
 
 
 def _same(a: Any, b: Any) -> bool:

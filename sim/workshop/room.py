@@ -43,6 +43,7 @@ import numpy as np
 import pandas as pd
 
 from ..inputs.scenario import RUN_PARAMS, Scenario, load_scenario, scenario_names
+from ..mechanism.state import REASONS
 from ..merchants import Merchant
 from ..model import LoyaltyModel
 from ..params import MERCHANT_PARAMS, PARAMS, ParamError
@@ -50,7 +51,7 @@ from ..runs.provenance import replicate_seeds
 from .decisions import DECISIONS, MARKET_EVENTS, check_decision, check_event
 from .log import EventLog, Record
 
-__all__ = ["Workshop", "WorkshopError", "Seat", "Round", "SCORE_WEIGHTS", "ROUND_KPIS", "new_code",
+__all__ = ["Workshop", "WorkshopError", "Seat", "Round", "SCORE_WEIGHTS", "ROUND_KPIS", "STORY_KINDS", "new_code",
            "MAX_MERCHANTS", "DEFAULT_ROUND_WEEKS"]
 
 #: merchants a market may hold (a group of participants)
@@ -63,7 +64,12 @@ SCORE_WEIGHTS = {"profit": 1 / 3, "loyalty": 1 / 3, "satisfaction": 1 / 3}
 ROUND_KPIS = (("customers", "last"), ("market_share", "last"), ("loyal_share", "last"), ("churn_rate", "mean"),
               ("satisfaction", "last"), ("trust", "last"), ("revenue", "sum"), ("profit", "sum"),
               ("cumulative_profit", "last"), ("clv", "last"), ("acquired", "sum"), ("lost", "sum"),
-              ("price", "last"), ("quality", "last"))
+              ("price", "last"), ("quality", "last"), ("nps", "last"), ("cycle_a", "sum"),
+              ("dissatisfied", "sum"), ("complaints", "sum"), ("recoveries", "sum"), ("recoveries_ok", "sum"),
+              *((f"lost_{r}", "sum") for r in REASONS[1:]))
+#: the customers whose stories a participant reads after each round: (kind of
+#: :meth:`sim.model.LoyaltyModel.pick_customer`, …), the first kind that has a customer in each group
+STORY_KINDS = (("loyal", "trusting", "ordinary"), ("botched", "recovered"), ("left",))
 _CODE_LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
 
 
@@ -426,6 +432,27 @@ class Workshop:
         agg = {k: how for k, how in ROUND_KPIS if k in df.columns}
         out = df.groupby(["round", "merchant"], sort=True).agg(agg).reset_index()
         out.insert(0, "market", market + 1)
+        return out
+
+    def stories(self, market: int, merchant: str) -> list[tuple[str, dict]]:
+        """A few of ``merchant``'s customers after the last played round, as ``(kind, story)`` with
+        the story of :meth:`sim.model.LoyaltyModel.customer`: one per group of :data:`STORY_KINDS`
+        that has such a customer (the most committed one can find: loyal, else trusting, else
+        ordinary; one whose complaint went badly, else one whose complaint was put right; one who
+        left). The same customers for every page and every reload within a round: they are drawn
+        from a generator of their own seeded by the workshop's seed, the round, the market and the
+        merchant (never the market's generator)."""
+        model = self.models[market]
+        j = self.merchant_names.index(merchant)
+        rng = np.random.default_rng([int(self.seed), len(self.rounds), market, j])
+        out = []
+        for kinds in STORY_KINDS:
+            for kind in kinds:
+                cid = model.pick_customer(kind, rng, merchant=j)
+                story = model.customer(cid) if cid is not None else None
+                if story is not None:
+                    out.append((kind, story))
+                    break
         return out
 
     def scorecard(self, market: int) -> pd.DataFrame:
