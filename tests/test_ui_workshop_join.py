@@ -23,7 +23,7 @@ import solara.server.starlette  # noqa: F401  (reactive values scoped per virtua
 from sim.model import LoyaltyModel
 from sim.inputs.scenario import load_scenario
 from sim.ui import i18n, workshop_join
-from sim.ui.workshop_seat import cost_preview, flows, kpi_cells, own_figure, rival_cells, rivals_table
+from sim.ui.workshop_seat import cost_preview, flows, kpi_cells, own_svg, rival_cells, rivals_table
 from sim.workshop import registry as registry_mod
 from sim.workshop.decisions import DECISIONS
 from sim.workshop.registry import Registry
@@ -415,13 +415,27 @@ def test_a_seat_given_back_offers_to_join_again(reg, monkeypatch):
         assert ws.seats[(0, "A")].name == "Ann again"
 
 
-def test_own_figure_draws_chinese_without_missing_glyphs(recwarn):
-    rows = pd.DataFrame({"round": [1, 2], "market_share": [0.3, 0.35], "loyal_share": [0.1, 0.12],
-                         "profit": [120.0, 90.0]})
-    fig = own_figure(rows, "zh")
-    fig.savefig(io.BytesIO(), format="png")
-    assert not [w for w in recwarn if "missing from" in str(w.message) or "Glyph" in str(w.message)]
-    assert fig.axes[0].get_title() == "份额（%）"
+def test_own_figure_is_an_svg_of_the_rounds_in_either_language():
+    """Share and loyal share as two lines with a point per round, profit as a bar per round (red
+    below zero), ticks covering the values, titles in the page's language; well-formed XML."""
+    import xml.etree.ElementTree as ET
+
+    rows = pd.DataFrame({"round": [1, 2, 3], "market_share": [0.3, 0.35, 0.42], "loyal_share": [0.1, 0.12, 0.2],
+                         "profit": [120.0, -40.0, 300.0]})
+    svg = own_svg(rows, "zh")
+    root = ET.fromstring(svg)
+    ns = "{http://www.w3.org/2000/svg}"
+    texts = [t.text for t in root.iter(f"{ns}text")]
+    assert "份额（%）" in texts and "每轮利润" in texts and "轮次" in texts
+    lines = {el.get("class"): el.get("points").split() for el in root.iter(f"{ns}polyline")}
+    assert len(lines["lsim-ws-line-0"]) == 3 == len(lines["lsim-ws-line-1"])
+    ys = [float(p.split(",")[1]) for p in lines["lsim-ws-line-0"]]
+    assert ys[0] > ys[1] > ys[2]  # a rising share is drawn rising (y grows downwards)
+    bars = [el for el in root.iter(f"{ns}rect") if el.get("class") == "lsim-ws-bar"]
+    assert [b.get("fill") for b in bars] == ["#2e7d32", "#c62828", "#2e7d32"]
+    assert float(bars[2].get("height")) > float(bars[0].get("height")) > float(bars[1].get("height"))
+    assert "Profit per round" in own_svg(rows, "en") and "<script" not in svg
+    assert ET.fromstring(own_svg(rows.iloc[:1], "en")) is not None  # one round, one point
 
 
 def test_cost_preview_mirrors_the_merchants_own_books():

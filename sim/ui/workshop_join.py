@@ -73,7 +73,7 @@ from .i18n import both, lang, shown, tr
 from .workshop_common import clock_text, query, registry, use_changes, use_clock
 from .inspector import story_lines
 from .workshop_seat import (KPI_COLUMNS, RIVAL_COLUMNS, cost_preview, flows, flows_html, kpi_cells, lost_table,
-                            own_figure, own_rounds, rival_cells, rivals_table, story_title)
+                            own_rounds, own_svg, rival_cells, rivals_table, story_title)
 
 __all__ = ["Join", "seat_label"]
 
@@ -377,7 +377,7 @@ def _Decisions(ws: Workshop, token: str, rnd: int, policy: dict, live, params, a
     with solara.Card(tr(f"Decisions for round {rnd}", f"第 {rnd} 轮的决策"), classes=["lsim-ws-decisions"]):
         if not accepting:
             solara.Warning(tr("Decisions are locked for now.", "决策目前已锁定。"), dense=True)
-        with solara.ColumnsResponsive([12, 6], large=[6, 6]):
+        with solara.ColumnsResponsive(12, medium=[6, 6]):  # one column on a phone
             with solara.Column(gap="0px"):
                 for k in DECISIONS:
                     _Field(k, values[k], lambda raw, k=k: commit(k, raw), bad.get(k), not accepting,
@@ -465,7 +465,7 @@ def _table_html(head: list[str], rows: list[list[str]]) -> str:
 def _Rounds(table, merchant: str, lng: str, played: tuple):
     zh = lng == "zh"
     own = own_rounds(table, merchant)
-    fig = solara.use_memo(lambda: None if own.empty else own_figure(own, lng), [played, lng])
+    svg = solara.use_memo(lambda: "" if own.empty else own_svg(own, lng), [played, lng])
     with solara.Card(tr("Your results per round", "你每轮的结果")):
         if own.empty:
             solara.Text(tr("No round has been played yet.", "还没有进行过任何一轮。"), classes=["lsim-ws-kpis"])
@@ -474,8 +474,7 @@ def _Rounds(table, merchant: str, lng: str, played: tuple):
             rows = [[str(int(r["round"]))] + kpi_cells(r) for r in own.to_dict("records")]
             solara.HTML(tag="div", classes=["lsim-ws-kpis"], unsafe_innerHTML=_table_html(head, rows),
                         style="overflow-x: auto")
-            with solara.Div(classes=["lsim-ws-figure"]):
-                solara.FigureMatplotlib(fig, dependencies=[played, lng], format="png")
+            solara.HTML(tag="div", classes=["lsim-ws-figure"], unsafe_innerHTML=svg)
     at, rivals = rivals_table(table, merchant)
     with solara.Card(tr("Market research: your rivals", "市场调研：你的竞争对手")):
         if not at:

@@ -142,6 +142,7 @@ class Workshop:
         self.rounds: list[Round] = []
         self.messages: list[str] = []
         self.models: list[LoyaltyModel] = []
+        self._tables: dict[tuple[int, int], pd.DataFrame] = {}  # (market, version) → round table
         self._fired: list[int] = []
         self.bot_strategy: dict[str, str] = {}
         #: decisions locked by the facilitator (paused), the open round's deadline (epoch seconds) and
@@ -424,7 +425,18 @@ class Workshop:
         return df
 
     def round_table(self, market: int) -> pd.DataFrame:
-        """One row per played round × merchant: the round's figures (:data:`ROUND_KPIS`)."""
+        """One row per played round × merchant: the round's figures (:data:`ROUND_KPIS`). Made once
+        per market between two changes of the workshop (every page of a market reads the same table;
+        treat it as read-only)."""
+        with self.lock:
+            key = (market, self.version)
+            table = self._tables.get(key)
+            if table is None:
+                self._tables = {k: v for k, v in self._tables.items() if k[1] == self.version}
+                table = self._tables[key] = self._round_table(market)
+            return table
+
+    def _round_table(self, market: int) -> pd.DataFrame:
         df = self.weeks(market)
         df = df[df["round"] >= 1]
         if df.empty:
