@@ -99,7 +99,7 @@ def test_three_participants_play_three_rounds_and_each_decision_reaches_only_its
                 page.wait_for_function("() => document.querySelectorAll('.lsim-ws-board-row').length === 3")
                 board = page.locator(".lsim-ws-board").inner_text()
                 assert all(n in board for n in PEOPLE), board
-                page.wait_for_selector(".lsim-ws-chart img")
+                page.wait_for_selector(".lsim-ws-chart svg")
                 wait_text(page, ".lsim-ws-lines", r"Round 3:")
             wait_text(host, ".lsim-ws-decisions", r"Cy|price|0\.9")
             screenshot(host, "workshop-e2e-host", full=True)

@@ -95,10 +95,10 @@ def test_facilitator_creates_a_workshop_and_the_projector_follows_the_rounds(ser
             wait_text(host, ".lsim-ws-round", r"Round 2")
             wait_text(screen, ".lsim-ws-round", r"Round 2")
             screen.wait_for_function("() => document.querySelectorAll('.lsim-ws-board-row').length === 3")
-            screen.wait_for_selector(".lsim-ws-chart img")
+            screen.wait_for_selector(".lsim-ws-chart svg")
             wait_text(screen, ".lsim-ws-lines", r"Round 1: . made the most profit")
             wait_text(host, ".lsim-ws-lines", r"Round 1:")
-            host.wait_for_selector(".lsim-ws-chart img")
+            host.wait_for_selector(".lsim-ws-chart svg")
             screenshot(host, "workshop-host-round1")
             screenshot(screen, "workshop-screen-round1")
 

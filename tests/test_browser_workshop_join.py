@@ -168,12 +168,21 @@ def test_results_messages_and_research_after_two_rounds(rooms, server, browser):
     messages = page.locator(".lsim-ws-message")
     assert "Round 2 is over" in messages.nth(0).inner_text() and "Round 1 is over" in messages.nth(1).inner_text()
     wait_text(page, ".lsim-ws-events", r"A scandal in the trade")
-    page.wait_for_selector(".lsim-ws-figure img")
+    page.wait_for_selector(".lsim-ws-figure svg")
+    assert page.locator(".lsim-ws-figure polyline").count() == 2  # share and loyal share
+    assert page.locator(".lsim-ws-figure .lsim-svg-bar").count() == 2  # profit of rounds 1 and 2
+    # the last round's flows of A's own customers, and stories of its customers
+    wait_text(page, ".lsim-ws-flows", r"Satisfied purchases — Cycle A")
+    assert re.search(r"\d", page.locator(".lsim-ws-flow-satisfied").inner_text())
+    page.locator(".lsim-ws-stories .v-expansion-panel-header").first.click()
+    wait_text(page, ".lsim-ws-story", r"Week 0: arrived in the market")
     screenshot(page, "workshop-join-results")
     page.click(".lsim-lang-zh")
     wait_text(page, ".lsim-ws-kpis", r"客户价值")
     wait_text(page, ".lsim-ws-events", r"行业丑闻")
     page.get_by_text("截至第 1 轮").wait_for()
+    wait_text(page, ".lsim-ws-flows", r"满意的购买——甲循环")
+    wait_text(page, ".lsim-ws-figure", r"每轮利润")
     screenshot(page, "workshop-join-results-zh")
     assert not page.lsim_errors
     assert requests.foreign() == []

@@ -364,3 +364,21 @@ def test_every_app_command_in_the_docs_keeps_the_server_offline():
             found += 1
             assert "--no-check-version" in m.group(1), f"{name}: 'solara run app.py{m.group(1)}'"
     assert found >= 4
+
+
+def test_every_picture_and_local_link_in_the_docs_exists():
+    """A picture or a link to a file of the project in README.md or docs/*.md points at a file that
+    exists (the workshop guide's screenshots, the validation figures, other guides)."""
+    root = Path(__file__).resolve().parents[1]
+    missing = []
+    for doc in [root / "README.md", *sorted((root / "docs").glob("*.md"))]:
+        text = doc.read_text(encoding="utf-8")
+        for target in re.findall(r"\]\(([^)\s]+)\)", text):
+            if "://" in target or target.startswith(("#", "mailto:")):
+                continue
+            path = (doc.parent / target.split("#", 1)[0]).resolve()
+            if not path.exists():
+                missing.append(f"{doc.relative_to(root)}: {target}")
+    assert missing == []
+    guide = (root / "docs" / "workshop.md").read_text(encoding="utf-8")
+    assert guide.count("](img/workshop-") >= 4

@@ -21,7 +21,7 @@ from solara.routing import Router, router_context
 import sim.workshop.registry as registry_module
 from sim.inputs.scenario import load_scenario
 from sim.ui import i18n, workshop_host, workshop_screen
-from sim.ui.workshop_charts import CHART_METRICS, fig_rounds
+from sim.ui.workshop_charts import CHART_METRICS, rounds_svg
 from sim.ui.workshop_host import join_url, qr_svg, workshop_scenarios, zip_export
 from sim.workshop.debrief import Line, change_text, debrief, what_happened
 from sim.workshop.registry import Registry
@@ -387,25 +387,31 @@ def test_what_happened_from_a_small_workshop(reg):
 
 
 def test_round_charts_draw_every_metric_per_merchant_in_both_languages(reg):
+    import xml.etree.ElementTree as ET
+
     ws, key = _new(reg, round_weeks=2)
     ws.advance(key)
     ws.advance(key)
     table = ws.round_table(0)
+    ns = "{http://www.w3.org/2000/svg}"
     for lng in ("en", "zh"):
-        fig = fig_rounds(table, lng, merchants=ws.merchant_names)
-        axes = [ax for ax in fig.axes if ax.get_visible()]
-        assert len(axes) == len(CHART_METRICS)
-        for ax, metric in zip(axes, CHART_METRICS):
-            assert len(ax.lines) == 3  # one per merchant
-            assert list(ax.lines[0].get_xdata()) == [1, 2]
-            a = table[table["merchant"] == "A"].sort_values("round")[metric].to_list()
-            assert list(ax.lines[0].get_ydata()) == pytest.approx(a)
-        titles = [ax.get_title(loc="left") for ax in axes]
-        assert ("市场份额" in titles) == (lng == "zh")
-    empty = fig_rounds(table.iloc[:0], "en")
-    assert "No round played yet" in [t.get_text() for t in empty.axes[0].texts]
+        root = ET.fromstring(rounds_svg(table, lng, merchants=ws.merchant_names))
+        charts = list(root.iter(f"{ns}svg"))
+        assert len(charts) == len(CHART_METRICS)
+        for chart, metric in zip(charts, CHART_METRICS):
+            lines = [el for el in chart.iter(f"{ns}polyline")]
+            assert [el.get("data-label") for el in lines] == ws.merchant_names  # one per merchant, named
+            a = table[table["merchant"] == "A"].sort_values("round")[metric].to_numpy(dtype=float)
+            ys = [float(p.split(",")[1]) for p in lines[0].get("points").split()]
+            assert len(ys) == 2 and (ys[0] > ys[1]) == (a[0] < a[1])  # drawn the way the values go
+        titles = [chart.find(f"{ns}title").text for chart in charts]
+        assert ("市场份额" in titles) == (lng == "zh") and ("Market share" in titles) == (lng == "en")
+        if lng == "en":  # shares in percent on the axis
+            assert any(t.text.endswith("%") for t in charts[0].iter(f"{ns}text") if t.text)
+    empty = ET.fromstring(rounds_svg(table.iloc[:0], "en"))
+    assert not list(empty.iter(f"{ns}polyline"))
     with pytest.raises(ValueError):
-        fig_rounds(table, "en", metrics=("nps",))
+        rounds_svg(table, "en", metrics=("nps",))
 
 
 def test_the_facilitators_page_in_chinese_has_no_english_left(reg):
@@ -426,9 +432,10 @@ def test_the_facilitators_page_in_chinese_has_no_english_left(reg):
         for name in ("label", "message", "unsafe_innerHTML"):
             x = getattr(w, name, None)
             if isinstance(x, str):
-                texts.append(x)
+                texts.append(re.sub(r"<[^>]*>", " ", x) if name == "unsafe_innerHTML" else x)  # the text, not the markup
         texts += [c for c in getattr(w, "children", None) or [] if isinstance(c, str)]
         texts += [i["text"] for i in getattr(w, "items", None) or [] if isinstance(i, dict)]
+    assert any("市场份额" in t for t in texts)  # the charts' text is read too
     words = set(re.findall(r"[A-Za-z][A-Za-z'’-]*[A-Za-z]", " ".join(texts).replace(ws.code, "")))
     allowed = {"CSV", "Ann", "LSIM", "MAX", "CUSTOMERS"}
     assert words - allowed == set(), sorted(words - allowed)

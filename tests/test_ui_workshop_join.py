@@ -417,7 +417,7 @@ def test_a_seat_given_back_offers_to_join_again(reg, monkeypatch):
 
 def test_own_figure_is_an_svg_of_the_rounds_in_either_language():
     """Share and loyal share as two lines with a point per round, profit as a bar per round (red
-    below zero), ticks covering the values, titles in the page's language; well-formed XML."""
+    below zero), titles in the page's language; well-formed XML."""
     import xml.etree.ElementTree as ET
 
     rows = pd.DataFrame({"round": [1, 2, 3], "market_share": [0.3, 0.35, 0.42], "loyal_share": [0.1, 0.12, 0.2],
@@ -426,12 +426,12 @@ def test_own_figure_is_an_svg_of_the_rounds_in_either_language():
     root = ET.fromstring(svg)
     ns = "{http://www.w3.org/2000/svg}"
     texts = [t.text for t in root.iter(f"{ns}text")]
-    assert "份额（%）" in texts and "每轮利润" in texts and "轮次" in texts
-    lines = {el.get("class"): el.get("points").split() for el in root.iter(f"{ns}polyline")}
-    assert len(lines["lsim-ws-line-0"]) == 3 == len(lines["lsim-ws-line-1"])
-    ys = [float(p.split(",")[1]) for p in lines["lsim-ws-line-0"]]
+    assert "份额（%）" in texts and "每轮利润" in texts and "轮次" in texts and "忠诚" in texts
+    lines = [el.get("points").split() for el in root.iter(f"{ns}polyline")]
+    assert [len(pts) for pts in lines] == [3, 3]
+    ys = [float(p.split(",")[1]) for p in lines[0]]
     assert ys[0] > ys[1] > ys[2]  # a rising share is drawn rising (y grows downwards)
-    bars = [el for el in root.iter(f"{ns}rect") if el.get("class") == "lsim-ws-bar"]
+    bars = [el for el in root.iter(f"{ns}rect") if el.get("class") == "lsim-svg-bar"]
     assert [b.get("fill") for b in bars] == ["#2e7d32", "#c62828", "#2e7d32"]
     assert float(bars[2].get("height")) > float(bars[0].get("height")) > float(bars[1].get("height"))
     assert "Profit per round" in own_svg(rows, "en") and "<script" not in svg

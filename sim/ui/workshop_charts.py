@@ -1,10 +1,10 @@
 """The workshop's debrief charts: per round, one line per merchant of a market — market share, loyal
-share, churn and profit (matplotlib, English or Chinese; used by the facilitator's page and the
-projector's view).
+share, churn and profit (English or Chinese; used by the facilitator's page and the projector's view).
 
-:func:`fig_rounds` draws the figures of :data:`CHART_METRICS` (or the ones asked for) from a market's
-round table (:meth:`sim.workshop.room.Workshop.round_table`) as panels of one figure. Figures are built
-with the object-oriented API (never pyplot), as :mod:`sim.ui.plots` does, with its CJK font handling.
+:func:`rounds_svg` draws the charts of :data:`CHART_METRICS` (or the ones asked for) from a market's
+round table (:meth:`sim.workshop.room.Workshop.round_table`) as SVG panels written directly
+(:mod:`sim.ui.svg_charts`): the pages redraw them at every round, and an SVG costs the server a
+millisecond where a rendered figure costs a tenth of a second or more.
 """
 
 from __future__ import annotations
@@ -12,14 +12,13 @@ from __future__ import annotations
 from typing import Sequence
 
 import pandas as pd
-from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-from ..analysis.fonts import use_cjk_font
+from ..analysis.formatting import number_text
 from ..words import pick
 from .plots import merchant_colors
+from .svg_charts import Series, panel, panels
 
-__all__ = ["CHART_METRICS", "METRIC_TITLES", "fig_rounds"]
+__all__ = ["CHART_METRICS", "METRIC_TITLES", "rounds_svg"]
 
 #: the charts of a market's rounds, in order
 CHART_METRICS: tuple[str, ...] = ("market_share", "loyal_share", "churn_rate", "profit")
@@ -30,62 +29,34 @@ METRIC_TITLES: dict[str, tuple[str, str]] = {
     "churn_rate": ("Churn (weekly, round's mean)", "流失率（每周，本轮平均）"),
     "profit": ("Profit in the round", "本轮利润"),
 }
-_PERCENT = {"market_share", "loyal_share", "churn_rate"}
+_PERCENT = {"market_share", "loyal_share", "churn_rate"}  # shares: drawn in percent
 
 
-def fig_rounds(table: pd.DataFrame, lang: str = "en", metrics: Sequence[str] = CHART_METRICS,
-               merchants: Sequence[str] | None = None, title: str = "", big: bool = False) -> Figure:
-    """The figure of a market's rounds: one panel per metric of ``metrics`` (two per row), one line
-    per merchant, rounds on the x axis. ``big``: larger type, for a projector."""
-    use_cjk_font()
+def _y_text(metric: str):
+    if metric in _PERCENT:
+        return lambda v: f"{v:.3g}%"
+    return lambda v: f"{v / 1000:g}k" if abs(v) >= 10000 else number_text(v, 4)
+
+
+def rounds_svg(table: pd.DataFrame, lang: str = "en", metrics: Sequence[str] = CHART_METRICS,
+               merchants: Sequence[str] | None = None, big: bool = False) -> str:
+    """The charts of a market's rounds: one panel per metric of ``metrics``, one line per merchant
+    (named in each panel's legend), rounds on the x axis. ``big``: larger type, for a projector."""
     for m in metrics:
         if m not in METRIC_TITLES:
             raise ValueError(f"no chart of {m!r} (charts: {', '.join(METRIC_TITLES)})")
-    cols = 1 if len(metrics) == 1 else 2
-    rows = (len(metrics) + cols - 1) // cols
-    scale = 1.35 if big else 1.0
-    fig = Figure(figsize=(4.2 * cols, 2.6 * rows + 0.5), dpi=92 * scale)
-    axes = fig.subplots(rows, cols, squeeze=False).ravel()
     names = list(merchants) if merchants is not None else (
         sorted(table["merchant"].unique()) if table is not None and not table.empty else [])
     colors = dict(zip(names, merchant_colors(len(names))))
-    size = 9
-    for ax, metric in zip(axes, metrics):
-        ax.set_title(pick(*METRIC_TITLES[metric], lang), fontsize=size + 1, loc="left")
-        ax.grid(True, alpha=0.3, linewidth=0.6)
-        ax.tick_params(labelsize=size - 1)
-        for side in ("top", "right"):
-            ax.spines[side].set_visible(False)
-        ax.xaxis.set_major_locator(MaxNLocator(8, integer=True))
-        ax.set_xlabel(pick("Round", "轮次", lang), fontsize=size - 1)
-        if metric in _PERCENT:
-            digits = 1 if metric == "churn_rate" else 0
-            ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _, d=digits: f"{100 * v:.{d}f}%"))
-        if table is None or table.empty:
-            ax.text(0.5, 0.5, pick("No round played yet", "还没有进行任何一轮", lang), ha="center", va="center",
-                    transform=ax.transAxes, fontsize=size, color="#777")
-            ax.set_xlim(0.5, 3.5)
-            continue
+    have = table is not None and not table.empty
+    rounds = sorted(int(r) for r in table["round"].unique()) if have else []
+    charts = []
+    for metric in metrics:
+        series = []
         for name in names:
-            rows_m = table[table["merchant"] == name].sort_values("round")
-            if rows_m.empty:
-                continue
-            ax.plot(rows_m["round"], rows_m[metric], marker="o", markersize=4, linewidth=1.8, color=colors[name],
-                    label=name)
-        lo, hi = int(table["round"].min()), int(table["round"].max())
-        ax.set_xlim(lo - 0.3, hi + 0.3)
-        if hi - lo < 12:
-            ax.set_xticks(range(lo, hi + 1))
-        if metric in _PERCENT:
-            ax.set_ylim(bottom=0)
-    for ax in axes[len(metrics):]:
-        ax.set_visible(False)
-    handles, labels = axes[0].get_legend_handles_labels()
-    top = 0.88 if title else 0.9
-    if handles:
-        fig.legend(handles, labels, loc="upper right", ncol=len(handles), fontsize=size, frameon=False,
-                   bbox_to_anchor=(0.99, 1.0))
-    if title:
-        fig.suptitle(title, x=0.01, ha="left", fontsize=size + 2)
-    fig.subplots_adjust(left=0.09, right=0.98, bottom=0.1, top=top, hspace=0.55, wspace=0.28)
-    return fig
+            rows = table[table["merchant"] == name].set_index("round")[metric] if have else pd.Series(dtype=float)
+            k = 100.0 if metric in _PERCENT else 1.0
+            series.append(Series(str(name), colors[name], [k * float(rows[r]) if r in rows.index else None for r in rounds]))
+        charts.append(panel(pick(*METRIC_TITLES[metric], lang), rounds, series, y_text=_y_text(metric),
+                            x_label=pick("Round", "轮次", lang), big=big))
+    return panels(charts)

@@ -50,8 +50,9 @@ Stable CSS classes (for browser tests)
                                        ``lsim-ws-seat lsim-ws-seat-MERCHANT``; ``lsim-ws-board``
                                        the leaderboard with rows ``lsim-ws-board-row``
                                        (``lsim-ws-board-empty`` before the first round);
-                                       ``lsim-ws-chart`` the debrief charts (an <img>;
-                                       ``lsim-ws-chart-empty`` before the first round);
+                                       ``lsim-ws-chart`` the debrief charts (SVG panels, each
+                                       line ``lsim-svg-line``; ``lsim-ws-chart-empty`` before
+                                       the first round);
                                        ``lsim-ws-lines`` the "what happened" lines, each
                                        ``lsim-ws-line lsim-ws-line-KIND`` (event, decision, lost,
                                        loyal, profit); ``lsim-ws-decisions`` the last round's
@@ -82,7 +83,7 @@ from ..workshop.decisions import DECISIONS, MARKET_EVENTS
 from ..workshop.room import DEFAULT_ROUND_WEEKS, MAX_MERCHANTS, SCORE_WEIGHTS, Workshop
 from . import keep
 from .i18n import both, lang, shown, tr
-from .workshop_charts import fig_rounds
+from .workshop_charts import rounds_svg
 from .workshop_common import clock_text, query, registry, use_changes, use_clock
 
 __all__ = ["WorkshopHost", "workshop_scenarios", "join_url", "screen_url", "qr_svg", "JoinPanel", "RoundStatus",
@@ -234,20 +235,15 @@ def RoundCharts(ws: Workshop, market: int, big: bool = False, version: int = 0):
         with ws.lock:
             table = ws.round_table(market)
             names = list(ws.merchant_names)
-        return fig_rounds(table, lng, merchants=names, big=big)
+        return rounds_svg(table, lng, merchants=names, big=big)
 
-    fig = solara.use_memo(lambda: build() if signature else None, [signature, lng, big, market, id(ws)])
-
-    def close():
-        return lambda: fig.clear() if fig is not None else None
-
-    solara.use_effect(close, [fig])
-    if fig is None:
+    svg = solara.use_memo(lambda: build() if signature else "", [signature, lng, big, market, id(ws)])
+    if not svg:
         solara.Text(tr("The charts appear after the first round.", "图表在第一轮之后出现。"),
                     classes=["lsim-ws-chart-empty"], style={"color": "#777", "font-size": "1.5rem" if big else "0.95rem"})
         return
-    with solara.Column(classes=["lsim-ws-chart"], style={"max-width": "1200px" if big else "820px"}):
-        solara.FigureMatplotlib(fig, dependencies=[signature, lng, big, market], format="png")
+    solara.HTML(tag="div", classes=["lsim-ws-chart"], unsafe_innerHTML=svg,
+                style=f"max-width: {'1800px' if big else '1360px'}")
 
 
 @solara.component

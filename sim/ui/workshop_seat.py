@@ -26,13 +26,13 @@ no Solara, so each piece is tested on its own.
 from __future__ import annotations
 
 import html
-import math
 from dataclasses import dataclass
 from typing import Any, Mapping
 
 import pandas as pd
 from ..analysis.formatting import MISSING, number_text, percent_text
 from ..mechanism.state import REASON_LABELS, REASONS
+from .svg_charts import Series, panel, panels
 
 __all__ = ["CostPreview", "cost_preview", "own_rounds", "rivals_table", "own_svg",
            "KPI_COLUMNS", "RIVAL_COLUMNS", "kpi_cells", "rival_cells", "Flows", "flows", "flows_html",
@@ -160,80 +160,19 @@ def rival_cells(row: Mapping[str, Any]) -> list[str]:
     return [_cell(row.get(k), how) for k, _, _, how in RIVAL_COLUMNS]
 
 
-def _ticks(lo: float, hi: float, n: int = 4) -> list[float]:
-    """About ``n`` round tick values covering ``lo`` … ``hi``."""
-    span = hi - lo if hi - lo > 1e-9 else max(abs(hi), 1.0)
-    raw = span / n
-    mag = 10 ** math.floor(math.log10(raw))
-    step = next(k * mag for k in (1, 2, 2.5, 5, 10) if k * mag >= raw)
-    first = math.floor(lo / step) * step
-    out, t = [], first
-    while True:  # up to the first tick at or above hi
-        out.append(round(t, 10))
-        if t >= hi - 1e-9 * step and len(out) >= 2:
-            return out
-        t += step
-
-
 def own_svg(rows: pd.DataFrame, lang: str = "en") -> str:
-    """The seat's share and loyal share (percent) and its profit per round, as two SVG panels drawn
-    directly (a few kilobytes of text, no figure to render on the server: thirty pages of a workshop
-    redraw theirs at every round) side by side, one above the other on a narrow screen."""
+    """The seat's share and loyal share (percent) and its profit per round: two SVG charts
+    (:mod:`sim.ui.svg_charts`, no figure to render on the server) side by side, one above the other
+    on a narrow screen."""
     zh = lang == "zh"
-    W, H, pad_l, pad_r, pad_t, pad_b = 320, 230, 42, 10, 42, 30
-    pw, ph = W - pad_l - pad_r, H - pad_t - pad_b
     r = [int(x) for x in rows["round"]] if not rows.empty else []
-    share = [100 * float(x) for x in rows["market_share"]] if r else []
-    loyal = [100 * float(x) for x in rows["loyal_share"]] if r else []
-    profit = [float(x) for x in rows["profit"]] if r else []
-
-    def panel(title: str, lo: float, hi: float, fmt, draw) -> str:
-        out = [f"<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 {W} {H}' role='img' font-family='sans-serif'"
-               f" font-size='12' style='flex:1 1 280px;max-width:{W}px'>",
-               f"<text x='2' y='16' font-size='14' font-weight='600'>{html.escape(title)}</text>"]
-        ticks = _ticks(lo, hi)
-        lo, hi = min(lo, ticks[0]), max(hi, ticks[-1])
-        y = (lambda v: pad_t + ph * (1 - (v - lo) / (hi - lo)))
-        for t in ticks:
-            out.append(f"<line x1='{pad_l}' x2='{W - pad_r}' y1='{y(t):.1f}' y2='{y(t):.1f}' stroke='#e0e0e0'/>"
-                       f"<text x='{pad_l - 4}' y='{y(t) + 4:.1f}' text-anchor='end' fill='#555'>{fmt(t)}</text>")
-        n = max(len(r), 1)
-        xs = [pad_l + pw * (k + 0.5) / n for k in range(len(r))]
-        for x, rr in zip(xs, r):
-            out.append(f"<text x='{x:.1f}' y='{H - pad_b + 15}' text-anchor='middle' fill='#555'>{rr}</text>")
-        out.append(f"<text x='{pad_l + pw / 2:.1f}' y='{H - 1}' text-anchor='middle' fill='#555'>"
-                   f"{'轮次' if zh else 'round'}</text>")
-        draw(out, xs, y)
-        out.append("</svg>")
-        return "".join(out)
-
-    def lines(out, xs, y):
-        for values, colour, label, k in ((share, "#1f77b4", "份额" if zh else "share", 0),
-                                         (loyal, "#ff7f0e", "忠诚" if zh else "loyal share", 1)):
-            if values:
-                pts = " ".join(f"{x:.1f},{y(v):.1f}" for x, v in zip(xs, values))
-                out.append(f"<polyline class='lsim-ws-line-{k}' points='{pts}' fill='none' stroke='{colour}' "
-                           f"stroke-width='2'/>")
-                out.extend(f"<circle cx='{x:.1f}' cy='{y(v):.1f}' r='3' fill='{colour}'/>" for x, v in zip(xs, values))
-            lx = pad_l + 100 * k
-            out.append(f"<line x1='{lx}' x2='{lx + 16}' y1='{pad_t - 14}' y2='{pad_t - 14}' stroke='{colour}' "
-                       f"stroke-width='2'/><text x='{lx + 20}' y='{pad_t - 10}'>{html.escape(label)}</text>")
-
-    def bars(out, xs, y):
-        bw = min(36.0, 0.6 * pw / max(len(r), 1))
-        for x, v in zip(xs, profit):
-            a, b = sorted((y(0.0), y(v)))
-            out.append(f"<rect class='lsim-ws-bar' x='{x - bw / 2:.1f}' y='{a:.1f}' width='{bw:.1f}' "
-                       f"height='{max(b - a, 0.5):.1f}' fill='{'#2e7d32' if v >= 0 else '#c62828'}'>"
-                       f"<title>{number_text(v, 4)}</title></rect>")
-
-    lo, hi = min(profit + [0.0]), max(profit + [0.0])
-    if lo == hi:
-        hi = lo + 1.0
+    share = Series("份额" if zh else "share", "#1f77b4", [100 * float(x) for x in rows["market_share"]] if r else [])
+    loyal = Series("忠诚" if zh else "loyal share", "#ff7f0e", [100 * float(x) for x in rows["loyal_share"]] if r else [])
+    profit = Series("利润" if zh else "profit", "#2e7d32", [float(x) for x in rows["profit"]] if r else [])
+    x_label = "轮次" if zh else "round"
     money = (lambda t: f"{t / 1000:g}k" if abs(t) >= 10000 else f"{t:g}")
-    return ("<div style='display:flex;flex-wrap:wrap;gap:12px 28px'>"
-            + panel("份额（%）" if zh else "Share (%)", 0.0, max(share + loyal + [10.0]), lambda t: f"{t:g}", lines)
-            + panel("每轮利润" if zh else "Profit per round", lo, hi, money, bars) + "</div>")
+    return panels([panel("份额（%）" if zh else "Share (%)", r, [share, loyal], x_label=x_label),
+                   panel("每轮利润" if zh else "Profit per round", r, [profit], kind="bar", y_text=money, x_label=x_label)])
 
 
 # ---- Cycle A / Cycle B flows, reasons for leaving, stories ---------------------------------------
