@@ -269,8 +269,8 @@ def population_sums(pop, m: int, block: int = SUM_BLOCK) -> PopulationSums:
 
     Per-merchant sums are one small matrix product per block: the values (spend, expectation,
     satisfaction, trust, wallet) against 0/1 masks of each merchant's active customers and of those
-    who bought, both built from ``key = 5 · merchant + stage``; a second one counts each merchant's
-    promoters and detractors (kept apart so the first sums round exactly as they always have)."""
+    who bought, both built from ``key = 5 · merchant + stage``; each merchant's promoters and
+    detractors are counted under the second mask."""
     n = pop.n
     if 5 * m <= 127:
         key = pop.merchant.astype(np.int8)
@@ -283,11 +283,10 @@ def population_sums(pop, m: int, block: int = SUM_BLOCK) -> PopulationSums:
     lo = np.array([[5 * j + s] for j in range(m) for s in (PROSPECT, ORDINARY)], dtype=key.dtype)
     hi = np.repeat(np.arange(m, dtype=key.dtype) * 5 + LOYAL, 2)[:, None]
     sums = np.zeros((5, 2 * m))
-    votes = np.zeros((2, 2 * m))  # promoters, detractors: their own product (the sums above stay as they were)
-    cnt = np.zeros(8, dtype=np.int64)
+    votes = np.zeros((2, m), dtype=np.int64)  # promoters, detractors per merchant among those who bought
+    cnt = np.zeros(6, dtype=np.int64)
     sat_min, int_high, facet = F32(SATISFIED_MIN), F32(INTENTION_HIGH), F32(FACET_THRESHOLD)
     values = np.empty((5, min(block, n)), dtype=F32)
-    answers = np.empty((2, min(block, n)), dtype=F32)
     for a in range(0, n, block):
         b = min(n, a + block)
         k = key[a:b]
@@ -296,8 +295,8 @@ def population_sums(pop, m: int, block: int = SUM_BLOCK) -> PopulationSums:
         X = values[:, : b - a]
         for r, arr in enumerate((pop.spend, pop.expectation, pop.satisfaction, pop.trust, pop.wallet)):
             X[r] = arr[a:b]
-        mask = mask.astype(F32).T
-        sums += X @ mask
+        mine = mask[1::2]  # (m, block) each merchant's customers who bought
+        sums += X @ mask.astype(F32).T
         st = pop.stage[a:b]
         bought = st >= ORDINARY
         sat, trust, intent, aff = pop.satisfaction[a:b], pop.trust[a:b], pop.intentional[a:b], pop.affective[a:b]
@@ -315,15 +314,12 @@ def population_sums(pop, m: int, block: int = SUM_BLOCK) -> PopulationSums:
         cnt[5] += np.count_nonzero(s_ok & loy)
         lat = _recommend_latent_parts(trust, aff, sat, pop.nps_bias[a:b], loyal)
         promoter, detractor = lat >= F32(0.85), lat < F32(0.65)  # the answer rounds to 9–10, to 0–6
-        Y = answers[:, : b - a]
-        Y[0], Y[1] = promoter, detractor
-        votes += Y @ mask  # per merchant, among those who bought: the mask's odd columns
-        cnt[6] += np.count_nonzero(bought & promoter)
-        cnt[7] += np.count_nonzero(bought & detractor)
+        for j in range(m):  # (a flat count is a fast popcount; one along an axis is not)
+            votes[0, j] += np.count_nonzero(mine[j] & promoter)
+            votes[1, j] += np.count_nonzero(mine[j] & detractor)
     act, bgt = sums[:, 0::2], sums[:, 1::2]
     return PopulationSums(counts.reshape(m, 5), act[0], bgt[2], bgt[3], float(act[1].sum()), float(bgt[4].sum()),
-                          *(int(c) for c in cnt), np.rint(votes[0, 1::2]).astype(np.int64),
-                          np.rint(votes[1, 1::2]).astype(np.int64))
+                          *(int(c) for c in cnt[:6]), int(votes[0].sum()), int(votes[1].sum()), votes[0], votes[1])
 
 
 def _share(x, d):
