@@ -297,8 +297,10 @@ def test_screen_shows_the_room_without_controls_and_keeps_up(reg):
     _wait(lambda: "Round 2" in _all_text(rc, "lsim-ws-round"))
     _wait(lambda: "Welcome" in _all_text(rc, "lsim-ws-messages"))
     _wait(lambda: len(_with(rc, "lsim-ws-board-row")) == 3)
-    assert "Round 1" in _all_text(rc, "lsim-ws-lines")
-    assert _with(rc, "lsim-ws-chart")
+    _wait(lambda: "Round 1" in _all_text(rc, "lsim-ws-lines"))
+    _wait(lambda: _with(rc, "lsim-ws-chart"))  # (the page follows from its own thread: wait for it)
+    assert "<polyline" in _all_text(rc, "lsim-ws-chart") or any(
+        "<polyline" in (getattr(w, "unsafe_innerHTML", "") or "") for w in _with(rc, "lsim-ws-chart"))
     for name in ("Ann", "Bo", "Cy"):  # every seat taken: the room code and QR code make way
         ws.join(name)
     _wait(lambda: not _with(rc, "lsim-ws-qr"))
