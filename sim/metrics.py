@@ -66,6 +66,9 @@ def _m(*a, **kw) -> Metric:
     return Metric(*a, **kw)
 
 
+#: each reason for losing a customer (REASONS but "none") with its short Chinese name
+_REASON_WORDS = tuple(zip(REASONS[1:], ("自然原因", "服务失误", "补救不当", "价格", "竞争对手", "其他")))
+
 _MARKET = [
     _m("loyal_share", "Loyal share", "忠诚客户占比", "share", "loyal customers among active customers", "忠诚客户占在网客户的比例"),
     _m("churn_rate", "Churn rate", "流失率", "1/step", "customers who left the market this step / active customers at its start", "本期离开市场的客户 / 期初在网客户"),
@@ -125,7 +128,7 @@ _MARKET = [
     _m("clv", "Customer lifetime value", "客户终身价值", "money", "expected discounted margin of a customer, averaged over merchants by customers", "客户预期折现利润，按客户数对商家加权平均"),
 ] + [
     _m(f"left_{r}", f"Lost: {r.replace('_', ' ')}", f"失去：{z}", "count", f"customers lost by their merchant this step (left the market or switched) because of: {r.replace('_', ' ')}", f"本期因此原因被商家失去（离开市场或转换）的客户：{z}")
-    for r, z in zip(REASONS[1:], ("自然原因", "服务失误", "补救不当", "价格", "竞争对手", "其他"))
+    for r, z in _REASON_WORDS
 ]
 METRICS: dict[str, Metric] = {m.name: m for m in _MARKET}
 _COUNTS = tuple(m for m in _MARKET if m.stat)
@@ -156,7 +159,7 @@ _MERCH = [
     _m("recoveries_ok", "Successful recoveries", "成功补救", "count", "recoveries that brought its customer back to Cycle A", "让其客户回到甲循环的补救", stat="recoveries_ok"),
 ] + [
     _m(f"lost_{r}", f"Lost: {r.replace('_', ' ')}", f"失去：{z}", "count", f"its customers lost this step (left the market or switched) because of: {r.replace('_', ' ')}", f"本期因此原因失去（离开市场或转换）的其客户：{z}")
-    for r, z in zip(REASONS[1:], ("自然原因", "服务失误", "补救不当", "价格", "竞争对手", "其他"))
+    for r, z in _REASON_WORDS
 ]
 MERCHANT_METRICS: dict[str, Metric] = {m.name: m for m in _MERCH}
 _MERCH_COUNTS = tuple(m for m in _MERCH if m.stat)  # counted per merchant (StepStats.add_at)

@@ -22,7 +22,7 @@ from .pages_common import Md
 from .i18n import tr
 from .plots import fig_customer
 
-__all__ = ["KINDS", "pick", "story_lines", "why_text", "Inspector"]
+__all__ = ["KINDS", "pick", "kind_title", "story_lines", "why_text", "Inspector"]
 
 #: kinds of customer one can ask for: key → (English, Chinese)
 KINDS: dict[str, tuple[str, str]] = {
@@ -34,6 +34,12 @@ KINDS: dict[str, tuple[str, str]] = {
     "botched": ("a complainer let down", "一位投诉被搞砸的客户"),
     "left": ("a customer who left", "一位已离开的客户"),
 }
+
+def kind_title(kind: str, cid: int, lang: str = "en") -> str:
+    """A story's heading from the kind of customer asked for: "A loyal customer (#577)"."""
+    en, zh = KINDS.get(kind, (kind, kind))
+    return f"{zh}（#{cid}）" if lang == "zh" else f"{en[:1].upper()}{en[1:]} (#{cid})"
+
 
 def pick(sess, kind: str, rng: np.random.Generator | None = None) -> int | None:
     """The id of a random customer of ``kind`` (see :data:`KINDS`) in the session's market, or

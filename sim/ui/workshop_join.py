@@ -71,9 +71,9 @@ from . import controls
 from .controls import choice_label, format_value, parse_value, same_value, use_commit
 from .i18n import both, lang, shown, tr
 from .workshop_common import clock_text, query, registry, use_changes, use_clock
-from .inspector import story_lines
+from .inspector import kind_title, story_lines
 from .workshop_seat import (KPI_COLUMNS, RIVAL_COLUMNS, cost_preview, flows, flows_html, kpi_cells, lost_table,
-                            own_rounds, own_svg, rival_cells, rivals_table, story_title)
+                            own_rounds, own_svg, rival_cells, rivals_table)
 
 __all__ = ["Join", "seat_label"]
 
@@ -521,7 +521,7 @@ def _Customers(ws: Workshop, market: int, merchant: str, table, lng: str, played
             return
         with solara.Column(classes=["lsim-ws-stories"], gap="4px"):
             for kind, story in stories:
-                with solara.Details(story_title(kind, int(story["id"]), lng), expand=False):
+                with solara.Details(kind_title(kind, int(story["id"]), lng), expand=False):
                     solara.HTML(tag="div", classes=["lsim-ws-story", f"lsim-ws-story-{kind}"], unsafe_innerHTML="".join(
                         f"<div style='font-size:0.88em;margin:1px 0'>{html.escape(t)}</div>"
                         for t in story_lines(story, "zh" if zh else "en")))

@@ -20,7 +20,6 @@ no Solara, so each piece is tested on its own.
   complaints that put things right or let the customer down) and the customers it lost, by reason,
   drawn as proportional bars in HTML (no figure to render).
 - :func:`lost_table` — customers lost per round by reason.
-- :func:`story_title` — what a customer's story is headed with ("A loyal customer (#577)").
 """
 
 from __future__ import annotations
@@ -36,7 +35,7 @@ from .svg_charts import Series, panel, panels
 
 __all__ = ["CostPreview", "cost_preview", "own_rounds", "rivals_table", "own_svg",
            "KPI_COLUMNS", "RIVAL_COLUMNS", "kpi_cells", "rival_cells", "Flows", "flows", "flows_html",
-           "lost_table", "story_title", "STORY_TITLES"]
+           "lost_table"]
 
 
 @dataclass(frozen=True)
@@ -268,19 +267,3 @@ def lost_table(rows: pd.DataFrame, lang: str = "en") -> tuple[list[str], list[li
     head = ["轮次" if zh else "Round"] + [REASON_LABELS[r][1 if zh else 0] for r in reasons]
     body = [[str(int(r["round"]))] + [_cell(r[f"lost_{x}"], "int") for x in reasons] for r in rows.to_dict("records")]
     return head, body
-
-
-#: how a story is headed, per kind of customer (sim.workshop.room.STORY_KINDS)
-STORY_TITLES = {
-    "loyal": ("A loyal customer", "一位忠诚客户"),
-    "trusting": ("A trusting customer", "一位信任客户"),
-    "ordinary": ("A customer still trying you out", "一位仍在试用的普通客户"),
-    "recovered": ("A customer whose complaint was put right", "一位投诉得到妥善解决的客户"),
-    "botched": ("A customer whose complaint went badly", "一位投诉处理不当的客户"),
-    "left": ("A customer who left the market", "一位已离开市场的客户"),
-}
-
-
-def story_title(kind: str, cid: int, lang: str = "en") -> str:
-    en, zh = STORY_TITLES.get(kind, (kind, kind))
-    return f"{zh}（#{cid}）" if lang == "zh" else f"{en} (#{cid})"
