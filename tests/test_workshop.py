@@ -385,3 +385,32 @@ def test_a_market_can_hold_up_to_six_merchants_copied_from_the_scenarios(log):
     pd.testing.assert_frame_equal(Workshop.resume(log, ws.code).weeks(0), ws.weeks(0))
     two, _ = Workshop.create(log, "baseline", seed=6, merchants=2, customers=N)
     assert two.merchant_names == ["A", "B"]
+
+
+def test_stories_are_of_the_merchants_own_customers_and_the_same_within_a_round(log):
+    """Each merchant's stories: a customer of its own (the one who left: whose last merchant it
+    was), one per kind group, drawn again identically within a round (and by a workshop rebuilt from
+    the log), others after the next round; looking at them does not change the market."""
+    ws, key = Workshop.create(log, "baseline", seed=4, customers=N, round_weeks=10)
+    _, token = ws.join("Ann")
+    ws.decide(token, {"failure_prob": 0.3, "recovery_prob": 0.1})
+    ws.advance(key)
+    ws.advance(key)
+    for merchant in ws.merchant_names:
+        stories = ws.stories(0, merchant)
+        assert stories, merchant
+        kinds = [k for k, _ in stories]
+        assert len(kinds) == len(set(kinds)) and kinds[0] in ("loyal", "trusting", "ordinary")
+        for kind, st_ in stories:
+            assert st_["state"]["merchant"] == merchant, (merchant, kind)
+            if kind == "left":
+                assert st_["state"]["stage"] == "churned"
+        assert ws.stories(0, merchant) == stories
+    before = ws.stories(0, "A")
+    assert "left" in [k for k, _ in before]
+    assert [(k, s["id"]) for k, s in Workshop.resume(log, ws.code).stories(0, "A")] == [(k, s["id"]) for k, s in before]
+    state = ws.models[0].rng.bit_generator.state
+    ws.stories(0, "A")
+    assert ws.models[0].rng.bit_generator.state == state  # reading stories draws nothing from the market
+    ws.advance(key)
+    assert [s["id"] for _, s in ws.stories(0, "A")] != [s["id"] for _, s in before]
