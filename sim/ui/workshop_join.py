@@ -52,7 +52,8 @@ Stable CSS classes (for browser tests)
                                customers were lost for ``lsim-ws-lost lsim-ws-lost-REASON``
 ``lsim-ws-lost-table``         customers lost per round by reason (folded)
 ``lsim-ws-stories``            a few of the seat's customers; each story ``lsim-ws-story
-                               lsim-ws-story-KIND`` (loyal or trusting, botched or recovered, left)
+                               lsim-ws-story-KIND`` (loyal, trusting or ordinary; botched or
+                               recovered; left)
 =============================  ================================================================
 """
 
