@@ -101,6 +101,17 @@ def test_three_participants_play_three_rounds_and_each_decision_reaches_only_its
                 assert all(n in board for n in PEOPLE), board
                 page.wait_for_selector(".lsim-ws-chart svg")
                 wait_text(page, ".lsim-ws-lines", r"Round 3:")
+                # four debrief charts, one line per merchant through the three rounds
+                lines = page.locator(".lsim-ws-chart polyline")
+                assert lines.count() == 4 * 3
+                labels = sorted({lines.nth(i).get_attribute("data-label") for i in range(lines.count())})
+                assert labels == sorted(seat.values())
+                assert all(len(lines.nth(i).get_attribute("points").split()) == 3 for i in range(lines.count()))
+            # the "what happened" lines name each participant's decisions, at their merchant
+            lines_text = host.locator(".lsim-ws-lines").inner_text()
+            assert f"Round 1: {seat['Ann']} raised its price" in lines_text, lines_text
+            assert f"Round 1: {seat['Bo']} raised its service quality" in lines_text, lines_text
+            assert f"Round 2: {seat['Cy']} raised its recovery chance of resolving" in lines_text, lines_text
             wait_text(host, ".lsim-ws-decisions", r"Cy|price|0\.9")
             screenshot(host, "workshop-e2e-host", full=True)
             screenshot(screen, "workshop-e2e-screen", full=True)
