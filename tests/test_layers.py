@@ -12,7 +12,7 @@ SIM = Path(__file__).resolve().parents[1] / "sim"
 #: each group of modules and its layer: a group imports only from groups of lower layers (within a
 #: group anything goes). Read bottom-up, this is the map of docs/architecture.md.
 LAYERS = {
-    "sim.words": 0, "sim.inputs.hints": 0, "sim.inputs.toml_lines": 0,
+    "sim.words": 0, "sim.inputs.hints": 0, "sim.inputs.toml_lines": 0, "sim.inputs.environment": 0,
     "sim.params": 1,
     "sim.inputs.keys": 2, "sim.network": 2,
     "sim.mechanism": 3,

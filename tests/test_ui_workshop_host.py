@@ -178,6 +178,30 @@ def test_a_workshop_larger_than_the_server_allows_is_refused(reg, monkeypatch):
     assert len(reg.codes()) == 1
 
 
+def test_a_server_holds_at_most_its_number_of_open_workshops(reg, monkeypatch):
+    """LSIM_MAX_WORKSHOPS open workshops at most: the next is refused on the form with a message in
+    both languages naming the setting; closing one makes room again."""
+    monkeypatch.setenv("LSIM_MAX_WORKSHOPS", "2")
+    first, key = reg.create("baseline", 1, customers=200)
+    reg.create("baseline", 2, customers=200)
+    rc = render("/workshop")
+    _type(rc, "lsim-ws-customers", "200")
+    _click(rc, "lsim-ws-create-button")
+    assert len(reg.codes()) == 2 and not _with(rc, "lsim-ws-code")
+    assert "LSIM_MAX_WORKSHOPS = 2" in _all_text(rc, "lsim-ws-error-form")
+    i18n.lang.value = "zh"
+    assert "已达上限" in _all_text(rc, "lsim-ws-error-form")
+    i18n.lang.value = "en"
+    first.close(key)
+    _click(rc, "lsim-ws-create-button")
+    assert len(reg.codes()) == 2 and _with(rc, "lsim-ws-code")
+    assert first.code not in reg._rooms  # the closed one left memory …
+    again = reg.get(first.code)  # … and comes back from the log when asked for
+    assert again is not first and again.closed and again.code == first.code
+    monkeypatch.setenv("LSIM_MAX_WORKSHOPS", "not a number")  # an unreadable setting: the default
+    assert registry_module.max_workshops() == registry_module.DEFAULT_MAX_WORKSHOPS
+
+
 def test_a_wrong_key_shows_a_message_and_no_controls(reg):
     ws, key = _new(reg)
     rc = render(f"/workshop?code={ws.code}&key=not-the-key")

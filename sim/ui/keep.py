@@ -33,6 +33,7 @@ import threading
 import time
 from typing import Any, Callable
 
+from ..inputs.environment import env_number
 from ..params import ParamError
 
 __all__ = ["Keeper", "KEEPER", "keep_seconds", "keep_most", "max_customers", "max_weeks", "weeks_text", "check_size",
@@ -53,35 +54,24 @@ KEPT_CUSTOMERS_FACTOR = 5
 HISTORY_WEEKS_PER_CUSTOMER = 52
 
 
-def _env_number(name: str, default: float, lo: float) -> float:
-    raw = os.environ.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        v = float(raw.replace("_", "").replace(",", ""))
-    except ValueError:
-        return default
-    return max(lo, v)
-
-
 def keep_seconds() -> float:
     """How long a released market is kept (``LSIM_KEEP_MINUTES``, default 10)."""
-    return 60.0 * _env_number("LSIM_KEEP_MINUTES", 10.0, 0.0)
+    return 60.0 * env_number("LSIM_KEEP_MINUTES", 10.0, 0.0)
 
 
 def keep_most() -> int:
     """How many released markets are kept at most (``LSIM_KEEP_MARKETS``, default 40)."""
-    return int(_env_number("LSIM_KEEP_MARKETS", 40, 0))
+    return int(env_number("LSIM_KEEP_MARKETS", 40, 0))
 
 
 def max_customers() -> int:
     """The most customers a market may have on this server (``LSIM_MAX_CUSTOMERS``)."""
-    return int(_env_number("LSIM_MAX_CUSTOMERS", DEFAULT_MAX_CUSTOMERS, 2))
+    return int(env_number("LSIM_MAX_CUSTOMERS", DEFAULT_MAX_CUSTOMERS, 2))
 
 
 def max_weeks() -> int:
     """The last week a market may reach on this server (``LSIM_MAX_WEEKS``)."""
-    return int(_env_number("LSIM_MAX_WEEKS", DEFAULT_MAX_WEEKS, 1))
+    return int(env_number("LSIM_MAX_WEEKS", DEFAULT_MAX_WEEKS, 1))
 
 
 def weeks_text(week: int, lang: str) -> str:

@@ -5,6 +5,11 @@ is started from). A workshop is taken from memory, or rebuilt from the log the f
 asked for after a restart (:meth:`Registry.get`), so every open workshop survives the server.
 Connections are not logged (they are not part of the market): :meth:`Registry.connect` and
 :meth:`Registry.disconnect` count the pages showing each seat, for the facilitator's roster.
+
+A server holds at most ``LSIM_MAX_WORKSHOPS`` open workshops (default 8): anyone who can open the
+facilitator's page can create one, and each holds its markets in memory until it is closed (a
+closed one leaves memory when the next is created); the next one is refused with a message saying
+so until one is closed.
 """
 
 from __future__ import annotations
@@ -14,13 +19,23 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from ..inputs.environment import env_number
 from .log import EventLog
 from .room import Seat, Workshop, WorkshopError
 
-__all__ = ["Registry", "registry", "DEFAULT_DB", "normal_code"]
+__all__ = ["Registry", "registry", "DEFAULT_DB", "DEFAULT_MAX_WORKSHOPS", "max_workshops", "normal_code"]
 
 #: the log file unless LSIM_WORKSHOP_DB says otherwise
 DEFAULT_DB = Path("workshops") / "workshops.sqlite"
+
+
+#: open workshops a server holds at most unless LSIM_MAX_WORKSHOPS says otherwise
+DEFAULT_MAX_WORKSHOPS = 8
+
+
+def max_workshops() -> int:
+    """The most open workshops this server holds (``LSIM_MAX_WORKSHOPS``, at least 1)."""
+    return int(env_number("LSIM_MAX_WORKSHOPS", DEFAULT_MAX_WORKSHOPS, 1))
 
 
 def normal_code(code: Any) -> str:
@@ -36,6 +51,7 @@ class Registry:
         self._log: EventLog | None = None
         self._rooms: dict[str, Workshop] = {}
         self._lock = threading.Lock()
+        self._create_lock = threading.Lock()
         self._pages: dict[tuple[str, int, str], set[str]] = {}
 
     @property
@@ -46,10 +62,24 @@ class Registry:
             return self._log
 
     def create(self, scenario: str, seed: int = 1, **kw) -> tuple[Workshop, str]:
-        """A new workshop (see :meth:`Workshop.create`) and its facilitator key."""
-        ws, key = Workshop.create(self.log, scenario, seed, **kw)
-        with self._lock:
-            self._rooms[ws.code] = ws
+        """A new workshop (see :meth:`Workshop.create`) and its facilitator key; refused
+        (:class:`WorkshopError`, key ``workshops``) when :func:`max_workshops` are open already."""
+        with self._create_lock:  # (two facilitators at once cannot both take the last place)
+            most, open_now = max_workshops(), len(self.codes())
+            if open_now >= most:
+                raise WorkshopError(
+                    "workshops",
+                    f"this server already holds {open_now} open workshops, its most (LSIM_MAX_WORKSHOPS = {most}): "
+                    "close one on its facilitator's page, or restart the server with a larger LSIM_MAX_WORKSHOPS",
+                    None,
+                    f"本服务器已有 {open_now} 个未关闭的工作坊，已达上限（LSIM_MAX_WORKSHOPS = {most}）："
+                    "请在某个工作坊的主持人页面将其关闭，或用更大的 LSIM_MAX_WORKSHOPS 重新启动服务器")
+            ws, key = Workshop.create(self.log, scenario, seed, **kw)
+            with self._lock:
+                # closed workshops leave memory (pages still showing one keep it until they close;
+                # asked for again, it is rebuilt from the log)
+                self._rooms = {c: w for c, w in self._rooms.items() if not w.closed}
+                self._rooms[ws.code] = ws
         return ws, key
 
     def get(self, code: Any) -> Workshop:
