@@ -25,7 +25,8 @@ from sim.ui.workshop_charts import CHART_METRICS, rounds_svg
 from sim.ui.workshop_host import join_url, qr_svg, workshop_scenarios, zip_export
 from sim.workshop.debrief import Line, change_text, debrief, what_happened
 from sim.workshop.registry import Registry
-from ui_kit import all_widgets
+from sim.workshop.room import Workshop, WorkshopError
+from ui_kit import all_widgets, widgets_under
 
 N = 300  # customers per market: small and quick
 _contexts: list = []
@@ -222,13 +223,13 @@ def test_controls_call_the_engine(reg):
     seat, token = ws.join("Ann")
     rc = render(f"/workshop?code={ws.code}&key={key}")
     assert "Ann" in _all_text(rc, "lsim-ws-seat-A") and "bot" in _all_text(rc, "lsim-ws-seat-B")
-    assert _all_text(rc, "lsim-ws-seat-A") == "A Ann no not yet"  # not connected, not decided yet
+    assert _all_text(rc, "lsim-ws-seat-A") == "A Ann no not yet Free"  # not connected, not decided yet
     ws.decide(token, {"price": 1.5})  # another browser: shows without a reload
-    _wait(lambda: _all_text(rc, "lsim-ws-seat-A") == "A Ann no yes")
+    _wait(lambda: _all_text(rc, "lsim-ws-seat-A") == "A Ann no yes Free")
     reg.connect(ws.code, seat, "page-1")  # the participant's page is open
-    _wait(lambda: _all_text(rc, "lsim-ws-seat-A") == "A Ann yes yes", timeout=10)
+    _wait(lambda: _all_text(rc, "lsim-ws-seat-A") == "A Ann yes yes Free", timeout=10)
     reg.disconnect(ws.code, seat, "page-1")
-    _wait(lambda: _all_text(rc, "lsim-ws-seat-A") == "A Ann no yes", timeout=10)
+    _wait(lambda: _all_text(rc, "lsim-ws-seat-A") == "A Ann no yes Free", timeout=10)
     # timer, pause, go on
     _type(rc, "lsim-ws-timer-seconds", "5")
     _click(rc, "lsim-ws-timer-start")
@@ -293,6 +294,35 @@ def test_controls_call_the_engine(reg):
     _click(rc, "lsim-ws-confirm-yes")
     assert ws.closed
     _wait(lambda: "ended" in _all_text(rc, "lsim-ws-clock"))
+
+
+def test_the_facilitator_frees_a_seat_for_another_device(reg):
+    """"Free" beside a participant's seat takes it back: the old page's token holds nothing, the
+    seat is offered again, and the participant (say, on a phone now) takes it; bots' seats have no
+    button; a seat freed already gives a message, not a traceback."""
+    ws, key = _new(reg, round_weeks=3)
+    _, old_token = ws.join("Ann")
+    ws.decide(old_token, {"price": 1.4})
+    rc = render(f"/workshop?code={ws.code}&key={key}")
+    assert not [w for w in _with(rc, "lsim-ws-free-seat") if w in widgets_under(_with(rc, "lsim-ws-seat-B")[0])]
+    _click(rc, "lsim-ws-free-seat")
+    assert not ws.seats[(0, "A")].taken
+    assert "Ann no longer holds A" in _all_text(rc, "lsim-ws-notice")
+    _wait(lambda: "bot" in _all_text(rc, "lsim-ws-seat-A") and not _with(rc, "lsim-ws-free-seat"))
+    with pytest.raises(WorkshopError):
+        ws.decide(old_token, {"price": 1.0})  # the old page holds no seat any more
+    assert ws.pending[(0, "A")] == {"price": 1.4}  # what was decided for A stays A's
+    seat, _ = ws.join("Ann (phone)", market=1, merchant="A")
+    assert seat.name == "Ann (phone)"
+    _wait(lambda: "Ann (phone)" in _all_text(rc, "lsim-ws-seat-A"))
+    with pytest.raises(WorkshopError) as e:
+        ws.free_seat(key, 1, "B")  # a bot's seat
+    assert e.value.key == "seat" and e.value.text("zh")
+    with pytest.raises(WorkshopError):
+        ws.free_seat("wrong", 1, "A")
+    assert ws.seats[(0, "A")].taken
+    # the log tells the same: rebuilt, the seat is the phone's
+    assert Workshop.resume(reg.log, ws.code).seats[(0, "A")].name == "Ann (phone)"
 
 
 def test_export_is_a_zip_of_the_workshops_tables(reg):

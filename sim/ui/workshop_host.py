@@ -47,7 +47,9 @@ Stable CSS classes (for browser tests)
 ``lsim-ws-close``                      close the workshop (then confirm)
 ``lsim-ws-notice``                     the result of the last action; errors ``lsim-ws-error``
 ``lsim-ws-market-N``                   market N (1, 2 …): ``lsim-ws-roster`` with rows
-                                       ``lsim-ws-seat lsim-ws-seat-MERCHANT``; ``lsim-ws-board``
+                                       ``lsim-ws-seat lsim-ws-seat-MERCHANT`` (a participant's
+                                       with ``lsim-ws-free-seat``: take the seat back);
+                                       ``lsim-ws-board``
                                        the leaderboard with rows ``lsim-ws-board-row``
                                        (``lsim-ws-board-empty`` before the first round);
                                        ``lsim-ws-chart`` the debrief charts (SVG panels, each
@@ -80,7 +82,7 @@ from ..inputs.scenario import load_scenario, scenario_names
 from ..params import MERCHANT_PARAMS, PARAMS, ParamError
 from ..workshop.debrief import what_happened
 from ..workshop.decisions import DECISIONS, MARKET_EVENTS
-from ..workshop.room import DEFAULT_ROUND_WEEKS, MAX_MERCHANTS, SCORE_WEIGHTS, Workshop
+from ..workshop.room import DEFAULT_ROUND_WEEKS, MAX_MERCHANTS, SCORE_WEIGHTS, Seat, Workshop
 from . import keep
 from .i18n import both, lang, shown, tr
 from .workshop_charts import rounds_svg
@@ -442,6 +444,13 @@ def Dashboard(ws: Workshop, key: str, origin: str):
         set_notice(done)
         return True
 
+    def free_seat(seat: Seat):
+        name, where = seat.name, f"{seat.merchant}" + (f" (market {seat.market + 1})" if ws.n_markets > 1 else "")
+        where_zh = f"{seat.merchant}" + (f"（市场 {seat.market + 1}）" if ws.n_markets > 1 else "")
+        act("seat", lambda: ws.free_seat(key, seat.market + 1, seat.merchant),
+            both(f"{name} no longer holds {where}: the seat is free to take (a bot plays it until then)",
+                 f"{name} 已不再担任 {where_zh}：该席位可以被重新选择（在此之前由机器人经营）"))
+
     def play():
         if not run:
             return None
@@ -554,6 +563,7 @@ def Dashboard(ws: Workshop, key: str, origin: str):
         shown_notice = notice or (result.value[1] if result.value and result.value[0] == "ok" else None)
         if shown_notice:
             solara.Text(shown(shown_notice), classes=["lsim-ws-notice"], style={"color": "#2e7d32"})
+        _error(errors, "seat")
 
     # ---- each market
     for m in range(ws.n_markets):
@@ -561,7 +571,7 @@ def Dashboard(ws: Workshop, key: str, origin: str):
             with solara.Row(style={"flex-wrap": "wrap", "gap": "32px", "align-items": "flex-start"}):
                 with solara.Column(gap="4px"):
                     solara.Text(tr("Seats", "席位"), style={"font-weight": "bold"})
-                    Roster(ws, m, version=version)
+                    Roster(ws, m, version=version, on_free=free_seat)
                 with solara.Column(gap="4px"):
                     solara.Text(tr("Leaderboard (balanced scorecard)", "排行榜（平衡计分卡）"),
                                 style={"font-weight": "bold"})
@@ -573,9 +583,11 @@ def Dashboard(ws: Workshop, key: str, origin: str):
 
 
 @solara.component
-def Roster(ws: Workshop, market: int, version: int = 0):
-    """Who plays each merchant of the market, connected or not, decided this round or not. Connections
-    are not changes of the workshop, so the roster looks at them every :data:`ROSTER_POLL` seconds."""
+def Roster(ws: Workshop, market: int, version: int = 0, on_free: Callable[[Seat], None] | None = None):
+    """Who plays each merchant of the market, connected or not, decided this round or not; with
+    ``on_free``, a "Free" button beside each participant's seat (the facilitator takes the seat back,
+    e.g. for the participant to take it again from another device). Connections are not changes of
+    the workshop, so the roster looks at them every :data:`ROSTER_POLL` seconds."""
     with ws.lock:
         seats = [ws.seats[(market, name)] for name in ws.merchant_names]
         decided = {merchant for (m, merchant) in ws.pending if m == market}
@@ -603,7 +615,10 @@ def Roster(ws: Workshop, market: int, version: int = 0):
             _cell("td", s.merchant, "font-weight: bold"), _cell("td", who),
             _cell("td", "–" if online is None else (tr("yes", "是") if online else tr("no", "否")),
                   "" if online is None else ("color: #2e7d32" if online else "color: #c62828")),
-            _cell("td", tr("yes", "是") if s.merchant in decided else ("–" if not s.taken else tr("not yet", "尚未")))]))
+            _cell("td", tr("yes", "是") if s.merchant in decided else ("–" if not s.taken else tr("not yet", "尚未"))),
+            solara.v.Html(tag="td", children=[solara.Button(
+                tr("Free", "释放"), text=True, small=True, on_click=lambda s=s: on_free(s),
+                classes=["lsim-ws-free-seat"])] if (on_free is not None and s.taken and not ws.closed) else [])]))
     solara.v.Html(tag="table", class_="lsim-ws-roster", children=rows, style_="border-collapse: collapse")
 
 

@@ -329,6 +329,24 @@ class Workshop:
             self._open()
             self._record("close", "facilitator", {})
 
+    def free_seat(self, key: str, market: Any, merchant: str) -> Seat:
+        """Take a seat from whoever holds it (their page then holds none and offers to join again),
+        so that someone else — or the same participant on another device — can take it; a bot plays
+        it until then. ``market`` counts from 1 as the pages show it."""
+        with self.lock:
+            self.check_key(key)
+            self._open()
+            m = _whole(market, "market", 1, self.n_markets) - 1
+            seat = self.seats.get((m, str(merchant)))
+            if seat is None:
+                raise WorkshopError("merchant", f"no merchant {merchant!r} in market {m + 1}", None,
+                                    f"市场 {m + 1} 中没有商家 {merchant!r}")
+            if not seat.taken:
+                raise WorkshopError("seat", f"merchant {seat.merchant} of market {m + 1} has no participant", None,
+                                    f"市场 {m + 1} 的商家 {seat.merchant} 没有参与者")
+            self._record("leave", "facilitator", {"market": m, "merchant": seat.merchant})
+            return seat
+
     # ---- what a participant does ---------------------------------------------------------------
     def join(self, name: str, market: int | None = None, merchant: str | None = None,
              token: str | None = None) -> tuple[Seat, str]:
