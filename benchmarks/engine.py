@@ -13,9 +13,20 @@ collection included. The reference
 + network + history), and the peak of memory allocated while building a model and running one
 step, per customer (``tracemalloc``, measured in a separate pass so it does not slow the timing).
 
-Absolute times drift on shared machines; quote the ratio. ``--json`` prints one object per size
+The **floor**, measured in the same run at each size: one read-and-write pass over the engine's own
+state (every customer array, the network's arrays and the history's buffers: the bytes counted in
+``bytes_per_customer``), each array read and written in place once, in nanoseconds per customer
+(fastest of ``--repeat`` passes). ``floor_multiple`` = engine / floor says how many such passes a
+step costs; a step cannot cost less than about one. ``step_ms`` is the time of one step (fastest
+block); with two or more sizes the fixed cost per step — the time a step takes whatever the
+market's size — is estimated from the two smallest sizes (``t = fixed + per_customer · n``) and
+printed after the table. ``build_s`` and ``first_step_s``: building the market and its first step
+(start-up), timed once.
+
+Absolute times drift on shared machines; quote the ratios. ``--json`` prints one object per size
 with the keys ``n``, ``engine_ns``, ``reference_ns``, ``ratio`` (reference / engine; ``null`` when
-the reference was not timed) and ``bytes_per_customer``.
+the reference was not timed), ``bytes_per_customer``, ``floor_ns``, ``floor_multiple``,
+``step_ms``, ``build_s`` and ``first_step_s``.
 """
 
 from __future__ import annotations
@@ -59,6 +70,42 @@ def positive(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a whole number ≥ 1, got {text!r}")
     return value
+
+
+def start_up(n: int) -> tuple[float, float]:
+    """Seconds to build an engine market of ``n`` customers, and to run its first step."""
+    gc.collect()
+    start = time.perf_counter()
+    model = LoyaltyModel(Params(n_customers=n), seed=SEED)
+    built = time.perf_counter()
+    model.step()
+    return built - start, time.perf_counter() - built
+
+
+def state_arrays(model: LoyaltyModel) -> list[np.ndarray]:
+    """Every array of the engine's own state: the customers' arrays, the network's, the history's
+    buffers (the bytes of :func:`state_bytes`)."""
+    pop, net, hist = model.pop, model.network, model.history
+    arrays = [a for a in vars(pop).values() if isinstance(a, np.ndarray)]
+    arrays += [net.indptr, net.indices, hist.ids, hist.column, *hist.rows.values()]
+    return arrays
+
+
+def floor_ns(model: LoyaltyModel, repeat: int) -> float:
+    """One read-and-write pass over the engine's state, in place, per customer (fastest of
+    ``repeat`` passes): each array read once and written once, the least a step that touched all
+    of it could cost. The arrays are given back unchanged (each element ``x`` is written ``x``)."""
+    best = float("inf")
+    arrays = state_arrays(model)
+    for _ in range(max(repeat, 3)):
+        start = time.perf_counter()
+        for a in arrays:
+            if a.dtype == bool:
+                np.logical_or(a, False, out=a)
+            else:
+                np.add(a, a.dtype.type(0), out=a)
+        best = min(best, time.perf_counter() - start)
+    return best / model.pop.n * 1e9
 
 
 def time_model(cls, n: int, warmup: int, steps: int, repeat: int):
@@ -108,14 +155,15 @@ def peak_bytes(cls, n: int) -> float:
 
 def state_bytes(model: LoyaltyModel) -> float:
     """Bytes the engine keeps per customer: customer arrays, social network and history."""
-    net = model.network
-    return (model.pop.nbytes() + net.indptr.nbytes + net.indices.nbytes + model.history.nbytes()) / model.pop.n
+    return sum(a.nbytes for a in state_arrays(model)) / model.pop.n
 
 
 def measure(n: int, args) -> dict:
+    build_s, first_step_s = start_up(n)
     engine_ns, _, model = time_model(LoyaltyModel, n, args.warmup, args.steps, args.repeat)
     row = {"n": n, "engine_ns": engine_ns, "reference_ns": None, "ratio": None,
            "bytes_per_customer": state_bytes(model)}
+    floor = floor_ns(model, args.repeat)
     del model
     extra = {}
     if not args.no_peak:
@@ -126,7 +174,20 @@ def measure(n: int, args) -> dict:
         row["ratio"] = row["reference_ns"] / row["engine_ns"]
         if not args.no_peak:
             extra["reference_peak"] = peak_bytes(ReferenceModel, n)
+    row.update(floor_ns=floor, floor_multiple=engine_ns / floor, step_ms=engine_ns * n / 1e6, build_s=build_s,
+               first_step_s=first_step_s)
     return row, extra
+
+
+def fixed_cost(rows: list[dict]) -> tuple[float, float, int, int] | None:
+    """The fixed cost of a step (ms) and the cost per customer (ns), from the two smallest sizes
+    measured: ``step_ms = fixed + per_customer · n``; ``None`` with fewer than two sizes."""
+    small = sorted(rows, key=lambda r: r["n"])[:2]
+    if len(small) < 2 or small[0]["n"] == small[1]["n"]:
+        return None
+    (n1, t1), (n2, t2) = ((r["n"], r["step_ms"]) for r in small)
+    per = (t2 - t1) / (n2 - n1)
+    return t1 - per * n1, per * 1e6, n1, n2
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -149,9 +210,12 @@ def main(argv: list[str] | None = None) -> int:
               f"mesa {mesa.__version__}, {os.cpu_count()} CPUs; default parameters, word of mouth on; "
               f"{args.warmup} warm-up steps, best of {args.repeat} × {args.steps} timed steps\n")
         print(f"{'customers':>10} {'engine ns':>10} {'reference ns':>13} {'ref observing':>14} {'ref/engine':>11} "
-              f"{'engine B/cust':>14} {'engine peak':>12} {'ref peak':>10}")
+              f"{'engine B/cust':>14} {'engine peak':>12} {'ref peak':>10} {'floor ns':>9} {'×floor':>7} "
+              f"{'step ms':>8} {'build s':>8} {'1st step s':>10}")
+    rows = []
     for n in args.sizes:
         row, extra = measure(n, args)
+        rows.append(row)
         if args.json:
             print(json.dumps(row), flush=True)
             continue
@@ -160,12 +224,22 @@ def main(argv: list[str] | None = None) -> int:
         ratio = f"{row['ratio']:10.0f}×" if row["ratio"] is not None else f"{'—':>11}"
         peak = lambda k, w: f"{extra[k]:{w},.0f}" if k in extra else f"{'—':>{w}}"  # noqa: E731
         print(f"{n:10,d} {row['engine_ns']:10,.0f} {ref} {obs} {ratio} {row['bytes_per_customer']:14,.0f} "
-              f"{peak('engine_peak', 12)} {peak('reference_peak', 10)}", flush=True)
+              f"{peak('engine_peak', 12)} {peak('reference_peak', 10)} {row['floor_ns']:9,.1f} "
+              f"{row['floor_multiple']:6.1f}× {row['step_ms']:8,.2f} {row['build_s']:8.2f} {row['first_step_s']:10.3f}",
+              flush=True)
     if not args.json:
+        fixed = fixed_cost(rows)
+        if fixed is not None:
+            f_ms, per_ns, n1, n2 = fixed
+            print(f"\nfixed cost per step (from {n1:,} and {n2:,} customers): {f_ms:.2f} ms, then {per_ns:.0f} ns per "
+                  f"customer; at {n1:,} customers the fixed cost is {f_ms / (f_ms + per_ns * n1 / 1e6):.0%} of a step, "
+                  f"at {n2:,} {f_ms / (f_ms + per_ns * n2 / 1e6):.0%}")
         print("\nns = nanoseconds per customer-step, data collection included (fastest of the timed blocks); "
               "ref observing = share of the reference's time spent packing its agents for the shared metrics;\n"
               "B/cust = bytes per customer (engine state: arrays + network + history); "
-              "peak = tracemalloc peak while building and stepping once, per customer.")
+              "peak = tracemalloc peak while building and stepping once, per customer;\n"
+              "floor = one in-place read-and-write pass over that state, per customer; ×floor = engine / floor "
+              "(how many such passes a step costs); build / 1st step = start-up, timed once.")
     return 0
 
 

@@ -8,7 +8,8 @@ import sys
 from pathlib import Path
 
 SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "engine.py"
-KEYS = ["n", "engine_ns", "reference_ns", "ratio", "bytes_per_customer"]
+KEYS = ["n", "engine_ns", "reference_ns", "ratio", "bytes_per_customer", "floor_ns", "floor_multiple", "step_ms",
+        "build_s", "first_step_s"]
 
 
 def run(*args: str) -> subprocess.CompletedProcess:
@@ -28,6 +29,11 @@ def test_json_lines_have_the_promised_keys_and_types():
     assert row["ratio"] == row["reference_ns"] / row["engine_ns"]
     # the engine keeps at least its customer arrays: dozens of 4-byte fields per customer
     assert row["bytes_per_customer"] > 100
+    # the floor: one pass over that state, in the same run; a step costs more than one such pass
+    for key in ("floor_ns", "floor_multiple", "step_ms", "build_s", "first_step_s"):
+        assert isinstance(row[key], float) and row[key] > 0, key
+    assert row["floor_multiple"] == row["engine_ns"] / row["floor_ns"] and row["floor_multiple"] > 1
+    assert abs(row["step_ms"] - row["engine_ns"] * 300 / 1e6) < 1e-9
 
 
 def test_reference_is_skipped_above_reference_max_and_the_table_is_printed():
@@ -39,7 +45,29 @@ def test_reference_is_skipped_above_reference_max_and_the_table_is_printed():
     assert large["reference_ns"] is None and large["ratio"] is None and large["engine_ns"] > 0
     table = run("--sizes", "200", "--steps", "1", "--warmup", "1", "--no-peak")
     assert table.returncode == 0, table.stderr
-    assert "ref/engine" in table.stdout and "200" in table.stdout
+    assert "ref/engine" in table.stdout and "200" in table.stdout and "×floor" in table.stdout
+    two = run("--sizes", "200,400", "--steps", "1", "--warmup", "1", "--reference-max", "0", "--no-peak")
+    assert two.returncode == 0, two.stderr
+    assert "fixed cost per step (from 200 and 400 customers)" in two.stdout
+
+
+def test_the_floor_pass_leaves_the_state_as_it_was():
+    """The floor is measured on the model just timed: its pass must change nothing."""
+    import importlib.util
+
+    import numpy as np
+    from sim import LoyaltyModel, Params
+
+    spec = importlib.util.spec_from_file_location("engine_bench", SCRIPT)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    model = LoyaltyModel(Params(n_customers=500), seed=2)
+    for _ in range(3):
+        model.step()
+    before = [a.copy() for a in bench.state_arrays(model)]
+    assert bench.floor_ns(model, 2) > 0
+    assert all(np.array_equal(a, b, equal_nan=a.dtype.kind == "f") for a, b in zip(bench.state_arrays(model), before))
+    assert sum(a.nbytes for a in before) / 500 == bench.state_bytes(model)
 
 
 def test_bad_sizes_get_a_clear_message_not_a_traceback():
