@@ -16,7 +16,7 @@ import signal
 
 import pandas as pd
 import pytest
-from browser_kit import AppServer, chromium, chromium_missing, open_page, output_dir, type_slowly, wait_text
+from browser_kit import AppServer, chromium, chromium_missing, open_page, output_dir, type_slowly, wait_quiet, wait_text
 
 from sim.workshop.log import EventLog
 from sim.workshop.room import Workshop
@@ -26,6 +26,9 @@ pytestmark = pytest.mark.skipif(chromium_missing() is not None, reason=chromium_
 
 
 def _decide(page, field: str, value: str, rnd: int) -> None:
+    # as a person would, type once the page has finished drawing: keys typed into a box that a
+    # late first render replaces are lost (a page just reconnected to a restarted server)
+    wait_quiet(page)
     type_slowly(page, f".lsim-ws-field-{field} .lsim-input", value)
     page.locator(".lsim-ws-submit").click()
     wait_text(page, ".lsim-ws-decided", rf"round {rnd}")
