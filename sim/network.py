@@ -11,7 +11,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import math
+
 import numpy as np
+
+from . import kernels
 
 __all__ = ["Network", "small_world", "deliver", "bernoulli_positions"]
 
@@ -68,8 +72,9 @@ def deliver(
 
     Returns ``(speaker_position, listener)``: for every message, the position of its speaker in
     ``speakers`` and the listener's place. For each distinct probability, the (speaker, contact)
-    pairs are laid end to end and the told ones are found by geometric skipping, so the cost grows
-    with the number of messages, not with the number of contacts.
+    pairs are laid end to end and the told ones are found by geometric skipping
+    (:func:`bernoulli_positions`), so the cost grows with the number of messages, not with the
+    number of contacts.
     """
     e = np.zeros(0, dtype=np.int64)
     if len(speakers) == 0 or len(net.indices) == 0:
@@ -87,54 +92,34 @@ def deliver(
     return np.concatenate([a for a, _ in parts]), np.concatenate([b for _, b in parts])
 
 
-def bernoulli_positions(total: int, p: float, rng: np.random.Generator) -> np.ndarray:
-    """Sorted positions of the successes in ``total`` independent Bernoulli(``p``) trials, found by
-    geometric skipping: the gaps between successes are Geometric(p), drawn by inversion
-    (``1 + floor(log(1 − u) / log(1 − p))`` with ``u`` uniform on [0, 1)), so the cost grows with the
-    number of successes, not with ``total``."""
-    if total <= 0 or p <= 0:
-        return np.zeros(0, dtype=np.int64)
-    if p >= 1:
-        return np.arange(total, dtype=np.int64)
-    lq = np.log1p(-p)
-    chunks, last = [], -1
-    while last < total - 1:
-        left = total - 1 - last
-        size = int(max(64, left * p * 1.1 + 4 * np.sqrt(left * p)))
-        gap = np.log1p(-rng.random(size))
-        with np.errstate(over="ignore", divide="ignore"):
-            gap /= lq
-        np.minimum(gap, total, out=gap)  # (a tiny p makes gaps beyond any int64)
-        pos = gap.astype(np.int64)
-        pos += 1
-        np.cumsum(pos, out=pos)
-        pos += last
-        chunks.append(pos)
-        last = int(pos[-1])
-    told = chunks[0] if len(chunks) == 1 else np.concatenate(chunks)
-    return told[: np.searchsorted(told, total)]
-
-
 def _deliver_at(net: Network, speakers, positions, p: float, rng) -> tuple[np.ndarray, np.ndarray]:
     e = np.zeros(0, dtype=np.int64)
     if p <= 0 or len(speakers) == 0:
         return e, e
-    starts = net.indptr[speakers]
-    counts = net.indptr[speakers + 1]
-    counts -= starts
-    ends = np.cumsum(counts)
-    total = int(ends[-1])
+    total = kernels.pair_count(net.indptr, speakers)
     if total == 0:
         return e, e
     told = bernoulli_positions(total, p, rng)
-    # which speaker each told pair belongs to (laying out every pair's speaker is cheaper than a
-    # binary search per message unless messages are rare), and the pair's place in the CSR arrays
-    if p >= 0.06:
-        owner = np.repeat(np.arange(len(speakers), dtype=np.int32), counts)[told]
-    else:
-        owner = np.searchsorted(ends, told, side="right")
-    edge = starts - ends
-    edge += counts
-    edge = edge[owner]
-    edge += told
-    return positions[owner], net.indices[edge].astype(np.int64)
+    return kernels.pair_listeners(net.indptr, net.indices, speakers, positions, told)
+
+
+def bernoulli_positions(total: int, p: float, rng: np.random.Generator) -> np.ndarray:
+    """Sorted positions of the successes in ``total`` independent Bernoulli(``p``) trials, found by
+    geometric skipping: the gaps between successes are Geometric(p), drawn by inversion
+    (``1 + floor(log(1 − u) / log(1 − p))`` with ``u`` uniform on [0, 1), in
+    :func:`sim.kernels.geometric_chunk`), so the cost grows with the number of successes, not with
+    ``total``. Uniforms are drawn in chunks sized to cover the rest with room to spare, so one chunk
+    nearly always does."""
+    if total <= 0 or p <= 0:
+        return np.zeros(0, dtype=np.int64)
+    if p >= 1:
+        return np.arange(total, dtype=np.int64)
+    total, p = int(total), float(p)
+    lq = math.log1p(-p)
+    chunks, last = [], -1
+    while last < total - 1:
+        left = total - 1 - last
+        size = int(max(64, left * p * 1.1 + 4 * math.sqrt(left * p)))
+        pos, last = kernels.geometric_chunk(rng.random(size), lq, last, total)
+        chunks.append(pos)
+    return chunks[0] if len(chunks) == 1 else np.concatenate(chunks)

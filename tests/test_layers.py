@@ -13,7 +13,7 @@ SIM = Path(__file__).resolve().parents[1] / "sim"
 #: group anything goes). Read bottom-up, this is the map of docs/architecture.md.
 LAYERS = {
     "sim.words": 0, "sim.inputs.hints": 0, "sim.inputs.toml_lines": 0, "sim.inputs.environment": 0,
-    "sim.params": 1,
+    "sim.params": 1, "sim.kernels": 1,
     "sim.inputs.keys": 2, "sim.network": 2,
     "sim.mechanism": 3,
     "sim.metrics": 4, "sim.history": 4,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..kernels import zone_evaluate
 from .common import clip, price_term, price_term_one
 from .price_rise import notice_price_rise
 from .state import EV, F32, LOYAL, Population
@@ -53,31 +54,22 @@ def evaluate(value, expectation, P, tolerance=None, positions: bool = False):
     ``positions=True`` also the (flat) positions where the surplus and where the shortfall are
     positive.
     """
-    half = F32(P.zone_of_tolerance / 2)
-    d = np.asarray(value - expectation)  # disconfirmation; inside the zone while |d| ≤ half
-    shortfall = np.subtract(-half, d, out=np.empty_like(d))  # below the adequate level E − half
-    np.maximum(shortfall, 0, out=shortfall)
-    if tolerance is not None:
-        shortfall *= 1 - tolerance
-    surplus = np.subtract(d, half, out=np.empty_like(d))  # above the desired level E + half
-    np.maximum(surplus, 0, out=surplus)
-    s = np.clip(d, -half, half, out=np.empty_like(d))
-    s *= F32(P.zone_slope)
-    s += F32(0.5)
-    # gains and losses beyond the zone, only where there are any (most evaluations have neither)
-    g = P.diminishing_sensitivity
-    flat = s.reshape(-1)
-    found = []
-    for x, coef in ((surplus, F32(P.gain_sensitivity)), (shortfall, -F32(P.gain_sensitivity) * F32(P.loss_aversion))):
-        xf = x.reshape(-1)
-        nz = np.flatnonzero(xf > 0)
-        if len(nz):
-            flat[nz] += coef * (xf[nz] if g == 1 else xf[nz] ** F32(g))
-        found.append(nz)
-    np.clip(s, 0, 1, out=s)
+    d = np.asarray(value - expectation, dtype=F32)  # disconfirmation (float32 throughout)
+    if tolerance is None:
+        keep = _NO_KEEP
+    else:
+        keep = np.broadcast_to(1 - tolerance, d.shape).reshape(-1)
+    g = F32(P.diminishing_sensitivity)
+    s, shortfall, surplus, up, down = zone_evaluate(
+        d.reshape(-1), keep, F32(P.zone_of_tolerance / 2), F32(P.zone_slope), F32(P.gain_sensitivity),
+        -F32(P.gain_sensitivity) * F32(P.loss_aversion), g)
+    s, shortfall, surplus = s.reshape(d.shape), shortfall.reshape(d.shape), surplus.reshape(d.shape)
     if positions:
-        return s, shortfall, surplus, found[0], found[1]
+        return s, shortfall, surplus, up, down
     return s, shortfall, surplus
+
+
+_NO_KEEP = np.zeros(0, dtype=F32)
 
 
 def felt(pop: Population, idx, s, T, P) -> np.ndarray:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..kernels import tell
 from ..network import Network, deliver
 from .common import clip
 from .state import CHURNED, EV, F32, Population, StepStats
@@ -30,20 +31,13 @@ def spread_word_of_mouth(pop: Population, net: Network, pos_speakers, pos_about,
         if len(speakers) == 0:
             continue
         pos, listeners = deliver(net, speakers, prob, rng)
-        alive = np.flatnonzero(pop.stage[listeners] > CHURNED)
-        pos, listeners = pos[alive], listeners[alive]
-        cell = listeners * m + about[pos]
-        np.add.at(flat, cell, F32(sign * P.wom_impact))
-        heard = flat[cell]
-        over = np.flatnonzero(np.abs(heard) > 1)  # bounded to ±1
-        if len(over):
-            flat[cell[over]] = np.clip(heard[over], -1, 1)
-        pop.flags[listeners] |= EV.HEARD_GOOD if sign > 0 else EV.HEARD_BAD
+        told = tell(flat, m, pop.stage, pop.flags, listeners, pos, about, F32(sign * P.wom_impact),
+                    np.uint32(EV.HEARD_GOOD if sign > 0 else EV.HEARD_BAD), CHURNED)
         if sign > 0:
-            stats.wom_positive += len(listeners)
+            stats.wom_positive += told
             stats.wom_positive_speakers += len(speakers)
         else:
-            stats.wom_negative += len(listeners)
+            stats.wom_negative += told
             stats.wom_negative_speakers += len(speakers)
 
 

@@ -1,0 +1,159 @@
+"""Compiled loops behind the fast path (Numba).
+
+Where a step's work is many numpy passes over the same few values, each pass costs a call into
+numpy and a temporary array; at the sizes most runs use (a few thousand customers) those calls are
+most of a step. The loops here do the same arithmetic in one compiled pass, drawing from the
+model's own ``numpy.random.Generator`` in the same order and with the same algorithms as the numpy
+code they replace (the draws are made by numpy and handed in: handing a ``Generator`` itself to
+compiled code costs about 14 µs a call), so a seed gives bit-for-bit the results it gave before (``tests/golden``), and
+the readable reference (:mod:`sim.reference`) stays the oracle for what the rules mean.
+
+Compiled code is cached beside this file (``__pycache__``) the first time it runs, so only the
+first run on a machine pays for compiling (``benchmarks/engine.py`` reports the start-up).
+Set ``NUMBA_DISABLE_JIT=1`` to run these loops as plain Python (slow, for debugging).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+__all__ = ["geometric_chunk", "pair_count", "pair_listeners", "tell", "zone_evaluate"]
+
+_EMPTY = np.zeros(0, dtype=np.int64)
+
+
+@njit(cache=True, nogil=True)
+def geometric_chunk(u, lq, last, total):
+    """One chunk of geometric skipping (:func:`sim.network.bernoulli_positions`): from the
+    uniforms ``u`` on [0, 1), the gaps ``1 + floor(log(1 − u) / lq)`` (``lq = log(1 − p)``) laid
+    end to end after position ``last``. Returns the positions below ``total`` and the last position
+    reached (which may lie beyond it)."""
+    cap = float(total)
+    out = np.empty(len(u), dtype=np.int64)
+    k = 0
+    pos = last
+    for j in range(len(u)):
+        gap = math.log1p(-u[j]) / lq
+        if gap > cap:  # (a tiny p makes gaps beyond any int64)
+            gap = cap
+        pos += np.int64(gap) + 1
+        if pos < total:
+            out[k] = pos
+            k += 1
+    return out[:k], pos
+
+
+@njit(cache=True, nogil=True)
+def pair_count(indptr, speakers):
+    """How many (speaker, contact) pairs the speakers (places) have: the sum of their degrees."""
+    total = 0
+    for i in range(len(speakers)):
+        s = speakers[i]
+        total += indptr[s + 1] - indptr[s]
+    return total
+
+
+@njit(cache=True, nogil=True)
+def pair_listeners(indptr, indices, speakers, positions, told):
+    """For the told pairs (sorted positions among the speakers' (speaker, contact) pairs laid end
+    to end in speaker order): the ``positions`` entry of each pair's speaker and its contact."""
+    who = np.empty(len(told), dtype=np.int64)
+    heard_by = np.empty(len(told), dtype=np.int64)
+    if len(told) == 0:
+        return who, heard_by
+    i = 0
+    begin = 0  # first pair of speaker i
+    s = speakers[0]
+    end = indptr[s + 1] - indptr[s]
+    for j in range(len(told)):
+        t = told[j]
+        while t >= end:
+            i += 1
+            begin = end
+            s = speakers[i]
+            end = begin + indptr[s + 1] - indptr[s]
+        who[j] = positions[i]
+        heard_by[j] = indices[indptr[s] + t - begin]
+    return who, heard_by
+
+
+@njit(cache=True, nogil=True)
+def tell(heard, m, stage, flags, listeners, who, about, delta, flag, churned):
+    """Messages arrive: each listener still a customer (``stage > churned``) moves its view of the
+    merchant its speaker spoke of (``about[who[j]]``) by ``delta`` (``heard`` is the customers ×
+    merchants table, flat) and gets the event ``flag``; afterwards every view a message touched is
+    bounded to ±1. Returns how many messages arrived."""
+    told = 0
+    one = np.float32(1)
+    for j in range(len(listeners)):
+        c = listeners[j]
+        if stage[c] > churned:
+            heard[c * m + about[who[j]]] += delta
+            flags[c] |= flag
+            told += 1
+    for j in range(len(listeners)):
+        c = listeners[j]
+        if stage[c] > churned:
+            cell = c * m + about[who[j]]
+            if heard[cell] > one:
+                heard[cell] = one
+            elif heard[cell] < -one:
+                heard[cell] = -one
+    return told
+
+
+@njit(cache=True, nogil=True)
+def zone_evaluate(d, keep, half, slope, gain, loss, g):
+    """The zone of tolerance (:func:`sim.mechanism.evaluation.evaluate`) on the disconfirmations
+    ``d`` (flat, float32): satisfaction ``0.5 + slope·clip(d, −half, half)``, plus
+    ``gain·surplus^g`` above the desired level and ``loss·shortfall^g`` (``loss`` < 0) below the
+    adequate level, clipped to [0, 1]; shortfalls first scaled by ``keep`` (one per value, or none).
+    Returns ``(s, shortfall, surplus, surplus_positions, shortfall_positions)``."""
+    n = len(d)
+    s = np.empty(n, dtype=np.float32)
+    short = np.empty(n, dtype=np.float32)
+    surplus = np.empty(n, dtype=np.float32)
+    up = np.empty(n, dtype=np.int64)
+    down = np.empty(n, dtype=np.int64)
+    nu = 0
+    nd = 0
+    zero = np.float32(0)
+    one = np.float32(1)
+    mhalf = -half
+    scaled = len(keep) > 0
+    for j in range(n):
+        x = d[j]
+        sh = mhalf - x
+        if sh < zero:
+            sh = zero
+        if scaled:
+            sh *= keep[j]
+        su = x - half
+        if su < zero:
+            su = zero
+        v = x
+        if v < mhalf:
+            v = mhalf
+        elif v > half:
+            v = half
+        v *= slope
+        v += np.float32(0.5)
+        if su > zero:
+            v += gain * (su if g == one else su ** g)
+            up[nu] = j
+            nu += 1
+        if sh > zero:
+            v += loss * (sh if g == one else sh ** g)
+            down[nd] = j
+            nd += 1
+        if v < zero:
+            v = zero
+        elif v > one:
+            v = one
+        s[j] = v
+        short[j] = sh
+        surplus[j] = su
+    return s, short, surplus, up[:nu], down[:nd]
