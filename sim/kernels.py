@@ -20,7 +20,7 @@ import math
 import numpy as np
 from numba import njit
 
-__all__ = ["geometric_chunk", "pair_count", "pair_listeners", "tell", "zone_evaluate"]
+__all__ = ["geometric_chunk", "pair_count", "pair_listeners", "tell", "zone_evaluate", "population_pass"]
 
 _EMPTY = np.zeros(0, dtype=np.int64)
 
@@ -157,3 +157,76 @@ def zone_evaluate(d, keep, half, slope, gain, loss, g):
         short[j] = sh
         surplus[j] = su
     return s, short, surplus, up[:nu], down[:nd]
+
+
+@njit(cache=True, nogil=True)
+def population_pass(merchant, stage, spend, expectation, satisfaction, trust, wallet, affective, behavioural,
+                    intentional, nps_bias, m, sat_min, int_high, facet, latent, promoter_min, detractor_below):
+    """One pass over every place for :func:`sim.metrics.population_sums` (stages: 0 churned,
+    1 prospect, 2 ordinary, 3 trusting, 4 loyal). Returns
+
+    - ``counts`` (5·m): places per ``5 · merchant + stage``;
+    - ``sums`` (5, 2·m), float64: spend, expectation, satisfaction, trust and wallet summed over
+      merchant j's active customers (column 2j) and over those who bought (2j + 1);
+    - ``cnt`` (6): customers who bought with affective, behavioural, intentional ≥ ``facet``; with
+      satisfaction ≥ ``sat_min``; loyal-minded (intention ≥ ``int_high`` or loyal); both;
+    - ``votes`` (2, m): promoters and detractors among each merchant's customers who bought, from
+      the recommend latent ``latent[0]·trust + latent[1]·affective + latent[2]·satisfaction +
+      nps_bias + latent[3] + latent[4]·loyal`` (float32, in that order)."""
+    counts = np.zeros(5 * m, dtype=np.int64)
+    sums = np.zeros((5, 2 * m))
+    cnt = np.zeros(6, dtype=np.int64)
+    votes = np.zeros((2, m), dtype=np.int64)
+    zero = np.float32(0)
+    for i in range(len(stage)):
+        st = stage[i]
+        j = merchant[i]
+        key = 5 * j + st
+        if 0 <= key < 5 * m:
+            counts[key] += 1
+        if st < 2:
+            if st == 1 and 0 <= j < m:
+                c = 2 * j
+                sums[0, c] += spend[i]
+                sums[1, c] += expectation[i]
+                sums[2, c] += satisfaction[i]
+                sums[3, c] += trust[i]
+                sums[4, c] += wallet[i]
+            continue
+        # bought (ordinary, trusting or loyal)
+        sat = satisfaction[i]
+        tr = trust[i]
+        aff = affective[i]
+        intent = intentional[i]
+        if aff >= facet:
+            cnt[0] += 1
+        if behavioural[i] >= facet:
+            cnt[1] += 1
+        if intent >= facet:
+            cnt[2] += 1
+        s_ok = sat >= sat_min
+        loy = intent >= int_high or st == 4
+        if s_ok:
+            cnt[3] += 1
+        if loy:
+            cnt[4] += 1
+        if s_ok and loy:
+            cnt[5] += 1
+        if 0 <= j < m:
+            for c in (2 * j, 2 * j + 1):
+                sums[0, c] += spend[i]
+                sums[1, c] += expectation[i]
+                sums[2, c] += sat
+                sums[3, c] += tr
+                sums[4, c] += wallet[i]
+            x = latent[0] * tr
+            x += latent[1] * aff
+            x += latent[2] * sat
+            x += nps_bias[i]
+            x += latent[3]
+            x += latent[4] if st == 4 else zero
+            if x >= promoter_min:
+                votes[0, j] += 1
+            elif x < detractor_below:
+                votes[1, j] += 1
+    return counts, sums, cnt, votes

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .kernels import population_pass
+
 from .mechanism.state import F32, LOYAL, ORDINARY, PROSPECT, REASONS, TRUSTING
 from .mechanism.switching_costs import held_by_points, points_cost
 
@@ -229,18 +231,22 @@ def _recommend_latent(pop):
     return _recommend_latent_parts(pop.trust, pop.affective, pop.satisfaction, pop.nps_bias, pop.stage == LOYAL)
 
 
+#: the recommend answer's latent (before rounding to 0–10), one coefficient each for trust, the
+#: affective facet and satisfaction, a constant, and one for the loyal stage; ``nps_bias`` is added
+#: as it is (a customer's response style)
+LATENT = np.array([0.45, 0.25, 1.5, 0.3 - 0.75, 0.1], dtype=F32)
+#: the latent at and above which the answer rounds to 9–10 (a promoter), below which to 0–6 (a detractor)
+PROMOTER_MIN, DETRACTOR_BELOW = F32(0.85), F32(0.65)
+
+
 def _recommend_latent_parts(trust, affective, satisfaction, nps_bias, loyal):
-    x = F32(0.45) * trust
-    x += F32(0.25) * affective
-    x += F32(1.5) * satisfaction
+    x = LATENT[0] * trust
+    x += LATENT[1] * affective
+    x += LATENT[2] * satisfaction
     x += nps_bias
-    x += F32(0.3 - 0.75)
-    x += F32(0.1) * loyal
+    x += LATENT[3]
+    x += LATENT[4] * loyal
     return x
-
-
-#: places summarised per block by :func:`population_sums` (its temporaries stay in the CPU's cache)
-SUM_BLOCK = 1 << 15
 
 
 @dataclass
@@ -266,60 +272,17 @@ class PopulationSums:
     detractors_m: np.ndarray  # (m,) detractors, likewise
 
 
-def population_sums(pop, m: int, block: int = SUM_BLOCK) -> PopulationSums:
-    """One pass over the population, a block of places at a time, for the counts and sums behind the
-    books and the observables (the same masks as :func:`customer_types` and :func:`recommend_score`).
-
-    Per-merchant sums are one small matrix product per block: the values (spend, expectation,
-    satisfaction, trust, wallet) against 0/1 masks of each merchant's active customers and of those
-    who bought, both built from ``key = 5 · merchant + stage``; each merchant's promoters and
-    detractors are counted under the second mask."""
-    n = pop.n
-    if 5 * m <= 127:
-        key = pop.merchant.astype(np.int8)
-        key *= 5
-    else:
-        key = pop.merchant.astype(np.int32) * 5
-    key += pop.stage
-    counts = np.array([np.count_nonzero(key == v) for v in range(5 * m)], dtype=np.int64)
-    # rows 2j: merchant j's active customers (stages 1–4); rows 2j + 1: those who bought (2–4)
-    lo = np.array([[5 * j + s] for j in range(m) for s in (PROSPECT, ORDINARY)], dtype=key.dtype)
-    hi = np.repeat(np.arange(m, dtype=key.dtype) * 5 + LOYAL, 2)[:, None]
-    sums = np.zeros((5, 2 * m))
-    votes = np.zeros((2, m), dtype=np.int64)  # promoters, detractors per merchant among those who bought
-    cnt = np.zeros(6, dtype=np.int64)
-    sat_min, int_high, facet = F32(SATISFIED_MIN), F32(INTENTION_HIGH), F32(FACET_THRESHOLD)
-    values = np.empty((5, min(block, n)), dtype=F32)
-    for a in range(0, n, block):
-        b = min(n, a + block)
-        k = key[a:b]
-        mask = k >= lo
-        mask &= k <= hi
-        X = values[:, : b - a]
-        for r, arr in enumerate((pop.spend, pop.expectation, pop.satisfaction, pop.trust, pop.wallet)):
-            X[r] = arr[a:b]
-        mine = mask[1::2]  # (m, block) each merchant's customers who bought
-        sums += X @ mask.astype(F32).T
-        st = pop.stage[a:b]
-        bought = st >= ORDINARY
-        sat, trust, intent, aff = pop.satisfaction[a:b], pop.trust[a:b], pop.intentional[a:b], pop.affective[a:b]
-        cnt[0] += np.count_nonzero(bought & (aff >= facet))
-        cnt[1] += np.count_nonzero(bought & (pop.behavioural[a:b] >= facet))
-        cnt[2] += np.count_nonzero(bought & (intent >= facet))
-        s_ok = sat >= sat_min
-        s_ok &= bought
-        loyal = st == LOYAL
-        loy = intent >= int_high
-        loy |= loyal
-        loy &= bought
-        cnt[3] += np.count_nonzero(s_ok)
-        cnt[4] += np.count_nonzero(loy)
-        cnt[5] += np.count_nonzero(s_ok & loy)
-        lat = _recommend_latent_parts(trust, aff, sat, pop.nps_bias[a:b], loyal)
-        promoter, detractor = lat >= F32(0.85), lat < F32(0.65)  # the answer rounds to 9–10, to 0–6
-        for j in range(m):  # (a flat count is a fast popcount; one along an axis is not)
-            votes[0, j] += np.count_nonzero(mine[j] & promoter)
-            votes[1, j] += np.count_nonzero(mine[j] & detractor)
+def population_sums(pop, m: int) -> PopulationSums:
+    """One pass over the population for the counts and sums behind the books and the observables
+    (the same masks as :func:`customer_types` and :func:`recommend_score`), compiled
+    (:func:`sim.kernels.population_pass`): per merchant, customers by stage and the sums of spend,
+    expectation, satisfaction, trust and wallet over its active customers and over those who bought
+    (in float64, place by place), its promoters and detractors; over the market, the counts behind
+    the customer types."""
+    counts, sums, cnt, votes = population_pass(
+        pop.merchant, pop.stage, pop.spend, pop.expectation, pop.satisfaction, pop.trust, pop.wallet, pop.affective,
+        pop.behavioural, pop.intentional, pop.nps_bias, m, F32(SATISFIED_MIN), F32(INTENTION_HIGH),
+        F32(FACET_THRESHOLD), LATENT, PROMOTER_MIN, DETRACTOR_BELOW)
     act, bgt = sums[:, 0::2], sums[:, 1::2]
     return PopulationSums(counts.reshape(m, 5), act[0], bgt[2], bgt[3], float(act[1].sum()), float(bgt[4].sum()),
                           *(int(c) for c in cnt[:6]), int(votes[0].sum()), int(votes[1].sum()), votes[0], votes[1])
