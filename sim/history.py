@@ -64,12 +64,19 @@ class History:
         if len(self.places) == 0:
             return
         pl = self.places
-        left = pl[(pop.flags[pl] & EV.LEFT) > 0]
+        every = len(pl) == pop.n  # every place recorded: plain copies, no gathering
         r = self.pos
         self.step[r] = step
-        self.ids[r] = pop.id[pl]
-        for f in _FIELDS:
-            self.rows[f][r] = getattr(pop, f)[pl]
+        if every:
+            left = np.flatnonzero(pop.flags & EV.LEFT)
+            self.ids[r] = pop.id
+            for f in _FIELDS:
+                self.rows[f][r] = getattr(pop, f)
+        else:
+            left = pl[(pop.flags[pl] & EV.LEFT) > 0]
+            self.ids[r] = pop.id[pl]
+            for f in _FIELDS:
+                self.rows[f][r] = getattr(pop, f)[pl]
         self.pos = (r + 1) % self.depth
         if len(left):
             self._archive(pop, left)

@@ -113,8 +113,13 @@ class Merchant(mesa.Agent):
             self.reputation += 0.1 * (perceived_mean - self.reputation)
 
     def recent_churn(self, k: int | None = None) -> float:
-        w = list(self._churn_window)[-(k or self.policy.adapt_every):]
-        return float(np.mean(w)) if w else 0.0
+        """Mean churn rate over the last ``k`` steps (default: the strategy's ``adapt_every``)."""
+        w = self._churn_window
+        k = min(len(w), k or self.policy.adapt_every)
+        if not k:
+            return 0.0
+        last = np.fromiter(itertools.islice(w, len(w) - k, None), dtype=np.float64, count=k)
+        return float(np.add.reduce(last) / k)  # (numpy's mean, without its checks)
 
     # ---- strategy ---------------------------------------------------------------------------
     def adapt(self, step: int) -> dict:

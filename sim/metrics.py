@@ -358,29 +358,33 @@ def compute(model, stats) -> dict:
     out["wom_per_negative_speaker"] = _share(stats.wom_negative, stats.wom_negative_speakers)
     for r, c in zip(REASONS[1:], stats.left_by_reason[1:]):
         out[f"left_{r}"] = int(c)
-    # ---- per merchant ---------------------------------------------------------------------
-    cust = by_stage[:, 1:].sum(axis=1)
-    bought_m = by_stage[:, ORDINARY:].sum(axis=1)
-    counted = {mt.name: stats.count_at(mt.stat, m) for mt in _MERCH_COUNTS}
+    # ---- per merchant (plain Python numbers: a few merchants, many fields) -------------------
+    stage_rows = by_stage.tolist()
+    counted = [(mt.name, stats.count_at(mt.stat, m).tolist()) for mt in _MERCH_COUNTS]
     lost_m = np.concatenate(stats.lost_merchant) if stats.lost_merchant else np.zeros(0, np.intp)
     lost_r = np.concatenate(stats.lost_reason) if stats.lost_reason else np.zeros(0, np.intp)
     by_reason = np.bincount(lost_m * len(REASONS) + lost_r, minlength=m * len(REASONS)).reshape(m, len(REASONS))
+    lost_names = [f"lost_{reason}" for reason in REASONS[1:]]
+    reason_rows = by_reason[:, 1:].tolist()
+    prom, detr = sums.promoters_m.tolist(), sums.detractors_m.tolist()
+    sat_l, trust_l = sat_ms.tolist(), trust_ms.tolist()
     clv_w = 0.0
     for j, merchant in enumerate(model.merchant_list):
-        for name, c in counted.items():
-            setattr(merchant, name, int(c[j]))
-        for r, reason in enumerate(REASONS[1:], start=1):
-            setattr(merchant, f"lost_{reason}", int(by_reason[j, r]))
-        merchant.nps = (100.0 * (int(sums.promoters_m[j]) - int(sums.detractors_m[j])) / bought_m[j]
-                        if bought_m[j] else 0.0)
-        merchant.market_share = _share(cust[j], active)
-        merchant.loyal_share = _share(by_stage[j, LOYAL], cust[j])
-        merchant.satisfaction = float(sat_ms[j] / bought_m[j]) if bought_m[j] else 0.5
-        merchant.trust = float(trust_ms[j] / bought_m[j]) if bought_m[j] else 0.0
+        row = stage_rows[j]
+        cust, bought_j = sum(row[1:]), sum(row[ORDINARY:])
+        for name, c in counted:
+            setattr(merchant, name, c[j])
+        for name, c in zip(lost_names, reason_rows[j]):
+            setattr(merchant, name, c)
+        merchant.nps = 100.0 * (prom[j] - detr[j]) / bought_j if bought_j else 0.0
+        merchant.market_share = _share(cust, active)
+        merchant.loyal_share = _share(row[LOYAL], cust)
+        merchant.satisfaction = sat_l[j] / bought_j if bought_j else 0.5
+        merchant.trust = trust_l[j] / bought_j if bought_j else 0.0
         merchant.quality = merchant.policy.quality
         merchant.price = merchant.policy.price
         merchant.clv = _clv(merchant, P.discount_rate)
-        clv_w += merchant.clv * cust[j]
+        clv_w += merchant.clv * cust
     out["revenue"] = float(sum(mm.revenue for mm in model.merchant_list))
     out["cost"] = float(sum(mm.cost for mm in model.merchant_list))
     out["profit"] = out["revenue"] - out["cost"]

@@ -16,6 +16,7 @@ one :class:`~sim.mechanism.context.StepContext`, in the mechanism module of its 
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 
 import mesa
@@ -137,7 +138,7 @@ class LoyaltyModel(mesa.Model):
         arrive(self.pop, P, self.table, self.rng, self.stats, empty=first)
         book(self, self.stats)
         self.metrics = compute(self, self.stats)
-        self.datacollector = mesa.DataCollector(
+        self.datacollector = Collector(
             model_reporters={name: _reporter(name) for name in METRICS},
             agenttype_reporters={Merchant: {"merchant": "name", **{n: n for n in MERCHANT_METRICS}}},
         )
@@ -294,6 +295,23 @@ SCHEDULE: tuple[Phase, ...] = (
     Phase("adapt", "", adapt_phase),
     Phase("observe", "", observe_phase),
 )
+
+
+class Collector(mesa.DataCollector):
+    """Mesa's ``DataCollector``, used as Mesa documents it; the model's observables are plain numbers,
+    so they are stored as they are, without the copy Mesa makes of every reported value in case it
+    is a mutable object (other values are still copied)."""
+
+    def collect(self, model) -> None:
+        reporters = self.model_reporters
+        for name, report in reporters.items():
+            v = report(model)
+            self.model_vars[name].append(v if isinstance(v, (int, float)) else copy.deepcopy(v))
+        self.model_reporters = {}  # Mesa collects the rest (the merchants' values)
+        try:
+            super().collect(model)
+        finally:
+            self.model_reporters = reporters
 
 
 def _reporter(name: str):
