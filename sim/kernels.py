@@ -20,12 +20,12 @@ import math
 import numpy as np
 from numba import njit
 
-__all__ = ["geometric_chunk", "pair_count", "pair_listeners", "tell", "zone_evaluate", "population_pass"]
+__all__ = ["geometric_chunk", "pair_count", "pair_listeners", "tell", "zone_evaluate", "population_pass", "evaluate_buyers"]
 
 _EMPTY = np.zeros(0, dtype=np.int64)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def geometric_chunk(u, lq, last, total):
     """One chunk of geometric skipping (:func:`sim.network.bernoulli_positions`): from the
     uniforms ``u`` on [0, 1), the gaps ``1 + floor(log(1 − u) / lq)`` (``lq = log(1 − p)``) laid
@@ -46,7 +46,7 @@ def geometric_chunk(u, lq, last, total):
     return out[:k], pos
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def pair_count(indptr, speakers):
     """How many (speaker, contact) pairs the speakers (places) have: the sum of their degrees."""
     total = 0
@@ -56,7 +56,7 @@ def pair_count(indptr, speakers):
     return total
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def pair_listeners(indptr, indices, speakers, positions, told):
     """For the told pairs (sorted positions among the speakers' (speaker, contact) pairs laid end
     to end in speaker order): the ``positions`` entry of each pair's speaker and its contact."""
@@ -80,7 +80,7 @@ def pair_listeners(indptr, indices, speakers, positions, told):
     return who, heard_by
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def tell(heard, m, stage, flags, listeners, who, about, delta, flag, churned):
     """Messages arrive: each listener still a customer (``stage > churned``) moves its view of the
     merchant its speaker spoke of (``about[who[j]]``) by ``delta`` (``heard`` is the customers ×
@@ -105,7 +105,7 @@ def tell(heard, m, stage, flags, listeners, who, about, delta, flag, churned):
     return told
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def zone_evaluate(d, keep, half, slope, gain, loss, g):
     """The zone of tolerance (:func:`sim.mechanism.evaluation.evaluate`) on the disconfirmations
     ``d`` (flat, float32): satisfaction ``0.5 + slope·clip(d, −half, half)``, plus
@@ -159,7 +159,7 @@ def zone_evaluate(d, keep, half, slope, gain, loss, g):
     return s, short, surplus, up[:nu], down[:nd]
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def population_pass(merchant, stage, spend, expectation, satisfaction, trust, wallet, affective, behavioural,
                     intentional, nps_bias, m, sat_min, int_high, facet, latent, promoter_min, detractor_below):
     """One pass over every place for :func:`sim.metrics.population_sums` (stages: 0 churned,
@@ -230,3 +230,145 @@ def population_pass(merchant, stage, spend, expectation, satisfaction, trust, wa
             elif x < detractor_below:
                 votes[1, j] += 1
     return counts, sums, cnt, votes
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def evaluate_buyers(idx, w, quality, stage, loyal, keep, failed, price_paid,
+                    expected_price, price_sens, last_paid, expectation, perceived, value, disconfirmation, txn_sat,
+                    value_belief, fit, tenure, satisfaction, flags,
+                    rng, notice_factor, reconsider, loyal_factor, use_loyal_factor,
+                    half, slope, gain, loss, g, value_learning, value_weight, category_rep, category_price,
+                    settled_w, settling, young_below, flag_ok, flag_bad, flag_delighted, flag_failed):
+    """Phase ``evaluate`` for the buyers ``idx`` (sorted places) at their merchants ``w``, in one
+    pass: a noticed price rise (:func:`sim.mechanism.price_rise.notice_price_rise`), perceived value
+    (:func:`~sim.mechanism.evaluation.perceive`), the zone of tolerance (:func:`zone_evaluate`),
+    the judged value (:func:`~sim.mechanism.evaluation.judge_value`), how it felt
+    (:func:`~sim.mechanism.evaluation.felt`), cumulative satisfaction
+    (:func:`~sim.mechanism.evaluation.update_satisfaction`) and each buyer's event flags, with the
+    same float32 arithmetic in the same order. ``keep`` scales shortfalls (empty: none);
+    ``failed`` marks buyers whose encounter went wrong. Draws one float32 uniform per price-rise
+    candidate when ``0 < reconsider < 1``, as the numpy code does.
+
+    Returns ``(ep, sens, price, rise, v, E, short, surplus_positions, shortfall_positions, f, S)``."""
+    n = len(idx)
+    ep = np.empty(n, dtype=np.float32)
+    sens = np.empty(n, dtype=np.float32)
+    price = np.empty(n, dtype=np.float32)
+    v = np.empty(n, dtype=np.float32)
+    E = np.empty(n, dtype=np.float32)
+    short = np.empty(n, dtype=np.float32)
+    f = np.empty(n, dtype=np.float32)
+    S = np.empty(n, dtype=np.float32)
+    up = np.empty(n, dtype=np.int64)
+    down = np.empty(n, dtype=np.int64)
+    cand = np.empty(n, dtype=np.int64)
+    nu = 0
+    nd = 0
+    nc = 0
+    zero = np.float32(0)
+    one = np.float32(1)
+    mhalf = -half
+    scaled = len(keep) > 0
+    for j in range(n):
+        i = idx[j]
+        e_p = expected_price[i]
+        sn = price_sens[i]
+        pr = price_paid[w[j]]
+        ep[j] = e_p
+        sens[j] = sn
+        price[j] = pr
+        # a noticed price rise (candidates; drawn below, in order)
+        ref = last_paid[i]
+        last_paid[i] = pr
+        if reconsider > 0:
+            ref *= notice_factor
+            st = stage[j]
+            if pr > ref and (st == 2 or st == 3):
+                cand[nc] = i
+                nc += 1
+        # perceived value
+        s_eff = sn
+        if use_loyal_factor and loyal[j] and pr > e_p:
+            s_eff = sn * loyal_factor
+        q = quality[j]
+        val = q - s_eff * (pr - e_p) / e_p
+        v[j] = val
+        e = expectation[i]
+        E[j] = e
+        # the zone of tolerance
+        x = val - e
+        sh = mhalf - x
+        if sh < zero:
+            sh = zero
+        if scaled:
+            sh *= keep[j]
+        su = x - half
+        if su < zero:
+            su = zero
+        s = x
+        if s < mhalf:
+            s = mhalf
+        elif s > half:
+            s = half
+        s *= slope
+        s += np.float32(0.5)
+        if su > zero:
+            s += gain * (su if g == one else su ** g)
+            up[nu] = j
+            nu += 1
+        if sh > zero:
+            s += loss * (sh if g == one else sh ** g)
+            down[nd] = j
+            nd += 1
+        if s < zero:
+            s = zero
+        elif s > one:
+            s = one
+        short[j] = sh
+        perceived[i] = q
+        value[i] = val
+        disconfirmation[i] = x
+        txn_sat[i] = s
+        # the judged value, then how the encounter felt
+        b = value_belief[i]
+        if value_learning != zero:
+            b = b + value_learning * (val - b)
+            value_belief[i] = b
+        fe = fit[i] + s
+        if value_weight != zero:
+            c = b - (category_rep - sn * (category_price - e_p) / e_p)
+            c *= value_weight
+            fe += c
+        if fe < zero:
+            fe = zero
+        elif fe > one:
+            fe = one
+        f[j] = fe
+        # cumulative satisfaction: new relationships weigh an encounter more
+        wt = settled_w
+        if settling > 0:
+            ten = tenure[i]
+            if ten < young_below:
+                early = np.float32(1 / (1 + ten / settling))
+                if early > wt:
+                    wt = early
+        old = satisfaction[i]
+        new = old + wt * (fe - old)
+        satisfaction[i] = new
+        S[j] = new
+        fl = flag_bad if sh > zero else flag_ok
+        if su > zero:
+            fl |= flag_delighted
+        if failed[j]:
+            fl |= flag_failed
+        flags[i] = fl
+    rise = cand[:nc]
+    if 0 < reconsider < 1:
+        r32 = np.float32(reconsider)
+        kept = 0
+        for k in range(nc):
+            if rng.random(dtype=np.float32) < r32:
+                rise[kept] = rise[k]
+                kept += 1
+        rise = rise[:kept]
+    return ep, sens, price, rise.copy(), v, E, short, up[:nu].copy(), down[:nd].copy(), f, S

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..kernels import zone_evaluate
+from ..kernels import evaluate_buyers, zone_evaluate
 from .common import clip, price_term, price_term_one
 from .price_rise import notice_price_rise
 from .state import EV, F32, LOYAL, Population
@@ -166,40 +166,37 @@ def acsi(stats, S, E, v, quality, P, disconfirmation=None) -> None:
 
 def evaluate_phase(ctx) -> None:
     """B for this step's buyers at their own merchant: a noticed price rise (:func:`notice_price_rise`),
-    perceived value, transaction satisfaction, how it felt, cumulative satisfaction, the index
-    components and each buyer's outcome (satisfied, delighted or dissatisfied). Sets ``ctx.ep``,
-    ``ctx.sens``, ``ctx.price``, ``ctx.rise``, ``ctx.v``, ``ctx.E``, ``ctx.short``, ``ctx.del_pos``,
-    ``ctx.dis_pos``, ``ctx.f``, ``ctx.S`` and ``ctx.sat``."""
-    P, pop, rng, T, stats = ctx.P, ctx.pop, ctx.rng, ctx.T, ctx.stats
+    perceived value (:func:`perceive`), transaction satisfaction (:func:`evaluate`), the judged
+    value (:func:`judge_value`), how it felt (:func:`felt`), cumulative satisfaction
+    (:func:`update_satisfaction`) and each buyer's outcome (satisfied, delighted or dissatisfied),
+    in one compiled pass (:func:`sim.kernels.evaluate_buyers`, the same arithmetic as those
+    functions; ``tests/test_kernels.py`` holds them equal), then the index components
+    (:func:`acsi`). Sets ``ctx.ep``, ``ctx.sens``, ``ctx.price``, ``ctx.rise``, ``ctx.v``,
+    ``ctx.E``, ``ctx.short``, ``ctx.del_pos``, ``ctx.dis_pos``, ``ctx.f``, ``ctx.S`` and ``ctx.sat``."""
+    P, pop, T, stats = ctx.P, ctx.pop, ctx.T, ctx.stats
     idx, w, quality = ctx.idx, ctx.w, ctx.quality
-    ep, sens = pop.expected_price[idx], pop.price_sens[idx]
-    price = T.price_paid[w]  # per product
-    rise = notice_price_rise(pop, idx, price, ctx.st, P, rng)
+    keep = _NO_KEEP if ctx.tolerance is None else 1 - ctx.tolerance
+    settled = F32(1 - P.satisfaction_memory)
+    ep, sens, price, rise, v, E, short, del_pos, dis_pos, f, S = evaluate_buyers(
+        idx, w, quality, ctx.st, ctx.loyal, keep,
+        np.zeros(len(idx), dtype=bool) if ctx.failed is None else ctx.failed, T.price_paid,
+        pop.expected_price, pop.price_sens, pop.last_paid, pop.expectation, pop.perceived, pop.value,
+        pop.disconfirmation, pop.txn_sat, pop.value_belief, pop.fit, pop.tenure, pop.satisfaction, pop.flags,
+        ctx.rng, F32(1 + P.price_notice), float(P.price_reconsider), F32(1 - P.loyal_price_tolerance),
+        P.loyal_price_tolerance > 0, F32(P.zone_of_tolerance / 2), F32(P.zone_slope), F32(P.gain_sensitivity),
+        -F32(P.gain_sensitivity) * F32(P.loss_aversion), F32(P.diminishing_sensitivity), F32(P.value_learning),
+        F32(P.value_weight), F32(np.mean(T.reputation)), F32(np.mean(T.price_paid)), settled,
+        float(P.satisfaction_settling),
+        P.satisfaction_settling * P.satisfaction_memory / max(float(settled), 1e-9),
+        np.uint32(EV.PURCHASE | EV.SATISFIED), np.uint32(EV.PURCHASE | EV.DISSATISFIED), np.uint32(EV.DELIGHTED),
+        np.uint32(EV.FAILED))
     stats.price_prompted = len(rise)
-    v = perceive(pop, idx, w, quality, T, P, ctx.loyal, expected_price=ep, price_sens=sens, paid=price)
-    E = pop.expectation[idx]
-    s, short, surplus, del_pos, dis_pos = evaluate(v, E, P, ctx.tolerance, positions=True)
-    pop.perceived[idx] = quality
-    pop.value[idx] = v
-    disc = v - E
-    pop.disconfirmation[idx] = disc
-    pop.txn_sat[idx] = s
-    judge_value(pop, idx, v, P)
-    f = felt(pop, idx, s, T, P)
-    S = update_satisfaction(pop, idx, f, P)
-    acsi(stats, S, E, v, quality, P, disc)
+    acsi(stats, S, E, v, quality, P)
     sat = np.ones(len(idx), dtype=bool)
     sat[dis_pos] = False  # (short <= 0)
     stats.satisfied, stats.delighted, stats.dissatisfied = len(idx) - len(dis_pos), len(del_pos), len(dis_pos)
     stats.add_at("cycle_a", w[sat])  # per merchant: satisfied purchases are its Cycle A passes
     stats.add_at("dissatisfied", w[dis_pos])
-    # (flags were cleared at the start of the step and nothing has set a buyer's yet)
-    fl = np.full(len(idx), EV.PURCHASE | EV.SATISFIED, dtype=np.uint32)
-    fl[dis_pos] = EV.PURCHASE | EV.DISSATISFIED
-    fl[del_pos] |= EV.DELIGHTED
-    if ctx.failed is not None:
-        fl[ctx.failed] |= EV.FAILED
-    pop.flags[idx] = fl
     pop.flags[ctx.trial] = EV.PURCHASE | EV.TRIED_OTHER
     ctx.ep, ctx.sens, ctx.price, ctx.rise, ctx.v, ctx.E = ep, sens, price, rise, v, E
     ctx.short, ctx.del_pos, ctx.dis_pos, ctx.f, ctx.S, ctx.sat = short, del_pos, dis_pos, f, S, sat
