@@ -20,7 +20,7 @@ import math
 import numpy as np
 from numba import njit
 
-__all__ = ["geometric_chunk", "pair_count", "pair_listeners", "tell", "zone_evaluate", "population_pass", "evaluate_buyers"]
+__all__ = ["geometric_chunk", "pair_count", "pair_listeners", "tell", "zone_evaluate", "population_pass", "evaluate_buyers", "follow_trust"]
 
 _EMPTY = np.zeros(0, dtype=np.int64)
 
@@ -372,3 +372,40 @@ def evaluate_buyers(idx, w, quality, stage, loyal, keep, failed, price_paid,
                 kept += 1
         rise = rise[:kept]
     return ep, sens, price, rise.copy(), v, E, short, up[:nu].copy(), down[:nd].copy(), f, S
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def follow_trust(idx, stage, trust, cycle_a, pop_stage, flags, loyalty_exit, loyalty_threshold, min_passes,
+                 trust_threshold, bit_trusting, bit_loyal, bit_betrayed):
+    """Stages follow trust (:func:`sim.mechanism.loyalty.become_loyal`) for the customers at
+    places ``idx`` with stages ``stage`` and trust ``trust`` (1 ordinary, 3 trusting, 4 loyal):
+    loyal and still above ``loyalty_exit`` stays loyal, below it is betrayed; otherwise loyal once
+    trust reaches ``loyalty_threshold`` with ``min_passes`` passes of Cycle A, else trusting at
+    ``trust_threshold``, else ordinary. Writes the stages and event flags; returns the new stages
+    and how many became trusting, became loyal and were betrayed."""
+    n = len(idx)
+    new = np.empty(n, dtype=np.int8)
+    up = 0
+    loyal_n = 0
+    betrayed_n = 0
+    for j in range(n):
+        i = idx[j]
+        s = stage[j]
+        t = trust[j]
+        nw = np.int8(3) if t >= trust_threshold else np.int8(2)
+        if s == 4:
+            if t < loyalty_exit:
+                flags[i] |= bit_betrayed
+                betrayed_n += 1
+            else:
+                nw = np.int8(4)
+        elif t >= loyalty_threshold and cycle_a[i] >= min_passes:
+            nw = np.int8(4)
+            flags[i] |= bit_loyal
+            loyal_n += 1
+        if nw == 3 and s < 3:
+            flags[i] |= bit_trusting
+            up += 1
+        new[j] = nw
+        pop_stage[i] = nw
+    return new, up, loyal_n, betrayed_n

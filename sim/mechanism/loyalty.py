@@ -10,6 +10,7 @@ import math
 
 import numpy as np
 
+from ..kernels import follow_trust
 from .choice import stay_utility
 from .common import anticipated_value, anticipated_value_one, clip
 from .evaluation import evaluate, evaluate_one
@@ -27,28 +28,13 @@ def become_loyal(pop: Population, idx, P, stats: StepStats, stage=None, trust=No
     stages."""
     st = pop.stage[idx] if stage is None else stage
     tr = pop.trust[idx] if trust is None else trust
-    loyal_now = st == LOYAL  # (a prospect becomes ordinary, never loyal, at its first purchase)
-    betrayed = loyal_now & (tr < F32(P.loyalty_exit))
-    # trust high enough to become loyal: then the Cycle A passes are read
-    high = np.flatnonzero(~loyal_now & (tr >= F32(P.loyalty_threshold)))
-    becomes_loyal = np.zeros(len(st), dtype=bool)
-    if len(high):
-        becomes_loyal[high[pop.cycle_a[idx[high]] >= P.loyalty_min_passes]] = True
-    loyal_new = loyal_now & ~betrayed
-    loyal_new |= becomes_loyal
-    new = np.where(tr >= F32(P.trust_threshold), np.int8(TRUSTING), np.int8(ORDINARY))
-    new[loyal_new] = LOYAL
-    up_trusting = (new == TRUSTING) & (st < TRUSTING)
-    pop.stage[idx] = new
-    counts = []
-    for mask, bit in ((up_trusting, EV.TRUSTING), (becomes_loyal, EV.LOYAL), (betrayed, EV.BETRAYED)):
-        where = np.flatnonzero(mask)
-        if len(where):
-            pop.flags[idx[where]] |= bit
-        counts.append(len(where))
-    stats.became_trusting += counts[0]
-    stats.became_loyal += counts[1]
-    stats.lost_loyalty += counts[2]
+    new, up, loyal, betrayed = follow_trust(  # (compiled: one pass)
+        idx, st, tr, pop.cycle_a, pop.stage, pop.flags, F32(P.loyalty_exit), F32(P.loyalty_threshold),
+        P.loyalty_min_passes, F32(P.trust_threshold), np.uint32(EV.TRUSTING), np.uint32(EV.LOYAL),
+        np.uint32(EV.BETRAYED))
+    stats.became_trusting += up
+    stats.became_loyal += loyal
+    stats.lost_loyalty += betrayed
     return new
 
 
