@@ -1,0 +1,145 @@
+"""The numpy formulations the compiled loops of :mod:`sim.kernels` replaced, kept as oracles for
+``tests/test_kernels.py``: each compiled loop must give exactly (bit for bit) what its numpy
+formulation gives, draw the same random numbers in the same order, and write the same state.
+
+These are the fast path's previous code, written as whole-array numpy passes; the readable
+reference (:mod:`sim.reference`) remains the oracle for what the rules mean."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.mechanism.evaluation import acsi, felt, judge_value, perceive, update_satisfaction
+from sim.mechanism.price_rise import notice_price_rise
+from sim.mechanism.state import CHURNED, EV, F32, LOYAL, ORDINARY, TRUSTING
+
+
+def bernoulli_positions(total: int, p: float, rng) -> np.ndarray:
+    if total <= 0 or p <= 0:
+        return np.zeros(0, dtype=np.int64)
+    if p >= 1:
+        return np.arange(total, dtype=np.int64)
+    lq = np.log1p(-p)
+    chunks, last = [], -1
+    while last < total - 1:
+        left = total - 1 - last
+        size = int(max(64, left * p * 1.1 + 4 * np.sqrt(left * p)))
+        gap = np.log1p(-rng.random(size))
+        with np.errstate(over="ignore", divide="ignore"):
+            gap /= lq
+        np.minimum(gap, total, out=gap)
+        pos = gap.astype(np.int64)
+        pos += 1
+        np.cumsum(pos, out=pos)
+        pos += last
+        chunks.append(pos)
+        last = int(pos[-1])
+    told = chunks[0] if len(chunks) == 1 else np.concatenate(chunks)
+    return told[: np.searchsorted(told, total)]
+
+
+def deliver_at(indptr, indices, speakers, positions, p: float, rng):
+    e = np.zeros(0, dtype=np.int64)
+    if p <= 0 or len(speakers) == 0:
+        return e, e
+    starts = indptr[speakers]
+    counts = indptr[speakers + 1] - starts
+    ends = np.cumsum(counts)
+    total = int(ends[-1])
+    if total == 0:
+        return e, e
+    told = bernoulli_positions(total, p, rng)
+    owner = np.searchsorted(ends, told, side="right")
+    edge = (starts - ends + counts)[owner] + told
+    return positions[owner], indices[edge].astype(np.int64)
+
+
+def tell(heard_flat, m, stage, flags, listeners, who, about, delta, flag):
+    alive = np.flatnonzero(stage[listeners] > CHURNED)
+    who, listeners = who[alive], listeners[alive]
+    cell = listeners * m + about[who]
+    np.add.at(heard_flat, cell, delta)
+    heard = heard_flat[cell]
+    over = np.flatnonzero(np.abs(heard) > 1)
+    if len(over):
+        heard_flat[cell[over]] = np.clip(heard[over], -1, 1)
+    flags[listeners] |= flag
+    return len(listeners)
+
+
+def evaluate(value, expectation, P, tolerance=None):
+    half = F32(P.zone_of_tolerance / 2)
+    d = np.asarray(value - expectation)
+    shortfall = np.maximum(-half - d, 0)
+    if tolerance is not None:
+        shortfall *= 1 - tolerance
+    surplus = np.maximum(d - half, 0)
+    s = np.clip(d, -half, half) * F32(P.zone_slope) + F32(0.5)
+    g = P.diminishing_sensitivity
+    flat = s.reshape(-1)
+    found = []
+    for x, coef in ((surplus, F32(P.gain_sensitivity)), (shortfall, -F32(P.gain_sensitivity) * F32(P.loss_aversion))):
+        xf = x.reshape(-1)
+        nz = np.flatnonzero(xf > 0)
+        if len(nz):
+            flat[nz] += coef * (xf[nz] if g == 1 else xf[nz] ** F32(g))
+        found.append(nz)
+    np.clip(s, 0, 1, out=s)
+    return s, shortfall, surplus, found[0], found[1]
+
+
+def evaluate_phase(ctx) -> None:
+    """Phase ``evaluate`` as whole-array passes over the buyers."""
+    P, pop, rng, T, stats = ctx.P, ctx.pop, ctx.rng, ctx.T, ctx.stats
+    idx, w, quality = ctx.idx, ctx.w, ctx.quality
+    ep, sens = pop.expected_price[idx], pop.price_sens[idx]
+    price = T.price_paid[w]
+    rise = notice_price_rise(pop, idx, price, ctx.st, P, rng)
+    stats.price_prompted = len(rise)
+    v = perceive(pop, idx, w, quality, T, P, ctx.loyal, expected_price=ep, price_sens=sens, paid=price)
+    E = pop.expectation[idx]
+    s, short, surplus, del_pos, dis_pos = evaluate(v, E, P, ctx.tolerance)
+    pop.perceived[idx] = quality
+    pop.value[idx] = v
+    disc = v - E
+    pop.disconfirmation[idx] = disc
+    pop.txn_sat[idx] = s
+    judge_value(pop, idx, v, P)
+    f = felt(pop, idx, s, T, P)
+    S = update_satisfaction(pop, idx, f, P)
+    acsi(stats, S, E, v, quality, P, disc)
+    sat = np.ones(len(idx), dtype=bool)
+    sat[dis_pos] = False
+    stats.satisfied, stats.delighted, stats.dissatisfied = len(idx) - len(dis_pos), len(del_pos), len(dis_pos)
+    stats.add_at("cycle_a", w[sat])
+    stats.add_at("dissatisfied", w[dis_pos])
+    fl = np.full(len(idx), EV.PURCHASE | EV.SATISFIED, dtype=np.uint32)
+    fl[dis_pos] = EV.PURCHASE | EV.DISSATISFIED
+    fl[del_pos] |= EV.DELIGHTED
+    if ctx.failed is not None:
+        fl[ctx.failed] |= EV.FAILED
+    pop.flags[idx] = fl
+    pop.flags[ctx.trial] = EV.PURCHASE | EV.TRIED_OTHER
+    ctx.ep, ctx.sens, ctx.price, ctx.rise, ctx.v, ctx.E = ep, sens, price, rise, v, E
+    ctx.short, ctx.del_pos, ctx.dis_pos, ctx.f, ctx.S, ctx.sat = short, del_pos, dis_pos, f, S, sat
+
+
+def become_loyal(pop, idx, P, stats, stage, trust):
+    st, tr = stage, trust
+    loyal_now = st == LOYAL
+    betrayed = loyal_now & (tr < F32(P.loyalty_exit))
+    high = np.flatnonzero(~loyal_now & (tr >= F32(P.loyalty_threshold)))
+    becomes_loyal = np.zeros(len(st), dtype=bool)
+    if len(high):
+        becomes_loyal[high[pop.cycle_a[idx[high]] >= P.loyalty_min_passes]] = True
+    loyal_new = (loyal_now & ~betrayed) | becomes_loyal
+    new = np.where(tr >= F32(P.trust_threshold), np.int8(TRUSTING), np.int8(ORDINARY))
+    new[loyal_new] = LOYAL
+    up_trusting = (new == TRUSTING) & (st < TRUSTING)
+    pop.stage[idx] = new
+    for mask, bit, name in ((up_trusting, EV.TRUSTING, "became_trusting"), (becomes_loyal, EV.LOYAL, "became_loyal"),
+                            (betrayed, EV.BETRAYED, "lost_loyalty")):
+        where = np.flatnonzero(mask)
+        pop.flags[idx[where]] |= bit
+        setattr(stats, name, getattr(stats, name) + len(where))
+    return new

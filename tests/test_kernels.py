@@ -1,0 +1,206 @@
+"""The compiled loops (sim/kernels.py) against the numpy passes they replaced (tests/kernel_oracles.py):
+same results bit for bit, the same draws from the generator, the same state written — for single
+loops on random inputs, and for whole phases inside running markets with every optional rule on."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import kernel_oracles as oracle
+from engine_kit import rich_market
+from sim import LoyaltyModel
+from sim import kernels
+from sim.mechanism.state import EV, F32
+from sim.metrics import _recommend_latent, population_sums
+from sim.model import SCHEDULE
+from sim.network import bernoulli_positions, deliver, small_world
+
+SLOW = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def _same_state(a, b) -> None:
+    assert a.bit_generator.state == b.bit_generator.state, "the draws differ"
+
+
+@SLOW
+@given(total=st.integers(0, 4000), p=st.floats(0, 1), seed=st.integers(0, 2**32 - 1))
+def test_geometric_skipping_gives_the_numpy_positions_and_draws(total, p, seed):
+    r1, r2 = np.random.default_rng(seed), np.random.default_rng(seed)
+    got, want = bernoulli_positions(total, p, r1), oracle.bernoulli_positions(total, p, r2)
+    assert got.dtype == np.int64
+    np.testing.assert_array_equal(got, want)
+    _same_state(r1, r2)
+
+
+def test_geometric_skipping_covers_a_long_run_in_several_chunks():
+    """A tiny p over many trials needs more than one chunk of uniforms; the compiled version
+    crosses chunks exactly as the numpy one did."""
+    r1, r2 = np.random.default_rng(7), np.random.default_rng(7)
+    got, want = bernoulli_positions(10**7, 3e-7, r1), oracle.bernoulli_positions(10**7, 3e-7, r2)
+    np.testing.assert_array_equal(got, want)
+    _same_state(r1, r2)
+    assert (np.diff(got) > 0).all() and (got < 10**7).all()
+
+
+@SLOW
+@given(n=st.integers(2, 300), degree=st.sampled_from([2, 4, 8]), k=st.integers(0, 120),
+       p=st.floats(0, 1), seed=st.integers(0, 2**32 - 1))
+def test_messages_reach_the_contacts_the_numpy_delivery_found(n, degree, k, p, seed):
+    net = small_world(n, degree, 0.2, np.random.default_rng(seed))
+    speakers = np.sort(np.random.default_rng(seed + 1).choice(n, size=min(k, n), replace=False))
+    positions = np.arange(len(speakers))
+    r1, r2 = np.random.default_rng(seed), np.random.default_rng(seed)
+    got = deliver(net, speakers, p, r1)
+    want = oracle.deliver_at(net.indptr, net.indices, speakers, positions, p, r2)
+    for g, w in zip(got, want):
+        np.testing.assert_array_equal(g, w)
+    _same_state(r1, r2)
+
+
+@SLOW
+@given(n=st.integers(1, 200), m=st.integers(1, 5), k=st.integers(0, 400), sign=st.sampled_from([1.0, -1.0]),
+       impact=st.floats(0, 1), seed=st.integers(0, 2**32 - 1))
+def test_arriving_messages_move_views_as_numpy_did(n, m, k, sign, impact, seed):
+    rng = np.random.default_rng(seed)
+    heard = rng.uniform(-1, 1, n * m).astype(F32)
+    stage = rng.integers(0, 5, n).astype(np.int8)
+    flags = rng.integers(0, 2**16, n).astype(np.uint32)
+    listeners = rng.integers(0, n, k).astype(np.int64)
+    about = rng.integers(0, m, max(1, k)).astype(np.intp)
+    who = rng.integers(0, len(about), k).astype(np.int64)
+    delta, bit = F32(sign * impact), np.uint32(EV.HEARD_GOOD)
+    h2, f2 = heard.copy(), flags.copy()
+    told = kernels.tell(heard, m, stage, flags, listeners, who, about, delta, bit, 0)
+    want = oracle.tell(h2, m, stage, f2, listeners, who, about, delta, bit)
+    assert told == want
+    np.testing.assert_array_equal(heard, h2)
+    np.testing.assert_array_equal(flags, f2)
+    assert np.abs(heard).max(initial=0) <= 1 or np.abs(h2).max() > 1  # bounded wherever a message touched
+
+
+@SLOW
+@given(k=st.integers(0, 300), cols=st.integers(1, 4), tol=st.booleans(), g=st.sampled_from([1.0, 0.7, 0.35]),
+       seed=st.integers(0, 2**32 - 1))
+def test_the_zone_of_tolerance_scores_as_numpy_did(k, cols, tol, g, seed):
+    from sim.mechanism.evaluation import evaluate
+
+    P = rich_market(50).replace(diminishing_sensitivity=g)
+    rng = np.random.default_rng(seed)
+    v = rng.uniform(-0.5, 1.5, (k, cols)).astype(F32)
+    e = rng.uniform(0, 1, (k, 1)).astype(F32)
+    if cols == 1:
+        v, e = v[:, 0], e[:, 0]
+    tolerance = rng.uniform(0, 1, v.shape).astype(F32) if tol else None
+    got = evaluate(v, e, P, tolerance, positions=True)
+    want = oracle.evaluate(v, e, P, tolerance)
+    for a, b in zip(got, want):
+        np.testing.assert_array_equal(a, b)
+
+
+# ---- whole phases in running markets -----------------------------------------------------------------
+def _twins(P, seed, steps):
+    a, b = LoyaltyModel(P, seed=seed), LoyaltyModel(P, seed=seed)
+    for _ in range(steps):
+        a.step()
+        b.step()
+    return a, b
+
+
+def _until(model, name):
+    ctx = model.step_context()
+    for phase in SCHEDULE:
+        if phase.name == name:
+            return ctx
+        phase.run(ctx)
+    raise AssertionError(name)
+
+
+def _same_population(a, b) -> None:
+    for name, x in vars(a.pop).items():
+        if isinstance(x, np.ndarray):
+            np.testing.assert_array_equal(x, getattr(b.pop, name), err_msg=name)
+
+
+MARKETS = {
+    "rich": {},
+    "price rises half noticed, loyal tolerance, slow settling": dict(
+        price_reconsider=0.5, price_notice=0.0, loyal_price_tolerance=0.3, loyal_failure_tolerance=0.6,
+        satisfaction_settling=8.0, value_weight=1.2, value_learning=0.3),
+    "no value term, linear gains, no settling": dict(
+        value_weight=0.0, value_learning=0.0, diminishing_sensitivity=1.0, satisfaction_settling=0.0,
+        price_reconsider=0.0),
+}
+
+
+@pytest.mark.parametrize("changes", list(MARKETS.values()), ids=list(MARKETS))
+@pytest.mark.parametrize("seed", [3, 11])
+def test_the_compiled_evaluate_phase_equals_the_numpy_passes(changes, seed):
+    P = rich_market(400).replace(**changes)
+    a, b = _twins(P, seed, 12)
+    for step in range(6):  # several steps, prices moving, so that rises are noticed
+        for model in (a, b):
+            model.set_policy("A", price=1.2 + 0.05 * step)
+        ca, cb = _until(a, "evaluate"), _until(b, "evaluate")
+        SCHEDULE[[p.name for p in SCHEDULE].index("evaluate")].run(ca)
+        oracle.evaluate_phase(cb)
+        for name in ("ep", "sens", "price", "rise", "v", "E", "short", "del_pos", "dis_pos", "f", "S", "sat"):
+            np.testing.assert_array_equal(getattr(ca, name), getattr(cb, name), err_msg=name)
+        for name in ("price_prompted", "satisfied", "delighted", "dissatisfied", "acsi_sum", "acsi_n"):
+            assert getattr(ca.stats, name) == getattr(cb.stats, name), name
+        _same_population(a, b)
+        _same_state(a.rng, b.rng)
+        # finish the step the same way in both
+        for phase in SCHEDULE[[p.name for p in SCHEDULE].index("evaluate") + 1:]:
+            phase.run(ca)
+            phase.run(cb)
+        _same_population(a, b)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 5])
+def test_stages_follow_trust_as_the_numpy_passes_did(seed):
+    P = rich_market(400).replace(loyalty_threshold=0.6, loyalty_exit=0.58, trust_gain=0.2, trust_loss=0.5)
+    a, b = _twins(P, seed, 20)
+    rest = [p for p in SCHEDULE][[p.name for p in SCHEDULE].index("loyalty") + 1:]
+    seen = {"became_trusting": 0, "became_loyal": 0, "lost_loyalty": 0}
+    for _ in range(20):
+        ca, cb = _until(a, "loyalty"), _until(b, "loyalty")
+        from sim.mechanism.loyalty import become_loyal
+
+        new_a = become_loyal(ca.pop, ca.idx, ca.P, ca.stats, stage=ca.st, trust=ca.tr)
+        new_b = oracle.become_loyal(cb.pop, cb.idx, cb.P, cb.stats, cb.st, cb.tr)
+        np.testing.assert_array_equal(new_a, new_b)
+        for name in seen:
+            assert getattr(ca.stats, name) == getattr(cb.stats, name), name
+            seen[name] += getattr(ca.stats, name)
+        _same_population(a, b)
+        for phase in rest:
+            phase.run(ca)
+            phase.run(cb)
+    assert all(seen.values()), f"every transition should have happened at least once: {seen}"
+
+
+def test_the_population_pass_counts_and_sums_as_masks_do():
+    model = LoyaltyModel(rich_market(3000), seed=4)
+    for _ in range(40):
+        model.step()
+    pop, m = model.pop, model.table.m
+    s = population_sums(pop, m)
+    stage, mer = pop.stage, pop.merchant.astype(int)
+    lat = _recommend_latent(pop)
+    for j in range(m):
+        assert s.by_stage[j].tolist() == [int(((mer == j) & (stage == k)).sum()) for k in range(5)]
+        active, bought = (mer == j) & (stage >= 1), (mer == j) & (stage >= 2)
+        assert s.spend[j] == pytest.approx(pop.spend[active].sum(dtype=np.float64), rel=1e-12)
+        assert s.satisfaction[j] == pytest.approx(pop.satisfaction[bought].sum(dtype=np.float64), rel=1e-12)
+        assert s.trust[j] == pytest.approx(pop.trust[bought].sum(dtype=np.float64), rel=1e-12)
+        assert s.promoters_m[j] == int((bought & (lat >= F32(0.85))).sum())
+        assert s.detractors_m[j] == int((bought & (lat < F32(0.65))).sum())
+    bought = stage >= 2
+    assert s.expectation == pytest.approx(pop.expectation[stage >= 1].sum(dtype=np.float64), rel=1e-12)
+    assert s.wallet == pytest.approx(pop.wallet[bought].sum(dtype=np.float64), rel=1e-12)
+    assert s.affective == int((bought & (pop.affective >= F32(0.7))).sum())
+    assert s.satisfied == int((bought & (pop.satisfaction >= F32(0.45))).sum())
+    assert s.promoters > 0 and s.detractors > 0
