@@ -22,7 +22,12 @@ from numba import njit
 
 __all__ = ["geometric_chunk", "pair_count", "pair_listeners", "tell", "zone_evaluate", "population_pass", "evaluate_buyers", "follow_trust"]
 
-_EMPTY = np.zeros(0, dtype=np.int64)
+#: the mechanism functions (:mod:`sim.mechanism`) a compiled pass carries out in place of calling
+#: them, in order: docs/ODD.md's schedule names them for the phase that runs the pass, and
+#: ``tests/test_docs.py`` reads a call to the pass as calls to these
+FUSES = {
+    "evaluate_buyers": ("notice_price_rise", "perceive", "evaluate", "judge_value", "felt", "update_satisfaction"),
+}
 
 
 @njit(cache=True, nogil=True, error_model="numpy")

@@ -28,6 +28,8 @@ import pytest
 
 import sim
 import sim.mechanism
+from sim import kernels
+from sim.kernels import FUSES
 import sim.history
 import sim.merchants
 import sim.metrics
@@ -111,6 +113,13 @@ def calls(func, deep: bool, seen: set | None = None) -> set[str]:
         f = node.func
         if isinstance(f, ast.Name):
             obj = func.__globals__.get(f.id)
+            fused = FUSES.get(f.id) if obj is not None and obj is getattr(kernels, f.id, None) else None
+            for name in fused or ():  # a compiled pass (sim.kernels) carries these out
+                out.add(name)
+                inner = getattr(sim.mechanism, name)
+                if deep and inner not in seen:
+                    seen.add(inner)
+                    out |= calls(inner, deep, seen)
             if inspect.isfunction(obj) and obj.__module__.startswith("sim."):
                 out.add(obj.__name__)
                 if deep and obj not in seen:
