@@ -241,7 +241,7 @@ def population_pass(merchant, stage, spend, expectation, satisfaction, trust, wa
 def evaluate_buyers(idx, w, quality, stage, loyal, keep, failed, price_paid,
                     expected_price, price_sens, last_paid, expectation, perceived, value, disconfirmation, txn_sat,
                     value_belief, fit, tenure, satisfaction, flags,
-                    rng, notice_factor, reconsider, loyal_factor, use_loyal_factor,
+                    notice_factor, reconsider, loyal_factor, use_loyal_factor,
                     half, slope, gain, loss, g, value_learning, value_weight, category_rep, category_price,
                     settled_w, settling, young_below, flag_ok, flag_bad, flag_delighted, flag_failed):
     """Phase ``evaluate`` for the buyers ``idx`` (sorted places) at their merchants ``w``, in one
@@ -251,8 +251,8 @@ def evaluate_buyers(idx, w, quality, stage, loyal, keep, failed, price_paid,
     (:func:`~sim.mechanism.evaluation.felt`), cumulative satisfaction
     (:func:`~sim.mechanism.evaluation.update_satisfaction`) and each buyer's event flags, with the
     same float32 arithmetic in the same order. ``keep`` scales shortfalls (empty: none);
-    ``failed`` marks buyers whose encounter went wrong. Draws one float32 uniform per price-rise
-    candidate when ``0 < reconsider < 1``, as the numpy code does.
+    ``failed`` marks buyers whose encounter went wrong. ``rise`` is every buyer who notices a price
+    rise (none when ``reconsider`` ≤ 0); the caller then keeps each with chance ``reconsider``.
 
     Returns ``(ep, sens, price, rise, v, E, short, surplus_positions, shortfall_positions, f, S)``."""
     n = len(idx)
@@ -367,16 +367,7 @@ def evaluate_buyers(idx, w, quality, stage, loyal, keep, failed, price_paid,
         if failed[j]:
             fl |= flag_failed
         flags[i] = fl
-    rise = cand[:nc]
-    if 0 < reconsider < 1:
-        r32 = np.float32(reconsider)
-        kept = 0
-        for k in range(nc):
-            if rng.random(dtype=np.float32) < r32:
-                rise[kept] = rise[k]
-                kept += 1
-        rise = rise[:kept]
-    return ep, sens, price, rise.copy(), v, E, short, up[:nu].copy(), down[:nd].copy(), f, S
+    return ep, sens, price, cand[:nc].copy(), v, E, short, up[:nu].copy(), down[:nd].copy(), f, S
 
 
 @njit(cache=True, nogil=True, error_model="numpy")

@@ -182,7 +182,7 @@ def evaluate_phase(ctx) -> None:
         np.zeros(len(idx), dtype=bool) if ctx.failed is None else ctx.failed, T.price_paid,
         pop.expected_price, pop.price_sens, pop.last_paid, pop.expectation, pop.perceived, pop.value,
         pop.disconfirmation, pop.txn_sat, pop.value_belief, pop.fit, pop.tenure, pop.satisfaction, pop.flags,
-        ctx.rng, F32(1 + P.price_notice), float(P.price_reconsider), F32(1 - P.loyal_price_tolerance),
+        F32(1 + P.price_notice), float(P.price_reconsider), F32(1 - P.loyal_price_tolerance),
         P.loyal_price_tolerance > 0, F32(P.zone_of_tolerance / 2), F32(P.zone_slope), F32(P.gain_sensitivity),
         -F32(P.gain_sensitivity) * F32(P.loss_aversion), F32(P.diminishing_sensitivity), F32(P.value_learning),
         F32(P.value_weight), F32(np.mean(T.reputation)), F32(np.mean(T.price_paid)), settled,
@@ -190,6 +190,8 @@ def evaluate_phase(ctx) -> None:
         P.satisfaction_settling * P.satisfaction_memory / max(float(settled), 1e-9),
         np.uint32(EV.PURCHASE | EV.SATISFIED), np.uint32(EV.PURCHASE | EV.DISSATISFIED), np.uint32(EV.DELIGHTED),
         np.uint32(EV.FAILED))
+    if 0 < P.price_reconsider < 1:  # each who noticed compares with chance price_reconsider
+        rise = rise[ctx.rng.random(len(rise), dtype=F32) < P.price_reconsider]
     stats.price_prompted = len(rise)
     acsi(stats, S, E, v, quality, P)
     sat = np.ones(len(idx), dtype=bool)
