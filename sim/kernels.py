@@ -20,7 +20,7 @@ import math
 import numpy as np
 from numba import njit
 
-__all__ = ["geometric_chunk", "pair_count", "pair_listeners", "tell", "zone_evaluate", "population_pass", "evaluate_buyers", "follow_trust"]
+__all__ = ["geometric_chunk", "pair_count", "pair_listeners", "tell", "zone_evaluate", "population_pass", "evaluate_buyers", "follow_trust", "buyers_by_chance", "get_older"]
 
 #: the mechanism functions (:mod:`sim.mechanism`) a compiled pass carries out in place of calling
 #: them, in order: docs/ODD.md's schedule names them for the phase that runs the pass, and
@@ -405,3 +405,29 @@ def follow_trust(idx, stage, trust, cycle_a, pop_stage, flags, loyalty_exit, loy
         new[j] = nw
         pop_stage[i] = nw
     return new, up, loyal_n, betrayed_n
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def buyers_by_chance(u, trust, stage, base, extra):
+    """Places (ascending) of the active customers (``stage > 0``) who buy this step: the uniform
+    ``u`` below ``base + extra · trust`` (float32), as :func:`sim.mechanism.need.need`."""
+    out = np.empty(len(u), dtype=np.int64)
+    k = 0
+    for i in range(len(u)):
+        p = trust[i] * extra
+        p += base
+        if u[i] < p and stage[i] > 0:
+            out[k] = i
+            k += 1
+    return out[:k].copy()
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def get_older(stage, age, tenure, spend, fade):
+    """Every active customer (``stage > 0``) one step older (``age``, ``tenure``); every place's
+    recent spend times ``fade``."""
+    for i in range(len(stage)):
+        if stage[i] > 0:
+            age[i] += 1
+            tenure[i] += 1
+        spend[i] *= fade

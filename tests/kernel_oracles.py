@@ -143,3 +143,19 @@ def become_loyal(pop, idx, P, stats, stage, trust):
         pop.flags[idx[where]] |= bit
         setattr(stats, name, getattr(stats, name) + len(where))
     return new
+
+
+def need(pop, P, rng):
+    p = pop.trust * F32(P.purchase_prob * P.loyal_extra_purchases)
+    p += F32(P.purchase_prob)
+    u = rng.random(pop.n, dtype=F32)
+    buy = u < p
+    buy &= pop.stage > CHURNED
+    return np.flatnonzero(buy)
+
+
+def age(pop):
+    act = pop.stage > CHURNED
+    pop.age += act
+    pop.tenure += act
+    pop.spend *= F32(0.9)

@@ -204,3 +204,20 @@ def test_the_population_pass_counts_and_sums_as_masks_do():
     assert s.affective == int((bought & (pop.affective >= F32(0.7))).sum())
     assert s.satisfied == int((bought & (pop.satisfaction >= F32(0.45))).sum())
     assert s.promoters > 0 and s.detractors > 0
+
+
+@pytest.mark.parametrize("seed", [2, 9])
+def test_who_buys_and_ageing_are_as_the_numpy_passes(seed):
+    from sim.mechanism.need import need
+
+    P = rich_market(500).replace(loyal_extra_purchases=1.5)
+    a, b = _twins(P, seed, 10)
+    for _ in range(8):
+        ca, cb = _until(a, "age"), _until(b, "age")
+        SCHEDULE[[p.name for p in SCHEDULE].index("age")].run(ca)
+        oracle.age(cb.pop)
+        _same_population(a, b)
+        np.testing.assert_array_equal(need(a.pop, P, a.rng), oracle.need(b.pop, P, b.rng))
+        _same_state(a.rng, b.rng)
+        a.step()
+        b.step()

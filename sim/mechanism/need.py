@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..kernels import buyers_by_chance, get_older
 from ..network import bernoulli_positions
-from .state import CHURNED, F32, LOYAL, ORDINARY, TRUSTING, Population
+from .state import F32, LOYAL, ORDINARY, TRUSTING, Population
 
 __all__ = ["need", "visit", "age_phase", "need_phase", "get_older_one", "need_one", "visit_one"]
 
@@ -17,12 +18,9 @@ def need(pop: Population, P, rng) -> np.ndarray:
     """Which active customers buy this step: each with chance
     ``purchase_prob · (1 + loyal_extra_purchases · trust)`` — trust makes customers buy more often.
     Returns their places in ascending order."""
-    p = pop.trust * F32(P.purchase_prob * P.loyal_extra_purchases)
-    p += F32(P.purchase_prob)
     u = rng.random(pop.n, dtype=F32)
-    buy = u < p
-    buy &= pop.stage > CHURNED
-    return np.flatnonzero(buy)
+    return buyers_by_chance(u, pop.trust, pop.stage, F32(P.purchase_prob),  # (compiled: one pass)
+                            F32(P.purchase_prob * P.loyal_extra_purchases))
 
 
 def visit(pop: Population, buyers: np.ndarray, P, rng, stage=None, positions: bool = False):
@@ -62,10 +60,7 @@ def age_phase(ctx) -> None:
     """Every active customer ages by one step (``age``, ``tenure``); recent spend fades
     (``spend ← 0.9 · spend``)."""
     pop = ctx.pop
-    act = pop.stage > CHURNED
-    pop.age += act
-    pop.tenure += act
-    pop.spend *= F32(0.9)
+    get_older(pop.stage, pop.age, pop.tenure, pop.spend, F32(0.9))  # (compiled: one pass)
 
 
 def need_phase(ctx) -> None:
