@@ -110,6 +110,37 @@ def tell(heard, m, stage, flags, listeners, who, about, delta, flag, churned):
     return told
 
 
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _zone(x, keep, half, slope, gain, loss, g):
+    """The zone of tolerance for one disconfirmation ``x`` (float32): ``(s, shortfall, surplus)``,
+    the shortfall scaled by ``keep``."""
+    zero = np.float32(0)
+    one = np.float32(1)
+    sh = -half - x
+    if sh < zero:
+        sh = zero
+    sh *= keep
+    su = x - half
+    if su < zero:
+        su = zero
+    v = x
+    if v < -half:
+        v = -half
+    elif v > half:
+        v = half
+    v *= slope
+    v += np.float32(0.5)
+    if su > zero:
+        v += gain * (su if g == one else su ** g)
+    if sh > zero:
+        v += loss * (sh if g == one else sh ** g)
+    if v < zero:
+        v = zero
+    elif v > one:
+        v = one
+    return v, sh, su
+
+
 @njit(cache=True, nogil=True, error_model="numpy")
 def zone_evaluate(d, keep, half, slope, gain, loss, g):
     """The zone of tolerance (:func:`sim.mechanism.evaluation.evaluate`) on the disconfirmations
@@ -125,39 +156,16 @@ def zone_evaluate(d, keep, half, slope, gain, loss, g):
     down = np.empty(n, dtype=np.int64)
     nu = 0
     nd = 0
-    zero = np.float32(0)
     one = np.float32(1)
-    mhalf = -half
     scaled = len(keep) > 0
     for j in range(n):
-        x = d[j]
-        sh = mhalf - x
-        if sh < zero:
-            sh = zero
-        if scaled:
-            sh *= keep[j]
-        su = x - half
-        if su < zero:
-            su = zero
-        v = x
-        if v < mhalf:
-            v = mhalf
-        elif v > half:
-            v = half
-        v *= slope
-        v += np.float32(0.5)
-        if su > zero:
-            v += gain * (su if g == one else su ** g)
+        v, sh, su = _zone(d[j], keep[j] if scaled else one, half, slope, gain, loss, g)
+        if su > 0:
             up[nu] = j
             nu += 1
-        if sh > zero:
-            v += loss * (sh if g == one else sh ** g)
+        if sh > 0:
             down[nd] = j
             nd += 1
-        if v < zero:
-            v = zero
-        elif v > one:
-            v = one
         s[j] = v
         short[j] = sh
         surplus[j] = su
@@ -272,7 +280,6 @@ def evaluate_buyers(idx, w, quality, stage, loyal, keep, failed, price_paid,
     nc = 0
     zero = np.float32(0)
     one = np.float32(1)
-    mhalf = -half
     scaled = len(keep) > 0
     for j in range(n):
         i = idx[j]
@@ -302,33 +309,13 @@ def evaluate_buyers(idx, w, quality, stage, loyal, keep, failed, price_paid,
         E[j] = e
         # the zone of tolerance
         x = val - e
-        sh = mhalf - x
-        if sh < zero:
-            sh = zero
-        if scaled:
-            sh *= keep[j]
-        su = x - half
-        if su < zero:
-            su = zero
-        s = x
-        if s < mhalf:
-            s = mhalf
-        elif s > half:
-            s = half
-        s *= slope
-        s += np.float32(0.5)
+        s, sh, su = _zone(x, keep[j] if scaled else one, half, slope, gain, loss, g)
         if su > zero:
-            s += gain * (su if g == one else su ** g)
             up[nu] = j
             nu += 1
         if sh > zero:
-            s += loss * (sh if g == one else sh ** g)
             down[nd] = j
             nd += 1
-        if s < zero:
-            s = zero
-        elif s > one:
-            s = one
         short[j] = sh
         perceived[i] = q
         value[i] = val
