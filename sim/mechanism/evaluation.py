@@ -11,7 +11,6 @@ import numpy as np
 
 from ..kernels import evaluate_buyers, zone_evaluate
 from .common import clip, price_term, price_term_one
-from .price_rise import notice_price_rise
 from .state import EV, F32, LOYAL, Population
 
 __all__ = ["perceive", "evaluate", "felt", "category_value", "judge_value", "encounter_weight", "update_satisfaction",
@@ -165,7 +164,7 @@ def acsi(stats, S, E, v, quality, P, disconfirmation=None) -> None:
 
 
 def evaluate_phase(ctx) -> None:
-    """B for this step's buyers at their own merchant: a noticed price rise (:func:`notice_price_rise`),
+    """B for this step's buyers at their own merchant: a noticed price rise (:func:`~sim.mechanism.price_rise.notice_price_rise`),
     perceived value (:func:`perceive`), transaction satisfaction (:func:`evaluate`), the judged
     value (:func:`judge_value`), how it felt (:func:`felt`), cumulative satisfaction
     (:func:`update_satisfaction`) and each buyer's outcome (satisfied, delighted or dissatisfied),
