@@ -345,14 +345,20 @@ def settled_week(page, quiet: float = 800) -> int:
 
 
 def image_src(page, selector: str) -> str:
-    return page.locator(selector).first.get_attribute("src") or ""
+    """What identifies the picture ``selector`` shows: an ``img``'s URL, or an inline SVG's markup."""
+    el = page.locator(selector).first
+    if el.evaluate("e => e.tagName") == "IMG":
+        return el.get_attribute("src") or ""
+    return el.evaluate("e => e.outerHTML")
 
 
 def wait_image_change(page, selector: str, old_src: str, timeout: float = 30_000) -> None:
-    """Wait until the image ``selector`` shows another picture than ``old_src`` (Solara gives each
-    new PNG a new blob: URL)."""
+    """Wait until the picture ``selector`` shows another than ``old_src`` (:func:`image_src`; Solara
+    gives each new PNG a new blob: URL, an SVG chart is new markup)."""
     page.wait_for_function(
-        "([sel, old]) => { const i = document.querySelector(sel); return !!i && !!i.src && i.src !== old && i.complete; }",
+        """([sel, old]) => { const i = document.querySelector(sel); if (!i) return false;
+             if (i.tagName !== 'IMG') return i.outerHTML !== old;
+             return !!i.src && i.src !== old && i.complete; }""",
         arg=[selector, old_src], timeout=timeout)
 
 
@@ -413,13 +419,15 @@ def choose(page, select: str, text: str) -> None:
 
 
 def image_digest(page, selector: str) -> str:
-    """SHA-256 of the bytes of the image ``selector`` (``blob:``/``data:`` URLs read in the page)."""
+    """SHA-256 of the picture ``selector``: an ``img``'s bytes (``blob:``/``data:`` URLs read in the
+    page), or an inline SVG's markup."""
     page.wait_for_selector(selector, timeout=30_000)
     digest = page.evaluate(
         """async sel => {
             const img = document.querySelector(sel);
-            const r = await fetch(img.src);
-            const d = await crypto.subtle.digest('SHA-256', await r.arrayBuffer());
+            const bytes = img.tagName === 'IMG' ? await (await fetch(img.src)).arrayBuffer()
+                                                : new TextEncoder().encode(img.outerHTML);
+            const d = await crypto.subtle.digest('SHA-256', bytes);
             return Array.from(new Uint8Array(d)).map(b => b.toString(16).padStart(2, '0')).join('');
         }""", selector)
     return digest

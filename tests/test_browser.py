@@ -135,11 +135,15 @@ def test_explore_renders(explore):
     assert week(page) == 0
     assert page.locator(".lsim-nav").count() == 5  # Explore, Compare, Sweep, Learn, Workshop (not /join, /screen)
     assert page.locator(".lsim-lang-en").is_visible() and page.locator(".lsim-lang-zh").is_visible()
-    # the plots of the first tab, as real images the browser decoded
-    for key in ("loyal_churn", "stages"):
-        img = page.locator(f".lsim-figure-{key} img").first
-        img.wait_for()
-        assert img.evaluate("i => i.complete && i.naturalWidth > 300 && i.naturalHeight > 150"), key
+    # the charts of the first tab, drawn by the browser as SVG: a line per merchant (loyal share and
+    # churn), an area per stage, each chart wide enough to read
+    for key, kind, count in (("loyal_churn", "lsim-svg-line", 6), ("stages", "lsim-svg-area", 4)):
+        svg = page.locator(f".lsim-figure-{key} svg").first
+        svg.wait_for()
+        box = svg.bounding_box()
+        assert box["width"] > 300 and box["height"] > 150, (key, box)
+        assert page.locator(f".lsim-figure-{key} .{kind}").count() == count, key
+        assert page.locator(f".lsim-figure-{key} img").count() == 0, "a time chart is not a PNG"
     assert page.locator(".lsim-diagram svg").count() >= 1
     active = page.locator(".lsim-kpi-active .lsim-kpi-value").inner_text()
     assert re.fullmatch(r"[\d,]+", active) and int(active.replace(",", "")) > 0
@@ -149,7 +153,7 @@ def test_explore_renders(explore):
 
 def test_slider_and_typed_values_change_the_plots(explore):
     page = explore
-    fig = ".lsim-figure-loyal_churn img"
+    fig = ".lsim-figure-loyal_churn svg"
     d0 = image_digest(page, fig)
 
     # merchant A's price, moved with the keyboard on its slider (one step at a time: each step is a
@@ -197,6 +201,10 @@ def test_slider_and_typed_values_change_the_plots(explore):
     wait_image_change(page, fig, src)  # redrawn with the change
     d2 = image_digest(page, fig)
     assert d2 != d1, "the intervention line did not appear on the plot"
+    marks = page.locator(".lsim-figure-loyal_churn .lsim-svg-mark")
+    assert marks.count() >= 2, "a mark on each panel"  # at the week of the change, saying what changed
+    assert re.search(r"A: .*Price", marks.first.text_content()), marks.first.text_content()
+    assert page.locator(".lsim-figure-loyal_churn .lsim-svg-mark-label").count() >= 1
     assert week(page) == w1
 
     page.locator(".lsim-play").click()

@@ -190,8 +190,8 @@ def test_upload_has_a_file_chooser_reachable_by_keyboard(server, browser, tmp_pa
     try:
         page = open_page(ctx, server.url)
         # let the first render finish (the plots come last): a part drawn again loses the focus
-        page.wait_for_function("() => Array.from(document.querySelectorAll('.lsim-figure img'))"
-                               ".some(i => i.complete && i.naturalWidth > 0)", timeout=60_000)
+        page.wait_for_function("() => document.querySelectorAll('.lsim-figure svg .lsim-svg-line').length > 0",
+                               timeout=60_000)
         wait_quiet(page)  # (a fixed second was not always enough on a busy machine)
         pick = page.locator(".lsim-upload-pick")
         pick.scroll_into_view_if_needed()

@@ -7,6 +7,9 @@ plots, the network and a customer's story.
 
 Each browser tab has its own market (see :mod:`sim.ui.state`); the model plays in a thread
 (:func:`solara.use_thread`), so the page stays responsive, and the plots are redrawn every N steps.
+The charts over time are SVG written by the server in a millisecond or two (:func:`sim.ui.plots.chart_svg`)
+and drawn by the browser, so a playing market can redraw them at every step; their PNG download,
+and the snapshots of the customers now, are matplotlib figures.
 
 Stable CSS classes (for browser tests and the load script)
 ------------------------------------------------------------
@@ -33,7 +36,11 @@ Stable CSS classes (for browser tests and the load script)
 ``lsim-kpi`` / ``lsim-kpi-NAME``       key numbers (loyal_share, churn_rate, …)
 ``lsim-diagram``                       the A–H diagram (SVG inside)
 ``lsim-tabs``, ``lsim-tab-KEY``        plot tabs (time, cycles, now, network)
-``lsim-figure-KEY``                    a figure; ``lsim-download-png`` its PNG button
+``lsim-figure-KEY``                    a figure; ``lsim-download-png`` its PNG button. The time
+                                       charts (``lsim-chart``: loyal_churn, stages, cycles, profit)
+                                       are SVG drawn in the page (``lsim-svg-line`` /
+                                       ``lsim-svg-area`` series, ``lsim-svg-mark`` changes), the
+                                       others a PNG ``img``
 ``lsim-interventions``                 the list of changes made during the run
 ``lsim-network``                       the network (SVG; circles ``lsim-node-ID`` are clickable)
 ``lsim-inspector``                     the customer story; ``lsim-customer-id`` the id box,
@@ -66,7 +73,7 @@ from ..inputs.scenario import INFO_LABELS, load_scenario, scenario_names
 from . import keep, plots, state
 from .controls import CommitBox, MerchantPanels, ParameterPanels, parse_value
 from .diagram import mechanism_svg
-from .files import Downloads, FigureView, Upload
+from .files import ChartView, Downloads, FigureView, Upload
 from .pages_common import Md
 from .i18n import both, lang, shown, tr
 from .inspector import Inspector
@@ -404,9 +411,14 @@ def Figures(keys: tuple):
     with solara.Row(style={"flex-wrap": "wrap"}, gap="8px"):
         for key in keys:
             build, _, _ = plots.FIGURES[key]
+            chart = plots.CHARTS.get(key)
+            name = f"{key}_week{sess.steps}_{lng}.png"
             with solara.Column(style={"flex": "1 1 480px", "min-width": "320px"}, gap="0px"):
-                FigureView(key, lambda build=build: build(sess, lng), [id(sess), ver, lng, key],
-                           filename=f"{key}_week{sess.steps}_{lng}.png")
+                if chart is not None:  # a time chart: SVG on the page, matplotlib for its PNG
+                    ChartView(key, lambda chart=chart: chart(sess, lng), lambda build=build: build(sess, lng),
+                              [id(sess), ver, lng, key], lng, filename=name)
+                else:
+                    FigureView(key, lambda build=build: build(sess, lng), [id(sess), ver, lng, key], filename=name)
 
 
 @solara.component

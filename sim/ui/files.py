@@ -24,9 +24,9 @@ from ..inputs.scenario import MAX_BYTES, ScenarioError, parse_scenario, scenario
 from ..params import ParamError
 from ..words import pick
 from .i18n import both, lang, shown, tr
-from .plots import png
+from .plots import chart_svg, png
 
-__all__ = ["FigureView", "Downloads", "Upload", "toml_text", "read_upload", "handle_upload"]
+__all__ = ["FigureView", "ChartView", "Downloads", "Upload", "toml_text", "read_upload", "handle_upload"]
 
 
 @solara.component
@@ -42,11 +42,30 @@ def FigureView(key: str, build: Callable[[], Any], deps: list, filename: str | N
     solara.use_effect(close, [fig])
     with solara.Column(gap="0px", classes=["lsim-figure", f"lsim-figure-{key}"]):
         solara.FigureMatplotlib(fig, dependencies=deps, format="png")
-        with solara.Row(justify="end", style={"margin-top": "-6px"}):
-            solara.FileDownload(lambda: png(build(), dpi=160), filename=filename or f"{key}.png",
-                                mime_type="image/png",
-                                children=[solara.Button("PNG", icon_name="mdi-download", text=True, small=True,
-                                                        classes=["lsim-download-png"])])
+        PngButton(key, build, filename)
+
+
+@solara.component
+def ChartView(key: str, chart: Callable[[], Any], build: Callable[[], Any], deps: list, lang: str,
+              filename: str | None = None):
+    """A time chart (:data:`sim.ui.plots.CHARTS`) drawn as SVG when ``deps`` change — written in a
+    millisecond or two, so a playing market redraws it at every step — and a button to download the
+    same chart as a PNG (``build()``, matplotlib, made only when asked for). ``lang``: the chart's
+    language (one of ``deps``)."""
+    svg = solara.use_memo(lambda: chart_svg(chart(), lang), deps)
+    with solara.Column(gap="0px", classes=["lsim-figure", "lsim-chart", f"lsim-figure-{key}"]):
+        solara.HTML(tag="div", unsafe_innerHTML=svg, classes=["lsim-chart-svg"])
+        PngButton(key, build, filename)
+
+
+@solara.component
+def PngButton(key: str, build: Callable[[], Any], filename: str | None = None):
+    """Download the figure ``build()`` makes as a sharper PNG."""
+    with solara.Row(justify="end", style={"margin-top": "-6px"}):
+        solara.FileDownload(lambda: png(build(), dpi=160), filename=filename or f"{key}.png",
+                            mime_type="image/png",
+                            children=[solara.Button("PNG", icon_name="mdi-download", text=True, small=True,
+                                                    classes=["lsim-download-png"])])
 
 
 def toml_text(sess) -> str:

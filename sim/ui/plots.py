@@ -10,6 +10,7 @@ declarations (:func:`sim.analysis.labels.metric_label`), other words are written
 from __future__ import annotations
 
 import io
+from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
@@ -23,9 +24,11 @@ from ..analysis.fonts import use_cjk_font
 from ..analysis.formatting import percent_text, value_text
 from ..analysis.labels import metric_label
 from ..words import colon, pick
+from .svg_charts import Marker, Series, fit_text, panels, time_panel
 
-__all__ = ["FIGURES", "STAGE_COLORS", "merchant_colors", "png", "fig_loyal_churn", "fig_stages", "fig_profit",
-           "fig_cycles", "fig_distributions", "fig_types", "fig_customer", "intervention_text"]
+__all__ = ["FIGURES", "CHARTS", "STAGE_COLORS", "Panel", "merchant_colors", "markers", "chart_svg", "chart_figure",
+           "chart_loyal_churn", "chart_stages", "chart_profit", "chart_cycles", "png", "fig_loyal_churn", "fig_stages",
+           "fig_profit", "fig_cycles", "fig_distributions", "fig_types", "fig_customer", "intervention_text"]
 
 #: colour of each stage, shared by the plots, the diagram and the network
 STAGE_COLORS = {"churned": "#e0e0e0", "prospect": "#b0bec5", "ordinary": "#42a5f5", "trusting": "#ffa726",
@@ -119,33 +122,41 @@ def _grouped_interventions(interventions) -> list[tuple[int, str, str, dict]]:
     return [(s, t, src, ch) for (s, t, src), ch in groups.items()]
 
 
-def _mark_interventions(axes, interventions, lang: str, label_ax=None) -> None:
-    """Vertical lines at policy changes: the user's (solid) and the scenario's (dashed) labelled;
-    merchants' own strategy moves (dotted) unlabelled."""
+def markers(interventions, lang: str) -> list[Marker]:
+    """The marks of the changes made during a run, for every time chart: the user's (solid, black) and
+    the scenario's (dashed, purple) labelled with what changed; the merchants' own strategy moves
+    (dotted, grey; the last 60) unlabelled."""
     items = _grouped_interventions(interventions)
-    labelled = [it for it in items if it[2] != "strategy"]
-    strategy = [it for it in items if it[2] == "strategy"]
+    strategy = [it for it in items if it[2] == "strategy"][-60:]
+    out = [Marker(step, intervention_text(target, changes, lang), "#9e9e9e", "dotted", label=False)
+           for step, target, _, changes in strategy]
+    out += [Marker(step, intervention_text(target, changes, lang),
+                   "#6a1b9a" if src == "scenario" else "#212121", "dashed" if src == "scenario" else "solid")
+            for step, target, src, changes in items if src != "strategy"]
+    return out
+
+
+_LS = {"solid": "-", "dashed": "--", "dotted": ":"}
+
+
+def _mark_interventions(axes, marks: list[Marker], label_ax=None) -> None:
+    """Draw :func:`markers` on matplotlib axes: vertical lines; the last 6 labelled marks' texts on
+    the side of their line with more room, cut to fit inside the axes."""
     for ax in axes:
-        for step, _, _, _ in strategy[-60:]:
-            ax.axvline(step, color="#9e9e9e", lw=0.6, ls=":", zorder=1)
-        for step, target, src, _ in labelled:
-            ax.axvline(step, color="#6a1b9a" if src == "scenario" else "#212121", lw=1.1,
-                       ls="--" if src == "scenario" else "-", zorder=3)
+        for m in marks:
+            ax.axvline(m.x, color=m.colour, lw=1.1 if m.label else 0.6, ls=_LS[m.style], zorder=3 if m.label else 1)
     ax = label_ax if label_ax is not None else axes[0]
-    shown = labelled[-6:]
     lo, hi = ax.get_xlim()
-    for i, (step, target, src, changes) in enumerate(shown):
+    for i, m in enumerate([m for m in marks if m.label][-6:]):
         # the label goes on the side of its line with more room, cut to fit inside the axes
         # (it used to run into the next plot and off the figure's right edge)
-        right = (step - lo) / max(1e-9, hi - lo)
+        right = (m.x - lo) / max(1e-9, hi - lo)
         room = max(right, 1 - right) * _axes_width_pt(ax) - 6
-        text = _fit(intervention_text(target, changes, lang), room, 7)
         before = right > 0.5
-        ax.annotate(text, xy=(step, 1.0), xycoords=("data", "axes fraction"),
+        ax.annotate(fit_text(m.text, room, 7), xy=(m.x, 1.0), xycoords=("data", "axes fraction"),
                     xytext=(-2 if before else 2, -4 - 11 * (i % 3)), textcoords="offset points", fontsize=7,
                     va="top", ha="right" if before else "left", clip_on=True, annotation_clip=True,
-                    color="#6a1b9a" if src == "scenario" else "#212121",
-                    bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.75))
+                    color=m.colour, bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.75))
 
 
 def _axes_width_pt(ax) -> float:
@@ -153,115 +164,149 @@ def _axes_width_pt(ax) -> float:
     return ax.get_position().width * ax.figure.get_figwidth() * 72
 
 
-def _text_width_pt(text: str, size: float) -> float:
-    """A generous estimate of a label's width: CJK characters 1 em, others 0.62 em."""
-    return size * sum(1.0 if ord(c) >= 0x2E80 else 0.62 for c in text)
+# --------------------------------------------------------------------------------------------
+# time series: each chart declared once (:class:`Panel`), drawn as SVG on the page and with
+# matplotlib for the PNG download
+# --------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Panel:
+    """One panel of a time chart: its title, its series over weeks 0, 1, … (lines, or areas piled up
+    when ``stacked``), the y axis' ends (``None``: from the values), a line at zero, whether the
+    panel shows its own legend (else the chart's first panel shows one for all)."""
+
+    title: str
+    series: tuple[Series, ...]
+    stacked: bool = False
+    lo: float | None = 0.0
+    hi: float | None = None
+    zero_line: bool = False
+    own_legend: bool = False
 
 
-def _fit(text: str, room_pt: float, size: float) -> str:
-    """``text`` cut (with "…") to fit in ``room_pt`` points at ``size``."""
-    if _text_width_pt(text, size) <= room_pt:
-        return text
-    while text and _text_width_pt(text + "…", size) > room_pt:
-        text = text[:-1]
-    return text.rstrip(" ,，:：") + "…"
-
-
-def _locked(fig_fn):
-    """Build the figure while holding the session's lock, so the play thread cannot append to the
-    series half-way through (series of different lengths for different merchants)."""
+def _charted(chart_fn):
+    """A chart's panels and the run's change marks, read while holding the session's lock, so the
+    play thread cannot append to the series half-way through (series of different lengths for
+    different merchants)."""
     import functools
 
-    @functools.wraps(fig_fn)
-    def wrapper(sess, *args, **kwargs):
+    @functools.wraps(chart_fn)
+    def wrapper(sess, lang: str = "en") -> tuple[tuple[Panel, ...], list[Marker]]:
         with sess.lock:
-            return fig_fn(sess, *args, **kwargs)
+            return chart_fn(sess, lang), markers(sess.model.interventions, lang)
     return wrapper
 
 
-# --------------------------------------------------------------------------------------------
-# time series
-# --------------------------------------------------------------------------------------------
-@_locked
-def fig_loyal_churn(sess, lang: str = "en") -> Figure:
+@_charted
+def chart_loyal_churn(sess, lang: str = "en") -> tuple[Panel, ...]:
     """Loyal share and churn over time, one line per merchant."""
-    fig, (a1, a2) = _figure(cols=2, sharex=True)
     names = sess.merchant_names()
     colors = merchant_colors(len(names))
-    x = np.arange(len(sess.mseries["loyal_share"][0]))
-    for j, name in enumerate(names):
-        a1.plot(x, 100 * np.asarray(sess.mseries["loyal_share"][j]), color=colors[j], lw=1.6, label=name)
-        a2.plot(x, 100 * _smooth(np.asarray(sess.mseries["churn_rate"][j])), color=colors[j], lw=1.6, label=name)
-    a1.set_title(metric_label("loyal_share", lang) + " (%)", fontsize=10, y=1.0)
-    a2.set_title(metric_label("churn_rate", lang) + _w(lang, f" (%, {SMOOTH}-week average)",
-                                                       f"（%，{SMOOTH} 周平均）"), fontsize=10, y=1.0)
-    for ax in (a1, a2):
-        ax.set_xlabel(_week(lang), fontsize=8)
-        ax.set_ylim(bottom=0)
-        ax.set_xlim(0, max(10, len(x) - 1))
-    _mark_interventions((a1, a2), sess.model.interventions, lang)
-    return _finish(fig, a1)
+    ms = sess.mseries
+    return (Panel(metric_label("loyal_share", lang) + " (%)",
+                  tuple(Series(nm, colors[j], 100 * np.asarray(ms["loyal_share"][j])) for j, nm in enumerate(names))),
+            Panel(metric_label("churn_rate", lang) + _w(lang, f" (%, {SMOOTH}-week average)", f"（%，{SMOOTH} 周平均）"),
+                  tuple(Series(nm, colors[j], 100 * _smooth(np.asarray(ms["churn_rate"][j])))
+                        for j, nm in enumerate(names))))
 
 
-@_locked
-def fig_stages(sess, lang: str = "en") -> Figure:
+@_charted
+def chart_stages(sess, lang: str = "en") -> tuple[Panel, ...]:
     """Customers by stage (stacked): prospect, ordinary, trusting, loyal."""
-    fig, (ax,) = _figure()
-    stages = ("prospects", "ordinary", "trusting", "loyal")
     keys = ("prospect", "ordinary", "trusting", "loyal")
-    ys = [sess.series(s) for s in stages]
-    x = np.arange(len(ys[0]))
-    ax.stackplot(x, *ys, colors=[STAGE_COLORS[k] for k in keys],
-                 labels=[stage_label(k, lang) for k in keys], alpha=0.95, lw=0)
-    ax.set_title(_w(lang, "Customers by stage", "各阶段客户数"), fontsize=10, loc="left", y=1.0)
-    ax.set_xlabel(_week(lang), fontsize=8)
-    ax.set_xlim(0, max(10, len(x) - 1))
-    ax.set_ylim(0, max(1.0, float(sum(y[-1] for y in ys)) * 1.12, sess.model.pop.n * 0.5))
-    _mark_interventions((ax,), sess.model.interventions, lang)
-    return _finish(fig, ax)
+    ys = [sess.series(s) for s in ("prospects", "ordinary", "trusting", "loyal")]
+    top = max(1.0, float(sum(y[-1] for y in ys)) * 1.12 if len(ys[0]) else 1.0, sess.model.pop.n * 0.5)
+    return (Panel(_w(lang, "Customers by stage", "各阶段客户数"),
+                  tuple(Series(stage_label(k, lang), STAGE_COLORS[k], y) for k, y in zip(keys, ys)),
+                  stacked=True, hi=top),)
 
 
-@_locked
-def fig_profit(sess, lang: str = "en") -> Figure:
+@_charted
+def chart_profit(sess, lang: str = "en") -> tuple[Panel, ...]:
     """Profit per step of each merchant (moving average) and cumulative."""
-    fig, (a1, a2) = _figure(cols=2, sharex=True)
     names = sess.merchant_names()
     colors = merchant_colors(len(names))
-    x = np.arange(len(sess.mseries["profit"][0]))
-    for j, name in enumerate(names):
-        y = np.asarray(sess.mseries["profit"][j])
-        a1.plot(x, _smooth(y), color=colors[j], lw=1.6, label=name)
-        a2.plot(x, np.cumsum(y), color=colors[j], lw=1.6, label=name)
-    a1.set_title(metric_label("profit", lang) + _w(lang, f" per week ({SMOOTH}-week average)",
-                                                    f"（每周，{SMOOTH} 周平均）"), fontsize=10, y=1.0)
-    a2.set_title(metric_label("cumulative_profit", lang), fontsize=10, y=1.0)
-    for ax in (a1, a2):
-        ax.set_xlabel(_week(lang), fontsize=8)
-        ax.axhline(0, color="#616161", lw=0.7)
-        ax.set_xlim(0, max(10, len(x) - 1))
-    _mark_interventions((a1, a2), sess.model.interventions, lang)
-    return _finish(fig, a1)
+    ys = [np.asarray(sess.mseries["profit"][j]) for j in range(len(names))]
+    return (Panel(metric_label("profit", lang) + _w(lang, f" per week ({SMOOTH}-week average)", f"（每周，{SMOOTH} 周平均）"),
+                  tuple(Series(nm, colors[j], _smooth(ys[j])) for j, nm in enumerate(names)), lo=None, zero_line=True),
+            Panel(metric_label("cumulative_profit", lang),
+                  tuple(Series(nm, colors[j], np.cumsum(ys[j])) for j, nm in enumerate(names)), lo=None,
+                  zero_line=True))
 
 
-@_locked
-def fig_cycles(sess, lang: str = "en") -> Figure:
+@_charted
+def chart_cycles(sess, lang: str = "en") -> tuple[Panel, ...]:
     """Cycle A passes; Cycle B passes, complaints and successful recoveries; per step."""
-    fig, (a1, a2) = _figure(cols=2, sharex=True)
-    x = np.arange(len(sess.series("cycle_a")))
-    a1.plot(x, sess.series("cycle_a"), color="#2e7d32", lw=1.4, label=metric_label("cycle_a", lang))
-    a1.plot(x, sess.series("dissatisfied"), color="#e53935", lw=1.0, label=metric_label("dissatisfied", lang))
-    a2.plot(x, sess.series("complaints"), color="#fb8c00", lw=1.3, label=metric_label("complaints", lang))
-    a2.plot(x, sess.series("cycle_b"), color="#6d4c41", lw=1.3, label=metric_label("cycle_b", lang))
-    a2.plot(x, sess.series("recoveries_ok"), color="#00897b", lw=1.3, label=metric_label("recoveries_ok", lang))
-    a1.set_title(_w(lang, "Cycle A (甲循环) per week", "甲循环（每周）"), fontsize=10, y=1.0)
-    a2.set_title(_w(lang, "Cycle B (乙循环) per week", "乙循环（每周）"), fontsize=10, y=1.0)
-    for ax in (a1, a2):
+    def line(key, colour):
+        return Series(metric_label(key, lang), colour, sess.series(key))
+    return (Panel(_w(lang, "Cycle A (甲循环) per week", "甲循环（每周）"),
+                  (line("cycle_a", "#2e7d32"), line("dissatisfied", "#e53935")), own_legend=True),
+            Panel(_w(lang, "Cycle B (乙循环) per week", "乙循环（每周）"),
+                  (line("complaints", "#fb8c00"), line("cycle_b", "#6d4c41"), line("recoveries_ok", "#00897b")),
+                  own_legend=True))
+
+
+def _y_text(v: float) -> str:
+    return f"{v:,.0f}" if abs(v) >= 10_000 else f"{v:g}"
+
+
+def chart_svg(chart: tuple[tuple[Panel, ...], list[Marker]], lang: str = "en") -> str:
+    """A chart (its panels and marks, as a ``chart_…`` function returns them) as SVG panels side by
+    side: what the page shows (drawn in the browser, a millisecond or two to write)."""
+    panels_, marks = chart
+    width = 330 if len(panels_) > 1 else 560
+    shared = not any(p.own_legend for p in panels_)  # one legend, on the first panel
+    return panels([time_panel(p.title, p.series, stacked=p.stacked, lo=p.lo, hi=p.hi, markers=marks,
+                              x_label=_week(lang), y_text=_y_text, width=width, zero_line=p.zero_line,
+                              legend=p.own_legend or (shared and i == 0))
+                   for i, p in enumerate(panels_)], gap="4px 12px")
+
+
+def chart_figure(chart: tuple[tuple[Panel, ...], list[Marker]], lang: str = "en") -> Figure:
+    """The same chart as a matplotlib figure (the PNG download)."""
+    panels_, marks = chart
+    fig, axes = _figure(cols=len(panels_), sharex=len(panels_) > 1)
+    for ax, p in zip(axes, panels_):
+        n = max((len(s.values) for s in p.series), default=0)
+        x = np.arange(n)
+        if p.stacked:
+            ax.stackplot(x, *[s.values for s in p.series], colors=[s.colour for s in p.series],
+                         labels=[s.label for s in p.series], alpha=0.95, lw=0)
+        else:
+            for s in p.series:
+                ax.plot(np.arange(len(s.values)), s.values, color=s.colour, lw=1.5, label=s.label)
+        ax.set_title(p.title, fontsize=10, y=1.0, loc="left" if len(panels_) == 1 else "center")
         ax.set_xlabel(_week(lang), fontsize=8)
-        ax.set_ylim(bottom=0)
-        ax.set_xlim(0, max(10, len(x) - 1))
-        ax.legend(fontsize=7, frameon=False, loc="upper left")
-    _mark_interventions((a1, a2), sess.model.interventions, lang)
-    return _finish(fig)
+        if p.zero_line:
+            ax.axhline(0, color="#616161", lw=0.7)
+        ax.set_xlim(0, max(10, n - 1))
+        if p.lo is not None:
+            ax.set_ylim(bottom=p.lo)
+        if p.hi is not None:
+            ax.set_ylim(top=p.hi)
+        if p.own_legend:
+            ax.legend(fontsize=7, frameon=False, loc="upper left")
+    _mark_interventions(axes, marks)
+    return _finish(fig, None if any(p.own_legend for p in panels_) else axes[0])
+
+
+def fig_loyal_churn(sess, lang: str = "en") -> Figure:
+    """Loyal share and churn over time, one line per merchant (matplotlib)."""
+    return chart_figure(chart_loyal_churn(sess, lang), lang)
+
+
+def fig_stages(sess, lang: str = "en") -> Figure:
+    """Customers by stage, stacked (matplotlib)."""
+    return chart_figure(chart_stages(sess, lang), lang)
+
+
+def fig_profit(sess, lang: str = "en") -> Figure:
+    """Profit per week and cumulative, per merchant (matplotlib)."""
+    return chart_figure(chart_profit(sess, lang), lang)
+
+
+def fig_cycles(sess, lang: str = "en") -> Figure:
+    """Cycle A and Cycle B per week (matplotlib)."""
+    return chart_figure(chart_cycles(sess, lang), lang)
 
 
 # --------------------------------------------------------------------------------------------
@@ -387,6 +432,11 @@ def fig_customer(story: dict, lang: str = "en", params=None) -> Figure:
         ax.legend(fontsize=7, frameon=False, loc="lower left")
     return _finish(fig)
 
+
+#: the time charts: key → the function giving its panels and marks (shown as SVG by the page,
+#: :func:`chart_svg`; its PNG download is :data:`FIGURES`' builder of the same key)
+CHARTS: dict[str, Callable] = {"loyal_churn": chart_loyal_churn, "stages": chart_stages, "profit": chart_profit,
+                               "cycles": chart_cycles}
 
 #: the figures of the page: key → (builder, English title, Chinese title)
 FIGURES: dict[str, tuple[Callable, str, str]] = {

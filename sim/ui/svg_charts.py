@@ -10,6 +10,11 @@ Each chart is a standalone ``<svg>`` element: title, grid lines at round values 
 x labels, the series (``<polyline class="lsim-svg-line">`` with a point per value, or
 ``<rect class="lsim-svg-bar">`` bars from zero, red below it, each with its value as a tooltip) and a
 legend of the lines.
+
+:func:`time_panel` draws a long series over weeks the same way (the Explore and Compare pages'
+figures, redrawn while a market plays): lines without points (``lsim-svg-line``) or stacked areas
+(``<polygon class="lsim-svg-area">``), a numeric x axis with round ticks, and vertical marks at the
+weeks something changed (``lsim-svg-mark``, each with its text as a tooltip, the latest labelled).
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ import math
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
-__all__ = ["Series", "ticks", "panel", "panels"]
+__all__ = ["Series", "Marker", "ticks", "panel", "panels", "time_panel", "text_width", "fit_text"]
 
 
 @dataclass(frozen=True)
@@ -47,6 +52,21 @@ def ticks(lo: float, hi: float, n: int = 4) -> list[float]:
 
 def _plain(v: float) -> str:
     return f"{v:g}"
+
+
+def _grid(out: list, tk: Sequence[float], y: Callable[[float], float], left: float, right: float, font: int,
+          y_text: Callable[[float], str]) -> None:
+    """Grid lines at the ticks ``tk`` from ``left`` to ``right``, labelled at the left."""
+    for t in tk:
+        out.append(f"<line x1='{left}' x2='{right}' y1='{y(t):.1f}' y2='{y(t):.1f}' stroke='#e0e0e0'/>"
+                   f"<text x='{left - 4}' y='{y(t) + font / 3:.1f}' text-anchor='end' fill='#555'>"
+                   f"{html.escape(y_text(t))}</text>")
+
+
+def _x_label(out: list, text: str, x: float, H: float) -> None:
+    """The x axis' name, centred at ``x`` at the foot of a chart ``H`` high."""
+    if text:
+        out.append(f"<text x='{x:.1f}' y='{H - 2}' text-anchor='middle' fill='#555'>{html.escape(text)}</text>")
 
 
 def panel(title: str, x: Sequence[int], series: Sequence[Series], *, kind: str = "line",
@@ -80,17 +100,12 @@ def panel(title: str, x: Sequence[int], series: Sequence[Series], *, kind: str =
            f"font-size='{font}' style='flex:1 1 {int(W * 0.85)}px;max-width:{W}px;{css}'>",
            f"<title>{html.escape(title)}</title>",
            f"<text x='2' y='{font + 4}' font-size='{font + 2}' font-weight='600'>{html.escape(title)}</text>"]
-    for t in tk:
-        out.append(f"<line x1='{pad_l}' x2='{W - pad_r}' y1='{y(t):.1f}' y2='{y(t):.1f}' stroke='#e0e0e0'/>"
-                   f"<text x='{pad_l - 4}' y='{y(t) + font / 3:.1f}' text-anchor='end' fill='#555'>"
-                   f"{html.escape(y_text(t))}</text>")
+    _grid(out, tk, y, pad_l, W - pad_r, font, y_text)
     every = max(1, math.ceil(len(x) / 12))  # at most a dozen x labels
     for k, (px, xv) in enumerate(zip(xs, x)):
         if k % every == 0 or k == len(x) - 1:
             out.append(f"<text x='{px:.1f}' y='{H - pad_b + font + 3}' text-anchor='middle' fill='#555'>{xv}</text>")
-    if x_label:
-        out.append(f"<text x='{pad_l + pw / 2:.1f}' y='{H - 2}' text-anchor='middle' fill='#555'>"
-                   f"{html.escape(x_label)}</text>")
+    _x_label(out, x_label, pad_l + pw / 2, H)
     if kind == "bar" and series:
         bw = min(36.0 * (1.3 if big else 1), 0.6 * pw / n)
         for k, (px, v) in enumerate(zip(xs, series[0].values)):
@@ -122,3 +137,151 @@ def panel(title: str, x: Sequence[int], series: Sequence[Series], *, kind: str =
 def panels(charts: Sequence[str], gap: str = "12px 28px") -> str:
     """Charts of :func:`panel` side by side, wrapping onto new rows on a narrow screen."""
     return f"<div style='display:flex;flex-wrap:wrap;gap:{gap}'>" + "".join(charts) + "</div>"
+
+
+@dataclass(frozen=True)
+class Marker:
+    """A vertical mark on a :func:`time_panel` at week ``x``: ``style`` ``"solid"`` (the user's
+    change), ``"dashed"`` (a scheduled one) or ``"dotted"`` (a merchant's own move); ``text`` is its
+    tooltip, and its label when ``label`` is set."""
+
+    x: float
+    text: str
+    colour: str = "#212121"
+    style: str = "solid"
+    label: bool = True
+
+
+_DASH = {"solid": "", "dashed": " stroke-dasharray='5 3'", "dotted": " stroke-dasharray='1.5 2.5'"}
+
+
+def text_width(text: str, size: float) -> float:
+    """A generous estimate of a text's width at font ``size`` (points or pixels, as ``size`` is): CJK
+    characters 1 em, others 0.62 em."""
+    return size * sum(1.0 if ord(c) >= 0x2E80 else 0.62 for c in text)
+
+
+def fit_text(text: str, room: float, size: float) -> str:
+    """``text`` cut (with "…") to fit in ``room`` (by :func:`text_width` at ``size``)."""
+    if text_width(text, size) <= room:
+        return text
+    while text and text_width(text + "…", size) > room:
+        text = text[:-1]
+    return text.rstrip(" ,，:：") + "…"
+
+
+#: most points drawn per line of a :func:`time_panel` (longer series are thinned evenly)
+MAX_POINTS = 600
+
+
+def time_panel(title: str, series: Sequence[Series], *, stacked: bool = False, lo: float | None = None,
+               hi: float | None = None, markers: Sequence[Marker] = (), x_label: str = "",
+               y_text: Callable[[float], str] = _plain, width: int = 330, css: str = "",
+               zero_line: bool = False, legend: bool = True) -> str:
+    """One chart of series over weeks 0, 1, … as an ``<svg>``: lines (or, ``stacked``, areas piled
+    from zero in the order given), a legend when there are several series, the y axis from ``lo`` to
+    ``hi`` (each from the values when ``None``) with round ticks labelled by ``y_text``, the x axis
+    from 0 to the last week (at least 10), a line at zero (``zero_line``), and ``markers`` (at most the
+    last 6 with ``label`` are labelled, on the side of their line with more room, cut to fit).
+    ``legend=False`` leaves the legend out (another panel beside it shows the same series')."""
+    font, W, H = 11, width, 230
+    n = max((len(s.values) for s in series), default=0)
+    x_hi = max(10, n - 1)
+    legend = legend and len(series) > 1
+    legend_rows = 0
+    if legend:  # the legend's rows: entries wrap onto a new row when the next would not fit
+        lx, legend_rows = 0.0, 1
+        for s in series:
+            w = 26 + text_width(s.label, font)
+            if lx and lx + w > W - 8:
+                lx, legend_rows = 0.0, legend_rows + 1
+            lx += w
+    pad_l, pad_r, pad_b = 46, 10, 30
+    pad_t = font + 10 + (font + 5) * legend_rows + 6
+    pw, ph = W - pad_l - pad_r, H - pad_t - pad_b
+    arrays = [[float(v) if v is not None else float("nan") for v in s.values] for s in series]
+    if stacked:
+        tops, base = [], [0.0] * n
+        for a in arrays:
+            a = a + [0.0] * (n - len(a))
+            base = [b + (v if v == v else 0.0) for b, v in zip(base, a)]
+            tops.append(base)
+        values = [0.0] + [v for t in tops for v in t]  # the areas stand on zero
+    else:
+        values = [v for a in arrays for v in a if v == v]
+    y_lo = lo if lo is not None else (min(values) if values else 0.0)
+    y_hi = hi if hi is not None else (max(values) if values else 1.0)
+    if y_hi - y_lo < 1e-12:
+        y_hi = y_lo + 1.0
+    tk = [t for t in ticks(y_lo, y_hi) if (lo is None or t >= lo - 1e-9) and (hi is None or t <= hi + 1e-9)]
+    if lo is None and tk:
+        y_lo = min(y_lo, tk[0])
+    if hi is None and tk:
+        y_hi = max(y_hi, tk[-1])
+
+    def X(k: float) -> float:
+        return pad_l + pw * k / x_hi
+
+    def Y(v: float) -> float:
+        return pad_t + ph * (1 - (min(max(v, y_lo), y_hi) - y_lo) / (y_hi - y_lo))
+
+    stride = max(1, math.ceil(n / MAX_POINTS))
+    keep = list(range(0, n, stride))
+    if n and keep[-1] != n - 1:
+        keep.append(n - 1)
+    out = [f"<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 {W} {H}' role='img' font-family='sans-serif' "
+           f"font-size='{font}' style='flex:1 1 {int(W * 0.9)}px;max-width:{int(W * 1.6)}px;{css}'>",
+           f"<title>{html.escape(title)}</title>",
+           f"<text x='2' y='{font + 4}' font-size='{font + 1}' font-weight='600'>"
+           f"{html.escape(fit_text(title, W - 4, font + 1))}</text>"]
+    _grid(out, tk, Y, pad_l, W - pad_r, font, y_text)
+    for t in ticks(0, x_hi, 5):
+        if 0 <= t <= x_hi:
+            out.append(f"<text x='{X(t):.1f}' y='{H - pad_b + font + 3}' text-anchor='middle' fill='#555'>"
+                       f"{t:g}</text>")
+    _x_label(out, x_label, pad_l + pw / 2, H)
+    if stacked:
+        below = [0.0] * n
+        for s, top in zip(series, tops):
+            up = " ".join(f"{X(k):.1f},{Y(top[k]):.1f}" for k in keep)
+            down = " ".join(f"{X(k):.1f},{Y(below[k]):.1f}" for k in reversed(keep))
+            if keep:
+                out.append(f"<polygon class='lsim-svg-area' data-label='{html.escape(s.label)}' points='{up} {down}' "
+                           f"fill='{s.colour}' fill-opacity='0.95'/>")
+            below = top
+    else:
+        for s, a in zip(series, arrays):
+            pts = [f"{X(k):.1f},{Y(a[k]):.1f}" for k in keep if k < len(a) and a[k] == a[k]]
+            if pts:
+                out.append(f"<polyline class='lsim-svg-line' data-label='{html.escape(s.label)}' points='"
+                           + " ".join(pts) + f"' fill='none' stroke='{s.colour}' stroke-width='1.8' "
+                           "stroke-linejoin='round'/>")
+    labelled = [m for m in markers if m.label and 0 <= m.x <= x_hi][-6:]
+    for m in markers:
+        if 0 <= m.x <= x_hi:
+            out.append(f"<line class='lsim-svg-mark' x1='{X(m.x):.1f}' x2='{X(m.x):.1f}' y1='{pad_t}' "
+                       f"y2='{pad_t + ph}' stroke='{m.colour}' stroke-width='{1.2 if m.label else 0.8}'"
+                       f"{_DASH.get(m.style, '')}><title>{html.escape(m.text)}</title></line>")
+    for i, m in enumerate(labelled):
+        px = X(m.x)
+        before = (px - pad_l) > pw / 2  # the side with more room
+        room = (px - pad_l if before else W - pad_r - px) - 4
+        text = fit_text(m.text, room, 9)
+        tx = px - 2 if before else px + 2
+        out.append(f"<text class='lsim-svg-mark-label' x='{tx:.1f}' y='{pad_t + 10 + 11 * (i % 3)}' font-size='9' "
+                   f"text-anchor='{'end' if before else 'start'}' fill='{m.colour}' paint-order='stroke' "
+                   f"stroke='white' stroke-width='3'>{html.escape(text)}</text>")
+    if zero_line and y_lo < 0 < y_hi:
+        out.append(f"<line x1='{pad_l}' x2='{W - pad_r}' y1='{Y(0.0):.1f}' y2='{Y(0.0):.1f}' stroke='#616161'/>")
+    if legend:
+        lx, ly = 4.0, font + 10 + font
+        for s in series:
+            w = 26 + text_width(s.label, font)
+            if lx > 4 and lx + w > W - 8:
+                lx, ly = 4.0, ly + font + 5
+            out.append(f"<line x1='{lx:.0f}' x2='{lx + 16:.0f}' y1='{ly - font / 3:.1f}' y2='{ly - font / 3:.1f}' "
+                       f"stroke='{s.colour}' stroke-width='{8 if stacked else 3}'/><text x='{lx + 20:.0f}' y='{ly}'>"
+                       f"{html.escape(s.label)}</text>")
+            lx += w
+    out.append("</svg>")
+    return "".join(out)
