@@ -197,3 +197,24 @@ def test_a_market_larger_than_the_server_allows_is_refused(server, pw):
         page.close(run_before_unload=True)
     finally:
         browser.close()
+
+
+def test_a_market_size_typed_waits_for_reset_with_its_panel_still_open(server, pw):
+    """A structural value typed in its panel waits for Reset: the notice above the panels appears and
+    the panel stays open, showing the value (it used to collapse as the notice pushed it down)."""
+    browser = launch_browser(pw)
+    try:
+        page = open_page(browser.new_context(viewport={"width": 1280, "height": 900}), server.url)
+        open_panel(page, "lsim-group-customers")
+        type_value(page, ".lsim-param-n_customers .lsim-input", 3000)
+        wait_text(page, ".lsim-pending", r"3000")
+        box = page.locator(".lsim-param-n_customers .lsim-input input")
+        assert box.is_visible(), "the panel closed"
+        assert re.sub(r"\D", "", box.input_value()) == "3000"
+        page.locator(".lsim-apply-pending").click()
+        page.wait_for_selector(".lsim-pending", state="detached", timeout=30_000)
+        wait_text(page, ".lsim-kpi-active .lsim-kpi-value", r"^\s*2,[0-9]{3}\s*$")  # 90% of 3,000 start active
+        assert page.locator(".lsim-param-n_customers .lsim-input input").is_visible()
+        page.close(run_before_unload=True)
+    finally:
+        browser.close()

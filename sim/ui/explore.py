@@ -313,13 +313,16 @@ def Settings():
 
     pending = sess.pending()
     notes = {k: tr("applies on Reset", "重置后生效") for k in STRUCTURAL}
-    if pending:
-        with solara.Row(classes=["lsim-pending"], style={"align-items": "center", "flex-wrap": "wrap"}, gap="6px"):
-            solara.Warning(tr("Waiting for Reset: ", "等待重置：") + ", ".join(
-                f"{PARAMS[k].label(lng)} = {v}" for k, v in pending.items()), dense=True)
-            solara.Button(tr("Reset now", "立即重置"), on_click=lambda: (setattr(state.playing, "value", False),
-                                                                      sess.reset(), state.edited()),
-                          small=True, color="warning", classes=["lsim-apply-pending"])
+    # always there, empty or not: the panels after it keep their place, so the one open stays open
+    # when a value typed in it starts waiting for Reset
+    with solara.Column(gap="0px"):
+        if pending:
+            with solara.Row(classes=["lsim-pending"], style={"align-items": "center", "flex-wrap": "wrap"}, gap="6px"):
+                solara.Warning(tr("Waiting for Reset: ", "等待重置：") + ", ".join(
+                    f"{PARAMS[k].label(lng)} = {v}" for k, v in pending.items()), dense=True)
+                solara.Button(tr("Reset now", "立即重置"), on_click=lambda: (setattr(state.playing, "value", False),
+                                                                          sess.reset(), state.edited()),
+                              small=True, color="warning", classes=["lsim-apply-pending"])
     solara.Text(tr("Market", "市场"), style={"font-weight": "600", "margin-top": "6px"})
     with solara.Column(classes=["lsim-params"], gap="0px"):
         ParameterPanels(sess.params, on_param, notes=notes)
