@@ -1,6 +1,12 @@
-"""The Explore page's figures (matplotlib), in English or Chinese.
+"""The Explore page's figures, in English or Chinese.
 
-Every function takes an :class:`~sim.ui.state.ExploreSession` and a language and returns a new
+The charts over time (:data:`CHARTS`) are declared once each, as :class:`Panel` s and the run's
+change marks (:func:`markers`), and drawn two ways from that: as SVG text for the page
+(:func:`chart_svg`, a millisecond or two, so a playing market redraws them at every step) and as a
+matplotlib figure for their PNG download (:func:`chart_figure`). The snapshots of the customers now
+(:func:`fig_distributions`, :func:`fig_types`) and a customer's story are matplotlib figures.
+
+Every ``fig_…`` function takes an :class:`~sim.ui.state.ExploreSession` and a language and returns a new
 :class:`matplotlib.figure.Figure`. Figures are built with the object-oriented API (never pyplot), so
 nothing is registered globally: a figure is freed as soon as the page stops showing it, and
 :func:`png` closes it explicitly after writing it. Labels of observables come from their
