@@ -73,6 +73,14 @@ def test_lines_put_each_value_where_the_axis_says():
     assert legend == ["A", "B"]
 
 
+@pytest.mark.parametrize("weeks", [3, 12, 13, 37, 105, 521])
+def test_weeks_on_the_x_axis_are_whole_numbers(weeks):
+    root = parse(time_panel("t", [Series("A", "#111", list(range(weeks)))], x_label="Week"))
+    labels = [t.text for t in root.iter(NS + "text") if t.get("text-anchor") == "middle" and t.text != "Week"]
+    assert len(labels) >= 3 and all(re.fullmatch(r"\d+", x) for x in labels), labels
+    assert int(labels[0]) == 0 and int(labels[-1]) <= max(10, weeks - 1)
+
+
 def test_stacked_areas_pile_up_from_zero():
     ys = [[10.0, 20.0, 30.0], [5.0, 5.0, 5.0], [1.0, 2.0, 3.0]]
     root = parse(time_panel("Stages", [Series(k, c, y) for k, c, y in zip("xyz", ("#a00", "#0a0", "#00a"), ys)],

@@ -259,7 +259,7 @@ def chart_svg(chart: tuple[tuple[Panel, ...], list[Marker]], lang: str = "en") -
     """A chart (its panels and marks, as a ``chart_…`` function returns them) as SVG panels side by
     side: what the page shows (drawn in the browser, a millisecond or two to write)."""
     panels_, marks = chart
-    width = 330 if len(panels_) > 1 else 560
+    width = 330 if len(panels_) > 1 else 400
     shared = not any(p.own_legend for p in panels_)  # one legend, on the first panel
     return panels([time_panel(p.title, p.series, stacked=p.stacked, lo=p.lo, hi=p.hi, markers=marks,
                               x_label=_week(lang), y_text=_y_text, width=width, zero_line=p.zero_line,

@@ -36,12 +36,16 @@ class Series:
     values: Sequence[float | None]
 
 
-def ticks(lo: float, hi: float, n: int = 4) -> list[float]:
-    """About ``n`` round tick values from at or below ``lo`` to at or above ``hi``."""
+def ticks(lo: float, hi: float, n: int = 4, whole: bool = False) -> list[float]:
+    """About ``n`` round tick values from at or below ``lo`` to at or above ``hi`` (``whole``: whole
+    numbers only, e.g. weeks)."""
     span = hi - lo if hi - lo > 1e-9 else max(abs(hi), 1.0)
     raw = span / n
     mag = 10 ** math.floor(math.log10(raw))
-    step = next(k * mag for k in (1, 2, 2.5, 5, 10) if k * mag >= raw)
+    step = next(k * mag for k in (1, 2, 2.5, 5, 10) if k * mag >= raw and (not whole or (k * mag) % 1 == 0
+                                                                           or k * mag < 1))
+    if whole:
+        step = max(1.0, step)
     out, t = [], math.floor(lo / step) * step
     while True:  # up to the first tick at or above hi
         out.append(round(t, 10))
@@ -230,12 +234,12 @@ def time_panel(title: str, series: Sequence[Series], *, stacked: bool = False, l
     if n and keep[-1] != n - 1:
         keep.append(n - 1)
     out = [f"<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 {W} {H}' role='img' font-family='sans-serif' "
-           f"font-size='{font}' style='flex:1 1 {int(W * 0.9)}px;max-width:{int(W * 1.6)}px;{css}'>",
+           f"font-size='{font}' style='flex:1 1 {int(W * 0.9)}px;max-width:{int(W * 1.3)}px;{css}'>",
            f"<title>{html.escape(title)}</title>",
            f"<text x='2' y='{font + 4}' font-size='{font + 1}' font-weight='600'>"
            f"{html.escape(fit_text(title, W - 4, font + 1))}</text>"]
     _grid(out, tk, Y, pad_l, W - pad_r, font, y_text)
-    for t in ticks(0, x_hi, 5):
+    for t in ticks(0, x_hi, 5, whole=True):
         if 0 <= t <= x_hi:
             out.append(f"<text x='{X(t):.1f}' y='{H - pad_b + font + 3}' text-anchor='middle' fill='#555'>"
                        f"{t:g}</text>")
