@@ -135,6 +135,49 @@ def hittable(page, selector: str) -> list[str]:
     return problems
 
 
+# the run settings of the Compare and Sweep pages: each field's label and input, and the Run button
+_BATCH_BOXES_JS = r"""prefix => {
+  const out = [];
+  const box = (r, group, what) => { if (r.width > 0 && r.height > 0)
+      out.push({group, what, x: r.left, y: r.top, r: r.right, b: r.bottom}); };
+  const textBox = e => { const rg = document.createRange(); rg.selectNodeContents(e); return rg.getBoundingClientRect(); };
+  for (const name of ['replicates', 'steps', 'customers', 'seed']) {
+    const root = document.querySelector('.' + prefix + '-' + name);
+    if (!root) { out.push({group: name, what: 'missing'}); continue; }
+    const label = root.querySelector('label');
+    if (label) box(textBox(label), name, 'label ' + label.textContent.trim());
+    const slot = root.querySelector('.v-input__slot');
+    if (slot) box(slot.getBoundingClientRect(), name, 'input');
+  }
+  const run = document.querySelector('.' + prefix + '-run');
+  if (run) box(run.getBoundingClientRect(), 'run', 'button');
+  return out;
+}"""
+
+
+@pytest.mark.parametrize("lng", ["en", "zh"])
+@pytest.mark.parametrize("page_name", ["compare", "sweep"])
+@pytest.mark.parametrize("name,width,height,scale", [WINDOWS[0], WINDOWS[1]], ids=[WINDOWS[0][0], WINDOWS[1][0]])
+def test_run_settings_do_not_overlap_on_narrow_screens(server, browser, page_name, name, width, height, scale, lng):
+    """On a phone the run settings wrap onto several rows: a wrapped row's labels must not lie on the
+    inputs of the row above (they did on the Sweep and Compare pages)."""
+    ctx = browser.new_context(viewport={"width": width, "height": height}, device_scale_factor=scale,
+                              locale="en-US")
+    ctx.set_default_timeout(60_000)
+    try:
+        page = open_page(ctx, server.url, "/" + page_name, ready=f".lsim-{page_name}-run")
+        page.locator(f".lsim-lang-{lng}").click(timeout=5_000)
+        page.wait_for_selector(f".lsim-{page_name}-run:has-text('{'运行' if lng == 'zh' else 'Run'}')")
+        page.wait_for_timeout(500)
+        boxes = page.evaluate(_BATCH_BOXES_JS, f"lsim-{page_name}")
+        assert not [b for b in boxes if b["what"] == "missing"], boxes
+        page.screenshot(path=str(output_dir("layout") / f"{page_name}-{name}-{lng}.png"))
+        problems = overlaps(boxes)
+        assert not problems, f"{page_name} {name} {lng}:\n- " + "\n- ".join(problems)
+    finally:
+        ctx.close()
+
+
 @pytest.mark.parametrize("lng", ["en", "zh"])
 @pytest.mark.parametrize("name,width,height,scale", WINDOWS, ids=[w[0] for w in WINDOWS])
 def test_explore_layout(server, browser, name, width, height, scale, lng):

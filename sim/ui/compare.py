@@ -292,7 +292,7 @@ def Compare():
                 solara.Button(tr("Add configuration", "添加配置"), icon_name="mdi-plus", on_click=add_config,
                               outlined=True, classes=["lsim-compare-add-config"], style={"margin-top": "8px"})
         with solara.Card(tr("Run", "运行"), margin=0, style={"margin-top": "12px"}):
-            with solara.Row(style={"flex-wrap": "wrap", "align-items": "center"}):
+            with solara.Row(style={"flex-wrap": "wrap", "align-items": "center"}, classes=["lsim-run-settings"]):
                 run_settings_inputs(settings, "lsim-compare")
                 problem = run_problem(len(cs))
                 n_runs = 0 if problem else len(cs) * replicates.value

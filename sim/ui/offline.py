@@ -72,8 +72,9 @@ PAGE_CSS = (
 #: the app's layout at every width (checked by ``tests/test_browser_layout.py`` at 390–1920 px):
 #: - app bar: the page links scroll sideways inside their own strip, so the EN / 中文 toggle always
 #:   stays in the window; the page title gives way first on narrow screens;
-#: - run controls: a field's label sits inside the field's own box (Vuetify floats it above), and
-#:   rows keep a gap when they wrap, so labels never run under the buttons or the week counter;
+#: - run controls (Explore) and run settings (Compare, Sweep: ``lsim-run-settings``): a field's label
+#:   sits inside the field's own box (Vuetify floats it above), and rows keep a gap when they wrap,
+#:   so labels never run under the buttons, the week counter or the fields of the row above;
 #: - Explore below 1264 px (one column): the parts of both columns are laid out in one list,
 #:   run controls and the mechanism diagram first, so a projector's first screen shows the diagram;
 #: - the diagram keeps a minimum width (its texts ≥ 12 px) and scrolls sideways below it.
@@ -89,10 +90,12 @@ LAYOUT_CSS = """
   .lsim-nav.v-btn { min-width: 0 !important; padding: 0 8px !important; font-size: 0.78rem; }
   .lsim-lang .v-btn { min-width: 0 !important; padding: 0 10px !important; }
 }
-.lsim-run .lsim-run-buttons, .lsim-run .lsim-run-fields { row-gap: 10px !important; }
+.lsim-run .lsim-run-buttons, .lsim-run .lsim-run-fields, .lsim-run-settings { row-gap: 10px !important; }
 .lsim-run .lsim-run-fields { margin-top: 10px; align-items: flex-end !important; }
-.lsim-run .lsim-run-fields .v-input { padding-top: 18px !important; margin-top: 0 !important; flex: 0 1 auto; }
-.lsim-run .lsim-run-fields .v-input .v-label { white-space: nowrap; }
+.lsim-run-settings { align-items: flex-end !important; }
+.lsim-run .lsim-run-fields .v-input, .lsim-run-settings .v-input { padding-top: 18px !important; margin-top: 0 !important;
+  flex: 0 1 auto; }
+.lsim-run .lsim-run-fields .v-input .v-label, .lsim-run-settings .v-input .v-label { white-space: nowrap; }
 .lsim-run .lsim-step-counter { white-space: nowrap; }
 .lsim-diagram { overflow-x: auto; }
 .lsim-cli { color: #78909c; font-size: 0.82em; }

@@ -226,7 +226,7 @@ def Sweep():
                                       value=two, classes=["lsim-sweep-two"])
                         if two.value:
                             AxisEditor(2, axis2)
-                with solara.Row(style={"flex-wrap": "wrap", "align-items": "center"}):
+                with solara.Row(style={"flex-wrap": "wrap", "align-items": "center"}, classes=["lsim-run-settings"]):
                     run_settings_inputs(settings, "lsim-sweep")
                     solara.Button(tr(f"Run ({n_runs} runs)", f"运行（{n_runs} 次）"), on_click=run, color="primary",
                                   icon_name="mdi-play", disabled=st.running or problem is not None,
