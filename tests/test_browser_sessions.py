@@ -63,11 +63,13 @@ def _log_text(srv) -> str:
     return srv.log_path.read_text(encoding="utf-8", errors="replace")
 
 
-def _playing(kb, url: str):
-    """A page of the killable browser ``kb`` (on the app at ``url``) whose market plays, never pausing
-    on its own, at week 5 or later."""
+def _playing(kb, url: str, speed: str | None = None):
+    """A page of the killable browser ``kb`` (on the app at ``url``) whose market plays (at ``speed``,
+    an item of the Speed select, if given), never pausing on its own, at week 5 or later."""
     page = open_page(kb.new_context(viewport={"width": 1280, "height": 900}), url)
     type_value(page, ".lsim-stop-at", 0)  # never pause on its own
+    if speed:
+        choose(page, ".lsim-speed", speed)
     page.locator(".lsim-play").click()
     page.wait_for_selector(".lsim-pause", timeout=30_000)
     wait_week(page, 5)
@@ -77,7 +79,9 @@ def _playing(kb, url: str):
 def test_a_dead_browser_stops_its_market(server, pw, tmp_path):
     idle = cores_busy(server.pid, 2.0)
     with KillableBrowser(pw, tmp_path / "profile") as kb:
-        page = _playing(kb, server.url)
+        # as fast as it goes: at the default 10 weeks per second a 2,000-customer market with its
+        # charts drawn by the browser uses only about 0.1 of a core, too little to tell apart
+        page = _playing(kb, server.url, speed="max")
         playing = cores_busy(server.pid, 3.0)
         screenshot(page, "sessions-playing-before-the-browser-dies", full=False)
         lost_before = _log_text(server).count("lsim-lost-page")
