@@ -55,3 +55,20 @@ def test_the_fingerprint_sees_a_one_bit_change():
     nudged = sc.__class__(sc.name, sc.source, sc.params.replace(trust_gain=sc.params.trust_gain * 1.001),
                           sc.events, sc.info, sc.steps, sc.seed)
     assert _diff(golden.market_fingerprint(sc), golden.market_fingerprint(nudged))
+
+
+def test_vector_code_is_pinned(capsys):
+    """The fingerprints were recorded with numpy's and OpenBLAS's AVX2 code (tests/conftest.py pins
+    it, so that they hold on AVX-512 processors too): numpy reports no vector extension above AVX2
+    in use, and OpenBLAS is told to use its Haswell kernels."""
+    import os
+    import re
+
+    import numpy as np
+
+    np.show_runtime()
+    out = capsys.readouterr().out
+    found = re.search(r"'found': \[([^\]]*)\]", out)
+    assert found is not None, out
+    assert not re.search(r"X86_V4|AVX512", found.group(1)), f"numpy uses {found.group(1)}"
+    assert os.environ.get("OPENBLAS_CORETYPE") == "Haswell"
