@@ -200,3 +200,14 @@ def test_chart_view_renders_svg_and_keeps_the_png_download(sess):
     assert built == []  # the matplotlib figure is made only for a download
     rc.find(v.Btn, class_="lsim-download-png").assert_single()  # (the browser test downloads it)
     rc.close()
+
+
+def test_a_long_legend_wraps_above_the_plot():
+    names = [f"Merchant number {k}" for k in range(6)]
+    root = parse(time_panel("t", [Series(nm, "#111", [1.0, 2.0]) for nm in names], width=330))
+    entries = [t for t in root.iter(NS + "text") if t.text in names]
+    rows = sorted({float(t.get("y")) for t in entries})
+    assert len(entries) == 6 and len(rows) >= 2  # wrapped onto rows
+    assert all(float(t.get("x")) + text_width(t.text, 11) <= 330 for t in entries)
+    top_grid = min(grid(root).values()) - 11 / 3  # the highest grid line
+    assert max(rows) < top_grid, "the legend runs into the plot"

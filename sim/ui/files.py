@@ -46,13 +46,13 @@ def FigureView(key: str, build: Callable[[], Any], deps: list, filename: str | N
 
 
 @solara.component
-def ChartView(key: str, chart: Callable[[], Any], build: Callable[[], Any], deps: list, lang: str,
+def ChartView(key: str, chart: Callable[[], Any], build: Callable[[], Any], deps: list, lng: str,
               filename: str | None = None):
     """A time chart (:data:`sim.ui.plots.CHARTS`) drawn as SVG when ``deps`` change — written in a
     millisecond or two, so a playing market redraws it at every step — and a button to download the
-    same chart as a PNG (``build()``, matplotlib, made only when asked for). ``lang``: the chart's
+    same chart as a PNG (``build()``, matplotlib, made only when asked for). ``lng``: the chart's
     language (one of ``deps``)."""
-    svg = solara.use_memo(lambda: chart_svg(chart(), lang), deps)
+    svg = solara.use_memo(lambda: chart_svg(chart(), lng), deps)
     with solara.Column(gap="0px", classes=["lsim-figure", "lsim-chart", f"lsim-figure-{key}"]):
         solara.HTML(tag="div", unsafe_innerHTML=svg, classes=["lsim-chart-svg"])
         PngButton(key, build, filename)

@@ -15,6 +15,7 @@ declarations (:func:`sim.analysis.labels.metric_label`), other words are written
 
 from __future__ import annotations
 
+import functools
 import io
 from dataclasses import dataclass
 from typing import Callable
@@ -193,7 +194,6 @@ def _charted(chart_fn):
     """A chart's panels and the run's change marks, read while holding the session's lock, so the
     play thread cannot append to the series half-way through (series of different lengths for
     different merchants)."""
-    import functools
 
     @functools.wraps(chart_fn)
     def wrapper(sess, lang: str = "en") -> tuple[tuple[Panel, ...], list[Marker]]:

@@ -194,11 +194,11 @@ def time_panel(title: str, series: Sequence[Series], *, stacked: bool = False, l
     legend = legend and len(series) > 1
     legend_rows = 0
     if legend:  # the legend's rows: entries wrap onto a new row when the next would not fit
-        lx, legend_rows = 0.0, 1
+        lx, legend_rows = 4.0, 1  # (as the legend is drawn below)
         for s in series:
             w = 26 + text_width(s.label, font)
-            if lx and lx + w > W - 8:
-                lx, legend_rows = 0.0, legend_rows + 1
+            if lx > 4 and lx + w > W - 8:
+                lx, legend_rows = 4.0, legend_rows + 1
             lx += w
     pad_l, pad_r, pad_b = 46, 10, 30
     pad_t = font + 10 + (font + 5) * legend_rows + 6
