@@ -95,6 +95,8 @@ class ExploreSession:
         #: a fixed random key per place, so the plots' sample of customers stays the same from one
         #: redraw to the next (drawn once by the plots of :mod:`sim.ui.plots`, never from the model)
         self.sample_key: np.ndarray | None = None
+        #: the week its page's counter was last rendered with (:func:`moved`, :func:`ticked`)
+        self.shown_week = -1
         if scenario is not None:
             self._take(scenario)
         self._build()
@@ -559,7 +561,7 @@ def _restored_text(week_: int, seed: int) -> str:
 session: solara.Reactive[ExploreSession] = solara.Reactive(
     solara.toestand.KernelStoreFactory(_make_session, key="sim.ui.state:session"))
 version = solara.reactive(0)
-week = solara.reactive(0)  # the week shown by the counter: follows every step, not only redraws
+week = solara.reactive(0)  # bumped to render the week counter alone between redraws (:func:`ticked`)
 settings_version = solara.reactive(0)
 playing = solara.reactive(False)
 speed = solara.reactive(10)
@@ -609,16 +611,20 @@ def rendered(change: Callable[[], None], rc: Any, cancel: threading.Event | None
 
 
 def moved() -> None:
-    """The model changed: redraw what shows it."""
+    """The model changed: redraw what shows it (the week counter with it: one render of the page,
+    not a second one for the counter)."""
+    sess = session.value
+    sess.shown_week = sess.steps
     version.value += 1
-    ticked()
 
 
 def ticked() -> None:
-    """A step was made: update the week counter (without redrawing the plots)."""
-    w = session.value.steps
-    if week.value != w:
-        week.value = w
+    """A step was made: update the week counter (without redrawing the plots), unless the page was
+    already rendered at this week."""
+    sess = session.value
+    if sess.shown_week != sess.steps:
+        sess.shown_week = sess.steps
+        week.value += 1
 
 
 def edited() -> None:
