@@ -1,7 +1,10 @@
 """The server-wide gate that lets many playing sessions share the cores in turn."""
 
+import contextlib
 import threading
 import time
+
+import pytest
 
 from sim.ui.pace import Gate
 
@@ -125,3 +128,57 @@ def test_clicks_are_served_in_their_own_order_ahead_of_loops():
     for t in threads:
         t.join(10)
     assert order == ["click1", "click2", "loop1", "loop2"]
+
+
+class _Market:
+    """Stands in for a session: each step takes 0.1 s of a fake clock."""
+
+    def __init__(self):
+        self.steps, self.t = 0, 0.0
+        self.lock = threading.RLock()
+
+    def step(self):
+        self.steps += 1
+        self.t += 0.1
+
+
+class _CrowdedGate:
+    """A gate whose redraws are spaced by ``gap`` seconds (more players than slots)."""
+
+    def __init__(self, gap):
+        self.gap = gap
+
+    def playing(self):
+        return contextlib.nullcontext()
+
+    def turn(self, cancel=None):
+        return contextlib.nullcontext(True)
+
+    def min_redraw_gap(self):
+        return self.gap
+
+    def note_draw(self, seconds):
+        pass
+
+
+@pytest.mark.parametrize("gap", [0.0, 0.35])
+def test_the_week_counter_is_rendered_alone_only_between_redraws_and_not_in_a_crowd(gap):
+    from sim.ui.state import TICK_GAP, play_loop
+
+    m = _Market()
+    events = []
+    gate = _CrowdedGate(gap)
+    play_loop(m, threading.Event(), speed=lambda: 0, every=lambda: 5, max_steps=40, clock=lambda: m.t, gate=gate,
+              draw=lambda: events.append(("draw", m.steps, m.t)), tick=lambda: events.append(("tick", m.steps, m.t)))
+    draws = [e for e in events if e[0] == "draw"]
+    ticks = [e for e in events if e[0] == "tick"]
+    assert len({s for _, s, _ in events}) == len(events)  # never a tick and a redraw after one step
+    renders = sorted(events, key=lambda e: e[1])
+    if gap == 0.0:
+        assert [s for _, s, _ in draws] == [5, 10, 15, 20, 25, 30, 35, 40]  # every 5 steps
+        # a tick comes at least TICK_GAP after the render before it (a tick or a redraw)
+        assert ticks and all(b[2] - a[2] >= TICK_GAP - 1e-9 for a, b in zip(renders, renders[1:]) if b[0] == "tick")
+        assert len(ticks) == 8  # one between each two redraws (0.5 s apart)
+    else:  # a crowd: the counter moves with the redraws, which are spaced by the gap
+        assert ticks == []
+        assert all(b[2] - a[2] >= gap - 1e-9 for a, b in zip(draws[:-1], draws[1:-1]))

@@ -339,8 +339,10 @@ def play_loop(sess: ExploreSession, cancel: threading.Event, *, speed: Callable[
     ``speed()`` is the target in steps per second (0 = as fast as possible); ``every()`` how many
     steps between redraws; ``draw()`` redraws (in the app: bumps :data:`version`, which renders the
     plots in this thread). Both are read on every step, so the user can change them while it plays.
-    ``tick()`` is called after a step when :data:`TICK_GAP` seconds have passed since the last one
-    (in the app: updates the week counter; any render of the page costs 15–20 ms, so not more often).
+    ``tick()`` is called after a step that is not redrawn when :data:`TICK_GAP` seconds have passed
+    since the last tick or redraw (in the app: updates the week counter; any render of the page costs
+    15–20 ms, so not more often), and not at all while redraws are spaced (more markets play than
+    there are slots: the counter then moves with the redraws).
     Returns the number of steps run. The model's lock is held only while stepping, so buttons
     (pause, a policy change) get in between steps.
 
@@ -377,19 +379,23 @@ def play_loop(sess: ExploreSession, cancel: threading.Event, *, speed: Callable[
                     break
                 sess.step()
             n += 1
-            if clock() - last_tick >= TICK_GAP:
-                tick()
-                last_tick = clock()
             since += 1
             last = (max_steps is not None and n >= max_steps) or (goal and sess.steps >= goal)
-            if last or (since >= max(1, int(every())) and clock() - last_draw >= gate.min_redraw_gap()):
+            gap = gate.min_redraw_gap()
+            if last or (since >= max(1, int(every())) and clock() - last_draw >= gap):
                 with gate.turn(cancel) as ok:
                     if ok:
                         t0 = time.thread_time()
                         draw()
                         gate.note_draw(time.thread_time() - t0)
-                        last_draw = clock()
+                        last_draw = last_tick = clock()
                         since = 0
+            elif gap == 0.0 and clock() - last_tick >= TICK_GAP:
+                # the week counter alone, between redraws; not while more markets play than there are
+                # slots: a render of the page costs about as much as a redraw, so there the counter
+                # moves with the (spaced) redraws only
+                tick()
+                last_tick = clock()
             if last:
                 break
             s = float(speed() or 0)
