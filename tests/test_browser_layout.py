@@ -232,6 +232,12 @@ def test_upload_has_a_file_chooser_reachable_by_keyboard(server, browser, tmp_pa
     ctx.set_default_timeout(60_000)
     try:
         page = open_page(ctx, server.url)
+        # Playwright intercepts file choosers once something listens for them, and turns that on with
+        # a message of its own: listen from the start, so that the first Enter cannot race it. (A
+        # chooser that opened before interception stayed open, unseen, in the headless browser and
+        # blocked every later one: the test then failed all three attempts, on main too, in 2 of 3
+        # runs on one machine.)
+        page.on("filechooser", lambda _chooser: None)
         # let the first render finish (the plots come last): a part drawn again loses the focus
         page.wait_for_function("() => document.querySelectorAll('.lsim-figure svg .lsim-svg-line').length > 0",
                                timeout=60_000)
