@@ -186,14 +186,17 @@ def test_each_chart_as_svg_shows_what_its_png_shows(sess, key, lng):
         assert "Week" in words and not re.search(r"[\u4e00-\u9fff]", words.replace("甲循环", "").replace("乙循环", ""))
 
 
-def test_chart_view_renders_svg_and_keeps_the_png_download(sess):
+def test_chart_view_renders_svg_and_keeps_the_png_download(sess, monkeypatch):
+    from sim.ui import files
+
     built = []
 
-    def build():
+    def build(*a, **k):
         built.append(1)
-        return plots.fig_loyal_churn(sess, "en")
+        return plots.chart_figure(*a, **k)
 
-    box, rc = solara.render(ChartView("loyal_churn", lambda: plots.chart_loyal_churn(sess, "en"), build,
+    monkeypatch.setattr(files, "chart_figure", build)
+    box, rc = solara.render(ChartView("loyal_churn", lambda: plots.chart_loyal_churn(sess, "en"),
                                       [id(sess), 0, "en", "loyal_churn"], "en"), handle_error=False)
     markup = [w.unsafe_innerHTML for w in rc.find(solara.widgets.HTML).widgets]
     assert len(markup) == 1 and markup[0].count("class='lsim-svg-line'") == 6  # 3 merchants × 2 panels

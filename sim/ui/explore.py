@@ -418,8 +418,7 @@ def Figures(keys: tuple):
             name = f"{key}_week{sess.steps}_{lng}.png"
             with solara.Column(style={"flex": "1 1 480px", "min-width": "320px"}, gap="0px"):
                 if chart is not None:  # a time chart: SVG on the page, matplotlib for its PNG
-                    ChartView(key, lambda chart=chart: chart(sess, lng), lambda build=build: build(sess, lng),
-                              [id(sess), ver, lng, key], lng, filename=name)
+                    ChartView(key, lambda chart=chart: chart(sess, lng), [id(sess), ver, lng, key], lng, filename=name)
                 else:
                     FigureView(key, lambda build=build: build(sess, lng), [id(sess), ver, lng, key], filename=name)
 

@@ -24,7 +24,7 @@ from ..inputs.scenario import MAX_BYTES, ScenarioError, parse_scenario, scenario
 from ..params import ParamError
 from ..words import pick
 from .i18n import both, lang, shown, tr
-from .plots import chart_svg, png
+from .plots import chart_figure, chart_svg, png
 
 __all__ = ["FigureView", "ChartView", "Downloads", "Upload", "toml_text", "read_upload", "handle_upload"]
 
@@ -46,16 +46,15 @@ def FigureView(key: str, build: Callable[[], Any], deps: list, filename: str | N
 
 
 @solara.component
-def ChartView(key: str, chart: Callable[[], Any], build: Callable[[], Any], deps: list, lng: str,
-              filename: str | None = None):
+def ChartView(key: str, chart: Callable[[], Any], deps: list, lng: str, filename: str | None = None):
     """A time chart (:data:`sim.ui.plots.CHARTS`) drawn as SVG when ``deps`` change — written in a
     millisecond or two, so a playing market redraws it at every step — and a button to download the
-    same chart as a PNG (``build()``, matplotlib, made only when asked for). ``lng``: the chart's
-    language (one of ``deps``)."""
+    same chart as a PNG (:func:`~sim.ui.plots.chart_figure` of the same ``chart()``, matplotlib, made
+    only when asked for). ``lng``: the chart's language (one of ``deps``)."""
     svg = solara.use_memo(lambda: chart_svg(chart(), lng), deps)
     with solara.Column(gap="0px", classes=["lsim-figure", "lsim-chart", f"lsim-figure-{key}"]):
         solara.HTML(tag="div", unsafe_innerHTML=svg, classes=["lsim-chart-svg"])
-        PngButton(key, build, filename)
+        PngButton(key, lambda: chart_figure(chart(), lng), filename)
 
 
 @solara.component
