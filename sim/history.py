@@ -37,14 +37,14 @@ def history_bytes(n: int, limit: int, depth: int) -> int:
     ``depth`` steps)."""
     row = 8 + sum(np.dtype(dt).itemsize for dt in _FIELDS.values())  # an id and the recorded values
     k = min(n, limit)
-    return k * depth * row + n * 8 + min(ARCHIVE_SIZE, n) * depth * row if k else n * 8
+    return k * depth * row + n * 4 + min(ARCHIVE_SIZE, n) * depth * row if k else n * 4
 
 
 class History:
     def __init__(self, n: int, limit: int, depth: int, rng: np.random.Generator):
         k = min(n, limit)
         self.places = np.arange(n) if k == n else np.sort(rng.choice(n, size=k, replace=False))
-        self.column = np.full(n, -1, dtype=np.int64)
+        self.column = np.full(n, -1, dtype=np.int32)  # (at most history_limit places are recorded)
         self.column[self.places] = np.arange(k)
         self.depth = depth
         self.step = np.full(depth, -1, dtype=np.int64)

@@ -410,11 +410,13 @@ def buyers_by_chance(u, trust, stage, base, extra):
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def get_older(stage, age, tenure, spend, fade):
-    """Every active customer (``stage > 0``) one step older (``age``, ``tenure``); every place's
-    recent spend times ``fade``."""
+def get_older(stage, age, tenure, spend, fade, top):
+    """Every active customer (``stage > 0``) one step older (``age``, ``tenure``; both stop at
+    ``top``, the largest count their type holds); every place's recent spend times ``fade``."""
     for i in range(len(stage)):
         if stage[i] > 0:
-            age[i] += 1
-            tenure[i] += 1
+            if age[i] < top:
+                age[i] += 1
+            if tenure[i] < top:
+                tenure[i] += 1
         spend[i] *= fade

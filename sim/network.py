@@ -25,7 +25,7 @@ class Network:
     """Undirected graph over ``n`` places in CSR form (each tie stored in both directions)."""
 
     n: int
-    indptr: np.ndarray  # int64, length n + 1
+    indptr: np.ndarray  # int32 (int64 past 2**31 - 1 entries), length n + 1
     indices: np.ndarray  # int32, length 2 * ties
 
     def neighbours(self, i: int) -> np.ndarray:
@@ -43,7 +43,7 @@ class Network:
 def small_world(n: int, degree: int, rewire: float, rng: np.random.Generator) -> Network:
     """A Watts–Strogatz graph on ``n`` places with even ``degree`` and rewiring chance ``rewire``."""
     if degree <= 0 or n < 2:
-        return Network(n, np.zeros(n + 1, dtype=np.int64), np.zeros(0, dtype=np.int32))
+        return Network(n, np.zeros(n + 1, dtype=np.int32), np.zeros(0, dtype=np.int32))
     half = degree // 2
     src = np.repeat(np.arange(n, dtype=np.int64), half)
     dst = (src + np.tile(np.arange(1, half + 1, dtype=np.int64), n)) % n
@@ -59,7 +59,7 @@ def small_world(n: int, degree: int, rewire: float, rng: np.random.Generator) ->
     order = np.argsort(a, kind="stable")
     indices = b[order].astype(np.int32)
     counts = np.bincount(a, minlength=n)
-    indptr = np.zeros(n + 1, dtype=np.int64)
+    indptr = np.zeros(n + 1, dtype=np.int32 if len(indices) < 2**31 else np.int64)
     np.cumsum(counts, out=indptr[1:])
     return Network(n, indptr, indices)
 

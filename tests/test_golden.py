@@ -72,3 +72,13 @@ def test_vector_code_is_pinned(capsys):
     assert found is not None, out
     assert not re.search(r"X86_V4|AVX512", found.group(1)), f"numpy uses {found.group(1)}"
     assert os.environ.get("OPENBLAS_CORETYPE") == "Haswell"
+
+
+def test_integers_are_fingerprinted_by_value_whatever_their_width():
+    """Narrowing a count's type (int32 → uint16) keeps its print; a changed value does not."""
+    import numpy as np
+
+    a = np.array([0, 3, 65535], dtype=np.int32)
+    assert golden.digest(a) == golden.digest(a.astype(np.uint16)) == golden.digest(a.astype(np.int64))
+    assert golden.digest(a) != golden.digest(np.array([0, 4, 65535], dtype=np.int32))
+    assert golden.digest(a) != golden.digest(a.astype(np.float32))

@@ -259,3 +259,46 @@ def test_what_customers_heard_stays_within_plus_minus_one():
     for _ in range(20):
         mm.step()
         assert float(np.abs(mm.pop.heard).max()) <= 1 + 1e-6
+
+
+# ---- narrowed counts -----------------------------------------------------------------------------
+def test_counts_are_16_bit_and_stop_at_their_ceiling_instead_of_wrapping():
+    """Steps, passes, complaints and the other counts are stored in 16 bits (docs/performance.md):
+    a customer whose counts reach COUNT_MAX keeps them there through a market's steps — tenure 0
+    again would make an old customer a newcomer (its encounters would weigh as a first week's)."""
+    from sim.mechanism.state import COUNT, COUNT_MAX, Population
+
+    P = Params(n_customers=400, merchants=[MerchantParams(name="A", failure_prob=0.5, recovery_prob=1.0),
+                                          MerchantParams(name="B", failure_prob=0.5)])
+    mm = LoyaltyModel(P, seed=4)
+    for _ in range(3):
+        mm.step()
+    pop = mm.pop
+    for name in Population.INTS:
+        assert getattr(pop, name).dtype == COUNT, name
+    act = pop.stage > 0
+    for name in Population.INTS:
+        getattr(pop, name)[act] = COUNT_MAX - 1
+    ids, merchant, stage = pop.id.copy(), pop.merchant.copy(), pop.stage.copy()
+    for _ in range(8):
+        mm.step()
+    # customers still with the merchant they had bought from, who never switched (a new relationship
+    # starts tenure and the passes again): every count only went up, to the ceiling at most
+    same = (act & (pop.id == ids) & (pop.merchant == merchant) & (stage > 1) & (pop.stage > 1)
+            & (pop.switches == COUNT_MAX - 1))
+    assert same.sum() > 100
+    for name in Population.INTS:
+        arr = getattr(pop, name)[same]
+        assert arr.min() >= COUNT_MAX - 1, (name, arr.min())
+    for name in ("age", "tenure", "cycle_a", "failures", "complaints"):  # those that grew are at it
+        assert (getattr(pop, name)[same] == COUNT_MAX).sum() > 20, name
+
+
+def test_count_up_adds_one_where_asked_and_stops_at_the_ceiling():
+    from sim.mechanism.state import COUNT, COUNT_MAX, count_up
+
+    c = np.array([0, 5, COUNT_MAX - 1, COUNT_MAX, 7], dtype=COUNT)
+    count_up(c, np.array([0, 1, 2, 3]))
+    assert c.tolist() == [1, 6, COUNT_MAX, COUNT_MAX, 7]
+    count_up(c, np.array([0, 1, 3, 4]), np.array([True, False, True, True]))
+    assert c.tolist() == [2, 6, COUNT_MAX, COUNT_MAX, 8]

@@ -16,7 +16,7 @@ from ..network import bernoulli_positions
 from .common import anticipated_value, anticipated_value_one, logit_choice
 from .evaluation import evaluate, evaluate_one
 from .relationship import start_relationship
-from .state import (CHURNED, EV, F32, LOYAL, ORDINARY, R_COMPETITOR, R_FAILURE, R_INVOLUNTARY, R_OTHER, R_PRICE,
+from .state import (CHURNED, EV, count_up, F32, LOYAL, ORDINARY, R_COMPETITOR, R_FAILURE, R_INVOLUNTARY, R_OTHER, R_PRICE,
                     R_RECOVERY, REASONS, TRUSTING, Population, StepStats)
 from .switching_costs import points_cost, switching_cost
 
@@ -123,7 +123,7 @@ def choose_merchant(pop: Population, candidates, T, P, rng, stats: StepStats, re
         stats.left_by_reason += np.bincount(reason, minlength=len(REASONS))
         pop.churn_reason[sw] = reason
         start_relationship(pop, sw, new, T, P, stats, rng)
-        pop.switches[sw] += 1
+        count_up(pop.switches, sw)
         pop.flags[sw] |= EV.SWITCHED
         stats.switched += len(sw)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from .common import by_merchant
-from .state import EV, F32, Population
+from .state import EV, F32, Population, count_up
 
 __all__ = ["complain", "aggrieve", "complain_phase", "complain_one", "aggrieve_one"]
 
@@ -28,7 +28,7 @@ def complain(pop: Population, idx, severity, where, T, P, rng) -> np.ndarray:
     p = p + 0.5 * ease * (1 - p)
     voiced = rng.random(len(idx), dtype=F32) < p
     voiced &= pop.recovery_due[idx] < 0  # already waiting for an answer: no second complaint
-    pop.complaints[idx[voiced]] += 1
+    count_up(pop.complaints, idx[voiced])
     pop.flags[idx[voiced]] |= EV.COMPLAINED
     return voiced
 
@@ -60,7 +60,7 @@ def complain_phase(ctx) -> None:
     severity = np.zeros(len(idx), dtype=F32)
     severity[dis_pos] = np.minimum(ctx.short[dis_pos] / F32(P.severity_scale), F32(1))
     d_idx, d_w = idx[dis_pos], w[dis_pos]
-    pop.failures[d_idx] += 1
+    count_up(pop.failures, d_idx)
     aggrieve(pop, idx, np.where(ctx.failed, severity, F32(0)), P)  # a failure that hurt leaves a grievance
     voiced = complain(pop, d_idx, severity[dis_pos], d_w, ctx.T, P, ctx.rng)
     ctx.stats.complaints = int(voiced.sum())

@@ -9,7 +9,7 @@ import numpy as np
 
 from ..kernels import buyers_by_chance, get_older
 from ..network import bernoulli_positions
-from .state import F32, LOYAL, ORDINARY, TRUSTING, Population
+from .state import COUNT_MAX, F32, LOYAL, ORDINARY, TRUSTING, Population
 
 __all__ = ["need", "visit", "age_phase", "need_phase", "get_older_one", "need_one", "visit_one"]
 
@@ -60,7 +60,7 @@ def age_phase(ctx) -> None:
     """Every active customer ages by one step (``age``, ``tenure``); recent spend fades
     (``spend ← 0.9 · spend``)."""
     pop = ctx.pop
-    get_older(pop.stage, pop.age, pop.tenure, pop.spend, F32(0.9))  # (compiled: one pass)
+    get_older(pop.stage, pop.age, pop.tenure, pop.spend, F32(0.9), COUNT_MAX)  # (compiled: one pass)
 
 
 def need_phase(ctx) -> None:

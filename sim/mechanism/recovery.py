@@ -12,7 +12,7 @@ import numpy as np
 from .evaluation import evaluate, evaluate_one, felt, update_satisfaction
 from .loyalty import become_loyal, intention
 from .reinforcement import reinforce
-from .state import CHURNED, EV, F32, LOYAL, R_RECOVERY, Population
+from .state import CHURNED, EV, F32, LOYAL, R_RECOVERY, Population, count_up
 from .trust import accumulate_trust
 
 __all__ = ["recover", "reevaluate_recoveries", "settle_grievance", "recover_phase", "cycle_b_phase", "recover_one",
@@ -52,9 +52,9 @@ def reevaluate_recoveries(pop: Population, step: int, T, P):
     tol = (pop.stage[due] == LOYAL) * F32(P.loyal_failure_tolerance)
     s, short, surplus = evaluate(value.astype(F32), E, P, tol)
     success = pop.recovery_ok[due] & (short <= 0)
-    pop.cycle_b[due] += 1
-    pop.recoveries[due] += 1
-    pop.recoveries_ok[due[success]] += 1
+    count_up(pop.cycle_b, due)
+    count_up(pop.recoveries, due)
+    count_up(pop.recoveries_ok, due[success])
     pop.flags[due[success]] |= EV.RECOVERED
     pop.flags[due[~success]] |= EV.BOTCHED
     pop.txn_sat[due] = s

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from .common import by_merchant, clip
-from .state import F32, Population
+from .state import F32, Population, count_up
 
 __all__ = ["reinforce", "reinforce_phase", "reinforce_one"]
 
@@ -21,7 +21,7 @@ def reinforce(pop: Population, idx, s, satisfied, T, where, P):
     Returns the strength of the positive reinforcement per customer (0 when not satisfied, 0.5 when
     expectations are just met, up to 1 for delight), used by :func:`accumulate_trust`.
     """
-    pop.cycle_a[idx] += satisfied
+    count_up(pop.cycle_a, idx, satisfied)
     d = s - F32(0.5)
     strength = F32(2.5) * d
     strength += F32(0.5)

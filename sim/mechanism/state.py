@@ -14,7 +14,8 @@ import numpy as np
 __all__ = [
     "F32", "CHURNED", "PROSPECT", "ORDINARY", "TRUSTING", "LOYAL", "STAGES", "STAGE_LABELS", "EV", "REASONS",
     "REASON_LABELS", "R_NONE", "R_INVOLUNTARY", "R_FAILURE", "R_RECOVERY", "R_PRICE", "R_COMPETITOR", "R_OTHER",
-    "Population", "StepStats", "Variable", "VARIABLES", "VARIABLE", "KEPT", "resets",
+    "Population", "StepStats", "Variable", "VARIABLES", "VARIABLE", "KEPT", "resets", "COUNT", "COUNT_MAX",
+    "count_up",
 ]
 
 F32 = np.float32
@@ -107,7 +108,19 @@ class Variable:
 
 #: ``on_arrival`` / ``on_relationship`` of a variable that is left as it is
 KEPT = "kept"
-_I8, _I16, _I32, _I64, _U32 = np.int8, np.int16, np.int32, np.int64, np.uint32
+_I8, _I16, _I32, _I64, _U16, _U32 = np.int8, np.int16, np.int32, np.int64, np.uint16, np.uint32
+#: counts (steps, passes, complaints, ...) are 16-bit: they stop at COUNT_MAX (65,535) instead of
+#: wrapping round (a run that long is 1,260 years of weeks)
+COUNT = _U16
+COUNT_MAX = int(np.iinfo(COUNT).max)
+
+
+def count_up(counts: np.ndarray, idx, by=None) -> None:
+    """One more in ``counts[idx]`` (or one more where the mask ``by`` is true), stopping at
+    :data:`COUNT_MAX`."""
+    v = counts[idx]
+    more = v < COUNT_MAX
+    counts[idx] = v + (more if by is None else more & by)
 
 
 def _v(name, dtype, empty, on_arrival, on_relationship, label_en, label_zh, help_en, help_zh, **kw) -> Variable:
@@ -189,18 +202,18 @@ VARIABLES: tuple[Variable, ...] = (
        "a little; it lowers the utility of staying (`grievance_weight`)",
        "当前商家尚未弥补的问题留下的怨气（0–1）：一次问题增加 严重度 ** `grievance_curvature`，此后的购买使之淡化，投诉得到解决则消除"
        "（越慢消除越少），投诉被拒只消除一点；它降低留下的效用（`grievance_weight`）", history=True),
-    _v("tenure", _I32, 0, KEPT, 0, "tenure", "在网时长", "steps with the current merchant", "与当前商家的期数"),
-    _v("age", _I32, 0, 0, KEPT, "age", "市场年龄", "steps in the market", "在市场中的期数"),
-    _v("cycle_a", _I32, 0, KEPT, 0, "Cycle A passes", "甲循环次数", "passes of Cycle A with the current merchant",
+    _v("tenure", COUNT, 0, KEPT, 0, "tenure", "在网时长", "steps with the current merchant", "与当前商家的期数"),
+    _v("age", COUNT, 0, 0, KEPT, "age", "市场年龄", "steps in the market", "在市场中的期数"),
+    _v("cycle_a", COUNT, 0, KEPT, 0, "Cycle A passes", "甲循环次数", "passes of Cycle A with the current merchant",
        "与当前商家的甲循环次数"),
-    _v("cycle_b", _I32, 0, KEPT, 0, "Cycle B passes", "乙循环次数", "passes of Cycle B with the current merchant",
+    _v("cycle_b", COUNT, 0, KEPT, 0, "Cycle B passes", "乙循环次数", "passes of Cycle B with the current merchant",
        "与当前商家的乙循环次数"),
-    _v("complaints", _I32, 0, 0, KEPT, "complaints", "投诉次数", "complaints made in the market", "在市场中的投诉次数"),
-    _v("recoveries", _I32, 0, 0, KEPT, "recoveries", "补救次数", "recoveries evaluated", "被评价的补救次数"),
-    _v("recoveries_ok", _I32, 0, 0, KEPT, "successful recoveries", "成功补救", "successful recoveries",
+    _v("complaints", COUNT, 0, 0, KEPT, "complaints", "投诉次数", "complaints made in the market", "在市场中的投诉次数"),
+    _v("recoveries", COUNT, 0, 0, KEPT, "recoveries", "补救次数", "recoveries evaluated", "被评价的补救次数"),
+    _v("recoveries_ok", COUNT, 0, 0, KEPT, "successful recoveries", "成功补救", "successful recoveries",
        "成功的补救次数"),
-    _v("failures", _I32, 0, 0, KEPT, "failures", "不满次数", "dissatisfying purchases", "不满意的购买次数"),
-    _v("switches", _I32, 0, 0, KEPT, "switches", "转换次数", "switches of merchant", "转换商家的次数"),
+    _v("failures", COUNT, 0, 0, KEPT, "failures", "不满次数", "dissatisfying purchases", "不满意的购买次数"),
+    _v("switches", COUNT, 0, 0, KEPT, "switches", "转换次数", "switches of merchant", "转换商家的次数"),
     _v("id", _I64, -1, "a new number", KEPT, "id", "编号", "the customer's number (never reused)", "顾客编号（不重复使用）"),
     _v("stage", _I8, 0, 1, "ordinary, or still prospect", "stage", "阶段",
        "`prospect`, `ordinary`, `trusting` (past the bottleneck G), `loyal` (H), or `churned` (empty place)",
@@ -248,10 +261,10 @@ class Population:
 
     #: the float32 values, one per customer
     FLOATS = tuple(v.name for v in VARIABLES if v.dtype is F32 and not v.per_merchant)
-    #: the counts (int32, 0 in an empty place)
-    INTS = tuple(v.name for v in VARIABLES if v.dtype is _I32 and v.empty == 0)
+    #: the counts (:data:`COUNT`, 0 in an empty place)
+    INTS = tuple(v.name for v in VARIABLES if v.dtype is COUNT and v.empty == 0)
     #: the other per-customer values (types of their own), ``id`` aside
-    SCALARS = tuple(v.name for v in VARIABLES if v.dtype not in (F32, _I32) or v.empty != 0
+    SCALARS = tuple(v.name for v in VARIABLES if v.dtype not in (F32, COUNT) or v.empty != 0
                     if v.name != "id" and not v.per_merchant)
 
     def __init__(self, n: int, m: int):

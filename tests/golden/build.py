@@ -40,6 +40,9 @@ def digest(x) -> str:
     if isinstance(x, np.ndarray):
         if x.dtype == object:
             h.update(repr(x.tolist()).encode())
+        elif x.dtype.kind in "iu":  # integers by value, whatever their width (state is narrowed)
+            h.update(b"int")
+            h.update(np.ascontiguousarray(x, dtype=np.int64).tobytes())
         else:
             h.update(str(x.dtype).encode())
             h.update(np.ascontiguousarray(x).tobytes())
