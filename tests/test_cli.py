@@ -211,3 +211,20 @@ def test_malformed_scenario_files_are_rejected_by_run_with_exit_2(path, tmp_path
     if expect:
         assert expect in r.output, r.output
     assert not (tmp_path / "x").exists(), "nothing is written for a rejected file"
+
+
+def test_names_with_dollar_signs_are_drawn_and_written_as_written(tmp_path):
+    """A merchant called "$$ Discount" and a file called p$$x.toml are ordinary names: the figures
+    draw them literally (matplotlib would read "$…$" as a formula and fail), the Markdown report
+    escapes them."""
+    sc = tmp_path / "p$$x.toml"
+    sc.write_text('[params]\nn_customers = 200\n[[merchants]]\nname = "$$ Discount"\n[[merchants]]\nname = "B"\n',
+                  encoding="utf-8")
+    out = tmp_path / "cmp"
+    r = CliRunner().invoke(cli, ["compare", "baseline", str(sc), "--steps", "3", "-r", "1", "-w", "1",
+                                 "--set", "n_customers=200", "-q", "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    figs = sorted((out / "analysis" / "figures").glob("*.svg"))
+    assert figs and any("Discount" in f.read_text(encoding="utf-8") for f in figs)
+    report = (out / "analysis" / "summary.md").read_text(encoding="utf-8")
+    assert "\\$\\$ Discount" in report and "p\\$\\$x" in report

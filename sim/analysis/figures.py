@@ -4,7 +4,7 @@ scatter panels for sampled designs, bars, per-merchant small multiples and sensi
 
 Every function returns a new :class:`matplotlib.figure.Figure` built with the object-oriented API
 (never pyplot); :func:`save_figure` writes it as PNG and SVG and frees it. Chinese text renders
-with the font :func:`sim.analysis.fonts.use_cjk_font` registers.
+with the font :func:`sim.analysis.fonts.figure_text` registers, and names are drawn as written.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from matplotlib.figure import Figure
 
 from ..metrics import is_share
 from ..words import check_lang, word
-from .fonts import use_cjk_font
+from .fonts import figure_text
 from .formatting import number_text, percent_text, value_text
 from .labels import choice_text, group_title, merchant_metric_label, metric_label, param_label
 from .stats import ci95, ci_frame, final_rows, per_run_values, require_columns, runs_frame
@@ -46,7 +46,7 @@ def _what(metric: str, window: int | None, lang: str) -> str:
 
 
 def _figure(w: float = 7.5, h: float = 4.3) -> Figure:
-    use_cjk_font()
+    figure_text()
     return Figure(figsize=(w, h), layout="constrained")
 
 

@@ -1,4 +1,7 @@
-"""Chinese text in matplotlib figures: the CJK font shipped with the project's dependencies.
+"""Text in matplotlib figures: the CJK font shipped with the project's dependencies, and text drawn
+as written.
+
+:func:`figure_text` is what every figure maker calls first.
 
 :func:`use_cjk_font` registers a CJK font found inside an installed Python package (or, failing
 that, among the system's fonts) as a fallback family of matplotlib, so figures in Chinese render
@@ -11,7 +14,8 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
-__all__ = ["FONT_PACKAGES", "SYSTEM_CJK_FAMILIES", "packaged_cjk_fonts", "use_cjk_font", "forget_cjk_font"]
+__all__ = ["FONT_PACKAGES", "SYSTEM_CJK_FAMILIES", "packaged_cjk_fonts", "figure_text", "use_cjk_font",
+           "forget_cjk_font"]
 
 #: Python packages known to ship a CJK font file, and which of their files to prefer; the first one
 #: installed is used (``paperang-p2-fonts-cjk`` is the project's dependency: WenQuanYi Micro Hei)
@@ -49,6 +53,17 @@ def packaged_cjk_fonts() -> list[Path]:
             files.sort(key=lambda p: (rank.get(p.name, len(rank)), p.name))
             found.extend(files[:1])
     return found
+
+
+def figure_text() -> str | None:
+    """Prepare matplotlib for the project's figures: Chinese text renders (:func:`use_cjk_font`,
+    whose answer is returned), and every text is drawn as written — a ``$`` in a merchant's name or a
+    scenario file's name is a dollar sign, not the start of a formula (matplotlib's math text would
+    fail on ``$$ Discount`` or italicise ``a$b$c``; the figures use no formulas)."""
+    import matplotlib as mpl
+
+    mpl.rcParams["text.parse_math"] = False
+    return use_cjk_font()
 
 
 def use_cjk_font() -> str | None:

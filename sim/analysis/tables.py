@@ -27,8 +27,10 @@ _ALIGN = {None: "---", "left": ":---", "right": "---:"}
 
 
 def md_escape(x) -> str:
-    """A cell's text with the characters that would break a Markdown table row escaped."""
-    return str(x).replace("|", "\\|").replace("\n", " ")
+    """A cell's text with the characters that would break a Markdown table row escaped (``|``, a
+    line break) or start a formula where Markdown renders math (``$``, as in a merchant called
+    "$$ Discount")."""
+    return str(x).replace("|", "\\|").replace("$", "\\$").replace("\n", " ")
 
 
 def markdown_rows(headers: Sequence, rows: Sequence[Sequence], align: Sequence[str | None] | None = None,

@@ -27,7 +27,7 @@ from matplotlib.ticker import MaxNLocator
 from .. import mechanism as mc
 from ..metrics import INTENTION_HIGH, SATISFIED_MIN
 from ..params import MERCHANT_PARAMS, PARAMS
-from ..analysis.fonts import use_cjk_font
+from ..analysis.fonts import figure_text
 from ..analysis.formatting import percent_text, value_text
 from ..analysis.labels import metric_label
 from ..words import colon, pick
@@ -62,7 +62,7 @@ def stage_label(stage: str, lang: str) -> str:
 
 
 def _figure(w: float = 6.4, h: float = 3.0, cols: int = 1, sharex: bool = False):
-    use_cjk_font()
+    figure_text()
     fig = Figure(figsize=(w, h), dpi=DPI)
     axes = fig.subplots(1, cols, sharex=sharex, squeeze=False)[0]
     _margins(fig)

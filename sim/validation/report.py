@@ -74,9 +74,9 @@ def _diagnoses(r: FactResult) -> list[tuple[str, str]]:
 def _figure(r: FactResult, fig_dir: Path) -> Path | None:
     if r.fact.plot is None or not r.per_seed or r.error:
         return None
-    from ..analysis.fonts import use_cjk_font
+    from ..analysis.fonts import figure_text
 
-    use_cjk_font()
+    figure_text()
     fig = r.fact.plot(r.per_seed, r.checks)
     fig.suptitle(f"{r.fact.id} — {r.fact.title_zh}", fontsize=10)
     fig_dir.mkdir(parents=True, exist_ok=True)
