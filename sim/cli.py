@@ -683,6 +683,9 @@ def validate(ctx, out, fast, only, seeds, master, workers, doc, quiet):
         if out.exists() and any(out.iterdir()):
             raise ParamError("--out", f"--out {out}: the folder is not empty; nothing was overwritten. Choose a new "
                              "or empty folder", None, f"--out {out}：文件夹非空，未覆盖任何内容。请选择新的或空的文件夹")
+        from .runs.store import check_target
+
+        check_target(out)  # before the facts run, not after
     if not quiet:
         click.echo(f"{t('plan', lang)}: {len(ids)} × {n} {t('runs', lang)} ({', '.join(ids)})", err=True)
     bar = _Progress(len(ids) * n, lang, quiet)

@@ -228,3 +228,28 @@ def test_names_with_dollar_signs_are_drawn_and_written_as_written(tmp_path):
     assert figs and any("Discount" in f.read_text(encoding="utf-8") for f in figs)
     report = (out / "analysis" / "summary.md").read_text(encoding="utf-8")
     assert "\\$\\$ Discount" in report and "p\\$\\$x" in report
+
+
+@pytest.mark.parametrize("content", ["[]", '"x"', "null", "3"])
+def test_resume_on_a_manifest_that_is_not_an_object_exits_2(tmp_path, content):
+    out = tmp_path / "odd"
+    out.mkdir()
+    (out / "manifest.json").write_text(content, encoding="utf-8")
+    for lang, words in (("en", "not a manifest written by loyalty-sim"), ("zh", "不是 loyalty-sim 写出的清单")):
+        r = CliRunner().invoke(cli, ["--lang", lang, "run", "baseline", "--steps", "2", "--set", "n_customers=200",
+                                     "--out", str(out), "--resume"])
+        assert r.exit_code == 2, r.output
+        assert words in r.output and "Traceback" not in r.output
+    assert (out / "manifest.json").read_text(encoding="utf-8") == content and sorted(out.iterdir()) == [out / "manifest.json"]
+
+
+def test_checking_out_tries_a_write_and_leaves_nothing_behind(tmp_path):
+    """check_target makes the folder and a file to be sure it can write, then removes what it made;
+    where no folder can be made (/proc, even for root) `run` exits 2 saying nothing was written."""
+    from sim.runs.store import check_target
+
+    check_target(tmp_path / "new" / "deeper")
+    assert list(tmp_path.iterdir()) == []
+    r = CliRunner().invoke(cli, ["run", "baseline", "--steps", "2", "--set", "n_customers=200", "--out",
+                                 "/proc/loyalty-sim-test"])
+    assert r.exit_code == 2 and "Nothing was written" in r.output and "already finished" not in r.output, r.output

@@ -82,6 +82,25 @@ def test_bad_input_exits_2_with_a_message(tmp_path):
     assert (tmp_path / "full" / "x.txt").read_text() == "keep me"
 
 
+def test_an_unwritable_out_is_refused_before_any_fact_runs(tmp_path, monkeypatch):
+    """--out is tried before the facts run (a full validation is minutes of work): a path under a
+    file, or a place where no folder can be made even by root (/proc), exits 2 at once."""
+    import sim.validation as val
+
+    def never(*a, **k):
+        raise AssertionError("the facts ran before --out was checked")
+
+    monkeypatch.setattr(val, "run_validation", never)
+    (tmp_path / "afile").write_text("x")
+    for out in (tmp_path / "afile" / "sub", Path("/proc/loyalty-sim-test")):
+        for lang in ("en", "zh"):
+            r = CliRunner().invoke(cli, ["--lang", lang, "validate", "--only", "F1", "--seeds", "2", "--out", str(out)])
+            assert r.exit_code == 2, r.output
+            assert ("Nothing was written" if lang == "en" else "未写入任何内容") in r.output, r.output
+            assert "already finished are kept" not in r.output and "Traceback" not in r.output
+    assert (tmp_path / "afile").read_text() == "x"
+
+
 def test_fast_run_of_cheap_facts(tmp_path):
     out = tmp_path / "report"
     p = sh("validate", "--fast", "--only", "F1,F5,F8", "--seeds", "3", "--workers", "1", "--out", out, "-q")

@@ -147,6 +147,22 @@ def check_target(out: Path) -> None:
         raise storage_error(OSError(errno.EROFS, "read-only"), out, started=False)
     if not os.access(target, os.W_OK | os.X_OK):
         raise storage_error(OSError(errno.EACCES, "permission denied"), out, started=False)
+    # what the checks above cannot see (a kernel file system such as /proc, a full disk, a mount that
+    # refuses new files even to root): make the folder and a file in it, then remove what was made
+    made = [p for p in (out, *out.parents) if not p.exists()]
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        trial = out / f".loyalty-sim-write-check-{os.getpid()}"
+        trial.write_bytes(b"")
+        trial.unlink()
+    except OSError as e:
+        raise storage_error(e, out, started=False) from None
+    finally:
+        for p in made:  # innermost first
+            try:
+                p.rmdir()
+            except OSError:
+                pass
 
 
 def _debris_only(out: Path) -> bool:
@@ -191,6 +207,10 @@ def check_folder(out: Path, fingerprint: str, resume: bool) -> dict | None:
         except (OSError, ValueError) as e:
             raise BatchError("--out", f"{man}: cannot read the manifest ({e}); nothing was changed", None,
                              f"{man}：无法读取清单（{e}）；未作任何更改") from None
+        if not isinstance(old, dict):
+            raise BatchError("--out", f"{man}: not a manifest written by loyalty-sim (it holds a JSON "
+                             f"{type(old).__name__}, not an object); nothing was changed", None,
+                             f"{man}：不是 loyalty-sim 写出的清单（其中是 JSON {type(old).__name__}，不是对象）；未作任何更改")
         if not resume:
             raise BatchError("--out", f"--out {out} already holds results; nothing was overwritten. "
                              "Use --resume to finish that work, or choose another folder", None,
