@@ -253,3 +253,19 @@ def test_checking_out_tries_a_write_and_leaves_nothing_behind(tmp_path):
     r = CliRunner().invoke(cli, ["run", "baseline", "--steps", "2", "--set", "n_customers=200", "--out",
                                  "/proc/loyalty-sim-test"])
     assert r.exit_code == 2 and "Nothing was written" in r.output and "already finished" not in r.output, r.output
+
+
+def test_experiment_and_calibration_files_saved_with_a_byte_order_mark_load_like_scenarios(tmp_path):
+    """Some editors save UTF-8 with a byte-order mark; scenario files already accepted it, experiment
+    and calibration files said 'not valid TOML' at line 1."""
+    from sim.calibration.files import load_calibration
+    from sim.inputs.experiment import load_experiment
+
+    root = Path(__file__).resolve().parents[1] / "scenarios" / "experiments"
+    for src, load, fields in ((root / "price_sensitivity.toml", load_experiment, ("design", "points", "steps", "seed")),
+                              (root / "calibration" / "trust.toml", load_calibration, ("free", "targets", "trials"))):
+        bom = tmp_path / src.name
+        bom.write_bytes(b"\xef\xbb\xbf" + src.read_bytes())
+        a, b = load(bom), load(src)
+        for f in fields:
+            assert repr(getattr(a, f)) == repr(getattr(b, f)), f

@@ -173,6 +173,8 @@ def read_toml(text: str | bytes, source: str, limit: int = MAX_EXPERIMENT_BYTES)
     if len(text) > limit:
         raise BatchError("", f"file is too large: allowed at most {limit:,} bytes", source,
                          f"文件过大：最多允许 {limit:,} 字节")
+    if text.startswith("\ufeff"):  # a byte-order mark (some editors save UTF-8 with one), as for scenarios
+        text = text[1:]
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
