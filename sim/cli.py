@@ -540,7 +540,8 @@ def analyze(ctx, folder, csv):
 @click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path), required=True,
               help="New folder for the results / 结果文件夹.")
 @click.option("--steps", "-n", type=click.IntRange(1, MAX_STEPS), default=None, help="Steps per run / 每次运行步数.")
-@click.option("--seed", "-s", type=click.IntRange(0, 2**63 - 1), default=0, show_default=True, help="Master seed / 主种子.")
+@click.option("--seed", "-s", type=click.IntRange(0, 2**63 - 1), default=None,
+              help="Master seed (default 0; or --set run.seed=…) / 主种子（默认 0）.")
 @click.option("--replicates", "-r", type=click.IntRange(1, 10_000), default=10, show_default=True,
               help="Runs per scenario (the same seeds for each) / 每个情景的重复次数.")
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Change a value in every scenario / 修改所有情景的参数.")
@@ -567,11 +568,13 @@ def compare(ctx, scenarios, out, steps, seed, replicates, sets, workers, resume,
     lang = _lang(ctx)
     if len(scenarios) < 2:
         raise ParamError("SCENARIOS", "compare needs at least two scenarios", None, "比较至少需要两个情景")
-    _given_once(sets, steps=steps)
+    _given_once(sets, steps=steps, seed=seed)
     scs = [load_scenario(s) for s in scenarios]
     if sets:
         scs = [apply_overrides(s, list(sets)) for s in scs]
-    exp = compare_experiment(scs, replicates=replicates, steps=steps, seed=seed)
+        if seed is None and any(str(x).partition("=")[0].strip() == "run.seed" for x in sets):
+            seed = scs[0].seed  # --set run.seed=… is the comparison's master seed, as --seed would be
+    exp = compare_experiment(scs, replicates=replicates, steps=steps, seed=0 if seed is None else seed)
     summ = _execute(exp, out, lang, workers=workers, resume=resume, quiet=quiet)
     rs = read_results(out)
     if len(rs.market):

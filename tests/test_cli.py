@@ -269,3 +269,14 @@ def test_experiment_and_calibration_files_saved_with_a_byte_order_mark_load_like
         a, b = load(bom), load(src)
         for f in fields:
             assert repr(getattr(a, f)) == repr(getattr(b, f)), f
+
+
+def test_compare_takes_its_seed_from_set_run_seed_and_refuses_it_twice(tmp_path):
+    args = ["compare", "baseline", "price_war", "--steps", "2", "-r", "1", "--set", "n_customers=200", "-q"]
+    r = CliRunner().invoke(cli, args + ["--set", "run.seed=4", "--out", str(tmp_path / "a")])
+    assert r.exit_code == 0, r.output
+    assert json.loads((tmp_path / "a" / "manifest.json").read_text())["master_seed"] == 4
+    r = CliRunner().invoke(cli, args + ["--set", "run.seed=7", "--seed", "3", "--out", str(tmp_path / "b")])
+    assert r.exit_code == 2 and "give it once" in r.output and not (tmp_path / "b").exists()
+    r = CliRunner().invoke(cli, args + ["--out", str(tmp_path / "c")])
+    assert json.loads((tmp_path / "c" / "manifest.json").read_text())["master_seed"] == 0
