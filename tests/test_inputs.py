@@ -231,3 +231,13 @@ def test_the_examples_in_the_docstrings_run(module):
 
     result = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
     assert result.failed == 0 and result.attempted >= 1
+
+
+def test_an_unknown_run_setting_names_the_two_there_are():
+    from sim.inputs.overrides import apply_overrides
+    from sim.inputs.scenario import ScenarioError, load_scenario
+
+    for key in ("run.bogus", "run.Steps", "run.seeds"):
+        with pytest.raises(ScenarioError) as e:
+            apply_overrides(load_scenario("baseline"), [f"{key}=1"])
+        assert "run.steps and run.seed" in str(e.value) and "no merchant" not in str(e.value)

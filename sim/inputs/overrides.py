@@ -64,6 +64,10 @@ def _parse_set(item: Any, source: str) -> tuple[str, tuple, Any]:
     value = _set_value(raw)
     if m := _SET_RUN.match(key):
         return "run", (m.group(1),), value
+    head, dot, field = key.partition(".")
+    if head == "run" and dot and field not in MERCHANT_PARAMS:  # (run.price would be a merchant called "run")
+        raise ScenarioError(key, f"unknown run setting '{key}': the run settings are run.steps and run.seed", src,
+                            f"未知的运行设置 '{key}'：运行设置只有 run.steps 和 run.seed")
     try:
         form = parse_key(key)
     except ParamError:
