@@ -280,3 +280,25 @@ def test_compare_takes_its_seed_from_set_run_seed_and_refuses_it_twice(tmp_path)
     assert r.exit_code == 2 and "give it once" in r.output and not (tmp_path / "b").exists()
     r = CliRunner().invoke(cli, args + ["--out", str(tmp_path / "c")])
     assert json.loads((tmp_path / "c" / "manifest.json").read_text())["master_seed"] == 0
+
+
+def test_a_second_process_writing_to_the_same_out_is_refused_and_changes_nothing(tmp_path):
+    """Two runs given one --out at the same time mixed their runs and manifests; the folder is now
+    held by the process writing there (an operating-system lock, gone with the process)."""
+    from sim.runs.store import LOCK, hold_folder
+
+    out = tmp_path / "busy"
+    args = ["run", "baseline", "--steps", "2", "--set", "n_customers=200", "-r", "1", "-w", "1", "-q", "--no-figures"]
+    with hold_folder(out):  # another loyalty-sim is writing here
+        for extra in ([], ["--resume"]):
+            r = CliRunner().invoke(cli, args + extra + ["--out", str(out)])
+            assert r.exit_code == 2 and "another loyalty-sim is writing" in r.output, r.output
+        assert [p.name for p in out.iterdir()] == [LOCK]
+    assert not out.exists()  # (made only to be held)
+    r = CliRunner().invoke(cli, args + ["--out", str(out)])  # free: the run goes ahead
+    assert r.exit_code == 0, r.output
+    assert (out / "manifest.json").exists() and not (out / LOCK).exists()
+    refused = tmp_path / "never"
+    with hold_folder(refused):
+        pass
+    assert not refused.exists()  # a folder made only to hold it is not left behind

@@ -33,8 +33,8 @@ from .design import Experiment, RunTask
 from .executors import make_executor
 from .provenance import utc_now
 from .design import BatchError
-from .store import (RUN_META, TABLES, atomic_write, check_target, clean_temporary, export_csv, manifest, part_path,
-                    part_readable, part_record, prepare_folder, storage_error, write_json)
+from .store import (RUN_META, TABLES, atomic_write, check_target, clean_temporary, export_csv, hold_folder, manifest,
+                    part_path, part_readable, part_record, prepare_folder, storage_error, write_json)
 
 __all__ = ["RunOutput", "RunParts", "Summary", "execute", "execute_parts", "customer_table", "run_experiment",
            "runs_in_flight", "available_memory"]
@@ -240,21 +240,22 @@ def run_experiment(exp: Experiment, out: str | os.PathLike, *, workers: int | No
     runs already written are kept and ``--resume`` continues.
     """
     out = Path(out)
-    old = prepare_folder(out, exp, resume)
-    if old is None:
-        check_target(out)
     here = _workers_of(workers, scheduler, executor)
     if here:
         _memory_check(exp, here)
-    created = (old or {}).get("created") or utc_now()
-    context = (contextlib.nullcontext((executor, f"given executor ({type(executor).__name__})"))
-               if executor is not None else make_executor(workers, scheduler, cluster))
-    in_flight = in_flight or runs_in_flight(workers, local=executor is None and not scheduler and not cluster)
-    try:
-        with context as (pool, desc):
-            return _run_in(exp, out, old, created, pool, desc, progress, csv, in_flight)
-    except OSError as e:
-        raise storage_error(e, getattr(e, "filename", None) or out) from None
+    with hold_folder(out):  # (a second process given this --out now is refused)
+        old = prepare_folder(out, exp, resume)
+        if old is None:
+            check_target(out)
+        created = (old or {}).get("created") or utc_now()
+        context = (contextlib.nullcontext((executor, f"given executor ({type(executor).__name__})"))
+                   if executor is not None else make_executor(workers, scheduler, cluster))
+        in_flight = in_flight or runs_in_flight(workers, local=executor is None and not scheduler and not cluster)
+        try:
+            with context as (pool, desc):
+                return _run_in(exp, out, old, created, pool, desc, progress, csv, in_flight)
+        except OSError as e:
+            raise storage_error(e, getattr(e, "filename", None) or out) from None
 
 
 def _run_in(exp: Experiment, out: Path, old: dict | None, created: str, pool, desc: str, progress, csv: bool,

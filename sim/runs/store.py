@@ -27,6 +27,7 @@ target is known to be writable (:func:`check_target`). Errors of the operating s
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import os
@@ -40,7 +41,8 @@ import pandas as pd
 from .design import BatchError, Experiment, plain
 from .provenance import git_revision, package_versions, utc_now
 
-__all__ = ["FORMAT", "ID_COLS", "TABLES", "RUN_META", "part_path", "atomic_write", "write_json", "prepare_folder",
+__all__ = ["FORMAT", "ID_COLS", "TABLES", "RUN_META", "LOCK", "hold_folder", "part_path", "atomic_write", "write_json",
+           "prepare_folder",
            "check_folder", "check_target", "storage_error", "clean_temporary", "part_record", "part_readable",
            "manifest", "ResultSet", "read_results", "export_csv"]
 
@@ -165,10 +167,63 @@ def check_target(out: Path) -> None:
                 pass
 
 
+#: the file in a results folder that the process writing there holds locked (:func:`hold_folder`)
+LOCK = ".loyalty-sim.lock"
+
+
+@contextlib.contextmanager
+def hold_folder(out: Path):
+    """Hold the results folder ``out`` for this process while it writes there: a second
+    loyalty-sim given the same ``--out`` at the same time is refused (exit 2) instead of mixing its
+    runs, its manifest or its clean-up with this one's. The lock is the operating system's
+    (``flock`` on ``out``/:data:`LOCK`), so it goes with the process however it ends (``kill -9``
+    included) and the next ``--resume`` finds the folder free; the lock file is removed again when
+    the process that made it is done. Makes ``out`` if needed (after :func:`check_target`), and
+    removes it again if nothing was written there. Where ``flock`` does not exist (Windows)
+    nothing is locked."""
+    out = Path(out)
+    fresh = not out.exists()
+    if fresh:
+        check_target(out)
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not on the platforms the project runs on
+        yield
+        return
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        had_lock = (out / LOCK).exists()
+        fd = os.open(out / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as e:
+        raise storage_error(e, out, started=False) from None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            raise BatchError("--out", f"--out {out}: another loyalty-sim is writing in this folder now; nothing was "
+                             "changed. Wait for it to finish (continue it with --resume if it stopped) or choose "
+                             "another folder", None,
+                             f"--out {out}：另一个 loyalty-sim 正在向此文件夹写入；未作任何更改。请等它结束"
+                             "（若已中断，可用 --resume 继续），或选择其他文件夹") from None
+        yield
+    finally:
+        os.close(fd)  # (closing releases the lock)
+        with contextlib.suppress(OSError):
+            if not had_lock:  # leave the folder as this process found it, results aside
+                (out / LOCK).unlink()
+            if fresh and not _contents(out):  # refused before writing anything: no folder left behind
+                out.rmdir()
+
+
+def _contents(out: Path) -> list[Path]:
+    """What ``out`` holds, its lock file aside."""
+    return [p for p in out.iterdir() if p.name != LOCK]
+
+
 def _debris_only(out: Path) -> bool:
     """``out`` holds nothing but what a start that failed before its first save can leave: empty
     ``parts`` folders and temporary files."""
-    for p in out.iterdir():
+    for p in _contents(out):
         if p.name.startswith(".tmp-") and p.is_file():
             continue
         if p.name != "parts" or not p.is_dir():
@@ -225,10 +280,10 @@ def check_folder(out: Path, fingerprint: str, resume: bool) -> dict | None:
                              f"({old.get('name')!r}); resume only continues the same one with the same settings", None,
                              f"--resume：{out} 中是另一个实验或校准（{old.get('name')!r}）；只能以相同设置继续同一项工作")
         return old
-    if out.exists() and any(out.iterdir()) and _debris_only(out):
+    if out.exists() and _contents(out) and _debris_only(out):
         shutil.rmtree(out / "parts", ignore_errors=True)  # a start that failed before its first save
         clean_temporary(out)
-    if out.exists() and any(out.iterdir()):
+    if out.exists() and _contents(out):
         raise BatchError("--out", f"--out {out}: the folder is not empty and holds no results; nothing was "
                          "overwritten. Choose a new or empty folder", None,
                          f"--out {out}：文件夹非空且不是结果文件夹；未覆盖任何内容。请选择新的或空的文件夹")
