@@ -97,6 +97,11 @@ def _lang(ctx: click.Context | None) -> str:
     return normalize_lang(os.environ.get("LOYALTY_SIM_LANG", DEFAULT_LANG))
 
 
+def _say_error(e: ParamError, lang: str) -> None:
+    """Print bad input's message (``e``, a :class:`ParamError`) in ``lang`` on stderr."""
+    click.echo(f"{t('error', lang)}: {e.text(lang)}", err=True)
+
+
 class _Group(click.Group):
     """Turns bad input anywhere below into a message and exit code 2."""
 
@@ -104,15 +109,12 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except ParamError as e:
-            lang = _lang(ctx)
-            click.echo(f"{t('error', lang)}: {e.text(lang)}", err=True)
+            _say_error(e, _lang(ctx))
             ctx.exit(2)
         except OSError as e:  # the operating system refused (disk full, read-only, no permission)
             from .runs.store import storage_error
 
-            lang = _lang(ctx)
-            where = e.filename or "?"
-            click.echo(f"{t('error', lang)}: {storage_error(e, where, '').text(lang)}", err=True)
+            _say_error(storage_error(e, e.filename or "?", ""), _lang(ctx))
             ctx.exit(2)
         except MemoryError:
             lang = _lang(ctx)
@@ -728,12 +730,12 @@ if __name__ == "__main__":  # pragma: no cover
 
 # ---- workshop --------------------------------------------------------------------------------------
 def _workshop_db(db: Path | None):
+    """The workshops of the log ``db``, opened to be read only: a missing file, or one that is not a
+    workshop log, is refused (:class:`sim.workshop.WorkshopError`) and left as it is."""
     from .workshop.registry import Registry
 
-    reg = Registry(db)
-    if not reg.path.is_file():
-        raise ParamError("--db", f"no workshop log at {reg.path} (the app writes it where it was started, or at "
-                         "LSIM_WORKSHOP_DB)", None, f"在 {reg.path} 没有工作坊日志（应用会写在它启动的文件夹中，或写到 LSIM_WORKSHOP_DB）")
+    reg = Registry(db, readonly=True)
+    reg.log  # noqa: B018 - open it now: a file that is not a log is refused before anything is printed
     return reg
 
 
@@ -752,18 +754,28 @@ def workshop():
 @click.pass_context
 def workshop_list(ctx, db):
     """The open workshops of the log / 列出未结束的工作坊."""
+    from .workshop import WorkshopError
+
     lang = _lang(ctx)
     reg = _workshop_db(db)
     codes = reg.codes()
     if not codes:
         click.echo(pick("No open workshop.", "没有未结束的工作坊。", lang))
+    damaged = []
     for code in codes:
-        ws = reg.get(code)
+        try:
+            ws = reg.get(code)
+        except WorkshopError as e:  # a damaged record: say which, and list the other workshops
+            damaged.append(e)
+            _say_error(e, lang)
+            continue
         taken = sum(s.taken for s in ws.seats.values())
         click.echo(pick(f"{code}  {ws.scenario_name}  seed {ws.seed}  {ws.n_markets} market(s)  "
                         f"{len(ws.rounds)} round(s) played  {taken}/{len(ws.seats)} seats taken",
                         f"{code}  {ws.scenario_name}  种子 {ws.seed}  {ws.n_markets} 个市场  已进行 {len(ws.rounds)} 轮  "
                         f"{taken}/{len(ws.seats)} 个席位有人", lang))
+    if damaged:
+        ctx.exit(2)
 
 
 @workshop.command("export")
@@ -807,10 +819,12 @@ def workshop_replay(ctx, code, db):
             click.echo(pick(f"  {rec.actor} decides {rec.data['fields']}", f"  {rec.actor} 决策 {rec.data['fields']}", lang))
         elif rec.kind == "inject":
             click.echo(pick(f"  event: {rec.data['event']}", f"  事件：{rec.data['event']}", lang))
-        elif rec.kind == "undo":
-            click.echo(pick(f"Round {rec.data['round']} undone", f"第 {rec.data['round']} 轮已撤销", lang))
+        elif rec.kind == "undo":  # (the round numbers as applied, not as the record says)
+            n = len(ws.rounds) + 1
+            click.echo(pick(f"Round {n} undone", f"第 {n} 轮已撤销", lang))
         elif rec.kind == "advance":
-            click.echo(pick(f"Round {rec.data['round']} played:", f"第 {rec.data['round']} 轮结束：", lang))
+            n = len(ws.rounds)
+            click.echo(pick(f"Round {n} played:", f"第 {n} 轮结束：", lang))
             for m in range(ws.n_markets):
                 for _, row in ws.scorecard(m).iterrows():
                     who = row["player"] or pick("bot", "机器人", lang)

@@ -345,6 +345,7 @@ def test_the_command_line_lists_exports_and_replays_a_workshop(tmp_path):
     _play(ws, key, tokens, [{0: {"price": 1.3}}, {1: {"quality": 0.8}}])
     ws.undo(key)
     ws.advance(key)
+    log_before = db.read_bytes()
     run = CliRunner().invoke
     r = run(cli, ["workshop", "list", "--db", str(db)])
     assert r.exit_code == 0 and ws.code in r.output and "2 round(s) played" in r.output and "2/3 seats" in r.output
@@ -365,9 +366,144 @@ def test_the_command_line_lists_exports_and_replays_a_workshop(tmp_path):
     assert "1:A Ann" in r.output and "1:C bot" in r.output
     r = run(cli, ["--lang", "zh", "workshop", "replay", ws.code, "--db", str(db)])
     assert "第 2 轮已撤销" in r.output and "机器人" in r.output
+    assert db.read_bytes() == log_before  # list, export and replay only read the log
     for args in (["workshop", "replay", "NOPE9", "--db", str(db)], ["workshop", "list", "--db", str(tmp_path / "none.sqlite")]):
         r = run(cli, args)
         assert r.exit_code == 2 and "Traceback" not in r.output and r.output.strip(), r.output
+
+
+def _other_apps_database(path):
+    import sqlite3
+
+    con = sqlite3.connect(path)
+    con.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT)")
+    con.execute("INSERT INTO notes (text) VALUES ('keep me')")
+    con.commit()
+    con.close()
+
+
+def _table_of_other_records(path):
+    import sqlite3
+
+    con = sqlite3.connect(path)
+    con.execute("CREATE TABLE records (a, b)")
+    con.execute("INSERT INTO records VALUES (1, 2)")
+    con.commit()
+    con.close()
+
+
+NOT_A_LOG = {  # what the --db file holds → how to make it
+    "random bytes": lambda p: p.write_bytes(bytes(range(256)) * 16),
+    "a scenario file": lambda p: p.write_text('name = "x"\n[params]\nn_customers = 100\n', encoding="utf-8"),
+    "an empty file": lambda p: p.write_bytes(b""),
+    "another application's database": _other_apps_database,
+    "a table records of other columns": _table_of_other_records,
+}
+WORKSHOP_COMMANDS = (["list"], ["export", "ABCDE", "--out", "{tmp}/export"], ["replay", "ABCDE"])
+
+
+@pytest.mark.parametrize("command", WORKSHOP_COMMANDS, ids=lambda c: c[0])
+@pytest.mark.parametrize("kind", NOT_A_LOG)
+def test_a_file_that_is_not_a_workshop_log_is_refused_and_left_as_it_was(tmp_path, kind, command):
+    """``workshop list|export|replay --db FILE`` only read FILE: one that is not a workshop log gets
+    exit 2 and a message naming it (English and Chinese), no traceback, and is not changed — not a
+    table added, not switched to WAL."""
+    from click.testing import CliRunner
+
+    from sim.cli import cli
+
+    db = tmp_path / "other.sqlite"
+    NOT_A_LOG[kind](db)
+    before = db.read_bytes()
+    args = ["workshop", *[a.format(tmp=tmp_path) for a in command], "--db", str(db)]
+    for lang, words in (("en", "not a loyalty-sim workshop log"), ("zh", "不是 loyalty-sim 的工作坊日志")):
+        r = CliRunner().invoke(cli, ["--lang", lang, *args])
+        assert r.exit_code == 2, r.output
+        assert str(db) in r.output and words in r.output, r.output
+        assert "Traceback" not in r.output and (r.exception is None or isinstance(r.exception, SystemExit))
+        assert db.read_bytes() == before, "a read-only command changed the file"
+    assert not (tmp_path / "export").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["other.sqlite"]  # no journal or WAL file beside it
+
+
+@pytest.mark.parametrize("command", WORKSHOP_COMMANDS, ids=lambda c: c[0])
+def test_a_missing_log_is_refused_and_not_created(tmp_path, command):
+    from click.testing import CliRunner
+
+    from sim.cli import cli
+
+    db = tmp_path / "logs" / "none.sqlite"
+    args = ["workshop", *[a.format(tmp=tmp_path) for a in command], "--db", str(db)]
+    for lang, words in (("en", "no workshop log at"), ("zh", "没有工作坊日志")):
+        r = CliRunner().invoke(cli, ["--lang", lang, *args])
+        assert r.exit_code == 2 and str(db) in r.output and words in r.output, r.output
+        assert "Traceback" not in r.output
+    assert not (tmp_path / "logs").exists() and not (tmp_path / "export").exists()
+
+
+@pytest.mark.parametrize("damage,why", [("{", "is not JSON"), ("{}", "has no 'scenario'"), ("[1, 2]", "not a JSON object")])
+def test_a_damaged_record_is_named_and_the_other_workshops_are_still_listed(tmp_path, damage, why):
+    """A record edited by hand (its data not JSON, or without what it needs): the command says which
+    record of which workshop; ``list`` still lists the others (exit 2); the log is not changed."""
+    import sqlite3
+
+    from click.testing import CliRunner
+
+    from sim.cli import cli
+    from sim.workshop.registry import Registry
+
+    db = tmp_path / "w.sqlite"
+    reg = Registry(db)
+    good, key = reg.create("baseline", 4, customers=N, code="GOOD1")
+    good.advance(key)
+    reg.create("baseline", 5, customers=N, code="BAD22")
+    reg.log.close()
+    con = sqlite3.connect(db)
+    con.execute("UPDATE records SET data = ? WHERE room = 'BAD22' AND kind = 'create'", (damage,))
+    con.commit()
+    con.close()
+    before = db.read_bytes()
+    run = CliRunner().invoke
+    r = run(cli, ["workshop", "list", "--db", str(db)])
+    assert r.exit_code == 2 and "Traceback" not in r.output, r.output
+    assert "GOOD1  baseline  seed 4" in r.output and "1 round(s) played" in r.output
+    assert str(db) in r.output and "record 1 of 1 of workshop BAD22" in r.output and why in r.output
+    assert "kind 'create'" in r.output and "damaged" in r.output
+    z = run(cli, ["--lang", "zh", "workshop", "list", "--db", str(db)])
+    assert z.exit_code == 2 and "GOOD1" in z.output and "工作坊 BAD22 共 1 条记录中的第 1 条" in z.output, z.output
+    assert "已损坏" in z.output and str(db) in z.output
+    for args in (["replay", "bad22"], ["export", "BAD22", "--out", str(tmp_path / "export")]):
+        for lang in ("en", "zh"):
+            r = run(cli, ["--lang", lang, "workshop", *args, "--db", str(db)])
+            assert r.exit_code == 2 and "BAD22" in r.output and str(db) in r.output, r.output
+            assert "Traceback" not in r.output
+    assert not (tmp_path / "export").exists()
+    assert run(cli, ["workshop", "replay", "GOOD1", "--db", str(db)]).exit_code == 0
+    assert db.read_bytes() == before
+    with pytest.raises(WorkshopError, match="BAD22"):  # the app's registry says the same, no crash
+        Registry(db).get("BAD22")
+
+
+def test_the_app_does_not_make_another_applications_database_its_log(tmp_path):
+    """The server writes its log, but not into a file that is something else; an empty file or a
+    new path becomes a log as before."""
+    from sim.workshop.registry import Registry
+
+    for kind in ("random bytes", "another application's database", "a table records of other columns"):
+        db = tmp_path / f"{len(kind)}.sqlite"
+        NOT_A_LOG[kind](db)
+        before = db.read_bytes()
+        with pytest.raises(WorkshopError, match="not a loyalty-sim workshop log") as e:
+            Registry(db).create("baseline", 1, customers=N)
+        assert str(db) in e.value.text("en") and "不是 loyalty-sim 的工作坊日志" in e.value.text("zh")
+        assert db.read_bytes() == before
+    for db in (tmp_path / "empty.sqlite", tmp_path / "new" / "w.sqlite"):
+        if db.name == "empty.sqlite":
+            db.write_bytes(b"")
+        ws, _ = Registry(db).create("baseline", 1, customers=N)
+        assert Registry(db).codes() == [ws.code]
+    with pytest.raises(WorkshopError, match="read only"):
+        Registry(db, readonly=True).create("baseline", 1, customers=N)
 
 
 def test_a_market_can_hold_up_to_six_merchants_copied_from_the_scenarios(log):

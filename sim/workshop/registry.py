@@ -44,10 +44,12 @@ def normal_code(code: Any) -> str:
 
 
 class Registry:
-    """The workshops of one log file (``path``)."""
+    """The workshops of one log file (``path``); ``readonly``: only read it (see
+    :class:`sim.workshop.log.EventLog`), as the command line does."""
 
-    def __init__(self, path: str | Path | None = None):
+    def __init__(self, path: str | Path | None = None, readonly: bool = False):
         self.path = Path(path) if path is not None else Path(os.environ.get("LSIM_WORKSHOP_DB") or DEFAULT_DB)
+        self.readonly = readonly
         self._log: EventLog | None = None
         self._rooms: dict[str, Workshop] = {}
         self._lock = threading.Lock()
@@ -58,7 +60,7 @@ class Registry:
     def log(self) -> EventLog:
         with self._lock:
             if self._log is None:
-                self._log = EventLog(self.path)
+                self._log = EventLog(self.path, readonly=self.readonly)
             return self._log
 
     def create(self, scenario: str, seed: int = 1, **kw) -> tuple[Workshop, str]:

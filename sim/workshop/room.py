@@ -49,7 +49,7 @@ from ..model import LoyaltyModel
 from ..params import MERCHANT_PARAMS, PARAMS, ParamError
 from ..runs.provenance import replicate_seeds
 from .decisions import DECISIONS, MARKET_EVENTS, check_decision, check_event
-from .log import EventLog, Record
+from .log import EventLog, Record, WorkshopError
 
 __all__ = ["Workshop", "WorkshopError", "Seat", "Round", "SCORE_WEIGHTS", "ROUND_KPIS", "STORY_KINDS", "new_code",
            "MAX_MERCHANTS", "DEFAULT_ROUND_WEEKS"]
@@ -71,11 +71,6 @@ ROUND_KPIS = (("customers", "last"), ("market_share", "last"), ("loyal_share", "
 #: :meth:`sim.model.LoyaltyModel.pick_customer`, …), the first kind that has a customer in each group
 STORY_KINDS = (("loyal", "trusting", "ordinary"), ("botched", "recovered"), ("left",))
 _CODE_LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
-
-
-class WorkshopError(ParamError):
-    """An action a workshop refuses (a wrong key or code, a seat held by someone else, a round that
-    is not open …): ``text(lang)`` says why in English or Chinese."""
 
 
 def new_code(length: int = 5) -> str:
@@ -196,8 +191,8 @@ class Workshop:
             raise WorkshopError("code", f"no workshop with code {code!r}", None, f"没有代码为 {code!r} 的工作坊")
         ws = cls(log, code)
         with ws.lock:
-            for rec in records:
-                ws._apply(rec)
+            for i, rec in enumerate(records, 1):
+                ws._apply_logged(rec, i, len(records))
         return ws
 
     @classmethod
@@ -208,9 +203,9 @@ class Workshop:
         if not records or records[0].kind != "create":
             raise WorkshopError("code", f"no workshop with code {code!r}", None, f"没有代码为 {code!r} 的工作坊")
         ws = cls(log, code)
-        for rec in records:
+        for i, rec in enumerate(records, 1):
             with ws.lock:
-                ws._apply(rec)
+                ws._apply_logged(rec, i, len(records))
             yield rec, ws
 
     # ---- what the facilitator does -------------------------------------------------------------
@@ -548,6 +543,19 @@ class Workshop:
             out = self._apply(rec)
             self.changed.notify_all()
         return out
+
+    def _apply_logged(self, rec: Record, i: int, n: int) -> None:
+        """Apply ``rec``, the ``i``-th of the ``n`` records read back from the log; a record that
+        cannot be applied (edited by hand, or by another program) is a :class:`WorkshopError` naming
+        it, not a crash."""
+        try:
+            self._apply(rec)
+        except ParamError as e:  # e.g. a scenario that is not there
+            raise self.log.damaged(rec, i, n, e.message, e.message_zh) from e
+        except KeyError as e:
+            raise self.log.damaged(rec, i, n, f"it has no {e.args[0]!r}", f"缺少 {e.args[0]!r}") from e
+        except (TypeError, ValueError, IndexError, AttributeError, OverflowError) as e:
+            raise self.log.damaged(rec, i, n, f"{type(e).__name__}: {e}") from e
 
     def _apply(self, rec: Record) -> Any:
         d = rec.data
