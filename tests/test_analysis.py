@@ -316,6 +316,12 @@ def test_plot_vs_param_and_heatmap_labels(one_param, two_params, lang):
     assert all(t.get_text().endswith("%") for t in fig3.axes[0].texts)
     ticks = [t.get_text() for t in fig3.axes[1].get_yticklabels() if t.get_text()]
     assert ticks and all(t.endswith("%") for t in ticks), ticks
+    # a narrow range of shares (0.2%–0.4% churn): the ticks differ, none of them a bare "0%"
+    narrow = market2.assign(churn_rate=0.002 + 0.002 * (market2["run_id"] % 3) / 2)
+    fig4 = analysis.plot_heatmap(narrow, "churn_rate", "A.price", "trust_gain", lang=lang)
+    fig4.canvas.draw()
+    ticks = [t.get_text() for t in fig4.axes[1].get_yticklabels() if t.get_text()]
+    assert len(ticks) >= 2 and len(set(ticks)) == len(ticks) and "0%" not in ticks, ticks
     if lang == "zh":
         assert_renders_cjk(fig)
         assert_renders_cjk(fig2)

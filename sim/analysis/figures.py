@@ -108,12 +108,18 @@ def _band_legend(ax, lang: str) -> None:
         ax.legend(handles, labels, fontsize=8, loc="best")
 
 
-def _percent_axis(ax, metric: str, merchant: bool = False) -> None:
-    """A share's axis in percent (``42%``), as the app's tables and the Explore page show shares."""
-    if is_share(metric, merchant):
-        from matplotlib.ticker import PercentFormatter
+def _percent_ticks(axis) -> None:
+    """Ticks of a share in percent (``42%``), with as many decimals as the axis' range needs
+    (``0.25%`` on an axis from 0.2% to 0.4%, where whole percents would all read ``0%``)."""
+    from matplotlib.ticker import PercentFormatter
 
-        ax.yaxis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=0))
+    axis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=None))
+
+
+def _percent_axis(ax, metric: str, merchant: bool = False) -> None:
+    """A share's axis in percent, as the app's tables and the Explore page show shares."""
+    if is_share(metric, merchant):
+        _percent_ticks(ax.yaxis)
 
 
 def plot_timeseries(market: pd.DataFrame, metric: str, group: str | None = "label", lang: str = "en",
@@ -196,9 +202,7 @@ def plot_heatmap(market: pd.DataFrame, metric: str, p1: str, p2: str, lang: str 
     cb.set_label(metric_label(metric, lang))
     share = is_share(metric)
     if share:  # a share's colour bar and cells in percent, as everywhere else
-        from matplotlib.ticker import PercentFormatter
-
-        cb.ax.yaxis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=0))
+        _percent_ticks(cb.ax.yaxis)
     ax.set_title(word("heat_title", lang, what=_what(metric, window, lang)), fontsize=11)
     if z.size <= 100 and np.isfinite(z).any():
         lo, hi = np.nanmin(z), np.nanmax(z)
