@@ -23,7 +23,7 @@ from .kernels import population_pass
 from .mechanism.state import F32, LOYAL, ORDINARY, PROSPECT, REASONS, TRUSTING
 from .mechanism.switching_costs import held_by_points, points_cost
 
-__all__ = ["Metric", "METRICS", "MERCHANT_METRICS", "metric", "is_share", "is_flow", "compute", "customer_types", "retention_reasons",
+__all__ = ["Metric", "METRICS", "MERCHANT_METRICS", "metric", "bounds", "is_share", "is_flow", "compute", "customer_types", "retention_reasons",
            "recommend_score", "FACET_THRESHOLD", "INTENTION_HIGH", "SATISFIED_MIN"]
 
 #: a facet of loyalty counts as present from this value on
@@ -56,6 +56,16 @@ class Metric:
         """A share (0–1) of customers, purchases or money, or a share per step (churn): the app
         shows it as a percentage."""
         return self.unit in ("share", "1/step")
+
+    @property
+    def bounds(self) -> tuple[float, float]:
+        """The values this observable can take (``(-inf, inf)`` when unbounded): shares and
+        per-step shares 0–1, satisfaction and trust 0–1, the NPS −100…100, the ACSI 0–100, counts
+        of customers, places, events and messages from 0. Summaries keep their intervals inside."""
+        inf = float("inf")
+        return {"share": (0.0, 1.0), "1/step": (0.0, 1.0), "0–1": (0.0, 1.0), "−100…100": (-100.0, 100.0),
+                "0–100": (0.0, 100.0), "customers": (0.0, inf), "places": (0.0, inf), "count": (0.0, inf),
+                "messages": (0.0, inf), "listeners": (0.0, inf)}.get(self.unit, (-inf, inf))
 
     @property
     def flow(self) -> bool:
@@ -178,6 +188,13 @@ def is_share(name: str, merchant: bool = False) -> bool:
     app's tables and the reports (:func:`sim.analysis.tables.mean_texts`)."""
     m = metric(name, merchant)
     return bool(m is not None and m.share)
+
+
+def bounds(name: str) -> tuple[float, float]:
+    """The values observable ``name`` (of the market, or else of a merchant) can take
+    (:attr:`Metric.bounds`; unbounded for a name that is not an observable)."""
+    m = metric(name) or metric(name, True)
+    return m.bounds if m is not None else (-float("inf"), float("inf"))
 
 
 def is_flow(name: str, merchant: bool = False) -> bool:

@@ -492,3 +492,34 @@ def test_the_languages_are_declared_once():
     with pytest.raises(ValueError, match="简体中文"):
         words.word("mean", "fr")
     assert all(len(pair) == 2 and all(pair) for pair in words.WORDS.values())  # every word in both languages
+
+
+def test_intervals_and_axes_stay_inside_what_an_observable_can_take():
+    """Three runs of a rare churn (0%, 0%, 0.6%): the t-interval of the mean reaches below 0%, which
+    no share can; the summary, the bands and the axes stop at 0 (and an NPS at −100), while a
+    difference between configurations keeps its negative side."""
+    from sim.analysis.stats import ci95, summarize
+    from sim.metrics import bounds
+
+    assert bounds("churn_rate") == (0.0, 1.0) and bounds("nps") == (-100.0, 100.0)
+    assert bounds("profit") == (-np.inf, np.inf) and bounds("A.price") == (-np.inf, np.inf)
+    raw = ci95([0.0, 0.0, 0.006])
+    assert raw[1] < 0
+    m, lo, hi = ci95([0.0, 0.0, 0.006], bounds("churn_rate"))
+    assert m == raw[0] and lo == 0.0 and hi == raw[2]
+    market = pd.DataFrame({"run_id": [0, 1, 2], "step": 5, "label": "a", "churn_rate": [0.0, 0.0, 0.006],
+                           "nps": [-99.0, -70.0, -98.0], "profit": [-5.0, 0.0, 1.0]})
+    s = summarize(market, ["churn_rate", "nps", "profit"]).set_index("metric")
+    assert s.loc["churn_rate", "ci_low"] == 0.0 and s.loc["nps", "ci_low"] == -100.0
+    assert s.loc["profit", "ci_low"] < -5.0  # unbounded: the plain interval
+    steps = pd.DataFrame({"run_id": np.repeat([0, 1, 2], 4), "step": np.tile(range(4), 3), "label": "a",
+                          "loyal_share": 0.0})
+    fig = analysis.plot_timeseries(steps, "loyal_share")
+    assert fig.axes[0].get_ylim()[0] == 0.0  # a flat 0% does not get an axis down to −4%
+
+
+def test_a_value_that_rounds_to_zero_has_no_minus_sign():
+    from sim.analysis.formatting import fixed_text, interval_text
+
+    assert fixed_text(-0.0001, 1) == "0.0" and fixed_text(-0.0, 2) == "0.00" and fixed_text(-0.06, 1) == "-0.1"
+    assert interval_text(-0.00001, -0.002, 0.003, sign=True, percent=True) == "0.0% [-0.2%, 0.3%]"

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from ..metrics import is_share
+from ..metrics import bounds, is_share
 from ..words import check_lang, word
 from .fonts import figure_text
 from .formatting import number_text, percent_text, value_text
@@ -68,7 +68,7 @@ def _groups(df: pd.DataFrame, group: str | None) -> list[tuple[object, pd.DataFr
 def _band(df: pd.DataFrame, x: str, y: str, sort: bool = True) -> pd.DataFrame:
     """Mean and 95% interval of ``y`` over runs at each value of ``x`` (sorted by x, or in order of
     first appearance)."""
-    out = ci_frame(df.groupby(x, sort=sort)[y])
+    out = ci_frame(df.groupby(x, sort=sort)[y], bounds(y))
     return out.reset_index()
 
 
@@ -117,9 +117,17 @@ def _percent_ticks(axis) -> None:
 
 
 def _percent_axis(ax, metric: str, merchant: bool = False) -> None:
-    """A share's axis in percent, as the app's tables and the Explore page show shares."""
+    """A share's axis in percent, as the app's tables and the Explore page show shares; any
+    observable's axis stops at the values it can take (:func:`sim.metrics.bounds`: no share
+    axis running down to −4% around a flat 0%). Called once the data are drawn."""
     if is_share(metric, merchant):
         _percent_ticks(ax.yaxis)
+    lo, hi = bounds(metric)
+    bottom, top = ax.get_ylim()
+    if bottom < lo < top:
+        ax.set_ylim(bottom=lo)
+    if bottom < hi < top:
+        ax.set_ylim(top=hi)
 
 
 def plot_timeseries(market: pd.DataFrame, metric: str, group: str | None = "label", lang: str = "en",
@@ -252,7 +260,7 @@ def plot_bars(market: pd.DataFrame, metric: str, group: str = "label", lang: str
     fin = _end_values(market, metric, window)
     require_columns(fin, [metric], "market table")
     groups = _groups(fin, group)
-    stats_ = [ci95(sub[metric]) for _, sub in groups]
+    stats_ = [ci95(sub[metric], bounds(metric)) for _, sub in groups]
     names = ["" if g is None else value_text(g) for g, _ in groups]
     fig = _figure(max(4.5, 1.1 * len(groups) + 2.5), 4.3)
     ax = fig.add_subplot()

@@ -43,9 +43,11 @@ def decimals(*values, most: int = 6) -> int:
 
 
 def fixed_text(x, digits: int) -> str:
-    """``x`` with ``digits`` decimals; thousands separated from 10,000 on."""
+    """``x`` with ``digits`` decimals; thousands separated from 10,000 on; a value that rounds to
+    zero has no sign (``0.0``, never ``-0.0``)."""
     x = float(x)
-    return f"{x:,.{digits}f}" if abs(x) >= 10000 else f"{x:.{digits}f}"
+    t = f"{x:,.{digits}f}" if abs(x) >= 10000 else f"{x:.{digits}f}"
+    return t[1:] if t.startswith("-") and not t.strip("-0.,") else t
 
 
 def number_text(x, digits: int = 4) -> str:

@@ -20,7 +20,7 @@ from typing import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from ..metrics import is_flow
+from ..metrics import bounds, is_flow
 
 __all__ = ["HEADLINE_METRICS", "MERCHANT_HEADLINE_METRICS", "FLOW_WINDOW", "ID_COLUMNS", "t975", "ci95", "ci_frame",
            "runs_frame", "require_columns", "final_rows", "per_run_values", "summarize", "summarize_merchants",
@@ -45,10 +45,12 @@ def t975(df) -> np.ndarray:
     return stats.t.ppf(0.975, df)
 
 
-def ci95(values) -> tuple[float, float, float]:
+def ci95(values, within: tuple[float, float] | None = None) -> tuple[float, float, float]:
     """Mean and 95% t-interval ``(mean, low, high)`` of ``values`` (replicates). NaNs are dropped;
     one value has no interval (``low``, ``high`` NaN: one replicate says nothing of the spread);
-    no values give NaNs."""
+    no values give NaNs. ``within`` (the observable's :func:`sim.metrics.bounds`) keeps the interval
+    inside the values the observable can take: a share's t-interval over a few runs can reach below
+    0%, an NPS's below −100."""
     x = np.asarray(pd.Series(values, dtype="float64").dropna(), dtype=float)
     n = x.size
     if n == 0:
@@ -57,20 +59,22 @@ def ci95(values) -> tuple[float, float, float]:
     if n == 1:
         return (m, math.nan, math.nan)
     h = float(t975(n - 1) * x.std(ddof=1) / math.sqrt(n))
-    return (m, m - h, m + h)
+    lo, hi = within or (-math.inf, math.inf)
+    return (m, min(max(m - h, lo), hi), max(min(m + h, hi), lo))
 
 
-def ci_frame(grouped_values: pd.core.groupby.SeriesGroupBy) -> pd.DataFrame:
+def ci_frame(grouped_values: pd.core.groupby.SeriesGroupBy, within: tuple[float, float] | None = None) -> pd.DataFrame:
     """n, mean, ci_low, ci_high, sd for each group of a grouped Series (vectorised :func:`ci95`: a
-    group of one run has no interval)."""
+    group of one run has no interval; ``within`` as there)."""
     agg = grouped_values.agg(["count", "mean", "std"])
     n = agg["count"].to_numpy(dtype=float)
     sd = agg["std"].to_numpy(dtype=float)
     with np.errstate(invalid="ignore", divide="ignore"):
         h = np.where(n > 1, t975(np.maximum(n - 1, 1)) * sd / np.sqrt(np.maximum(n, 1)), np.nan)
     mean = agg["mean"].to_numpy(dtype=float)
-    out = pd.DataFrame({"n": agg["count"].astype(int).to_numpy(), "mean": mean, "ci_low": mean - h,
-                        "ci_high": mean + h, "sd": np.where(n > 1, sd, np.nan)}, index=agg.index)
+    lo, hi = within or (-math.inf, math.inf)
+    out = pd.DataFrame({"n": agg["count"].astype(int).to_numpy(), "mean": mean, "ci_low": np.clip(mean - h, lo, hi),
+                        "ci_high": np.clip(mean + h, lo, hi), "sd": np.where(n > 1, sd, np.nan)}, index=agg.index)
     return out
 
 
@@ -133,7 +137,7 @@ def _summary(per_run: pd.DataFrame, metrics: Sequence[str], by: Sequence[str]) -
     by = list(by)
     frame = per_run if by else per_run.assign(_all=0)
     groups = frame.groupby(by or ["_all"], sort=False, dropna=False)
-    stats_ = [ci_frame(groups[m]) for m in metrics]  # same groups, in first-appearance order
+    stats_ = [ci_frame(groups[m], bounds(m)) for m in metrics]  # same groups, in first-appearance order
     ngroups = len(stats_[0]) if stats_ else 0
     out = pd.concat([s.reset_index().assign(metric=m, _g=np.arange(ngroups), _m=i)
                      for i, (m, s) in enumerate(zip(metrics, stats_))], ignore_index=True)
