@@ -136,10 +136,12 @@ class _Market:
     def __init__(self):
         self.steps, self.t = 0, 0.0
         self.lock = threading.RLock()
+        self.run_no = 0
 
-    def step(self):
+    def step(self, run=None):
         self.steps += 1
         self.t += 0.1
+        return True
 
 
 class _CrowdedGate:

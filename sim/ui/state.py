@@ -97,6 +97,9 @@ class ExploreSession:
         self.sample_key: np.ndarray | None = None
         #: the week its page's counter was last rendered with (:func:`moved`, :func:`ticked`)
         self.shown_week = -1
+        #: how many times the market was started again (:meth:`reset`, :meth:`load`): a play loop
+        #: steps only the market it started with (:meth:`step`'s ``run``)
+        self.run_no = 0
         if scenario is not None:
             self._take(scenario)
         self._build()
@@ -136,16 +139,22 @@ class ExploreSession:
                 rows[j].append(float(getattr(mm, k)))
 
     # ---- running ----------------------------------------------------------------------------
-    def step(self, n: int = 1) -> None:
-        """Run ``n`` weeks, up to this server's longest run (:func:`sim.ui.keep.max_weeks`)."""
+    def step(self, n: int = 1, run: int | None = None) -> bool:
+        """Run ``n`` weeks, up to this server's longest run (:func:`sim.ui.keep.max_weeks`). With
+        ``run`` (a :attr:`run_no`), only if the market was not started again since: a play loop
+        that had not seen the Pause of a scenario switch yet must not step the new market. Returns
+        whether it stepped."""
         last = keep.max_weeks()
         with self.lock:
+            if run is not None and run != self.run_no:
+                return False
             for _ in range(n):
                 if self.model.steps >= last:
                     break
                 self.model.step()
                 self._fire()
                 self._record()
+        return True
 
     @property
     def steps(self) -> int:
@@ -162,6 +171,7 @@ class ExploreSession:
             if seed is not None:
                 self.seed = SEED.validate(seed)  # ParamError (field and range) for a bad one
             self._build()
+            self.run_no += 1
 
     def load(self, sc: Scenario) -> None:
         """Take a scenario's parameters, events, seed and run length, and start it. A scenario
@@ -170,6 +180,7 @@ class ExploreSession:
         with self.lock:
             self._take(sc)
             self._build()
+            self.run_no += 1
 
     # ---- editing ----------------------------------------------------------------------------
     def pending(self) -> dict[str, Any]:
@@ -365,6 +376,7 @@ def play_loop(sess: ExploreSession, cancel: threading.Event, *, speed: Callable[
     goal = min(goal, keep.max_weeks()) if goal else keep.max_weeks()  # the server's longest run
     lost_at: float | None = None
     gone = False
+    run = sess.run_no  # the market this loop plays (a Reset or another scenario ends it)
     with gate.playing():
         while not cancel.is_set():
             if alive():
@@ -375,9 +387,8 @@ def play_loop(sess: ExploreSession, cancel: threading.Event, *, speed: Callable[
                 gone = True
                 break  # nobody watches any more: pause
             with gate.turn(cancel) as ok:
-                if not ok:
+                if not ok or not sess.step(run=run):
                     break
-                sess.step()
             n += 1
             since += 1
             last = (max_steps is not None and n >= max_steps) or (goal and sess.steps >= goal)
