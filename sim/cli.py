@@ -78,6 +78,17 @@ T = {
                      "run yet); the tables below use the {done} that finished. `--resume` runs the others",
                      "注意：该实验 {total} 次运行中有 {n} 次在此文件夹中没有结果（失败或尚未运行）；下表只用已完成的 {done} 次。"
                      "`--resume` 会运行其余的"),
+    "trial_failures": ("Failed trials (recorded in trials.parquet, column error; report.md lists them)",
+                       "失败的试验（记录在 trials.parquet 的 error 列；report.md 中列出）"),
+    "trial": ("trial {n}", "第 {n} 次试验"),
+    "more_failures": ("… and {n} more", "……另有 {n} 次"),
+    "trials_failed": ("{n} of {total} trials failed (the reasons are above and in {dir}/report.md): the best set comes "
+                      "from the {done} that finished. Fix the cause (often bounds under which the scenario breaks a "
+                      "rule between its parameters) and calibrate into a new folder; --resume --trials N only adds "
+                      "trials of the same file",
+                      "{total} 次试验中有 {n} 次失败（原因见上文及 {dir}/report.md）：最佳参数组合只来自完成的 {done} 次。"
+                      "排除原因（常见的是取值范围使情景违反参数之间的规则）后校准到新文件夹；--resume --trials N 只会为同一"
+                      "文件增加试验"),
     "summary_one": ("Summary (one replicate: means without an interval)", "汇总（只有一次重复：只有均值，没有区间）"),
     "interrupted": ("Interrupted: finished runs are kept; continue with --resume", "已中断：已完成的运行均已保存；用 --resume 继续"),
 }
@@ -630,12 +641,23 @@ def calibrate(ctx, calibration, out, trials, workers, resume, quiet):
         for bar in bars:
             bar.close()
     o = res.outcome
-    click.echo(f"{t('wrote', lang)} {o.out}: {o.done} {t('trials', lang)} ({o.new} {t('new', lang)}) — "
-               f"{o.executor}, {o.seconds:.1f} s")
+    click.echo(f"{t('wrote', lang)} {o.out}: {o.done} {t('trials', lang)} ({o.new} {t('new', lang)}"
+               + (f", {o.failed} {t('failed', lang)}" if o.failed else "") + f") — {o.executor}, {o.seconds:.1f} s")
     click.echo(f"{t('best', lang)} {o.best_objective:.4g}: " + ", ".join(f"{k} = {v:.4g}" for k, v in
                                                                     o.best_values.items()))
     for p in res.files:
         click.echo(f"  {p}")
+    if o.failed:  # as _exit_if_failed: after everything finished was written and shown
+        from .calibration.study import SHOWN_FAILURES
+
+        click.echo(t("trial_failures", lang), err=True)
+        for n, en, zh in o.failures[:SHOWN_FAILURES]:
+            click.echo(f"  {t('trial', lang, n=n)}: {pick(en, zh, lang)}", err=True)
+        if o.failed > SHOWN_FAILURES:
+            click.echo("  " + t("more_failures", lang, n=o.failed - SHOWN_FAILURES), err=True)
+        done = int((o.trials["state"] == "COMPLETE").sum())
+        click.echo(t("trials_failed", lang, n=o.failed, total=o.done, done=done, dir=o.out), err=True)
+        ctx.exit(1)
 
 
 # ---- validate ------------------------------------------------------------------------------------------

@@ -74,6 +74,19 @@ class ParamError(ValueError):
         where = f"{self.source}: " if self.source else ""
         return where + (self.message_zh if lang == "zh" else self.message)
 
+    def __reduce__(self):
+        # raised in a worker process, the error comes back to the parent whole (key, both languages,
+        # file, line); pickling by the constructor's arguments would fail and break the process pool
+        return _restore_error, (type(self), self.args, dict(self.__dict__))
+
+
+def _restore_error(cls: type, args: tuple, state: dict) -> ParamError:
+    """A :class:`ParamError` (or subclass) as it was pickled (:meth:`ParamError.__reduce__`)."""
+    e = cls.__new__(cls, *args)
+    e.args = args
+    e.__dict__.update(state)
+    return e
+
 
 GROUPS: dict[str, tuple[str, str]] = {
     "customers": ("Customers", "客户"),

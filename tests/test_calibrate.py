@@ -162,6 +162,23 @@ BAD = {
                          "targets[0].merchant", "no merchant named 'Z'", 19),
     "bad tolerance": (cal_text().replace("tolerance = 0.02", "tolerance = 0"), "targets[0].tolerance", "> 0", 21),
     "no free": (cal_text().replace("trust_gain = { min = 0.02, max = 0.3 }", ""), "free", "names no parameter", 13),
+    # one parameter fitted twice, or both fixed and fitted: refused as experiment files refuse it
+    "free twice": (cal_text(extra_free='"A.price" = { min = 0.9, max = 1.4 }\n"merchants[0].price" = { min = 0.9, '
+                            'max = 1.2 }'), "'merchants[0].price' in [free]", "'A.price' in [free]", 16),
+    "set and free": (cal_text().replace("n_customers = 200", "n_customers = 200\ntrust_gain = 0.1"),
+                     "'trust_gain' in [free]", "'trust_gain' in [set]", 15),
+    # an objective that cannot rank the trials: all weights 0, or infinite for every trial
+    "weights all 0": (cal_text().replace("tolerance = 0.02", "tolerance = 0.02\nweight = 0"), "targets[0].weight",
+                      "every target has weight 0", 22),
+    "target too large": (cal_text().replace("target = 0.5", "target = 1e308").replace("tolerance = 0.02",
+                                                                                     "tolerance = 1e-308"),
+                         "targets[0].tolerance", "tolerance ≥", 21),
+    "tolerance subnormal": (cal_text().replace("tolerance = 0.02", "tolerance = 5e-324"), "targets[0].tolerance",
+                            "infinite for every trial", 21),
+    "misfit overflows": (cal_text().replace("tolerance = 0.02", "tolerance = 1e-200"), "targets[0].tolerance",
+                         "1e-150", 21),
+    "weight too large": (cal_text().replace("tolerance = 0.02", "tolerance = 0.02\nweight = 1e300"),
+                         "targets[0].weight", "weight ≤", 22),
 }
 
 
@@ -397,3 +414,110 @@ def test_bad_validation_targets_exit_2(tmp_path, case):
     assert r.exit_code == 2, r.output
     assert "Traceback" not in r.output and key in r.output and needle in r.output and needle2 in r.output
     assert str(f) in r.output and not (tmp_path / "out").exists()
+
+
+# ---- failed trials, damaged folders ----------------------------------------------------------------
+def crossing_text(lo: float, hi: float, trials: int = 3, seed: int = 1) -> str:
+    """trust_threshold free between ``lo`` and ``hi``: above the baseline's loyalty_threshold (0.8) a
+    trial breaks the rule loyalty_threshold ≥ trust_threshold and fails (seed 1: trials 0 and 1)."""
+    return cal_text(trials=trials, seed=seed).replace("trust_gain = { min = 0.02, max = 0.3 }",
+                                                      f"trust_threshold = {{ min = {lo}, max = {hi} }}")
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_failed_trials_are_reported_and_exit_1(tmp_path, workers):
+    f = write(tmp_path, crossing_text(0.6, 0.9))
+    out = tmp_path / "out"
+    r = invoke("calibrate", f, "--out", out, "-w", workers, "-q")
+    trials = pd.read_parquet(out / "trials.parquet")
+    failed = trials[trials["state"] == "FAIL"]
+    n_done = int((trials["state"] == "COMPLETE").sum())
+    assert len(failed) and n_done, trials  # some of each (a process pool brings a trial's error back whole)
+    assert r.exit_code == 1, r.output
+    assert "Traceback" not in r.output
+    assert f"{len(failed)} of 3 trials failed" in r.output and f"{len(failed)} failed" in r.output
+    first = failed["trial"].iloc[0]
+    assert f"trial {first}: ParamError: parameter 'loyalty_threshold'" in r.output
+    # everything that finished is written, and the report says what failed
+    assert (out / "best.toml").exists()
+    report = (out / "report.md").read_text(encoding="utf-8")
+    assert "## Failed trials" in report and f"{len(failed)} of 3 trials failed" in report
+    assert "must be at least trust_threshold" in report
+    zh = CliRunner().invoke(cli, ["--lang", "zh", "calibrate", str(f), "--out", str(tmp_path / "zh"), "-w", "1", "-q"])
+    assert zh.exit_code == 1 and "次试验中有" in zh.output and "不能低于" in zh.output  # the error in Chinese too
+    assert "## 失败的试验" in (tmp_path / "zh" / "report.md").read_text(encoding="utf-8")
+
+
+def test_no_trial_finished_names_the_folder_and_the_errors(tmp_path):
+    f = write(tmp_path, crossing_text(0.85, 0.95))
+    out = tmp_path / "out"
+    r = invoke("calibrate", f, "--out", out, "-w", 1, "-q")
+    assert r.exit_code == 2 and "Traceback" not in r.output, r.output
+    assert "no trial finished: 3 of the 3 trials" in r.output and str(out) in r.output
+    assert "trial 0: ParamError: parameter 'loyalty_threshold' = 0.8 must be at least trust_threshold" in r.output
+    assert not (out / "report.md").exists() and len(pd.read_parquet(out / "trials.parquet")) == 3
+    # the file fixed, the same folder: says that it holds no finished trial and to choose another folder
+    fixed = write(tmp_path, crossing_text(0.6, 0.75), "fixed.toml")
+    for extra in ([], ["--resume"]):
+        again = invoke("calibrate", fixed, "--out", out, "-w", 1, "-q", *extra)
+        assert again.exit_code == 2, again.output
+        assert "none of whose 3 trials finished" in again.output and "another folder" in again.output
+    assert len(pd.read_parquet(out / "trials.parquet")) == 3  # nothing overwritten
+    assert invoke("calibrate", fixed, "--out", tmp_path / "new", "-w", 1, "-q").exit_code == 0
+
+
+@pytest.mark.parametrize("damage", ["random bytes", "empty", "deleted", "another study"])
+def test_resume_refuses_a_damaged_or_missing_study(tmp_path, damage):
+    import os
+
+    f = write(tmp_path, cal_text(trials=2))
+    out = tmp_path / "out"
+    assert invoke("calibrate", f, "--out", out, "-w", 1, "-q").exit_code == 0
+    db = out / "study.db"
+    if damage == "random bytes":
+        db.write_bytes(os.urandom(4096))
+    elif damage == "empty":
+        db.write_bytes(b"")
+    elif damage == "deleted":
+        db.unlink()
+    else:  # a study of no trial (e.g. study.db replaced by a fresh one)
+        import optuna
+
+        from sim.calibration.study import STUDY_NAME, study_storage
+
+        db.unlink()
+        optuna.create_study(study_name=STUDY_NAME, storage=study_storage(out))
+    before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
+    r = invoke("calibrate", f, "--out", out, "--trials", 4, "-w", 1, "-q", "--resume")
+    assert r.exit_code == 2, r.output
+    assert "Traceback" not in r.output and "study.db" in r.output and "cannot be resumed" in r.output
+    assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == before  # nothing written
+    zh = CliRunner().invoke(cli, ["--lang", "zh", "calibrate", str(f), "--out", str(out), "--resume", "-q"])
+    assert zh.exit_code == 2 and "无法继续" in zh.output
+
+
+def test_an_overflowing_objective_is_infinite_and_its_figure_quiet():
+    import warnings
+
+    from sim.analysis.figures import plot_objective_history
+    from sim.calibration.spec import objective
+
+    assert objective((Target("trust", 0.5, 1e-149),), [1e10]) == float("inf")  # not an OverflowError
+    trials = pd.DataFrame({"trial": [0, 1, 2], "objective": [2.0, float("inf"), 5e3]})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fig = plot_objective_history(trials)
+    assert fig.axes[0].get_yscale() == "log"
+
+
+def test_an_input_error_from_a_worker_process_arrives_whole():
+    import pickle
+
+    from sim.inputs.scenario import ScenarioError
+    from sim.runs.design import BatchError
+
+    for e in (ParamError("k", "bad", "f.toml", "坏"), BatchError("k", "bad", "f.toml", "坏", 3),
+              ScenarioError("k", "bad", "f.toml", "坏", 4)):
+        back = pickle.loads(pickle.dumps(e))
+        assert type(back) is type(e) and back.text("zh") == e.text("zh") and str(back) == str(e)
+        assert back.__dict__ == e.__dict__

@@ -373,7 +373,8 @@ def plot_objective_history(trials: pd.DataFrame, lang: str = "en") -> Figure:
     ax = fig.add_subplot()
     ax.plot(df["trial"], df["objective"], "o", color=_colors(1)[0], alpha=0.6, label=word("objective_trial", lang))
     ax.step(df["trial"], df["objective"].cummin(), where="post", color="black", label=word("objective_best", lang))
-    pos = df["objective"][df["objective"] > 0]
+    obj = df["objective"].to_numpy(dtype=float)
+    pos = obj[np.isfinite(obj) & (obj > 0)]  # an infinite objective would make the ratio nan
     if len(pos) and pos.max() / pos.min() > 100:
         ax.set_yscale("log")
     ax.set_xlabel(word("trial", lang))

@@ -40,7 +40,7 @@ from __future__ import annotations
 import math
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 from ..inputs.experiment import MAX_EXPERIMENT_BYTES, Where, base_scenario, check_values, read_toml
 from ..inputs.files import read_input
@@ -129,13 +129,18 @@ def parse_calibration(text: str | bytes, source: str = "<text>", base_dir: str |
              "缺少 'calibration.scenario'：" + CALIBRATION_KEYS["scenario"][1], table="calibration")
     sc = base_scenario(cal["scenario"], Path(base_dir) if base_dir else None, at, ("calibration", "scenario"))
     fixed = data.get("set", {})
+    seen: dict = {}  # every parameter named in [set] and [free], once (as experiment files: [set] and [vary])
+    seen_in: dict = {}
+    if isinstance(fixed, Mapping):
+        for k in fixed:
+            at.param(k, sc.params, "set", seen, seen_in)
     try:
         check_values(fixed, sc.params, "set")
         base = set_values(sc.params, fixed)
     except ParamError as e:
         raise BatchError(e.key, e.message, source, e.message_zh,
                          at.line("set", e.key[4:] if e.key.startswith("set.") else e.key)) from None
-    free = _free(data.get("free", {}), base, at, fail)
+    free = _free(data.get("free", {}), base, at, fail, seen, seen_in)
     targets = _targets(data.get("targets"), base, at)
     _check_reach(free, targets, at)
     name = cal.get("name") or (Path(source).stem if source and source != "<text>" else "calibration")
@@ -144,11 +149,13 @@ def parse_calibration(text: str | bytes, source: str = "<text>", base_dir: str |
                        dict(data.get("info", {})), sc)
 
 
-def _free(table: dict, base, at: Where, fail) -> tuple[FreeParam, ...]:
+def _free(table: dict, base, at: Where, fail, seen: dict, seen_in: dict) -> tuple[FreeParam, ...]:
+    """The free parameters; one named twice (``A.price`` and ``merchants[0].price``), or fixed in
+    ``[set]`` as well, is an error (``seen``, ``seen_in``: :meth:`Where.param`)."""
     out = []
     for k, v in table.items():
         key = f"free.{k}"
-        p = at.param(k, base, "free")
+        p = at.param(k, base, "free", seen, seen_in)
         if p.kind not in ("float", "int"):
             fail(key, f"'{key}' is a choice ({', '.join(p.choices)}): only numbers can be calibrated",
                  f"'{key}' 是选项参数（{', '.join(p.choices)}）：只能校准数值参数", table="free")
@@ -234,6 +241,13 @@ def _targets(ts, base, at: Where) -> tuple[Target, ...]:
     dup = next((x for x in labels if labels.count(x) > 1), None)
     if dup:
         fail("targets", f"the target {dup} is written twice", f"目标 {dup} 重复出现")
+    if all(t.weight == 0 for t in out):
+        keys = ", ".join(f"targets[{i}].weight" for i in range(len(out)))
+        fail("targets[0].weight" if len(out) == 1 else "targets",
+             f"every target has weight 0 ({keys}): the objective would be 0 for every trial and could not tell them "
+             "apart; allowed: weight ≥ 0, with at least one target's weight > 0 (default 1)",
+             f"所有目标的权重都是 0（{keys}）：每次试验的目标函数都为 0，无法区分试验优劣；允许：weight ≥ 0，"
+             "且至少一个目标的权重 > 0（默认 1）", line=at.line("targets", 0, "weight"))
     return tuple(out)
 
 
@@ -268,7 +282,38 @@ def _numbers(t: dict, where: str, i: int, fail, at: Where) -> dict[str, float]:
             fail(f"{where}.{k}", f"{where}.{k} = {v!r} must be {rule}: {TARGET_KEYS[k][0]}",
                  f"{where}.{k} = {v!r} 必须是{rule_zh}：{TARGET_KEYS[k][1]}", line=at.line("targets", i, k))
         nums[k] = float(v)
+    _check_scale(nums, where, i, fail, at)
     return nums
+
+
+#: the most units of misfit a target's own size may make, max(|target|, 1) / tolerance: squared and
+#: weighted it stays far from overflowing a float (≈ 1.8e308), summed over any number of targets
+MAX_MISFIT_SCALE = 1e150
+MAX_TERM = 1e300
+
+
+def _check_scale(nums: dict, where: str, i: int, fail, at: Where) -> None:
+    """A target whose misfit ((achieved − target) / tolerance)², times its weight, would overflow to
+    infinity for every trial (a tolerance too small for the target, a target too large for the
+    tolerance, a weight too large): the objective could not rank the trials."""
+    target, tol, weight = nums["target"], nums["tolerance"], nums["weight"]
+    size = max(abs(target), 1.0)
+    scale = size / tol  # a float division gives inf rather than raising
+    if not scale <= MAX_MISFIT_SCALE:
+        least = size / MAX_MISFIT_SCALE
+        fail(f"{where}.tolerance", f"{where}.tolerance = {tol!r} is too small for target = {target!r}: (achieved − "
+             "target) / tolerance, squared, would overflow and make the objective infinite for every trial; allowed: "
+             f"tolerance ≥ max(|target|, 1) / {MAX_MISFIT_SCALE:.0e} = {least:.3g}",
+             f"{where}.tolerance = {tol!r} 相对于 target = {target!r} 过小：(实际值 − 目标值) / 容差的平方会溢出，"
+             f"使每次试验的目标函数都为无穷大；允许：tolerance ≥ max(|target|, 1) / {MAX_MISFIT_SCALE:.0e} = {least:.3g}",
+             line=at.line("targets", i, "tolerance"))
+    if not weight * scale * scale <= MAX_TERM:
+        most = MAX_TERM / (scale * scale)
+        fail(f"{where}.weight", f"{where}.weight = {weight!r} is too large for tolerance = {tol!r} and target = "
+             f"{target!r}: the weighted misfit would overflow and make the objective infinite for every trial; allowed: "
+             f"0 ≤ weight ≤ {most:.3g}",
+             f"{where}.weight = {weight!r} 相对于 tolerance = {tol!r} 与 target = {target!r} 过大：加权误差会溢出，"
+             f"使每次试验的目标函数都为无穷大；允许：0 ≤ weight ≤ {most:.3g}", line=at.line("targets", i, "weight"))
 
 
 def _validation_target(t: dict, where: str, i: int, nums: dict, fail, at: Where) -> Target:

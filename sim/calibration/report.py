@@ -25,7 +25,7 @@ from ..runs.executors import make_executor
 from ..runs.store import atomic_write
 from ..words import check_lang, pick, word
 from .spec import Calibration
-from .study import StudyOutcome, check_best, run_study
+from .study import SHOWN_FAILURES, StudyOutcome, check_best, run_study
 
 __all__ = ["REPORT_WORDS", "CalibrationResult", "best_scenario", "write_outputs", "calibrate"]
 
@@ -64,6 +64,14 @@ REPORT_WORDS = {
                         "optuna.importance.get_param_importances；各占比之和为 1）。"),
     "share": ("Share", "占比"),
     "no_importance": ("Not estimated: {why}.", "未估计：{why}。"),
+    "failed": ("Failed trials", "失败的试验"),
+    "failed_note": ("{n} of {total} trials failed: the best set and the importances come from the {done} that "
+                    "finished. The first errors (every one is in `trials.parquet`, column `error`):",
+                    "{total} 次试验中有 {n} 次失败：最佳参数组合与参数重要性只来自完成的 {done} 次。前几个错误"
+                    "（全部错误见 `trials.parquet` 的 `error` 列）："),
+    "failed_more": ("… and {n} more.", "……另有 {n} 次。"),
+    "trial": ("Trial", "试验"),
+    "error": ("Error", "错误"),
     "files": ("Files", "文件"),
     "files_list": ("`best.toml` (a scenario: `loyalty-sim run best.toml --out DIR`), `trials.parquet` (every "
                    "trial), `study.db` (the Optuna study; `--resume` continues it), `manifest.json` (provenance).",
@@ -117,6 +125,13 @@ def _report(cal: Calibration, o: StudyOutcome, fresh: dict, lang: str, figure: P
     md += ["", f"## {_w('fit', lang)}", "", _w("fit_note", lang, n=cal.check, r=cal.replicates), ""]
     md.append(markdown_rows([_w(k, lang) for k in ("target", "goal", "tolerance", "weight", "fitting", "fresh",
                                                    "misfit")], rows))
+    if o.failures:
+        n_done = int((o.trials["state"] == "COMPLETE").sum())
+        md += ["", f"## {_w('failed', lang)}", "", _w("failed_note", lang, n=o.failed, total=o.done, done=n_done), ""]
+        md.append(markdown_rows([_w("trial", lang), _w("error", lang)],
+                                [[n, pick(en, zh, lang)] for n, en, zh in o.failures[:SHOWN_FAILURES]]))
+        if o.failed > SHOWN_FAILURES:
+            md += ["", _w("failed_more", lang, n=o.failed - SHOWN_FAILURES)]
     md += ["", f"## {_w('importance', lang)}", ""]
     if o.importances:
         md += [_w("importance_note", lang), ""]
@@ -155,7 +170,9 @@ def write_outputs(cal: Calibration, o: StudyOutcome, fresh: dict, lang: str = "e
 def calibrate(cal: Calibration, out: str | os.PathLike, *, trials: int | None = None, workers: int | None = None,
               resume: bool = False, lang: str = "en", progress=None) -> CalibrationResult:
     """Run ``cal`` into ``out`` (see :func:`~sim.calibration.study.run_study`), re-run the best set
-    on fresh seeds and write ``best.toml`` and ``report.md``."""
+    on fresh seeds and write ``best.toml`` and ``report.md``. Trials that failed are in
+    ``result.outcome.failures`` and in the report (the CLI then exits 1); when none finished,
+    :func:`~sim.calibration.study.run_study` raises a :class:`~sim.runs.design.BatchError`."""
     with make_executor(workers) as executor:  # one pool for the study and the check
         o = run_study(cal, out, trials=trials, workers=workers, resume=resume, progress=progress, executor=executor)
         fresh = check_best(cal, o.best_values, executor=executor)

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING
 
@@ -99,8 +100,13 @@ def observe(target: Target, metrics: pd.DataFrame, merchants: pd.DataFrame) -> f
 
 
 def objective(targets, achieved) -> float:
-    """Σ weight × ((achieved − target) / tolerance)² over the targets (``achieved``: one mean each)."""
-    return float(sum(t.weight * ((a - t.target) / t.tolerance) ** 2 for t, a in zip(targets, achieved)))
+    """Σ weight × ((achieved − target) / tolerance)² over the targets (``achieved``: one mean each);
+    ``inf`` when it overflows, ``nan`` when an achieved value is (a trial that cannot be ranked:
+    :func:`sim.calibration.study.run_study` records it as failed, with the reason)."""
+    try:
+        return float(sum(t.weight * ((a - t.target) / t.tolerance) ** 2 for t, a in zip(targets, achieved)))
+    except OverflowError:  # a float's ** raises where * and / give inf
+        return math.inf
 
 
 def _target_spec(t: Target) -> dict:

@@ -15,6 +15,15 @@ A trial (:func:`run_trial`) runs the base scenario once per fitting seed for the
 (not at all when there are none) and measures each fact of the validation targets once per seed
 (:func:`sim.calibration.facts.measure_fact`), however many of its checks are targets.
 
+A trial that raises (values the scenario cannot take, e.g. a free ``trust_threshold`` above the
+scenario's ``loyalty_threshold``) or whose objective is not finite is told as failed with its error
+(``error``, and ``error_zh`` for an input error, in the trial's user attributes); the study goes
+on, and :attr:`StudyOutcome.failures` lists them for the console and the report. When no trial
+finishes, the error names the folder and the first errors. ``--resume`` refuses a ``study.db`` that
+is missing, empty, damaged or holds fewer trials than the folder records (it would silently start a
+new study over the earlier trials' tables), and a folder whose calibration finished no trial is
+named as such.
+
 Trials are asked in batches of one per worker, run on the executor of
 :func:`sim.runs.executors.make_executor` and told in trial order, so that a calibration with the
 same file, seed and number of workers gives the same trials. The sampler is Optuna's TPE, seeded
@@ -25,9 +34,11 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import contextlib
+import json
+import math
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
@@ -35,9 +46,10 @@ import numpy as np
 import pandas as pd
 
 from ..inputs.keys import set_values
-from ..params import Params
+from ..params import ParamError, Params
 from ..runs.executors import make_executor
 from ..runs.provenance import git_revision, package_versions, utc_now
+from ..runs.design import BatchError
 from ..runs.store import atomic_write, check_folder, write_json
 from ..simulate import simulate
 from ..analysis.stats import ci95
@@ -45,7 +57,7 @@ from .facts import fact_checks, measure_fact
 from .spec import Calibration, Target, objective, observe
 
 __all__ = ["FORMAT", "STUDY_NAME", "StudyOutcome", "achieved_values", "run_study", "trials_table", "study_storage",
-           "check_best", "trial_params", "trial_values", "run_trial"]
+           "check_best", "trial_params", "trial_values", "run_trial", "trial_failures", "SHOWN_FAILURES"]
 
 FORMAT = "loyalty-sim calibration 1"
 STUDY_NAME = "calibration"
@@ -129,9 +141,41 @@ def trials_table(cal: Calibration, study) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+#: at most this many failed trials are listed on the console and in report.md (all are in trials.parquet)
+SHOWN_FAILURES = 20
+
+
+def trial_failures(study) -> list[tuple[int, str, str]]:
+    """The trials of ``study`` that failed by themselves (not interrupted), in trial order: their
+    number and error, in English and Chinese."""
+    from optuna.trial import TrialState
+
+    return [(tr.number, tr.user_attrs["error"], tr.user_attrs.get("error_zh") or tr.user_attrs["error"])
+            for tr in study.get_trials(deepcopy=False)
+            if tr.state == TrialState.FAIL and "error" in tr.user_attrs]
+
+
+def _error_texts(e: BaseException) -> tuple[str, str]:
+    """A trial's error, in English and Chinese (a :class:`ParamError` has both)."""
+    name = type(e).__name__
+    return f"{name}: {e}", (f"{name}: {e.text('zh')}" if isinstance(e, ParamError) else f"{name}: {e}")
+
+
+def _first_errors(failures: list[tuple[int, str, str]], k: int = 3) -> tuple[str, str]:
+    """The first ``k`` failures, one per line, in English and Chinese."""
+    en = "".join(f"\n  trial {n}: {msg}" for n, msg, _ in failures[:k])
+    zh = "".join(f"\n  第 {n} 次试验：{msg}" for n, _, msg in failures[:k])
+    if len(failures) > k:
+        en += f"\n  … and {len(failures) - k} more"
+        zh += f"\n  ……另有 {len(failures) - k} 次"
+    return en, zh
+
+
 @dataclass
 class StudyOutcome:
-    """What :func:`run_study` did: the study, its trials table, the best trial's values, timings."""
+    """What :func:`run_study` did: the study, its trials table, the best trial's values, timings,
+    and the trials that failed (``failures``: number, error in English and Chinese; interrupted
+    trials are not among them)."""
 
     out: Path
     study: object
@@ -145,11 +189,18 @@ class StudyOutcome:
     executor: str
     importances: dict | None
     importance_note: tuple[str, str] | None
+    failures: list[tuple[int, str, str]] = field(default_factory=list)
+
+    @property
+    def failed(self) -> int:
+        """How many trials of the study failed (not counting interrupted ones)."""
+        return len(self.failures)
 
 
-def _manifest(cal: Calibration, created: str, executor: str, done: int, best: dict | None) -> dict:
+def _manifest(cal: Calibration, created: str, executor: str, done: int, best: dict | None, failed: int = 0) -> dict:
     return {"format": FORMAT, "kind": "calibration", "name": cal.name, "source": cal.source, "base": cal.base,
             "fingerprint": cal.fingerprint(), "spec": cal.spec(), "trials_budget": cal.trials, "trials_done": done,
+            "trials_failed": failed,
             "master_seed": cal.seed, "fit_seeds": cal.fit_seeds(), "fresh_seeds": cal.fresh_seeds(),
             "seeding": "every trial runs the fit_seeds (common random numbers); the best set is re-run on "
                        "fresh_seeds for the report; all spawned from SeedSequence(master_seed)",
@@ -185,13 +236,16 @@ def run_study(cal: Calibration, out: str | os.PathLike, *, trials: int | None = 
     import optuna
 
     out = Path(out)
+    _check_not_failed(out, cal.fingerprint(), resume)
     old = check_folder(out, cal.fingerprint(), resume)
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    if old is not None:
+        _check_resumable(out, old)  # before anything is written
     out.mkdir(parents=True, exist_ok=True)
     for stray in out.glob(".tmp-*"):
         stray.unlink(missing_ok=True)
     budget = trials or cal.trials
     created = (old or {}).get("created") or utc_now()
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
     write_json(out / "manifest.json", _manifest(cal, created, "", 0, None))
     study = optuna.create_study(study_name=STUDY_NAME, storage=study_storage(out), direction="minimize",
                                 load_if_exists=True)
@@ -218,29 +272,137 @@ def run_study(cal: Calibration, out: str | os.PathLike, *, trials: int | None = 
                 try:
                     means = fut.result()
                 except Exception as e:  # noqa: BLE001 - a failed trial is recorded, the study goes on
-                    tr.set_user_attr("error", f"{type(e).__name__}: {e}")
-                    study.tell(tr, state=optuna.trial.TrialState.FAIL)
+                    _fail(study, tr, *_error_texts(e))
                 else:
                     tr.set_user_attr("achieved", {t.label: m for t, m in zip(cal.targets, means)})
-                    study.tell(tr, objective(cal.targets, means))
+                    value = objective(cal.targets, means)
+                    if math.isfinite(value):
+                        study.tell(tr, value)
+                    else:  # e.g. an observable with no value (nan): the trial cannot be ranked
+                        got = ", ".join(f"{t.label} = {m:.6g}" for t, m in zip(cal.targets, means))
+                        _fail(study, tr, f"the objective is {value} ({got}): the trial cannot be ranked",
+                              f"目标函数为 {value}（{got}）：无法对该试验排序")
                 done += 1
             write_json(out / "manifest.json", _manifest(cal, created, desc, done, None))
             if progress:
                 progress(done, budget)
     table = trials_table(cal, study)
     atomic_write(out / "trials.parquet", lambda p: table.to_parquet(p, index=False))
+    failures = trial_failures(study)
     complete = table[table["state"] == "COMPLETE"]
     if not len(complete):
-        from ..runs.design import BatchError
-
-        raise BatchError("trials", "no trial finished: see the errors in trials.parquet", None,
-                         "没有完成的试验：错误见 trials.parquet")
+        write_json(out / "manifest.json", _manifest(cal, created, desc, done, None, len(failures)))
+        raise _nothing_finished(out, len(table), failures)
     best = study.best_trial
     imp, note = _importances(cal, study, len(complete))
     best_rec = {"trial": best.number, "objective": best.value, "values": dict(best.params)}
-    write_json(out / "manifest.json", _manifest(cal, created, desc, done, best_rec))
+    write_json(out / "manifest.json", _manifest(cal, created, desc, done, best_rec, len(failures)))
     return StudyOutcome(out, study, table, dict(best.params), float(best.value), best.number, done - before, done,
-                        time.perf_counter() - t0, desc, imp, note)
+                        time.perf_counter() - t0, desc, imp, note, failures)
+
+
+def _fail(study, trial, error: str, error_zh: str) -> None:
+    """Record ``trial`` as failed by itself, with its error in English and Chinese."""
+    from optuna.trial import TrialState
+
+    trial.set_user_attr("error", error)
+    if error_zh != error:
+        trial.set_user_attr("error_zh", error_zh)
+    study.tell(trial, state=TrialState.FAIL)
+
+
+def _nothing_finished(out: Path, n: int, failures: list[tuple[int, str, str]]) -> BatchError:
+    """The error when no trial of the study in ``out`` finished: the folder, the first errors, what to do."""
+    en, zh = _first_errors(failures) if failures else ("", "")  # none: only interrupted trials
+    parquet = out / "trials.parquet"
+    return BatchError("trials", f"no trial finished: {len(failures)} of the {n} trials in {out} failed{en}\n"
+                      f"Every error is in {parquet}, column 'error'. Fix the cause in the calibration file (often "
+                      "bounds under which the scenario breaks a rule between its parameters), then calibrate into "
+                      f"another folder: {out} keeps these trials", None,
+                      f"没有完成的试验：{out} 中的 {n} 次试验有 {len(failures)} 次失败{zh}\n"
+                      f"全部错误见 {parquet} 的 'error' 列。请在校准文件中排除原因（常见的是取值范围使情景违反参数之间的"
+                      f"规则），然后校准到另一个文件夹：{out} 保留这些试验")
+
+
+def _earlier_trials(out: Path) -> pd.DataFrame | None:
+    """The trials table a calibration left in ``out`` (``None``: none, or unreadable)."""
+    try:
+        return pd.read_parquet(out / "trials.parquet", columns=["trial", "state", "error"])
+    except Exception:  # noqa: BLE001 - missing or damaged: the caller decides without it
+        return None
+
+
+def _check_not_failed(out: Path, fingerprint: str, resume: bool) -> None:
+    """A folder whose calibration ended with no finished trial: say so, and what to do (another
+    folder; ``--resume`` only draws more trials of the same file)."""
+    man = out / "manifest.json"
+    if not man.is_file():
+        return
+    try:
+        old = json.loads(man.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return  # check_folder says it cannot be read
+    if not isinstance(old, dict) or old.get("kind") != "calibration":
+        return
+    table = _earlier_trials(out)
+    if table is None or (table["state"] == "COMPLETE").any():
+        return
+    same = old.get("fingerprint") == fingerprint
+    if resume and same:
+        return  # more trials of the same file may finish
+    first = next((e for e in table["error"] if isinstance(e, str) and e != "interrupted"), None)
+    why = f" (first error: {first})" if first else ""
+    why_zh = f"（第一个错误：{first}）" if first else ""
+    en = (f"--out {out} holds a calibration none of whose {len(table)} trials finished{why}; nothing was overwritten. "
+          f"Choose another folder (or delete {out} once its errors are read: {out / 'trials.parquet'}, column 'error')")
+    zh = (f"--out {out} 中的校准 {len(table)} 次试验无一完成{why_zh}；未覆盖任何内容。请选择另一个文件夹"
+          f"（或在读过错误后删除 {out}：{out / 'trials.parquet'} 的 'error' 列）")
+    if same:
+        en += "; --resume draws more trials of the same file"
+        zh += "；--resume 会为同一文件抽取更多试验"
+    raise BatchError("--resume" if resume else "--out", en, None, zh)
+
+
+def _check_resumable(out: Path, old: dict) -> None:
+    """``--resume`` of the calibration in ``out``: its ``study.db`` must hold at least the trials
+    ``manifest.json`` and ``trials.parquet`` record. A missing, empty or damaged database would
+    silently start a new study and overwrite the earlier trials' tables: refused, nothing changed."""
+    import optuna
+
+    db = out / "study.db"
+    table = _earlier_trials(out)
+    earlier = max(int(old.get("trials_done") or 0), 0 if table is None else len(table))
+    problem = None
+    if not db.exists():
+        if earlier == 0 and not (out / "trials.parquet").exists():
+            return  # stopped before its first trial: nothing to lose
+        problem = ("is missing", "不存在")
+    elif db.stat().st_size == 0:
+        if earlier == 0 and not (out / "trials.parquet").exists():
+            return
+        problem = ("is empty (0 bytes)", "是空文件（0 字节）")
+    else:
+        import sqlalchemy.exc
+
+        try:
+            study = optuna.load_study(study_name=STUDY_NAME, storage=study_storage(out))
+            n = len(study.get_trials(deepcopy=False))
+        except KeyError:
+            problem = ("holds no calibration study", "中没有校准研究")
+        except (sqlalchemy.exc.SQLAlchemyError, optuna.exceptions.OptunaError, RuntimeError, ValueError) as e:
+            reason = str(e).splitlines()[0][:200] if str(e) else type(e).__name__
+            problem = (f"is damaged ({reason})", f"已损坏（{reason}）")
+        else:
+            if n < earlier:
+                problem = (f"holds {n} trials where the folder records {earlier}",
+                           f"只有 {n} 次试验，而文件夹记录了 {earlier} 次")
+    if problem is None:
+        return
+    raise BatchError("--resume", f"--resume: {db} {problem[0]}: the {earlier} earlier trials of {out} cannot be resumed; "
+                     "nothing was changed (trials.parquet, best.toml and report.md keep what they held). Calibrate into "
+                     "a new folder", None,
+                     f"--resume：{db} {problem[1]}：{out} 中之前的 {earlier} 次试验无法继续；未作任何更改（trials.parquet、"
+                     "best.toml 与 report.md 保持原样）。请校准到新文件夹")
 
 
 def check_best(cal: Calibration, values: dict, workers: int | None = None,
