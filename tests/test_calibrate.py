@@ -117,6 +117,19 @@ def test_resume_continues_without_repeating(tmp_path):
     assert trials["trust_gain"].nunique() == 6  # no trial repeated
 
 
+def test_a_calibration_folder_in_use_by_another_process_is_refused(tmp_path):
+    from sim.runs.store import hold_folder
+
+    f = write(tmp_path, cal_text(trials=2))
+    out = tmp_path / "out"
+    with hold_folder(out):
+        for extra in ((), ("--resume",)):
+            r = invoke("calibrate", f, "--out", out, "-w", 1, "-q", *extra)
+            assert r.exit_code == 2 and "another loyalty-sim is writing" in r.output, r.output
+    assert not out.exists()
+    assert invoke("calibrate", f, "--out", out, "-w", 1, "-q").exit_code == 0
+
+
 def test_resume_after_a_kill_marks_running_trials_interrupted(tmp_path):
     import optuna
 

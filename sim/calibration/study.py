@@ -50,7 +50,7 @@ from ..params import ParamError, Params
 from ..runs.executors import make_executor
 from ..runs.provenance import git_revision, package_versions, utc_now
 from ..runs.design import BatchError
-from ..runs.store import atomic_write, check_folder, write_json
+from ..runs.store import atomic_write, check_folder, hold_folder, write_json
 from ..simulate import simulate
 from ..analysis.stats import ci95
 from .facts import fact_checks, measure_fact
@@ -233,9 +233,16 @@ def run_study(cal: Calibration, out: str | os.PathLike, *, trials: int | None = 
     the same calibration in ``out``; otherwise an existing results folder is an error.
     ``progress(done, total)`` is called after each batch of trials. ``executor``: an executor and its
     description to use (else one is made from ``workers`` by :func:`~sim.runs.executors.make_executor`)."""
+    out = Path(out)
+    with hold_folder(out):  # (a second process given this --out now is refused)
+        return _study_in(cal, out, trials, workers, resume, progress, executor)
+
+
+def _study_in(cal: Calibration, out: Path, trials: int | None, workers: int | None, resume: bool,
+              progress: Callable[[int, int], None] | None, executor) -> StudyOutcome:
+    """The body of :func:`run_study` while it holds ``out``."""
     import optuna
 
-    out = Path(out)
     _check_not_failed(out, cal.fingerprint(), resume)
     old = check_folder(out, cal.fingerprint(), resume)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
