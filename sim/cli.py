@@ -27,6 +27,17 @@ __all__ = ["main", "cli"]
 # user-visible words of the CLI, in both languages
 T = {
     "error": ("error", "错误"),
+    "usage_range": ("{value} is not allowed: give {kind} from {lo} to {hi}", "不允许 {value}，请给出 {lo} 到 {hi} 之间的{kind}"),
+    "usage_number": ("{value} is not {kind}", "{value} 不是{kind}"),
+    "whole": ("a whole number", "整数"),
+    "number": ("a number", "数"),
+    "usage_choice": ("{value} is not one of {choices}", "{value} 不在可选值 {choices} 之中"),
+    "usage_missing_option": ("missing option {name}", "缺少选项 {name}"),
+    "usage_missing_argument": ("missing {name}", "缺少 {name}"),
+    "usage_no_option": ("no option {name}", "没有选项 {name}"),
+    "usage_did_you_mean": (" (did you mean {names}?)", "（是否想用 {names}？）"),
+    "usage_bad": ("{name}: {detail}", "{name} 的值无效：{detail}"),
+    "usage_help": ("see: loyalty-sim {command} --help", "参见：loyalty-sim {command} --help"),
     "scenarios": ("Scenarios (run one with: loyalty-sim run NAME --out DIR)",
                   "情景（运行：loyalty-sim run 名称 --out 文件夹）"),
     "values": ("Values over the defaults", "相对默认值的设置"),
@@ -113,12 +124,66 @@ def _say_error(e: ParamError, lang: str) -> None:
     click.echo(f"{t('error', lang)}: {e.text(lang)}", err=True)
 
 
+class _Whole(click.IntRange):
+    """A whole-number option with a range; bad values are refused in the CLI's words and language."""
+
+    def convert(self, value, param, ctx):
+        try:
+            return super().convert(value, param, ctx)
+        except click.BadParameter:
+            lang = _lang(ctx)
+            try:
+                int(str(value).strip())
+            except ValueError:
+                self.fail(t("usage_number", lang, value=repr(value), kind=t("whole", lang)), param, ctx)
+            lo = "−∞" if self.min is None else f"{self.min:,}"
+            hi = "∞" if self.max is None else f"{self.max:,}"
+            self.fail(t("usage_range", lang, value=repr(value), kind=t("whole", lang), lo=lo, hi=hi), param, ctx)
+
+
+class _OneOf(click.Choice):
+    """A choice option; a value not among them is refused in the CLI's words and language."""
+
+    def convert(self, value, param, ctx):
+        try:
+            return super().convert(value, param, ctx)
+        except click.BadParameter:
+            lang = _lang(ctx)
+            self.fail(t("usage_choice", lang, value=repr(value), choices=", ".join(map(str, self.choices))), param, ctx)
+
+
+def _usage_text(e: click.UsageError, lang: str) -> str:
+    """A usage error of the command line (an option out of range, missing, unknown …) in the words
+    and the language of the CLI's other messages (click's own are English only)."""
+    param = getattr(e, "param", None)
+    name = (" / ".join(param.opts) if isinstance(param, click.Option) else param.human_readable_name) if param else ""
+    if isinstance(e, click.MissingParameter) and param is not None:
+        key = "usage_missing_option" if isinstance(param, click.Option) else "usage_missing_argument"
+        return t(key, lang, name=name)
+    if isinstance(e, click.NoSuchOption):
+        text = t("usage_no_option", lang, name=e.option_name)
+        if e.possibilities:
+            text += t("usage_did_you_mean", lang, names=", ".join(sorted(e.possibilities)))
+        return text
+    if isinstance(e, click.BadParameter) and param is not None:
+        if isinstance(param.type, (_Whole, _OneOf)):
+            return f"{name}: {e.message}"
+        return t("usage_bad", lang, name=name, detail=e.message)
+    return e.format_message()
+
+
 class _Group(click.Group):
     """Turns bad input anywhere below into a message and exit code 2."""
 
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
+        except click.UsageError as e:  # click's own checks of the command line, in the CLI's words
+            lang = _lang(ctx)
+            command = e.ctx.info_name if e.ctx is not None and e.ctx is not ctx else ""
+            hint = t("usage_help", lang, command=command).replace("  ", " ")
+            click.echo(f"{t('error', lang)}: {_usage_text(e, lang)}{pick('; ', '；', lang)}{hint}", err=True)
+            ctx.exit(2)
         except ParamError as e:
             _say_error(e, _lang(ctx))
             ctx.exit(2)
@@ -244,7 +309,7 @@ def describe(ctx, scenario):
 
 
 @cli.command()
-@click.option("--group", type=click.Choice(list(GROUPS)), default=None, help="Only this group / 只显示该组.")
+@click.option("--group", type=_OneOf(list(GROUPS)), default=None, help="Only this group / 只显示该组.")
 @click.option("--metrics", "show_metrics", is_flag=True, help="List the observables instead / 改为列出观测量.")
 @click.pass_context
 def params(ctx, group, show_metrics):
@@ -355,7 +420,7 @@ def _given_once(sets, **options) -> None:
 
 
 def _workers_option(f):
-    f = click.option("--workers", "-w", type=click.IntRange(1, 256), default=None,
+    f = click.option("--workers", "-w", type=_Whole(1, 256), default=None,
                      help="Worker processes (1 = in this process; default: one per core) / 工作进程数.")(f)
     return f
 
@@ -407,15 +472,15 @@ def _figures(rs, out: Path, lang: str, kind: str = "analyze", baseline=None) -> 
 @click.argument("scenario")
 @click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path), required=True,
               help="New folder for the results (never overwritten) / 结果文件夹（不会被覆盖）.")
-@click.option("--steps", "-n", type=click.IntRange(1, MAX_STEPS), default=None,
+@click.option("--steps", "-n", type=_Whole(1, MAX_STEPS), default=None,
               help="Steps per run (default: the scenario's, usually 104 = two years of weeks) / 每次运行步数.")
-@click.option("--seed", "-s", type=click.IntRange(0, 2**63 - 1), default=None,
+@click.option("--seed", "-s", type=_Whole(0, 2**63 - 1), default=None,
               help="Master seed; replicate seeds are spawned from it (default: the scenario's or 0) / 主种子.")
-@click.option("--replicates", "-r", type=click.IntRange(1, 10_000), default=1, show_default=True,
+@click.option("--replicates", "-r", type=_Whole(1, 10_000), default=1, show_default=True,
               help="Runs with independent seeds / 重复次数.")
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
               help="Change a value: n_customers=5000, A.price=1.2, merchants[0].programme=financial / 修改参数.")
-@click.option("--measure", type=click.Choice(["every", "end"]), default="every", show_default=True,
+@click.option("--measure", type=_OneOf(["every", "end"]), default="every", show_default=True,
               help="Keep every step or only the last / 保存每一步或仅最后一步.")
 @_workers_option
 @click.option("--resume", is_flag=True, help="Finish an interrupted run in the same folder / 继续未完成的运行.")
@@ -470,7 +535,7 @@ def run(ctx, scenario, out, steps, seed, replicates, sets, measure, workers, res
 @_workers_option
 @click.option("--scheduler", metavar="ADDRESS", default=None,
               help="Run on a Dask cluster: tcp://host:8786 / 在 Dask 集群上运行.")
-@click.option("--cluster", type=click.Choice(["local"]), default=None,
+@click.option("--cluster", type=_OneOf(["local"]), default=None,
               help="Start a Dask LocalCluster with --workers processes / 启动本地 Dask 集群.")
 @click.option("--resume", is_flag=True, help="Continue an interrupted sweep: finished runs are kept / 继续未完成的扫描.")
 @click.option("--csv", is_flag=True, help="Also write market.csv and merchants.csv / 同时导出 CSV.")
@@ -552,10 +617,10 @@ def analyze(ctx, folder, csv):
 @click.argument("scenarios", nargs=-1, required=True)
 @click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path), required=True,
               help="New folder for the results / 结果文件夹.")
-@click.option("--steps", "-n", type=click.IntRange(1, MAX_STEPS), default=None, help="Steps per run / 每次运行步数.")
-@click.option("--seed", "-s", type=click.IntRange(0, 2**63 - 1), default=None,
+@click.option("--steps", "-n", type=_Whole(1, MAX_STEPS), default=None, help="Steps per run / 每次运行步数.")
+@click.option("--seed", "-s", type=_Whole(0, 2**63 - 1), default=None,
               help="Master seed (default 0; or --set run.seed=…) / 主种子（默认 0）.")
-@click.option("--replicates", "-r", type=click.IntRange(1, 10_000), default=10, show_default=True,
+@click.option("--replicates", "-r", type=_Whole(1, 10_000), default=10, show_default=True,
               help="Runs per scenario (the same seeds for each) / 每个情景的重复次数.")
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Change a value in every scenario / 修改所有情景的参数.")
 @_workers_option
@@ -605,7 +670,7 @@ def compare(ctx, scenarios, out, steps, seed, replicates, sets, workers, resume,
 @click.argument("calibration", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path), required=True,
               help="New folder for the study and its outputs (never overwritten) / 结果文件夹.")
-@click.option("--trials", "-t", type=click.IntRange(1, 100_000), default=None,
+@click.option("--trials", "-t", type=_Whole(1, 100_000), default=None,
               help="Budget: trials in all (default: the file's) / 试验总数.")
 @_workers_option
 @click.option("--resume", is_flag=True, help="Continue the study in DIR (also after kill -9) / 继续未完成的校准.")
@@ -667,9 +732,9 @@ def calibrate(ctx, calibration, out, trials, workers, resume, quiet):
 @click.option("--fast", is_flag=True,
               help="Fewer seeds (8 instead of 30): a quick check, e.g. for CI / 快速检验（8 个种子）.")
 @click.option("--only", metavar="F5,F7", default=None, help="Only these facts / 只检验这些事实.")
-@click.option("--seeds", type=click.IntRange(2, 1000), default=None,
+@click.option("--seeds", type=_Whole(2, 1000), default=None,
               help="Seeds per fact (default 30, or 8 with --fast) / 每个事实的种子数.")
-@click.option("--seed", "master", type=click.IntRange(0, 2**63 - 1), default=None,
+@click.option("--seed", "master", type=_Whole(0, 2**63 - 1), default=None,
               help="Master seed the seeds are spawned from / 主种子.")
 @_workers_option
 @click.option("--doc", is_flag=True,

@@ -302,3 +302,24 @@ def test_a_second_process_writing_to_the_same_out_is_refused_and_changes_nothing
     with hold_folder(refused):
         pass
     assert not refused.exists()  # a folder made only to hold it is not left behind
+
+
+@pytest.mark.parametrize("args,en,zh", [
+    (["run", "baseline", "--steps", "0", "--out", "X"], "'0' is not allowed: give a whole number from 1 to 100,000",
+     "不允许 '0'，请给出 1 到 100,000 之间的整数"),
+    (["run", "baseline", "--replicates", "1e30", "--out", "X"], "'1e30' is not a whole number", "'1e30' 不是整数"),
+    (["run", "baseline"], "missing option --out / -o", "缺少选项 --out / -o"),
+    (["run", "baseline", "--bogus", "--out", "X"], "no option --bogus", "没有选项 --bogus"),
+    (["sweep", "x.toml", "--out", "X", "--measure", "often"], "no option --measure", "没有选项 --measure"),
+    (["params", "--group", "nope"], "'nope' is not one of", "'nope' 不在可选值"),
+])
+def test_command_line_mistakes_are_told_in_the_chosen_language(args, en, zh, tmp_path):
+    """Click's own checks (ranges, missing and unknown options) speak English only; the CLI says
+    them in its own words, in English or Chinese, with exit 2 and where to look."""
+    args = [str(tmp_path / a) if a == "X" else a for a in args]
+    for lang, words, hint in (("en", en, "see: loyalty-sim"), ("zh", zh, "参见：loyalty-sim")):
+        r = CliRunner().invoke(cli, ["--lang", lang, *args])
+        assert r.exit_code == 2, r.output
+        assert words in r.output and hint in r.output and "Traceback" not in r.output, r.output
+        assert "Invalid value" not in r.output and "Usage:" not in r.output
+    assert not (tmp_path / "X").exists()
