@@ -241,3 +241,17 @@ def test_an_unknown_run_setting_names_the_two_there_are():
         with pytest.raises(ScenarioError) as e:
             apply_overrides(load_scenario("baseline"), [f"{key}=1"])
         assert "run.steps and run.seed" in str(e.value) and "no merchant" not in str(e.value)
+
+
+def test_numbers_as_people_type_them_are_read_by_set():
+    """'.5', '5.' and full-width digits ('１.２', '２００', as a Chinese keyboard may give them) are
+    numbers; a full-width text in quotes stays as written."""
+    from sim.inputs.overrides import apply_overrides
+    from sim.inputs.scenario import load_scenario
+
+    sc = apply_overrides(load_scenario("baseline"), ["trust_gain=.5", "A.price=１.２", "n_customers=２００",
+                                                     "B.quality=.75"])
+    assert sc.params.trust_gain == 0.5 and sc.params.n_customers == 200
+    assert sc.params.merchants[0].price == 1.2 and sc.params.merchants[1].quality == 0.75
+    sc = apply_overrides(load_scenario("baseline"), ['A.name="Ａ店"'])
+    assert sc.params.merchants[0].name == "Ａ店"

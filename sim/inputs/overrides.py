@@ -19,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 import re
 import tomllib
+import unicodedata
 from typing import Any, Iterable, Mapping
 
 from ..params import MERCHANT_PARAMS, PARAMS, MerchantParams, ParamError, default_merchants
@@ -43,8 +44,18 @@ def _resolve(shown: str, merchants: list[dict], src: str) -> ParamKey:
         raise ScenarioError(e.key, e.message, src, e.message_zh) from None
 
 
+_LOOSE_NUMBER = re.compile(r"[+-]?(\d+\.\d*|\.\d+)([eE][+-]?\d+)?")
+
+
 def _set_value(raw: str) -> Any:
     raw = raw.strip()
+    # numbers as people type them: ".5" and "5." (TOML wants 0.5 and 5.0), and in full-width
+    # characters ("１.２", "２００", as a Chinese keyboard may give them)
+    plain = unicodedata.normalize("NFKC", raw)
+    if _LOOSE_NUMBER.fullmatch(plain):
+        return float(plain)
+    if plain != raw and re.fullmatch(r"[+-]?\d+", plain):
+        return int(plain)
     try:
         return tomllib.loads(f"v = {raw}")["v"]
     except (tomllib.TOMLDecodeError, RecursionError):
