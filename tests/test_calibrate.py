@@ -117,6 +117,15 @@ def test_resume_continues_without_repeating(tmp_path):
     assert trials["trust_gain"].nunique() == 6  # no trial repeated
 
 
+def test_analyze_on_a_calibration_folder_says_where_its_report_is(tmp_path):
+    f = write(tmp_path, cal_text(trials=1))
+    out = tmp_path / "cal"
+    assert invoke("calibrate", f, "--out", out, "-w", 1, "-q").exit_code == 0
+    for lang, words in (("en", "holds a calibration"), ("zh", "中是一次校准")):
+        r = CliRunner().invoke(cli, ["--lang", lang, "analyze", str(out)])
+        assert r.exit_code == 2 and words in r.output and "report.md" in r.output, r.output
+
+
 def test_a_calibration_folder_in_use_by_another_process_is_refused(tmp_path):
     from sim.runs.store import hold_folder
 

@@ -410,6 +410,11 @@ def read_results(out: str | os.PathLike) -> ResultSet:
     except (ValueError, OSError) as e:
         raise BatchError("DIR", f"{man}: not a valid manifest ({e})", None, f"{man}：清单无效（{e}）") from None
     fmt = manifest.get("format") if isinstance(manifest, dict) else None
+    if isinstance(fmt, str) and fmt.startswith("loyalty-sim calibration"):
+        raise BatchError("DIR", f"{out} holds a calibration, not runs to analyse: its report is {out / 'report.md'} "
+                         f"and its best parameters {out / 'best.toml'} (run that scenario to analyse it)", None,
+                         f"{out} 中是一次校准，而不是可分析的运行：其报告是 {out / 'report.md'}，最佳参数是 "
+                         f"{out / 'best.toml'}（运行该情景后即可分析）")
     if fmt != FORMAT and fmt not in OLD_FORMATS:
         raise BatchError("DIR", f"{man}: unknown results format {fmt!r} (expected {FORMAT!r})",
                          None, f"{man}：未知的结果格式 {fmt!r}")
