@@ -323,3 +323,23 @@ def test_command_line_mistakes_are_told_in_the_chosen_language(args, en, zh, tmp
         assert words in r.output and hint in r.output and "Traceback" not in r.output, r.output
         assert "Invalid value" not in r.output and "Usage:" not in r.output
     assert not (tmp_path / "X").exists()
+
+
+@pytest.mark.parametrize("info,words", [
+    ("title = 5", "'info.title' must be a table with an English and a Chinese text"),
+    ('bogus = { en = "a", zh = "b" }', "bogus"),
+    ('summary = { en = "only English" }', "has no Chinese text"),
+    ('title = "plain"', "'info.title' must be a table"),
+])
+def test_experiment_and_calibration_notes_are_checked_as_a_scenarios_are(tmp_path, info, words):
+    exp = tmp_path / "e.toml"
+    exp.write_text(f'[info]\n{info}\n[experiment]\nscenario = "baseline"\ndesign = "grid"\nreplicates = 1\nsteps = 2\n'
+                   '[vary]\ntrust_gain = [0.1, 0.2]\n', encoding="utf-8")
+    cal = tmp_path / "c.toml"
+    cal.write_text(f'[info]\n{info}\n[calibration]\nscenario = "baseline"\ntrials = 2\nreplicates = 1\nsteps = 2\n'
+                   '[free]\ntrust_gain = {{ min = 0.05, max = 0.3 }}\n[[targets]]\nmetric = "trust"\ntarget = 0.5\n'
+                   'tolerance = 0.1\n'.replace("{{", "{").replace("}}", "}"), encoding="utf-8")
+    for cmd, f in (("sweep", exp), ("calibrate", cal)):
+        r = CliRunner().invoke(cli, [cmd, str(f), "--out", str(tmp_path / cmd)])
+        assert r.exit_code == 2 and words in r.output and "line 2" in r.output, r.output
+        assert not (tmp_path / cmd).exists()

@@ -112,6 +112,7 @@ def parse_calibration(text: str | bytes, source: str = "<text>", base_dir: str |
         raise at.error(key, en, zh, table, line)
 
     cal = at.check_top(data, _TABLES, "calibration", CALIBRATION_KEYS, 'scenario = "baseline"', arrays=("targets",))
+    info = at.info(data, ("calibration", "校准"))
     ints = {}
     for k, (default, lo, hi) in _INTS.items():
         v = cal.get(k, default)
@@ -146,7 +147,7 @@ def parse_calibration(text: str | bytes, source: str = "<text>", base_dir: str |
     name = cal.get("name") or (Path(source).stem if source and source != "<text>" else "calibration")
     return Calibration(name, sc.name, base, tuple(sc.events), dict(fixed), free, targets, ints["trials"],
                        ints["replicates"], ints["steps"] or sc.steps, ints["seed"], ints["check"], source,
-                       dict(data.get("info", {})), sc)
+                       info, sc)
 
 
 def _free(table: dict, base, at: Where, fail, seen: dict, seen_in: dict) -> tuple[FreeParam, ...]:

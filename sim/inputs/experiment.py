@@ -33,7 +33,7 @@ from ..runs.design import (DESIGNS, MAX_RUNS, MEASURES, BatchError, Experiment, 
 from .files import read_input
 from .hints import did_you_mean
 from .keys import check_once, resolve_key, same_parameter, set_values
-from .scenario import Scenario, load_scenario
+from .scenario import Scenario, ScenarioError, ScenarioParser, load_scenario
 from .toml_lines import TomlLines
 
 __all__ = ["MAX_EXPERIMENT_BYTES", "EXPERIMENT_KEYS", "Where", "load_experiment", "parse_experiment", "read_toml",
@@ -61,6 +61,14 @@ class Where:
             rest = key[len(table) + 1:] if table and key.startswith(table + ".") else key
             line = self.line(*((table, rest) if table else (key,)))
         return BatchError(key, en, self.source, zh, line)
+
+    def info(self, data: Mapping, whose: tuple[str, str]) -> dict[str, dict[str, str]]:
+        """The file's ``[info]`` notes, checked as a scenario's are (each section a pair of non-empty
+        English and Chinese texts, no unknown section)."""
+        try:
+            return ScenarioParser(self.source, TomlLines(self.text) if self.text else None).info(data.get("info"), whose)
+        except ScenarioError as e:
+            raise BatchError(e.key, e.message, self.source, e.message_zh, e.line) from None
 
     def param(self, key: str, params, table: str, seen: dict | None = None, seen_in: dict | None = None):
         """The declaration a key of ``[table]`` names (the one resolver), or an error at its line.
@@ -192,6 +200,7 @@ def _experiment_from_dict(data: dict, source: str, text: str | None, base_dir: P
         raise at.error(key, en, zh, table, line)
 
     ex = at.check_top(data, _TABLES, "experiment", EXPERIMENT_KEYS, 'scenario = "baseline"')
+    at.info(data, ("experiment", "实验"))
 
     def get(key, kind, default, lo=None, hi=None, choices=None):
         if key not in ex:

@@ -318,13 +318,17 @@ class ScenarioParser:
         return Scenario(name=name, source=self.source, params=params, events=events, info=info, steps=steps,
                         seed=seed, values=values)
 
-    def info(self, t: Mapping | None) -> dict[str, dict[str, str]]:
+    def info(self, t: Mapping | None, whose: tuple[str, str] = ("scenario", "情景")) -> dict[str, dict[str, str]]:
+        """The ``[info]`` notes (the sections of :data:`INFO_SECTIONS`, each in English and Chinese)
+        of a scenario, or of another input file (``whose``: ``("experiment", "实验")`` …)."""
+        if t is not None and not isinstance(t, Mapping):
+            self.table({"info": t}, "info")  # (says it must be a table)
         out: dict[str, dict[str, str]] = {}
         for sec, v in (t or {}).items():
             if sec not in INFO_SECTIONS:
                 self.unknown(("info", sec), sec, INFO_SECTIONS, "[info]", "[info] ")
-            out[sec] = self.texts(v, ("info", sec), f"the scenario's {INFO_LABELS[sec][0].lower()}",
-                                  f"情景的{INFO_LABELS[sec][1]}")
+            out[sec] = self.texts(v, ("info", sec), f"the {whose[0]}'s {INFO_LABELS[sec][0].lower()}",
+                                  f"{whose[1]}的{INFO_LABELS[sec][1]}")
         return {sec: out[sec] for sec in INFO_SECTIONS if sec in out}
 
     def run(self, t: Mapping | None) -> tuple[int, int | None]:
