@@ -213,6 +213,7 @@ class Param:
                 kind, kind_zh = ("a whole number", "整数") if self.kind == "int" else ("a number", "数值")
                 fail(f"{value!r} must be {kind} in {self.range_text()}",
                      f"{value!r} 必须是 {self.range_text_zh()} 之间的{kind_zh}")
+        given = value  # as the user gave it (1e30, not the whole number it converts to)
         if self.kind == "int":
             if isinstance(value, float) and (not math.isfinite(value) or value != int(value)):
                 fail(f"{value!r} must be a whole number in {self.range_text()}",
@@ -224,14 +225,17 @@ class Param:
                 fail(f"{value!r} must be a finite number in {self.range_text()}",
                      f"{value!r} 必须是 {self.range_text_zh()} 之间的有限数值")
         if (self.lo is not None and value < self.lo) or (self.hi is not None and value > self.hi):
-            fail(f"{_fmt(value)} is out of range: allowed {self.range_text()}",
-                 f"{_fmt(value)} 超出范围：允许 {self.range_text_zh()}")
+            fail(f"{_fmt(given)} is out of range: allowed {self.range_text()}",
+                 f"{_fmt(given)} 超出范围：允许 {self.range_text_zh()}")
         return value
 
 
 def _fmt(x: Any) -> str:
     if x is None:
         return "∞"
+    if isinstance(x, int) and not isinstance(x, bool) and x >= 2**31 - 1 and (x + 1) & x == 0:
+        # the top of a seed's or a count's range: 2⁶³ − 1 reads better than 9223372036854775807
+        return "2" + "".join("⁰¹²³⁴⁵⁶⁷⁸⁹"[int(d)] for d in str((x + 1).bit_length() - 1)) + " − 1"
     if isinstance(x, float) and x.is_integer() and abs(x) < 1e15:
         return str(int(x))
     return f"{x:g}" if isinstance(x, float) else str(x)

@@ -213,3 +213,13 @@ def test_every_parameter_error_has_a_chinese_message_naming_the_key(bad):
     assert err.key.split(".")[-1].split("[")[0] in zh or "merchants" in zh
     assert "参数" in zh or "商家" in zh
     assert err.text("en") == str(err)
+
+
+def test_a_refused_value_is_shown_as_given_and_huge_bounds_read_as_powers_of_two():
+    from sim.inputs.scenario import RUN_PARAMS
+
+    seed = RUN_PARAMS["seed"]
+    assert seed.range_text() == "0 … 2⁶³ − 1"
+    with pytest.raises(ParamError) as e:
+        seed.validate(1e30)
+    assert "1e+30 is out of range" in str(e.value) and "1000000000000000019884624838656" not in str(e.value)

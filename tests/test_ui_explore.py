@@ -170,6 +170,32 @@ def test_structural_parameters_wait_for_reset(ctx):
     assert sess.model.pop.n == 700 and not sess.pending()
 
 
+def test_notes_are_replaced_when_they_would_be_stale(ctx):
+    """"Reset now" of settings waiting for Reset says the market was reset (the note still said the
+    settings applied on Reset); pressing Play drops an earlier note ("Playing pauses at week 6" once
+    past week 6)."""
+    rc = render_explore()
+    sess = state.session.value
+    one(rc, "lsim-step", v.Btn).click()
+    assert sess.set_param("n_customers", 700) == "pending"
+    state.notice.value = ("info", "Customers = 700: applies on Reset (it shapes the market).")
+    state.edited()
+    one(rc, "lsim-apply-pending", v.Btn).click()
+    assert sess.model.pop.n == 700 and sess.steps == 0
+    assert "Reset: week 0" in str(state.notice.value[1]) and "applies on Reset" not in str(state.notice.value[1])
+    state.notice.value = ("info", "Playing pauses at week 6.")
+    state.speed.value = 1
+    one(rc, "lsim-play", v.Btn).click()
+    assert state.notice.value == ("", "")
+    one(rc, "lsim-pause", v.Btn).click()
+    time.sleep(1.2)  # (the play thread ends before the next Play)
+    state.notice.value = ("error", "a bad value")  # an error stays until it is answered
+    one(rc, "lsim-play", v.Btn).click()
+    assert state.notice.value == ("error", "a bad value")
+    one(rc, "lsim-pause", v.Btn).click()
+    time.sleep(1.2)  # the play thread has seen the Pause (at 1 week a second it was waiting)
+
+
 def test_policy_change_mid_run_is_an_intervention(ctx):
     rc = render_explore()
     sess = state.session.value

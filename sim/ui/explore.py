@@ -113,6 +113,20 @@ def _scenario_titles(lng: str) -> dict[str, str]:
     return out
 
 
+def restart(sess, seed: int | None = None) -> None:
+    """Reset the market (Reset, a new seed, "Reset now" for settings waiting for it): paused at week
+    0, with a note that says so (it replaces a note about the settings that waited)."""
+    state.playing.value = False
+    sess.reset(seed)
+    state.notice.value = ("info", both(f"Reset: week 0, seed {sess.seed}.", f"已重置：第 0 周，随机种子 {sess.seed}。"))
+    state.edited()
+
+
+def loaded_notice(sc) -> None:
+    """The note after a scenario was loaded (from the list or a file)."""
+    state.notice.value = ("info", both(f"Scenario loaded: {sc.text('title', 'en')}", f"已载入情景：{sc.text('title', 'zh')}"))
+
+
 @solara.component
 def Player():
     """Runs the model in a thread while ``playing`` is on (renders nothing)."""
@@ -159,6 +173,8 @@ def RunControls():
     # a click is served ahead of every playing market's next step or redraw (see sim/ui/pace.py)
     def toggle():
         with GATE.priority():
+            if not state.playing.value and state.notice.value and state.notice.value[0] == "info":
+                state.notice.value = ("", "")  # (an earlier note, "Playing pauses at week 6" …, would be stale)
             state.playing.value = not state.playing.value
 
     def step():
@@ -171,10 +187,7 @@ def RunControls():
             _reset(seed)
 
     def _reset(seed=None):
-        state.playing.value = False
-        sess.reset(seed)
-        state.notice.value = ("info", both(f"Reset: week 0, seed {sess.seed}.", f"已重置：第 0 周，随机种子 {sess.seed}。"))
-        state.edited()
+        restart(sess, seed)  # (a bad seed raises before anything changes)
 
     def typed(param, text):
         """``text`` as ``param``'s value, or None with the reason in the notice (field and range)."""
@@ -215,7 +228,7 @@ def RunControls():
                           on_click=lambda: reset(state.new_seed()), outlined=True, classes=["lsim-seed"])
             StepCounter()
         with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}, gap="8px", classes=["lsim-run-fields"]):
-            speeds = [{"text": (tr("max", "最快") if s == 0 else tr(f"{s} steps/s", f"每秒 {s} 步")), "value": s}
+            speeds = [{"text": (tr("max", "最快") if s == 0 else tr(f"{s} step/s" if s == 1 else f"{s} steps/s", f"每秒 {s} 步")), "value": s}
                       for s in state.SPEEDS]
             rv.Select(label=tr("Speed", "速度"), items=speeds, v_model=state.speed.value,
                       on_v_model=lambda v: state.set_pace(steps_per_s=int(v)), dense=True, hide_details=True,
@@ -259,9 +272,7 @@ def ScenarioPicker():
             state.notice.value = ("error", both(e.text("en"), e.text("zh")))
             return
         state.selected.value = -1
-        sc = load_scenario(name)
-        state.notice.value = ("info", both(f"Scenario loaded: {sc.text('title', 'en')}",
-                                           f"已载入情景：{sc.text('title', 'zh')}"))
+        loaded_notice(sess.scenario)
         state.edited()
 
     rv.Select(label=tr("Scenario", "情景"), items=items, v_model=current, on_v_model=choose, dense=True,
@@ -320,8 +331,7 @@ def Settings():
             with solara.Row(classes=["lsim-pending"], style={"align-items": "center", "flex-wrap": "wrap"}, gap="6px"):
                 solara.Warning(tr("Waiting for Reset: ", "等待重置：") + ", ".join(
                     f"{PARAMS[k].label(lng)} = {v}" for k, v in pending.items()), dense=True)
-                solara.Button(tr("Reset now", "立即重置"), on_click=lambda: (setattr(state.playing, "value", False),
-                                                                          sess.reset(), state.edited()),
+                solara.Button(tr("Reset now", "立即重置"), on_click=lambda: restart(sess),
                               small=True, color="warning", classes=["lsim-apply-pending"])
     solara.Text(tr("Market", "市场"), style={"font-weight": "600", "margin-top": "6px"})
     with solara.Column(classes=["lsim-params"], gap="0px"):
@@ -341,6 +351,7 @@ def Files():
         state.playing.value = False
         sess.load(sc)
         state.selected.value = -1
+        loaded_notice(sc)
         state.edited()
 
     solara.Text(tr("Files", "文件"), style={"font-weight": "600", "margin-top": "8px"})
