@@ -298,6 +298,68 @@ def test_a_bad_upload_shows_the_error_and_keeps_the_settings(explore, tmp_path):
     no_page_errors(page)
 
 
+def test_an_uploaded_scenarios_notes_run_no_script_and_load_nothing(explore, tmp_path):
+    """A scenario file can come from anyone: the HTML in its notes (a script in an image's onerror, an
+    iframe of a web page, a javascript: link, a remote image) must neither run nor load anything."""
+    from test_ui_safe_html import HOSTILE_TOML
+
+    page = explore
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    seen: list[str] = []
+    page.on("request", lambda r: seen.append(r.url))
+    title = page.title()
+    hostile = tmp_path / "hostile.toml"
+    hostile.write_text(HOSTILE_TOML, encoding="utf-8")
+    with page.expect_file_chooser() as chooser:
+        page.locator(".lsim-upload-pick").click()
+    chooser.value.set_files(str(hostile))
+    wait_text(page, ".lsim-scenario", r"uploaded")
+    page.locator(".lsim-part-scenario .v-expansion-panel-header").first.click()
+    wait_text(page, ".lsim-scenario-info", r"bold")  # the notes are shown …
+    for lang in ("zh", "en"):
+        page.locator(f".lsim-lang-{lang}").click()
+        wait_text(page, ".lsim-scenario-info", "链接" if lang == "zh" else r"\blink\b")
+        page.wait_for_timeout(1500)  # time for an image's onerror, an iframe's load
+        notes = page.locator(".lsim-scenario-info")
+        # … as text: no element that runs or loads anything, no link to a script
+        assert notes.locator("script, iframe, object, embed, svg, video, img, form, link").count() == 0
+        assert page.locator("a[href^='javascript' i], a[href^='data' i], [onerror], [onload]").count() == 0
+        assert page.title() == (title if lang == "en" else title.replace("Explore", "探索")) and not dialogs
+        web = notes.locator("a[href^='https://example.org']")
+        assert web.count() == (1 if lang == "en" else 0) and (lang == "zh" or web.get_attribute("target") == "_blank")
+    foreign = [u for u in seen if "example." in u]
+    assert foreign == [], f"the notes made the browser ask another machine: {foreign}"
+    screenshot(page, "upload-hostile-notes-en", full=False)
+    no_page_errors(page)
+
+
+def test_the_network_draws_without_vue_warnings(explore):
+    """Each dot of the network has its own key: with one key per customer id, every empty place had
+    the key -1 and Vue warned "Duplicate keys detected" on each redraw."""
+    page = explore
+    console: list[str] = []
+    page.on("console", lambda m: console.append(m.text) if m.type in ("error", "warning") else None)
+    page.locator(".lsim-tab-network").click()
+    page.wait_for_selector(".lsim-network svg circle.lsim-node")
+    assert page.locator(".lsim-network circle.lsim-node--1").count() >= 2  # empty places
+    for _ in range(2):
+        before = page.locator(".lsim-step-counter").inner_text()
+        page.locator(".lsim-step").click()
+        page.wait_for_function("t => document.querySelector('.lsim-step-counter').textContent !== t", arg=before)
+        page.wait_for_timeout(800)
+    warned = [m for m in console if "key" in m.lower()]
+    assert warned == [], warned[:3]
+    # the keys Vue drew the picture with (a production build warns about nothing: ask Vue itself)
+    keys = page.evaluate("""() => {
+      const vm = document.querySelector('.lsim-network svg').__vue__;
+      return vm._vnode.children.filter(n => n.key !== undefined).map(n => String(n.key)); }""")
+    circles = page.locator(".lsim-network circle.lsim-node").count()
+    assert len(keys) == circles + page.locator(".lsim-network .lsim-node-hit").count() > 100
+    assert len(set(keys)) == len(keys), sorted({k for k in keys if keys.count(k) > 1})[:5]
+    no_page_errors(page)
+
+
 # ------------------------------------------------------------------------------------------------
 # Compare, Sweep, Learn
 # ------------------------------------------------------------------------------------------------
@@ -338,6 +400,16 @@ def test_compare_sweep_and_learn_run_tiny_jobs(server, new_context):
     nav(page, "learn")
     page.locator(".lsim-learn-info").wait_for()
     assert len(page.locator(".lsim-learn-info").inner_text()) > 500
+    # the validation report names the repository's files as text: no link to a page the app lacks
+    page.locator(".lsim-learn-tab-validation").click()
+    wait_text(page, ".lsim-learn-validation", r"scenarios/validation/f11_bank\.toml")
+    hrefs = page.locator(".lsim-learn-validation a[href]").evaluate_all("els => els.map(a => a.getAttribute('href'))")
+    assert hrefs and all(re.fullmatch(r"#f\d+", h) for h in hrefs), [h for h in hrefs if not h.startswith("#")][:5]
+    ids = set(page.locator(".lsim-learn-validation [id]").evaluate_all("els => els.map(e => e.id)"))
+    assert {h[1:] for h in hrefs} <= ids
+    page.locator(".lsim-learn-validation a[href='#f6']").first.click()  # a place on the page: it stays
+    page.wait_for_timeout(1000)
+    assert page.locator(".lsim-learn-validation").count() == 1 and "not found" not in body_text(page).lower()
     page.locator(".lsim-learn-tab-glossary").click()
     page.locator(".lsim-learn-glossary table").wait_for()
     n_all = page.locator(".lsim-learn-glossary tr").count()

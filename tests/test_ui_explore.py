@@ -432,3 +432,32 @@ def test_a_redraw_renders_the_page_once_and_the_counter_follows_steps_between(ct
     sess.step()
     state.ticked()  # a step between redraws: the counter alone
     assert counts == {"counter": 2, "kpis": 1} and "Week 2" in counter_text()
+
+
+def test_every_dot_of_the_network_has_its_own_key(ctx):
+    """Vue needs a distinct key for each element of a ``v-for`` among its siblings; an empty place has
+    no customer (id -1), and keyed by that id every empty place had the same key ("Duplicate keys
+    detected: '-1'" on each redraw)."""
+    import re as _re
+
+    from sim.ui.network_view import NetworkSvg, hit_areas, network_data
+
+    render_explore()
+    sess = state.session.value
+    template = NetworkSvg.template.default_value
+    loops = _re.findall(r'<(\w+) v-for="(?:\((\w+), (\w+)\)|(\w+)) in nodes" :key="([^"]+)"', template)
+    assert len(loops) == 2  # the hit areas and the dots, siblings in the same <svg>
+
+    def key(expr: str, n: list, i: int):
+        """A ``:key`` expression of the template for node ``n`` at index ``i``: ``'text' + i`` or ``n[k]``."""
+        m = _re.fullmatch(r"'([\w-]*)' \+ (\w+)", expr) or _re.fullmatch(r"(\w+)\[(\d+)\]", expr)
+        assert m, f"a key the test cannot read: {expr}"
+        return f"{m.group(1)}{i}" if expr.startswith("'") else n[int(m.group(2))]
+
+    for week in (0, 20):
+        sess.step(week - sess.steps)
+        nodes, _, k, _ = network_data(sess)
+        assert sum(n[3] == -1 for n in nodes) >= 2  # several empty places
+        assert len(hit_areas(k)) == len(nodes)
+        keys = [key(expr, n, i) for *_, expr in loops for i, n in enumerate(nodes)]
+        assert len(set(keys)) == len(keys) == 2 * len(nodes), [x for x in keys if keys.count(x) > 1][:5]

@@ -8,6 +8,7 @@ checks the thread, its progress and its cancel button.
 
 from __future__ import annotations
 
+import re
 import time
 
 import ipyvuetify as v
@@ -383,8 +384,13 @@ def test_validation_report_placeholder_or_embedded(tmp_path, monkeypatch):
                                             "![gone](nope.png) ![outside](../secret.png)\n", encoding="utf-8")
     box, rc = render(learn.Learn())
     shown = _text(_one(rc, v.Sheet, "lsim-learn-validation"))
-    assert "data:image/png;base64," in shown and "https://x.org/a.png" in shown
-    assert 'src="nope.png"' in shown and 'src="../secret.png"' in shown  # left alone
+    assert "data:image/png;base64," in shown
+    # a remote image would break the offline promise, a missing or outside one is not served:
+    # embed_images leaves them alone, and the page shows their text instead
+    text = (tmp_path / "validation.md").read_text(encoding="utf-8")
+    assert "https://x.org/a.png" in learn_docs.embed_images(text, tmp_path)
+    assert "https://x.org/a.png" not in shown and "nope.png" not in shown and "secret.png" not in shown
+    assert all(w in shown for w in ("remote", "gone", "outside"))
 
 
 _REPORT = ("# Validation\n\nintro\n\n## How to read\n\nrules\n\n## Summary\n\n| a |\n\n"
@@ -419,3 +425,59 @@ def test_validation_report_in_chinese_shows_the_chinese_summary_first(tmp_path, 
     opening = shown.split("完整报告（英文）")[0]
     assert "中文表格" in opening and "验证" in opening
     assert not any(w in opening for w in ("Validation", "intro", "How to read", "F1 — first"))
+
+
+def _markdown_html(rc) -> str:
+    """The HTML of every Markdown text rendered under ``rc``."""
+    from ui_kit import all_widgets
+
+    return "\n".join(w.unsafe_innerHTML for w in all_widgets(rc)
+                     if "solara-markdown" in (getattr(w, "attributes", None) or {}).get("class", "").split())
+
+
+def _dead_links(markup: str) -> list[str]:
+    """Links of ``markup`` that go nowhere the app serves: a place on the page (``#id``) must exist in
+    it; nothing else is served (web links are allowed, opened in a new tab; the Learn texts have none)."""
+    ids = set(re.findall(r"""\bid=["']([^"']+)["']""", markup))
+    dead = []
+    for href in re.findall(r"""<a\b[^>]*\bhref=["']([^"']*)["']""", markup):
+        if href.startswith("#") and href[1:] in ids:
+            continue
+        if re.match(r"https?://", href):
+            continue
+        dead.append(href)
+    return dead
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_every_link_on_the_learn_tabs_goes_somewhere_the_app_serves(lang):
+    """docs/ link to files of the repository (``../scenarios/validation/f11_bank.toml``), which the app
+    does not serve: shown in the app they are text naming the path, not links to an error page."""
+    from sim.ui import learn_docs
+
+    assert learn_docs.VALIDATION_MD.is_file()
+    source = learn_docs.VALIDATION_MD.read_text(encoding="utf-8")
+    relative = re.findall(r"\]\((\.\./[^)]+|validation/facts)\)", source)
+    assert relative  # the report links to the repository's files …
+    i18n.lang.value = lang
+    seen = 0
+    for t in range(4):
+        learn.tab.value = t
+        box, rc = render(learn.Learn())
+        if t == 1:  # every scenario's notes
+            picker = _one(rc, v.Select, "lsim-learn-scenario")
+            pages = []
+            for name in [i["value"] for i in picker.items]:
+                picker.v_model = name
+                pages.append(_markdown_html(rc))
+        else:
+            pages = [_markdown_html(rc)]
+        for markup in pages:
+            assert _dead_links(markup) == [], (t, _dead_links(markup))
+            seen += len(markup)
+        if t == 3 and lang == "en":  # … and the page names those files as text
+            markup = pages[0]
+            assert "<code>scenarios/validation/f11_bank.toml</code>" in markup
+            assert "<code>scenarios/validation/</code>" in markup
+            assert '<a href="#f6">' in markup and 'id="f6"' in markup  # places on the page stay links
+    assert seen > 10_000

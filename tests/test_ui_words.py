@@ -97,6 +97,59 @@ def test_a_note_in_both_forms():
     assert '<small class="lsim-cli">命令行： <code>--set C.quality=0.65</code>' in md
 
 
+def echoes(text: str) -> list[str]:
+    """Terms repeated in brackets right after themselves: ``X（X）``, ``X (X)``."""
+    out = []
+    for m in re.finditer(r"[（(]([^（）()\n]+)[）)]", text):
+        inner = m.group(1).strip()
+        if inner and text[:m.start()].rstrip().lower().endswith(inner.lower()):
+            out.append(text[max(0, m.start() - len(inner)):m.end()])
+    return out
+
+
+def _notes_files() -> list:
+    """Every scenario file with notes: the named ones and the validation markets (anyone may upload one)."""
+    from pathlib import Path
+
+    from sim.inputs.scenario import ScenarioError
+
+    root = Path(__file__).resolve().parents[1] / "scenarios"
+    out = []
+    for f in sorted(root.rglob("*.toml")):
+        try:
+            out.append(load_scenario(str(f)))
+        except ScenarioError:  # an experiment or calibration file: not a scenario
+            pass
+    return out
+
+
+def test_no_note_repeats_a_term_in_brackets():
+    """The notes write a quantity for both readers, ``忠诚客户占比（loyal_share）`` or
+    ``complaints（投诉）``; the app shows the code name as its label, and must not read
+    ``忠诚客户占比（忠诚客户占比）``."""
+    scenarios = _notes_files()
+    assert len(scenarios) > len(scenario_names())
+    found = []
+    for sc in scenarios:
+        for lang in ("en", "zh"):
+            for sec in INFO_SECTIONS[1:]:
+                found += [(sc.source, lang, sec, e) for e in echoes(app_markdown(sc.text(sec, lang), lang))]
+    assert found == []
+    notice = app_markdown(load_scenario("baseline").text("notice", "zh"), "zh")
+    assert "忠诚客户占比大约半年内" in notice and "信任客户占比先上升" in notice
+
+
+def test_a_code_name_beside_its_own_label_is_shown_once():
+    assert app_line("- 忠诚客户占比（loyal_share）上升。", "zh")[0] == "- 忠诚客户占比上升。"
+    assert app_line("比较 dissatisfied（不满购买）与 complaints（投诉）。", "zh")[0] == \
+        "比较不满（不满购买）与投诉。"
+    assert app_line("Loyal share (loyal_share) rises, trusting_share (Trusting share) too.", "en")[0] == \
+        "Loyal share rises, Trusting share too."
+    # a name the app does not replace stays as written
+    assert app_line("忠诚客户占比（`loyal_share`）", "zh")[0] == "忠诚客户占比（`loyal_share`）"
+    assert app_line("利润（profit）", "en")[0] == "利润（profit）"
+
+
 # ---- the Explore page in 中文 -------------------------------------------------------------------
 def _param_hints(rc) -> list[str]:
     """The small grey line under every control: range, unit, notes."""

@@ -23,7 +23,7 @@ import traitlets
 from .. import mechanism as mc
 from .plots import STAGE_COLORS, merchant_colors
 
-__all__ = ["NetworkSvg", "NetworkView", "network_data", "hit_areas", "MAX_NODES", "HIT_BAND"]
+__all__ = ["NetworkSvg", "NetworkView", "network_data", "node_key", "hit_areas", "MAX_NODES", "HIT_BAND"]
 
 MAX_NODES = 300
 SIZE = 520
@@ -41,7 +41,7 @@ class NetworkSvg(v.VuetifyTemplate):
     <path :d="edges" stroke="#90a4ae" stroke-opacity="0.55" stroke-width="0.7" fill="none"/>
     <path v-for="(n, i) in nodes" :key="'hit-' + i" :d="hits[i]" fill="transparent" stroke="none"
           style="cursor:pointer" class="lsim-node-hit" @click="pick(n[3])"><title>{{ n[7] }}</title></path>
-    <circle v-for="n in nodes" :key="n[3]" :cx="n[0]" :cy="n[1]" :r="n[4]" :fill="n[2]"
+    <circle v-for="n in nodes" :key="n[8]" :cx="n[0]" :cy="n[1]" :r="n[4]" :fill="n[2]"
             :stroke="n[5]" :stroke-width="n[6]" style="cursor:pointer" :class="'lsim-node lsim-node-' + n[3]"
             @click="pick(n[3])"><title>{{ n[7] }}</title></circle>
   </svg>
@@ -79,8 +79,15 @@ def hit_areas(k: int) -> list[str]:
     return out
 
 
+def node_key(place: int) -> str:
+    """The Vue key of the dot of a place: one per place, empty or not (an empty place has no
+    customer id: every one of them shows -1 as its id)."""
+    return f"place-{place}"
+
+
 def network_data(sess, selected: int = -1, lang: str = "en") -> tuple[list, str, int, int]:
-    """(nodes, edges path, places shown, places in the market) for the current model."""
+    """(nodes, edges path, places shown, places in the market) for the current model. A node is
+    ``[x, y, fill, customer id (-1 for an empty place), radius, stroke, stroke width, tooltip, key]``."""
     with sess.lock:
         model = sess.model
         pop, net = model.pop, model.network
@@ -118,7 +125,8 @@ def network_data(sess, selected: int = -1, lang: str = "en") -> tuple[list, str,
                      f"{'信任' if zh else 'trust'} {float(trust[i]):.2f}")
         else:
             title = "空位" if zh else "empty place"
-        nodes.append([round(float(xs[i]), 1), round(float(ys[i]), 1), STAGE_COLORS[st], cid, rad, stroke, sw, title])
+        nodes.append([round(float(xs[i]), 1), round(float(ys[i]), 1), STAGE_COLORS[st], cid, rad, stroke, sw, title,
+                      node_key(i)])
     edges = " ".join(f"M{xs[a]:.1f},{ys[a]:.1f}L{xs[b]:.1f},{ys[b]:.1f}" for a, b in seg)
     return nodes, edges, k, n
 

@@ -11,7 +11,8 @@ with a small markup that both front ends read:
 The command line (``loyalty-sim describe``) shows the notes as written. The app shows them with
 :func:`app_markdown`: each setting becomes the path of the controls that make it, labelled as the
 app labels them in the current language ("Merchant C → Service quality = 0.65", "Market → Customers
-→ Price sensitivity = 0.5"), each code name becomes its label, and the command-line form stays
+→ Price sensitivity = 0.5"), each code name becomes its label (dropped when it only repeats, in
+brackets, the label just before it), and the command-line form stays
 beside it, in a small "command line" line under the paragraph or list item (class ``lsim-cli``).
 """
 
@@ -24,7 +25,8 @@ from ..metrics import MERCHANT_METRICS, METRICS
 from ..params import GROUPS, MERCHANT_PARAMS, PARAMS
 from ..words import pick
 
-__all__ = ["control_path", "setting_text", "code_label", "app_line", "app_markdown", "SETTING", "CODE_NAME"]
+__all__ = ["control_path", "setting_text", "code_label", "app_line", "app_markdown", "without_echoes", "SETTING",
+           "CODE_NAME"]
 
 #: ``--set KEY=VALUE`` (several may follow each other) or a merchant's ``A.field=VALUE``
 SETTING = re.compile(r"--set\s+(?P<key>[A-Za-z][\w.]*)=(?P<value>[^\s,，;；:：)）]+)"
@@ -34,6 +36,11 @@ CODE_NAME = re.compile(r"(?<![\w.`-])(?:[A-Z][A-Za-z]*\.[a-z][a-z_]*|[a-z]+(?:_[
 #: a one-word code name (``profit``, ``mercenaries``): replaced in Chinese text only
 WORD = re.compile(r"(?<![\w.`-])[a-z]+(?![\w`])")
 _CJK = "\u3000-\u303f\u4e00-\u9fff\uff00-\uffef"
+#: a code name alone in brackets (``忠诚客户占比（loyal_share）``, ``Loyal share (loyal_share)``)
+BRACKETED = re.compile(r"[ \t]*[（(][ \t]*(?P<name>[A-Za-z][A-Za-z0-9_.]*)[ \t]*[）)]")
+#: a code name followed by a gloss in brackets (``complaints（投诉）``)
+GLOSSED = re.compile(r"(?<![\w.`-])(?P<name>[A-Za-z][A-Za-z0-9_.]*)"
+                     r"(?P<gloss>[ \t]*[（(][ \t]*(?P<text>[^（）()\n]+?)[ \t]*[）)])")
 _ARROW = " → "
 #: settings of the run (``[run]`` of a scenario) and the Explore page's box that sets them
 RUN_CONTROLS: dict[str, tuple[str, str]] = {
@@ -87,6 +94,28 @@ def code_label(name: str, lang: str) -> str | None:
     return m.label(lang) if m is not None else None
 
 
+def without_echoes(text: str, lang: str) -> str:
+    """``text`` without the brackets that would only repeat a label: the notes name a quantity for
+    both readers, ``忠诚客户占比（loyal_share）`` or ``complaints（投诉）``; the app shows the code name
+    as its label, which would read ``忠诚客户占比（忠诚客户占比）``, ``投诉（投诉）``."""
+
+    def replaced(name: str) -> str | None:
+        if not (CODE_NAME.fullmatch(name) or (lang == "zh" and WORD.fullmatch(name))):
+            return None  # not a name the app replaces: it stays as written
+        return code_label(name, lang)
+
+    def glossed(m: re.Match) -> str:
+        label = replaced(m.group("name"))
+        return m.group("name") if label and m.group("text").lower() == label.lower() else m.group(0)
+
+    def echo(m: re.Match) -> str:
+        label = replaced(m.group("name"))
+        before = m.string[:m.start()].rstrip()
+        return "" if label and before.lower().endswith(label.lower()) else m.group(0)
+
+    return BRACKETED.sub(echo, GLOSSED.sub(glossed, text))
+
+
 def app_line(text: str, lang: str) -> tuple[str, list[str]]:
     """One line of notes in the app's words, and the command-line forms it held."""
     cli: list[str] = []
@@ -103,7 +132,7 @@ def app_line(text: str, lang: str) -> tuple[str, list[str]]:
         shown.append(text)
         return f"\x00{len(shown) - 1}\x00{stop}"
 
-    out = SETTING.sub(setting, text)
+    out = SETTING.sub(setting, without_echoes(text, lang))
     out = re.sub(r"(\x00\d+\x00)\s+(?=\x00)", r"\1" + pick(", ", "，", lang), out)  # settings in a row
 
     def code(m: re.Match) -> str:

@@ -328,16 +328,20 @@ def _md_parser():
 
 
 def markdown_html(text: str) -> str:
-    """``text`` (Markdown) as HTML."""
+    """``text`` (Markdown) as HTML that is safe to show (:func:`sim.ui.safe_html.clean_html`: no raw
+    script or frame, nothing loaded from another machine, no link the app cannot follow)."""
+    from .safe_html import clean_html
+
     parser = _md_parser()
-    return parser.convert(text)
+    return clean_html(parser.convert(text))
 
 
 @solara.component
 def Md(text: str, classes: list[str] | None = None, style: str | dict | None = None):
     """Markdown shown as plain HTML with solara.Markdown's look. Unlike ``solara.Markdown`` it loads no
     KaTeX or Mermaid scripts (which the offline assets do not include), and ``$`` or ``{{`` in a text
-    mean nothing special. Only for the project's own texts (docs/, scenarios/, labels)."""
+    mean nothing special. Any text may be given (docs/, scenarios/, an uploaded scenario's notes,
+    labels): the HTML goes through :func:`markdown_html`'s filter."""
     html = solara.use_memo(lambda: markdown_html(text), dependencies=[text])
     return solara.HTML(tag="div", unsafe_innerHTML=html, style=_style(style) or None,
                        classes=["solara-markdown", "rendered_html", "jp-RenderedHTMLCommon", *(classes or [])])
