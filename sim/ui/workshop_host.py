@@ -40,7 +40,8 @@ Stable CSS classes (for browser tests)
 ``lsim-ws-round`` / ``lsim-ws-clock``  "Round N" / the clock
 ``lsim-ws-timer-seconds``              seconds (text box); ``lsim-ws-timer-start`` start the timer
 ``lsim-ws-pause`` / ``lsim-ws-go-on``  pause / go on
-``lsim-ws-advance``                    play the open round (``lsim-ws-busy`` while it runs)
+``lsim-ws-advance``                    play the open round (``lsim-ws-busy`` while it runs, at least
+                                       PLAY_AT_LEAST seconds: clicks then are ignored)
 ``lsim-ws-undo``                       undo the last round; ``lsim-ws-confirm-yes`` /
                                        ``lsim-ws-confirm-no`` confirm or not (undo, close)
 ``lsim-ws-event`` / ``lsim-ws-inject`` the market event (select) / inject it;
@@ -79,6 +80,7 @@ import os
 import socket
 import tempfile
 import threading
+import time
 import zipfile
 from pathlib import Path
 from typing import Any, Callable
@@ -107,6 +109,8 @@ __all__ = ["WorkshopHost", "workshop_scenarios", "join_url", "screen_url", "qr_s
 held = solara.reactive(("", ""))
 #: how often (seconds) the roster looks at who is connected
 ROSTER_POLL = 2.0
+#: seconds the "Play round" button stays busy at least after a click (longer than a double click)
+PLAY_AT_LEAST = 1.0
 #: the origin the join link is built from until the page has said where it was opened
 FALLBACK_ORIGIN = "http://localhost:8765"
 
@@ -608,9 +612,13 @@ def Dashboard(ws: Workshop, key: str, origin: str):
         number = run[0]
         if not number:
             return None
+        started = time.monotonic()
         try:
             n = ws.advance(key, number)  # refused if round ``number`` was played meanwhile (another page)
             played_here.current = n
+            # busy a moment at least: the second click of a double click on a quick round would find
+            # the button free again, showing the next round
+            time.sleep(max(0.0, PLAY_AT_LEAST - (time.monotonic() - started)))
         except ParamError as e:
             return ("error", both(e.text("en"), e.text("zh")))
         finally:
