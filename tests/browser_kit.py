@@ -99,7 +99,8 @@ def free_port() -> int:
 
 
 class AppServer:
-    """``python -m solara run app.py --production`` on 127.0.0.1 (a context manager).
+    """``python -m solara run app.py --production`` on 127.0.0.1 (a context manager; ``host``
+    "0.0.0.0" listens on every address, as a server for a room does; ``url`` is 127.0.0.1 all the same).
 
     ``cull`` sets ``SOLARA_KERNEL_CULL_TIMEOUT``: how long Solara keeps the kernel (the session's
     state: market, settings, threads) of a page whose connection dropped without the page saying
@@ -107,8 +108,9 @@ class AppServer:
     and its kernel goes at once (Playwright: ``page.close(run_before_unload=True)``)."""
 
     def __init__(self, port: int | None = None, *, cull: str | None = None, env: dict | None = None,
-                 log: Path | None = None, app: str = "app.py"):
+                 log: Path | None = None, app: str = "app.py", host: str = "127.0.0.1"):
         self.port = port or free_port()
+        self.host = host  # "0.0.0.0": reachable from the network too, as a room's server is
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = dict(env or {})
         if cull is not None:
@@ -124,7 +126,7 @@ class AppServer:
         if self.log_path is None:
             self.log_path = output_dir("logs") / f"server-{self.port}.log"
         self._log = open(self.log_path, "wb")  # noqa: SIM115 - open while the server runs
-        cmd = [sys.executable, "-m", "solara", "run", self.app, "--port", str(self.port), "--host", "127.0.0.1",
+        cmd = [sys.executable, "-m", "solara", "run", self.app, "--port", str(self.port), "--host", self.host,
                "--production", "--no-check-version", "--no-open"]
         self.proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=self._log, stderr=subprocess.STDOUT,
                                      stdin=subprocess.DEVNULL, start_new_session=True)

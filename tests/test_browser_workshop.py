@@ -89,7 +89,7 @@ def test_three_participants_play_three_rounds_and_each_decision_reaches_only_its
                 wait_text(host, ".lsim-ws-round", rf"Round {rnd + 1}")
                 for name, page in pages.items():  # every page follows without a reload
                     wait_text(page, ".lsim-ws-round", rf"Round {rnd + 1}")
-                    page.wait_for_function(f"() => document.querySelectorAll('.lsim-ws-kpis tbody tr').length === {rnd}")
+                    page.wait_for_function(f"() => document.querySelectorAll('.lsim-ws-kpis tbody tr').length === {rnd + 1}")
                 wait_text(screen, ".lsim-ws-round", rf"Round {rnd + 1}")
                 if rnd == 1:
                     screenshot(pages["Ann"], "workshop-e2e-participant-round1", full=True)

@@ -158,8 +158,9 @@ def test_results_messages_and_research_after_two_rounds(rooms, server, browser):
     page = open_page(ctx, server.url, f"/join?code={rooms['played']}&seat={rooms['token']}", ready=READY)
     wait_text(page, ".lsim-ws-header", r"Ann.*Merchant A.*Round 3")
     rows = page.locator(".lsim-ws-kpis tbody tr")
-    assert rows.count() == 2  # rounds 1 and 2
-    assert re.search(r"\d+%", rows.nth(1).inner_text())
+    assert rows.count() == 3  # before round 1, rounds 1 and 2
+    assert rows.nth(0).inner_text().startswith("Before round 1")
+    assert re.search(r"\d+%", rows.nth(2).inner_text())
     wait_text(page, ".lsim-ws-rivals", r"B")
     assert page.locator(".lsim-ws-rivals tbody tr").count() == 2  # B and C, not A
     assert "A" not in [page.locator(".lsim-ws-rivals tbody tr").nth(i).locator("td").first.inner_text()
@@ -179,6 +180,7 @@ def test_results_messages_and_research_after_two_rounds(rooms, server, browser):
     screenshot(page, "workshop-join-results")
     page.click(".lsim-lang-zh")
     wait_text(page, ".lsim-ws-kpis", r"客户价值")
+    wait_text(page, ".lsim-ws-kpis", r"第 1 轮之前")
     wait_text(page, ".lsim-ws-events", r"行业丑闻")
     page.get_by_text("截至第 1 轮").wait_for()
     wait_text(page, ".lsim-ws-flows", r"满意的购买——甲循环")

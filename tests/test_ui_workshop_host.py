@@ -32,10 +32,16 @@ N = 300  # customers per market: small and quick
 _contexts: list = []
 
 
+LAN = "192.168.1.20"  # this computer's network address, as the pages are told it in these tests
+
+
 @pytest.fixture(autouse=True)
 def reg(tmp_path, monkeypatch):
     r = Registry(tmp_path / "workshops.sqlite")
     monkeypatch.setattr(registry_module, "_REGISTRY", r)
+    # the pages are opened at localhost here (no browser says otherwise): a network address of our own
+    monkeypatch.setattr(workshop_host, "lan_address", lambda: LAN, raising=False)
+    monkeypatch.delenv("SERVER_NAME", raising=False)
     i18n.lang.value = "en"
     workshop_host.held.set(("", ""))
     yield r
@@ -134,8 +140,10 @@ def test_create_form_makes_a_workshop_and_shows_its_code_link_and_qr(reg):
     assert (ws.seed, ws.n_markets, ws.round_weeks, ws.customers) == (7, 2, 4, N)
     assert ws.merchant_names == ["A", "B", "C", "D", "E"]
     assert _all_text(rc, "lsim-ws-code").strip() == ws.code
-    assert _all_text(rc, "lsim-ws-join-link") == f"http://localhost:8765/join?code={ws.code}"
+    # opened at localhost: participants join at this computer's network address
+    assert _all_text(rc, "lsim-ws-join-link") == f"http://{LAN}:8765/join?code={ws.code}"
     assert _all_text(rc, "lsim-ws-screen-link") == f"http://localhost:8765/screen?code={ws.code}"
+    assert _all_text(rc, "lsim-ws-host-link").startswith(f"http://{LAN}:8765/workshop?code={ws.code}&amp;key=")
     assert f"key={key_of(rc)}" in _all_text(rc, "lsim-ws-host-link") and ws.check_key(key_of(rc)) is None
     assert _all_text(rc, "lsim-ws-qr").startswith("<svg")
     assert _with(rc, "lsim-ws-market-1") and _with(rc, "lsim-ws-market-2")
@@ -296,6 +304,51 @@ def test_controls_call_the_engine(reg):
     _wait(lambda: "ended" in _all_text(rc, "lsim-ws-clock"))
 
 
+def test_a_double_click_on_play_plays_one_round(reg):
+    """Two clicks on "Play round 1" in a row (a double click): the first plays round 1, the second
+    finds the button busy and is ignored — round 2 is not played. The page then offers round 2 with
+    no error, and one more click plays it."""
+    ws, key = _new(reg, round_weeks=3)
+    rc = render(f"/workshop?code={ws.code}&key={key}")
+    _click(rc, "lsim-ws-advance")
+    btn = [w for w in _with(rc, "lsim-ws-advance") if isinstance(w, v.Btn)][0]
+    assert btn.disabled  # at once, while the round plays
+    _click(rc, "lsim-ws-advance")
+    _wait(lambda: len(ws.rounds) == 1)
+    _click(rc, "lsim-ws-advance")  # the round was quick: a click just after it is still the same gesture
+    _wait(lambda: "Round 2" in _all_text(rc, "lsim-ws-round") and "Round 1 played" in _all_text(rc, "lsim-ws-notice"))
+    time.sleep(0.5)  # a second round would have been played by now
+    assert len(ws.rounds) == 1 and ws.weeks(0)["step"].max() == 3
+    assert not _with(rc, "lsim-ws-error")
+    _wait(lambda: "Play round 2" in _all_text(rc, "lsim-ws-advance"))
+    _click(rc, "lsim-ws-advance")
+    _wait(lambda: len(ws.rounds) == 2 and "Round 3" in _all_text(rc, "lsim-ws-round"))
+
+
+def test_a_round_played_from_another_page_is_not_played_again(reg):
+    """Two facilitator's pages: the other one played round 1 already; this page's "Play round 1"
+    (asked before it showed round 2) is refused by the workshop with a message, and no round 2 is
+    played."""
+    ws, key = _new(reg, round_weeks=2)
+    rc = render(f"/workshop?code={ws.code}&key={key}")
+    handlers = []
+    real = workshop_host.Workshop.advance
+
+    def other_page_first(self, k, number=None):  # the other page's click arrives just before this one's
+        if not handlers:
+            handlers.append(real(self, k, 1))
+        return real(self, k, number)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(workshop_host.Workshop, "advance", other_page_first)
+        _click(rc, "lsim-ws-advance")
+        _wait(lambda: _with(rc, "lsim-ws-error-advance"))
+    assert len(ws.rounds) == 1
+    assert "round 1 has been played already (round 2 is open)" in _all_text(rc, "lsim-ws-error-advance")
+    i18n.lang.value = "zh"
+    _wait(lambda: "第 1 轮已经进行过了" in _all_text(rc, "lsim-ws-error-advance"))
+
+
 def test_the_facilitator_frees_a_seat_for_another_device(reg):
     """"Free" beside a participant's seat takes it back: the old page's token holds nothing, the
     seat is offered again, and the participant (say, on a phone now) takes it; bots' seats have no
@@ -332,7 +385,7 @@ def test_export_is_a_zip_of_the_workshops_tables(reg):
         names = sorted(n.split("/")[-1] for n in z.namelist())
         assert names == ["decisions.csv", "log.csv", "rounds.csv", "weeks.csv"]
         rounds = pd.read_csv(z.open(f"workshop_{ws.code}/rounds.csv"))
-    assert set(rounds["round"]) == {1} and len(rounds) == 3
+    assert set(rounds["round"]) == {0, 1} and len(rounds) == 2 * 3  # the start (before round 1) and round 1
 
 
 # ---- the projector -------------------------------------------------------------------------------
@@ -362,6 +415,112 @@ def test_screen_shows_the_room_without_controls_and_keeps_up(reg):
     bad = render("/screen?code=ZZZZZ", workshop_screen.Screen)
     assert "no workshop" in _all_text(bad, "lsim-ws-denied")
     assert not _with(bad, "lsim-ws-round")
+
+
+def _join_panel(ws, origin, big=False):
+    box, rc = solara.render(workshop_host.JoinPanel(ws, origin, big=big), handle_error=False)
+    _contexts.append(rc)
+    return rc
+
+
+def test_opened_at_localhost_the_join_link_is_this_computers_network_address(reg):
+    """The facilitator opens the page at localhost (as the guide's step used to say): a phone
+    cannot open localhost, so the join link and its QR code use this computer's network address,
+    with a note saying so and that the app must be started with --host 0.0.0.0; the projector's
+    view (opened at localhost too) the same. In Chinese too."""
+    ws, key = _new(reg)
+    url = f"http://{LAN}:8765/join?code={ws.code}"
+    for rc in (render(f"/workshop?code={ws.code}&key={key}"), render(f"/screen?code={ws.code}", workshop_screen.Screen)):
+        assert _all_text(rc, "lsim-ws-join-link") == url
+        qr = _all_text(rc, "lsim-ws-qr")
+        assert qr in (qr_svg(url, scale=5), qr_svg(url, scale=10))  # the QR code of that link
+        note = _all_text(rc, "lsim-ws-address-lan")
+        assert "localhost" in note and LAN in note and "--host 0.0.0.0" in note, note
+    i18n.lang.value = "zh"
+    rc = render(f"/workshop?code={ws.code}&key={key}")
+    note = _all_text(rc, "lsim-ws-address-lan")
+    assert "本机的网络地址 192.168.1.20" in note and "--host 0.0.0.0" in note
+
+
+@pytest.mark.parametrize("origin", ["http://localhost:8765", "http://127.0.0.1:8765", "http://[::1]:8765"])
+def test_without_a_network_address_there_is_no_join_link_but_a_message(reg, monkeypatch, origin):
+    """Opened at a loopback address and this computer has no network address: no link or QR code
+    that could not work, but a message saying why and what to do; the room code still shows."""
+    monkeypatch.setattr(workshop_host, "lan_address", lambda: None)
+    ws, key = _new(reg)
+    for big in (False, True):
+        rc = _join_panel(ws, origin, big=big)
+        assert not _with(rc, "lsim-ws-join-link") and not _with(rc, "lsim-ws-qr")
+        assert _all_text(rc, "lsim-ws-code").strip() == ws.code
+        note = _all_text(rc, "lsim-ws-address-no_lan")
+        assert note.startswith("No join link") and "network address" in note and "--host 0.0.0.0" in note
+    i18n.lang.value = "zh"
+    assert "没有加入链接" in _all_text(_join_panel(ws, origin), "lsim-ws-address-no_lan")
+
+
+def test_an_app_that_answers_this_computer_only_says_to_restart_it_on_the_network(reg, monkeypatch):
+    """``solara run`` without --host 0.0.0.0 listens on this computer only (SERVER_NAME 127.0.0.1 or
+    localhost): no address would work, so no join link, and the message gives the command to start
+    it again."""
+    ws, key = _new(reg)
+    for listening in ("127.0.0.1", "localhost"):
+        monkeypatch.setenv("SERVER_NAME", listening)
+        rc = _join_panel(ws, "http://localhost:8811")
+        assert not _with(rc, "lsim-ws-join-link") and not _with(rc, "lsim-ws-qr")
+        note = _all_text(rc, "lsim-ws-address-local_only")
+        assert "started without --host 0.0.0.0" in note and "--host 0.0.0.0 --port 8811" in note
+    monkeypatch.setenv("SERVER_NAME", "0.0.0.0")  # listening on the network: this computer's address
+    assert _all_text(_join_panel(ws, "http://localhost:8811"), "lsim-ws-join-link") == f"http://{LAN}:8811/join?code={ws.code}"
+
+
+def test_opened_at_a_network_address_the_join_link_is_that_address(reg):
+    """Opened at the address participants use, the page keeps it: no note."""
+    ws, key = _new(reg)
+    for origin in ("http://192.168.1.7:8765", "http://trainer-laptop.local:8765", "https://room.example.org"):
+        rc = _join_panel(ws, origin)
+        assert _all_text(rc, "lsim-ws-join-link") == f"{origin}/join?code={ws.code}"
+        assert _all_text(rc, "lsim-ws-qr") == qr_svg(f"{origin}/join?code={ws.code}", scale=5)
+        assert not _with(rc, "lsim-ws-address-note")
+
+
+def test_loopback_addresses_and_this_computers_network_address(monkeypatch):
+    from sim.ui.workshop_host import is_loopback, room_origin
+
+    for loop in ("http://localhost:8765", "http://LOCALHOST:1", "http://127.0.0.1:8765", "http://127.1.2.3",
+                 "http://[::1]:8765", "localhost", "127.0.0.1", "::1", "http://app.localhost:8765"):
+        assert is_loopback(loop), loop
+    for net in ("http://192.168.1.20:8765", "http://10.0.0.5", "http://[fe80::1]:8765", "http://laptop.local:8765",
+                "0.0.0.0", ""):
+        assert not is_loopback(net), net
+    monkeypatch.delenv("SERVER_NAME", raising=False)
+    monkeypatch.setattr(workshop_host, "lan_address", lambda: "10.1.2.3")
+    assert room_origin("http://127.0.0.1:8811") == ("http://10.1.2.3:8811", "lan")
+    assert room_origin("http://localhost") == ("http://10.1.2.3", "lan")
+    assert room_origin("http://10.9.9.9:8765") == ("http://10.9.9.9:8765", "opened")
+    # the real lookup: no packet sent, a network address or none
+    monkeypatch.undo()
+    found = workshop_host.lan_address()
+    assert found is None or not is_loopback(found)
+
+    class NoNetwork:  # no route to any private address …
+        def __init__(self, *a):
+            pass
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *a):
+            return False
+
+        def connect(self, addr):
+            raise OSError("Network is unreachable")
+
+    monkeypatch.setattr(workshop_host.socket, "socket", NoNetwork)
+    monkeypatch.setattr(workshop_host.socket, "getaddrinfo", lambda *a: [(2, 2, 17, "", ("127.0.1.1", 0))])
+    assert workshop_host.lan_address() is None  # … and the computer's name is a loopback address only
+    monkeypatch.setattr(workshop_host.socket, "getaddrinfo", lambda *a: [(2, 2, 17, "", ("127.0.1.1", 0)),
+                                                                          (2, 2, 17, "", ("192.168.0.9", 0))])
+    assert workshop_host.lan_address() == "192.168.0.9"
 
 
 def test_join_link_and_qr_are_made_here():
@@ -492,7 +651,11 @@ def test_the_facilitators_page_in_chinese_has_no_english_left(reg):
         texts += [c for c in getattr(w, "children", None) or [] if isinstance(c, str)]
         texts += [i["text"] for i in getattr(w, "items", None) or [] if isinstance(i, dict)]
     assert any("市场份额" in t for t in texts)  # the charts' text is read too
-    words = set(re.findall(r"[A-Za-z][A-Za-z'’-]*[A-Za-z]", " ".join(texts).replace(ws.code, "")))
+    # commands and addresses (the note on the join address) are typed as they are, in any language
+    shown_text = re.sub(r"uv run solara run app\.py[\w .-]*|https?://\S+|--host 0\.0\.0\.0|localhost", " ",
+                        " ".join(texts).replace(ws.code, ""))
+    assert "--host 0.0.0.0" in " ".join(texts)  # the note is there (opened at localhost), in Chinese
+    words = set(re.findall(r"[A-Za-z][A-Za-z'’-]*[A-Za-z]", shown_text))
     allowed = {"CSV", "Ann", "LSIM", "MAX", "CUSTOMERS"}
     assert words - allowed == set(), sorted(words - allowed)
     assert "第 1 轮" in _all_text(rc, "lsim-ws-lines") and "价格" in _all_text(rc, "lsim-ws-decisions")

@@ -240,7 +240,7 @@ def test_reload_with_the_token_gives_the_seat_back(reg, monkeypatch):
     with session("closed"):  # after the end: the results, no decisions
         rc = render(f"code={ws.code}&seat={token}", monkeypatch)
         assert "The workshop has ended" in html_of(rc, "lsim-ws-clock")
-        assert len(table_rows(html_of(rc, "lsim-ws-kpis"))) == 2 and not classed(rc, "lsim-ws-submit")
+        assert len(table_rows(html_of(rc, "lsim-ws-kpis"))) == 3 and not classed(rc, "lsim-ws-submit")  # head, start, round 1
     with session("forged"):
         rc = render(f"code={ws.code}&seat=forged", monkeypatch)
         assert "holds no seat" in html_of(rc, "lsim-ws-error")
@@ -299,7 +299,7 @@ def test_results_and_rivals_one_round_late(reg, monkeypatch):
         ws.advance(key)
         wait(lambda: "<tr>" in html_of(rc, "lsim-ws-kpis"))
         kpis = html_of(rc, "lsim-ws-kpis")
-        assert "Customer value" in kpis and "%" in kpis and kpis.count("<tr>") == 2
+        assert "Customer value" in kpis and "%" in kpis and kpis.count("<tr>") == 3  # head, before round 1, round 1
         assert "one round late" in page_text(rc)  # no research after round 1
         ws.message(key, "first message")
         ws.message(key, "second message")
@@ -323,17 +323,41 @@ def test_results_and_rivals_one_round_late(reg, monkeypatch):
         assert b[1:] == rival_cells(r1)  # round 1's figures …
         assert b[1:] != rival_cells(r2)  # … not round 2's
         own_rows = table_rows(html_of(rc, "lsim-ws-kpis"))
-        assert len(own_rows) == 3 and own_rows[2][0] == "2"
+        assert len(own_rows) == 4 and own_rows[3][0] == "2"
         a2 = table[(table["round"] == 2) & (table["merchant"] == "A")].iloc[0]
-        assert own_rows[2][1:] == kpi_cells(a2) and own_rows[2][2] == f"{100 * a2['market_share']:.0f}%"
+        assert own_rows[3][1:] == kpi_cells(a2) and own_rows[3][2] == f"{100 * a2['market_share']:.0f}%"
         ws.undo(key)  # the facilitator takes round 2 back: its results go, research is as after round 1
-        wait(lambda: len(table_rows(html_of(rc, "lsim-ws-kpis"))) == 2)
+        wait(lambda: len(table_rows(html_of(rc, "lsim-ws-kpis"))) == 3)
         assert "one round late" in page_text(rc) and "Decided for round 2 ✓" in page_text(rc)
         ws.advance(key)
-        wait(lambda: len(table_rows(html_of(rc, "lsim-ws-kpis"))) == 3)
+        wait(lambda: len(table_rows(html_of(rc, "lsim-ws-kpis"))) == 4)
         i18n.lang.value = "zh"
         wait(lambda: "截至第 1 轮" in page_text(rc))
         assert "客户价值" in html_of(rc, "lsim-ws-kpis")
+
+
+def test_the_results_table_adds_up_from_the_start(reg, monkeypatch):
+    """The participant's results per round start with the market before round 1: the first
+    customers and what winning them cost (week 0's profit, in the export's rounds.csv as round 0),
+    so that its profit and each round's add up to the cumulative profit shown in every row; 中文."""
+    with session("start"):
+        ws, key, seat, token, rc = _seated(reg, monkeypatch, round_weeks=4)
+        ws.advance(key)
+        wait(lambda: len(table_rows(html_of(rc, "lsim-ws-kpis"))) == 3)
+        ws.advance(key)
+        wait(lambda: len(table_rows(html_of(rc, "lsim-ws-kpis"))) == 4)
+        rows = table_rows(html_of(rc, "lsim-ws-kpis"))
+        head = rows[0]
+        profit, cumulative = head.index("Profit"), head.index("Cumulative profit")
+        assert [r[0] for r in rows[1:]] == ["Before round 1", "1", "2"]
+        start = ws.opening(0).query("merchant == 'A'").iloc[0]
+        assert rows[1][1:] == kpi_cells(start) and float(start["profit"]) < 0  # the first customers' cost
+        assert rows[1][profit] == rows[1][cumulative] and rows[1][1] == f"{int(start['customers']):,}"
+        own = pd.concat([ws.opening(0), ws.round_table(0)]).query("merchant == 'A'").sort_values("round")
+        assert own["profit"].cumsum().to_numpy() == pytest.approx(own["cumulative_profit"].to_numpy())
+        assert [r[cumulative] for r in rows[1:]] == [kpi_cells(r)[cumulative - 1] for r in own.to_dict("records")]
+        i18n.lang.value = "zh"
+        wait(lambda: "第 1 轮之前" in html_of(rc, "lsim-ws-kpis"))
 
 
 def test_own_customers_flows_reasons_and_stories(reg, monkeypatch):
@@ -352,7 +376,7 @@ def test_own_customers_flows_reasons_and_stories(reg, monkeypatch):
         assert numbers["satisfied"] == f"{int(row['cycle_a']):,}" and numbers["complained"] == f"{int(row['complaints']):,}"
         assert numbers["put_right"] == "0" and int(numbers["let_down"].replace(",", "")) == f.let_down
         kpis = table_rows(html_of(rc, "lsim-ws-kpis"))
-        assert kpis[0][-3:] == ["NPS", "Complaints", "Put right"] and kpis[1][-1] == f"0 / {f.answered}"
+        assert kpis[0][-3:] == ["NPS", "Complaints", "Put right"] and kpis[2][-1] == f"0 / {f.answered}"
         # stories of A's own customers (the one who left: whose last merchant was A)
         wait(lambda: "lsim-ws-story" in page_text(rc) or any(
             "lsim-ws-story" in str((getattr(w, "attributes", None) or {}).get("class", "")) for w in all_widgets(rc)))

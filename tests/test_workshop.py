@@ -202,9 +202,77 @@ def test_the_export_holds_decisions_weeks_rounds_and_the_log_without_secrets(log
     weeks = pd.read_csv(tmp_path / "export" / "weeks.csv")
     assert set(weeks["market"]) == {1, 2} and weeks["step"].max() == 26
     rounds = pd.read_csv(tmp_path / "export" / "rounds.csv")
-    assert len(rounds) == 2 * 2 * 3  # markets × rounds × merchants
+    assert len(rounds) == 2 * (1 + 2) * 3  # markets × (the start + rounds) × merchants
+    assert list(rounds["round"].unique()) == [0, 1, 2]
     text = (tmp_path / "export" / "log.csv").read_text(encoding="utf-8")
     assert "hash" not in text and not any(t in text for t in tokens) and "advance" in text
+
+
+def test_the_start_and_the_rounds_add_up_to_the_cumulative_profit_in_the_export(log, tmp_path):
+    """Week 0, before round 1, each merchant wins its first customers and pays their acquisition
+    cost: the export's rounds.csv has it as round 0 (as weeks.csv does), so that for every merchant
+    the start's profit plus each round's profit is the cumulative profit of that round."""
+    ws, key = Workshop.create(log, "baseline", seed=4, markets=2, customers=N, round_weeks=4)
+    for _ in range(3):
+        ws.advance(key)
+    start = ws.opening(0)
+    weeks = ws.weeks(0)
+    week0 = weeks[weeks["step"] == 0].set_index("merchant")
+    assert list(start["round"]) == [0] * 3 and list(start["merchant"]) == ws.merchant_names
+    for r in start.itertuples():
+        assert r.profit < 0 and r.profit == r.cumulative_profit == week0.loc[r.merchant, "profit"]
+        assert r.customers == r.acquired == week0.loc[r.merchant, "customers"] > 0
+    ws.export(tmp_path / "export")
+    rounds = pd.read_csv(tmp_path / "export" / "rounds.csv")
+    assert len(rounds) == 2 * (1 + 3) * 3
+    for (market, merchant), rows in rounds.groupby(["market", "merchant"]):
+        rows = rows.sort_values("round")
+        assert list(rows["round"]) == [0, 1, 2, 3]
+        assert rows["profit"].cumsum().to_numpy() == pytest.approx(rows["cumulative_profit"].to_numpy())
+    # without round 0 the rounds do not add up: what the results table showed
+    r1 = rounds[(rounds["round"] == 1) & (rounds["market"] == 1) & (rounds["merchant"] == "B")].iloc[0]
+    assert r1["profit"] != pytest.approx(r1["cumulative_profit"])
+
+
+def test_a_round_is_played_once_however_often_it_is_asked_for(log):
+    """"Play round N" plays round N once: asked again (a double click, a second facilitator's tab,
+    a request that waited for the round before it), it is refused with a message and changes
+    nothing; a round that is not open yet is refused too; after an undo the round can be played again."""
+    ws, key = Workshop.create(log, "baseline", seed=6, customers=N, round_weeks=2)
+    assert ws.advance(key, 1) == 1
+    with pytest.raises(WorkshopError, match="round 1 has been played already") as e:
+        ws.advance(key, 1)
+    assert e.value.key == "round" and "第 1 轮已经进行过了" in e.value.text("zh")
+    with pytest.raises(WorkshopError, match="round 3 is not open yet"):
+        ws.advance(key, 3)
+    with pytest.raises(WorkshopError, match="round"):
+        ws.advance(key, "two")
+    assert len(ws.rounds) == 1 and [r.kind for r in log.records(ws.code)].count("advance") == 1
+    assert ws.weeks(0)["step"].max() == 2
+    ws.undo(key)
+    assert ws.advance(key, 1) == 1  # taken back: round 1 is open again
+    # two facilitator's pages asking for round 2 at the same moment: one round is played
+    import threading
+    outcomes, go = [], threading.Barrier(2)
+
+    def ask():
+        go.wait()
+        try:
+            outcomes.append(ws.advance(key, 2))
+        except WorkshopError as err:
+            outcomes.append(err.key)
+
+    threads = [threading.Thread(target=ask) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes, key=str) == [2, "round"] and len(ws.rounds) == 2
+    assert ws.weeks(0)["step"].max() == 4
+    again = Workshop.resume(log, ws.code)
+    assert len(again.rounds) == 2
+    pd.testing.assert_frame_equal(again.weeks(0), ws.weeks(0))
+    assert ws.advance(key) == 3  # without a number: the open round, as before
 
 
 def test_a_server_killed_in_the_middle_of_a_round_resumes_with_every_decision(tmp_path):
@@ -354,7 +422,7 @@ def test_the_command_line_lists_exports_and_replays_a_workshop(tmp_path):
     assert r.exit_code == 0, r.output
     weeks = pd.read_csv(out / "weeks.csv")
     assert weeks["step"].max() == 26 and list(weeks["customers"]) == list(ws.weeks(0)["customers"])
-    assert len(pd.read_csv(out / "rounds.csv")) == 2 * 3
+    assert len(pd.read_csv(out / "rounds.csv")) == (1 + 2) * 3  # the start and two rounds
     before = (out / "weeks.csv").read_bytes()
     r = run(cli, ["workshop", "export", ws.code, "--out", str(out), "--db", str(db)])  # not silently overwritten
     assert r.exit_code == 2 and "--force" in r.output and (out / "weeks.csv").read_bytes() == before

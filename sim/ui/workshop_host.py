@@ -7,9 +7,12 @@ Without a workshop the page is a form to create one: a named scenario of at most
 (at most this server's limit, :func:`sim.ui.keep.max_customers`). Creating one writes its code and
 the facilitator's key into the page's address (``/workshop?code=XXXXX&key=…``): a reload keeps the
 facilitator in, and the same address opened on another device lets them in; a wrong key shows a
-message and no controls. With a workshop the page shows the room code, the join link (built from the
-address the page was opened at, so it works on the room's own network) and its QR code (made on the
-server with ``segno``), the projector's link, the roster of every market (who plays each merchant,
+message and no controls. With a workshop the page shows the room code, the join link and its QR code
+(made on the server with ``segno``) at the address participants' devices reach (:func:`room_origin`:
+the address the page was opened at; opened at ``localhost``, ``127.x`` or ``::1``, which a phone
+cannot open, this computer's network address with a note saying so and that the app must listen on
+the network, ``--host 0.0.0.0``; no link, and a note saying why, when there is no such address or
+the app answers this computer only), the projector's link, the roster of every market (who plays each merchant,
 connected or not, decided this round or not), the round's controls (timer, pause, go on, play the
 round, undo, market events, messages, the scorecard's weights, export, close), the leaderboards, the
 debrief charts (:mod:`sim.ui.workshop_charts`), the "what happened" lines
@@ -29,11 +32,16 @@ Stable CSS classes (for browser tests)
                                        ``lsim-ws-new`` "create a new workshop" under it
 ``lsim-ws-code``                       the room code (text)
 ``lsim-ws-join-link``                  the join link (an <a>); ``lsim-ws-qr`` its QR code (<svg>)
+``lsim-ws-address-note``               why the join link is not the page's own address, or why there
+                                       is none: ``lsim-ws-address-lan`` (this computer's network
+                                       address), ``lsim-ws-address-no_lan`` (none found),
+                                       ``lsim-ws-address-local_only`` (the app answers this computer only)
 ``lsim-ws-screen-link``                the projector's link; ``lsim-ws-host-link`` the facilitator's
 ``lsim-ws-round`` / ``lsim-ws-clock``  "Round N" / the clock
 ``lsim-ws-timer-seconds``              seconds (text box); ``lsim-ws-timer-start`` start the timer
 ``lsim-ws-pause`` / ``lsim-ws-go-on``  pause / go on
-``lsim-ws-advance``                    play the open round (``lsim-ws-busy`` while it runs)
+``lsim-ws-advance``                    play the open round (``lsim-ws-busy`` while it runs, at least
+                                       PLAY_AT_LEAST seconds: clicks then are ignored)
 ``lsim-ws-undo``                       undo the last round; ``lsim-ws-confirm-yes`` /
                                        ``lsim-ws-confirm-no`` confirm or not (undo, close)
 ``lsim-ws-event`` / ``lsim-ws-inject`` the market event (select) / inject it;
@@ -55,6 +63,7 @@ Stable CSS classes (for browser tests)
                                        ``lsim-ws-chart`` the debrief charts (SVG panels, each
                                        line ``lsim-svg-line``; ``lsim-ws-chart-empty`` before
                                        the first round);
+                                       ``lsim-ws-lines-title`` their heading (below the charts);
                                        ``lsim-ws-lines`` the "what happened" lines, each
                                        ``lsim-ws-line lsim-ws-line-KIND`` (event, decision, lost,
                                        loyal, profit); ``lsim-ws-decisions`` the last round's
@@ -66,12 +75,16 @@ from __future__ import annotations
 
 import html
 import io
+import ipaddress
+import os
+import socket
 import tempfile
 import threading
+import time
 import zipfile
 from pathlib import Path
 from typing import Any, Callable
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import reacton.ipyvuetify as rv
 import segno
@@ -88,13 +101,16 @@ from .i18n import both, lang, shown, tr
 from .workshop_charts import rounds_svg
 from .workshop_common import clock_text, query, registry, use_changes, use_clock
 
-__all__ = ["WorkshopHost", "workshop_scenarios", "join_url", "screen_url", "qr_svg", "JoinPanel", "RoundStatus",
+__all__ = ["WorkshopHost", "workshop_scenarios", "join_url", "screen_url", "qr_svg", "lan_address", "is_loopback",
+           "room_origin", "JoinPanel", "RoundStatus",
            "Leaderboard", "RoundCharts", "WhatHappened", "Messages", "PageUrl", "use_origin", "query", "zip_export"]
 
 #: the workshop (code, facilitator key) this browser session steers: back on /workshop from the top bar
 held = solara.reactive(("", ""))
 #: how often (seconds) the roster looks at who is connected
 ROSTER_POLL = 2.0
+#: seconds the "Play round" button stays busy at least after a click (longer than a double click)
+PLAY_AT_LEAST = 1.0
 #: the origin the join link is built from until the page has said where it was opened
 FALLBACK_ORIGIN = "http://localhost:8765"
 
@@ -116,6 +132,84 @@ def screen_url(origin: str, code: str) -> str:
 def qr_svg(url: str, scale: int = 6) -> str:
     """The QR code of ``url`` as inline SVG, made here (no service asked)."""
     return segno.make(url, error="m").svg_inline(scale=scale, dark="#000", light="#fff")
+
+
+#: private addresses a UDP socket is "connected" to, to learn which address of this computer faces its
+#: network (connecting a UDP socket sends nothing: it only picks the route)
+_PROBES = ("10.254.254.254", "192.168.254.254", "172.31.254.254")
+
+
+def is_loopback(origin_or_host: str) -> bool:
+    """Whether an origin (``http://localhost:8765``) or a host name names this computer only:
+    ``localhost``, ``127.x.x.x`` or ``::1``."""
+    text = str(origin_or_host or "").strip()
+    host = urlsplit(text).hostname if "://" in text else text.strip("[]")
+    host = (host or "").lower().rstrip(".")
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _reachable(ip: str) -> bool:
+    try:
+        a = ipaddress.ip_address(ip)
+    except ValueError:
+        return False
+    return not (a.is_loopback or a.is_unspecified or a.is_link_local or a.is_multicast)
+
+
+def lan_address() -> str | None:
+    """This computer's IPv4 address on its network (e.g. ``192.168.1.20``), found without the
+    internet and without sending anything: the address a UDP socket connected to a private address
+    would send from, else an address of this computer's name; None when it has none other devices
+    could reach (no network, only loopback or link-local addresses)."""
+    for probe in _PROBES:
+        try:
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+                s.connect((probe, 9))
+                ip = s.getsockname()[0]
+        except OSError:
+            continue
+        if _reachable(ip):
+            return ip
+    try:
+        infos = socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET)
+    except (OSError, UnicodeError):
+        infos = []
+    for *_, addr in infos:
+        if _reachable(addr[0]):
+            return addr[0]
+    return None
+
+
+def serves_this_computer_only() -> bool | None:
+    """Whether this server answers this computer only (started without ``--host 0.0.0.0``):
+    ``solara run`` puts the address it listens on in ``SERVER_NAME``; None when that is unknown."""
+    host = os.environ.get("SERVER_NAME")
+    return is_loopback(host) if host else None
+
+
+def room_origin(origin: str) -> tuple[str | None, str]:
+    """Where participants' devices reach this app: ``(origin, how)``.
+
+    A page opened at an address of the network keeps it (``how`` ``"opened"``). A page opened at
+    ``localhost``/``127.x``/``::1`` names this computer only, which a participant's phone cannot
+    open: the same scheme and port at this computer's network address (``"lan"``, see
+    :func:`lan_address`); ``(None, "no_lan")`` when it has none; ``(None, "local_only")`` when the
+    server answers this computer only (:func:`serves_this_computer_only`), whatever its address."""
+    if not is_loopback(origin):
+        return origin, "opened"
+    if serves_this_computer_only():
+        return None, "local_only"
+    ip = lan_address()
+    if ip is None:
+        return None, "no_lan"
+    parts = urlsplit(origin)
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme or 'http'}://{ip}{port}", "lan"
 
 
 def _header_origin() -> str:
@@ -146,25 +240,72 @@ def use_origin() -> tuple[str, Callable[[str], None]]:
     return origin, set_origin
 
 
+def _address_note(how: str, origin: str, room: str | None) -> str:
+    """What the facilitator must know about the join address (empty when the page's own address
+    is the room's)."""
+    opened = urlsplit(origin).hostname or origin
+    port = urlsplit(origin).port or 8765
+    start = (f"uv run solara run app.py --host 0.0.0.0 --port {port} --production --no-check-version")
+    if how == "lan":
+        ip = urlsplit(room).hostname
+        return tr(f"This page was opened at {opened}, an address of this computer only: participants' phones "
+                  f"and laptops cannot open it. They need this computer's network address, {ip}: the join link "
+                  f"and QR code use it. It works only if the app was started with --host 0.0.0.0 ({start}); "
+                  f"try the link on your own phone first. If {ip} is not this computer's address on the room's "
+                  f"network, open this page at the right address instead (http://<address>:{port}/workshop).",
+                  f"本页面是在 {opened} 打开的，这个地址只有本机能用：参与者的手机和电脑打不开。他们需要本机的网络"
+                  f"地址 {ip}：加入链接和二维码用的就是它。只有在应用以 --host 0.0.0.0 启动时才能访问（{start}）；"
+                  f"请先用自己的手机试一下链接。如果 {ip} 不是本机在教室网络中的地址，请改用正确的地址打开本页面"
+                  f"（http://<地址>:{port}/workshop）。")
+    if how == "no_lan":
+        return tr(f"No join link: this page was opened at {opened}, an address of this computer only, and this "
+                  "computer has no network address that participants' phones and laptops could reach. Connect it "
+                  "to the room's network (Wi-Fi), make sure the app was started with --host 0.0.0.0 "
+                  f"({start}), then reload this page: the join link and QR code will show this computer's "
+                  "network address.",
+                  f"没有加入链接：本页面是在 {opened} 打开的，这个地址只有本机能用，而本机没有参与者的手机和电脑能"
+                  f"访问的网络地址。请把本机连接到教室的网络（Wi-Fi），确认应用以 --host 0.0.0.0 启动（{start}），"
+                  "然后重新加载本页面：加入链接和二维码将使用本机的网络地址。")
+    if how == "local_only":
+        return tr("No join link: this app answers this computer only (it was started without --host 0.0.0.0), so "
+                  "participants' phones and laptops cannot reach it at any address. Stop it and start it again "
+                  f"with: {start} — the workshop continues where it was — then reload this page: the join link "
+                  "and QR code will show this computer's network address.",
+                  "没有加入链接：本应用只响应本机（启动时没有加 --host 0.0.0.0），参与者的手机和电脑无论用什么地址"
+                  f"都无法访问。请停止应用并用以下命令重新启动：{start}（工作坊会从原处继续），然后重新加载本页面："
+                  "加入链接和二维码将使用本机的网络地址。")
+    return ""
+
+
 @solara.component
 def JoinPanel(ws: Workshop, origin: str, big: bool = False, host_link: str = "", version: int = 0):
-    """The room code, the join link and its QR code, and the projector's link."""
-    url = join_url(origin, ws.code)
-    svg = solara.use_memo(lambda: qr_svg(url, scale=10 if big else 5), [url, big])
+    """The room code, the join link and its QR code (at the address participants' devices reach:
+    :func:`room_origin`, with a note when that is not the address the page was opened at), and the
+    projector's link."""
+    room, how = solara.use_memo(lambda: room_origin(origin), [origin])
+    url = join_url(room, ws.code) if room else ""
+    svg = solara.use_memo(lambda: qr_svg(url, scale=10 if big else 5) if url else "", [url, big])
     size = "5rem" if big else "3rem"
+    note = _address_note(how, origin, room)
+    if note:
+        (solara.Warning if url else solara.Error)(
+            note, classes=["lsim-ws-address-note", f"lsim-ws-address-{how}"],
+            style_=f"font-size: {'1.2rem' if big else '0.95rem'}; max-width: 1100px")
     with solara.Row(style={"align-items": "center", "flex-wrap": "wrap", "gap": "24px"}, classes=["lsim-ws-join"]):
-        solara.HTML(tag="div", unsafe_innerHTML=svg, classes=["lsim-ws-qr"])
+        if svg:
+            solara.HTML(tag="div", unsafe_innerHTML=svg, classes=["lsim-ws-qr"])
         with solara.Column(gap="4px"):
             solara.Text(tr("Room code", "房间代码"), style={"font-size": "1.6rem" if big else "1rem"})
             solara.Text(ws.code, classes=["lsim-ws-code"],
                         style={"font-size": size, "font-weight": "bold", "letter-spacing": "0.15em",
                                "font-family": "monospace"})
-            with solara.Row(gap="6px", style={"align-items": "baseline", "font-size": "1.6rem" if big else "1rem",
-                                              "flex-wrap": "wrap"}):
-                solara.Text(tr("Join at", "加入地址"), style={"white-space": "nowrap"})
-                # a long address wraps inside a narrow screen instead of running off its edge
-                solara.HTML(tag="a", unsafe_innerHTML=html.escape(url), attributes={"href": url, "target": "_blank"},
-                            classes=["lsim-ws-join-link"], style={"overflow-wrap": "anywhere", "min-width": "0"})
+            if url:
+                with solara.Row(gap="6px", style={"align-items": "baseline", "font-size": "1.6rem" if big else "1rem",
+                                                  "flex-wrap": "wrap"}):
+                    solara.Text(tr("Join at", "加入地址"), style={"white-space": "nowrap"})
+                    # a long address wraps inside a narrow screen instead of running off its edge
+                    solara.HTML(tag="a", unsafe_innerHTML=html.escape(url), attributes={"href": url, "target": "_blank"},
+                                classes=["lsim-ws-join-link"], style={"overflow-wrap": "anywhere", "min-width": "0"})
             if not big:
                 s_url = screen_url(origin, ws.code)
                 with solara.Row(gap="6px", style={"align-items": "baseline"}):
@@ -430,7 +571,13 @@ def Dashboard(ws: Workshop, key: str, origin: str):
     def type_weight(k: str, v: str) -> None:
         typed_weights.current = {**typed_weights.current, k: v}
         set_weights(dict(typed_weights.current))
-    run, set_run = solara.use_state(0)
+    # "play round N": the round asked for and a serial number (a new request each time); ``playing``
+    # is set by the click itself, before any render, so a second click of the same gesture (a double
+    # click, a click before the page has caught up) is ignored while the round plays
+    run, set_run = solara.use_state((0, 0))
+    serial = solara.use_ref(0)
+    playing = solara.use_ref(False)
+    played_here = solara.use_ref(0)
     lng = lang.value
 
     def act(field: str, fn: Callable[[], Any], done: tuple[str, str] | None = None) -> bool:
@@ -451,17 +598,36 @@ def Dashboard(ws: Workshop, key: str, origin: str):
             both(f"{name} no longer holds {where}: the seat is free to take (a bot plays it until then)",
                  f"{name} 已不再担任 {where_zh}：该席位可以被重新选择（在此之前由机器人经营）"))
 
+    def ask_play(number: int) -> None:
+        """A click on "Play round ``number``" (the number the button showed)."""
+        if playing.current:
+            return  # a round is playing: one gesture plays one round
+        if number == played_here.current and number < ws.round_number:
+            return  # this page played that round a moment ago and has not shown the next one yet
+        playing.current = True
+        serial.current += 1
+        set_run((number, serial.current))
+
     def play():
-        if not run:
+        number = run[0]
+        if not number:
             return None
+        started = time.monotonic()
         try:
-            n = ws.advance(key)
+            n = ws.advance(key, number)  # refused if round ``number`` was played meanwhile (another page)
+            played_here.current = n
+            # busy a moment at least: the second click of a double click on a quick round would find
+            # the button free again, showing the next round
+            time.sleep(max(0.0, PLAY_AT_LEAST - (time.monotonic() - started)))
         except ParamError as e:
             return ("error", both(e.text("en"), e.text("zh")))
+        finally:
+            playing.current = False
         return ("ok", both(f"Round {n} played", f"第 {n} 轮已完成"))
 
     result = solara.use_thread(play, dependencies=[run], intrusive_cancel=False)
-    busy = result.state == solara.ResultState.RUNNING
+    busy = playing.current or result.state in (solara.ResultState.STARTING, solara.ResultState.WAITING,
+                                                solara.ResultState.RUNNING)
 
     def undo():
         set_confirm("")
@@ -472,7 +638,8 @@ def Dashboard(ws: Workshop, key: str, origin: str):
         set_confirm("")
         act("close", lambda: ws.close(key), both("The workshop is closed", "工作坊已结束"))
 
-    host_link = f"{origin.rstrip('/')}/workshop?code={quote(ws.code)}&key={quote(key)}"
+    room, _ = solara.use_memo(lambda: room_origin(origin), [origin])  # "another device" cannot open localhost
+    host_link = f"{(room or origin).rstrip('/')}/workshop?code={quote(ws.code)}&key={quote(key)}"
     JoinPanel(ws, origin, host_link=host_link, version=version)
     RoundStatus(ws, version=version)
     Messages(ws, version=version)
@@ -485,7 +652,8 @@ def Dashboard(ws: Workshop, key: str, origin: str):
         with solara.Row(style={"flex-wrap": "wrap", "align-items": "center", "gap": "8px"}):
             solara.Button(tr(f"Play round {ws.round_number}", f"进行第 {ws.round_number} 轮") if not busy
                           else tr("Playing the round …", "正在进行本轮 …"),
-                          on_click=lambda: set_run(run + 1), color="primary", disabled=busy or ws.closed,
+                          on_click=lambda n=ws.round_number: ask_play(n), color="primary",
+                          disabled=busy or ws.closed,
                           loading=busy, classes=["lsim-ws-advance"] + (["lsim-ws-busy"] if busy else []))
             solara.Button(tr("Undo last round", "撤销上一轮"), on_click=lambda: set_confirm("undo"), outlined=True,
                           disabled=busy or ws.closed or not ws.rounds, classes=["lsim-ws-undo"])
@@ -576,10 +744,12 @@ def Dashboard(ws: Workshop, key: str, origin: str):
                     solara.Text(tr("Leaderboard (balanced scorecard)", "排行榜（平衡计分卡）"),
                                 style={"font-weight": "bold"})
                     Leaderboard(ws, m, version=version)
-            RoundCharts(ws, m, version=version)
-            solara.Text(tr("What happened", "发生了什么"), style={"font-weight": "bold"})
-            WhatHappened(ws, m, version=version)
-            LastDecisions(ws, m, version=version)
+            with solara.Column(gap="8px"):  # one below the other (texts side by side would run together)
+                RoundCharts(ws, m, version=version)
+                solara.Text(tr("What happened", "发生了什么"), style={"font-weight": "bold"},
+                            classes=["lsim-ws-lines-title"])
+                WhatHappened(ws, m, version=version)
+                LastDecisions(ws, m, version=version)
 
 
 @solara.component

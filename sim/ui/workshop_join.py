@@ -16,7 +16,8 @@ round; the decision form (one control per decision of :data:`sim.workshop.decisi
 labels, help and ranges from :data:`sim.params.MERCHANT_PARAMS`) with a cost preview
 (:func:`sim.ui.workshop_seat.cost_preview`) and "Submit decisions"; the seat's own figures per
 played round (table and figure: customers, share, loyal share, churn, satisfaction, trust, profit,
-customer value, NPS, complaints and those put right); the last round's Cycle A / Cycle B flows of its
+cumulative profit, customer value, NPS, complaints and those put right; the table starts with the
+market before round 1, whose profit is what winning the first customers cost); the last round's Cycle A / Cycle B flows of its
 customers and the customers it lost by reason; a few of its customers' stories (a loyal one, one whose
 complaint went badly or was put right, one who left: :meth:`Workshop.stories`, the same customers
 for every reload within a round); and the market research about the rivals, one round late. The page
@@ -44,7 +45,9 @@ Stable CSS classes (for browser tests)
 ``lsim-ws-submit``             "Submit decisions"
 ``lsim-ws-decided``            "Decided for round N ✓" (shown when this seat has pending decisions)
 ``lsim-ws-notice``             what the last submission did
-``lsim-ws-kpis``               own figures per round (a table); ``lsim-ws-figure`` its figure
+``lsim-ws-kpis``               own figures per round (a table: "Before round 1", the first
+                               customers and what winning them cost, then one row per round);
+                               ``lsim-ws-figure`` its figure
 ``lsim-ws-rivals``             the rivals as of the round before the last played one (a table)
 ``lsim-ws-flows``              the last round's Cycle A / Cycle B flows of the seat's customers:
                                each row ``lsim-ws-flow lsim-ws-flow-KEY`` (satisfied, short,
@@ -73,7 +76,7 @@ from .controls import choice_label, format_value, parse_value, same_value, use_c
 from .i18n import both, lang, shown, tr
 from .workshop_common import clock_text, query, registry, use_changes, use_clock
 from .inspector import kind_title, story_lines
-from .workshop_seat import (KPI_COLUMNS, RIVAL_COLUMNS, cost_preview, flows, flows_html, kpi_cells, lost_table,
+from .workshop_seat import (KPI_COLUMNS, RIVAL_COLUMNS, cost_preview, flows, flows_html, kpi_rows, lost_table,
                             own_rounds, own_svg, rival_cells, rivals_table)
 
 __all__ = ["Join", "seat_label"]
@@ -255,6 +258,9 @@ def _Seated(ws: Workshop, token: str, error, set_error, on_lost=None):
     # the round table changes only when a round is played or taken back: not at every decision
     played = (len(ws.rounds), ws.rounds[-1] if ws.rounds else None)
     table = solara.use_memo(lambda: _round_table(ws, seat0.market) if seat0 else None, [played, token])
+    # the market before round 1 (the same however many rounds are played or taken back)
+    start = solara.use_memo(lambda: _opening(ws, seat0.market) if seat0 else None,
+                            [id(ws), token, seat0.market if seat0 else None])
     with ws.lock:
         try:
             seat = ws.seat_of(token)
@@ -294,7 +300,7 @@ def _Seated(ws: Workshop, token: str, error, set_error, on_lost=None):
                 solara.Warning(ev.title(lng) if ev else e, dense=True)
     if not closed:
         _Decisions(ws, token, rnd, policy, live, params, accepting, decided, set_error)
-    _Rounds(table, merchant, lng, played)
+    _Rounds(table, start, merchant, lng, played)
     _Customers(ws, market, merchant, table, lng, played)
 
 
@@ -321,6 +327,11 @@ def _seat_or_none(ws: Workshop, token: str) -> Seat | None:
 def _round_table(ws: Workshop, market: int):
     with ws.lock:
         return ws.round_table(market)
+
+
+def _opening(ws: Workshop, market: int):
+    with ws.lock:
+        return ws.opening(market)
 
 
 @solara.component
@@ -463,16 +474,17 @@ def _table_html(head: list[str], rows: list[list[str]]) -> str:
 
 
 @solara.component
-def _Rounds(table, merchant: str, lng: str, played: tuple):
+def _Rounds(table, start, merchant: str, lng: str, played: tuple):
     zh = lng == "zh"
     own = own_rounds(table, merchant)
+    first = own_rounds(start, merchant) if start is not None else None
     svg = solara.use_memo(lambda: "" if own.empty else own_svg(own, lng), [played, lng])
     with solara.Card(tr("Your results per round", "你每轮的结果")):
         if own.empty:
             solara.Text(tr("No round has been played yet.", "还没有进行过任何一轮。"), classes=["lsim-ws-kpis"])
         else:
             head = [tr("Round", "轮次")] + [zh_ if zh else en for _, en, zh_, _ in KPI_COLUMNS]
-            rows = [[str(int(r["round"]))] + kpi_cells(r) for r in own.to_dict("records")]
+            rows = kpi_rows(own, first.iloc[0].to_dict() if first is not None and not first.empty else None, lng)
             solara.HTML(tag="div", classes=["lsim-ws-kpis"], unsafe_innerHTML=_table_html(head, rows),
                         style="overflow-x: auto")
             solara.HTML(tag="div", classes=["lsim-ws-figure"], unsafe_innerHTML=svg)

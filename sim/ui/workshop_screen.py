@@ -10,7 +10,9 @@ Stable CSS classes (for browser tests)
 ``lsim-ws-screen``                     the page
 ``lsim-ws-denied``                     the message of a wrong or missing code
 ``lsim-ws-code``, ``lsim-ws-join-link``, ``lsim-ws-qr``   the room code, join link, QR code
-                                       (while a seat is free)
+                                       (while a seat is free; at the address participants' devices
+                                       reach, with ``lsim-ws-address-note`` when it is not this
+                                       page's own: see :mod:`sim.ui.workshop_host`)
 ``lsim-ws-round`` / ``lsim-ws-clock``  "Round N" / the clock
 ``lsim-ws-messages``                   the facilitator's messages (each ``lsim-ws-message``)
 ``lsim-ws-market-N``                   market N: ``lsim-ws-board`` (rows ``lsim-ws-board-row``),

@@ -11,8 +11,10 @@ no Solara, so each piece is tested on its own.
   preview takes their expected values (``purchase_prob`` purchases; complaints about failures of
   the merchant's ``failure_severity``, the complaint chance of
   :func:`sim.mechanism.complaints.complain` for a customer of average propensity).
-- :func:`own_rounds` / :func:`rivals_table` — the seat's own figures per played round, and the
-  market research about its rivals, one round late (after round k: rivals as of round k − 1).
+- :func:`own_rounds` / :func:`kpi_rows` / :func:`rivals_table` — the seat's own figures per played
+  round (the table's rows start with the market before round 1: the first customers and what
+  winning them cost, so that the profits add up to the cumulative profit), and the market research
+  about its rivals, one round late (after round k: rivals as of round k − 1).
 - :func:`own_svg` — share, loyal share and profit over rounds, an SVG drawn as text (no figure
   to render on the server).
 - :func:`flows` / :func:`flows_html` — a round's Cycle A and Cycle B flows of the seat's own
@@ -31,10 +33,11 @@ from typing import Any, Mapping
 import pandas as pd
 from ..analysis.formatting import MISSING, number_text, percent_text
 from ..mechanism.state import REASON_LABELS, REASONS
+from ..words import pick
 from .svg_charts import Series, panel, panels
 
 __all__ = ["CostPreview", "cost_preview", "own_rounds", "rivals_table", "own_svg",
-           "KPI_COLUMNS", "RIVAL_COLUMNS", "kpi_cells", "rival_cells", "Flows", "flows", "flows_html",
+           "KPI_COLUMNS", "RIVAL_COLUMNS", "kpi_cells", "kpi_rows", "rival_cells", "Flows", "flows", "flows_html",
            "lost_table"]
 
 
@@ -153,6 +156,16 @@ def kpi_cells(row: Mapping[str, Any]) -> list[str]:
         else:
             out.append(_cell(row.get(k), how))
     return out
+
+
+def kpi_rows(own: pd.DataFrame, start: Mapping[str, Any] | None, lang: str = "en") -> list[list[str]]:
+    """The rows of the seat's results table: the market's start first (``start``, the seat's row
+    of :meth:`Workshop.opening`: "Before round 1", the first customers and what winning them cost),
+    then one per played round (``own``, :func:`own_rounds`). Its profit and the rounds' add up to
+    each row's cumulative profit."""
+    rows = [[pick("Before round 1", "第 1 轮之前", lang)] + kpi_cells(start)] if start is not None else []
+    rows += [[str(int(r["round"]))] + kpi_cells(r) for r in own.to_dict("records")]
+    return rows
 
 
 def rival_cells(row: Mapping[str, Any]) -> list[str]:

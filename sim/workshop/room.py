@@ -263,12 +263,26 @@ class Workshop:
             self.changed.wait_for(lambda: self.version != seen, timeout=timeout)
             return self.version
 
-    def advance(self, key: str) -> int:
-        """Close the open round and play it in every market; returns the round's number (1, 2, …)."""
+    def advance(self, key: str, number: Any = None) -> int:
+        """Close the open round and play it in every market; returns the round's number (1, 2, …).
+
+        ``number``: the round the facilitator asked to play (the one their page showed). Asking for a
+        round that is not the open one is refused and plays nothing, so that "play round N" plays
+        round N once however often it arrives (a double click, two facilitator's pages, a request
+        that waited for the round before it)."""
         with self.lock:
             self.check_key(key)
             self._open()
-            return self._record("advance", "facilitator", {"round": len(self.rounds) + 1})
+            open_round = len(self.rounds) + 1
+            if number is not None:
+                asked = _whole(number, "round", 1, 10**6)
+                if asked < open_round:
+                    raise WorkshopError("round", f"round {asked} has been played already (round {open_round} is "
+                                        "open)", None, f"第 {asked} 轮已经进行过了（当前为第 {open_round} 轮）")
+                if asked > open_round:
+                    raise WorkshopError("round", f"round {asked} is not open yet (round {open_round} is open)",
+                                        None, f"第 {asked} 轮尚未开始（当前为第 {open_round} 轮）")
+            return self._record("advance", "facilitator", {"round": open_round})
 
     def undo(self, key: str) -> int:
         """Take the last round back: the markets return to its start and its decisions and events are
@@ -451,13 +465,16 @@ class Workshop:
 
     def _round_table(self, market: int) -> pd.DataFrame:
         df = self.weeks(market)
-        df = df[df["round"] >= 1]
-        if df.empty:
-            return pd.DataFrame(columns=["market", "round", "merchant", *[k for k, _ in ROUND_KPIS]])
-        agg = {k: how for k, how in ROUND_KPIS if k in df.columns}
-        out = df.groupby(["round", "merchant"], sort=True).agg(agg).reset_index()
-        out.insert(0, "market", market + 1)
-        return out
+        return _by_round(df[df["round"] >= 1], market)
+
+    def opening(self, market: int) -> pd.DataFrame:
+        """The market before round 1, in the columns of :meth:`round_table` with ``round`` 0: week 0,
+        when each merchant wins its first customers. Its ``profit`` is what winning them cost (their
+        acquisition cost, paid before any decision), and it counts in every ``cumulative_profit``
+        after it: the start's profit plus each round's add up to the cumulative profit."""
+        with self.lock:
+            df = self.weeks(market)
+            return _by_round(df[df["round"] == 0], market)
 
     def stories(self, market: int, merchant: str) -> list[tuple[str, dict]]:
         """A few of ``merchant``'s customers after the last played round, as ``(kind, story)`` with
@@ -512,14 +529,18 @@ class Workshop:
 
     def export(self, folder) -> list:
         """Write the workshop to ``folder``: ``decisions.csv``, ``weeks.csv`` (every market's merchants
-        week by week), ``rounds.csv`` and ``log.csv`` (the log's records). Returns the paths."""
+        week by week, week 0 in ``round`` 0), ``rounds.csv`` (per market the start, ``round`` 0 of
+        :meth:`opening`, then every played round of :meth:`round_table`: its profits add up to the
+        cumulative profit) and ``log.csv`` (the log's records). Returns the paths."""
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         with self.lock:
             tables = {
                 "decisions.csv": self.decisions_table(),
                 "weeks.csv": pd.concat([self.weeks(m) for m in range(self.n_markets)], ignore_index=True),
-                "rounds.csv": pd.concat([self.round_table(m) for m in range(self.n_markets)], ignore_index=True),
+                "rounds.csv": pd.concat([t for m in range(self.n_markets)
+                                         for t in (self.opening(m), self.round_table(m)) if not t.empty],
+                                        ignore_index=True),
                 "log.csv": pd.DataFrame([{"seq": r.seq, "at": r.at, "kind": r.kind, "actor": r.actor,
                                           "data": _public(r.data)} for r in self.log.records(self.code)]),
             }
@@ -694,6 +715,16 @@ class Workshop:
             model.set_params(**restore_market)
         for merchant, old in reversed(restore_policy):
             model.set_policy(merchant, **old)
+
+
+def _by_round(df: pd.DataFrame, market: int) -> pd.DataFrame:
+    """Weeks of a market (:meth:`Workshop.weeks`) summed up per round × merchant (:data:`ROUND_KPIS`)."""
+    if df.empty:
+        return pd.DataFrame(columns=["market", "round", "merchant", *[k for k, _ in ROUND_KPIS]])
+    agg = {k: how for k, how in ROUND_KPIS if k in df.columns}
+    out = df.groupby(["round", "merchant"], sort=True).agg(agg).reset_index()
+    out.insert(0, "market", market + 1)
+    return out
 
 
 def _whole(v: Any, key: str, lo: int, hi: int) -> int:
