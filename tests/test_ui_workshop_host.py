@@ -241,10 +241,12 @@ def test_controls_call_the_engine(reg):
     # timer, pause, go on
     _type(rc, "lsim-ws-timer-seconds", "5")
     _click(rc, "lsim-ws-timer-start")
-    assert ws.deadline is None and "10 … 3600" in _all_text(rc, "lsim-ws-error")
+    assert ws.deadline is None
+    _wait(lambda: "10 … 3600" in _all_text(rc, "lsim-ws-error"))  # (another thread may be drawing the page)
     _type(rc, "lsim-ws-timer-seconds", "300")
     _click(rc, "lsim-ws-timer-start")
-    assert ws.deadline is not None and not _with(rc, "lsim-ws-error")
+    assert ws.deadline is not None
+    _wait(lambda: not _with(rc, "lsim-ws-error"))
     _wait(lambda: "left" in _all_text(rc, "lsim-ws-clock"))
     _click(rc, "lsim-ws-pause")
     assert ws.locked
@@ -261,7 +263,8 @@ def test_controls_call_the_engine(reg):
     _wait(lambda: "scandal" in _all_text(rc, "lsim-ws-pending-events"))
     _type(rc, "lsim-ws-message-text", "   ")
     _click(rc, "lsim-ws-message-send")
-    assert ws.messages == [] and "1 … 500" in _all_text(rc, "lsim-ws-error")
+    assert ws.messages == []
+    _wait(lambda: "1 … 500" in _all_text(rc, "lsim-ws-error"))
     _type(rc, "lsim-ws-message-text", "Five minutes left")
     _click(rc, "lsim-ws-message-send")
     assert ws.messages == ["Five minutes left"]
@@ -269,7 +272,8 @@ def test_controls_call_the_engine(reg):
     # weights: text in a number changes nothing
     _type(rc, "lsim-ws-weight-profit", "lots")
     _click(rc, "lsim-ws-weights-apply")
-    assert ws.weights["profit"] == pytest.approx(1 / 3) and "profit" in _all_text(rc, "lsim-ws-error")
+    assert ws.weights["profit"] == pytest.approx(1 / 3)
+    _wait(lambda: "profit" in _all_text(rc, "lsim-ws-error"))
     _type(rc, "lsim-ws-weight-profit", "1")
     _type(rc, "lsim-ws-weight-loyalty", "0")
     _type(rc, "lsim-ws-weight-satisfaction", "0")

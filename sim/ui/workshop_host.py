@@ -553,6 +553,20 @@ def WorkshopHost():
         Dashboard(ws, key, origin)
 
 
+def use_typed(initial: str):
+    """A control's value as state, its setter, and a reader of the latest value set: a button's
+    handler made in an earlier render (another page's event can re-render this one between a key
+    press and a click) would otherwise act on what the box held then."""
+    value, set_value = solara.use_state(initial)
+    latest = solara.use_ref(initial)
+
+    def set_(v):
+        latest.current = v
+        set_value(v)
+
+    return value, set_, lambda: latest.current
+
+
 @solara.component
 def Dashboard(ws: Workshop, key: str, origin: str):
     version = use_changes(ws)
@@ -560,9 +574,9 @@ def Dashboard(ws: Workshop, key: str, origin: str):
     errors, set_errors = solara.use_state({})
     notice, set_notice = solara.use_state(None)
     confirm, set_confirm = solara.use_state("")
-    seconds, set_seconds = solara.use_state("120")
-    event, set_event = solara.use_state(next(iter(MARKET_EVENTS)))
-    text, set_text = solara.use_state("")
+    seconds, set_seconds, typed_seconds = use_typed("120")
+    event, set_event, chosen_event = use_typed(next(iter(MARKET_EVENTS)))
+    text, set_text, typed_text = use_typed("")
     weights, set_weights = solara.use_state({k: value_text(round(v, 3)) for k, v in ws.weights.items()})
     # the three boxes' texts as typed, whatever render they were typed in (a closure's ``weights`` may
     # be one render old when two boxes change before the page is drawn again)
@@ -661,7 +675,7 @@ def Dashboard(ws: Workshop, key: str, origin: str):
                              on_value=set_seconds, continuous_update=True, classes=["lsim-ws-timer-seconds"],
                              style={"max-width": "190px"})
             solara.Button(tr("Start timer", "开始计时"), outlined=True, disabled=ws.closed,
-                          on_click=lambda: act("seconds", lambda: ws.start_timer(key, _whole_or_text(seconds))),
+                          on_click=lambda: act("seconds", lambda: ws.start_timer(key, _whole_or_text(typed_seconds()))),
                           classes=["lsim-ws-timer-start"])
             if ws.locked:
                 solara.Button(tr("Go on", "继续"), outlined=True, disabled=ws.closed,
@@ -688,7 +702,7 @@ def Dashboard(ws: Workshop, key: str, origin: str):
                       items=[{"text": ev.title(lng), "value": name} for name, ev in MARKET_EVENTS.items()],
                       class_="lsim-ws-event", style_="max-width: 560px")
             solara.Button(tr("Inject into this round", "加入本轮"), outlined=True, disabled=ws.closed,
-                          on_click=lambda: act("event", lambda: ws.inject(key, event),
+                          on_click=lambda: act("event", lambda: ws.inject(key, chosen_event()),
                                                both("Market event added to the open round", "市场事件已加入本轮")),
                           classes=["lsim-ws-inject"])
         _error(errors, "event")
@@ -702,7 +716,7 @@ def Dashboard(ws: Workshop, key: str, origin: str):
                              style={"min-width": "360px"})
 
             def send():
-                if act("message", lambda: ws.message(key, text), both("Message sent", "消息已发送")):
+                if act("message", lambda: ws.message(key, typed_text()), both("Message sent", "消息已发送")):
                     set_text("")
 
             solara.Button(tr("Send", "发送"), outlined=True, on_click=send, classes=["lsim-ws-message-send"])
