@@ -124,32 +124,34 @@ def _say_error(e: ParamError, lang: str) -> None:
     click.echo(f"{t('error', lang)}: {e.text(lang)}", err=True)
 
 
-class _Whole(click.IntRange):
-    """A whole-number option with a range; bad values are refused in the CLI's words and language."""
+class _OwnWords:
+    """A click type whose refusals are in the CLI's words and language (``refusal``)."""
 
     def convert(self, value, param, ctx):
         try:
             return super().convert(value, param, ctx)
         except click.BadParameter:
-            lang = _lang(ctx)
-            try:
-                int(str(value).strip())
-            except ValueError:
-                self.fail(t("usage_number", lang, value=repr(value), kind=t("whole", lang)), param, ctx)
-            lo = "−∞" if self.min is None else f"{self.min:,}"
-            hi = "∞" if self.max is None else f"{self.max:,}"
-            self.fail(t("usage_range", lang, value=repr(value), kind=t("whole", lang), lo=lo, hi=hi), param, ctx)
+            self.fail(self.refusal(value, _lang(ctx)), param, ctx)
 
 
-class _OneOf(click.Choice):
-    """A choice option; a value not among them is refused in the CLI's words and language."""
+class _Whole(_OwnWords, click.IntRange):
+    """A whole-number option with a range."""
 
-    def convert(self, value, param, ctx):
+    def refusal(self, value, lang: str) -> str:
         try:
-            return super().convert(value, param, ctx)
-        except click.BadParameter:
-            lang = _lang(ctx)
-            self.fail(t("usage_choice", lang, value=repr(value), choices=", ".join(map(str, self.choices))), param, ctx)
+            int(str(value).strip())
+        except ValueError:
+            return t("usage_number", lang, value=repr(value), kind=t("whole", lang))
+        lo = "−∞" if self.min is None else f"{self.min:,}"
+        hi = "∞" if self.max is None else f"{self.max:,}"
+        return t("usage_range", lang, value=repr(value), kind=t("whole", lang), lo=lo, hi=hi)
+
+
+class _OneOf(_OwnWords, click.Choice):
+    """A choice option."""
+
+    def refusal(self, value, lang: str) -> str:
+        return t("usage_choice", lang, value=repr(value), choices=", ".join(map(str, self.choices)))
 
 
 def _usage_text(e: click.UsageError, lang: str) -> str:
