@@ -61,6 +61,22 @@ _RUN_BOXES_JS = r"""() => {
   return out;
 }"""
 
+# the key numbers' cards and the scenario picker (its label floats above its box)
+_KPI_BOXES_JS = r"""() => {
+  const out = [];
+  const box = (r, group, what) => { if (r.width > 0 && r.height > 0)
+      out.push({group, what, x: r.left, y: r.top, r: r.right, b: r.bottom}); };
+  document.querySelectorAll('.lsim-kpi').forEach((e, i) => box(e.getBoundingClientRect(), 'key number ' + i, 'card'));
+  const s = document.querySelector('.lsim-scenario');
+  if (s) {
+    const label = s.querySelector('label');
+    if (label) box(label.getBoundingClientRect(), 'scenario', 'label');
+    const slot = s.querySelector('.v-input__slot');
+    if (slot) box(slot.getBoundingClientRect(), 'scenario', 'input');
+  }
+  return out;
+}"""
+
 # is the element inside the window and is the point at its centre its own?
 _HITTABLE_JS = r"""e => {
   const r = e.getBoundingClientRect();
@@ -203,6 +219,8 @@ def test_explore_layout(server, browser, name, width, height, scale, lng):
                                          f"mechanism diagram (at least half expected)")
 
         problems += overlaps(page.evaluate(_RUN_BOXES_JS))
+        kpis = page.evaluate(_KPI_BOXES_JS)  # (the last card lay on the Scenario label on a phone)
+        problems += overlaps(kpis) + (["no key numbers"] if not any(b["what"] == "card" for b in kpis) else [])
         small = [f"{t['text']!r} {t['px']:.1f}px" for t in page.evaluate(_DIAGRAM_FONTS_JS) if t["px"] < 11.95]
         if small:
             problems.append(f"diagram texts under 12 px: {small[:8]}{' …' if len(small) > 8 else ''}")

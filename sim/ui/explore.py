@@ -93,6 +93,8 @@ TABS: dict[str, tuple[str, str, tuple[str, ...]]] = {
 
 CSS = """
 .lsim-kpi { min-width: 96px; padding: 4px 8px !important; }
+.lsim-kpis { row-gap: 6px; margin-top: 6px !important; }
+.lsim-scenario { margin-top: 16px !important; }  /* its label floats above the box: clear of what is above */
 .lsim-kpi .lsim-kpi-value { font-size: 1.35em; font-weight: 600; line-height: 1.2; }
 .lsim-kpi .lsim-kpi-label { font-size: 0.8em; color: #546e7a; }
 .lsim-sidebar .v-expansion-panel-content__wrap { padding: 4px 12px 8px; }
@@ -379,7 +381,7 @@ def KPIs():
         ("trust", metric_label("trust", lng), f"{m['trust']:.2f}"),
         ("nps", metric_label("nps", lng), f"{m['nps']:.0f}"),
     ]
-    with solara.Row(style={"flex-wrap": "wrap"}, gap="6px"):
+    with solara.Row(style={"flex-wrap": "wrap"}, gap="6px", classes=["lsim-kpis"]):
         for key, label, value in items:
             with solara.Card(margin=0, classes=["lsim-kpi", f"lsim-kpi-{key}"], elevation=1):
                 solara.Text(value, classes=["lsim-kpi-value"])
