@@ -157,6 +157,7 @@ class Param:
     kind: str = "float"  # float | int | choice | str
     choices: tuple[str, ...] = ()
     step: float | None = None  # a sensible slider step
+    multiple: int = 1  # a whole number that must be a multiple of this (network_degree: even)
 
     def label(self, lang: str = "en") -> str:
         return self.label_zh if lang == "zh" else self.label_en
@@ -241,8 +242,10 @@ def _fmt(x: Any) -> str:
     return f"{x:g}" if isinstance(x, float) else str(x)
 
 
-def _p(name, default, lo, hi, unit, label_en, label_zh, help_en, help_zh, group, kind="float", choices=(), step=None):
-    return Param(name, default, lo, hi, unit, label_en, label_zh, help_en, help_zh, group, kind, tuple(choices), step)
+def _p(name, default, lo, hi, unit, label_en, label_zh, help_en, help_zh, group, kind="float", choices=(), step=None,
+       multiple=1):
+    return Param(name, default, lo, hi, unit, label_en, label_zh, help_en, help_zh, group, kind, tuple(choices), step,
+                 multiple)
 
 
 # --------------------------------------------------------------------------------------------
@@ -466,7 +469,7 @@ _MARKET: list[Param] = [
     # ---- word of mouth ----------------------------------------------------------------------
     _p("network_degree", 8, 0, 60, "contacts", "Contacts per customer", "每位客户的联系人数",
        "average number of acquaintances a customer talks to (even; 0 switches word of mouth off)",
-       "客户平均会交谈的熟人数（偶数；0 表示关闭口碑）", "word_of_mouth", "int", step=2),
+       "客户平均会交谈的熟人数（偶数；0 表示关闭口碑）", "word_of_mouth", "int", step=2, multiple=2),
     _p("network_rewire", 0.1, 0.0, 1.0, "probability", "Network rewiring", "网络重连概率",
        "chance that a tie links to a random customer instead of a neighbour (small-world network)",
        "一条关系连向随机客户而非邻居的概率（小世界网络）", "word_of_mouth", step=0.01),
@@ -650,14 +653,16 @@ class _MarketBase(_Declared):
             raise ParamError("merchants", f"merchant names must be unique; repeated: {', '.join(sorted(dup))}", None,
                              f"商家名称不能重复；重复的名称：{'、'.join(sorted(dup))}")
         object.__setattr__(self, "merchants", tuple(ms))
-        if self.network_degree % 2:
-            raise ParamError(
-                "network_degree",
-                f"parameter 'network_degree' = {self.network_degree} must be even: allowed 0, 2, 4, … 60 "
-                f"({PARAMS['network_degree'].help_en})", None,
-                f"参数 'network_degree' = {self.network_degree} 必须是偶数：允许 0, 2, 4, … 60"
-                f"（{PARAMS['network_degree'].help_zh}）",
-            )
+        for p in PARAMS.values():
+            k = p.multiple
+            if k > 1 and getattr(self, p.name) % k:
+                v, lo, hi = getattr(self, p.name), _fmt(p.lo), _fmt(p.hi)
+                what, what_zh = ("even", "偶数") if k == 2 else (f"a multiple of {k}", f"{k} 的倍数")
+                raise ParamError(
+                    p.name, f"parameter '{p.name}' = {v} must be {what}: allowed {lo}, {_fmt(p.lo + k)}, "
+                            f"{_fmt(p.lo + 2 * k)}, … {hi} ({p.help_en})", None,
+                    f"参数 '{p.name}' = {v} 必须是{what_zh}：允许 {lo}, {_fmt(p.lo + k)}, {_fmt(p.lo + 2 * k)}, … {hi}"
+                    f"（{p.help_zh}）")
         if self.network_degree >= self.n_customers:
             raise ParamError(
                 "network_degree",

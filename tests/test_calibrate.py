@@ -543,3 +543,20 @@ def test_an_input_error_from_a_worker_process_arrives_whole():
         back = pickle.loads(pickle.dumps(e))
         assert type(back) is type(e) and back.text("zh") == e.text("zh") and str(back) == str(e)
         assert back.__dict__ == e.__dict__
+
+
+def test_a_parameter_that_takes_even_values_is_drawn_among_them(tmp_path):
+    """network_degree must be even (declared once: Param.multiple): a calibration draws it among the
+    even values between its bounds (odd draws failed every such trial), and refuses a log scale for it."""
+    f = write(tmp_path, cal_text(trials=4, extra_free="network_degree = { min = 3, max = 13 }"))
+    cal = load_calibration(f)
+    (free,) = [x for x in cal.free if x.key == "network_degree"]
+    assert (free.lo, free.hi, free.multiple) == (4, 12, 2)
+    calibrate(cal, tmp_path / "out", workers=1)
+    trials = pd.read_parquet(tmp_path / "out" / "trials.parquet")
+    assert (trials["state"] == "COMPLETE").all() and (trials["network_degree"] % 2 == 0).all()
+    bad = write(tmp_path, cal_text(trials=2, extra_free="network_degree = { min = 2, max = 12, log = true }"), "bad.toml")
+    with pytest.raises(ParamError, match="multiples of 2 only"):
+        load_calibration(bad)
+    other = load_calibration(write(tmp_path, cal_text(trials=2), "plain.toml"))
+    assert all("multiple" not in d for d in other.spec()["free"])  # (fingerprints of earlier studies kept)

@@ -171,7 +171,16 @@ def _free(table: dict, base, at: Where, fail, seen: dict, seen_in: dict) -> tupl
         if log and lo <= 0:
             fail(key, f"'{key}': a log scale needs min > 0 (min = {lo})", f"'{key}'：对数尺度需要 min > 0（min = {lo}）",
                  table="free")
-        out.append(FreeParam(k, float(lo), float(hi), log, p.kind == "int"))
+        m = p.multiple  # (network_degree: even values only)
+        if m > 1:
+            if log:
+                fail(key, f"'{key}' takes multiples of {m} only, which a log scale cannot draw: drop log = true",
+                     f"'{key}' 只能取 {m} 的倍数，对数尺度无法抽取：请去掉 log = true", table="free")
+            lo, hi = math.ceil(lo / m) * m, math.floor(hi / m) * m
+            if lo > hi:
+                fail(key, f"'{key}' takes multiples of {m} only: none lies between min and max",
+                     f"'{key}' 只能取 {m} 的倍数：min 与 max 之间没有这样的值", table="free")
+        out.append(FreeParam(k, float(lo), float(hi), log, p.kind == "int", m))
     if not out:
         fail("free", "[free] names no parameter: a calibration fits at least one "
              "(e.g. trust_gain = { min = 0.02, max = 0.3 })",

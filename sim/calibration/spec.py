@@ -56,6 +56,16 @@ class FreeParam:
     hi: float
     log: bool = False
     integer: bool = False
+    multiple: int = 1  # drawn among the multiples of this (network_degree: even values)
+
+
+def _free_spec(f: FreeParam) -> dict:
+    """A free parameter as its calibration's fingerprint reads it (``multiple`` only where it is not
+    1, so that a study written before it existed resumes)."""
+    d = asdict(f)
+    if d["multiple"] == 1:
+        del d["multiple"]
+    return d
 
 
 @dataclass(frozen=True)
@@ -166,7 +176,7 @@ class Calibration:
     def spec(self) -> dict:
         """What defines the calibration (the budget aside: ``--resume --trials`` may extend it)."""
         return {"base": self.base, "params": self.params.to_dict(), "events": [repr(e) for e in self.events],
-                "free": [asdict(f) for f in self.free], "targets": [_target_spec(t) for t in self.targets],
+                "free": [_free_spec(f) for f in self.free], "targets": [_target_spec(t) for t in self.targets],
                 "replicates": self.replicates, "steps": self.steps, "seed": self.seed, "check": self.check}
 
     def fingerprint(self) -> str:

@@ -113,7 +113,7 @@ def study_storage(out: Path):
 def _distributions(cal: Calibration) -> dict:
     from optuna.distributions import FloatDistribution, IntDistribution
 
-    return {f.key: (IntDistribution(int(f.lo), int(f.hi), log=f.log) if f.integer
+    return {f.key: (IntDistribution(int(f.lo), int(f.hi), log=f.log, step=f.multiple) if f.integer
                     else FloatDistribution(f.lo, f.hi, log=f.log)) for f in cal.free}
 
 

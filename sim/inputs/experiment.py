@@ -360,8 +360,7 @@ def _experiment_from_dict(data: dict, source: str, text: str | None, base_dir: P
                 if "step" in v:
                     fail(key, f"'{key}': step is for factorial designs; {design} samples between min and max",
                          f"'{key}'：step 仅用于全因子设计；{design} 在 min 与 max 之间抽样", table="vary")
-                factors.append(Factor(k, None, float(lo), float(hi), integer=p.kind == "int",
-                                      multiple=2 if p.name == "network_degree" else 1))
+                factors.append(Factor(k, None, float(lo), float(hi), integer=p.kind == "int", multiple=p.multiple))
         else:
             fail(key, f"'{key}' = {v!r} must be a list of values or {{ min = …, max = … }} (allowed {rng_text})",
                  f"'{key}' = {v!r} 必须是取值列表或 {{ min = …, max = … }}（允许 {p.range_text_zh()}）", table="vary")
