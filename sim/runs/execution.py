@@ -33,7 +33,7 @@ from .design import Experiment, RunTask
 from .executors import make_executor
 from .provenance import utc_now
 from .design import BatchError
-from .store import (RUN_META, TABLES, atomic_write, check_target, clean_temporary, export_csv, hold_folder, manifest,
+from .store import (RUN_META, TABLES, atomic_write, clean_temporary, export_csv, hold_folder, manifest,
                     part_path, part_readable, part_record, prepare_folder, storage_error, write_json)
 
 __all__ = ["RunOutput", "RunParts", "Summary", "execute", "execute_parts", "customer_table", "run_experiment",
@@ -245,8 +245,6 @@ def run_experiment(exp: Experiment, out: str | os.PathLike, *, workers: int | No
         _memory_check(exp, here)
     with hold_folder(out):  # (a second process given this --out now is refused)
         old = prepare_folder(out, exp, resume)
-        if old is None:
-            check_target(out)
         created = (old or {}).get("created") or utc_now()
         context = (contextlib.nullcontext((executor, f"given executor ({type(executor).__name__})"))
                    if executor is not None else make_executor(workers, scheduler, cluster))

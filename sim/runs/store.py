@@ -178,12 +178,12 @@ def hold_folder(out: Path):
     runs, its manifest or its clean-up with this one's. The lock is the operating system's
     (``flock`` on ``out``/:data:`LOCK`), so it goes with the process however it ends (``kill -9``
     included) and the next ``--resume`` finds the folder free; the lock file is removed again when
-    the process that made it is done. Makes ``out`` if needed (after :func:`check_target`), and
+    the process that made it is done. Tries ``out`` (:func:`check_target`) and makes it if needed, and
     removes it again if nothing was written there. Where ``flock`` does not exist (Windows)
     nothing is locked."""
     out = Path(out)
     fresh = not out.exists()
-    if fresh:
+    if fresh or out.is_dir():  # (a file there: check_folder says so in its own words)
         check_target(out)
     try:
         import fcntl

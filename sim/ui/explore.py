@@ -186,10 +186,7 @@ def RunControls():
 
     def reset(seed=None):
         with GATE.priority():
-            _reset(seed)
-
-    def _reset(seed=None):
-        restart(sess, seed)  # (a bad seed raises before anything changes)
+            restart(sess, seed)  # (a bad seed raises before anything changes)
 
     def typed(param, text):
         """``text`` as ``param``'s value, or None with the reason in the notice (field and range)."""
