@@ -20,6 +20,7 @@ from pathlib import Path
 import click
 
 from .params import GROUPS, MAX_STEPS, MERCHANT_PARAMS, PARAMS, ParamError
+from .runs.executors import WorkerLost
 from .words import DEFAULT_LANG, LANGS, normalize_lang, pick, word
 
 __all__ = ["main", "cli"]
@@ -194,6 +195,10 @@ class _Group(click.Group):
 
             _say_error(storage_error(e, e.filename or "?", ""), _lang(ctx))
             ctx.exit(2)
+        except WorkerLost as e:  # not bad input: the work stopped, what is done is kept
+            lang = _lang(ctx)
+            click.echo(f"{t('error', lang)}: {e.text(lang)}", err=True)
+            ctx.exit(1)
         except MemoryError:
             lang = _lang(ctx)
             click.echo(f"{t('error', lang)}: {t('memory', lang)}", err=True)

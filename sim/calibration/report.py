@@ -21,7 +21,7 @@ from ..analysis.formatting import interval_text, number_text
 from ..analysis.tables import markdown_rows
 from ..inputs.overrides import apply_overrides
 from ..inputs.scenario import scenario_to_toml
-from ..runs.executors import make_executor
+from ..runs.executors import WorkerLost, make_executor, worker_lost
 from ..runs.store import atomic_write
 from ..words import check_lang, pick, word
 from .spec import Calibration
@@ -175,6 +175,13 @@ def calibrate(cal: Calibration, out: str | os.PathLike, *, trials: int | None = 
     :func:`~sim.calibration.study.run_study` raises a :class:`~sim.runs.design.BatchError`."""
     with make_executor(workers) as executor:  # one pool for the study and the check
         o = run_study(cal, out, trials=trials, workers=workers, resume=resume, progress=progress, executor=executor)
-        fresh = check_best(cal, o.best_values, executor=executor)
+        try:
+            fresh = check_best(cal, o.best_values, executor=executor)
+        except Exception as e:
+            if not worker_lost(e):
+                raise
+            raise WorkerLost(f"the {o.done} trials are kept in {o.out}, but the best set's check on fresh seeds did "
+                             "not finish (no report written): continue with --resume",
+                             f"{o.done} 次试验保存在 {o.out}，但最佳参数在新种子上的检验未完成（未写报告）：用 --resume 继续") from None
     files = write_outputs(cal, o, fresh, lang)
     return CalibrationResult(o, fresh, files, (o.out / "report.md").read_text(encoding="utf-8"))

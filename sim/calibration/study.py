@@ -47,7 +47,7 @@ import pandas as pd
 
 from ..inputs.keys import set_values
 from ..params import ParamError, Params
-from ..runs.executors import make_executor
+from ..runs.executors import WorkerLost, make_executor, worker_lost
 from ..runs.provenance import git_revision, package_versions, utc_now
 from ..runs.design import BatchError
 from ..runs.store import atomic_write, check_folder, hold_folder, write_json
@@ -272,13 +272,29 @@ def _study_in(cal: Calibration, out: Path, trials: int | None, workers: int | No
         while done < budget:
             batch = [study.ask(dists) for _ in range(min(batch_size, budget - done))]
             futures = []
+            lost = False
             for tr in batch:
                 tr.set_user_attr("seeds", seeds)
-                futures.append(pool.submit(run_trial, cal, dict(tr.params), seeds))
+                try:
+                    futures.append(pool.submit(run_trial, cal, dict(tr.params), seeds))
+                except Exception as e:
+                    if not worker_lost(e):
+                        raise
+                    futures.append(None)
             for tr, fut in zip(batch, futures):
+                if fut is None:  # the executor broke before the trial could start: interrupted
+                    study.tell(tr, state=optuna.trial.TrialState.FAIL)
+                    lost = True
+            for tr, fut in zip(batch, futures):
+                if fut is None:
+                    continue
                 try:
                     means = fut.result()
                 except Exception as e:  # noqa: BLE001 - a failed trial is recorded, the study goes on
+                    if worker_lost(e):  # not the trial's failure: interrupted, it does not use the budget
+                        study.tell(tr, state=optuna.trial.TrialState.FAIL)
+                        lost = True
+                        continue
                     _fail(study, tr, *_error_texts(e))
                 else:
                     tr.set_user_attr("achieved", {t.label: m for t, m in zip(cal.targets, means)})
@@ -293,6 +309,9 @@ def _study_in(cal: Calibration, out: Path, trials: int | None, workers: int | No
             write_json(out / "manifest.json", _manifest(cal, created, desc, done, None))
             if progress:
                 progress(done, budget)
+            if lost:
+                raise WorkerLost(f"{done} of {budget} trials are finished and kept in {out}; continue with --resume",
+                                 f"{budget} 次试验中已完成的 {done} 次保存在 {out}；用 --resume 继续")
     table = trials_table(cal, study)
     atomic_write(out / "trials.parquet", lambda p: table.to_parquet(p, index=False))
     failures = trial_failures(study)

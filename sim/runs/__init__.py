@@ -18,7 +18,7 @@ Experiment *files* are read by :mod:`sim.inputs.experiment` (``load_experiment``
 from .design import (DESIGNS, MAX_RUNS, MEASURES, BatchError, Experiment, Factor, Point, RunTask, compare_experiment,
                      count_runs, grid_rows, point_label, sample_rows, single_experiment)
 from .execution import RunOutput, RunParts, Summary, customer_table, execute, execute_parts, run_experiment
-from .executors import DASK_LOCAL_CONFIG, InlineExecutor, local_cluster, make_executor
+from .executors import DASK_LOCAL_CONFIG, InlineExecutor, WorkerLost, local_cluster, make_executor, worker_lost
 from .provenance import git_revision, package_versions, replicate_seeds, utc_now
 from .store import FORMAT, ID_COLS, ResultSet, export_csv, read_results
 
@@ -26,7 +26,7 @@ __all__ = [
     "DESIGNS", "MAX_RUNS", "MEASURES", "BatchError", "Experiment", "Factor", "Point", "RunTask", "compare_experiment",
     "count_runs", "grid_rows", "point_label", "sample_rows", "single_experiment",
     "RunOutput", "RunParts", "Summary", "customer_table", "execute", "execute_parts", "run_experiment",
-    "DASK_LOCAL_CONFIG", "InlineExecutor", "local_cluster", "make_executor",
+    "DASK_LOCAL_CONFIG", "InlineExecutor", "WorkerLost", "local_cluster", "make_executor", "worker_lost",
     "git_revision", "package_versions", "replicate_seeds", "utc_now",
     "FORMAT", "ID_COLS", "ResultSet", "export_csv", "read_results",
 ]

@@ -30,7 +30,7 @@ from ..mechanism.state import CHURNED, STAGES
 from ..metrics import MERCHANT_METRICS
 from ..simulate import simulate
 from .design import Experiment, RunTask
-from .executors import make_executor
+from .executors import WorkerLost, make_executor, worker_lost
 from .provenance import utc_now
 from .design import BatchError
 from .store import (RUN_META, TABLES, atomic_write, clean_temporary, export_csv, hold_folder, manifest,
@@ -302,13 +302,23 @@ def _run_in(exp: Experiment, out: Path, old: dict | None, created: str, pool, de
     futures: dict = {}
     queue = iter(todo)
 
+    lost = False  # a worker process ended from outside: the executor is broken
+
     def submit_more() -> None:
-        while len(futures) < in_flight:
+        nonlocal lost
+        while len(futures) < in_flight and not lost:
             t = next(queue, None)
             if t is None:
                 return
+            try:
+                fut = pool.submit(execute_parts, t)
+            except Exception as e:
+                if not worker_lost(e):
+                    raise
+                lost = True
+                return
             runs[t.run_id]["started"] = started
-            futures[pool.submit(execute_parts, t)] = t
+            futures[fut] = t
 
     if progress:
         progress(skipped, 0, len(tasks))
@@ -323,6 +333,10 @@ def _run_in(exp: Experiment, out: Path, old: dict | None, created: str, pool, de
                 try:
                     res: RunParts = fut.result()
                 except Exception as e:  # noqa: BLE001 - a failed run is recorded, the sweep goes on
+                    if worker_lost(e):  # not the run's failure: it stays to be done (--resume)
+                        rec.update(started=None, finished=None)
+                        lost = True
+                        continue
                     msg = f"{type(e).__name__}: {e}"
                     rec.update(status="failed", error=msg)
                     write_json(part_path(out, "failed", t.run_id), {**rec, "traceback": "".join(
@@ -341,6 +355,11 @@ def _run_in(exp: Experiment, out: Path, old: dict | None, created: str, pool, de
                     done += 1
                 if progress:
                     progress(skipped + done, failed, len(tasks))
+            if lost:  # the runs still out were in the broken executor too: they stay to be done
+                for t in futures.values():
+                    runs[t.run_id].update(started=None, finished=None)
+                futures.clear()
+                break
             submit_more()
             # save the bookkeeping every 2 s, less often when the manifest is large (a write must not
             # take more than a twentieth of the time)
@@ -353,6 +372,12 @@ def _run_in(exp: Experiment, out: Path, old: dict | None, created: str, pool, de
             save_manifest()
         except OSError:
             pass  # the disk is full: every finished run's record is in its part; --resume rebuilds it
+    if lost:
+        n = skipped + done
+        also = (f" ({failed} more failed by themselves)", f"（另有 {failed} 次自身失败）") if failed else ("", "")
+        raise WorkerLost(f"{n} of {len(tasks)} runs are finished and kept in {out}{also[0]}; the others are to be done: "
+                         "continue with --resume",
+                         f"{len(tasks)} 次运行中已完成的 {n} 次保存在 {out}{also[1]}；其余尚待运行：用 --resume 继续")
     if csv:
         export_csv(out)
     return Summary(out, len(tasks), skipped + done, failed, skipped, time.perf_counter() - t_start, desc, failures)

@@ -12,7 +12,31 @@ from typing import Iterator
 
 from .design import BatchError
 
-__all__ = ["InlineExecutor", "DASK_LOCAL_CONFIG", "local_cluster", "make_executor", "exit_with_parent"]
+__all__ = ["InlineExecutor", "DASK_LOCAL_CONFIG", "local_cluster", "make_executor", "exit_with_parent", "WorkerLost",
+           "worker_lost"]
+
+
+def worker_lost(e: BaseException) -> bool:
+    """Whether ``e`` says that the executor itself broke — a worker process of the pool ended from
+    outside (the system stops one when memory runs out, or ``kill -9``) — rather than that a run
+    failed: the runs it held did not fail by themselves and are to be done again."""
+    return isinstance(e, cf.BrokenExecutor)
+
+
+class WorkerLost(Exception):
+    """Work stopped because a worker process ended abruptly (:func:`worker_lost`). ``kept`` and
+    ``kept_zh`` say what is kept and how to go on; :meth:`text` is the whole message in a language."""
+
+    def __init__(self, kept: str, kept_zh: str):
+        self.kept, self.kept_zh = kept, kept_zh
+        super().__init__(self.text("en"))
+
+    def text(self, lang: str = "en") -> str:
+        if lang == "zh":
+            return ("一个工作进程意外终止（被外部结束：内存不足时系统会这样做，或被 kill -9）；"
+                    f"{self.kept_zh}。可减少 --workers 或缩小市场后再试")
+        return ("a worker process ended abruptly (stopped from outside: the system does this when memory runs out, "
+                f"or kill -9); {self.kept}. Fewer --workers or a smaller market may help")
 
 
 class InlineExecutor(cf.Executor):

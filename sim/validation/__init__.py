@@ -127,7 +127,7 @@ def run_validation(only: Sequence[str] | None = None, n_seeds: int = FULL_SEEDS,
                    master: int = MASTER_SEED, progress: Callable[[int, int], None] | None = None,
                    executor: cf.Executor | None = None) -> Validation:
     """Run the selected facts (all by default) with ``n_seeds`` seeds each and evaluate them."""
-    from ..runs import git_revision, make_executor, package_versions, replicate_seeds
+    from ..runs import WorkerLost, git_revision, make_executor, package_versions, replicate_seeds, worker_lost
 
     ids = list(only) if only else list(FACT_IDS)
     for fid in ids:
@@ -157,6 +157,9 @@ def run_validation(only: Sequence[str] | None = None, n_seeds: int = FULL_SEEDS,
                     per[fid][s] = out
                     secs[fid] += sec
                 except Exception as e:  # noqa: BLE001 - a broken measurement fails its fact, not the run
+                    if worker_lost(e):  # the executor broke, not the measurement: no report from half a run
+                        raise WorkerLost("nothing was written; run the validation again",
+                                         "没有写入任何文件；请重新运行验证") from None
                     errors.setdefault(fid, f"{type(e).__name__}: {e}")
                 done += 1
                 if progress:
