@@ -151,6 +151,37 @@ def test_explore_renders(explore):
     no_page_errors(page)
 
 
+def test_quick_arrow_key_presses_on_a_slider_all_count(explore):
+    """Twenty presses of an arrow key, 20 ms apart, while the market plays, move the value twenty
+    steps: the slider is not sent back to a position it has already passed (each render used to
+    show the value committed so far, undoing the presses still on their way: 10 presses gave 7)."""
+    page = explore
+    open_panel(page, "lsim-merchant-A")
+    thumb = page.locator(".lsim-param-A-price .lsim-slider [role=slider]")
+    box = ".lsim-param-A-price .lsim-input input"
+    page.locator(".lsim-play").click()
+    wait_week(page, 3)
+    for presses, key, sign in ((20, "ArrowRight", 1), (12, "ArrowLeft", -1)):
+        start = float(page.locator(box).input_value())
+        thumb.focus()
+        for _ in range(presses):
+            page.keyboard.press(key)
+            page.wait_for_timeout(20)
+        want = round(start + sign * 0.01 * presses, 2)
+        page.wait_for_function("([sel, v]) => Math.abs(parseFloat(document.querySelector(sel).value) - v) < 1e-9",
+                               arg=[box, want], timeout=15_000)
+        page.wait_for_timeout(1500)  # nothing arrives later to move it back
+        assert float(page.locator(box).input_value()) == want
+        assert abs(float(thumb.get_attribute("aria-valuenow")) - want) < 1e-9
+        wait_text(page, ".lsim-merchant-A .lsim-panel-header", rf"{want:g}")
+    page.locator(".lsim-pause").click()
+    # a value typed in the box still moves the slider
+    type_value(page, ".lsim-param-A-price .lsim-input", "1.5")
+    page.wait_for_function("(sel) => document.querySelector(sel).getAttribute('aria-valuenow') === '1.5'",
+                           arg=".lsim-param-A-price .lsim-slider [role=slider]", timeout=15_000)
+    no_page_errors(page)
+
+
 def test_slider_and_typed_values_change_the_plots(explore):
     page = explore
     fig = ".lsim-figure-loyal_churn svg"

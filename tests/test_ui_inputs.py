@@ -119,6 +119,60 @@ def test_the_text_the_box_shows_is_committed_not_a_lagging_v_model(ctx):
     assert user_changes(sess) == [(1, "C", {"quality": 0.71}), (2, "C", {"quality": 0.6})]
 
 
+def slider_of(rc, name: str) -> v.Slider:
+    """The slider of the parameter control ``lsim-param-NAME``."""
+    sheet = one(rc, f"lsim-param-{name}", v.Sheet)
+    todo, found = list(sheet.children), []
+    while todo:
+        w = todo.pop(0)
+        if isinstance(w, v.Slider):
+            found.append(w)
+        todo.extend(c for c in (getattr(w, "children", None) or []) if isinstance(c, ipywidgets.Widget))
+    assert len(found) == 1
+    return found[0]
+
+
+def open_panel(rc, css: str) -> None:
+    for panels in classed(rc, "lsim-panels", v.ExpansionPanels):
+        for i, p in enumerate(panels.children):
+            if css in (getattr(p, "class_", "") or "").split():
+                panels.v_model = i
+                return
+    raise AssertionError(css)
+
+
+def test_a_slider_is_not_sent_back_to_a_value_it_has_moved_past(ctx):
+    """Quick arrow-key presses: the browser's slider is already at 1.18 when the change to 1.16
+    arrives. Committing 1.16, and every render after it (a step of the market), leaves the slider
+    where the browser has it; only a value set otherwise (typed, refused) moves it from here."""
+    rc = render_explore()
+    sess = state.session.value
+    open_merchant(rc, "A")
+    slider = slider_of(rc, "A-price")
+    assert slider.v_model == sess.params.merchants[0].price == 1.15  # placed at mount
+    slider.v_model = 1.18  # the browser's position after three presses
+    slider.fire_event("change", 1.16)
+    assert sess.params.merchants[0].price == 1.16
+    assert slider.v_model == 1.18
+    one(rc, "lsim-step", v.Btn).click()
+    assert slider_of(rc, "A-price").v_model == 1.18
+    slider.fire_event("change", 1.17)
+    slider.fire_event("change", 1.18)
+    assert sess.params.merchants[0].price == 1.18 and slider.v_model == 1.18
+    # a value typed in the box moves the slider
+    box_of(rc, "A-price").fire_event("change", "1.5")
+    assert sess.params.merchants[0].price == 1.5 and slider.v_model == 1.5
+    # a value the market refuses (a trust bottleneck above the loyalty threshold, 0.8): the reason is
+    # shown and the slider goes back to the value in force
+    open_panel(rc, "lsim-group-customers")
+    trust = slider_of(rc, "trust_threshold")
+    assert trust.v_model == sess.params.trust_threshold == 0.5
+    trust.v_model = 0.9
+    trust.fire_event("change", 0.9)
+    assert sess.params.trust_threshold == 0.5 and trust.v_model == 0.5
+    assert "loyalty_threshold" in texts(rc)
+
+
 def test_the_session_records_no_change_for_the_current_value(ctx):
     render_explore()
     sess = state.session.value

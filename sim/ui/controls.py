@@ -98,9 +98,10 @@ def ParamControl(param: Param, value: Any, on_value: Callable[[Any], Any], key: 
                 current.current = v
         except ParamError as e:
             set_error(e.text(lng))
-            return
+            return False
         set_error("")
         set_text(format_value(p, v))
+        return True
 
     name = css or p.name
     unit = p.unit_text(lng)
@@ -176,21 +177,58 @@ def CommitBox(label: str, value: str, on_commit: Callable[[str], str | None], cl
 def NumberControl(p: Param, value, text: str, set_text, commit, disabled: bool):
     """The slider and box of a number parameter: the box's ``text`` is the caller's state
     (``set_text``), ``commit(raw)`` is called once per typed value (Enter or leaving the box) and by
-    the slider. :func:`ParamControl` adds validation and messages around it."""
+    the slider, and returns False when it refuses the value. :func:`ParamControl` adds validation and
+    messages around it."""
     step = p.step or (1 if p.kind == "int" else 0.01)
     # the slider's grid starts at a multiple of its step, so that a value typed on that grid (2,000
     # customers, in steps of 100 from a least of 2) is not moved to the nearest point of a grid
     # counted from the least value (2,002); what it gives is kept inside the allowed range
     lo = math.floor(p.lo / step + 1e-9) * step
+    # The slider's position is set from here only when the value changes otherwise than by the slider
+    # (at mount, a typed value, a scenario loaded), never by a render: a render sets every property it
+    # is given, and a position given to it would send the browser back to a value it has already
+    # moved past — after each of several quick arrow-key presses, or at every step of a playing
+    # market — undoing the presses still on their way (ten quick presses used to move it by seven).
+    mine = solara.use_ref([])  # values the slider committed that have not come back yet, oldest first
+    current_value = solara.use_ref(value)
+    current_value.current = value
+    widget = solara.use_ref(None)  # the slider's widget, from its mount on
+
     with solara.Row(gap="6px", style={"align-items": "center"}):
-        slider = rv.Slider(v_model=value, min=lo, max=p.hi, step=step,
-                           thumb_label=True, hide_details=True, dense=True, disabled=disabled,
-                           class_="lsim-slider", style_="flex: 1 1 auto")
-        rv.use_event(slider, "change", lambda *a: commit(min(max(a[-1], p.lo), p.hi)))
+        slider = rv.Slider(min=lo, max=p.hi, step=step, thumb_label=True, hide_details=True, dense=True,
+                           disabled=disabled, class_="lsim-slider", style_="flex: 1 1 auto")
+
+        def slid(*a):
+            v = min(max(a[-1], p.lo), p.hi)
+            mine.current.append(v)
+            if commit(v) is False:  # refused (the reason is shown): back to the value in force
+                mine.current.remove(v)
+                if widget.current is not None:
+                    widget.current.v_model = current_value.current
+
+        rv.use_event(slider, "change", slid)
         box = rv.TextField(v_model=text, on_v_model=set_text, dense=True, hide_details=True,
                            disabled=disabled, class_="lsim-input", style_="max-width: 92px; flex: 0 0 92px",
                            single_line=True)
         use_commit(box, commit)
+
+    def mounted():
+        widget.current = solara.get_widget(slider)
+        widget.current.v_model = current_value.current
+
+    solara.use_effect(mounted, [])
+
+    def follow():
+        sent = mine.current
+        back = next((k for k, v in enumerate(sent) if same_value(value, v)), None)
+        if back is not None:  # the slider's own change coming back: it is there already (or further on)
+            del sent[:back + 1]
+            return
+        sent.clear()
+        if widget.current is not None:
+            widget.current.v_model = value
+
+    solara.use_effect(follow, [value])
 
 
 @solara.component
