@@ -226,7 +226,15 @@ class LoyaltyModel(mesa.Model):
 
     # ---- lookup ---------------------------------------------------------------------------
     def customer(self, customer_id: int) -> dict | None:
-        """Current state and recent history of a customer (also of one who has left)."""
+        """Current state and recent history of a customer (also of one who has left), or ``None`` for
+        an id no customer has had (ids are whole numbers ≥ 0; an empty place is no customer). An id that
+        is not a whole number is a :class:`ParamError`."""
+        if isinstance(customer_id, (bool, np.bool_)) or not isinstance(customer_id, (int, np.integer)):
+            raise ParamError("customer_id", f"a customer id is a whole number ≥ 0, not {customer_id!r} "
+                             "(model.customer_ids() lists them)", None,
+                             f"顾客编号是 ≥ 0 的整数，而不是 {customer_id!r}（model.customer_ids() 可列出它们）")
+        if customer_id < 0:
+            return None
         return self.history.lookup(self.pop, int(customer_id), self.merchant_names)
 
     #: the kinds of customer :meth:`pick_customer` finds
@@ -263,9 +271,17 @@ class LoyaltyModel(mesa.Model):
         return int(pop.id[places[rng.integers(len(places))]])
 
     def customer_ids(self, stage: str | None = None) -> np.ndarray:
-        """Ids of active customers (optionally of one stage: 'prospect', 'ordinary', …)."""
-        mask = self.pop.stage > CHURNED if stage is None else self.pop.stage == STAGES.index(stage)
-        return self.pop.id[mask]
+        """Ids of active customers (optionally of one of their stages: 'prospect', 'ordinary',
+        'trusting', 'loyal'); another stage is a :class:`ParamError` naming them."""
+        if stage is None:
+            return self.pop.id[self.pop.stage > CHURNED]
+        active = STAGES[CHURNED + 1:]
+        if stage not in active:
+            raise ParamError("stage", f"stage = {stage!r}: the stages of active customers are {', '.join(active)} "
+                             "(customers who left: model.pick_customer('left', rng))", None,
+                             f"stage = {stage!r}：在网客户的阶段为 {'、'.join(active)}"
+                             "（已离开的客户：model.pick_customer('left', rng)）")
+        return self.pop.id[self.pop.stage == STAGES.index(stage)]
 
     # ---- the step -------------------------------------------------------------------------
     def step(self) -> None:

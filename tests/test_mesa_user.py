@@ -105,3 +105,26 @@ def test_a_customer_looked_up_by_id_is_the_customer_of_the_arrays():
     assert m.customer(np.int64(cid)) == story
     for stage in ("prospect", "ordinary", "trusting", "loyal"):
         assert all(m.customer(int(c))["state"]["stage"] == stage for c in m.customer_ids(stage)[:5])
+
+
+def test_an_empty_place_is_no_customer():
+    """Empty places carry id −1: looking it up gives None, as for any id no customer has had."""
+    m = run(LoyaltyModel(n_customers=200, seed=3), 4)
+    assert (m.pop.id == -1).any()  # the market has empty places
+    assert m.customer(-1) is None and m.customer(10**9) is None
+
+
+@pytest.mark.parametrize("bad", ["x", 3.7, None, True])
+def test_an_id_that_is_no_whole_number_is_refused(bad):
+    m = LoyaltyModel(n_customers=50, seed=1)
+    with pytest.raises(ParamError) as e:
+        m.customer(bad)
+    assert e.value.key == "customer_id" and repr(bad) in str(e.value) and repr(bad) in e.value.text("zh")
+
+
+@pytest.mark.parametrize("stage", ["gold", "churned", 3])
+def test_customer_ids_of_a_stage_no_active_customer_has_is_refused(stage):
+    m = run(LoyaltyModel(n_customers=200, seed=3), 4)
+    with pytest.raises(ParamError) as e:
+        m.customer_ids(stage)
+    assert "prospect, ordinary, trusting, loyal" in str(e.value) and "prospect、ordinary" in e.value.text("zh")
