@@ -370,6 +370,17 @@ class Collector(mesa.DataCollector):
             self.model_reporters = reporters
 
 
+    def get_agent_vars_dataframe(self):
+        """The model's agents are its merchants, collected by type (``agenttype_reporters``): with no
+        agent reporters of its own, the agents' table is the merchants' table, one row per step and
+        merchant indexed by ``Step`` and ``AgentID``, as :meth:`get_agenttype_vars_dataframe` gives it
+        (Mesa would raise instead). ``mesa.batch_run`` still returns the market's observables only."""
+        if not self.agent_reporters and len(self.agenttype_reporters) == 1:
+            (agent_type,) = self.agenttype_reporters
+            return self.get_agenttype_vars_dataframe(agent_type)
+        return super().get_agent_vars_dataframe()
+
+
 def _reporter(name: str):
     def report(model: LoyaltyModel):
         return model.metrics[name]

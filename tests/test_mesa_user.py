@@ -82,6 +82,18 @@ def test_collected_values_equal_the_models_observables_at_every_step():
             assert all(same(per.loc[a.unique_id, k], getattr(a, k)) for k in MERCHANT_METRICS)
 
 
+def test_the_agents_table_is_the_merchants_table():
+    """Mesa users read agents' data with get_agent_vars_dataframe(); the agents are the merchants."""
+    m = run(LoyaltyModel(n_customers=200, seed=3), 4)
+    dc = m.datacollector
+    agents = dc.get_agent_vars_dataframe()
+    pd.testing.assert_frame_equal(agents, dc.get_agenttype_vars_dataframe(Merchant))
+    assert agents.index.names == ["Step", "AgentID"] and len(agents) == 5 * len(m.agents)
+    assert list(agents.columns) == ["merchant", *MERCHANT_METRICS]
+    last = agents.xs(m.steps, level="Step")
+    assert sorted(last["merchant"]) == sorted(m.merchant_names)
+
+
 # ---- agents ----------------------------------------------------------------------------------
 def test_merchants_are_an_agentset_like_any_mesa_model():
     m = run(LoyaltyModel(n_customers=200, seed=1), 2)
@@ -128,3 +140,15 @@ def test_customer_ids_of_a_stage_no_active_customer_has_is_refused(stage):
     with pytest.raises(ParamError) as e:
         m.customer_ids(stage)
     assert "prospect, ordinary, trusting, loyal" in str(e.value) and "prospect、ordinary" in e.value.text("zh")
+
+
+def test_reset_rng_restarts_the_draws_of_the_steps_that_follow():
+    def market(reset):
+        m = run(LoyaltyModel(n_customers=200, seed=1), 2)
+        if reset is not None:
+            m.reset_rng(reset)
+        return run(m, 3).datacollector.get_model_vars_dataframe()
+
+    a, b, c = market(9), market(9), market(None)
+    pd.testing.assert_frame_equal(a, b)
+    assert a.iloc[:3].equals(c.iloc[:3]) and not a.equals(c)
