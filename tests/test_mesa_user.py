@@ -12,9 +12,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim import LoyaltyModel, ParamError
+from sim import LoyaltyModel, ParamError, Params
 from sim.merchants import Merchant
 from sim.metrics import MERCHANT_METRICS, METRICS
+from sim.params import MERCHANT_PARAMS, PARAMS
 
 
 def run(model, steps=5):
@@ -152,3 +153,59 @@ def test_reset_rng_restarts_the_draws_of_the_steps_that_follow():
     a, b, c = market(9), market(9), market(None)
     pd.testing.assert_frame_equal(a, b)
     assert a.iloc[:3].equals(c.iloc[:3]) and not a.equals(c)
+
+
+# ---- Mesa's SolaraViz ------------------------------------------------------------------------
+def test_mesa_model_params_are_sliders_over_the_declared_ranges():
+    """Every slider mesa_model_params makes, for every key of the market, starts at the market's value
+    and every position of it (its ends and the first step) is a value the declaration allows."""
+    from sim.inputs.keys import market_keys, mesa_model_params, resolve_key
+
+    spec = mesa_model_params(market_keys(), {"seed": 1})
+    assert spec.pop("seed") == 1 and len(spec) == len(market_keys())
+    for key, s in spec.items():
+        p = resolve_key(key).param
+        assert s["value"] == resolve_key(key).get(Params())
+        if s["type"] == "Select":
+            assert s["values"] == list(p.choices)
+            continue
+        for x in (s["min"], s["min"] + s["step"], s["max"]):
+            p.validate(x, key=key)
+        assert s["min"] >= p.lo and s["max"] <= p.hi and s["max"] - s["min"] >= s["step"]
+        assert s["type"] == ("SliderInt" if p.kind == "int" else "SliderFloat")
+    with pytest.raises(ParamError):
+        mesa_model_params(["trust_gian"])
+    with pytest.raises(ParamError):
+        mesa_model_params(["trust_gain"], {"n_customers": -5})
+
+
+def test_solaraviz_controls_built_from_the_declarations_rebuild_the_market():
+    """Mesa's ModelCreator shows the sliders of mesa_model_params (labels from the declarations, in
+    English or Chinese); Reset builds the market from their values, merchant keys and seed included."""
+    import ipyvuetify as v
+    import solara
+    from mesa.visualization.solara_viz import ModelController, ModelCreator
+
+    from sim.inputs.keys import mesa_model_params
+
+    spec = mesa_model_params(["n_customers", "trust_gain", "A.price", "A.programme"], {"seed": 3},
+                             base=Params(n_customers=200))
+    model = solara.reactive(LoyaltyModel(n_customers=200, seed=1))
+    params = solara.reactive({})
+
+    @solara.component
+    def Page():
+        with solara.Column():
+            ModelController(model, model_parameters=params, play_interval=solara.reactive(100),
+                            render_interval=solara.reactive(1), use_threads=solara.reactive(False))
+            ModelCreator(model, spec, model_parameters=params)
+
+    _, rc = solara.render(Page(), handle_error=False)
+    assert [w.label for w in rc.find(v.Slider).widgets] == ["Customers", "Trust gain", "A: Price"]
+    rc.find(v.Btn, children=["Step"]).widget.click()
+    rc.find(v.Btn, children=["Reset"]).widget.click()
+    m = model.value
+    assert m.steps == 0 and m.seed == 3 and m.params == Params(n_customers=200)
+    zh = mesa_model_params(["trust_gain", "A.price"], lang="zh")
+    assert zh["trust_gain"]["label"] == PARAMS["trust_gain"].label_zh
+    assert zh["A.price"]["label"] == "A: " + MERCHANT_PARAMS["price"].label_zh
