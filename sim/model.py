@@ -45,7 +45,7 @@ from .metrics import MERCHANT_METRICS, METRICS, compute, customer_types
 from .network import small_world
 from .params import PARAMS, Params, ParamError
 
-__all__ = ["LoyaltyModel", "Intervention", "SCHEDULE", "STRUCTURAL", "memory_estimate"]
+__all__ = ["LoyaltyModel", "Intervention", "SCHEDULE", "STRUCTURAL", "memory_estimate", "check_seed"]
 
 #: parameters that shape the market's structure and cannot change once it exists
 STRUCTURAL = ("n_customers", "network_degree", "network_rewire", "history_limit", "history_depth",
@@ -77,6 +77,44 @@ def memory_estimate(params: Params) -> int:
     return int(pop + ties + history_bytes(n, params.history_limit, params.history_depth))
 
 
+def check_seed(key: str, value):
+    """``value`` given as ``seed`` or ``rng`` (``key``), checked before numpy sees it: ``None``, a whole
+    number ≥ 0 (``5.0`` is 5; not ``True``) or a ``numpy.random.SeedSequence``; as ``rng`` also what
+    Mesa 3.3 takes there, a ``numpy.random.Generator`` or ``BitGenerator`` or a list of whole numbers
+    ≥ 0. Anything else is a :class:`ParamError` naming the key and what is allowed (numpy's own
+    error would not)."""
+    if value is None or isinstance(value, np.random.SeedSequence):
+        return value
+    if key == "rng" and isinstance(value, (np.random.Generator, np.random.BitGenerator)):
+        return value
+
+    def whole(x):
+        if isinstance(x, (bool, np.bool_)):
+            return None
+        if isinstance(x, (int, np.integer)):
+            return int(x) if x >= 0 else None
+        if isinstance(x, (float, np.floating)) and np.isfinite(x) and x >= 0 and float(x).is_integer():
+            return int(x)
+        return None
+
+    v = whole(value)
+    if v is not None:
+        return v
+    if key == "rng" and isinstance(value, (list, tuple)) and value:
+        vs = [whole(x) for x in value]
+        if all(x is not None for x in vs):
+            return vs
+    if key == "rng":
+        what = ("a whole number ≥ 0 (0, 1, 2, …), a list of such numbers, a numpy SeedSequence or a numpy Generator "
+                "(as Mesa's rng)")
+        what_zh = "≥ 0 的整数（0、1、2……）、这类整数的列表、numpy SeedSequence 或 numpy Generator（与 Mesa 的 rng 相同）"
+    else:
+        what, what_zh = "a whole number ≥ 0 (0, 1, 2, …) or a numpy SeedSequence", "≥ 0 的整数（0、1、2……）或 numpy SeedSequence"
+    raise ParamError(key, f"{key} = {value!r} must be {what}; the same {key} gives the same run",
+                     None, f"{key} = {value!r} 必须是{what_zh}；"
+                           f"相同的 {key} 得到相同的运行结果")
+
+
 class LoyaltyModel(mesa.Model):
     """A market of customers and merchants.
 
@@ -100,6 +138,8 @@ class LoyaltyModel(mesa.Model):
         Bad values raise :class:`~sim.params.ParamError` naming the key and its allowed range."""
         if seed is not None and rng is not None:
             raise ParamError("rng", "give either seed or rng, not both", None, "seed 与 rng 只能给出其一")
+        seed = check_seed("seed", seed)
+        rng = check_seed("rng", rng)
         if rng is None:
             if seed is None:
                 seed = np.random.SeedSequence().entropy
@@ -186,7 +226,15 @@ class LoyaltyModel(mesa.Model):
 
     # ---- lookup ---------------------------------------------------------------------------
     def customer(self, customer_id: int) -> dict | None:
-        """Current state and recent history of a customer (also of one who has left)."""
+        """Current state and recent history of a customer (also of one who has left), or ``None`` for
+        an id no customer has had (ids are whole numbers ≥ 0; an empty place is no customer). An id that
+        is not a whole number is a :class:`ParamError`."""
+        if isinstance(customer_id, (bool, np.bool_)) or not isinstance(customer_id, (int, np.integer)):
+            raise ParamError("customer_id", f"a customer id is a whole number ≥ 0, not {customer_id!r} "
+                             "(model.customer_ids() lists them)", None,
+                             f"顾客编号是 ≥ 0 的整数，而不是 {customer_id!r}（model.customer_ids() 可列出它们）")
+        if customer_id < 0:
+            return None
         return self.history.lookup(self.pop, int(customer_id), self.merchant_names)
 
     #: the kinds of customer :meth:`pick_customer` finds
@@ -223,9 +271,17 @@ class LoyaltyModel(mesa.Model):
         return int(pop.id[places[rng.integers(len(places))]])
 
     def customer_ids(self, stage: str | None = None) -> np.ndarray:
-        """Ids of active customers (optionally of one stage: 'prospect', 'ordinary', …)."""
-        mask = self.pop.stage > CHURNED if stage is None else self.pop.stage == STAGES.index(stage)
-        return self.pop.id[mask]
+        """Ids of active customers (optionally of one of their stages: 'prospect', 'ordinary',
+        'trusting', 'loyal'); another stage is a :class:`ParamError` naming them."""
+        if stage is None:
+            return self.pop.id[self.pop.stage > CHURNED]
+        active = STAGES[CHURNED + 1:]
+        if stage not in active:
+            raise ParamError("stage", f"stage = {stage!r}: the stages of active customers are {', '.join(active)} "
+                             "(customers who left: model.pick_customer('left', rng))", None,
+                             f"stage = {stage!r}：在网客户的阶段为 {'、'.join(active)}"
+                             "（已离开的客户：model.pick_customer('left', rng)）")
+        return self.pop.id[self.pop.stage == STAGES.index(stage)]
 
     # ---- the step -------------------------------------------------------------------------
     def step(self) -> None:
@@ -312,6 +368,17 @@ class Collector(mesa.DataCollector):
             super().collect(model)
         finally:
             self.model_reporters = reporters
+
+
+    def get_agent_vars_dataframe(self):
+        """The model's agents are its merchants, collected by type (``agenttype_reporters``): with no
+        agent reporters of its own, the agents' table is the merchants' table, one row per step and
+        merchant indexed by ``Step`` and ``AgentID``, as :meth:`get_agenttype_vars_dataframe` gives it
+        (Mesa would raise instead). ``mesa.batch_run`` still returns the market's observables only."""
+        if not self.agent_reporters and len(self.agenttype_reporters) == 1:
+            (agent_type,) = self.agenttype_reporters
+            return self.get_agenttype_vars_dataframe(agent_type)
+        return super().get_agent_vars_dataframe()
 
 
 def _reporter(name: str):

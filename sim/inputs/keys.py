@@ -21,7 +21,9 @@ returns a :class:`ParamKey` (the declaration, the merchant's position). Every fa
 
 :func:`set_values` applies ``{key: value}`` to a :class:`~sim.params.Params`;
 :func:`params_from_keys` builds validated parameters from flat keyword values (what
-``LoyaltyModel(n_customers=3000, trust_gain=0.1)`` and ``mesa.batch_run`` give).
+``LoyaltyModel(n_customers=3000, trust_gain=0.1)`` and ``mesa.batch_run`` give);
+:func:`mesa_model_params` turns keys into the sliders of Mesa's ``SolaraViz`` (``model_params``),
+from the declarations.
 
 This module imports only :mod:`sim.params` (and the project-free :mod:`sim.inputs.hints`): the model
 may import it.
@@ -29,6 +31,7 @@ may import it.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping, Sequence
@@ -37,7 +40,7 @@ from ..params import MERCHANT_PARAMS, PARAMS, MerchantParams, Param, ParamError,
 from .hints import did_you_mean
 
 __all__ = ["KEY_FORMS_EN", "KEY_FORMS_ZH", "KeyForm", "ParamKey", "parse_key", "resolve_key", "market_keys",
-           "set_values", "params_from_keys", "same_parameter", "check_once"]
+           "set_values", "params_from_keys", "same_parameter", "check_once", "mesa_model_params"]
 
 KEY_FORMS_EN = ("a market parameter (trust_gain), a merchant parameter by name (A.price) or by position "
                 "(merchants[0].price)")
@@ -252,3 +255,47 @@ def params_from_keys(mapping: Mapping[str, Any], base: Params | None = None) -> 
     if "merchants" in values:
         params = params.replace(merchants=values.pop("merchants"))
     return set_values(params, values) if values else params
+
+
+def mesa_model_params(keys: Iterable[str], fixed: Mapping[str, Any] | None = None, *, base: Params | None = None,
+                      lang: str = "en") -> dict[str, Any]:
+    """``model_params`` for Mesa's ``SolaraViz``, taken from the declarations: one input per key of
+    ``keys`` (``"trust_gain"``, ``"A.price"``, …) — a ``SliderFloat`` or ``SliderInt`` over the
+    declared range on the declared step (inside the range, on a grid of the step, and of a whole
+    number's multiple, so that every position is a value the model takes), a ``Select`` of the
+    declared choices — starting at its value in ``base`` (default: the default market), labelled in
+    ``lang``; then ``fixed`` values as they are (e.g. ``{"seed": 1}``), checked. A bad key or fixed
+    value is a :class:`ParamError`, before any page is shown::
+
+        SolaraViz(LoyaltyModel(seed=1), components=[make_plot_component("loyal_share")],
+                  model_params=mesa_model_params(["n_customers", "trust_gain", "A.price"], {"seed": 1}))
+    """
+    base = base if base is not None else Params()
+    fixed = dict(fixed or {})
+    seeds = {k: fixed.pop(k) for k in ("seed", "rng") if k in fixed}
+    if fixed:
+        set_values(base, fixed)
+    out: dict[str, Any] = {**seeds, **fixed}
+    for key in keys:
+        pk = resolve_key(key, base)
+        p, value = pk.param, pk.get(base)
+        label = p.label(lang) if pk.is_market else f"{pk.merchant_name}: {p.label(lang)}"
+        if p.kind == "choice":
+            out[key] = {"type": "Select", "value": value, "values": list(p.choices), "label": label}
+            continue
+        if p.kind == "str" or p.lo is None or p.hi is None:
+            _fail(key, f"'{key}' has no range a slider could show: give it in fixed",
+                  f"'{key}' 没有可供滑块显示的范围：请在 fixed 中给出", None)
+        if p.kind == "int":
+            step = max(int(p.step or 1), p.multiple)
+            step = step if step % p.multiple == 0 else step * p.multiple
+            lo, hi = math.ceil(p.lo / step) * step, math.floor(p.hi / step) * step
+            out[key] = {"type": "SliderInt", "value": int(value), "min": int(lo), "max": int(hi), "step": step,
+                        "label": label}
+        else:
+            step = p.step or 0.01
+            lo = round(math.ceil(p.lo / step - 1e-9) * step, 10)
+            hi = round(math.floor(p.hi / step + 1e-9) * step, 10)
+            out[key] = {"type": "SliderFloat", "value": float(value), "min": lo, "max": hi, "step": step,
+                        "label": label}
+    return out
