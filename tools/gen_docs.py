@@ -145,6 +145,9 @@ def render() -> str:
         "= exactly as expected); money is in units of the typical price (the default expected price is 1);",
         "utility is the currency of choice; one step is one period (read it as a week).",
         "",
+        "尺度：质量、价值、预期、满意度和信任都在 0–1 之间（满意度 0.5 表示正好符合预期）；货币以典型价格为单位",
+        "（默认的预期价格为 1）；选择以效用计量；一步为一个时期（可理解为一周）。",
+        "",
         "## Contents",
         "",
     ]
@@ -164,6 +167,8 @@ def render() -> str:
         "## Merchant parameters", "",
         f"{en} / {zh}: one value per merchant, fields of `sim.MerchantParams`. Every field but `name`",
         "can be changed while a model runs (`LoyaltyModel.set_policy`).", "",
+        "每个商家各有一组取值（`sim.MerchantParams` 的字段）；除 `name` 外，每个字段都可以在模型运行时修改",
+        "（`LoyaltyModel.set_policy`）。", "",
     ]
     lines += param_table(params.MERCHANT_PARAMS.values()) + [""]
 
@@ -182,7 +187,11 @@ def render() -> str:
         f"`POINTS_CAP = {fmt_number(params.POINTS_CAP)}` purchases' worth; `relational_x` — multiplies the growth and",
         "ceiling of the relational switching cost; `affective` — added to the affective target of each",
         "satisfying encounter; `tailoring` — added to the quality of every encounter; `structural` —",
-        "added to the switching cost. 忠诚计划层级及其作用：", "",
+        "added to the switching cost.", "",
+        "`programme` 选择一个层级，每个层级都包含其下各层。各层级增加的作用（`sim.params.TIER_EFFECTS`，属于模型结构，",
+        "不是调节参数）：`points`——会员每次购买积累 `programme_benefit` × 价格的积分，离开时作废，最多积累",
+        f"`POINTS_CAP = {fmt_number(params.POINTS_CAP)}` 次购买的价值；`relational_x`——关系性转换成本的增长与上限的倍数；",
+        "`affective`——每次满意消费时加到情感目标上的值；`tailoring`——加到每次服务质量上的值；`structural`——加到转换成本上的值。", "",
     ]
     lines += tier_table() + [""]
 
@@ -195,22 +204,26 @@ def render() -> str:
     lines += [
         "## Reasons for leaving", "",
         "Recorded in a customer's `churn_reason` and counted by the `left_…` observables",
-        "(`sim.mechanism.state.REASONS`) / 流失原因：", "",
+        "(`sim.mechanism.state.REASONS`).", "",
+        "流失原因：记录在客户的 `churn_reason` 中，并由 `left_…` 各观测指标计数（`sim.mechanism.state.REASONS`）。", "",
     ]
     lines += labels_table("reason", state.REASONS, state.REASON_LABELS) + [""]
 
     lines += [
         "## Market observables", "",
         "One value per step, columns of `simulate(...).metrics` and of",
-        "`model.datacollector.get_model_vars_dataframe()` (`sim.metrics.METRICS`). 市场层面观测指标：", "",
+        "`model.datacollector.get_model_vars_dataframe()` (`sim.metrics.METRICS`).", "",
+        "市场层面观测指标：每步一个值，即 `simulate(...).metrics` 和",
+        "`model.datacollector.get_model_vars_dataframe()` 的列（`sim.metrics.METRICS`）。", "",
     ]
     lines += metric_table(metrics.METRICS.values()) + [""]
 
     lines += [
         "## Merchant observables", "",
         "One value per merchant and step, columns of `simulate(...).merchants` and of",
-        "`model.datacollector.get_agenttype_vars_dataframe(Merchant)` (`sim.metrics.MERCHANT_METRICS`).",
-        "商家层面观测指标：", "",
+        "`model.datacollector.get_agenttype_vars_dataframe(Merchant)` (`sim.metrics.MERCHANT_METRICS`).", "",
+        "商家层面观测指标：每个商家每步一个值，即 `simulate(...).merchants` 和",
+        "`model.datacollector.get_agenttype_vars_dataframe(Merchant)` 的列（`sim.metrics.MERCHANT_METRICS`）。", "",
     ]
     lines += metric_table(metrics.MERCHANT_METRICS.values())
     return "\n".join(lines) + "\n"

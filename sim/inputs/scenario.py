@@ -17,7 +17,7 @@ File format (every table is optional; an empty file is the default market)::
     # zh = """..."""
 
     [run]
-    steps = 104                  # default run length (1 … 10000; default 104)
+    steps = 104                  # default run length (1 … 100000; default 104)
     seed = 1                     # default seed (0 … 2^63 − 1; default: none, i.e. 0)
 
     [params]                     # any market-wide parameter of sim.params.PARAMS
