@@ -20,7 +20,7 @@ from pathlib import Path
 import click
 
 from .params import GROUPS, MAX_STEPS, MERCHANT_PARAMS, PARAMS, ParamError
-from .runs.executors import WorkerLost
+from .runs.executors import WorkerLost, executor_text
 from .words import DEFAULT_LANG, LANGS, normalize_lang, pick, word
 
 __all__ = ["main", "cli"]
@@ -52,12 +52,14 @@ T = {
     "default": ("default", "默认"),
     "range": ("range", "范围"),
     "runs": ("runs", "次运行"),
+    "runs_one": ("run", "次运行"),
     "running": ("Running", "正在运行"),
     "done": ("done", "完成"),
     "failed": ("failed", "失败"),
     "skipped": ("already done (resume)", "已完成（继续运行时跳过）"),
     "wrote": ("Results in", "结果位于"),
     "tables": ("Tables", "表格"),
+    "csv_tables": ("Tables as CSV", "CSV 表格"),
     "summary": ("Summary over replicates (mean [95% interval])", "各次重复的汇总（均值 [95% 区间]）"),
     "final_loyal": ("loyal share at the end", "期末忠诚客户占比"),
     "churn_last": ("churn per step, last {k} steps", "最后 {k} 步的每步流失率"),
@@ -68,7 +70,9 @@ T = {
     "executor": ("executor", "执行方式"),
     "plan": ("Experiment", "实验"),
     "points": ("configurations", "个配置"),
+    "points_one": ("configuration", "个配置"),
     "replicates": ("replicates", "次重复"),
+    "replicates_one": ("replicate", "次重复"),
     "steps": ("steps", "步"),
     "seed": ("master seed", "主种子"),
     "dry": ("(dry run: nothing was run)", "（试运行：未实际运行）"),
@@ -110,6 +114,11 @@ def t(key: str, lang: str, **fmt) -> str:
     """A word of the CLI (:data:`T`) in ``lang``, formatted with ``fmt``."""
     text = pick(*T[key], lang)
     return text.format(**fmt) if fmt else text
+
+
+def _many(n: int, key: str, lang: str) -> str:
+    """``n`` and the word ``key`` of :data:`T` for that many (its ``_one`` form for 1)."""
+    return f"{n} {t(key + '_one' if n == 1 and key + '_one' in T else key, lang)}"
 
 
 def _lang(ctx: click.Context | None) -> str:
@@ -380,8 +389,9 @@ def _execute(exp, out, lang, workers=None, scheduler=None, cluster=None, resume=
     from .runs import run_experiment
 
     if not quiet:
-        click.echo(f"{t('plan', lang)}: {exp.name} — {len(exp.points)} {t('points', lang)} × {exp.replicates} "
-                   f"{t('replicates', lang)} = {exp.n_runs} {t('runs', lang)}, {exp.steps} {t('steps', lang)}, "
+        click.echo(f"{t('plan', lang)}: {exp.name} — {_many(len(exp.points), 'points', lang)} × "
+                   f"{_many(exp.replicates, 'replicates', lang)} = {_many(exp.n_runs, 'runs', lang)}, {exp.steps} "
+                   f"{t('steps', lang)}, "
                    f"{t('seed', lang)} {exp.seed}", err=True)
     bar = _Progress(exp.n_runs, lang, quiet)
     try:
@@ -392,7 +402,7 @@ def _execute(exp, out, lang, workers=None, scheduler=None, cluster=None, resume=
     click.echo(f"{t('wrote', lang)} {summ.out}: {summ.done}/{summ.total} {t('done', lang)}"
                + (f", {summ.failed} {t('failed', lang)}" if summ.failed else "")
                + (f" ({summ.skipped} {t('skipped', lang)})" if summ.skipped else "")
-               + f" — {summ.executor}, {summ.seconds:.1f} s")
+               + f" — {executor_text(summ.executor, lang)}, {summ.seconds:.1f} s")
     if summ.failures:
         click.echo(t("failures", lang), err=True)
         for rid, msg in sorted(summ.failures.items())[:20]:
@@ -573,8 +583,8 @@ def sweep(ctx, experiment, out, workers, scheduler, cluster, resume, csv, dry_ru
         raise ParamError("--out", "missing --out DIR: the new folder for the results (not needed with --dry-run)", None,
                          "缺少 --out 文件夹：存放结果的新文件夹（--dry-run 时不需要）")
     if dry_run:
-        click.echo(f"{t('plan', lang)}: {exp.name} — {exp.design}, {len(exp.points)} {t('points', lang)} × "
-                   f"{exp.replicates} {t('replicates', lang)} = {exp.n_runs} {t('runs', lang)}, {exp.steps} "
+        click.echo(f"{t('plan', lang)}: {exp.name} — {exp.design}, {_many(len(exp.points), 'points', lang)} × "
+                   f"{_many(exp.replicates, 'replicates', lang)} = {_many(exp.n_runs, 'runs', lang)}, {exp.steps} "
                    f"{t('steps', lang)} {t('dry', lang)}")
         return
     summ = _execute(exp, out, lang, workers=workers, scheduler=scheduler, cluster=cluster, resume=resume, csv=csv,
@@ -616,6 +626,7 @@ def analyze(ctx, folder, csv):
     for p in res.figures:
         click.echo(f"  {p}")
     if csv:
+        click.echo(t("csv_tables", lang) + ":")
         for p in export_csv(folder):
             click.echo(f"  {p}")
 
@@ -714,7 +725,8 @@ def calibrate(ctx, calibration, out, trials, workers, resume, quiet):
             bar.close()
     o = res.outcome
     click.echo(f"{t('wrote', lang)} {o.out}: {o.done} {t('trials', lang)} ({o.new} {t('new', lang)}"
-               + (f", {o.failed} {t('failed', lang)}" if o.failed else "") + f") — {o.executor}, {o.seconds:.1f} s")
+               + (f", {o.failed} {t('failed', lang)}" if o.failed else "") + f") — {executor_text(o.executor, lang)}, "
+               f"{o.seconds:.1f} s")
     click.echo(f"{t('best', lang)} {o.best_objective:.4g}: " + ", ".join(f"{k} = {v:.4g}" for k, v in
                                                                     o.best_values.items()))
     for p in res.files:
@@ -749,8 +761,9 @@ def calibrate(ctx, calibration, out, trials, workers, resume, quiet):
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar / 不显示进度条.")
 @click.pass_context
 def validate(ctx, out, fast, only, seeds, master, workers, doc, quiet):
-    """Check the model against the stylized facts of the field literature (F1–F13).
-    检验模型能否重现实地研究中的典型事实（F1–F13）。
+    """Check the model against the stylized facts of the field literature (F1–F13) and what bad word
+    of mouth costs a merchant (F14).
+    检验模型能否重现实地研究中的典型事实（F1–F13）以及负面口碑让商家付出的代价（F14）。
 
     Runs each fact's scenario or experiment file in scenarios/validation/ with 30 seeds (8 with
     --fast), prints a table (fact, what was measured, value with 95% interval, target, pass/fail) and

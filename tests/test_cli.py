@@ -343,3 +343,25 @@ def test_experiment_and_calibration_notes_are_checked_as_a_scenarios_are(tmp_pat
         r = CliRunner().invoke(cli, [cmd, str(f), "--out", str(tmp_path / cmd)])
         assert r.exit_code == 2 and words in r.output and "line 2" in r.output, r.output
         assert not (tmp_path / cmd).exists()
+
+
+def test_words_of_the_summaries(tmp_path):
+    """validate's help names every fact; a dry run of one replicate and one configuration says
+    so in the singular; the executor is named in the language of the output; analyze --csv lists
+    its CSV tables under their own heading, not under the figures."""
+    from sim.validation import FACT_IDS
+
+    helptext = CliRunner().invoke(cli, ["validate", "--help"]).output
+    assert FACT_IDS[-1] in helptext
+    exp = tmp_path / "one.toml"
+    exp.write_text(SMALL_EXP.replace("replicates = 2", "replicates = 1").replace("[0.05, 0.2]", "[0.05]"))
+    r = CliRunner().invoke(cli, ["sweep", str(exp), "--dry-run"])
+    assert r.exit_code == 0 and "1 configuration × 1 replicate = 1 run," in r.output, r.output
+    out = tmp_path / "r"
+    r = CliRunner().invoke(cli, ["--lang", "zh", "run", "baseline", "--steps", "3", "--set", "n_customers=100", "-w", "1",
+                                 "-q", "--no-figures", "--out", str(out)])
+    assert r.exit_code == 0 and "在本进程中" in r.output and "in this process" not in r.output, r.output
+    r = CliRunner().invoke(cli, ["analyze", str(out), "--csv"])
+    assert r.exit_code == 0, r.output
+    figures, csvs = r.output.split("Figures:")[1].split("Tables as CSV:")
+    assert ".csv" not in figures and "market.csv" in csvs

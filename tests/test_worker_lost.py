@@ -159,3 +159,22 @@ def test_a_validation_whose_worker_is_killed_writes_nothing(tmp_path, monkeypatc
     assert r.exit_code == 1 and "worker process ended abruptly" in r.output and "nothing was written" in r.output, \
         r.output
     assert not out.exists() or not any(out.iterdir())
+
+
+def test_a_script_without_the_main_guard_is_told_what_to_do(tmp_path):
+    """Worker processes import the script that started them again: a script whose runs are not under
+    ``if __name__ == "__main__":`` breaks every worker at its start, which looks like a killed worker;
+    the message names the script and the guard."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "no_guard.py"
+    script.write_text(f"""
+from sim.inputs.experiment import parse_experiment
+from sim.runs import run_experiment
+run_experiment(parse_experiment('''{SMALL}''', "exp.toml"), {str(tmp_path / "out")!r}, workers=2)
+""")
+    p = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300)
+    assert p.returncode != 0
+    assert "worker process ended abruptly" in p.stderr and "no_guard.py" in p.stderr
+    assert 'if __name__ == "__main__":' in p.stderr

@@ -7,13 +7,34 @@ from __future__ import annotations
 import concurrent.futures as cf
 import contextlib
 import os
+import re
+import sys
 import time
 from typing import Iterator
 
 from .design import BatchError
 
 __all__ = ["InlineExecutor", "DASK_LOCAL_CONFIG", "local_cluster", "make_executor", "exit_with_parent", "WorkerLost",
-           "worker_lost"]
+           "worker_lost", "executor_text"]
+
+#: the descriptions :func:`make_executor` gives (English, as the manifest records them) → Chinese
+_EXECUTOR_ZH = (
+    (re.compile(r"in this process"), "在本进程中"),
+    (re.compile(r"process pool, (\d+) workers?"), r"进程池，\1 个工作进程"),
+    (re.compile(r"Dask LocalCluster, (\d+) workers?"), r"Dask 本地集群，\1 个工作进程"),
+    (re.compile(r"Dask scheduler (\S+), (\d+) workers?"), r"Dask 调度器 \1，\2 个工作进程"),
+    (re.compile(r"given executor \((.*)\)"), r"给定的执行器（\1）"),
+)
+
+
+def executor_text(desc: str, lang: str = "en") -> str:
+    """An executor's description (as :func:`make_executor` gives it and the manifest records it) in
+    ``lang``."""
+    if lang == "zh":
+        for pattern, zh in _EXECUTOR_ZH:
+            if pattern.fullmatch(desc):
+                return pattern.sub(zh, desc)
+    return desc
 
 
 def worker_lost(e: BaseException) -> bool:
@@ -32,11 +53,26 @@ class WorkerLost(Exception):
         super().__init__(self.text("en"))
 
     def text(self, lang: str = "en") -> str:
+        script = _script_hint(lang)
         if lang == "zh":
             return ("一个工作进程意外终止（被外部结束：内存不足时系统会这样做，或被 kill -9）；"
-                    f"{self.kept_zh}。可减少 --workers 或缩小市场后再试")
+                    f"{self.kept_zh}。可减少 --workers 或缩小市场后再试{script}")
         return ("a worker process ended abruptly (stopped from outside: the system does this when memory runs out, "
-                f"or kill -9); {self.kept}. Fewer --workers or a smaller market may help")
+                f"or kill -9); {self.kept}. Fewer --workers or a smaller market may help{script}")
+
+
+def _script_hint(lang: str) -> str:
+    """When the runs were started by a Python script (not the CLI or a notebook): worker processes
+    import that script again, so a script whose runs are not under ``if __name__ == "__main__":``
+    breaks every worker at its start — the same message, another cause."""
+    main = getattr(sys.modules.get("__main__"), "__file__", None) or ""
+    if not main.endswith(".py") or os.path.basename(main) == "__main__.py":
+        return ""
+    name = os.path.basename(main)
+    if lang == "zh":
+        return f"。若由脚本 {name} 启动：工作进程会重新导入该脚本，其运行代码必须放在 if __name__ == \"__main__\": 之下"
+    return (f". If the script {name} started the runs: worker processes import it again, so its code must be under "
+            'if __name__ == "__main__":')
 
 
 class InlineExecutor(cf.Executor):
@@ -78,7 +114,7 @@ def local_cluster(workers: int | None = None) -> Iterator[tuple[cf.Executor, str
         lc = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None)
         client = Client(lc)
         try:
-            yield client.get_executor(pure=False), f"Dask LocalCluster, {n} workers"
+            yield client.get_executor(pure=False), f"Dask LocalCluster, {n} worker{'s' * (n != 1)}"
         finally:
             client.close()
             lc.close()
@@ -113,7 +149,7 @@ def make_executor(workers: int | None = None, scheduler: str | None = None, clus
                                  f"无法连接 Dask 调度器 {scheduler}：{e}") from None
             try:
                 n = len(client.scheduler_info().get("workers", {}))
-                yield client.get_executor(pure=False), f"Dask scheduler {scheduler}, {n} workers"
+                yield client.get_executor(pure=False), f"Dask scheduler {scheduler}, {n} worker{'s' * (n != 1)}"
             finally:
                 client.close()
         return
