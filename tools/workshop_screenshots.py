@@ -24,6 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))  # browser_kit: the app server and chromium the browser tests use
 
 from browser_kit import AppServer, launch_browser, screenshot, wait_text  # noqa: E402
+from sim.ui.workshop_host import lan_address  # noqa: E402
 
 #: (file name, path, what the page waits for, viewport width, language)
 SHOTS = (
@@ -68,12 +69,16 @@ def main(argv=None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         db = os.path.join(tmp, "workshops.sqlite")
         code, key, token = play(db)
-        with AppServer(env={"LSIM_WORKSHOP_DB": db}) as server, sync_playwright() as p:
+        # listening on every address, as a room's server does: the pages show the join link for the network
+        with AppServer(env={"LSIM_WORKSHOP_DB": db}, host="0.0.0.0") as server, sync_playwright() as p:
             browser = launch_browser(p)
+            # the pages opened at this computer's network address, as the guide tells the facilitator
+            lan = lan_address()
+            base = f"http://{lan}:{server.port}" if lan else server.url
             for name, path, ready, width, lang in SHOTS:
                 ctx = browser.new_context(viewport={"width": width, "height": 900}, locale="en-US")
                 page = ctx.new_page()
-                page.goto(server.url + path.format(code=code, key=key, token=token), timeout=90_000)
+                page.goto(base + path.format(code=code, key=key, token=token), timeout=90_000)
                 page.wait_for_selector(ready, timeout=90_000)
                 if lang == "zh":
                     page.click(".lsim-lang-zh")
@@ -85,7 +90,8 @@ def main(argv=None) -> int:
                 target = args.out / f"{name}.png"
                 shot = screenshot(page, name, folder="workshop-docs")  # the whole page, not the viewport
                 img = Image.open(shot).convert("RGB")
-                img.quantize(colors=128).save(target, optimize=True)  # a few hundred kB, not megabytes
+                # a few hundred kB, not megabytes; 256 colours keep every merchant's line its own colour
+                img.quantize(colors=256, method=Image.Quantize.FASTOCTREE).save(target, optimize=True)
                 print(f"wrote {target} ({target.stat().st_size // 1024} kB)")
                 ctx.close()
             browser.close()
