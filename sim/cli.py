@@ -493,6 +493,10 @@ def _figures(rs, out: Path, lang: str, kind: str = "analyze", baseline=None) -> 
               help="Steps per run (default: the scenario's, usually 104 = two years of weeks) / 每次运行步数.")
 @click.option("--seed", "-s", type=_Whole(0, 2**63 - 1), default=None,
               help="Master seed; replicate seeds are spawned from it (default: the scenario's or 0) / 主种子.")
+@click.option("--run-seed", type=_Whole(0, 2**63 - 1), default=None,
+              help="One run with exactly this seed, e.g. the 'seed' of a row of a results table, to re-do that "
+                   "run on its own (not a master seed; without --seed, one replicate) / 单次运行自身的种子"
+                   "（例如结果表中某行的 seed），用于单独重现该运行.")
 @click.option("--replicates", "-r", type=_Whole(1, 10_000), default=1, show_default=True,
               help="Runs with independent seeds / 重复次数.")
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
@@ -507,8 +511,8 @@ def _figures(rs, out: Path, lang: str, kind: str = "analyze", baseline=None) -> 
 @click.option("--no-figures", is_flag=True, help="Skip the figures / 不生成图表.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar / 不显示进度条.")
 @click.pass_context
-def run(ctx, scenario, out, steps, seed, replicates, sets, measure, workers, resume, csv, customers, no_figures,
-        quiet):
+def run(ctx, scenario, out, steps, seed, run_seed, replicates, sets, measure, workers, resume, csv, customers,
+        no_figures, quiet):
     """Run a scenario (with replicates) and write its results. 运行一个情景并保存结果。
 
     SCENARIO is a name from `loyalty-sim list` or a path to a .toml file. Writes DIR/manifest.json
@@ -519,6 +523,7 @@ def run(ctx, scenario, out, steps, seed, replicates, sets, measure, workers, res
     Examples / 示例:
       loyalty-sim run baseline --out results/base
       loyalty-sim run baseline --replicates 20 --steps 156 --seed 42 --out results/base20
+      loyalty-sim run baseline --set trust_gain=0.2 --run-seed 1669736841572013746 --out results/row7
       loyalty-sim run scenarios/price_war.toml --set A.price=0.9 --set n_customers=5000 --out results/pw
     """
     from .runs import read_results, single_experiment
@@ -527,10 +532,16 @@ def run(ctx, scenario, out, steps, seed, replicates, sets, measure, workers, res
 
     lang = _lang(ctx)
     _given_once(sets, steps=steps, seed=seed)
+    if run_seed is not None:
+        for item in sets or ():
+            if isinstance(item, str) and item.partition("=")[0].strip() == "run.seed":
+                raise ParamError("--run-seed", f"--run-seed {run_seed} and --set {item} both give the run's seed: give it once",
+                                 None, f"--run-seed {run_seed} 与 --set {item} 都设置了运行的种子：只能给出一次")
     sc = load_scenario(scenario)
     if sets:
         sc = apply_overrides(sc, list(sets))
-    exp = single_experiment(sc, replicates=replicates, steps=steps, seed=seed, measure=measure, customers=customers)
+    exp = single_experiment(sc, replicates=replicates, steps=steps, seed=seed, measure=measure, customers=customers,
+                            run_seed=run_seed)
     summ = _execute(exp, out, lang, workers=workers if workers is not None else (1 if replicates == 1 else None),
                     resume=resume, csv=csv, quiet=quiet)
     rs = read_results(out)

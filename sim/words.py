@@ -61,6 +61,14 @@ WORDS: dict[str, tuple[str, str]] = {
     "ci_high": ("95% high", "95% 上限"),
     "sd": ("SD", "标准差"),
     "n": ("Runs", "运行次数"),
+    "missing": ("Runs without a value", "无取值的运行"),
+    "of_runs": ("{text} ({n} of {total} runs)", "{text}（{total} 次运行中 {n} 次有值）"),
+    "no_value": ("– (no value in {total} runs)", "–（{total} 次运行均无取值）"),
+    "missing_note": ("Some runs have no value of an observable (a merchant's mean or share over its own customers "
+                     "when it has none at the end: {names}); they are left out of that mean, never counted "
+                     "as 0, and the cell says how many runs have a value (column “Runs without a value” in the CSV).",
+                     "部分运行没有某个指标的取值（商家在结束时没有客户，其客户的均值或占比无定义：{names}）；"
+                     "这些运行不计入该均值，也绝不按 0 计算，单元格注明有取值的运行数（CSV 中的“无取值的运行”列）。"),
     "metric": ("Observable", "指标"),
     "metric_id": ("Name", "名称"),
     "label": ("Configuration", "配置"),

@@ -523,3 +523,40 @@ def test_a_value_that_rounds_to_zero_has_no_minus_sign():
 
     assert fixed_text(-0.0001, 1) == "0.0" and fixed_text(-0.0, 2) == "0.00" and fixed_text(-0.06, 1) == "-0.1"
     assert interval_text(-0.00001, -0.002, 0.003, sign=True, percent=True) == "0.0% [-0.2%, 0.3%]"
+
+
+# ---- a merchant without customers has no mean satisfaction, trust or loyal share -------------------
+def test_a_merchant_without_customers_has_no_value_not_a_placeholder(tmp_path):
+    # C at price 10 loses every customer: the model writes satisfaction 0.5, trust 0 and loyal share
+    # 0 for it, which the summaries used to average in as if measured
+    manifest, market, merchants = results_tables([("C dear", {"C.price": 10.0})], replicates=3, steps=10)
+    last = merchants[merchants.step == merchants.step.max()]
+    c = last[last.merchant == "C"]
+    assert (c["customers"] == 0).all() and (c["satisfaction"] == 0.5).all()  # the model's placeholder
+    # one run where C still has customers at the end, with values of its own
+    i = c.index[0]
+    merchants = merchants.copy()
+    merchants.loc[i, ["customers", "satisfaction", "trust", "loyal_share"]] = [7, 0.61, 0.42, 0.25]
+    s = analysis.summarize_merchants(merchants, ["satisfaction", "trust", "loyal_share", "market_share"], by=["label"])
+    sc = s[s.merchant == "C"].set_index("metric")
+    assert sc.loc["satisfaction", "n"] == 1 and sc.loc["satisfaction", "missing"] == 2
+    assert sc.loc["satisfaction", "mean"] == pytest.approx(0.61) and sc.loc["trust", "mean"] == pytest.approx(0.42)
+    assert sc.loc["loyal_share", "mean"] == pytest.approx(0.25)
+    assert sc.loc["market_share", "n"] == 3 and sc.loc["market_share", "missing"] == 0  # 0 is a real share
+    assert (s[s.merchant != "C"]["missing"] == 0).all()
+    # none at all: no value, not 0.5
+    man0, mk0, mc0 = results_tables([("C dear", {"C.price": 10.0})], replicates=2, steps=10)
+    s0 = analysis.summarize_merchants(mc0, ["satisfaction"], by=["label"])
+    r0 = s0[s0.merchant == "C"].iloc[0]
+    assert r0["n"] == 0 and r0["missing"] == 2 and np.isnan(r0["mean"])
+
+    for lang, partial, none, col in (("en", "(1 of 3 runs)", "no value in 2 runs", "Runs without a value"),
+                                     ("zh", "3 次运行中 1 次有值", "2 次运行均无取值", "无取值的运行")):
+        res = analysis.analyze(manifest, market, merchants, tmp_path / lang, lang=lang)
+        row = next(line for line in res.markdown.splitlines() if line.startswith("| C dear") and "| C |" in line)
+        assert partial in row and "0.6100" in row
+        csv = pd.read_csv(tmp_path / lang / "merchants_summary.csv")
+        assert col in csv.columns and sorted(csv[col].unique()) == [0, 2]
+        md0 = analysis.analyze(man0, mk0, mc0, tmp_path / f"{lang}0", lang=lang).markdown
+        row0 = next(line for line in md0.splitlines() if line.startswith("| C dear") and "| C |" in line)
+        assert none in row0 and "0.5000" not in row0

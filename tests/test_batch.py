@@ -303,3 +303,126 @@ def test_per_customer_tables_only_when_asked(tmp_path):
     assert {"customer", "merchant", "stage", "trust", "satisfaction", "seed"} <= set(cu.columns)
     assert cu[cu.run_id == 0]["customer"].is_unique
     assert set(cu["stage"]) <= {"prospect", "ordinary", "trusting", "loyal"}
+
+
+# ---- audit of the research workflow: sampled whole numbers, stop conditions, events, run seeds ---------
+def _sampled(design: str, bounds: str, extra: str) -> list:
+    text = f"""
+[experiment]
+scenario = "baseline"
+design = "{design}"
+{extra}
+[vary]
+trust_gain = {{ min = 0.02, max = 0.2 }}
+network_degree = {bounds}
+"""
+    return [p.values["network_degree"] for p in parse_experiment(text, "int.toml").points]
+
+
+@pytest.mark.parametrize("design,extra", [("sobol", "samples = 256"), ("lhs", "samples = 600")])
+def test_a_sampled_whole_number_takes_each_allowed_value_equally_often(design, extra):
+    # rounding to the nearest even value gave 2 and 12 half the chance of 4 … 10 (Sobol N=1024:
+    # 512 against 1024 each) and 12 never in a Sobol sample of N = 8
+    vals = _sampled(design, "{ min = 2, max = 12 }", extra)
+    counts = pd.Series(vals).value_counts().sort_index()
+    assert list(counts.index) == [2, 4, 6, 8, 10, 12]
+    assert counts.max() - counts.min() <= 0.02 * len(vals)
+
+
+def test_a_sampled_whole_number_stays_between_its_bounds():
+    # min = 1 for an even parameter: rounding 1 gave 0 (word of mouth off), outside the bounds
+    for design, extra in [("sobol", "samples = 64"), ("morris", "samples = 20\nnum_levels = 4"), ("lhs", "samples = 50")]:
+        vals = _sampled(design, "{ min = 1, max = 9 }", extra)
+        assert set(vals) <= {2, 4, 6, 8} and all(isinstance(v, int) for v in vals), design
+
+
+def test_morris_levels_of_a_whole_number_go_to_the_nearest_allowed_value():
+    vals = _sampled("morris", "{ min = 2, max = 12 }", "samples = 20\nnum_levels = 4")
+    assert set(vals) == {2, 6, 8, 12}  # levels 2, 5.33, 8.67, 12
+
+
+def test_a_sampled_whole_number_with_one_allowed_value_is_refused():
+    with pytest.raises(BatchError) as ei:
+        _sampled("lhs", "{ min = 4, max = 5 }", "samples = 4")
+    e = ei.value
+    assert e.key == "vary.network_degree" and "int.toml" in str(e) and "even values" in str(e)
+    assert e.line == 8 and "偶数" in e.text("zh")
+
+
+@pytest.mark.parametrize("stop", ['{ metric = "loyal_share", above = 1 }', '{ metric = "loyal_share", above = 2.0 }',
+                                  '{ metric = "churn_rate", below = 0 }', '{ metric = "active", below = 0 }',
+                                  '{ metric = "nps", above = 100 }'])
+def test_a_stop_condition_that_can_never_trigger_is_refused(stop):
+    text = SMALL.replace("seed = 42", f"seed = 42\nstop = {stop}")
+    with pytest.raises(BatchError) as ei:
+        parse_experiment(text, "stop.toml")
+    e = ei.value
+    assert e.key == "experiment.stop" and "stop.toml" in str(e) and "never stops a run" in str(e)
+    assert "allowed" in str(e) and "永远不会" in e.text("zh")
+
+
+def test_a_stop_condition_inside_the_observables_range_is_kept():
+    text = SMALL.replace("seed = 42", 'seed = 42\nstop = { metric = "loyal_share", above = 0.99 }')
+    assert parse_experiment(text, "stop.toml").stop == ("loyal_share", "above", 0.99)
+
+
+PRICE_WAR = """
+[experiment]
+scenario = "price_war"
+replicates = 1
+steps = {steps}
+[set]
+n_customers = 100
+[vary]
+{key} = [0.9, 1.1]
+"""
+
+
+@pytest.mark.parametrize("key", ['"C.price"', '"merchants[2].price"'])
+def test_varying_a_parameter_a_scheduled_event_sets_during_the_runs_is_refused(key):
+    with pytest.raises(BatchError) as ei:
+        parse_experiment(PRICE_WAR.format(steps=30, key=key), "pw.toml")
+    e = ei.value
+    assert e.key == f"vary.{key.strip(chr(34))}" and "pw.toml" in str(e) and e.line == 9
+    assert "step 20" in str(e) and "steps ≤ 20" in str(e) and "第 20 步" in e.text("zh")
+    # runs that end before the event (C's price at step 20, A's at step 44) are fine
+    assert len(parse_experiment(PRICE_WAR.format(steps=20, key=key), "pw.toml").points) == 2
+    assert len(parse_experiment(PRICE_WAR.format(steps=30, key='"A.price"'), "pw.toml").points) == 2
+
+
+def test_one_row_is_reproduced_alone_from_its_recorded_seed(tmp_path):
+    from click.testing import CliRunner
+
+    from sim.cli import cli
+
+    exp = small_exp()
+    run_experiment(exp, tmp_path / "sweep", workers=1)
+    rs = read_results(tmp_path / "sweep")
+    row = rs.market[(rs.market.run_id == 7)].sort_values("step").reset_index(drop=True)
+    seed = int(row["seed"].iloc[0])
+    assert seed == replicate_seeds(42, 2)[1]
+    out = tmp_path / "again"
+    r = CliRunner().invoke(cli, ["run", "baseline", "--set", "n_customers=300", "--set", "network_degree=4",
+                                 "--set", "trust_gain=0.2", "--set", "A.price=1.2", "--steps", "12",
+                                 "--run-seed", str(seed), "--no-figures", "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    again = read_results(out)
+    assert again.manifest["seeds"] == [seed] and set(again.market["seed"]) == {seed}
+    one = again.market.sort_values("step").reset_index(drop=True)
+    for m in ("loyal_share", "churn_rate", "profit"):
+        assert one[m].tolist() == row[m].tolist()
+    # --seed is the master seed the replicate seeds are spawned from, so it does not give that run
+    assert single_experiment(load_scenario("baseline"), seed=seed).seeds() != [seed]
+
+
+@pytest.mark.parametrize("args", [["--seed", "3"], ["--replicates", "2"], ["--set", "run.seed=4"]])
+def test_run_seed_with_another_seed_or_replicates_is_refused(tmp_path, args):
+    from click.testing import CliRunner
+
+    from sim.cli import cli
+
+    for lang, text in (("en", "--run-seed"), ("zh", "种子")):
+        r = CliRunner().invoke(cli, ["--lang", lang, "run", "baseline", "--run-seed", "5", *args,
+                                     "--out", str(tmp_path / "x")])
+        assert r.exit_code == 2 and text in r.output, r.output
+    assert not (tmp_path / "x").exists()

@@ -22,7 +22,8 @@ import pandas as pd
 
 from ..metrics import bounds, is_flow
 
-__all__ = ["HEADLINE_METRICS", "MERCHANT_HEADLINE_METRICS", "FLOW_WINDOW", "ID_COLUMNS", "t975", "ci95", "ci_frame",
+__all__ = ["HEADLINE_METRICS", "MERCHANT_HEADLINE_METRICS", "FLOW_WINDOW", "ID_COLUMNS", "PER_CUSTOMER_MERCHANT_METRICS",
+           "without_empty_merchants", "t975", "ci95", "ci_frame",
            "runs_frame", "require_columns", "final_rows", "per_run_values", "summarize", "summarize_merchants",
            "differences", "window_for", "flow_metrics", "summarize_mixed", "measured_every_step"]
 
@@ -35,6 +36,10 @@ MERCHANT_HEADLINE_METRICS: tuple[str, ...] = ("market_share", "loyal_share", "ch
 #: per-step flows (churn, profit, counts) are noisy from one step to the next: summaries average
 #: each run's last FLOW_WINDOW steps (a quarter of weekly steps)
 FLOW_WINDOW = 13
+#: per-merchant observables that are means or shares over the merchant's own customers: a merchant
+#: with no customers has none (the model writes a placeholder: 0, or 0.5 for satisfaction), so the
+#: summaries count such a run as having no value of them (NaN, ``missing``) instead of averaging it in
+PER_CUSTOMER_MERCHANT_METRICS: tuple[str, ...] = ("loyal_share", "satisfaction", "trust", "nps", "clv")
 #: the columns that identify a row rather than measure something
 ID_COLUMNS = ("run_id", "point", "label", "replicate", "seed", "step", "merchant")
 
@@ -64,9 +69,10 @@ def ci95(values, within: tuple[float, float] | None = None) -> tuple[float, floa
 
 
 def ci_frame(grouped_values: pd.core.groupby.SeriesGroupBy, within: tuple[float, float] | None = None) -> pd.DataFrame:
-    """n, mean, ci_low, ci_high, sd for each group of a grouped Series (vectorised :func:`ci95`: a
-    group of one run has no interval; ``within`` as there)."""
-    agg = grouped_values.agg(["count", "mean", "std"])
+    """n, mean, ci_low, ci_high, sd, missing for each group of a grouped Series (vectorised
+    :func:`ci95`: a group of one run has no interval; ``within`` as there). ``n`` counts the values
+    (NaNs are left out), ``missing`` the NaNs: runs without a value."""
+    agg = grouped_values.agg(["count", "mean", "std", "size"])
     n = agg["count"].to_numpy(dtype=float)
     sd = agg["std"].to_numpy(dtype=float)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -74,7 +80,8 @@ def ci_frame(grouped_values: pd.core.groupby.SeriesGroupBy, within: tuple[float,
     mean = agg["mean"].to_numpy(dtype=float)
     lo, hi = within or (-math.inf, math.inf)
     out = pd.DataFrame({"n": agg["count"].astype(int).to_numpy(), "mean": mean, "ci_low": np.clip(mean - h, lo, hi),
-                        "ci_high": np.clip(mean + h, lo, hi), "sd": np.where(n > 1, sd, np.nan)}, index=agg.index)
+                        "ci_high": np.clip(mean + h, lo, hi), "sd": np.where(n > 1, sd, np.nan),
+                        "missing": (agg["size"] - agg["count"]).astype(int).to_numpy()}, index=agg.index)
     return out
 
 
@@ -144,13 +151,15 @@ def _summary(per_run: pd.DataFrame, metrics: Sequence[str], by: Sequence[str]) -
     # group-major: each group's metrics together, groups in first-appearance order
     out = out.sort_values(["_g", "_m"], kind="stable").reset_index(drop=True)
     out["n"] = out["n"].astype(int)
-    return out[[*by, "metric", "n", "mean", "ci_low", "ci_high", "sd"]]
+    out["missing"] = out["missing"].astype(int)
+    return out[[*by, "metric", "n", "mean", "ci_low", "ci_high", "sd", "missing"]]
 
 
 def summarize(market: pd.DataFrame, metrics: Sequence[str], by: Sequence[str] = ("label",), at="final",
               window: int | None = None) -> pd.DataFrame:
-    """One row per group × metric: the ``by`` columns, ``metric``, ``n`` (runs), ``mean``, ``ci_low``,
-    ``ci_high`` (95% t-interval over runs) and ``sd``.
+    """One row per group × metric: the ``by`` columns, ``metric``, ``n`` (runs with a value), ``mean``,
+    ``ci_low``, ``ci_high`` (95% t-interval over runs), ``sd`` and ``missing`` (runs whose value is
+    NaN: left out of the mean, never counted as 0).
 
     Each run contributes one value: its final step (``at="final"``), the given step (``at=52``), or
     with ``window=k`` the mean of its last k steps (steady-state churn and profit are noisy per
@@ -166,11 +175,33 @@ def summarize(market: pd.DataFrame, metrics: Sequence[str], by: Sequence[str] = 
 def summarize_merchants(merchants: pd.DataFrame, metrics: Sequence[str], by: Sequence[str] = ("label",),
                         window: int | None = None) -> pd.DataFrame:
     """Like :func:`summarize`, per merchant: the ``by`` columns, ``merchant``, ``metric``, ``n``, ``mean``,
-    ``ci_low``, ``ci_high``, ``sd``; each run's final step (or the mean of its last ``window`` steps)."""
+    ``ci_low``, ``ci_high``, ``sd``, ``missing``; each run's final step (or the mean of its last
+    ``window`` steps). A merchant without customers at a run's final step has no value of the
+    observables of :data:`PER_CUSTOMER_MERCHANT_METRICS` in that run (:func:`without_empty_merchants`)."""
     metrics = [metrics] if isinstance(metrics, str) else list(metrics)
     by = [by] if isinstance(by, str) else list(by)
     require_columns(merchants, [*metrics, *by, "merchant"], "merchants table")
-    return _summary(per_run_values(merchants, metrics, ("merchant",), "final", window), metrics, [*by, "merchant"])
+    frame = without_empty_merchants(merchants, metrics)
+    return _summary(per_run_values(frame, metrics, ("merchant",), "final", window), metrics, [*by, "merchant"])
+
+
+def without_empty_merchants(merchants: pd.DataFrame, metrics: Sequence[str] | None = None) -> pd.DataFrame:
+    """``merchants`` with the observables of :data:`PER_CUSTOMER_MERCHANT_METRICS` (those of
+    ``metrics``) set to NaN in the rows where the merchant has no customers (``customers`` is 0):
+    there is no mean satisfaction or loyal share of nobody. A table without a ``customers`` column
+    is returned as it is."""
+    cols = [m for m in (metrics if metrics is not None else PER_CUSTOMER_MERCHANT_METRICS)
+            if m in PER_CUSTOMER_MERCHANT_METRICS and m in merchants.columns]
+    if "customers" not in merchants.columns or not cols:
+        return merchants
+    empty = merchants["customers"].to_numpy() == 0
+    if not empty.any():
+        return merchants
+    out = merchants.copy()
+    for c in cols:
+        out[c] = out[c].astype("float64")
+        out.loc[empty, c] = np.nan
+    return out
 
 
 def differences(summary: pd.DataFrame, baseline_label: str) -> pd.DataFrame:

@@ -24,7 +24,7 @@ from .formatting import decimals, interval_text, value_text
 from .labels import group_title, merchant_metric_label, metric_label, param_label
 from .indices import sensitivity
 from .stats import (FLOW_WINDOW, HEADLINE_METRICS, MERCHANT_HEADLINE_METRICS, differences, final_rows, flow_metrics,
-                    measured_every_step, require_columns, runs_frame, summarize_mixed)
+                    measured_every_step, require_columns, runs_frame, summarize_mixed, without_empty_merchants)
 from .tables import difference_texts, localize, markdown_table, mean_texts
 
 __all__ = ["Analysis", "MAX_LINES", "MAX_MD_GROUPS", "analyze", "compare"]
@@ -112,7 +112,9 @@ def _run_section(manifest: dict, market: pd.DataFrame, lang: str) -> list[str]:
 def _summary_note(summary: pd.DataFrame | None, lang: str) -> str:
     """How the summary's numbers were made; says so when every configuration has one replicate
     (means without an interval)."""
-    one = summary is not None and "n" in getattr(summary, "columns", ()) and len(summary) and int(summary["n"].max()) <= 1
+    cols = getattr(summary, "columns", ())
+    runs = (summary["n"] + summary["missing"]) if "missing" in cols else summary["n"] if "n" in cols else None
+    one = summary is not None and runs is not None and len(summary) and int(runs.max()) <= 1
     return word("summary_note_one" if one else "summary_note", lang)
 
 
@@ -125,9 +127,14 @@ def _summary_markdown(summary: pd.DataFrame, by: Sequence[str], flows: list[str]
     show_keys = [k for k in keys if k != "point"] or keys
     metrics = list(dict.fromkeys(summary["metric"]))
     nconfigs = len(summary.drop_duplicates(list(by))) if by else 1
+    missing = summary["missing"] if "missing" in summary.columns else pd.Series(0, index=summary.index)
+    total = summary["n"] + missing
     lines = [_summary_note(summary, lang)]
     if flows:
         lines.append(word("flow_note", lang, names=join([lab(m, lang) for m in flows], lang), k=FLOW_WINDOW))
+    if (missing > 0).any():
+        gaps = list(dict.fromkeys(summary.loc[missing > 0, "metric"]))
+        lines.append(word("missing_note", lang, names=join([lab(m, lang) for m in gaps], lang)))
     lines.append("")
     if nconfigs <= MAX_MD_GROUPS:
         rows = []
@@ -135,9 +142,13 @@ def _summary_markdown(summary: pd.DataFrame, by: Sequence[str], flows: list[str]
             key = key if isinstance(key, tuple) else (key,)
             r = {(group_title(k, lang) if k in ("label", "merchant") else param_label(k, lang)): value_text(v)
                  for k, v in zip(keys, key) if k in show_keys}
-            r[word("n", lang)] = str(int(sub["n"].max()))
-            for _, s in sub.iterrows():
-                r[lab(s["metric"], lang)] = interval_text(s["mean"], s["ci_low"], s["ci_high"])
+            r[word("n", lang)] = str(int(total[sub.index].max()))
+            for i, s in sub.iterrows():
+                text = interval_text(s["mean"], s["ci_low"], s["ci_high"])
+                if missing[i] > 0:
+                    text = (word("no_value", lang, total=int(total[i])) if s["n"] == 0 else
+                            word("of_runs", lang, text=text, n=int(s["n"]), total=int(total[i])))
+                r[lab(s["metric"], lang)] = text
             rows.append(r)
         lines.append(markdown_table(pd.DataFrame(rows)))
     else:
@@ -223,7 +234,7 @@ def analyze(manifest: dict, market: pd.DataFrame, merchants: pd.DataFrame | None
     files.append(_write_csv(summary, out / "summary.csv", lang))
     mheads = []
     if merchants is not None and len(merchants):
-        mdf = runs_frame(merchants)
+        mdf = without_empty_merchants(runs_frame(merchants))  # no loyal share of nobody (figures too)
         if "label" not in mdf.columns:
             mdf = mdf.assign(label=df["label"].iloc[0])
         mheads = [m for m in MERCHANT_HEADLINE_METRICS if m in mdf.columns]
@@ -358,7 +369,7 @@ def compare(manifest: dict, market: pd.DataFrame, merchants: pd.DataFrame | None
     mdf = None
     mflows: list[str] = []
     if merchants is not None and len(merchants):
-        mdf = runs_frame(merchants)
+        mdf = without_empty_merchants(runs_frame(merchants))  # no loyal share of nobody (figures too)
         mheads = [m for m in MERCHANT_HEADLINE_METRICS if m in mdf.columns]
         if mheads and "label" in mdf.columns:
             mevery = measured_every_step(manifest, mdf)

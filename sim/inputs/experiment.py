@@ -27,9 +27,10 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from ..metrics import METRICS
+from ..metrics import bounds as metric_bounds
 from ..params import MAX_STEPS, ParamError, Params
 from ..runs.design import (DESIGNS, MAX_RUNS, MEASURES, BatchError, Experiment, Factor, Point, count_runs,
-                           grid_rows, point_label, sample_rows)
+                           grid_rows, point_label, sample_rows, whole_values)
 from .files import read_input
 from .hints import did_you_mean
 from .keys import check_once, resolve_key, same_parameter, set_values
@@ -274,6 +275,17 @@ def _experiment_from_dict(data: dict, source: str, text: str | None, base_dir: P
                  "(`loyalty-sim params --metrics` lists them)",
                  f"'experiment.stop' 中的观测量 '{st['metric']}' 未知", table="experiment")
         stop = (st["metric"], op, float(val))
+        lo_b, hi_b = metric_bounds(st["metric"])
+        if (op == "above" and val >= hi_b) or (op == "below" and val <= lo_b):
+            edge, edge_zh = (f"at most {hi_b:g}", f"最大为 {hi_b:g}") if op == "above" else \
+                (f"at least {lo_b:g}", f"最小为 {lo_b:g}")
+            allowed = f"above < {hi_b:g}" if op == "above" else f"below > {lo_b:g}"
+            op_zh = "高于" if op == "above" else "低于"
+            fail("experiment.stop", f"'experiment.stop': {op} = {val:g} never stops a run: '{st['metric']}' is {edge} "
+                 f"(it lies in {lo_b:g} … {hi_b:g}), so every run would go its full length; allowed: {allowed}",
+                 f"'experiment.stop'：{op} = {val:g} 永远不会提前结束运行：'{st['metric']}' {edge_zh}"
+                 f"（取值范围 {lo_b:g} … {hi_b:g}），每次运行都会跑满全部步数；允许：{allowed}（{op_zh}该值时停止）",
+                 table="experiment")
 
     # the base scenario
     sc = base_scenario(scen_ref, base_dir, at, ("experiment", "scenario"))
@@ -360,7 +372,18 @@ def _experiment_from_dict(data: dict, source: str, text: str | None, base_dir: P
                 if "step" in v:
                     fail(key, f"'{key}': step is for factorial designs; {design} samples between min and max",
                          f"'{key}'：step 仅用于全因子设计；{design} 在 min 与 max 之间抽样", table="vary")
-                factors.append(Factor(k, None, float(lo), float(hi), integer=p.kind == "int", multiple=p.multiple))
+                f = Factor(k, None, float(lo), float(hi), integer=p.kind == "int", multiple=p.multiple)
+                if f.integer and len(whole_values(f)) < 2:
+                    what, what_zh = (("even values", "个偶数") if p.multiple == 2 else
+                                     (f"multiples of {p.multiple}", f"个 {p.multiple} 的倍数") if p.multiple > 1 else
+                                     ("whole values", "个整数"))
+                    fail(key, f"'{key}': '{k}' is a whole number and min = {lo}, max = {hi} hold "
+                         f"{len(whole_values(f))} of its allowed {what} ({p.range_text()}): every point would take the same "
+                         f"value; widen the bounds to hold at least two, or fix it in [set]",
+                         f"'{key}'：'{k}' 是整数，min = {lo}、max = {hi} 之间只有 {len(whole_values(f))}{what_zh}"
+                         f"（允许 {p.range_text_zh()}）：所有点都会取同一个值；请放宽上下限使其至少包含两个，或在 [set] 中固定它",
+                         table="vary")
+                factors.append(f)
         else:
             fail(key, f"'{key}' = {v!r} must be a list of values or {{ min = …, max = … }} (allowed {rng_text})",
                  f"'{key}' = {v!r} 必须是取值列表或 {{ min = …, max = … }}（允许 {p.range_text_zh()}）", table="vary")
@@ -385,6 +408,8 @@ def _experiment_from_dict(data: dict, source: str, text: str | None, base_dir: P
              "use fewer values, samples or replicates", f"该实验共 {total:,} 次运行：最多允许 {MAX_RUNS:,} 次", table=None,
              line=at.line("experiment"))
 
+    _check_events(factors, base, sc, steps, fail)
+
     problem = None
     options: dict[str, Any] = {}
     if design == "factorial":
@@ -403,6 +428,28 @@ def _experiment_from_dict(data: dict, source: str, text: str | None, base_dir: P
     title = name or (Path(source).stem if source and source != "<text>" else "experiment")
     return Experiment(title, "sweep", design, tuple(points), replicates, steps, seed, measure, tuple(metrics), stop,
                       tuple(factors), problem, options, base=sc.name, source=source)
+
+
+def _check_events(factors, base: Params, sc: Scenario, steps: int, fail) -> None:
+    """A varied parameter that a scheduled event of the base scenario sets during the runs is an
+    error: from the event on, every point would run with the event's value while the tables record
+    the varied one, so summaries and indices would credit the varied value with what the event did."""
+    for f in factors:
+        pk = resolve_key(f.name, base)
+        whose = "market" if pk.is_market else pk.merchant_name
+        for e in sorted(sc.events, key=lambda e: e.step):
+            if e.step >= steps or e.target != whose or pk.field not in (e.changes or {}):
+                continue
+            scen = sc.source or sc.name
+            fail(f"vary.{f.name}", f"'vary.{f.name}': the base scenario '{sc.name}' ({scen}) has a scheduled event at "
+                 f"step {e.step} that sets {pk.field} = {e.changes[pk.field]!r} for {whose}, within the {steps} steps of "
+                 "each run: from then on every point would run with that value while the tables record the varied one. "
+                 f"Allowed: steps ≤ {e.step} (the runs end before the event), a base scenario without that event, or "
+                 "another parameter to vary",
+                 f"'vary.{f.name}'：基础情景 '{sc.name}'（{scen}）在第 {e.step} 步有一个预定事件，把 {whose} 的 {pk.field} "
+                 f"设为 {e.changes[pk.field]!r}，这发生在每次运行的 {steps} 步之内：此后所有点都以该值运行，而表格记录的仍是变化的取值。"
+                 f"允许：steps ≤ {e.step}（运行在事件之前结束）、使用没有该事件的基础情景，或改变其他参数",
+                 table="vary")
 
 
 def base_scenario(ref: str, base_dir: Path | None, at: Where, path: tuple = ("experiment", "scenario")) -> Scenario:

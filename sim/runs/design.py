@@ -37,7 +37,7 @@ if TYPE_CHECKING:  # a scenario is only read here (name, params, events, steps, 
     from ..inputs.scenario import Scenario
 
 __all__ = ["BatchError", "DESIGNS", "MEASURES", "MAX_RUNS", "Factor", "Point", "RunTask", "Experiment",
-           "single_experiment", "compare_experiment", "count_runs", "grid_rows", "sample_rows", "point_label",
+           "single_experiment", "compare_experiment", "count_runs", "grid_rows", "sample_rows", "whole_values", "point_label",
            "plain"]
 
 DESIGNS = ("factorial", "lhs", "sobol", "morris")
@@ -71,7 +71,7 @@ class Factor:
     lo: float | None = None
     hi: float | None = None
     integer: bool = False
-    multiple: int = 1  # sampled integers are rounded to a multiple of this (network_degree: even)
+    multiple: int = 1  # sampled integers take the multiples of this between lo and hi (network_degree: even)
 
     def to_dict(self) -> dict:
         d: dict[str, Any] = {"name": self.name}
@@ -132,12 +132,17 @@ class Experiment:
     base: str = ""
     source: str | None = None
     customers: bool = False  # also keep each run's final per-customer table (parts/customers-*.parquet)
+    #: the replicates' own seeds, given as they are (``loyalty-sim run --run-seed S``: a run re-done
+    #: from the seed a results table records) instead of spawned from ``seed``
+    run_seeds: tuple | None = None
 
     @property
     def n_runs(self) -> int:
         return len(self.points) * self.replicates
 
     def seeds(self) -> list[int]:
+        if self.run_seeds is not None:
+            return [int(s) for s in self.run_seeds]
         return replicate_seeds(self.seed, self.replicates)
 
     def tasks(self) -> list[RunTask]:
@@ -153,7 +158,9 @@ class Experiment:
     def spec(self) -> dict:
         """A plain description (JSON) of everything that determines the results; resume checks it."""
         base = self.points[0].params.to_dict() if self.points else {}
+        own = {"run_seeds": [int(x) for x in self.run_seeds]} if self.run_seeds is not None else {}
         return {
+            **own,
             "name": self.name, "kind": self.kind, "design": self.design, "base": self.base,
             "replicates": self.replicates, "steps": self.steps, "seed": self.seed, "measure": self.measure,
             "customers": self.customers,
@@ -217,11 +224,20 @@ def _fmt_value(v) -> str:
 # ---- building experiments ------------------------------------------------------------------------
 def single_experiment(scenario: Scenario, replicates: int = 1, steps: int | None = None, seed: int | None = None,
                       measure: str = "every", metrics: Sequence[str] | None = None,
-                      customers: bool = False) -> Experiment:
-    """One scenario × ``replicates`` (what ``loyalty-sim run`` does)."""
+                      customers: bool = False, run_seed: int | None = None) -> Experiment:
+    """One scenario × ``replicates`` (what ``loyalty-sim run`` does). ``run_seed``: one run with exactly
+    this seed (the ``seed`` a results table records for a run), not a seed spawned from a master seed;
+    it excludes ``seed`` and more than one replicate."""
     steps = scenario.steps if steps is None else steps
-    seed = (scenario.seed if scenario.seed is not None else 0) if seed is None else seed
     pt = Point(0, scenario.name, scenario.params, tuple(scenario.events), {})
+    if run_seed is not None:
+        if seed is not None or int(replicates) != 1:
+            raise BatchError("--run-seed", "--run-seed is the seed of one run: give it without --seed and with one replicate",
+                             None, "--run-seed 是单次运行的种子：不能与 --seed 同时给出，且只能有一个重复")
+        return Experiment(scenario.name, "run", "single", (pt,), 1, int(steps), int(run_seed), measure,
+                          tuple(metrics or METRICS), base=scenario.name, source=scenario.source, customers=customers,
+                          run_seeds=(int(run_seed),))
+    seed = (scenario.seed if scenario.seed is not None else 0) if seed is None else seed
     return Experiment(scenario.name, "run", "single", (pt,), int(replicates), int(steps), int(seed), measure,
                       tuple(metrics or METRICS), base=scenario.name, source=scenario.source, customers=customers)
 
@@ -250,7 +266,7 @@ def grid_rows(factors: Sequence[Factor]) -> list[dict]:
 def sample_rows(design: str, factors: Sequence[Factor], samples: int, seed: int, num_levels: int = 4,
                 second_order: bool = False) -> tuple[list[dict], dict, dict]:
     """A sampled design between the factors' bounds: ``(rows, problem, options)``, the rows as
-    ``{name: value}`` (integers rounded to a multiple of :attr:`Factor.multiple`), SALib's problem and
+    ``{name: value}`` (integers as one of their whole values, :func:`_whole`), SALib's problem and
     the options the manifest records. ``design`` is ``lhs``, ``sobol`` or ``morris``."""
     problem = {"num_vars": len(factors), "names": [f.name for f in factors], "bounds": [[f.lo, f.hi] for f in factors]}
     X = _sample(design, problem, samples, seed, num_levels, second_order)
@@ -259,9 +275,36 @@ def sample_rows(design: str, factors: Sequence[Factor], samples: int, seed: int,
         options["calc_second_order"] = second_order
     if design == "morris":
         options["num_levels"] = num_levels
-    rows = [{f.name: (int(round(x / f.multiple)) * f.multiple if f.integer else float(x))
-             for f, x in zip(factors, row)} for row in X]
+    cols = [_whole(f, X[:, j], design) if f.integer else [float(x) for x in X[:, j]] for j, f in enumerate(factors)]
+    rows = [{f.name: col[i] for f, col in zip(factors, cols)} for i in range(len(X))]
     return rows, problem, options
+
+
+def whole_values(f: Factor) -> list[int]:
+    """The whole values a sampled integer factor can take: the multiples of :attr:`Factor.multiple`
+    between its bounds (``network_degree`` from 2 to 12: 2, 4, 6, 8, 10, 12)."""
+    k = int(f.multiple) or 1
+    first, last = math.ceil(f.lo / k - 1e-9), math.floor(f.hi / k + 1e-9)
+    return [i * k for i in range(first, last + 1)]
+
+
+def _whole(f: Factor, x: np.ndarray, design: str) -> list[int]:
+    """A sampled column of an integer factor as its whole values (:func:`whole_values`). Latin
+    hypercube and Sobol samples are uniform between the bounds, so the range is cut into one equal
+    part per whole value and each value is drawn as often as the others (rounding to the nearest
+    would give the two end values half the chance of the others, and could step outside the
+    bounds). Morris samples lie on a grid of levels: each level goes to its nearest whole value
+    (the lower one on a tie), so the trajectories keep their order and their steps."""
+    vals = whole_values(f)
+    if len(vals) < 2:
+        raise ValueError(f"{f.name}: fewer than two whole values between {f.lo} and {f.hi}")
+    x = np.asarray(x, dtype=float)
+    if design == "morris":
+        idx = np.abs(x[:, None] - np.asarray(vals, dtype=float)[None, :]).argmin(axis=1)
+    else:
+        u = (x - f.lo) / (f.hi - f.lo)
+        idx = np.clip(np.floor(u * len(vals)).astype(int), 0, len(vals) - 1)
+    return [int(vals[i]) for i in idx]
 
 
 def _sample(design, problem, samples, seed, num_levels, second_order) -> np.ndarray:

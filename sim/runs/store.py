@@ -304,7 +304,8 @@ def manifest(exp: Experiment, runs: dict, created: str, executor: str) -> dict:
         "steps": exp.steps,
         "master_seed": exp.seed,
         "seeds": exp.seeds(),
-        "seeding": "replicate r of every point uses seeds[r], spawned from SeedSequence(master_seed)",
+        "seeding": ("the run's own seed, given with --run-seed (not spawned)" if exp.run_seeds is not None else
+                    "replicate r of every point uses seeds[r], spawned from SeedSequence(master_seed)"),
         "measure": exp.measure,
         "customers": exp.customers,
         "metrics": list(exp.metrics),
