@@ -46,17 +46,22 @@ def one(rc, cls: str, widget_class=v.VuetifyWidget):
     return found[0]
 
 
-def box_of(rc, name: str) -> v.TextField:
-    """The text box of the parameter control ``lsim-param-NAME``."""
+def control_of(rc, name: str, kind):
+    """The one widget of class ``kind`` in the parameter control ``lsim-param-NAME``."""
     sheet = one(rc, f"lsim-param-{name}", v.Sheet)
     todo, found = list(sheet.children), []
     while todo:
         w = todo.pop(0)
-        if isinstance(w, v.TextField):
+        if isinstance(w, kind):
             found.append(w)
         todo.extend(c for c in (getattr(w, "children", None) or []) if isinstance(c, ipywidgets.Widget))
     assert len(found) == 1
     return found[0]
+
+
+def box_of(rc, name: str) -> v.TextField:
+    """The text box of the parameter control ``lsim-param-NAME``."""
+    return control_of(rc, name, v.TextField)
 
 
 def texts(rc) -> str:
@@ -121,15 +126,7 @@ def test_the_text_the_box_shows_is_committed_not_a_lagging_v_model(ctx):
 
 def slider_of(rc, name: str) -> v.Slider:
     """The slider of the parameter control ``lsim-param-NAME``."""
-    sheet = one(rc, f"lsim-param-{name}", v.Sheet)
-    todo, found = list(sheet.children), []
-    while todo:
-        w = todo.pop(0)
-        if isinstance(w, v.Slider):
-            found.append(w)
-        todo.extend(c for c in (getattr(w, "children", None) or []) if isinstance(c, ipywidgets.Widget))
-    assert len(found) == 1
-    return found[0]
+    return control_of(rc, name, v.Slider)
 
 
 def open_panel(rc, css: str) -> None:

@@ -25,20 +25,7 @@ from sim.cli import cli
 from sim.inputs.experiment import parse_experiment
 from sim.runs import read_results, run_experiment, worker_lost
 from sim.runs.store import part_path
-
-SMALL = """
-[experiment]
-scenario = "baseline"
-replicates = 2
-steps = 8
-seed = 11
-metrics = ["loyal_share", "churn_rate", "satisfaction", "profit"]
-[set]
-n_customers = 200
-network_degree = 4
-[vary]
-trust_gain = [0.05, 0.1, 0.2]
-"""
+from test_research_faults import SMALL  # the small sweep those tests use
 
 CAL = """
 [calibration]
