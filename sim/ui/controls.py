@@ -121,7 +121,7 @@ def ParamControl(param: Param, value: Any, on_value: Callable[[Any], Any], key: 
         if error:
             solara.Text(error, classes=["lsim-error"], style={"color": "#c62828", "font-size": "0.82em"})
         else:
-            solara.Text(hint + (f" · {note}" if note else ""), style={"color": "#78909c", "font-size": "0.78em"})
+            solara.Text(hint + (f" · {note}" if note else ""), style={"color": "#546e7a", "font-size": "0.78em"})
 
 
 @solara.component

@@ -242,7 +242,7 @@ def RunControls():
             CommitBox(state.SEED.label(lang.value), str(sess.seed), typed_seed, classes=["lsim-seed-input"],
                       style="max-width: 110px", reset_key=state.settings_version.value)
             solara.Text(tr(f"seed {sess.seed}", f"种子 {sess.seed}"), classes=["lsim-seed-value"],
-                        style={"color": "#78909c", "font-size": "0.85em"})
+                        style={"color": "#546e7a", "font-size": "0.85em"})
         kind, text = state.notice.value
         text = shown(text)  # kept in both languages: shown in the current one
         if text:

@@ -98,7 +98,7 @@ LAYOUT_CSS = """
 .lsim-run .lsim-run-fields .v-input .v-label, .lsim-run-settings .v-input .v-label { white-space: nowrap; }
 .lsim-run .lsim-step-counter { white-space: nowrap; }
 .lsim-diagram { overflow-x: auto; }
-.lsim-cli { color: #78909c; font-size: 0.82em; }
+.lsim-cli { color: #546e7a; font-size: 0.82em; }
 .lsim-diagram svg { display: block; }
 @media (max-width: 1263.98px) {
   .lsim-explore { flex-direction: column; flex-wrap: nowrap; }
