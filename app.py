@@ -64,9 +64,9 @@ def Layout(children=[]):
                 # each language's name in its own language, read so by a screen reader
                 solara.ToggleButtonsSingle(value=lang, classes=["lsim-lang"], dense=True,
                                            children=[solara.Button("EN", value="en", classes=["lsim-lang-en"],
-                                                                   attributes={"lang": "en", "aria-label": "English"}),
+                                                                   attributes={"lang": "en", "aria-label": "EN — English"}),
                                                      solara.Button("中文", value="zh", classes=["lsim-lang-zh"],
-                                                                   attributes={"lang": "zh-CN", "aria-label": "中文"})])
+                                                                   attributes={"lang": "zh-CN"})])
         with solara.Column(children=children):
             pass
     return main

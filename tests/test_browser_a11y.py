@@ -34,8 +34,10 @@ PHONE = {"width": 390, "height": 844}
 
 
 @pytest.fixture(scope="module")
-def server():
-    with AppServer(cull="60s", log=output_dir("logs") / "test_browser_a11y-server.log") as srv:
+def server(tmp_path_factory):
+    db = tmp_path_factory.mktemp("a11y-workshops") / "workshops.sqlite"  # a workshop log of its own
+    with AppServer(cull="60s", env={"LSIM_WORKSHOP_DB": str(db)},
+                   log=output_dir("logs") / "test_browser_a11y-server.log") as srv:
         yield srv
 
 
@@ -88,7 +90,9 @@ def test_page_language_follows_the_toggle_and_the_page_can_be_zoomed(new_page):
     assert page.evaluate("document.documentElement.lang") == "en"
     # each language's button is named in its own language
     assert page.locator(".lsim-lang-zh").get_attribute("lang") == "zh-CN"
-    assert page.locator(".lsim-lang-en").get_attribute("aria-label") == "English"
+    assert page.locator(".lsim-lang-en").get_attribute("lang") == "en"
+    # (a name that starts with what the button shows, so that a speech-input user can say "click EN")
+    assert page.locator(".lsim-lang-en").get_attribute("aria-label") == "EN — English"
     to_chinese(page)
     page.locator(".lsim-nav-link[href$='learn']").click()  # the language belongs to the session
     page.wait_for_selector(".lsim-learn-page")
@@ -215,3 +219,12 @@ def test_small_grey_texts_are_dark_enough(new_page):
     assert len(texts) >= 5
     low = [(t, round(c, 2)) for t, c in texts if c < 4.5]  # against the cards' white
     assert not low, low
+
+    # a red text button (Vuetify's "error" red, #ff5252, is 3.3:1 on white)
+    host = new_page("/workshop", ready=".lsim-ws-create-button")
+    host.locator(".lsim-ws-weeks input").fill("4")
+    host.locator(".lsim-ws-customers input").fill("300")
+    host.locator(".lsim-ws-create-button").click()
+    host.wait_for_selector(".lsim-ws-close")
+    (text, contrast), = host.evaluate(_CONTRAST_JS, ".lsim-ws-close .v-btn__content")
+    assert contrast >= 4.5, (text, contrast)

@@ -225,7 +225,7 @@ def ConfigCard(index: int, config: Config, n_configs: int):
                                               + edit_text(k, v, lang, params)})
             EditEditor(config, lambda k, v: set_config(index, config.with_edit(k, v))).key(f"editor-{config.uid}")
             if n_configs > 2:
-                solara.Button(tr("Remove this configuration", "删除此配置"), text=True, color="error",
+                solara.Button(tr("Remove this configuration", "删除此配置"), text=True, color="red darken-3",
                               icon_name="mdi-delete", on_click=lambda: remove_config(index),
                               classes=["lsim-compare-remove-config"])
 

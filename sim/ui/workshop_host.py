@@ -689,7 +689,7 @@ def Dashboard(ws: Workshop, key: str, origin: str):
                                f"撤销第 {len(ws.rounds)} 轮？其决策将重新成为本轮的决策。") if confirm == "undo"
                             else tr("Close the workshop? Nobody can decide or play afterwards.",
                                     "结束工作坊？之后不能再决策或进行新的一轮。"))
-                solara.Button(tr("Yes", "是"), color="error", on_click=undo if confirm == "undo" else close,
+                solara.Button(tr("Yes", "是"), color="red darken-3", on_click=undo if confirm == "undo" else close,
                               classes=["lsim-ws-confirm-yes"])
                 solara.Button(tr("No", "否"), text=True, on_click=lambda: set_confirm(""), classes=["lsim-ws-confirm-no"])
         if result.value and result.value[0] == "error":
@@ -740,7 +740,7 @@ def Dashboard(ws: Workshop, key: str, origin: str):
                                 children=[solara.Button(tr("Export (zip of CSVs)", "导出（CSV 压缩包）"),
                                                         icon_name="mdi-download", outlined=True,
                                                         classes=["lsim-ws-export"])])
-            solara.Button(tr("Close the workshop", "结束工作坊"), color="error", text=True, disabled=ws.closed,
+            solara.Button(tr("Close the workshop", "结束工作坊"), color="red darken-3", text=True, disabled=ws.closed,
                           on_click=lambda: set_confirm("close"), classes=["lsim-ws-close"])
         shown_notice = notice or (result.value[1] if result.value and result.value[0] == "ok" else None)
         if shown_notice:
