@@ -23,10 +23,25 @@ from sim.ui.explore import Explore
 from sim.ui.i18n import lang, tr
 from sim.ui.keep import serve_defaults
 from sim.ui.learn import Learn
+from sim.ui.page_attrs import PageAttributes
 from sim.ui.sweep import Sweep
 from sim.ui.workshop_host import WorkshopHost
 from sim.ui.workshop_join import Join
 from sim.ui.workshop_screen import Screen
+
+
+@solara.component
+def NavLink(path: str, title: str, current: bool):
+    """A page link of the app bar: one link (one stop of the Tab key, followed with Enter) that looks
+    like a button; the current page's says so to a screen reader (``aria-current``)."""
+    router = solara.use_router()
+    attributes = {"href": path, **({"aria-current": "page"} if current else {})}
+    # the button is only the link's look: not a second stop of the Tab key inside the link
+    button = solara.Button(title, text=True, color="white" if not current else None, classes=["lsim-nav"],
+                           attributes={"tabindex": "-1"})
+    link = solara.v.Html(tag="a", attributes=attributes, children=[button], class_="lsim-nav-link")
+    solara.v.use_event(link, "click.prevent.stop", lambda *_: router.push(path))
+    return link
 
 
 @solara.component
@@ -40,17 +55,18 @@ def Layout(children=[]):
             with solara.Row(style={"align-items": "center"}, classes=["lsim-topbar"]):
                 # inside the app bar: a second child of AppLayout would become a sidebar
                 solara.v.Html(tag="style", children=[PAGE_CSS])
+                PageAttributes()  # <html lang> follows the language; the page can be zoomed
                 with solara.Row(gap="0px", classes=["lsim-navs"]):  # scrolls sideways on a phone
                     for r in routes:
                         if r.path not in titles:  # reached by a link or a QR code: /join, /screen
                             continue
-                        solara.Link(solara.resolve_path(r), children=[
-                            solara.Button(titles.get(r.path, r.path), text=True,
-                                          color="white" if r is not route_current else None,
-                                          classes=["lsim-nav"])])
+                        NavLink(solara.resolve_path(r), titles[r.path], r is route_current)
+                # each language's name in its own language, read so by a screen reader
                 solara.ToggleButtonsSingle(value=lang, classes=["lsim-lang"], dense=True,
-                                           children=[solara.Button("EN", value="en", classes=["lsim-lang-en"]),
-                                                     solara.Button("中文", value="zh", classes=["lsim-lang-zh"])])
+                                           children=[solara.Button("EN", value="en", classes=["lsim-lang-en"],
+                                                                   attributes={"lang": "en", "aria-label": "EN — English"}),
+                                                     solara.Button("中文", value="zh", classes=["lsim-lang-zh"],
+                                                                   attributes={"lang": "zh-CN"})])
         with solara.Column(children=children):
             pass
     return main

@@ -220,10 +220,12 @@ def ConfigCard(index: int, config: Config, n_configs: int):
                 with solara.Row(style={"align-items": "center"}, classes=["lsim-compare-edit"], gap="4px"):
                     solara.Text(edit_text(k, v, lang, params), style={"flex": "1 1 auto"})
                     solara.Button(icon_name="mdi-close", text=True, classes=["lsim-compare-remove-edit"],
-                                  on_click=lambda k=k: set_config(index, config.without(k)))
+                                  on_click=lambda k=k: set_config(index, config.without(k)),
+                                  attributes={"aria-label": tr("Remove this edit: ", "删除此修改：")
+                                              + edit_text(k, v, lang, params)})
             EditEditor(config, lambda k, v: set_config(index, config.with_edit(k, v))).key(f"editor-{config.uid}")
             if n_configs > 2:
-                solara.Button(tr("Remove this configuration", "删除此配置"), text=True, color="error",
+                solara.Button(tr("Remove this configuration", "删除此配置"), text=True, color="red darken-3",
                               icon_name="mdi-delete", on_click=lambda: remove_config(index),
                               classes=["lsim-compare-remove-config"])
 

@@ -40,7 +40,7 @@ from ..words import join
 from .i18n import lang, tr
 
 __all__ = ["ParamControl", "ChoiceControl", "NumberControl", "ParameterPanels", "MerchantPanels", "MERCHANT_MAIN", "format_value", "parse_value",
-           "choice_label", "use_commit", "CommitBox", "same_value"]
+           "choice_label", "use_commit", "CommitBox", "same_value", "named"]
 
 #: merchant fields shown first (the rest are under "more"); all come from MERCHANT_PARAMS
 MERCHANT_MAIN: tuple[str, ...] = ("quality", "price", "promise", "recovery_prob", "recovery_delay", "compensation",
@@ -121,7 +121,7 @@ def ParamControl(param: Param, value: Any, on_value: Callable[[Any], Any], key: 
         if error:
             solara.Text(error, classes=["lsim-error"], style={"color": "#c62828", "font-size": "0.82em"})
         else:
-            solara.Text(hint + (f" · {note}" if note else ""), style={"color": "#78909c", "font-size": "0.78em"})
+            solara.Text(hint + (f" · {note}" if note else ""), style={"color": "#546e7a", "font-size": "0.78em"})
 
 
 @solara.component
@@ -129,8 +129,15 @@ def ChoiceControl(p: Param, value, commit, error: str, disabled: bool, lng: str)
     """The list of a choice parameter: ``commit(v)`` on a pick; ``error`` shown under it."""
     items = [{"text": choice_label(p, c, lng), "value": c} for c in p.choices]
     sel = rv.Select(v_model=value, items=items, dense=True, hide_details="auto", disabled=disabled,
-                    error_messages=[error] if error else [], class_="lsim-select")
+                    error_messages=[error] if error else [], class_="lsim-select", attributes=named(p, lng))
     rv.use_event(sel, "change", lambda *a: commit(a[-1]))
+
+
+def named(p: Param, lng: str) -> dict[str, str]:
+    """The HTML attributes that name a control of ``p`` for screen readers: its label (the visible
+    text above the control is not tied to it), and its help (shown to a mouse on hover) as the
+    control's description."""
+    return {"aria-label": p.label(lng), "aria-description": p.help(lng)}
 
 
 def same_value(a: Any, b: Any) -> bool:
@@ -179,6 +186,7 @@ def NumberControl(p: Param, value, text: str, set_text, commit, disabled: bool):
     (``set_text``), ``commit(raw)`` is called once per typed value (Enter or leaving the box) and by
     the slider, and returns False when it refuses the value. :func:`ParamControl` adds validation and
     messages around it."""
+    lng = lang.value
     step = p.step or (1 if p.kind == "int" else 0.01)
     # the slider's grid starts at a multiple of its step, so that a value typed on that grid (2,000
     # customers, in steps of 100 from a least of 2) is not moved to the nearest point of a grid
@@ -196,7 +204,7 @@ def NumberControl(p: Param, value, text: str, set_text, commit, disabled: bool):
 
     with solara.Row(gap="6px", style={"align-items": "center"}):
         slider = rv.Slider(min=lo, max=p.hi, step=step, thumb_label=True, hide_details=True, dense=True,
-                           disabled=disabled, class_="lsim-slider", style_="flex: 1 1 auto")
+                           disabled=disabled, class_="lsim-slider", style_="flex: 1 1 auto", attributes=named(p, lng))
 
         def slid(*a):
             v = min(max(a[-1], p.lo), p.hi)
@@ -209,7 +217,7 @@ def NumberControl(p: Param, value, text: str, set_text, commit, disabled: bool):
         rv.use_event(slider, "change", slid)
         box = rv.TextField(v_model=text, on_v_model=set_text, dense=True, hide_details=True,
                            disabled=disabled, class_="lsim-input", style_="max-width: 92px; flex: 0 0 92px",
-                           single_line=True)
+                           single_line=True, attributes=named(p, lng))
         use_commit(box, commit)
 
     def mounted():

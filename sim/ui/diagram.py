@@ -14,7 +14,7 @@ import math
 
 from .plots import STAGE_COLORS
 
-__all__ = ["mechanism_svg", "flows"]
+__all__ = ["mechanism_svg", "flows", "title_text", "summary_text"]
 
 W, H = 1050, 446
 _R1, _R2, _BH = 112, 286, 90  # the two rows of boxes and their height
@@ -144,6 +144,26 @@ def _arrows() -> list[tuple[str, str, str, tuple[str, str], tuple[float, float],
     ]
 
 
+def title_text(lang: str = "en", step: int | None = None) -> str:
+    """The diagram's name for a screen reader (its ``<title>``)."""
+    zh = lang == "zh"
+    name = "机制 A–H" if zh else "The mechanism A–H"
+    if step is None:
+        return name
+    return f"{name}：第 {step} 周的流量" if zh else f"{name}: flows in week {step}"
+
+
+def summary_text(metrics: dict, lang: str = "en") -> str:
+    """What the diagram shows, as text (its ``<desc>``): each box with its counts, then each arrow
+    with the customers who went along it — the same names and numbers the picture draws."""
+    zh = lang == "zh"
+    f = flows(metrics)
+    boxes = [_NAMES[k][1 if zh else 0].replace("\n", "" if zh else " ").replace("  ", " ") + ("：" if zh else ": ")
+             + ("，" if zh else ", ").join(_box_text(k, metrics, lang)) for k in _BOX]
+    arrows = [f"{zh_ if zh else en}{'：' if zh else ': '}{_n(f[key])}" for key, _, _, (en, zh_), _, _ in _arrows()]
+    return ("；" if zh else "; ").join(boxes + arrows) + ("。" if zh else ".")
+
+
 def mechanism_svg(metrics: dict, lang: str = "en", playing: bool = False, step: int | None = None,
                   uid: str = "lsim") -> str:
     """The diagram as an SVG string (fits its container's width)."""
@@ -151,7 +171,10 @@ def mechanism_svg(metrics: dict, lang: str = "en", playing: bool = False, step: 
     f = flows(metrics)
     scale = max(1.0, f["purchases"])
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {W} {H}" width="100%" '
-           f'style="max-width:{W}px;min-width:{MIN_WIDTH}px;font-family:sans-serif" class="lsim-diagram-svg" role="img">']
+           f'style="max-width:{W}px;min-width:{MIN_WIDTH}px;font-family:sans-serif" class="lsim-diagram-svg" role="img" '
+           f'aria-describedby="{uid}-desc">',
+           f'<title>{html.escape(title_text(lang, step))}</title>'
+           f'<desc id="{uid}-desc">{html.escape(summary_text(metrics, lang))}</desc>']
     out.append("<style>"
                f".{uid}-flow{{stroke-dasharray:12 7;animation:{uid}-march 0.8s linear infinite}}"
                f"@keyframes {uid}-march{{to{{stroke-dashoffset:-19}}}}"

@@ -72,7 +72,7 @@ from ..analysis.labels import metric_label
 from ..inputs.scenario import INFO_LABELS, load_scenario, scenario_names
 from . import keep, plots, state
 from .controls import CommitBox, MerchantPanels, ParameterPanels, parse_value
-from .diagram import mechanism_svg
+from .diagram import mechanism_svg, title_text
 from .files import ChartView, Downloads, FigureView, Upload
 from .pages_common import Md
 from .i18n import both, lang, shown, tr
@@ -242,7 +242,7 @@ def RunControls():
             CommitBox(state.SEED.label(lang.value), str(sess.seed), typed_seed, classes=["lsim-seed-input"],
                       style="max-width: 110px", reset_key=state.settings_version.value)
             solara.Text(tr(f"seed {sess.seed}", f"种子 {sess.seed}"), classes=["lsim-seed-value"],
-                        style={"color": "#78909c", "font-size": "0.85em"})
+                        style={"color": "#546e7a", "font-size": "0.85em"})
         kind, text = state.notice.value
         text = shown(text)  # kept in both languages: shown in the current one
         if text:
@@ -393,7 +393,10 @@ def Diagram():
     on = state.playing.value
     svg = solara.use_memo(lambda: mechanism_svg(sess.model.metrics, lng, playing=on, step=sess.steps),
                           [id(sess), ver, lng, on])
-    with solara.Card(margin=0, classes=["lsim-diagram"], style={"padding": "6px"}):
+    # a region of its own, reached with the Tab key: on a narrow screen it scrolls sideways, and
+    # the keyboard's arrow keys scroll it once it has the focus
+    with rv.Card(elevation=2, class_="ma-0 lsim-diagram", style_="padding: 6px;",
+                 attributes={"tabindex": "0", "role": "region", "aria-label": title_text(lng)}):
         solara.HTML(tag="div", unsafe_innerHTML=svg)
 
 

@@ -98,7 +98,7 @@ LAYOUT_CSS = """
 .lsim-run .lsim-run-fields .v-input .v-label, .lsim-run-settings .v-input .v-label { white-space: nowrap; }
 .lsim-run .lsim-step-counter { white-space: nowrap; }
 .lsim-diagram { overflow-x: auto; }
-.lsim-cli { color: #78909c; font-size: 0.82em; }
+.lsim-cli { color: #546e7a; font-size: 0.82em; }
 .lsim-diagram svg { display: block; }
 @media (max-width: 1263.98px) {
   .lsim-explore { flex-direction: column; flex-wrap: nowrap; }
@@ -110,3 +110,16 @@ LAYOUT_CSS = """
 }
 """
 PAGE_CSS += LAYOUT_CSS
+
+#: where the keyboard is: Vuetify marks a focused button, tab or panel header only with a faint tint
+#: (none that shows on the dark app bar), so whatever has the keyboard's focus gets a ring drawn
+#: inside its own box (an outline takes no room: nothing moves, and a strip that scrolls does not
+#: cut it off). Dark blue on the page, amber on the app bar. A text box keeps Vuetify's coloured
+#: underline and label, which already show where the typing goes.
+FOCUS_CSS = """
+.v-application :focus-visible { outline: 3px solid #0d47a1 !important; outline-offset: -3px; }
+.v-application .v-app-bar :focus-visible { outline-color: #ffc107 !important; }
+.v-application .v-input input:focus-visible, .v-application .v-input textarea:focus-visible { outline: none !important; }
+.v-application .v-slider__thumb-container:focus-visible { outline-offset: 2px; }
+"""
+PAGE_CSS += FOCUS_CSS

@@ -144,7 +144,7 @@ def JobProgress(job: solara.Reactive, on_cancel: Callable[[], None], cancel_clas
                 if st.failed:
                     text += tr(f" ({st.failed} failed)", f"（{st.failed} 次失败）")
                 solara.Text(text, classes=["lsim-progress-text"])
-            solara.Button(tr("Cancel", "取消"), on_click=on_cancel, color="error", outlined=True,
+            solara.Button(tr("Cancel", "取消"), on_click=on_cancel, color="red darken-3", outlined=True,
                           classes=[cancel_class], icon_name="mdi-stop")
     elif st.status == "cancelled":
         solara.Warning(tr(f"Cancelled after {st.done} of {st.total} runs.", f"已在完成 {st.done} / {st.total} 次运行后取消。"),

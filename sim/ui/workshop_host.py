@@ -350,7 +350,7 @@ def Leaderboard(ws: Workshop, market: int, big: bool = False, version: int = 0):
     """The market's balanced scorecard, best first (once a round has been played)."""
     if not ws.rounds:
         solara.Text(tr("The leaderboard appears after the first round.", "排行榜在第一轮之后出现。"),
-                    classes=["lsim-ws-board-empty"], style={"color": "#777", "font-size": "1.5rem" if big else "0.95rem"})
+                    classes=["lsim-ws-board-empty"], style={"color": "#616161", "font-size": "1.5rem" if big else "0.95rem"})
         return
     with ws.lock:
         board = ws.scorecard(market)
@@ -383,7 +383,7 @@ def RoundCharts(ws: Workshop, market: int, big: bool = False, version: int = 0):
     svg = solara.use_memo(lambda: build() if signature else "", [signature, lng, big, market, id(ws)])
     if not svg:
         solara.Text(tr("The charts appear after the first round.", "图表在第一轮之后出现。"),
-                    classes=["lsim-ws-chart-empty"], style={"color": "#777", "font-size": "1.5rem" if big else "0.95rem"})
+                    classes=["lsim-ws-chart-empty"], style={"color": "#616161", "font-size": "1.5rem" if big else "0.95rem"})
         return
     solara.HTML(tag="div", classes=["lsim-ws-chart"], unsafe_innerHTML=svg,
                 style=f"max-width: {'1800px' if big else '1360px'}")
@@ -398,7 +398,7 @@ def WhatHappened(ws: Workshop, market: int, big: bool = False, rounds: int = 0, 
         lines = [ln for ln in lines if ln.round > len(ws.rounds) - rounds]
     with solara.Column(gap="2px", classes=["lsim-ws-lines"]):
         if not lines:
-            solara.Text(tr("Nothing yet: play a round.", "暂无：请先进行一轮。"), style={"color": "#777"})
+            solara.Text(tr("Nothing yet: play a round.", "暂无：请先进行一轮。"), style={"color": "#616161"})
         for ln in sorted(lines, key=lambda ln: -ln.round):
             solara.Text(ln.text(lang.value), classes=["lsim-ws-line", f"lsim-ws-line-{ln.kind}"],
                         style={"font-size": "1.5rem" if big else "0.95rem"})
@@ -689,7 +689,7 @@ def Dashboard(ws: Workshop, key: str, origin: str):
                                f"撤销第 {len(ws.rounds)} 轮？其决策将重新成为本轮的决策。") if confirm == "undo"
                             else tr("Close the workshop? Nobody can decide or play afterwards.",
                                     "结束工作坊？之后不能再决策或进行新的一轮。"))
-                solara.Button(tr("Yes", "是"), color="error", on_click=undo if confirm == "undo" else close,
+                solara.Button(tr("Yes", "是"), color="red darken-3", on_click=undo if confirm == "undo" else close,
                               classes=["lsim-ws-confirm-yes"])
                 solara.Button(tr("No", "否"), text=True, on_click=lambda: set_confirm(""), classes=["lsim-ws-confirm-no"])
         if result.value and result.value[0] == "error":
@@ -740,7 +740,7 @@ def Dashboard(ws: Workshop, key: str, origin: str):
                                 children=[solara.Button(tr("Export (zip of CSVs)", "导出（CSV 压缩包）"),
                                                         icon_name="mdi-download", outlined=True,
                                                         classes=["lsim-ws-export"])])
-            solara.Button(tr("Close the workshop", "结束工作坊"), color="error", text=True, disabled=ws.closed,
+            solara.Button(tr("Close the workshop", "结束工作坊"), color="red darken-3", text=True, disabled=ws.closed,
                           on_click=lambda: set_confirm("close"), classes=["lsim-ws-close"])
         shown_notice = notice or (result.value[1] if result.value and result.value[0] == "ok" else None)
         if shown_notice:
@@ -817,7 +817,7 @@ def LastDecisions(ws: Workshop, market: int, version: int = 0):
     with solara.Column(gap="2px", classes=["lsim-ws-decisions"]):
         solara.Text(tr(f"Decisions of round {rnd.number}", f"第 {rnd.number} 轮的决策"), style={"font-weight": "bold"})
         if not items:
-            solara.Text(tr("No participant changed a decision.", "没有参与者修改决策。"), style={"color": "#777"})
+            solara.Text(tr("No participant changed a decision.", "没有参与者修改决策。"), style={"color": "#616161"})
         for merchant, fields in items:
             parts = [f"{MERCHANT_PARAMS[k].label(lng)} = {_decision_value(k, fields[k], lng)}" for k in DECISIONS
                      if k in fields]

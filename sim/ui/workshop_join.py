@@ -227,7 +227,7 @@ def _JoinForm(code0: str, on_joined, error, set_error):
                       on_v_model=pick, dense=True, outlined=True, class_="lsim-ws-seat", style_="max-width: 320px")
         solara.Text(tr(f"Workshop {ws.code}: scenario {ws.scenario_name}, {len(free)} free seats",
                        f"工作坊 {ws.code}：情景 {ws.scenario_name}，空闲席位 {len(free)} 个"),
-                    style={"color": "#607d8b", "font-size": "0.9em"})
+                    style={"color": "#546e7a", "font-size": "0.9em"})
     solara.Button(tr("Join", "加入"), on_click=join, color="primary", classes=["lsim-ws-join-btn"],
                   style={"max-width": "200px"})
     _Error(error)
@@ -428,7 +428,7 @@ def _Field(field: str, value: Any, commit, error, disabled: bool, changed: bool 
         if error:
             solara.Text(shown(error), classes=["lsim-ws-field-error"], style={"color": "#c62828", "font-size": "0.82em"})
         else:
-            solara.Text(hint, style={"color": "#78909c", "font-size": "0.78em"})
+            solara.Text(hint, style={"color": "#546e7a", "font-size": "0.78em"})
 
 
 def _money(x: float) -> str:
@@ -463,7 +463,7 @@ def _Cost(values: dict, live, params, lng: str):
     solara.HTML(tag="div", classes=["lsim-ws-cost"], unsafe_innerHTML=(
         f"<div style='font-weight:600;margin-bottom:4px'>{html.escape(title)}</div>"
         f"<table style='border-collapse:collapse;font-size:0.9em'>{''.join(body)}</table>"
-        f"<div style='color:#78909c;font-size:0.8em'>{html.escape(note)}</div>"))
+        f"<div style='color:#546e7a;font-size:0.8em'>{html.escape(note)}</div>"))
 
 
 def _table_html(head: list[str], rows: list[list[str]]) -> str:
@@ -495,7 +495,7 @@ def _Rounds(table, start, merchant: str, lng: str, played: tuple):
                            "市场调研晚一轮送达：第 2 轮结束后，你会看到竞争对手在第 1 轮的情况。"),
                         classes=["lsim-ws-rivals"])
         else:
-            solara.Text(tr(f"As of round {at}", f"截至第 {at} 轮"), style={"color": "#607d8b"})
+            solara.Text(tr(f"As of round {at}", f"截至第 {at} 轮"), style={"color": "#546e7a"})
             head = [tr("Merchant", "商家")] + [zh_ if zh else en for _, en, zh_, _ in RIVAL_COLUMNS]
             rows = [[str(r["merchant"])] + rival_cells(r) for r in rivals.to_dict("records")]
             solara.HTML(tag="div", classes=["lsim-ws-rivals"], unsafe_innerHTML=_table_html(head, rows),
@@ -521,7 +521,7 @@ def _Customers(ws: Workshop, market: int, merchant: str, table, lng: str, played
     with solara.Card(tr(f"Your customers in round {rnd}", f"第 {rnd} 轮你的客户")):
         solara.Text(tr("Cycle A: buy, be satisfied, buy again. Cycle B: fall short, complain, get an answer.",
                        "甲循环：购买、满意、再购买。乙循环：未达预期、投诉、得到答复。"),
-                    style={"color": "#607d8b", "font-size": "0.88em"})
+                    style={"color": "#546e7a", "font-size": "0.88em"})
         solara.HTML(tag="div", classes=["lsim-ws-flows"], unsafe_innerHTML=flows_html(flows(last), lng))
         head, rows = lost_table(own, lng)
         if len(head) > 1:
