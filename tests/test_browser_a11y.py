@@ -119,10 +119,11 @@ def _check_named(panel, params, lng: str) -> None:
             box = panel.locator(f"[class*='lsim-param-'][class*='{p.name}'] .lsim-select input").first
             expect(box).to_have_accessible_name(name)
             continue
+        # (expect waits: after a change of language the names follow with the page's next render)
         slider = panel.get_by_role("slider", name=name, exact=True)
-        assert slider.count() == 1, f"{lng}: no slider named {name!r} ({p.name})"
+        expect(slider, f"{lng}: no slider named {name!r} ({p.name})").to_have_count(1)
         expect(slider).to_have_accessible_description(help_)
-        assert panel.get_by_role("textbox", name=name, exact=True).count() == 1, f"{lng}: no text box named {name!r}"
+        expect(panel.get_by_role("textbox", name=name, exact=True), f"{lng}: no text box named {name!r}").to_have_count(1)
 
 
 def test_parameter_controls_are_named_by_their_labels(new_page):
