@@ -12,16 +12,6 @@ tests); a value already set in the environment is kept.
 
 from __future__ import annotations
 
-import os
-import sys
+from pins import PINNED, pin  # noqa: F401  (tests/pins.py: also used by tests/golden/build.py)
 
-#: numpy's names of the processor features above AVX2 (numpy ≥ 2.4), and OpenBLAS's AVX2 kernels
-PINNED = {"NPY_DISABLE_CPU_FEATURES": "X86_V4 AVX512_ICL AVX512_SPR", "OPENBLAS_CORETYPE": "Haswell"}
-
-for _k, _v in PINNED.items():
-    os.environ.setdefault(_k, _v)
-
-if "numpy" in sys.modules:  # pragma: no cover - a plugin imported numpy before these settings
-    raise RuntimeError("numpy was imported before tests/conftest.py pinned its vector code; "
-                       "set NPY_DISABLE_CPU_FEATURES and OPENBLAS_CORETYPE in the environment instead: "
-                       + ", ".join(f"{k}={v!r}" for k, v in PINNED.items()))
+pin("tests/conftest.py")
