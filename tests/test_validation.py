@@ -334,3 +334,24 @@ def test_f14_word_of_mouth_cost_splits_the_lost_customers():
     assert r["ret_problem"] < r["ret_ctrl_buyers"] and r["ret_heard"] < r["ret_ctrl_all"]
     assert r["lost_heard"] == pytest.approx(r["n_heard"] * (r["ret_ctrl_all"] - r["ret_heard"]))
     assert r["lost_problem"] > 0 and r["lost_heard"] > 0
+
+
+def test_a_shock_is_read_on_the_buyers_still_with_the_merchant_they_bought_from():
+    """F2–F4 read each merchant's buyers of the shock week. A customer who switched right after its
+    purchase holds another merchant and a new relationship's trust: read as a buyer of that merchant
+    it put a trust *loss* in the control group and in 'Good' (one good encounter seemed to lower
+    trust). Only buyers still with their merchant are read: trust rises after an as-expected or a
+    good encounter, falls after a bad one, more the larger it is."""
+    from sim.inputs.scenario import load_scenario
+    from sim.validation.paths import VALIDATION_DIR
+    from sim.validation.shocks import measure_shock
+
+    out = measure_shock(load_scenario(VALIDATION_DIR / "f04_trust.toml"), 1, horizon=0, follow=0)
+    dtrust = dict(zip(out["names"], out["dtrust"]))
+    assert dtrust["Control"] > 0, dtrust
+    goods = sorted(k for k in dtrust if k.startswith("Good"))
+    bads = sorted(k for k in dtrust if k.startswith("Bad"))
+    assert goods and bads
+    assert all(dtrust[g] > dtrust["Control"] for g in goods), dtrust
+    assert all(dtrust[b] < 0 for b in bads), dtrust
+    assert [dtrust[b] for b in bads] == sorted((dtrust[b] for b in bads), reverse=True), dtrust  # Bad10 > Bad20 > Bad30

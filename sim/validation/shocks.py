@@ -52,7 +52,10 @@ def measure_shock(sc, seed: int, horizon: int = 26, follow: int = 0) -> dict:
             st["trust0"] = pop.trust.copy()
         elif t == T + 1:
             b = own_buyers(pop)
-            b = b[(pop.flags[b] & (EV.RECOVERED | EV.BOTCHED)) == 0]
+            # the buyers still with the merchant they bought from: a customer who switched after its
+            # purchase this week holds the new merchant and a new relationship's trust and intention
+            # (those who left the market are not among the buyers either)
+            b = b[(pop.flags[b] & (EV.RECOVERED | EV.BOTCHED | EV.SWITCHED)) == 0]
             st["cohort"] = Cohort(pop, b)
             st["sat"] = pop.txn_sat[b].astype(float)
             st["int"] = pop.intentional[b].astype(float)
