@@ -21,7 +21,8 @@ from __future__ import annotations
 import re
 
 import pytest
-from browser_kit import AppServer, chromium, chromium_missing, open_page, open_panel, output_dir, wait_quiet
+from browser_kit import (AppServer, chromium, chromium_missing, close_contexts, open_page, open_panel, output_dir,
+                         wait_quiet)
 
 from sim.params import MERCHANT_PARAMS, PARAMS
 from sim.ui.controls import MERCHANT_MAIN
@@ -59,13 +60,7 @@ def new_page(server, browser):
         return open_page(ctx, server.url, path, ready=ready)
 
     yield make
-    for ctx in made:
-        for page in ctx.pages:
-            try:
-                page.close(run_before_unload=True)
-            except Exception:  # noqa: BLE001
-                pass
-        ctx.close()
+    close_contexts(made)
 
 
 def to_chinese(page) -> None:
