@@ -47,6 +47,10 @@ class Metric:
     #: observable the count kept per merchant with ``StepStats.add_at``) this observable reports, if
     #: it is one: :func:`compute` then needs no code of its own for it
     stat: str | None = None
+    #: a merchant's mean or share over its own customers (satisfaction, loyal share, …): a merchant
+    #: with no customers has no value of it (the model writes a placeholder, 0 or 0.5, which the
+    #: summaries leave out: :func:`sim.analysis.stats.without_empty_merchants`)
+    per_customer: bool = False
 
     def label(self, lang: str = "en") -> str:
         return self.label_zh if lang == "zh" else self.label_en
@@ -148,22 +152,22 @@ _COUNTS = tuple(m for m in _MARKET if m.stat)
 _MERCH = [
     _m("customers", "Customers", "客户数", "customers", "active customers of this merchant", "该商家的在网客户"),
     _m("market_share", "Market share", "市场份额", "share", "share of active customers", "占在网客户的份额"),
-    _m("loyal_share", "Loyal share", "忠诚客户占比", "share", "loyal customers among its customers", "其客户中忠诚客户的比例"),
+    _m("loyal_share", "Loyal share", "忠诚客户占比", "share", "loyal customers among its customers", "其客户中忠诚客户的比例", per_customer=True),
     _m("churn_rate", "Churn rate", "流失率", "1/step", "customers lost (left or switched) / customers at the start of the step", "失去的客户（离开或转换）/ 期初客户"),
     _m("value_churn_rate", "Value-weighted churn", "价值加权流失率", "1/step", "recent spend of customers lost / recent spend of its customers", "失去客户的近期消费 / 其客户的近期消费"),
-    _m("satisfaction", "Mean satisfaction", "平均满意度", "0–1", "cumulative satisfaction of its customers", "其客户的累积满意度"),
-    _m("trust", "Mean trust", "平均信任", "0–1", "trust of its customers", "其客户的信任"),
+    _m("satisfaction", "Mean satisfaction", "平均满意度", "0–1", "cumulative satisfaction of its customers", "其客户的累积满意度", per_customer=True),
+    _m("trust", "Mean trust", "平均信任", "0–1", "trust of its customers", "其客户的信任", per_customer=True),
     _m("revenue", "Revenue", "收入", "money/step", "revenue this step", "本期收入"),
     _m("cost", "Cost", "成本", "money/step", "cost this step", "本期成本"),
     _m("profit", "Profit", "利润", "money/step", "profit this step", "本期利润"),
     _m("cumulative_profit", "Cumulative profit", "累计利润", "money", "profit since the start", "自开始以来的利润"),
-    _m("clv", "Customer lifetime value", "客户终身价值", "money", "margin per customer × retention / (1 + discount − retention)", "每位客户利润 × 保留率 /（1 + 折现率 − 保留率）"),
+    _m("clv", "Customer lifetime value", "客户终身价值", "money", "margin per customer × retention / (1 + discount − retention)", "每位客户利润 × 保留率 /（1 + 折现率 − 保留率）", per_customer=True),
     _m("acquired", "Acquired", "获得", "customers", "customers won this step (newcomers and switchers)", "本期赢得的客户（新客户与转入者）"),
     _m("lost", "Lost", "失去", "customers", "customers lost this step", "本期失去的客户"),
     _m("quality", "Quality", "质量", "quality", "current service quality", "当前服务质量"),
     _m("price", "Price", "价格", "money", "current price", "当前价格"),
     _m("reputation", "Reputation", "声誉", "quality", "quality the market believes it delivers", "市场认为其提供的质量"),
-    _m("nps", "Net Promoter Score", "净推荐值", "−100…100", "% promoters − % detractors among its customers who have bought (simulated 0–10 recommend answer)", "其已购买客户中推荐者百分比减贬损者百分比（模拟0–10推荐意愿）"),
+    _m("nps", "Net Promoter Score", "净推荐值", "−100…100", "% promoters − % detractors among its customers who have bought (simulated 0–10 recommend answer)", "其已购买客户中推荐者百分比减贬损者百分比（模拟0–10推荐意愿）", per_customer=True),
     _m("cycle_a", "Cycle A passes", "甲循环次数", "count", "its customers' satisfied purchases this step", "本期其客户满意的购买", stat="cycle_a"),
     _m("dissatisfied", "Dissatisfied", "不满", "count", "its customers' purchases below the adequate level this step", "本期其客户低于适当水平的购买", stat="dissatisfied"),
     _m("complaints", "Complaints", "投诉", "count", "complaints made to it this step", "本期向其提出的投诉", stat="complaints"),

@@ -20,7 +20,7 @@ from typing import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from ..metrics import bounds, is_flow
+from ..metrics import MERCHANT_METRICS, bounds, is_flow
 
 __all__ = ["HEADLINE_METRICS", "MERCHANT_HEADLINE_METRICS", "FLOW_WINDOW", "ID_COLUMNS", "PER_CUSTOMER_MERCHANT_METRICS",
            "without_empty_merchants", "t975", "ci95", "ci_frame",
@@ -36,10 +36,11 @@ MERCHANT_HEADLINE_METRICS: tuple[str, ...] = ("market_share", "loyal_share", "ch
 #: per-step flows (churn, profit, counts) are noisy from one step to the next: summaries average
 #: each run's last FLOW_WINDOW steps (a quarter of weekly steps)
 FLOW_WINDOW = 13
-#: per-merchant observables that are means or shares over the merchant's own customers: a merchant
-#: with no customers has none (the model writes a placeholder: 0, or 0.5 for satisfaction), so the
-#: summaries count such a run as having no value of them (NaN, ``missing``) instead of averaging it in
-PER_CUSTOMER_MERCHANT_METRICS: tuple[str, ...] = ("loyal_share", "satisfaction", "trust", "nps", "clv")
+#: per-merchant observables that are means or shares over the merchant's own customers (declared with
+#: ``per_customer``): a merchant with no customers has none (the model writes a placeholder: 0, or 0.5
+#: for satisfaction), so the summaries count such a run as having no value of them (NaN, ``missing``)
+#: instead of averaging it in
+PER_CUSTOMER_MERCHANT_METRICS: tuple[str, ...] = tuple(m.name for m in MERCHANT_METRICS.values() if m.per_customer)
 #: the columns that identify a row rather than measure something
 ID_COLUMNS = ("run_id", "point", "label", "replicate", "seed", "step", "merchant")
 
