@@ -201,6 +201,10 @@ BAD = {
                          "1e-150", 21),
     "weight too large": (cal_text().replace("tolerance = 0.02", "tolerance = 0.02\nweight = 1e300"),
                          "targets[0].weight", "weight ≤", 22),
+    "unknown side": (cal_text().replace("tolerance = 0.02", 'tolerance = 0.02\nside = "above"'),
+                     "targets[0].side", "allowed both, at_least, at_most", 22),
+    "side not a word": (cal_text().replace("tolerance = 0.02", "tolerance = 0.02\nside = 1"),
+                        "targets[0].side", "at_least", 22),
 }
 
 
@@ -222,7 +226,7 @@ _keys = st.sampled_from(["calibration.trials", "calibration.replicates", "calibr
                          "calibration.check", "calibration.scenario", "calibration.bogus", "set.trust_gain",
                          "set.n_customers", "free.trust_gain", "free.A_price", "free.loss_aversion",
                          "targets.metric", "targets.at", "targets.merchant", "targets.tolerance", "targets.weight",
-                         "targets.target", "nonsense.key"])
+                         "targets.target", "targets.side", "nonsense.key"])
 _values = st.one_of(st.integers(-10**20, 10**20), st.floats(allow_nan=True, allow_infinity=True), st.booleans(),
                     st.text(max_size=8), st.lists(st.integers(-3, 3), max_size=3),
                     st.dictionaries(st.sampled_from(["min", "max", "log", "x"]),
@@ -530,6 +534,35 @@ def test_an_overflowing_objective_is_infinite_and_its_figure_quiet():
         warnings.simplefilter("error")
         fig = plot_objective_history(trials)
     assert fig.axes[0].get_yscale() == "log"
+
+
+def test_a_bound_counts_only_the_side_it_names(tmp_path):
+    from sim.calibration.spec import Calibration, objective
+
+    def obj(side, achieved):
+        return objective((Target("trust", 0.5, 0.1, side=side),), [achieved])
+
+    assert obj("both", 0.7) == pytest.approx(4.0) and obj("both", 0.3) == pytest.approx(4.0)
+    assert obj("at_least", 0.7) == 0.0 and obj("at_least", 0.3) == pytest.approx(4.0)
+    assert obj("at_most", 0.3) == 0.0 and obj("at_most", 0.7) == pytest.approx(4.0)
+    assert np.isnan(obj("at_least", float("nan")))  # a trial that cannot be ranked stays so
+    # a calibration: only the trials whose trust went over the upper bound have a misfit
+    f = write(tmp_path, cal_text(trials=6, target=0.62).replace("tolerance = 0.02", 'tolerance = 0.02\nside = "at_most"'))
+    cal = load_calibration(f)
+    assert cal.targets[0].side == "at_most"
+    r = invoke("calibrate", f, "--out", tmp_path / "out", "--workers", 1, "-q")
+    assert r.exit_code == 0, r.output
+    trials = pd.read_parquet(tmp_path / "out" / "trials.parquet")
+    col = trials["trust@mean_last_13"]
+    assert (col <= 0.62).any() and (col > 0.62).any(), col  # both sides were tried
+    assert (trials.loc[col <= 0.62, "objective"] == 0).all()
+    assert np.allclose(trials.loc[col > 0.62, "objective"], ((col[col > 0.62] - 0.62) / 0.02) ** 2)
+    assert "| ≤ 0.62 |" in (tmp_path / "out" / "report.md").read_text(encoding="utf-8")
+    # a two-sided target's fingerprint is what it was before bounds existed; a bound changes it
+    two = load_calibration(write(tmp_path, cal_text(), "two.toml"))
+    assert "side" not in two.spec()["targets"][0]
+    assert isinstance(two, Calibration) and two.fingerprint() != dataclasses.replace(
+        two, targets=(dataclasses.replace(two.targets[0], side="at_least"),)).fingerprint()
 
 
 def test_an_input_error_from_a_worker_process_arrives_whole():

@@ -24,6 +24,12 @@ budget → a :class:`~sim.calibration.spec.Calibration`.
     check = "calib_minor_silent"
     target = 0.37
     tolerance = 0.10
+    [[targets]]                  # a bound: side = "at_least" counts only falling short of it
+    fact = "F9"
+    check = "ratio"
+    target = 3.0
+    tolerance = 0.2
+    side = "at_least"            # or "at_most"; "both" (the default) counts both sides
 
 A target with ``metric`` is an observable, one with ``fact`` and ``check`` a validation target
 (:mod:`sim.calibration.facts`: the trial's values reach the fact's markets except the keys the
@@ -52,7 +58,7 @@ from ..runs.design import BatchError
 from ..validation import load_markets
 from ..validation.facts import fact as fact_by_id
 from .facts import FACT_IDS, check_keys, fact_values
-from .spec import AT, Calibration, FreeParam, Target
+from .spec import AT, SIDES, Calibration, FreeParam, Target
 
 __all__ = ["CALIBRATION_KEYS", "TARGET_KEYS", "load_calibration", "parse_calibration"]
 
@@ -81,6 +87,10 @@ TARGET_KEYS = {
     "target": ("the value to reach", "目标值"),
     "tolerance": ("how far from the target counts as one unit of misfit (> 0)", "偏离目标多少计为一个单位的误差（> 0）"),
     "weight": ("the target's weight in the objective (≥ 0, default 1)", "该目标在目标函数中的权重（≥ 0，默认 1）"),
+    "side": ("which misses count: \"both\" (default), \"at_least\" (only falling short of the target: a lower "
+             "bound) or \"at_most\" (only going over it)",
+             "哪一侧的偏离计为误差：\"both\"（默认，两侧）、\"at_least\"（只计低于目标的部分：下限）或 "
+             "\"at_most\"（只计高于目标的部分：上限）"),
 }
 _TABLES = {"calibration": "what to fit", "set": "fixed values over the scenario", "free": "free parameters",
            "targets": "targets ([[targets]])", "info": "notes (title, summary in en/zh)"}
@@ -225,7 +235,8 @@ def _targets(ts, base, at: Where) -> tuple[Target, ...]:
                 fail(f"{where}.{k}", f"{where} lacks '{k}': {TARGET_KEYS[k][0]}",
                      f"{where} 缺少 '{k}'：{TARGET_KEYS[k][1]}", line=at.line("targets", i))
         if validation:
-            out.append(_validation_target(t, where, i, _numbers(t, where, i, fail, at), fail, at))
+            out.append(_validation_target(t, where, i, _numbers(t, where, i, fail, at), _side(t, where, i, fail, at),
+                                          fail, at))
             continue
         merchant = t.get("merchant")
         if merchant is not None and (not isinstance(merchant, str) or merchant not in names):
@@ -246,7 +257,8 @@ def _targets(ts, base, at: Where) -> tuple[Target, ...]:
             fail(f"{where}.at", f"{where}.at = {when!r}: allowed {', '.join(AT)}",
                  f"{where}.at = {when!r}：允许 {', '.join(AT)}", line=at.line("targets", i, "at"))
         nums = _numbers(t, where, i, fail, at)
-        out.append(Target(metric, nums["target"], nums["tolerance"], when, merchant, nums["weight"]))
+        out.append(Target(metric, nums["target"], nums["tolerance"], when, merchant, nums["weight"],
+                          side=_side(t, where, i, fail, at)))
     labels = [t.label for t in out]
     dup = next((x for x in labels if labels.count(x) > 1), None)
     if dup:
@@ -326,14 +338,25 @@ def _check_scale(nums: dict, where: str, i: int, fail, at: Where) -> None:
              f"使每次试验的目标函数都为无穷大；允许：0 ≤ weight ≤ {most:.3g}", line=at.line("targets", i, "weight"))
 
 
-def _validation_target(t: dict, where: str, i: int, nums: dict, fail, at: Where) -> Target:
+def _side(t: dict, where: str, i: int, fail, at: Where) -> str:
+    """A target's ``side``: ``both`` (default), ``at_least`` or ``at_most`` (:data:`SIDES`)."""
+    side = t.get("side", "both")
+    if not isinstance(side, str) or side not in SIDES:
+        hint, hint_zh = did_you_mean(side, SIDES)
+        fail(f"{where}.side", f"{where}.side = {side!r}{hint}: allowed {', '.join(SIDES)} ({TARGET_KEYS['side'][0]})",
+             f"{where}.side = {side!r}{hint_zh}：允许 {', '.join(SIDES)}（{TARGET_KEYS['side'][1]}）",
+             line=at.line("targets", i, "side"))
+    return side
+
+
+def _validation_target(t: dict, where: str, i: int, nums: dict, side: str, fail, at: Where) -> Target:
     """``fact = "F6"``, ``check = "calib_minor_silent"``: a known fact, one of its check keys."""
     for k in ("at", "merchant"):
         if k in t:
             fail(f"{where}.{k}", f"{where}.{k}: '{k}' belongs to an observable (metric = …), not to a check of a "
-                 "validation fact (allowed with fact: check, target, tolerance, weight)",
+                 "validation fact (allowed with fact: check, target, tolerance, weight, side)",
                  f"{where}.{k}：'{k}' 用于观测量（metric = …），不用于验证事实的检验（与 fact 一起允许：check、target、"
-                 "tolerance、weight）", line=at.line("targets", i, k))
+                 "tolerance、weight、side）", line=at.line("targets", i, k))
     fid = t["fact"]
     if not isinstance(fid, str) or fid not in FACT_IDS:
         hint, hint_zh = did_you_mean(fid, FACT_IDS)
@@ -347,4 +370,4 @@ def _validation_target(t: dict, where: str, i: int, nums: dict, fail, at: Where)
         fail(f"{where}.check", f"{where}.check = {key!r} is not a check of {fid}{hint} ({fid}'s checks: "
              f"{', '.join(keys)})", f"{where}.check = {key!r} 不是 {fid} 的检验{hint_zh}（{fid} 的检验：{', '.join(keys)}）",
              line=at.line("targets", i, "check"))
-    return Target.validation(fid, key, nums["target"], nums["tolerance"], nums["weight"])
+    return Target.validation(fid, key, nums["target"], nums["tolerance"], nums["weight"], side)

@@ -24,7 +24,7 @@ from ..inputs.scenario import scenario_to_toml
 from ..runs.executors import WorkerLost, make_executor, worker_lost
 from ..runs.store import atomic_write
 from ..words import check_lang, pick, word
-from .spec import Calibration
+from .spec import Calibration, Target, misfit
 from .study import SHOWN_FAILURES, StudyOutcome, check_best, run_study
 
 __all__ = ["REPORT_WORDS", "CalibrationResult", "best_scenario", "write_outputs", "calibrate"]
@@ -46,10 +46,12 @@ REPORT_WORDS = {
     "fit_note": ("Achieved: the best set re-run on {n} fresh seeds never used in fitting; mean and 95% interval "
                  "(t; for a check of a validation fact, `F6:calib_minor_silent`, its measured value and interval "
                  "as `loyalty-sim validate` gives them over those seeds). “Fitting” is the value over the {r} "
-                 "seeds every trial used. Misfit = (achieved − target) / tolerance.",
+                 "seeds every trial used. Misfit = (achieved − target) / tolerance; for a bound (≥, ≤) 0 on "
+                 "the side that meets it.",
                  "实际值：最佳参数组合在 {n} 个未用于拟合的新种子上重新运行，取均值与 95% 区间（t 分布；验证事实的检验，"
                  "如 `F6:calib_minor_silent`，取 `loyalty-sim validate` 在这些种子上给出的测量值与区间）。"
-                 "“拟合时”为每次试验所用 {r} 个种子上的值。误差 = (实际值 − 目标值) / 容差。"),
+                 "“拟合时”为每次试验所用 {r} 个种子上的值。误差 = (实际值 − 目标值) / 容差；对于界限（≥、≤），"
+                 "满足界限的一侧误差为 0。"),
     "target": ("Target", "目标"),
     "goal": ("Target value", "目标值"),
     "tolerance": ("Tolerance", "容差"),
@@ -105,6 +107,11 @@ def best_scenario(cal: Calibration, values: dict):
     return dataclasses.replace(sc, name=f"{cal.name}_best", info=info, steps=cal.steps)
 
 
+def _goal(t: Target) -> str:
+    """A target's value as the report writes it: ``0.37``; a bound ``≥ 3`` or ``≤ 0.2``."""
+    return {"both": "", "at_least": "≥ ", "at_most": "≤ "}[t.side] + number_text(t.target)
+
+
 def _report(cal: Calibration, o: StudyOutcome, fresh: dict, lang: str, figure: Path | None) -> str:
     md = [f"# {_w('title', lang, name=cal.name)}", "", f"## {_w('what', lang)}", ""]
     md.append(markdown_rows(["", ""], [[_w("base", lang), cal.base], [_w("trials", lang), o.done],
@@ -119,9 +126,8 @@ def _report(cal: Calibration, o: StudyOutcome, fresh: dict, lang: str, figure: P
     rows = []
     for t in cal.targets:
         m, lo, hi = fresh[t.label]
-        rows.append([f"`{t.label}`", number_text(t.target), number_text(t.tolerance), number_text(t.weight),
-                     number_text(best_row[t.label]), interval_text(m, lo, hi),
-                     number_text((m - t.target) / t.tolerance)])
+        rows.append([f"`{t.label}`", _goal(t), number_text(t.tolerance), number_text(t.weight),
+                     number_text(best_row[t.label]), interval_text(m, lo, hi), number_text(misfit(t, m))])
     md += ["", f"## {_w('fit', lang)}", "", _w("fit_note", lang, n=cal.check, r=cal.replicates), ""]
     md.append(markdown_rows([_w(k, lang) for k in ("target", "goal", "tolerance", "weight", "fitting", "fresh",
                                                    "misfit")], rows))

@@ -39,12 +39,15 @@ from ..runs.provenance import replicate_seeds
 if TYPE_CHECKING:
     from ..inputs.scenario import Scenario
 
-__all__ = ["AT", "TARGET_KINDS", "FreeParam", "Target", "Calibration", "objective", "observe"]
+__all__ = ["AT", "SIDES", "TARGET_KINDS", "FreeParam", "Target", "Calibration", "misfit", "objective", "observe"]
 
 #: where an observable is read: the last step, or the mean of the last 13 steps (a quarter)
 AT = {"end": 1, "mean_last_13": 13}
 #: the kinds of target: an observable of the base scenario, a check of a validation fact
 TARGET_KINDS = ("observable", "validation")
+#: which misses of a target count: both sides (the default), only falling short of it
+#: (``at_least``: a check such as F9's "≥ 3"), only going over it (``at_most``)
+SIDES = ("both", "at_least", "at_most")
 
 
 @dataclass(frozen=True)
@@ -73,7 +76,8 @@ class Target:
     """A value to bring to ``target`` within ``tolerance``, with ``weight``: an observable of the
     scenario (``metric``, read ``at`` the end or over the last 13 steps, for the market or one
     ``merchant``), or with ``kind = "validation"`` the check ``check`` of the validation fact ``fact``
-    (:meth:`validation`)."""
+    (:meth:`validation`). With ``side = "at_least"`` (``"at_most"``) only falling short of (going over)
+    the target is a misfit: a bound rather than a value to hit."""
 
     metric: str
     target: float
@@ -84,11 +88,13 @@ class Target:
     kind: str = "observable"
     fact: str | None = None
     check: str | None = None
+    side: str = "both"
 
     @classmethod
-    def validation(cls, fact: str, check: str, target: float, tolerance: float, weight: float = 1.0) -> Target:
+    def validation(cls, fact: str, check: str, target: float, tolerance: float, weight: float = 1.0,
+                   side: str = "both") -> Target:
         """A target on the measured mean of the check ``check`` of the validation fact ``fact``."""
-        return cls("", target, tolerance, "", None, weight, "validation", fact, check)
+        return cls("", target, tolerance, "", None, weight, "validation", fact, check, side)
 
     @property
     def label(self) -> str:
@@ -109,22 +115,34 @@ def observe(target: Target, metrics: pd.DataFrame, merchants: pd.DataFrame) -> f
     return float(np.nanmean(series.to_numpy(dtype=float)[-k:]))
 
 
+def misfit(t: Target, achieved: float) -> float:
+    """(achieved − target) / tolerance, counting only the side of the target that ``t.side`` names
+    (0 on the other side: a bound that holds is no misfit); nan stays nan."""
+    d = (achieved - t.target) / t.tolerance
+    if t.side == "at_least" and d > 0 or t.side == "at_most" and d < 0:
+        return 0.0
+    return d
+
+
 def objective(targets, achieved) -> float:
-    """Σ weight × ((achieved − target) / tolerance)² over the targets (``achieved``: one mean each);
-    ``inf`` when it overflows, ``nan`` when an achieved value is (a trial that cannot be ranked:
-    :func:`sim.calibration.study.run_study` records it as failed, with the reason)."""
+    """Σ weight × misfit² over the targets (:func:`misfit`: ((achieved − target) / tolerance), one
+    side only for a bound; ``achieved``: one mean each); ``inf`` when it overflows, ``nan`` when an
+    achieved value is (a trial that cannot be ranked: :func:`sim.calibration.study.run_study`
+    records it as failed, with the reason)."""
     try:
-        return float(sum(t.weight * ((a - t.target) / t.tolerance) ** 2 for t, a in zip(targets, achieved)))
+        return float(sum(t.weight * misfit(t, a) ** 2 for t, a in zip(targets, achieved)))
     except OverflowError:  # a float's ** raises where * and / give inf
         return math.inf
 
 
 def _target_spec(t: Target) -> dict:
-    """A target's fields (an observable's without the empty ``fact`` and ``check``: fingerprints of
-    calibrations written before validation targets existed stay the same)."""
+    """A target's fields (an observable's without the empty ``fact`` and ``check``, a two-sided one's
+    without ``side``: fingerprints of calibrations written before these existed stay the same)."""
     d = asdict(t)
     if t.kind == "observable":
         del d["fact"], d["check"]
+    if t.side == "both":
+        del d["side"]
     return d
 
 
