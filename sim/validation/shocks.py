@@ -18,7 +18,7 @@ import numpy as np
 from ..mechanism import EV
 from .core import Cohort, own_buyers, run_scenario
 
-__all__ = ["ZONE_HALF", "shock_plan", "measure_shock", "shock_effects"]
+__all__ = ["ZONE_HALF", "shock_plan", "measure_shock", "shock_effects", "with_logit"]
 
 ZONE_HALF = 0.1  # half the zone of tolerance in these scenarios (zone_of_tolerance = 0.2), checked below
 
@@ -100,3 +100,13 @@ def shock_effects(ps, key, target_delta, sign=1):
             raise ValueError(f"no merchant with a quality change of {target_delta:+.2f} in the scenario")
         out.append(sign * (d[key][j] - d[key][c]))
     return out
+
+
+def with_logit(ps, key="int"):
+    """The per-seed results with ``<key>_logit``: the logit of each buyer group's mean of ``key`` (the
+    intention's latent scale, on which a rating reads it; F2 and F3 report their ratios on it too)."""
+    def lg(p):
+        p = min(max(p, 1e-6), 1 - 1e-6)
+        return math.log(p / (1 - p))
+
+    return [{**p, f"{key}_logit": [lg(x) for x in p[key]]} for p in ps]

@@ -6,11 +6,9 @@ measurement, diagnoses) are in `docs/validation/facts/F2.md`."""
 
 from __future__ import annotations
 
-import math
-
 from ..core import interval_errors, interval_means
 from ..core import Fact, band_check, below_check, ci, diff_ci, new_figure, ratio_ci
-from ..shocks import ZONE_HALF, measure_shock, shock_effects
+from ..shocks import ZONE_HALF, measure_shock, shock_effects, with_logit
 
 F2_MEASURES = (("sat", "satisfaction", "满意度", "{:.3f}"),
                ("int", "retention: intention to buy again", "保留：再购意愿", "{:.3f}"),
@@ -81,11 +79,7 @@ def evaluate(ps):
 def _logit_effects(ps, d):
     """Per seed, the shortfall's and the surplus's effect of size ``d`` on the logit of the mean
     intention (:func:`shock_effects` on the intentions' logits)."""
-    def lg(p):
-        p = min(max(p, 1e-6), 1 - 1e-6)
-        return math.log(p / (1 - p))
-
-    logits = [{**p, "int_logit": [lg(x) for x in p["int"]]} for p in ps]
+    logits = with_logit(ps)
     return (shock_effects(logits, "int_logit", -(ZONE_HALF + d), -1),
             shock_effects(logits, "int_logit", ZONE_HALF + d, 1))
 

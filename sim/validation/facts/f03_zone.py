@@ -11,7 +11,7 @@ import numpy as np
 
 from ..core import interval_errors, interval_means
 from ..core import Fact, band_check, below_check, ci, new_figure, ratio_ci
-from ..shocks import ZONE_HALF, measure_shock, shock_effects
+from ..shocks import ZONE_HALF, measure_shock, shock_effects, with_logit
 
 
 def measure(markets, seed):
@@ -50,6 +50,14 @@ def evaluate(ps):
                 f"zone_{key}_{side}", f"{en}: slope inside the zone / slope {en_s} it",
                 f"{zh}：区间内斜率 / 区间{zh_s}斜率", ratio_ci(sl["inside"], sl[side]), 0.25, "{:.3f}",
                 significant=False, target_en="< 0.25", target_zh="< 0.25"))
+    # the intention's ratios on its logit scale (the latent utility a rating reads), beside the checks:
+    # near the intention's ceiling the probability scale compresses the surplus's effect (see F2)
+    lsl = _f3_slopes(with_logit(ps), "int_logit")
+    for side, en_s, zh_s in (("below", "below", "下方"), ("above", "above", "上方")):
+        checks.append(below_check(
+            f"logit_zone_int_{side}", f"intention on its logit scale: slope inside the zone / slope {en_s} it",
+            f"意愿（logit 尺度）：区间内斜率 / 区间{zh_s}斜率", ratio_ci(lsl["inside"], lsl[side]), 0.25, "{:.3f}",
+            significant=False, target_en="< 0.25", target_zh="< 0.25", info=True))
     return checks
 
 

@@ -66,4 +66,4 @@ def plot(ps, checks):
     return fig
 
 
-FACT = Fact("F9", "f09_competition.toml", measure, evaluate, plot, cost=2)
+FACT = Fact("F9", "f09_competition.toml", measure, evaluate, plot, cost=2, kinds=(("ratio", "calibration"),))
