@@ -245,7 +245,15 @@ def test_every_check_declares_its_kind_of_evidence():
     assert {k for k, v in kind["F6"].items() if v == "calibration"} == {
         k for k in keys["F6"] if k.startswith(("calib_", "order_", "major_below_"))}
     assert {k for k, v in kind["F6"].items() if v == "held_out"} >= {"behaviour_less_minor", "behaviour_order_minor_0"}
-    assert set(kind["F7"].values()) == set(kind["F9"].values()) == {"held_out"}
+    assert set(kind["F7"].values()) == {"held_out"}
+    # F9: the top-box ratio is a calibration target (a lower bound); its convexity and the boxes stay held out
+    assert kind["F9"]["ratio"] == "calibration" and kind["F9"]["convex"] == kind["F9"]["box5"] == "held_out"
+    # what the default calibration fits is what the report calls calibration, and nothing it reads is held out
+    from sim.calibration import load_calibration
+
+    cal = load_calibration(Path(__file__).parents[1] / "scenarios/experiments/calibration/default.toml")
+    fitted = [(t.fact, t.check) for t in cal.targets if t.kind == "validation"]
+    assert ("F9", "ratio") in fitted and all(kind[f][c] == "calibration" for f, c in fitted), fitted
     f14 = next(f for f in FACTS if f.id == "F14")
     assert f14.kinds == () and f14.kind_of("heard_cost") == "held_out"
     with pytest.raises(ValueError, match="unknown kind"):
@@ -355,3 +363,18 @@ def test_a_shock_is_read_on_the_buyers_still_with_the_merchant_they_bought_from(
     assert all(dtrust[g] > dtrust["Control"] for g in goods), dtrust
     assert all(dtrust[b] < 0 for b in bads), dtrust
     assert [dtrust[b] for b in bads] == sorted((dtrust[b] for b in bads), reverse=True), dtrust  # Bad10 > Bad20 > Bad30
+
+
+def test_with_logit_reads_each_group_on_the_latent_scale():
+    """The intention's logit scale F2 and F3 report beside their checks: logit of each group's mean,
+    clipped away from 0 and 1 (a group whose intention is 1 has a finite logit)."""
+    import math
+
+    from sim.validation.shocks import shock_effects, with_logit
+
+    ps = [{"delta": [0.0, 0.2], "int": [0.5, 0.9]}, {"delta": [0.0, 0.2], "int": [0.8, 1.0]}]
+    lg = with_logit(ps)
+    assert lg[0]["int_logit"] == pytest.approx([0.0, math.log(9)])
+    assert lg[1]["int_logit"][0] == pytest.approx(math.log(4)) and math.isfinite(lg[1]["int_logit"][1])
+    assert ps[0].keys() == {"delta", "int"}  # the input is left as it was
+    assert shock_effects(lg, "int_logit", 0.2) == pytest.approx([math.log(9), lg[1]["int_logit"][1] - math.log(4)])
