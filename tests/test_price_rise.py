@@ -133,14 +133,21 @@ def _raise_price(seed, **market):
 def test_a_price_rise_sends_ordinary_and_trusting_customers_to_the_rival():
     before, moved, mm = _raise_price(1)
     assert before == 0  # nothing prompts anyone in a quiet, steady market
-    assert moved > 100
+    # about a hundred of 1,500 within six weeks at the calibrated inertia (98-131 over seeds 1-5); with
+    # twice that inertia (procedural_cost 0.6) 20-30 would: the bound tells the two apart, not the seeds
+    assert moved > 60
     prompted = mm.datacollector.get_model_vars_dataframe()["price_prompted"]
     assert prompted.iloc[:31].sum() == 0 and prompted.iloc[-6:].sum() >= moved  # counted when noticed
     lost = mm.datacollector.get_model_vars_dataframe()["left_price"].iloc[-6:].sum()
-    assert lost > 100  # those lost to the cheaper rival are recorded as lost on price
+    assert lost > 60  # those lost to the cheaper rival are recorded as lost on price
     # loyal customers are exclusive: none of them moved
     pop = mm.pop
     assert ((pop.merchant == 1) & (pop.stage == mc.LOYAL) & (pop.switches > 0) & (pop.tenure > 6)).sum() == 0
+
+
+def test_heavy_inertia_hides_the_price_rise():
+    """The reason procedural_cost is bounded at 0.3 in the calibration (docs/calibration.md)."""
+    assert _raise_price(1, procedural_cost=0.6)[1] < 40 < 60 < _raise_price(1)[1]
 
 
 def test_without_reconsidering_after_a_rise_the_quiet_market_stays_put():

@@ -217,13 +217,13 @@ def test_every_fact_has_its_texts_in_markdown():
         assert CJK.search(t.title_zh) and not CJK.search(t.method), f.id
         for k in t.diagnosis:
             assert any(c.startswith(k) for c in keys[f.id]), (f.id, k)
-    assert {f.id for f in FACTS if f.calibrated} == {"F6", "F11", "F13"}
+    assert {f.id for f in FACTS if f.calibrated} == {"F6", "F9", "F11", "F13"}
     # every fact says which evidence its checks give and why, in English and Chinese
     for f in FACTS:
         assert f.evidence and "\n" not in f.evidence and not CJK.search(f.evidence), f.id
         assert CJK.search(f.evidence_zh), f.id
     # the calibration checks are those of the facts that document a calibration
-    assert {f.id for f in FACTS if any(k == "calibration" for _, k in f.kinds)} == {"F6", "F11", "F13"}
+    assert {f.id for f in FACTS if any(k == "calibration" for _, k in f.kinds)} == {"F6", "F9", "F11", "F13"}
 
 
 def test_every_check_declares_its_kind_of_evidence():
@@ -282,7 +282,7 @@ def test_the_headline_counts_held_out_facts_only_and_the_report_keeps_the_kinds_
     from sim.validation.core import ZH_SUMMARY_HEADING
 
     v = _fake_validation({"F1": [("slope", False)], "F11": [("single", False)],
-                          "F8": [("per_person", True), ("total", True)], "F9": [("ratio", False)],
+                          "F8": [("per_person", True), ("total", True)], "F9": [("convex", False)],
                           "F13": [("value", True)]})
     held = v.tally("held_out")
     assert (held["facts"], held["facts_passed"], held["checks"], held["checks_passed"]) == (3, 2, 3, 2)
@@ -306,7 +306,7 @@ def test_the_headline_counts_held_out_facts_only_and_the_report_keeps_the_kinds_
     assert data["by_kind"]["held_out"]["facts"] == 3
     assert {c["kind"] for f in data["facts"] for c in f["checks"]} == {"verification", "calibration", "held_out"}
     # all held-out checks passing: the headline says so although a verification check fails
-    ok = _fake_validation({"F1": [("slope", False)], "F9": [("ratio", True)]})
+    ok = _fake_validation({"F1": [("slope", False)], "F9": [("convex", True)]})
     assert any(x.startswith("held-out: 1 of 1 facts pass") for x in console_table(ok))
 
 

@@ -45,19 +45,20 @@ def evaluate(ps):
                                  ("above", "above the zone (+0.1 … +0.3)", "区间上方（+0.1 … +0.3）")):
             checks.append(band_check(f"slope_{key}_{name}", f"slope of {en} on performance {en_s}",
                                      f"{zh}对表现的斜率，{zh_s}", ci(sl[name]), -math.inf, math.inf, info=True))
+        # the intention is a probability: near its ceiling that scale compresses a surplus's effect
+        # whatever the zone does, so its ratios are reported there (info) and checked on the logit scale
+        # below, where the zone rule acts; trust is checked as it is
         for side, en_s, zh_s in (("below", "below", "下方"), ("above", "above", "上方")):
             checks.append(below_check(
                 f"zone_{key}_{side}", f"{en}: slope inside the zone / slope {en_s} it",
                 f"{zh}：区间内斜率 / 区间{zh_s}斜率", ratio_ci(sl["inside"], sl[side]), 0.25, "{:.3f}",
-                significant=False, target_en="< 0.25", target_zh="< 0.25"))
-    # the intention's ratios on its logit scale (the latent utility a rating reads), beside the checks:
-    # near the intention's ceiling the probability scale compresses the surplus's effect (see F2)
+                significant=False, target_en="< 0.25", target_zh="< 0.25", info=key == "int"))
     lsl = _f3_slopes(with_logit(ps), "int_logit")
     for side, en_s, zh_s in (("below", "below", "下方"), ("above", "above", "上方")):
         checks.append(below_check(
             f"logit_zone_int_{side}", f"intention on its logit scale: slope inside the zone / slope {en_s} it",
             f"意愿（logit 尺度）：区间内斜率 / 区间{zh_s}斜率", ratio_ci(lsl["inside"], lsl[side]), 0.25, "{:.3f}",
-            significant=False, target_en="< 0.25", target_zh="< 0.25", info=True))
+            significant=False, target_en="< 0.25", target_zh="< 0.25"))
     return checks
 
 
