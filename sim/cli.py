@@ -709,8 +709,8 @@ def calibrate(ctx, calibration, out, trials, workers, resume, quiet):
     """Fit free parameters of a scenario to targets (Optuna TPE). 将情景的自由参数拟合到目标值。
 
     The calibration file names the base scenario, the free parameters with bounds, the targets
-    (observable, target, tolerance, weight) and the budget; see docs/experiments.md. Writes
-    DIR/best.toml (a scenario), trials.parquet, report.md (the best set on fresh seeds), study.db
+    (observable, target, tolerance, weight; side for a bound) and the budget; see docs/experiments.md.
+    Writes DIR/best.toml (a scenario), trials.parquet, report.md (the best set on fresh seeds), study.db
     and manifest.json. Kill it at any time and continue with --resume.
 
     \b
