@@ -57,7 +57,8 @@ def test_decisions_reach_only_the_participants_own_merchant(log, tmp_path):
     # had Ann decided nothing
     other = ws.models[1].merchant("A").policy
     still, skey = Workshop.create(EventLog(tmp_path / "undecided.sqlite"), "baseline", seed=3, markets=2, customers=N)
-    still.join("Ann"), still.join("Bo")
+    for name in ("Ann", "Bo"):
+        still.join(name)
     still.advance(skey)
     alone = still.models[1].merchant("A").policy
     assert (other.price, other.quality) == (alone.price, alone.quality) != (1.4, 0.9)
