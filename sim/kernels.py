@@ -52,36 +52,116 @@ def geometric_chunk(u, lq, last, total):
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def pair_count(indptr, speakers):
+def pair_count(degree, speakers):
     """How many (speaker, contact) pairs the speakers (places) have: the sum of their degrees."""
     total = 0
     for i in range(len(speakers)):
-        s = speakers[i]
-        total += indptr[s + 1] - indptr[s]
+        total += degree[speakers[i]]
     return total
 
 
+#: places per block of the network's offset tables (:class:`sim.network.Network`)
+BLOCK = 32
+
+_BITS = np.array([bin(b).count("1") for b in range(256)], dtype=np.int64)  # bits set in each byte
+
+
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _bits(x):
+    """How many bits of ``x`` (at most 32 of them, x ≥ 0) are set."""
+    v = np.int64(x)
+    return _BITS[v & 255] + _BITS[(v >> 8) & 255] + _BITS[(v >> 16) & 255] + _BITS[(v >> 24) & 255]
+
+
 @njit(cache=True, nogil=True, error_model="numpy")
-def pair_listeners(indptr, indices, speakers, positions, told):
+def pair_listeners(degree, speakers, positions, told, n, half, rewired, out_block, out_to, in_block, in_to,
+                   in_from, in_j):
     """For the told pairs (sorted positions among the speakers' (speaker, contact) pairs laid end
-    to end in speaker order): the ``positions`` entry of each pair's speaker and its contact."""
+    to end in speaker order): the ``positions`` entry of each pair's speaker and its contact.
+
+    A speaker ``c``'s contacts, in the network's order (:class:`sim.network.Network`): the targets
+    of its own ties first (``k`` < ``half``: ``c + k + 1`` unless rewired), then the ties reaching it
+    by (owning place, tie number) — the lattice ties of the places just before it that were not
+    rewired away, merged with the rewired ties that landed on it. (Written out in this one loop: a
+    call per pair to a function of the network's arrays would cost more than the pair's work.)"""
     who = np.empty(len(told), dtype=np.int64)
     heard_by = np.empty(len(told), dtype=np.int64)
     if len(told) == 0:
         return who, heard_by
     i = 0
     begin = 0  # first pair of speaker i
-    s = speakers[0]
-    end = indptr[s + 1] - indptr[s]
-    for j in range(len(told)):
-        t = told[j]
+    c = speakers[0]
+    end = np.int64(degree[c])
+    first_in = -1  # the speaker's first rewired tie landing on it, once looked up
+    for q in range(len(told)):
+        t = told[q]
         while t >= end:
             i += 1
             begin = end
-            s = speakers[i]
-            end = begin + indptr[s + 1] - indptr[s]
-        who[j] = positions[i]
-        heard_by[j] = indices[indptr[s] + t - begin]
+            c = speakers[i]
+            end = begin + degree[c]
+            first_in = -1
+        who[q] = positions[i]
+        k = t - begin
+        out = -1
+        if k < half:  # its own k-th tie
+            mask = rewired[c]
+            if (mask >> k) & 1 == 0:
+                out = c + k + 1
+                if out >= n:
+                    out -= n
+            else:  # rewired: count the rewired ties before it
+                b = c // BLOCK
+                at = out_block[b]
+                for p in range(b * BLOCK, c):
+                    at += _bits(rewired[p])
+                out = out_to[at + _bits(mask & ((1 << k) - 1))]
+        else:  # the (k − half)-th tie reaching it
+            k -= half
+            if first_in < 0:  # the first rewired tie landing on c: binary search within c's block
+                b = c // BLOCK
+                first_in = in_block[b]
+                hi = in_block[b + 1] if b + 1 < len(in_block) else len(in_to)
+                while first_in < hi:
+                    mid = (first_in + hi) // 2
+                    if in_to[mid] < c:
+                        first_in = mid + 1
+                    else:
+                        hi = mid
+            r = first_in
+            cnt = 0
+            lo = min(half, c)
+            # lattice ties reaching c by owning place: c − j for j = lo … 1, then (wrapped round the
+            # ring) n + c − j for j = half … lo + 1
+            for step in range(half):
+                if step < lo:
+                    j = lo - step
+                    s = c - j
+                else:
+                    j = half - (step - lo)
+                    s = n + c - j
+                if (rewired[s] >> (j - 1)) & 1:
+                    continue  # rewired away
+                while r < len(in_to) and in_to[r] == c and (in_from[r] < s or (in_from[r] == s and in_j[r] < j)):
+                    if cnt == k:
+                        out = in_from[r]
+                        break
+                    cnt += 1
+                    r += 1
+                if out >= 0:
+                    break
+                if cnt == k:
+                    out = s
+                    break
+                cnt += 1
+            if out < 0:
+                while r < len(in_to) and in_to[r] == c:
+                    if cnt == k:
+                        out = in_from[r]
+                        break
+                    cnt += 1
+                    r += 1
+        heard_by[q] = out
     return who, heard_by
 
 

@@ -42,7 +42,7 @@ from .mechanism.trust import trust_phase
 from .mechanism.word_of_mouth import word_of_mouth_phase
 from .merchants import Merchant, book, books_phase, open_phase, policy_table
 from .metrics import MERCHANT_METRICS, METRICS, compute, customer_types
-from .network import small_world
+from .network import network_bytes, small_world
 from .params import PARAMS, Params, ParamError
 
 __all__ = ["LoyaltyModel", "Intervention", "SCHEDULE", "STRUCTURAL", "memory_estimate", "check_seed"]
@@ -73,7 +73,7 @@ def memory_estimate(params: Params) -> int:
     n, m = params.n_customers, len(params.merchants)
     per_customer = Population(1, m).nbytes()
     pop = n * per_customer * (1 + STEP_OVERHEAD)
-    ties = n * params.network_degree * 4 + (n + 1) * 8
+    ties = network_bytes(n, params.network_degree, params.network_rewire)
     return int(pop + ties + history_bytes(n, params.history_limit, params.history_depth))
 
 

@@ -38,6 +38,27 @@ def bernoulli_positions(total: int, p: float, rng) -> np.ndarray:
     return told[: np.searchsorted(told, total)]
 
 
+def small_world_csr(n: int, degree: int, rewire: float, rng):
+    """The network as it was stored before: every tie in both directions, sorted by place
+    (compressed sparse rows), from the same draws. Returns ``(indptr, indices)``."""
+    half = degree // 2
+    src = np.repeat(np.arange(n, dtype=np.int64), half)
+    dst = (src + np.tile(np.arange(1, half + 1, dtype=np.int64), n)) % n
+    if rewire > 0:
+        move = rng.random(len(dst)) < rewire
+        k = int(move.sum())
+        new = rng.integers(0, n - 1, size=k)
+        s = src[move]
+        new = np.where(new >= s, new + 1, new)
+        dst[move] = new
+    a = np.concatenate([src, dst])
+    b = np.concatenate([dst, src])
+    order = np.argsort(a, kind="stable")
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(a, minlength=n), out=indptr[1:])
+    return indptr, b[order]
+
+
 def deliver_at(indptr, indices, speakers, positions, p: float, rng):
     e = np.zeros(0, dtype=np.int64)
     if p <= 0 or len(speakers) == 0:

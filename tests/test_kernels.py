@@ -16,7 +16,7 @@ from sim import kernels
 from sim.mechanism.state import EV, F32
 from sim.metrics import _recommend_latent, population_sums
 from sim.model import SCHEDULE
-from sim.network import bernoulli_positions, deliver, small_world
+from sim.network import bernoulli_positions, deliver, network_bytes, small_world
 
 SLOW = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -46,6 +46,33 @@ def test_geometric_skipping_covers_a_long_run_in_several_chunks():
 
 
 @SLOW
+@given(n=st.integers(2, 400), degree=st.sampled_from([2, 4, 8, 12, 18, 34]), rewire=st.floats(0, 1),
+       seed=st.integers(0, 2**32 - 1))
+def test_the_compact_network_has_the_contacts_of_the_tie_list_in_its_order(n, degree, rewire, seed):
+    """The network kept as its ring and the rewired ties gives every place the contacts, in the
+    order, of the list of every tie it replaced (built from the same draws), masks of 8, 16 and 32
+    bits alike."""
+    if degree >= n:
+        degree = 2 * ((n - 1) // 2)
+    r1, r2 = np.random.default_rng(seed), np.random.default_rng(seed)
+    net = small_world(n, degree, rewire, r1)
+    want_ptr, want = oracle.small_world_csr(n, degree, rewire, r2)
+    _same_state(r1, r2)
+    got_ptr, got = net.csr()
+    np.testing.assert_array_equal(got_ptr, want_ptr)
+    np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(net.degree, np.diff(want_ptr))
+    assert net.nbytes() <= network_bytes(n, degree, rewire)
+
+
+def test_a_million_places_keep_their_network_in_a_quarter_of_the_tie_list():
+    net = small_world(1_000_000, 8, 0.1, np.random.default_rng(1))
+    assert net.nbytes() / net.n < 10  # the tie list took 36 bytes a place
+    assert net.nbytes() <= network_bytes(net.n, 8, 0.1)
+    assert net.degree.mean() == pytest.approx(8)
+
+
+@SLOW
 @given(n=st.integers(2, 300), degree=st.sampled_from([2, 4, 8]), k=st.integers(0, 120),
        p=st.floats(0, 1), seed=st.integers(0, 2**32 - 1))
 def test_messages_reach_the_contacts_the_numpy_delivery_found(n, degree, k, p, seed):
@@ -54,7 +81,8 @@ def test_messages_reach_the_contacts_the_numpy_delivery_found(n, degree, k, p, s
     positions = np.arange(len(speakers))
     r1, r2 = np.random.default_rng(seed), np.random.default_rng(seed)
     got = deliver(net, speakers, p, r1)
-    want = oracle.deliver_at(net.indptr, net.indices, speakers, positions, p, r2)
+    indptr, indices = net.csr()
+    want = oracle.deliver_at(indptr, indices, speakers, positions, p, r2)
     for g, w in zip(got, want):
         np.testing.assert_array_equal(g, w)
     _same_state(r1, r2)

@@ -99,10 +99,9 @@ def network_data(sess, selected: int = -1, lang: str = "en") -> tuple[list, str,
         merchant = pop.merchant[:k].copy()
         trust = pop.trust[:k].copy()
         names = list(model.merchant_names)
-        indptr, indices = net.indptr, net.indices
         seg = []
         for i in range(k):
-            nb = indices[indptr[i]:indptr[i + 1]]
+            nb = net.neighbours(i)
             nb = nb[(nb > i) & (nb < k)]
             seg.extend((i, int(j)) for j in nb)
     c = SIZE / 2
