@@ -28,6 +28,7 @@ EVENT_NAMES = {
 
 #: the state variables recorded in every step of a history (declared with ``history=True``)
 _FIELDS = {v.name: v.dtype for v in VARIABLES if v.history}
+_ID = next(v.dtype for v in VARIABLES if v.name == "id")  # the customers' numbers, as stored
 ARCHIVE_SIZE = 20_000
 
 
@@ -35,7 +36,7 @@ def history_bytes(n: int, limit: int, depth: int) -> int:
     """Bytes the histories of a market of ``n`` places take at most: the ring buffers of the
     ``min(n, limit)`` recorded places and a full archive of departed customers (each keeps its
     ``depth`` steps)."""
-    row = 8 + sum(np.dtype(dt).itemsize for dt in _FIELDS.values())  # an id and the recorded values
+    row = np.dtype(_ID).itemsize + sum(np.dtype(dt).itemsize for dt in _FIELDS.values())  # an id, the values
     k = min(n, limit)
     return k * depth * row + n * 4 + min(ARCHIVE_SIZE, n) * depth * row if k else n * 4
 
@@ -48,7 +49,7 @@ class History:
         self.column[self.places] = np.arange(k)
         self.depth = depth
         self.step = np.full(depth, -1, dtype=np.int64)
-        self.ids = np.full((depth, k), -1, dtype=np.int64)
+        self.ids = np.full((depth, k), -1, dtype=_ID)
         self.rows = {f: np.zeros((depth, k), dtype=dt) for f, dt in _FIELDS.items()}
         self.pos = 0
         self.archive: OrderedDict[int, dict] = OrderedDict()
@@ -66,6 +67,8 @@ class History:
         pl = self.places
         every = len(pl) == pop.n  # every place recorded: plain copies, no gathering
         r = self.pos
+        if self.ids.dtype != pop.id.dtype:  # the customers' numbers were widened (sim.mechanism.arrival)
+            self.ids = self.ids.astype(pop.id.dtype)
         self.step[r] = step
         if every:
             left = np.flatnonzero(pop.flags & EV.LEFT)

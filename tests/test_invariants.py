@@ -302,3 +302,28 @@ def test_count_up_adds_one_where_asked_and_stops_at_the_ceiling():
     assert c.tolist() == [1, 6, COUNT_MAX, COUNT_MAX, 7]
     count_up(c, np.array([0, 1, 3, 4]), np.array([True, False, True, True]))
     assert c.tolist() == [2, 6, COUNT_MAX, COUNT_MAX, 8]
+
+
+def test_customer_numbers_are_32_bit_and_widen_rather_than_wrap():
+    """Customers' numbers are stored in 32 bits (docs/performance.md); the arrival that would pass
+    2³¹ − 1 widens them (and the history's) to 64 bits, so a number is never reused and every
+    customer, recorded or departed, can still be looked up by it."""
+    P = Params(n_customers=300, natural_churn=0.05, arrival_rate=1.0, history_limit=300, history_depth=10)
+    mm = LoyaltyModel(P, seed=2)
+    mm.step()
+    pop = mm.pop
+    assert pop.id.dtype == np.int32 and mm.history.ids.dtype == np.int32
+    top = np.iinfo(np.int32).max
+    pop.next_id = top - 3  # the next few newcomers cross the 32-bit ceiling
+    before = set(pop.id[pop.stage > 0].tolist())
+    for _ in range(6):
+        mm.step()
+    assert pop.id.dtype == np.int64 and mm.history.ids.dtype == np.int64
+    new = pop.id[(pop.stage > 0) & (pop.id >= top - 3)]
+    assert len(new) > 4 and new.max() > top  # numbers went on past the ceiling, none negative
+    alive = pop.id[pop.stage > 0]
+    assert len(np.unique(alive)) == len(alive) and not (set(new.tolist()) & before)
+    cid = int(new.max())
+    found = mm.customer(cid)  # looked up by its 64-bit number, with the steps it was recorded
+    assert found["id"] == cid and found["state"]["id"] == cid and found["recorded"]
+    assert len(found["history"]) >= 1

@@ -53,6 +53,8 @@ def arrive(pop: Population, P, T, rng, stats: StepStats, empty=None):
     k = len(empty)
     if k == 0:
         return empty
+    if pop.next_id + k - 1 > np.iinfo(pop.id.dtype).max:  # numbers past 32 bits: widen, never wrap
+        pop.id = pop.id.astype(np.int64)
     pop.id[empty] = np.arange(pop.next_id, pop.next_id + k)
     pop.next_id += k
     traits = newcomer_traits(P, lambda: rng.standard_normal(k), lambda a, s: rng.gamma(a, s, size=k),

@@ -214,7 +214,9 @@ VARIABLES: tuple[Variable, ...] = (
        "成功的补救次数"),
     _v("failures", COUNT, 0, 0, KEPT, "failures", "不满次数", "dissatisfying purchases", "不满意的购买次数"),
     _v("switches", COUNT, 0, 0, KEPT, "switches", "转换次数", "switches of merchant", "转换商家的次数"),
-    _v("id", _I64, -1, "a new number", KEPT, "id", "编号", "the customer's number (never reused)", "顾客编号（不重复使用）"),
+    _v("id", _I32, -1, "a new number", KEPT, "id", "编号", "the customer's number (never reused; 32 bits, "
+       "widened to 64 by the arrival that would pass 2³¹ − 1)",
+       "顾客编号（不重复使用；32 位，将超过 2³¹ − 1 的那次到达会先把它扩展为 64 位）"),
     _v("stage", _I8, 0, 1, "ordinary, or still prospect", "stage", "阶段",
        "`prospect`, `ordinary`, `trusting` (past the bottleneck G), `loyal` (H), or `churned` (empty place)",
        "潜在客户、普通客户、信任客户（越过瓶颈G）、忠诚客户（H），或已流失（空位）", history=True),
