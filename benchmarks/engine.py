@@ -87,7 +87,7 @@ def state_arrays(model: LoyaltyModel) -> list[np.ndarray]:
     buffers (the bytes of :func:`state_bytes`)."""
     pop, net, hist = model.pop, model.network, model.history
     arrays = [a for a in vars(pop).values() if isinstance(a, np.ndarray)]
-    arrays += [*net.arrays(), hist.ids, hist.column, *hist.rows.values()]
+    arrays += [*net.arrays(), hist.ids, hist.places, *hist.rows.values()]
     return arrays
 
 

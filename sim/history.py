@@ -38,15 +38,15 @@ def history_bytes(n: int, limit: int, depth: int) -> int:
     ``depth`` steps)."""
     row = np.dtype(_ID).itemsize + sum(np.dtype(dt).itemsize for dt in _FIELDS.values())  # an id, the values
     k = min(n, limit)
-    return k * depth * row + n * 4 + min(ARCHIVE_SIZE, n) * depth * row if k else n * 4
+    return k * depth * row + k * 8 + min(ARCHIVE_SIZE, n) * depth * row if k else 0
 
 
 class History:
     def __init__(self, n: int, limit: int, depth: int, rng: np.random.Generator):
         k = min(n, limit)
+        # the recorded places, sorted: place places[c] is recorded in column c (columns())
         self.places = np.arange(n) if k == n else np.sort(rng.choice(n, size=k, replace=False))
-        self.column = np.full(n, -1, dtype=np.int32)  # (at most history_limit places are recorded)
-        self.column[self.places] = np.arange(k)
+        self.n = n
         self.depth = depth
         self.step = np.full(depth, -1, dtype=np.int64)
         self.ids = np.full((depth, k), -1, dtype=_ID)
@@ -56,10 +56,27 @@ class History:
 
     @property
     def complete(self) -> bool:
-        return len(self.places) == len(self.column)
+        return len(self.places) == self.n
 
     def nbytes(self) -> int:
-        return self.ids.nbytes + sum(a.nbytes for a in self.rows.values()) + self.column.nbytes
+        return self.ids.nbytes + sum(a.nbytes for a in self.rows.values()) + self.places.nbytes
+
+    def columns(self, slots) -> np.ndarray:
+        """Each place's column in the ring buffers, −1 where the place is not recorded."""
+        slots = np.asarray(slots, dtype=np.int64)
+        if self.complete:
+            return slots.copy()
+        if len(self.places) == 0:
+            return np.full(len(slots), -1, dtype=np.int64)
+        at = np.searchsorted(self.places, slots)
+        found = self.places[np.minimum(at, len(self.places) - 1)] == slots
+        return np.where(found, at, -1)
+
+    def recorded(self) -> np.ndarray:
+        """Mask over the places: which are recorded."""
+        mask = np.zeros(self.n, dtype=bool)
+        mask[self.places] = True
+        return mask
 
     def record(self, pop, step: int, merchant_names: list[str]) -> None:
         if len(self.places) == 0:
@@ -86,7 +103,7 @@ class History:
 
     def _archive(self, pop, slots: np.ndarray) -> None:
         """Keep departed customers' final state and history (raw arrays, made readable on lookup)."""
-        cols = self.column[slots]
+        cols = self.columns(slots)
         chunk = {
             "state": {name: getattr(pop, name)[slots].copy() for name in _STATE_ARRAYS},
             "heard": pop.heard[slots].copy(),
@@ -143,7 +160,7 @@ class History:
         if len(where) == 0:
             return None
         slot = int(where[0])
-        col = int(self.column[slot])
+        col = int(self.columns([slot])[0])
         hist = self._rows(self.step, self.ids, self.rows, col, cid, merchant_names) if col >= 0 else []
         return {"id": cid, "state": snapshot(pop, slot, merchant_names), "history": hist, "recorded": col >= 0}
 

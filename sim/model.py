@@ -264,7 +264,7 @@ class LoyaltyModel(mesa.Model):
             raise KeyError(kind)
         if merchant is not None:
             mask = mask & (pop.merchant == merchant)
-        recorded = mask & (hist.column >= 0)
+        recorded = mask & hist.recorded()
         places = np.flatnonzero(recorded if recorded.any() else mask)
         if len(places) == 0:
             return None

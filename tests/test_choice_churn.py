@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from engine_kit import model, steady
+from sim import LoyaltyModel, Params
 from sim import mechanism as mc
 from sim.mechanism import EV, REASONS
 
@@ -169,6 +170,33 @@ def test_customer_lookup_returns_state_and_history():
     assert all({"step", "stage", "merchant", "events", "trust", "satisfaction"} <= set(row) for row in hist)
     assert hist[-1]["trust"] == pytest.approx(st["trust"], abs=1e-6)
     assert mm.customer(10**9) is None
+
+
+def test_a_sampled_history_finds_its_recorded_customers_and_only_them():
+    """Above history_limit a sample of places is recorded: a recorded customer's story is there from
+    the start, an unrecorded one is looked up without a history, and one who left a recorded place
+    keeps its story (the places' columns are found from the sorted sample, not from a table over
+    every place)."""
+    mm = LoyaltyModel(Params(n_customers=600, history_limit=150, history_depth=30, natural_churn=0.03), seed=6)
+    hist = mm.history
+    assert len(hist.places) == 150 and not hist.complete
+    cols = hist.columns(np.arange(600))
+    assert (cols >= 0).sum() == 150 and np.array_equal(np.flatnonzero(cols >= 0), hist.places)
+    assert np.array_equal(cols[hist.places], np.arange(150)) and np.array_equal(hist.recorded(), cols >= 0)
+    left = {}
+    for _ in range(12):
+        mm.step()
+        pop = mm.pop
+        for slot in np.flatnonzero((pop.flags & EV.LEFT) > 0):
+            left[int(pop.id[slot])] = cols[slot] >= 0
+    pop = mm.pop
+    alive = np.flatnonzero(pop.stage > 0)
+    rec, unrec = alive[cols[alive] >= 0], alive[cols[alive] < 0]
+    a, b = mm.customer(int(pop.id[rec[0]])), mm.customer(int(pop.id[unrec[0]]))
+    assert a["recorded"] and len(a["history"]) >= 1 and a["history"][-1]["step"] == mm.steps
+    assert not b["recorded"] and b["history"] == []
+    gone = [cid for cid, was in left.items() if was]
+    assert gone and all(mm.customer(cid)["history"] for cid in gone)
 
 
 def test_lookup_of_a_customer_who_left_tells_why():
