@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import math
 
+import numba
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
-__all__ = ["geometric_chunk", "pair_count", "pair_listeners", "tell", "zone_evaluate", "population_pass", "evaluate_buyers", "follow_trust", "buyers_by_chance", "get_older"]
+__all__ = ["sized", "CHUNK", "PARALLEL_FROM", "population_pass_chunks", "buyers_by_chance_chunks", "evaluate_buyers_chunks", "geometric_chunk", "pair_count", "pair_listeners", "tell", "zone_evaluate", "population_pass", "evaluate_buyers", "follow_trust", "buyers_by_chance", "get_older"]
 
 #: the mechanism functions (:mod:`sim.mechanism`) a compiled pass carries out in place of calling
 #: them, in order: docs/ODD.md's schedule names them for the phase that runs the pass, and
@@ -500,3 +501,147 @@ def get_older(stage, age, tenure, spend, fade, top):
             if tenure[i] < top:
                 tenure[i] += 1
         spend[i] *= fade
+
+
+# ---- the same passes on every core, for large markets ------------------------------------------
+#: the passes below split their work into chunks of this many items (places or buyers), run the
+#: chunks on every core and join the chunks' results in chunk order: the chunks never depend on the
+#: number of threads, so a seed gives the same results on one core as on many
+CHUNK = 1 << 16
+#: below this many items a pass runs as one sequential loop (one chunk would gain nothing, and the
+#: small markets of validation runs and sweeps already keep every core busy with one run each)
+PARALLEL_FROM = 2 * CHUNK
+
+
+@njit(cache=True, nogil=True, error_model="numpy", parallel=True)
+def population_pass_chunks(merchant, stage, spend, expectation, satisfaction, trust, wallet, affective,
+                           behavioural, intentional, nps_bias, m, sat_min, int_high, facet, latent, promoter_min,
+                           detractor_below):
+    """:func:`population_pass` over chunks of :data:`CHUNK` places on every core; the counts are
+    the same, the float64 sums are each chunk's sum added in chunk order."""
+    n = len(stage)
+    nch = (n + CHUNK - 1) // CHUNK
+    C = np.zeros((nch, 5 * m), dtype=np.int64)
+    S = np.zeros((nch, 5, 2 * m))
+    K = np.zeros((nch, 6), dtype=np.int64)
+    V = np.zeros((nch, 2, m), dtype=np.int64)
+    for b in prange(nch):
+        lo = b * CHUNK
+        hi = min(n, lo + CHUNK)
+        c, s, k, v = population_pass(
+            merchant[lo:hi], stage[lo:hi], spend[lo:hi], expectation[lo:hi], satisfaction[lo:hi], trust[lo:hi],
+            wallet[lo:hi], affective[lo:hi], behavioural[lo:hi], intentional[lo:hi], nps_bias[lo:hi], m, sat_min,
+            int_high, facet, latent, promoter_min, detractor_below)
+        C[b] = c
+        S[b] = s
+        K[b] = k
+        V[b] = v
+    counts, sums, cnt, votes = C[0].copy(), S[0].copy(), K[0].copy(), V[0].copy()
+    for b in range(1, nch):
+        counts += C[b]
+        sums += S[b]
+        cnt += K[b]
+        votes += V[b]
+    return counts, sums, cnt, votes
+
+
+@njit(cache=True, nogil=True, error_model="numpy", parallel=True)
+def buyers_by_chance_chunks(u, trust, stage, base, extra):
+    """:func:`buyers_by_chance` over chunks of :data:`CHUNK` places on every core: the same buyers,
+    in the same (ascending) order."""
+    n = len(u)
+    nch = (n + CHUNK - 1) // CHUNK
+    buf = np.empty(n, dtype=np.int64)
+    got = np.zeros(nch, dtype=np.int64)
+    for b in prange(nch):
+        lo = b * CHUNK
+        hi = min(n, lo + CHUNK)
+        r = buyers_by_chance(u[lo:hi], trust[lo:hi], stage[lo:hi], base, extra)
+        buf[lo:lo + len(r)] = r + lo
+        got[b] = len(r)
+    return _joined(buf, got)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _joined(buf, got):
+    """The first ``got[b]`` entries of each chunk ``b`` of ``buf``, laid end to end in chunk order."""
+    out = np.empty(got.sum(), dtype=buf.dtype)
+    k = 0
+    for b in range(len(got)):
+        out[k:k + got[b]] = buf[b * CHUNK:b * CHUNK + got[b]]
+        k += got[b]
+    return out
+
+
+@njit(cache=True, nogil=True, error_model="numpy", parallel=True)
+def evaluate_buyers_chunks(idx, w, quality, stage, loyal, keep, failed, price_paid,
+                           expected_price, price_sens, last_paid, expectation, perceived, value, disconfirmation,
+                           txn_sat, value_belief, fit, tenure, satisfaction, flags,
+                           notice_factor, reconsider, loyal_factor, use_loyal_factor,
+                           half, slope, gain, loss, g, value_learning, value_weight, category_rep, category_price,
+                           settled_w, settling, young_below, flag_ok, flag_bad, flag_delighted, flag_failed):
+    """:func:`evaluate_buyers` over chunks of :data:`CHUNK` buyers on every core (each buyer's
+    place is its own, so the chunks write different places): the same results, in the same order."""
+    n = len(idx)
+    nch = (n + CHUNK - 1) // CHUNK
+    ep = np.empty(n, dtype=np.float32)
+    sens = np.empty(n, dtype=np.float32)
+    price = np.empty(n, dtype=np.float32)
+    v = np.empty(n, dtype=np.float32)
+    E = np.empty(n, dtype=np.float32)
+    short = np.empty(n, dtype=np.float32)
+    f = np.empty(n, dtype=np.float32)
+    S = np.empty(n, dtype=np.float32)
+    rise = np.empty(n, dtype=np.int64)
+    up = np.empty(n, dtype=np.int64)
+    down = np.empty(n, dtype=np.int64)
+    n_rise = np.zeros(nch, dtype=np.int64)
+    n_up = np.zeros(nch, dtype=np.int64)
+    n_down = np.zeros(nch, dtype=np.int64)
+    scaled = len(keep) > 0
+    for b in prange(nch):
+        lo = b * CHUNK
+        hi = min(n, lo + CHUNK)
+        kp = keep
+        if scaled:
+            kp = keep[lo:hi]
+        r = evaluate_buyers(idx[lo:hi], w[lo:hi], quality[lo:hi], stage[lo:hi], loyal[lo:hi], kp, failed[lo:hi],
+                            price_paid,
+                            expected_price, price_sens, last_paid, expectation, perceived, value, disconfirmation,
+                            txn_sat, value_belief, fit, tenure, satisfaction, flags,
+                            notice_factor, reconsider, loyal_factor, use_loyal_factor,
+                            half, slope, gain, loss, g, value_learning, value_weight, category_rep, category_price,
+                            settled_w, settling, young_below, flag_ok, flag_bad, flag_delighted, flag_failed)
+        ep[lo:hi] = r[0]
+        sens[lo:hi] = r[1]
+        price[lo:hi] = r[2]
+        rise[lo:lo + len(r[3])] = r[3]
+        n_rise[b] = len(r[3])
+        v[lo:hi] = r[4]
+        E[lo:hi] = r[5]
+        short[lo:hi] = r[6]
+        up[lo:lo + len(r[7])] = r[7] + lo
+        n_up[b] = len(r[7])
+        down[lo:lo + len(r[8])] = r[8] + lo
+        n_down[b] = len(r[8])
+        f[lo:hi] = r[9]
+        S[lo:hi] = r[10]
+    return (ep, sens, price, _joined(rise, n_rise), v, E, short, _joined(up, n_up), _joined(down, n_down), f, S)
+
+
+#: how many threads this thread's compiled passes may use (``numba.set_num_threads``)
+threads = numba.get_num_threads
+
+#: the passes that have a twin on every core (above)
+_ON_CORES = {population_pass: population_pass_chunks, buyers_by_chance: buyers_by_chance_chunks,
+             evaluate_buyers: evaluate_buyers_chunks}
+
+
+def sized(kernel, n: int):
+    """``kernel`` for ``n`` items: its twin over chunks on every core (:data:`CHUNK`) when ``n`` ≥
+    :data:`PARALLEL_FROM` and this thread may use more than one (``numba.set_num_threads``; the
+    workers of a process pool or of Dask use one each), else the sequential loop. Both give the
+    same results (``tests/test_kernels.py``)."""
+    if n >= PARALLEL_FROM and threads() > 1:
+        return _ON_CORES.get(kernel, kernel)
+    return kernel

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .kernels import population_pass
+from .kernels import population_pass, sized
 
 from .mechanism.state import F32, LOYAL, ORDINARY, PROSPECT, REASONS, TRUSTING
 from .mechanism.switching_costs import held_by_points, points_cost
@@ -300,7 +300,7 @@ def population_sums(pop, m: int) -> PopulationSums:
     expectation, satisfaction, trust and wallet over its active customers and over those who bought
     (in float64, place by place), its promoters and detractors; over the market, the counts behind
     the customer types."""
-    counts, sums, cnt, votes = population_pass(
+    counts, sums, cnt, votes = sized(population_pass, pop.n)(
         pop.merchant, pop.stage, pop.spend, pop.expectation, pop.satisfaction, pop.trust, pop.wallet, pop.affective,
         pop.behavioural, pop.intentional, pop.nps_bias, m, F32(SATISFIED_MIN), F32(INTENTION_HIGH),
         F32(FACET_THRESHOLD), LATENT, PROMOTER_MIN, DETRACTOR_BELOW)

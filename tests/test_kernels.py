@@ -4,6 +4,8 @@ loops on random inputs, and for whole phases inside running markets with every o
 
 from __future__ import annotations
 
+import importlib
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -252,3 +254,64 @@ def test_who_buys_and_ageing_are_as_the_numpy_passes(seed):
         _same_state(a.rng, b.rng)
         a.step()
         b.step()
+
+
+# ---- the chunked twins on every core ---------------------------------------------------------------
+def test_the_population_pass_over_chunks_counts_and_sums_as_one_pass():
+    """Over 3.5 chunks of places the twin on every core gives the same counts, and float64 sums that
+    are each chunk's sum added in chunk order (equal to one pass's to rounding)."""
+    rng = np.random.default_rng(8)
+    n, m = int(3.5 * kernels.CHUNK), 3
+    stage = rng.integers(0, 5, n).astype(np.int8)
+    merchant = rng.integers(-1, m, n).astype(np.int16)
+    vals = [rng.random(n, dtype=F32) for _ in range(8)]
+    nps = (0.1 * rng.standard_normal(n)).astype(F32)
+    args = (merchant, stage, *vals, nps, m, F32(0.45), F32(0.8), F32(0.7),
+            np.array([0.3, 0.3, 0.3, 0.0, 0.1], dtype=F32), F32(0.85), F32(0.65))
+    one, chunked = kernels.population_pass(*args), kernels.population_pass_chunks(*args)
+    for i in (0, 2, 3):
+        np.testing.assert_array_equal(one[i], chunked[i])
+    np.testing.assert_allclose(one[1], chunked[1], rtol=1e-12)
+    parts = [kernels.population_pass(*(a[lo:lo + kernels.CHUNK] for a in args[:11]), *args[11:])[1]
+             for lo in range(0, n, kernels.CHUNK)]
+    total = parts[0].copy()
+    for p in parts[1:]:
+        total += p
+    np.testing.assert_array_equal(chunked[1], total)
+
+
+def test_who_buys_over_chunks_is_who_buys_in_one_pass():
+    rng = np.random.default_rng(3)
+    n = int(2.7 * kernels.CHUNK)
+    args = (rng.random(n, dtype=F32), rng.random(n, dtype=F32), rng.integers(0, 5, n).astype(np.int8),
+            F32(0.3), F32(0.2))
+    np.testing.assert_array_equal(kernels.buyers_by_chance_chunks(*args), kernels.buyers_by_chance(*args))
+
+
+def test_a_large_market_on_every_core_is_the_market_of_one_loop(monkeypatch):
+    """A market above PARALLEL_FROM, stepped with the chunked twins (population pass, who buys, the
+    evaluate phase) and with the sequential loops: the same state, observables and draws, step by
+    step — so the number of cores never changes a result."""
+    P = rich_market(int(2.2 * kernels.CHUNK)).replace(purchase_prob=0.9, initial_share_active=1.0)
+    a, b = LoyaltyModel(P, seed=5), LoyaltyModel(P, seed=5)
+    calls = []
+    twins = {v: k for k, v in kernels._ON_CORES.items()}
+
+    def count(kernel, n):
+        chosen = kernels.sized(kernel, n)
+        calls.append(chosen in twins)
+        return chosen
+
+    for _ in range(4):
+        monkeypatch.setattr(kernels, "threads", lambda: 1)  # a: one thread, the sequential loops
+        a.step()
+        monkeypatch.setattr(kernels, "threads", lambda: 2)  # b: the chunked twins
+        monkeypatch.setattr(kernels, "PARALLEL_FROM", kernels.CHUNK + 1)
+        for mod in ("sim.metrics", "sim.mechanism.evaluation", "sim.mechanism.need"):
+            monkeypatch.setattr(importlib.import_module(mod), "sized", count)
+        b.step()
+        monkeypatch.undo()
+        _same_population(a, b)
+        _same_state(a.rng, b.rng)
+        assert a.metrics == b.metrics
+    assert calls.count(True) >= 4 * 3, calls  # every step ran all three twins (evaluate: > one chunk of buyers)

@@ -165,3 +165,23 @@ run_experiment(parse_experiment('''{SMALL}''', "exp.toml"), {str(tmp_path / "out
     assert p.returncode != 0
     assert "worker process ended abruptly" in p.stderr and "no_guard.py" in p.stderr
     assert 'if __name__ == "__main__":' in p.stderr
+
+
+def _threads_here() -> int:
+    import numba
+
+    return numba.get_num_threads()
+
+
+@pytest.mark.parametrize("cluster", [None, "local"])
+def test_the_workers_of_a_pool_or_local_cluster_run_the_compiled_passes_on_one_thread(cluster):
+    """A pool (or local Dask cluster) keeps every core busy with one run per worker, so each worker's
+    compiled passes use one thread (sim.runs.executors.WORKER_ENV): several threads per worker would
+    only wait on each other. The process that starts the pool keeps its own setting."""
+    from sim.runs.executors import make_executor
+
+    before = _threads_here()
+    with make_executor(workers=2, cluster=cluster) as (pool, _):
+        got = [pool.submit(_threads_here).result(timeout=120) for _ in range(4)]
+    assert got == [1, 1, 1, 1]
+    assert _threads_here() == before

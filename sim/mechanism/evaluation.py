@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..kernels import evaluate_buyers, zone_evaluate
+from ..kernels import evaluate_buyers, sized, zone_evaluate
 from .common import clip, price_term, price_term_one
 from .state import EV, F32, LOYAL, Population
 
@@ -176,7 +176,7 @@ def evaluate_phase(ctx) -> None:
     idx, w, quality = ctx.idx, ctx.w, ctx.quality
     keep = _NO_KEEP if ctx.tolerance is None else 1 - ctx.tolerance
     settled = F32(1 - P.satisfaction_memory)
-    ep, sens, price, rise, v, E, short, del_pos, dis_pos, f, S = evaluate_buyers(
+    ep, sens, price, rise, v, E, short, del_pos, dis_pos, f, S = sized(evaluate_buyers, len(idx))(
         idx, w, quality, ctx.st, ctx.loyal, keep,
         np.zeros(len(idx), dtype=bool) if ctx.failed is None else ctx.failed, T.price_paid,
         pop.expected_price, pop.price_sens, pop.last_paid, pop.expectation, pop.perceived, pop.value,

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..kernels import buyers_by_chance, get_older
+from ..kernels import buyers_by_chance, get_older, sized
 from ..network import bernoulli_positions
 from .state import COUNT_MAX, F32, LOYAL, ORDINARY, TRUSTING, Population
 
@@ -19,7 +19,7 @@ def need(pop: Population, P, rng) -> np.ndarray:
     ``purchase_prob · (1 + loyal_extra_purchases · trust)`` — trust makes customers buy more often.
     Returns their places in ascending order."""
     u = rng.random(pop.n, dtype=F32)
-    return buyers_by_chance(u, pop.trust, pop.stage, F32(P.purchase_prob),  # (compiled: one pass)
+    return sized(buyers_by_chance, pop.n)(u, pop.trust, pop.stage, F32(P.purchase_prob),  # (compiled: one pass)
                             F32(P.purchase_prob * P.loyal_extra_purchases))
 
 

@@ -14,7 +14,7 @@ from typing import Iterator
 
 from .design import BatchError
 
-__all__ = ["InlineExecutor", "DASK_LOCAL_CONFIG", "local_cluster", "make_executor", "exit_with_parent", "WorkerLost",
+__all__ = ["InlineExecutor", "DASK_LOCAL_CONFIG", "local_cluster", "make_executor", "exit_with_parent", "start_worker", "WORKER_ENV", "WorkerLost",
            "worker_lost", "executor_text"]
 
 #: the descriptions :func:`make_executor` gives (English, as the manifest records them) → Chinese
@@ -111,7 +111,8 @@ def local_cluster(workers: int | None = None) -> Iterator[tuple[cf.Executor, str
 
     n = workers or os.cpu_count() or 1
     with dask.config.set(DASK_LOCAL_CONFIG):
-        lc = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None)
+        lc = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
+                          env=dict(WORKER_ENV))
         client = Client(lc)
         try:
             yield client.get_executor(pure=False), f"Dask LocalCluster, {n} worker{'s' * (n != 1)}"
@@ -159,9 +160,23 @@ def make_executor(workers: int | None = None, scheduler: str | None = None, clus
         return
     import multiprocessing as mp
 
-    with cf.ProcessPoolExecutor(max_workers=n, mp_context=mp.get_context("spawn"), initializer=exit_with_parent,
+    with cf.ProcessPoolExecutor(max_workers=n, mp_context=mp.get_context("spawn"), initializer=start_worker,
                                 initargs=(os.getpid(),)) as pool:
         yield pool, f"process pool, {n} workers"
+
+
+#: what a worker process of a local pool or cluster sets: the compiled passes use one thread each,
+#: since the pool already keeps every core busy with one run per worker (sim.kernels.sized)
+WORKER_ENV = {"NUMBA_NUM_THREADS": "1"}
+
+
+def start_worker(parent: int) -> None:
+    """Start a worker process of the pool: one thread for the compiled passes (:data:`WORKER_ENV`),
+    and exit with the parent (:func:`exit_with_parent`)."""
+    import numba
+
+    numba.set_num_threads(int(WORKER_ENV["NUMBA_NUM_THREADS"]))
+    exit_with_parent(parent)
 
 
 def exit_with_parent(parent: int, every: float = 0.5) -> None:
