@@ -21,13 +21,14 @@ import numba
 import numpy as np
 from numba import njit, prange
 
-__all__ = ["sized", "CHUNK", "PARALLEL_FROM", "population_pass_chunks", "buyers_by_chance_chunks", "evaluate_buyers_chunks", "geometric_chunk", "pair_count", "pair_listeners", "tell", "zone_evaluate", "population_pass", "evaluate_buyers", "follow_trust", "buyers_by_chance", "get_older"]
+__all__ = ["sized", "CHUNK", "PARALLEL_FROM", "population_pass_chunks", "buyers_by_chance_chunks", "evaluate_buyers_chunks", "geometric_chunk", "pair_count", "pair_listeners", "tell", "zone_evaluate", "population_pass", "evaluate_buyers", "choice_utilities", "follow_trust", "buyers_by_chance", "get_older"]
 
 #: the mechanism functions (:mod:`sim.mechanism`) a compiled pass carries out in place of calling
 #: them, in order: docs/ODD.md's schedule names them for the phase that runs the pass, and
 #: ``tests/test_docs.py`` reads a call to the pass as calls to these
 FUSES = {
     "evaluate_buyers": ("notice_price_rise", "perceive", "evaluate", "judge_value", "felt", "update_satisfaction"),
+    "choice_utilities": ("anticipated_value", "evaluate", "stay_utility", "value_stay_utility", "switching_cost"),
 }
 
 
@@ -436,6 +437,61 @@ def evaluate_buyers(idx, w, quality, stage, loyal, keep, failed, price_paid,
             fl |= flag_failed
         flags[i] = fl
     return ep, sens, price, cand[:nc].copy(), v, E, short, up[:nu].copy(), down[:nd].copy(), f, S
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def choice_utilities(candidates, cur, on_value, expected_price, price_sens, expectation, heard, satisfaction, trust,
+                     grievance, switch_cost, financial, any_points, quality, price_paid, below_doubt, half, slope, gain,
+                     loss, g, sat_w, trust_w, grievance_w, outside):
+    """The utilities of :func:`sim.mechanism.choice.choose_merchant`, ``(k, m + 1)`` float32, for the
+    candidates (places) at their current merchants ``cur``: each other merchant as the customer
+    anticipates it (:func:`~sim.mechanism.common.anticipated_value`, judged by
+    :func:`~sim.mechanism.evaluation.evaluate` through the zone of tolerance, plus what was heard),
+    staying (:func:`~sim.mechanism.choice.stay_utility`; for those marked in ``on_value`` — empty:
+    none — the own merchant judged as an offer, :func:`~sim.mechanism.choice.value_stay_utility`),
+    each plus the switching cost (:func:`~sim.mechanism.switching_costs.switching_cost`), and
+    leaving the market (``outside``); the same float32 arithmetic in the same order."""
+    k = len(candidates)
+    m = len(quality)
+    U = np.empty((k, m + 1), dtype=np.float32)
+    zero = np.float32(0)
+    half_pt = np.float32(0.5)
+    one = np.float32(1)
+    by_value = len(on_value) > 0
+    for r in range(k):
+        i = candidates[r]
+        ep = expected_price[i]
+        sn = price_sens[i]
+        e = expectation[i]
+        for j in range(m):
+            pr = price_paid[j]
+            doubt = ep * below_doubt - pr
+            if doubt < zero:
+                doubt = zero
+            doubt /= ep
+            val = quality[j] - sn * (pr - ep) / ep
+            val -= doubt
+            s, sh, su = _zone(val - e, one, half, slope, gain, loss, g)
+            s -= half_pt
+            s *= sat_w
+            s += heard[i, j]
+            U[r, j] = s
+        sc = switch_cost[i]
+        if any_points:
+            sc = sc + financial[i] * sn / ep
+        c = cur[r]
+        if by_value and on_value[r]:
+            U[r, c] += sc
+        else:
+            u = sat_w * (satisfaction[i] - half_pt)
+            u += trust_w * trust[i]
+            u += heard[i, c]
+            if grievance_w != zero:
+                u -= grievance_w * grievance[i]
+            u += sc
+            U[r, c] = u
+        U[r, m] = outside
+    return U
 
 
 @njit(cache=True, nogil=True, error_model="numpy")

@@ -180,3 +180,27 @@ def age(pop):
     pop.age += act
     pop.tenure += act
     pop.spend *= F32(0.9)
+
+
+def choice_utilities(pop, candidates, T, P, on_value):
+    """The utilities of choose_merchant as its numpy passes built them (the ``(k, m + 1)`` matrix
+    before the logit draw)."""
+    from sim.mechanism.choice import _alternative_utility, stay_utility
+    from sim.mechanism.switching_costs import switching_cost
+
+    k, m = len(candidates), pop.m
+    U = np.empty((k, m + 1), dtype=F32)
+    heard = np.take(pop.heard, candidates, axis=0)
+    U[:, :m] = _alternative_utility(T, P, pop.expected_price[candidates], pop.price_sens[candidates],
+                                    pop.expectation[candidates], heard)
+    cur = pop.merchant[candidates].astype(np.intp)
+    if on_value is not None and on_value.any():
+        v = np.flatnonzero(on_value)
+        rest = np.flatnonzero(~on_value)
+        U[v, cur[v]] += switching_cost(pop, candidates[v])
+        U[rest, cur[rest]] = stay_utility(pop, candidates[rest], T, P, heard=heard[rest, cur[rest]])
+    else:
+        rows = np.arange(k)
+        U[rows, cur] = stay_utility(pop, candidates, T, P, heard=heard[rows, cur])
+    U[:, m] = P.outside_option
+    return U

@@ -13,7 +13,8 @@ import numpy as np
 import math
 
 from ..network import bernoulli_positions
-from .common import anticipated_value, anticipated_value_one, logit_choice
+from ..kernels import choice_utilities
+from .common import anticipated_quality, anticipated_value, anticipated_value_one, logit_choice
 from .evaluation import evaluate, evaluate_one
 from .relationship import start_relationship
 from .state import (CHURNED, EV, count_up, F32, LOYAL, ORDINARY, R_COMPETITOR, R_FAILURE, R_INVOLUNTARY, R_OTHER, R_PRICE,
@@ -94,21 +95,17 @@ def choose_merchant(pop: Population, candidates, T, P, rng, stats: StepStats, re
     """
     if len(candidates) == 0:
         return
-    k, m = len(candidates), pop.m
-    U = np.empty((k, m + 1), dtype=F32)
-    heard = np.take(pop.heard, candidates, axis=0)
-    U[:, :m] = _alternative_utility(T, P, pop.expected_price[candidates], pop.price_sens[candidates],
-                                    pop.expectation[candidates], heard)
+    m = pop.m
     cur = pop.merchant[candidates].astype(np.intp)
-    if on_value is not None and on_value.any():
-        v = np.flatnonzero(on_value)
-        rest = np.flatnonzero(~on_value)
-        U[v, cur[v]] += switching_cost(pop, candidates[v])  # value_stay_utility: judged like an offer
-        U[rest, cur[rest]] = stay_utility(pop, candidates[rest], T, P, heard=heard[rest, cur[rest]])
-    else:
-        rows = np.arange(k)
-        U[rows, cur] = stay_utility(pop, candidates, T, P, heard=heard[rows, cur])
-    U[:, m] = P.outside_option
+    # the utilities in one compiled pass (the arithmetic of anticipated_value, evaluate, stay_utility,
+    # value_stay_utility and switching_cost, in their order)
+    U = choice_utilities(
+        candidates, cur, on_value if on_value is not None and on_value.any() else _NONE, pop.expected_price,
+        pop.price_sens, pop.expectation, pop.heard, pop.satisfaction, pop.trust, pop.grievance, pop.switch_cost,
+        pop.financial, bool(pop.any_points), anticipated_quality(T, P), T.price_paid, F32(1 - P.price_doubt),
+        F32(P.zone_of_tolerance / 2), F32(P.zone_slope), F32(P.gain_sensitivity),
+        -F32(P.gain_sensitivity) * F32(P.loss_aversion), F32(P.diminishing_sensitivity), F32(P.satisfaction_weight),
+        F32(P.trust_weight), F32(P.grievance_weight), F32(P.outside_option))
     pick = logit_choice(U, P.choice_noise, rng)
     leaving = pick == m
     switching = (~leaving) & (pick != cur)
@@ -126,6 +123,9 @@ def choose_merchant(pop: Population, candidates, T, P, rng, stats: StepStats, re
         count_up(pop.switches, sw)
         pop.flags[sw] |= EV.SWITCHED
         stats.switched += len(sw)
+
+
+_NONE = np.zeros(0, dtype=bool)
 
 
 def _record_loss(pop: Population, idx, stats: StepStats, reasons):

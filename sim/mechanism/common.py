@@ -11,7 +11,7 @@ import numpy as np
 from ..network import bernoulli_positions
 from .state import F32
 
-__all__ = ["by_merchant", "price_term", "anticipated_value", "standard_normal", "logit_choice", "bernoulli_positions",
+__all__ = ["by_merchant", "price_term", "anticipated_quality", "anticipated_value", "standard_normal", "logit_choice", "bernoulli_positions",
            "clip", "price_term_one", "anticipated_value_one", "logit_choice_one"]
 
 
@@ -28,6 +28,12 @@ def price_term(price, expected_price, sens):
     return sens * (price - expected_price) / expected_price
 
 
+def anticipated_quality(T, P) -> np.ndarray:
+    """The quality a customer expects of each merchant before buying there: its promise and its
+    reputation blended by ``promise_weight`` (float32, one per merchant)."""
+    return (P.promise_weight * T.promise + (1 - P.promise_weight) * T.reputation).astype(F32)
+
+
 def anticipated_value(T, P, expected_price, sens):
     """What a customer expects one purchase from each merchant to be worth, before buying there.
 
@@ -35,7 +41,7 @@ def anticipated_value(T, P, expected_price, sens):
     ``promise_weight``, less the price against the customer's expected price, less a quality doubt
     when the price is far below the expected price.
     """
-    quality = (P.promise_weight * T.promise + (1 - P.promise_weight) * T.reputation).astype(F32)  # (m,)
+    quality = anticipated_quality(T, P)  # (m,)
     ep = expected_price[:, None]
     price = T.price_paid[None, :]
     doubt = np.maximum(ep * F32(1 - P.price_doubt) - price, F32(0))
