@@ -328,6 +328,16 @@ def population_pass(merchant, stage, spend, expectation, satisfaction, trust, wa
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
+def _buyer_buffers(n):
+    """What :func:`evaluate_buyers` fills for ``n`` buyers: eight float32 values per buyer (expected
+    price, sensitivity, price, value, expectation, shortfall, felt, satisfaction) and three lists
+    of positions or places (surpluses, shortfalls, noticed price rises)."""
+    f32 = [np.empty(n, dtype=np.float32) for _ in range(8)]
+    return (f32[0], f32[1], f32[2], f32[3], f32[4], f32[5], f32[6], f32[7], np.empty(n, dtype=np.int64),
+            np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64))
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
 def evaluate_buyers(idx, w, quality, stage, loyal, keep, failed, price_paid,
                     expected_price, price_sens, last_paid, expectation, perceived, value, disconfirmation, txn_sat,
                     value_belief, fit, tenure, satisfaction, flags,
@@ -346,17 +356,7 @@ def evaluate_buyers(idx, w, quality, stage, loyal, keep, failed, price_paid,
 
     Returns ``(ep, sens, price, rise, v, E, short, surplus_positions, shortfall_positions, f, S)``."""
     n = len(idx)
-    ep = np.empty(n, dtype=np.float32)
-    sens = np.empty(n, dtype=np.float32)
-    price = np.empty(n, dtype=np.float32)
-    v = np.empty(n, dtype=np.float32)
-    E = np.empty(n, dtype=np.float32)
-    short = np.empty(n, dtype=np.float32)
-    f = np.empty(n, dtype=np.float32)
-    S = np.empty(n, dtype=np.float32)
-    up = np.empty(n, dtype=np.int64)
-    down = np.empty(n, dtype=np.int64)
-    cand = np.empty(n, dtype=np.int64)
+    ep, sens, price, v, E, short, f, S, up, down, cand = _buyer_buffers(n)
     nu = 0
     nd = 0
     nc = 0
@@ -640,17 +640,7 @@ def evaluate_buyers_chunks(idx, w, quality, stage, loyal, keep, failed, price_pa
     place is its own, so the chunks write different places): the same results, in the same order."""
     n = len(idx)
     nch = (n + CHUNK - 1) // CHUNK
-    ep = np.empty(n, dtype=np.float32)
-    sens = np.empty(n, dtype=np.float32)
-    price = np.empty(n, dtype=np.float32)
-    v = np.empty(n, dtype=np.float32)
-    E = np.empty(n, dtype=np.float32)
-    short = np.empty(n, dtype=np.float32)
-    f = np.empty(n, dtype=np.float32)
-    S = np.empty(n, dtype=np.float32)
-    rise = np.empty(n, dtype=np.int64)
-    up = np.empty(n, dtype=np.int64)
-    down = np.empty(n, dtype=np.int64)
+    ep, sens, price, v, E, short, f, S, up, down, rise = _buyer_buffers(n)
     n_rise = np.zeros(nch, dtype=np.int64)
     n_up = np.zeros(nch, dtype=np.int64)
     n_down = np.zeros(nch, dtype=np.int64)

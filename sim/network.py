@@ -3,8 +3,9 @@
 The network links customer *places* (slots): a newcomer who takes the place of a departed customer
 moves into that neighbourhood. It is a Watts–Strogatz small world (Watts & Strogatz 1998): a ring
 where each place knows ``degree/2`` neighbours on each side, and each tie is rewired to a random
-place with probability ``rewire``. It is stored as that ring and the ties rewired away from it (:class:`Network`), so a million
-customers with eight contacts each take about 9 MB and build in well under a second.
+place with probability ``rewire``. It is stored as that ring and the ties rewired away from it
+(:class:`Network`), so a million customers with eight contacts each take about 9 MB and build in
+well under a second.
 """
 
 from __future__ import annotations
