@@ -185,14 +185,13 @@ def age(pop):
 def choice_utilities(pop, candidates, T, P, on_value):
     """The utilities of choose_merchant as its numpy passes built them (the ``(k, m + 1)`` matrix
     before the logit draw)."""
-    from sim.mechanism.choice import _alternative_utility, stay_utility
+    from sim.mechanism.choice import alternative_utility, stay_utility
     from sim.mechanism.switching_costs import switching_cost
 
     k, m = len(candidates), pop.m
     U = np.empty((k, m + 1), dtype=F32)
     heard = np.take(pop.heard, candidates, axis=0)
-    U[:, :m] = _alternative_utility(T, P, pop.expected_price[candidates], pop.price_sens[candidates],
-                                    pop.expectation[candidates], heard)
+    U[:, :m] = alternative_utility(pop, candidates, T, P)
     cur = pop.merchant[candidates].astype(np.intp)
     if on_value is not None and on_value.any():
         v = np.flatnonzero(on_value)

@@ -69,16 +69,11 @@ def alternative_utility(pop: Population, idx, T, P):
     """``(k, m)`` utility of each merchant to customers who do not buy there yet: satisfaction
     predicted from its promise and reputation (through the customer's own evaluation), plus what
     was heard about it."""
-    return _alternative_utility(T, P, pop.expected_price[idx], pop.price_sens[idx], pop.expectation[idx],
-                                np.take(pop.heard, idx, axis=0))
-
-
-def _alternative_utility(T, P, expected_price, sens, expectation, heard):
-    val = anticipated_value(T, P, expected_price, sens)
-    s_hat, _, _ = evaluate(val, expectation[:, None], P)
+    val = anticipated_value(T, P, pop.expected_price[idx], pop.price_sens[idx])
+    s_hat, _, _ = evaluate(val, pop.expectation[idx][:, None], P)
     s_hat -= F32(0.5)
     s_hat *= F32(P.satisfaction_weight)
-    s_hat += heard
+    s_hat += np.take(pop.heard, idx, axis=0)
     return s_hat
 
 
