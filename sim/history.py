@@ -104,12 +104,13 @@ class History:
     def _archive(self, pop, slots: np.ndarray) -> None:
         """Keep departed customers' final state and history (raw arrays, made readable on lookup)."""
         cols = self.columns(slots)
+        # (indexing with an array of places or columns already copies)
         chunk = {
-            "state": {name: getattr(pop, name)[slots].copy() for name in _STATE_ARRAYS},
-            "heard": pop.heard[slots].copy(),
+            "state": {name: getattr(pop, name)[slots] for name in _STATE_ARRAYS},
+            "heard": pop.heard[slots],
             "step": self.step.copy(),
-            "ids": self.ids[:, cols].copy(),
-            "rows": {f: a[:, cols].copy() for f, a in self.rows.items()},
+            "ids": self.ids[:, cols],
+            "rows": {f: a[:, cols] for f, a in self.rows.items()},
         }
         for j, cid in enumerate(pop.id[slots].tolist()):
             self.archive[cid] = (chunk, j)

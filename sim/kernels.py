@@ -242,12 +242,10 @@ def zone_evaluate(d, keep, half, slope, gain, loss, g):
     scaled = len(keep) > 0
     for j in range(n):
         v, sh, su = _zone(d[j], keep[j] if scaled else one, half, slope, gain, loss, g)
-        if su > 0:
-            up[nu] = j
-            nu += 1
-        if sh > 0:
-            down[nd] = j
-            nd += 1
+        up[nu] = j  # (written always, kept by counting it)
+        nu += su > 0
+        down[nd] = j
+        nd += sh > 0
         s[j] = v
         short[j] = sh
         surplus[j] = su
@@ -273,6 +271,7 @@ def population_pass(merchant, stage, spend, expectation, satisfaction, trust, wa
     cnt = np.zeros(6, dtype=np.int64)
     votes = np.zeros((2, m), dtype=np.int64)
     zero = np.float32(0)
+    n_aff = n_beh = n_int = n_sat = n_loy = n_both = 0
     for i in range(len(stage)):
         st = stage[i]
         j = merchant[i]
@@ -288,25 +287,20 @@ def population_pass(merchant, stage, spend, expectation, satisfaction, trust, wa
                 sums[3, c] += trust[i]
                 sums[4, c] += wallet[i]
             continue
-        # bought (ordinary, trusting or loyal)
+        # bought (ordinary, trusting or loyal); the counts are kept in locals and added as 0 or 1,
+        # so that a customer's values steer no branch (half of them would be mispredicted)
         sat = satisfaction[i]
         tr = trust[i]
         aff = affective[i]
         intent = intentional[i]
-        if aff >= facet:
-            cnt[0] += 1
-        if behavioural[i] >= facet:
-            cnt[1] += 1
-        if intent >= facet:
-            cnt[2] += 1
+        n_aff += aff >= facet
+        n_beh += behavioural[i] >= facet
+        n_int += intent >= facet
         s_ok = sat >= sat_min
-        loy = intent >= int_high or st == 4
-        if s_ok:
-            cnt[3] += 1
-        if loy:
-            cnt[4] += 1
-        if s_ok and loy:
-            cnt[5] += 1
+        loy = (intent >= int_high) | (st == 4)
+        n_sat += s_ok
+        n_loy += loy
+        n_both += s_ok & loy
         if 0 <= j < m:
             for c in (2 * j, 2 * j + 1):
                 sums[0, c] += spend[i]
@@ -320,10 +314,10 @@ def population_pass(merchant, stage, spend, expectation, satisfaction, trust, wa
             x += nps_bias[i]
             x += latent[3]
             x += latent[4] if st == 4 else zero
-            if x >= promoter_min:
-                votes[0, j] += 1
-            elif x < detractor_below:
-                votes[1, j] += 1
+            promoter = x >= promoter_min
+            votes[0, j] += promoter
+            votes[1, j] += (not promoter) & (x < detractor_below)
+    cnt[0], cnt[1], cnt[2], cnt[3], cnt[4], cnt[5] = n_aff, n_beh, n_int, n_sat, n_loy, n_both
     return counts, sums, cnt, votes
 
 
@@ -377,9 +371,8 @@ def evaluate_buyers(idx, w, quality, stage, loyal, keep, failed, price_paid,
         if reconsider > 0:
             ref *= notice_factor
             st = stage[j]
-            if pr > ref and (st == 2 or st == 3):
-                cand[nc] = i
-                nc += 1
+            cand[nc] = i  # (written always, kept by counting it: no branch on the data)
+            nc += (pr > ref) & ((st == 2) | (st == 3))
         # perceived value
         s_eff = sn
         if use_loyal_factor and loyal[j] and pr > e_p:
@@ -392,12 +385,10 @@ def evaluate_buyers(idx, w, quality, stage, loyal, keep, failed, price_paid,
         # the zone of tolerance
         x = val - e
         s, sh, su = _zone(x, keep[j] if scaled else one, half, slope, gain, loss, g)
-        if su > zero:
-            up[nu] = j
-            nu += 1
-        if sh > zero:
-            down[nd] = j
-            nd += 1
+        up[nu] = j
+        nu += su > zero
+        down[nd] = j
+        nd += sh > zero
         short[j] = sh
         perceived[i] = q
         value[i] = val
@@ -540,9 +531,8 @@ def buyers_by_chance(u, trust, stage, base, extra):
     for i in range(len(u)):
         p = trust[i] * extra
         p += base
-        if u[i] < p and stage[i] > 0:
-            out[k] = i
-            k += 1
+        out[k] = i  # (written always, kept by counting it: no branch on the draw)
+        k += (u[i] < p) & (stage[i] > 0)
     return out[:k].copy()
 
 

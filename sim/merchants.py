@@ -10,6 +10,8 @@ customer engine indexes by merchant number.
 
 from __future__ import annotations
 
+import copy
+
 import itertools
 import weakref
 from collections import deque
@@ -189,9 +191,18 @@ class PolicyTable:
         return len(self.quality)
 
 
-def policy_table(merchants: list[Merchant]) -> PolicyTable:
-    """Build the arrays the customer engine uses from the merchants' current policies."""
+def policy_table(merchants: list[Merchant], previous: tuple | None = None) -> PolicyTable:
+    """Build the arrays the customer engine uses from the merchants' current policies.
+
+    ``previous``: ``(policies, table)``, a table of an earlier step and the policies it was built
+    from. When every merchant still has the very same policy (a policy is never changed in place:
+    a change makes a new one), the table's arrays are shared (nothing writes into a table) and only
+    the reputations are read afresh."""
     pols = [mm.policy for mm in merchants]
+    if previous is not None and len(previous[0]) == len(pols) and all(a is b for a, b in zip(previous[0], pols)):
+        table = copy.copy(previous[1])
+        table.reputation = np.asarray([mm.reputation for mm in merchants], dtype=np.float32)
+        return table
     f = lambda xs: np.asarray(xs, dtype=np.float32)  # noqa: E731
     tier = [TIER_EFFECTS[p.programme] for p in pols]
     member = np.array([p.programme != PROGRAMME_TIERS[0] for p in pols])

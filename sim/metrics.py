@@ -338,7 +338,7 @@ def compute(model, stats) -> dict:
     lost_n = sum(len(x) for x in stats.lost_merchant)
     lost_v = sum(float(x.sum(dtype=np.float64)) for x in stats.lost_value)
     out["merchant_churn_rate"] = _share(lost_n, start_active)
-    out["value_churn_rate"] = _share(lost_v, float(np.sum(model.start_value)))
+    out["value_churn_rate"] = _share(lost_v, float(model.start_value.sum()))
     out["switch_rate"] = _share(stats.switched, start_active)
     sat_ms, trust_ms = sums.satisfaction, sums.trust
     out["satisfaction"] = float(sat_ms.sum() / bought_n) if bought_n else 0.5
@@ -381,7 +381,9 @@ def compute(model, stats) -> dict:
         out[f"left_{r}"] = int(c)
     # ---- per merchant (plain Python numbers: a few merchants, many fields) -------------------
     stage_rows = by_stage.tolist()
-    counted = [(mt.name, stats.count_at(mt.stat, m).tolist()) for mt in _MERCH_COUNTS]
+    zeros = [0] * m
+    counted = [(mt.name, stats.count_at(mt.stat, m).tolist() if mt.stat in stats.at else zeros)
+               for mt in _MERCH_COUNTS]
     lost_m = np.concatenate(stats.lost_merchant) if stats.lost_merchant else np.zeros(0, np.intp)
     lost_r = np.concatenate(stats.lost_reason) if stats.lost_reason else np.zeros(0, np.intp)
     by_reason = np.bincount(lost_m * len(REASONS) + lost_r, minlength=m * len(REASONS)).reshape(m, len(REASONS))

@@ -78,6 +78,7 @@ class StepContext:
     botched: np.ndarray | None = None
     botched_refused: np.ndarray | None = None
     recovered_m: np.ndarray | None = None
+    others: np.ndarray | None = None  # the inclusive value of a customer's other options, per merchant
 
 
 @dataclass(frozen=True)

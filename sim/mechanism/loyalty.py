@@ -16,7 +16,7 @@ from .common import anticipated_value, anticipated_value_one, clip
 from .evaluation import evaluate, evaluate_one
 from .state import EV, F32, LOYAL, ORDINARY, TRUSTING, StepStats, Population
 
-__all__ = ["become_loyal", "intention", "alternatives_value", "loyalty_phase", "become_loyal_one", "form_intentions_readable"]
+__all__ = ["become_loyal", "intention", "others_value", "step_others_value", "alternatives_value", "loyalty_phase", "become_loyal_one", "form_intentions_readable"]
 
 
 def become_loyal(pop: Population, idx, P, stats: StepStats, stage=None, trust=None):
@@ -38,24 +38,41 @@ def become_loyal(pop: Population, idx, P, stats: StepStats, stage=None, trust=No
     return new
 
 
-def intention(pop: Population, idx, w, T, P, mean_expectation: float, satisfaction=None, trust=None,
-              switch_cost=None) -> None:
-    """Intentional facet of the buyers ``idx`` (at merchants ``w``): the chance they would pick their
-    merchant again if they compared now — a logit choice, with noise ``intention_noise``, between
-    staying (:func:`sim.mechanism.choice.stay_utility`) and every other option: each other merchant
-    as judged by a customer with the market's mean expectation (``mean_expectation``, at the start of
-    the step), expected price and price sensitivity, and leaving the category (``outside_option``).
-    The other options enter through their inclusive value (:func:`alternatives_value`). The keyword
-    arguments are the buyers' current values if at hand."""
-    if len(idx) == 0:
-        return
+def others_value(T, P, mean_expectation: float) -> np.ndarray:
+    """Per merchant (float32), the inclusive value (:func:`alternatives_value`) of the options its
+    customers have besides staying: each other merchant as judged by a customer with the market's
+    mean expectation (``mean_expectation``), expected price and price sensitivity, and leaving the
+    category. The same for every customer of a step (:func:`step_others_value` keeps it)."""
     E0 = np.array([[mean_expectation]], dtype=F32)
     val = anticipated_value(T, P, np.array([P.expected_price], dtype=F32),
                             np.array([P.price_sensitivity], dtype=F32))
     s_hat, _, _ = evaluate(val, E0, P)
     alt = P.satisfaction_weight * (s_hat[0].astype(np.float64) - 0.5)  # (m,)
-    others = np.array([alternatives_value([alt[j] for j in range(T.m) if j != i], P) for i in range(T.m)],
-                      dtype=F32)
+    return np.array([alternatives_value([alt[j] for j in range(T.m) if j != i], P) for i in range(T.m)],
+                    dtype=F32)
+
+
+def step_others_value(ctx) -> np.ndarray:
+    """:func:`others_value` for this step (the merchants' policies and the mean expectation at its
+    start), computed at the step's first use and kept in the context for the rest of it."""
+    if ctx.others is None:
+        ctx.others = others_value(ctx.T, ctx.P, ctx.model.mean_expectation)
+    return ctx.others
+
+
+def intention(pop: Population, idx, w, T, P, mean_expectation: float, satisfaction=None, trust=None,
+              switch_cost=None, others=None) -> None:
+    """Intentional facet of the buyers ``idx`` (at merchants ``w``): the chance they would pick their
+    merchant again if they compared now — a logit choice, with noise ``intention_noise``, between
+    staying (:func:`sim.mechanism.choice.stay_utility`) and every other option: each other merchant
+    as judged by a customer with the market's mean expectation (``mean_expectation``, at the start of
+    the step), expected price and price sensitivity, and leaving the category (``outside_option``).
+    The other options enter through their inclusive value (:func:`others_value`). The keyword
+    arguments are the buyers' current values if at hand (``others``: that inclusive value)."""
+    if len(idx) == 0:
+        return
+    if others is None:
+        others = others_value(T, P, mean_expectation)
     stay = stay_utility(pop, idx, T, P, merchant=w, satisfaction=satisfaction, trust=trust,
                         switch_cost=switch_cost)
     diff = stay
@@ -73,7 +90,7 @@ def loyalty_phase(ctx) -> None:
     to buy again (:func:`intention`)."""
     ctx.st = become_loyal(ctx.pop, ctx.idx, ctx.P, ctx.stats, stage=ctx.st, trust=ctx.tr)
     intention(ctx.pop, ctx.idx, ctx.w, ctx.T, ctx.P, ctx.model.mean_expectation, satisfaction=ctx.S, trust=ctx.tr,
-              switch_cost=ctx.sc)
+              switch_cost=ctx.sc, others=step_others_value(ctx))
 
 
 # ---- readable twins ---------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from .evaluation import evaluate, evaluate_one, felt, update_satisfaction
-from .loyalty import become_loyal, intention
+from .loyalty import become_loyal, intention, step_others_value
 from .reinforcement import reinforce
 from .state import CHURNED, EV, F32, LOYAL, R_RECOVERY, Population, count_up
 from .trust import accumulate_trust
@@ -124,7 +124,7 @@ def cycle_b_phase(ctx) -> None:
         recovered_m = r_w[pop.recovery_ok[r_idx]]  # every resolved complaint costs compensation
         become_loyal(pop, r_idx, P, stats)
         # the answer is known: the intention to buy again is formed anew
-        intention(pop, r_idx, r_w, T, P, ctx.model.mean_expectation)
+        intention(pop, r_idx, r_w, T, P, ctx.model.mean_expectation, others=step_others_value(ctx))
         # buyers (at their own merchant) whose recovery landed too: carry their new state
         fl = pop.flags[r_idx] & (EV.PURCHASE | EV.TRIED_OTHER)
         places = r_idx[fl == EV.PURCHASE]
