@@ -29,6 +29,7 @@ __all__ = ["sized", "CHUNK", "PARALLEL_FROM", "population_pass_chunks", "buyers_
 FUSES = {
     "evaluate_buyers": ("notice_price_rise", "perceive", "evaluate", "judge_value", "felt", "update_satisfaction"),
     "choice_utilities": ("anticipated_value", "evaluate", "stay_utility", "value_stay_utility", "switching_cost"),
+    "relationship_start": ("anticipated_value", "price_term", "switching_cost_base"),
 }
 
 
@@ -483,6 +484,49 @@ def choice_utilities(candidates, cur, on_value, expected_price, price_sens, expe
             U[r, c] = u
         U[r, m] = outside
     return U
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def relationship_start(idx, merchant, quality, price_paid, reputation, acquisition_cost, structural, below_doubt,
+                       trust_init, procedural_cost, product_cost, heard, expected_price, price_sens, expectation,
+                       trust, affective, acq_cost, value_belief, last_paid, switch_cost, procedural, relational,
+                       products, stage, prospect, ordinary):
+    """The arithmetic of :func:`sim.mechanism.relationship.start_relationship` for the customers at
+    places ``idx`` beginning with ``merchant`` (one each), in one pass, after the caller's resets:
+    the expectation moves halfway to what the customer anticipates of the merchant
+    (:func:`~sim.mechanism.common.anticipated_value`: its ``quality`` as anticipated, less the price
+    against the customer's expected price, less a low-price doubt, plus what it heard); trust starts
+    at ``trust_init``; the affective facet halves; the merchant's acquisition cost, its value as the
+    market tells it (reputation less :func:`~sim.mechanism.common.price_term`) and the price when
+    the customer joined are kept; the switching cost starts afresh
+    (:func:`~sim.mechanism.switching_costs.switching_cost_base`); a prospect stays one, anyone else
+    is ordinary. The same float32 arithmetic in the same order."""
+    zero = np.float32(0)
+    one = np.float32(1)
+    half = np.float32(0.5)
+    for r in range(len(idx)):
+        i = idx[r]
+        j = merchant[r]
+        ep = expected_price[i]
+        sn = price_sens[i]
+        pr = price_paid[j]
+        doubt = ep * below_doubt - pr
+        if doubt < zero:
+            doubt = zero
+        doubt /= ep
+        a = quality[j] - sn * (pr - ep) / ep
+        a -= doubt
+        a += heard[i, j]
+        expectation[i] = half * expectation[i] + half * a
+        trust[i] = trust_init
+        affective[i] *= half
+        acq_cost[i] = acquisition_cost[j]
+        value_belief[i] = reputation[j] - sn * (pr - ep) / ep
+        last_paid[i] = pr
+        prod = (np.float32(products[i]) - one) * product_cost
+        switch_cost[i] = procedural_cost * procedural[i] + structural[j] + relational[i] + prod
+        if stage[i] != prospect:
+            stage[i] = ordinary
 
 
 @njit(cache=True, nogil=True, error_model="numpy")

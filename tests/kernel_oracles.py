@@ -203,3 +203,33 @@ def choice_utilities(pop, candidates, T, P, on_value):
         U[rows, cur] = stay_utility(pop, candidates, T, P, heard=heard[rows, cur])
     U[:, m] = P.outside_option
     return U
+
+
+def start_relationship(pop, idx, merchant, T, P, stats, rng):
+    """A relationship starts (:func:`sim.mechanism.relationship.start_relationship`) as its numpy
+    passes did it: the fit drawn, the expectation halfway to the anticipated value, the resets, the
+    affective facet halved, acquisition cost, value belief, price when it joined, switching cost,
+    stage."""
+    from sim.mechanism.common import anticipated_value, price_term
+    from sim.mechanism.relationship import RELATIONSHIP
+    from sim.mechanism.state import PROSPECT
+    from sim.mechanism.switching_costs import switching_cost_base
+
+    merchant = np.asarray(merchant, dtype=np.intp)
+    pop.merchant[idx] = merchant
+    k = len(idx)
+    pop.fit[idx] = (P.fit_spread * rng.standard_normal(k)).astype(F32) if P.fit_spread > 0 else F32(0)
+    anticipated = anticipated_value(T, P, pop.expected_price[idx], pop.price_sens[idx])[np.arange(k), merchant]
+    anticipated += pop.heard.reshape(-1)[idx * pop.m + merchant]
+    pop.expectation[idx] = F32(0.5) * pop.expectation[idx] + F32(0.5) * anticipated
+    pop.trust[idx] = P.trust_init
+    for name, value in RELATIONSHIP:
+        getattr(pop, name)[idx] = value
+    pop.affective[idx] *= 0.5
+    pop.acq_cost[idx] = T.acquisition_cost[merchant]
+    pop.value_belief[idx] = T.reputation[merchant] - price_term(T.price_paid[merchant], pop.expected_price[idx],
+                                                                pop.price_sens[idx])
+    pop.last_paid[idx] = T.price_paid[merchant]
+    pop.switch_cost[idx] = switching_cost_base(pop, idx, T, P)
+    pop.stage[idx] = np.where(pop.stage[idx] == PROSPECT, PROSPECT, ORDINARY)
+    stats.acquired_merchant.append(merchant)

@@ -285,6 +285,31 @@ def test_the_compiled_choice_utilities_are_the_numpy_ones(changes, monkeypatch):
     assert seen["rows"] > 200 and (seen["on_value"] > 0 or P.price_reconsider == 0), seen
 
 
+@pytest.mark.parametrize("changes", [{}, dict(price_doubt=0.6, fit_spread=0.0, product_switch_cost=0.3)],
+                         ids=["rich", "strong doubt, no fit, product ties"])
+def test_a_relationship_starts_as_the_numpy_passes_started_it(changes, monkeypatch):
+    """Newcomers' first merchants and switches, with the compiled start of a relationship and with
+    the numpy passes it replaced: the same population, draws and acquisitions, step by step."""
+    import sim.mechanism.arrival as arrival
+    import sim.mechanism.choice as choice
+
+    P = rich_market(500).replace(arrival_rate=0.3, natural_churn=0.01, reconsider_prob=0.1, **changes)
+    a, b = LoyaltyModel(P, seed=4), LoyaltyModel(P, seed=4)
+    started = {"switched": 0, "arrived": 0}
+    for step in range(25):
+        a.step()
+        with monkeypatch.context() as mp:
+            for mod in (arrival, choice):
+                mp.setattr(mod, "start_relationship", oracle.start_relationship)
+            b.step()
+        _same_population(a, b)
+        _same_state(a.rng, b.rng)
+        assert a.metrics == b.metrics
+        started["switched"] += a.metrics["switched"]
+        started["arrived"] += a.metrics["arrived"]
+    assert started["switched"] > 20 and started["arrived"] > 50, started
+
+
 # ---- the chunked twins on every core ---------------------------------------------------------------
 def test_the_population_pass_over_chunks_counts_and_sums_as_one_pass():
     """Over 3.5 chunks of places the twin on every core gives the same counts, and float64 sums that

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .common import anticipated_value, anticipated_value_one, price_term, price_term_one
+from ..kernels import relationship_start
+from .common import anticipated_quality, anticipated_value_one, price_term_one
 from .state import F32, ORDINARY, PROSPECT, Population, StepStats, resets
-from .switching_costs import switching_cost_base
 
 __all__ = ["start_relationship", "start_relationship_one"]
 
@@ -29,20 +29,19 @@ def start_relationship(pop: Population, idx, merchant, T, P, stats: StepStats, r
     pop.merchant[idx] = merchant
     k = len(idx)
     pop.fit[idx] = (P.fit_spread * rng.standard_normal(k)).astype(F32) if P.fit_spread > 0 else F32(0)
-    anticipated = anticipated_value(T, P, pop.expected_price[idx], pop.price_sens[idx])[np.arange(k), merchant]
-    anticipated += pop.heard.reshape(-1)[idx * pop.m + merchant]
-    pop.expectation[idx] = F32(0.5) * pop.expectation[idx] + F32(0.5) * anticipated
-    pop.trust[idx] = P.trust_init
     for name, value in RELATIONSHIP:  # satisfaction, tenure, switching costs, products, cycles, …
         getattr(pop, name)[idx] = value
-    pop.affective[idx] *= 0.5
-    pop.acq_cost[idx] = T.acquisition_cost[merchant]
-    # the value it gives, as the market tells it (its reputation for the price), until experienced
-    pop.value_belief[idx] = T.reputation[merchant] - price_term(T.price_paid[merchant], pop.expected_price[idx],
-                                                                pop.price_sens[idx])
-    pop.last_paid[idx] = T.price_paid[merchant]  # a rise is noticed against the price when it joined
-    pop.switch_cost[idx] = switching_cost_base(pop, idx, T, P)
-    pop.stage[idx] = np.where(pop.stage[idx] == PROSPECT, PROSPECT, ORDINARY)
+    # the rest in one compiled pass (the arithmetic of anticipated_value, price_term and
+    # switching_cost_base, in their order): the expectation halfway to what the customer anticipates
+    # of the merchant plus what it heard; trust afresh; the affective facet halved; the value the
+    # merchant gives as the market tells it (its reputation for the price) until experienced; the
+    # price when it joined (a rise is noticed against it); the switching cost afresh; the stage
+    relationship_start(
+        np.asarray(idx, dtype=np.intp), merchant, anticipated_quality(T, P), T.price_paid, T.reputation,
+        T.acquisition_cost, T.structural, F32(1 - P.price_doubt), F32(P.trust_init), F32(P.procedural_cost),
+        F32(P.product_switch_cost), pop.heard, pop.expected_price, pop.price_sens, pop.expectation, pop.trust,
+        pop.affective, pop.acq_cost, pop.value_belief, pop.last_paid, pop.switch_cost, pop.procedural, pop.relational,
+        pop.products, pop.stage, PROSPECT, ORDINARY)
     stats.acquired_merchant.append(merchant)
 
 
