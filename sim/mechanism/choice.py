@@ -128,7 +128,8 @@ def _record_loss(pop: Population, idx, stats: StepStats, reasons):
     customer or one for all) and their recent spend at the start of the step (``stats.start_spend``;
     the value churn's denominator is read then too)."""
     stats.lost_merchant.append(pop.merchant[idx].astype(np.intp))
-    stats.lost_reason.append(np.broadcast_to(np.asarray(reasons, dtype=np.intp), (len(idx),)))
+    reasons = np.asarray(reasons, dtype=np.intp)
+    stats.lost_reason.append(reasons if reasons.ndim else np.full(len(idx), reasons))
     spend = pop.spend if stats.start_spend is None else stats.start_spend
     stats.lost_value.append(spend[idx].astype(np.float32))
 

@@ -89,7 +89,7 @@ def felt(pop: Population, idx, s, T, P) -> np.ndarray:
         b -= category_value(T, pop.expected_price[idx], pop.price_sens[idx])
         b *= F32(P.value_weight)
         x += b
-    return np.clip(x, 0, 1, out=x)
+    return x.clip(0, 1, out=x)
 
 
 def category_value(T, expected_price, sens) -> np.ndarray:
@@ -152,10 +152,10 @@ def acsi(stats, S, E, v, quality, P, disconfirmation=None) -> None:
     desired = E + F32(P.zone_of_tolerance / 2)
     conf = (v - E) if disconfirmation is None else disconfirmation.copy()
     conf += F32(0.5)
-    np.clip(conf, 0, 1, out=conf)
+    conf.clip(0, 1, out=conf)
     np.maximum(desired, F32(1e-6), out=desired)
     ideal = np.divide(v, desired, out=desired)
-    np.clip(ideal, 0, 1, out=ideal)
+    ideal.clip(0, 1, out=ideal)
     # (float32 pairwise sums: relative error about 1e-7 · log2 k)
     st.acsi_sum = float(S.sum()) + float(conf.sum()) + float(ideal.sum())
     st.acsi_expectation = float(E.sum()) / k

@@ -78,7 +78,7 @@ def intention(pop: Population, idx, w, T, P, mean_expectation: float, satisfacti
     diff = stay
     diff -= others[w]
     diff /= F32(P.intention_noise)
-    np.clip(diff, -30, 30, out=diff)
+    diff.clip(-30, 30, out=diff)
     np.negative(diff, out=diff)
     np.exp(diff, out=diff)
     diff += F32(1)

@@ -56,7 +56,7 @@ def trial_phase(ctx) -> None:
         tq, _ = encounter(pop, trial, trial_at, T, rng, ctx.excitement)
         tv = perceive(pop, trial, trial_at, tq, T, P)
         ts, tshort, _ = evaluate(tv, pop.expectation[trial], P)
-        pop.heard[trial, trial_at] = np.clip(pop.heard[trial, trial_at] + np.clip(ts - F32(0.5), -0.5, 0.5), -1, 1)
+        pop.heard[trial, trial_at] = (pop.heard[trial, trial_at] + (ts - F32(0.5)).clip(-0.5, 0.5)).clip(-1, 1)
         trial_bad = np.flatnonzero(tshort > 0)
         pop.spend[trial] += F32(0.1) * T.price_paid[trial_at] * tunits
     ctx.trial_bad, ctx.tunits = trial_bad, tunits

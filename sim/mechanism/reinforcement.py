@@ -25,12 +25,12 @@ def reinforce(pop: Population, idx, s, satisfied, T, where, P):
     d = s - F32(0.5)
     strength = F32(2.5) * d
     strength += F32(0.5)
-    np.clip(strength, F32(0.5), F32(1.0), out=strength)
+    strength.clip(F32(0.5), F32(1.0), out=strength)
     strength *= satisfied
     target = d
     target *= F32(2)
     target += F32(0.5)
-    np.clip(target, 0, 1, out=target)
+    target.clip(0, 1, out=target)
     target += by_merchant(T.affective, where)
     np.minimum(target, F32(1), out=target)
     aff = pop.affective[idx]

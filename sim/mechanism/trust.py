@@ -22,7 +22,7 @@ def accumulate_trust(pop: Population, idx, gain_strength, loss_severity, P):
     """
     t = pop.trust[idx]
     t = t + P.trust_gain * gain_strength * (1 - t) - P.trust_loss * loss_severity * t
-    np.clip(t, 0, 1, out=t)
+    t.clip(0, 1, out=t)
     pop.trust[idx] = t
     return t
 
