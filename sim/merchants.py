@@ -297,10 +297,16 @@ def book(model, stats: StepStats) -> None:
     rec = np.bincount(stats.recovered_merchant, minlength=m) if stats.recovered_merchant is not None \
         else np.zeros(m)
     _, start_c, start_v = model.end_books
-    for j, mm in enumerate(model.merchant_list):
-        cost = (T.unit_cost[j] * units[j] + T.programme_cost[j] * members[j] + T.acquisition_cost[j] * acquired[j]
-                + rec[j] * T.compensation[j] * T.price[j])
-        mm.book(revenue[j], cost, customers[j], acquired[j], lost[j], lost_value[j], start_v[j],
+    # per merchant in plain Python numbers (float64 and int, as numpy's scalars would compute them)
+    unit_cost, programme_cost, acquisition_cost = T.unit_cost.tolist(), T.programme_cost.tolist(), T.acquisition_cost.tolist()
+    compensation, price = T.compensation.tolist(), T.price.tolist()
+    units, members, acquired, rec = units.tolist(), members.tolist(), acquired.tolist(), rec.tolist()
+    revenue, lost, lost_value, encounters = revenue.tolist(), lost.tolist(), lost_value.tolist(), encounters.tolist()
+    own, perceived, start_c, start_v = own.tolist(), perceived.tolist(), start_c.tolist(), start_v.tolist()
+    for j, (mm, n_j) in enumerate(zip(model.merchant_list, customers.tolist())):
+        cost = (unit_cost[j] * units[j] + programme_cost[j] * members[j] + acquisition_cost[j] * acquired[j]
+                + rec[j] * compensation[j] * price[j])
+        mm.book(revenue[j], cost, n_j, acquired[j], lost[j], lost_value[j], start_v[j],
                 start_c[j], encounters[j], perceived[j] / own[j] if own[j] else None)
     model.end_books = (int(customers.sum()), customers, spend)
     # the market's mean expectation, read by the next step's intention (see :func:`sim.mechanism.loyalty.intention`)
