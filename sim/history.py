@@ -13,7 +13,7 @@ from collections import OrderedDict
 
 import numpy as np
 
-from .mechanism.state import CHURNED, EV, REASONS, STAGES, VARIABLES, Population
+from .mechanism.state import CHURNED, EV, REASONS, STAGES, VARIABLES, Population, nonzero
 
 __all__ = ["History", "EVENT_NAMES", "history_bytes"]
 
@@ -88,7 +88,7 @@ class History:
             self.ids = self.ids.astype(pop.id.dtype)
         self.step[r] = step
         if every:
-            left = np.flatnonzero(pop.flags & EV.LEFT)
+            left = nonzero(pop.flags & EV.LEFT)
             self.ids[r] = pop.id
             for f in _FIELDS:
                 self.rows[f][r] = getattr(pop, f)

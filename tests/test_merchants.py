@@ -8,6 +8,7 @@ import pytest
 
 from engine_kit import model, steady
 from sim import Intervention, ParamError, Params, simulate
+from sim.model import SCHEDULE
 from sim.params import MERCHANT_PARAMS, PARAMS, default_merchants
 
 
@@ -78,6 +79,35 @@ def test_set_policy_changes_the_table_and_is_recorded_as_an_intervention():
     assert mm.table.quality[1] == pytest.approx(0.65)  # others untouched
     mm.step()
     assert mm.merchant("A").quality == pytest.approx(0.4)  # the observable reports the new policy
+
+
+def test_each_step_reads_the_policies_afresh_and_the_reputations_every_time():
+    """A step's policy table is built afresh when a policy changed (by the user or a strategy) and
+    otherwise shares the earlier table's arrays with fresh reputations: every step it equals a table
+    built from scratch."""
+    from sim.merchants import policy_table
+
+    ms = list(three())
+    ms[1] = ms[1].replace(strategy="rule", target_churn=0.0, adapt_every=2, adapt_step=0.05)
+    mm = model(200, merchants=ms, seed=3)
+    shared = rebuilt = 0
+    for t in range(14):
+        if t == 5:
+            mm.set_policy("A", price=1.4)
+        before = mm.table
+        mm.steps += 1  # (as Mesa's step does before running LoyaltyModel.step)
+        ctx = mm.step_context()
+        fresh = policy_table(mm.merchant_list)
+        for name, value in vars(fresh).items():
+            np.testing.assert_array_equal(getattr(ctx.T, name), value, err_msg=name)
+        same = ctx.T.quality is before.quality
+        shared += same
+        rebuilt += not same
+        np.testing.assert_array_equal(ctx.T.reputation, np.float32([m.reputation for m in mm.merchant_list]))
+        for phase in SCHEDULE:
+            phase.run(ctx)
+    assert shared >= 5 and rebuilt >= 3, (shared, rebuilt)  # reused while nothing changed; rebuilt after changes
+    assert any(iv.source == "strategy" for iv in mm.interventions)
 
 
 def test_interventions_through_simulate_are_returned_with_the_results():

@@ -95,6 +95,32 @@ def test_the_agents_table_is_the_merchants_table():
     assert sorted(last["merchant"]) == sorted(m.merchant_names)
 
 
+def test_the_merchants_rows_are_the_rows_mesa_itself_collects():
+    """The model's collector reads the merchants' attributes in one call per merchant; Mesa's own
+    DataCollector, given the same reporters, collects the same table; a collector with a reporter
+    that is a function, or an attribute a merchant lacks, is read Mesa's way (None for the missing)."""
+    from sim.model import Collector
+
+    m = LoyaltyModel(n_customers=200, seed=4, **{"A.strategy": "rule"})
+    names = {"merchant": "name", **{k: k for k in MERCHANT_METRICS}}
+    ours, theirs = m.datacollector, mesa.DataCollector(agenttype_reporters={Merchant: names})
+    odd = Collector(agenttype_reporters={Merchant: {"merchant": "name", "nothing": "no_such_attribute",
+                                                    "twice": lambda a: 2 * a.customers}})
+    plain = mesa.DataCollector(agenttype_reporters={Merchant: {"merchant": "name", "nothing": "no_such_attribute",
+                                                               "twice": lambda a: 2 * a.customers}})
+    for _ in range(5):
+        m.step()
+        for dc in (theirs, odd, plain):
+            dc.collect(m)
+    mine = ours.get_agenttype_vars_dataframe(Merchant)
+    pd.testing.assert_frame_equal(mine[mine.index.get_level_values("Step") > 0],
+                                  theirs.get_agenttype_vars_dataframe(Merchant))
+    got = odd.get_agenttype_vars_dataframe(Merchant)
+    pd.testing.assert_frame_equal(got, plain.get_agenttype_vars_dataframe(Merchant))
+    assert got["nothing"].isna().all()
+    assert (got["twice"] == 2 * theirs.get_agenttype_vars_dataframe(Merchant)["customers"]).all()
+
+
 # ---- agents ----------------------------------------------------------------------------------
 def test_merchants_are_an_agentset_like_any_mesa_model():
     m = run(LoyaltyModel(n_customers=200, seed=1), 2)

@@ -12,7 +12,7 @@ import numpy as np
 from .choice import alternative_utility
 from .common import logit_choice
 from .relationship import start_relationship
-from .state import CHURNED, EV, F32, VARIABLES, Population, StepStats, resets
+from .state import CHURNED, EV, F32, VARIABLES, Population, StepStats, resets, nonzero
 
 __all__ = ["newcomer_traits", "arrive", "arrival_phase", "arrive_one", "arrival_readable"]
 
@@ -76,7 +76,7 @@ def arrival_phase(ctx) -> None:
     """Newcomers take places emptied before this step (a place emptied now is taken from the next
     step on), each with chance ``arrival_rate`` (:func:`arrive`)."""
     pop = ctx.pop
-    empty = np.flatnonzero(pop.stage == CHURNED)
+    empty = nonzero(pop.stage == CHURNED)
     empty = empty[(pop.flags[empty] & EV.LEFT) == 0]
     empty = empty[ctx.rng.random(len(empty), dtype=F32) < ctx.P.arrival_rate]
     arrive(pop, ctx.P, ctx.T, ctx.rng, ctx.stats, empty=empty)

@@ -18,7 +18,7 @@ from .common import anticipated_quality, anticipated_value, anticipated_value_on
 from .evaluation import evaluate, evaluate_one
 from .relationship import start_relationship
 from .state import (CHURNED, EV, count_up, F32, LOYAL, ORDINARY, R_COMPETITOR, R_FAILURE, R_INVOLUNTARY, R_OTHER, R_PRICE,
-                    R_RECOVERY, REASONS, TRUSTING, Population, StepStats)
+                    R_RECOVERY, REASONS, TRUSTING, Population, StepStats, nonzero)
 from .switching_costs import points_cost, switching_cost
 
 __all__ = ["LOOK_CUT", "stay_utility", "value_stay_utility", "alternative_utility", "choose_merchant", "leave",
@@ -181,7 +181,7 @@ def looking_around(pop: Population, P, rng) -> np.ndarray:
     if kt:
         c *= np.exp(F32(-kt) * pop.trust[cand])
     keep &= rng.random(len(cand), dtype=F32) < c
-    low = np.flatnonzero(S < cut)
+    low = nonzero(S < cut)
     if len(low) == 0:
         return cand[keep]
     c = chance(S[low], r)
@@ -224,7 +224,7 @@ def compare_and_churn(pop: Population, P, T, stats: StepStats, silent, botched, 
     c, reason = c[last], reason[last]
     st = pop.stage[c]
     # loyal customers are exclusive and do not compare, unless their complaint was botched (betrayed)
-    keep = np.flatnonzero(((st == ORDINARY) | (st == TRUSTING) | ((st == LOYAL) & (reason == R_RECOVERY)))
+    keep = nonzero(((st == ORDINARY) | (st == TRUSTING) | ((st == LOYAL) & (reason == R_RECOVERY)))
                           & ((pop.flags[c] & EV.LEFT) == 0))
     c, reason = c[keep], reason[keep]
     on_value = None

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from .common import by_merchant
-from .state import EV, F32, Population, count_up
+from .state import EV, F32, Population, count_up, nonzero
 
 __all__ = ["complain", "aggrieve", "complain_phase", "complain_one", "aggrieve_one"]
 
@@ -44,7 +44,7 @@ def aggrieve(pop: Population, idx, severity, P) -> None:
     g = pop.grievance[idx]
     # a grievance fades with each purchase, unless a complaint about it is still waiting for its answer
     g *= np.where(pop.recovery_due[idx] < 0, F32(P.grievance_memory), F32(1))
-    hit = np.flatnonzero(severity > 0)
+    hit = nonzero(severity > 0)
     if len(hit):
         add = severity[hit] ** F32(P.grievance_curvature)
         g[hit] = 1 - (1 - g[hit]) * (1 - add)

@@ -9,7 +9,7 @@ import numpy as np
 
 from ..network import bernoulli_positions
 from .common import by_merchant, standard_normal
-from .state import F32, Population
+from .state import F32, Population, nonzero
 
 __all__ = ["encounter", "encounter_phase", "encounter_one"]
 
@@ -43,7 +43,7 @@ def encounter(pop: Population, buyers, where, T, rng, excitement: bool = True):
         u = rng.random(k, dtype=F32)
         fp = fp[where]
         failed = u < fp
-        f = np.flatnonzero(failed)
+        f = nonzero(failed)
         if len(f):
             wf = where[f]
             q[f] -= T.failure_severity[wf] * (F32(0.5) + u[f] / fp[f])
@@ -51,7 +51,7 @@ def encounter(pop: Population, buyers, where, T, rng, excitement: bool = True):
     if len(bm) and (bm == bm[0]).all():
         missing = bernoulli_positions(k, float(bm[0]), rng)
     else:
-        missing = np.flatnonzero(rng.random(k, dtype=F32) < bm[where])
+        missing = nonzero(rng.random(k, dtype=F32) < bm[where])
     if len(missing):
         q[missing] -= F32(0.3)
         failed[missing] = True

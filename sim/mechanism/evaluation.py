@@ -96,7 +96,7 @@ def category_value(T, expected_price, sens) -> np.ndarray:
     """What the category gives for the money, as each customer (its expected price and price
     sensitivity) sees it: the merchants' mean reputation less the price term of their mean price
     (the price term is linear in the price, so this is the mean over the merchants)."""
-    return F32(np.mean(T.reputation)) - price_term(F32(np.mean(T.price_paid)), expected_price, sens)
+    return F32(T.reputation.mean()) - price_term(F32(T.price_paid.mean()), expected_price, sens)
 
 
 def judge_value(pop: Population, idx, value, P) -> None:
@@ -184,7 +184,7 @@ def evaluate_phase(ctx) -> None:
         F32(1 + P.price_notice), float(P.price_reconsider), F32(1 - P.loyal_price_tolerance),
         P.loyal_price_tolerance > 0, F32(P.zone_of_tolerance / 2), F32(P.zone_slope), F32(P.gain_sensitivity),
         -F32(P.gain_sensitivity) * F32(P.loss_aversion), F32(P.diminishing_sensitivity), F32(P.value_learning),
-        F32(P.value_weight), F32(np.mean(T.reputation)), F32(np.mean(T.price_paid)), settled,
+        F32(P.value_weight), F32(T.reputation.mean()), F32(T.price_paid.mean()), settled,
         float(P.satisfaction_settling),
         P.satisfaction_settling * P.satisfaction_memory / max(float(settled), 1e-9),
         np.uint32(EV.PURCHASE | EV.SATISFIED), np.uint32(EV.PURCHASE | EV.DISSATISFIED), np.uint32(EV.DELIGHTED),

@@ -9,7 +9,7 @@ import numpy as np
 
 from ..kernels import buyers_by_chance, get_older, sized
 from ..network import bernoulli_positions
-from .state import COUNT_MAX, F32, LOYAL, ORDINARY, TRUSTING, Population
+from .state import COUNT_MAX, F32, LOYAL, ORDINARY, TRUSTING, Population, nonzero
 
 __all__ = ["need", "visit", "age_phase", "need_phase", "get_older_one", "need_one", "visit_one"]
 
@@ -39,15 +39,15 @@ def visit(pop: Population, buyers: np.ndarray, P, rng, stage=None, positions: bo
         # found by geometric skipping within each group
         tries = np.zeros(len(buyers), dtype=bool)
         for group, chance in ((ORDINARY, P.variety_seeking), (TRUSTING, P.variety_seeking / 2)):
-            members = np.flatnonzero(st == group)
+            members = nonzero(st == group)
             tries[members[bernoulli_positions(len(members), float(F32(chance)), rng)]] = True
-        pos = np.flatnonzero(tries)
+        pos = nonzero(tries)
         if len(pos):
             trial = buyers[pos]
             other = rng.integers(0, pop.m - 1, size=len(pos))
             cur = pop.merchant[trial]
             other += other >= cur
-            own = np.flatnonzero(~tries)
+            own = nonzero(~tries)
             if positions:
                 return own, pos, other.astype(np.intp)
             return buyers[own], trial, other.astype(np.intp)

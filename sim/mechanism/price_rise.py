@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .state import F32, ORDINARY, TRUSTING, Population
+from .state import F32, ORDINARY, TRUSTING, Population, nonzero
 
 __all__ = ["notice_price_rise", "notice_price_one"]
 
@@ -24,7 +24,7 @@ def notice_price_rise(pop: Population, idx, price, stage, P, rng) -> np.ndarray:
     if P.price_reconsider <= 0:
         return np.zeros(0, dtype=np.intp)
     ref *= F32(1 + P.price_notice)
-    pos = np.flatnonzero((price > ref) & ((stage == ORDINARY) | (stage == TRUSTING)))
+    pos = nonzero((price > ref) & ((stage == ORDINARY) | (stage == TRUSTING)))
     if P.price_reconsider < 1:
         pos = pos[rng.random(len(pos), dtype=F32) < P.price_reconsider]
     return idx[pos]

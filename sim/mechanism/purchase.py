@@ -12,7 +12,7 @@ import numpy as np
 from .common import clip
 from .encounter import encounter
 from .evaluation import evaluate, evaluate_one, perceive
-from .state import EV, F32
+from .state import EV, F32, nonzero
 
 __all__ = ["pay_phase", "trial_phase", "pay_one", "raise_share_of_wallet_one", "try_other_one"]
 
@@ -57,7 +57,7 @@ def trial_phase(ctx) -> None:
         tv = perceive(pop, trial, trial_at, tq, T, P)
         ts, tshort, _ = evaluate(tv, pop.expectation[trial], P)
         pop.heard[trial, trial_at] = (pop.heard[trial, trial_at] + (ts - F32(0.5)).clip(-0.5, 0.5)).clip(-1, 1)
-        trial_bad = np.flatnonzero(tshort > 0)
+        trial_bad = nonzero(tshort > 0)
         pop.spend[trial] += F32(0.1) * T.price_paid[trial_at] * tunits
     ctx.trial_bad, ctx.tunits = trial_bad, tunits
 

@@ -12,7 +12,7 @@ import numpy as np
 from .evaluation import evaluate, evaluate_one, felt, update_satisfaction
 from .loyalty import become_loyal, intention, step_others_value
 from .reinforcement import reinforce
-from .state import CHURNED, EV, F32, LOYAL, R_RECOVERY, Population, count_up
+from .state import CHURNED, EV, F32, LOYAL, R_RECOVERY, Population, count_up, nonzero
 from .trust import accumulate_trust
 
 __all__ = ["recover", "reevaluate_recoveries", "settle_grievance", "recover_phase", "cycle_b_phase", "recover_one",
@@ -36,7 +36,7 @@ def reevaluate_recoveries(pop: Population, step: int, T, P):
     for each step of delay; a refused one leaves the failed encounter as it was. Returns
     ``(idx, satisfaction, shortfall, surplus, success)``, or ``None`` if nobody is due.
     """
-    due = np.flatnonzero(pop.recovery_due == step)
+    due = nonzero(pop.recovery_due == step)
     if len(due) == 0:
         return None
     pop.recovery_due[due] = -1
@@ -106,7 +106,7 @@ def cycle_b_phase(ctx) -> None:
         # (back to Cycle A); one that still falls short fails the customer a second time, a
         # negative of at least half severity
         refused = ~pop.recovery_ok[r_idx]
-        remedied = np.flatnonzero(~refused)
+        remedied = nonzero(~refused)
         r_f = felt(pop, r_idx, r_s, T, P)
         update_satisfaction(pop, r_idx[remedied], r_f[remedied], P)
         r_gain = reinforce(pop, r_idx, r_f, ok, T, r_w, P)

@@ -12,7 +12,7 @@ import numpy as np
 from ..kernels import tell
 from ..network import Network, deliver
 from .common import clip
-from .state import CHURNED, EV, F32, Population, StepStats
+from .state import CHURNED, EV, F32, Population, StepStats, nonzero
 
 __all__ = ["spread_word_of_mouth", "word_of_mouth_phase", "spread_word_of_mouth_readable"]
 
@@ -56,7 +56,7 @@ def word_of_mouth_phase(ctx) -> None:
     else:
         speak = np.zeros(len(idx), dtype=bool)
     speak[ctx.del_pos] = True
-    pos_pos = np.flatnonzero(speak)
+    pos_pos = nonzero(speak)
     pos_prob = F32(P.wom_positive)
     silent_pos, trial, trial_at = ctx.silent_pos, ctx.trial, ctx.trial_at
     trial_bad, botched = ctx.trial_bad, ctx.botched
