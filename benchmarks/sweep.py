@@ -7,8 +7,11 @@
 Every executor runs the same experiment (the baseline scenario, a factorial over ``trust_gain``
 with replicates) through :func:`sim.runs.run_experiment` into a fresh folder, so the figure
 includes writing the Parquet parts and the manifest. Each executor is started and warmed up
-(every worker has imported the simulator) before the clock starts; the start-up time is printed
-separately. Each executor is measured ``--repeat`` times, alternating, and the median is
+(every worker — or this process, for one worker — has imported the simulator and loaded its
+compiled passes by stepping a tiny market) before the clock starts; the start-up time is printed
+separately. (Without that, each new worker's first run would load the compiled passes, about 0.2 s,
+inside the timed runs, while one worker in this process would have loaded them once for all
+repeats: the comparison would not be like with like.) Each executor is measured ``--repeat`` times, alternating, and the median is
 reported. The results of all executors are checked to be identical.
 
 Targets: 2 workers ≥ 1.8× one worker; Dask ≥ 0.9 of the process pool. Absolute speeds drift
@@ -36,8 +39,13 @@ from sim.runs import InlineExecutor, local_cluster, read_results, run_experiment
 
 
 def _warm(_: int) -> int:
+    """Bring a worker (or this process) to where a sweep's later runs find it: the simulator imported
+    and its compiled passes loaded from the cache, by stepping a tiny market once (about 0.2 s the
+    first time in a process, counted in the start-up)."""
     import sim.runs  # noqa: F401  (import the simulator in the worker)
+    from sim import LoyaltyModel, Params
 
+    LoyaltyModel(Params(n_customers=60), seed=0).step()
     return 0
 
 
@@ -73,6 +81,7 @@ def timed(exp, make, workdir: Path, name: str) -> dict:
 
 
 def inline():
+    _warm(0)  # this process, as the pool's workers are warmed below
     return InlineExecutor(), (lambda: None)
 
 
