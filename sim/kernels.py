@@ -5,7 +5,7 @@ numpy and a temporary array; at the sizes most runs use (a few thousand customer
 most of a step. The loops here do the same arithmetic in one compiled pass, drawing from the
 model's own ``numpy.random.Generator`` in the same order and with the same algorithms as the numpy
 code they replace (the draws are made by numpy and handed in: handing a ``Generator`` itself to
-compiled code costs about 14 µs a call), so a seed gives bit-for-bit the results it gave before (``tests/golden``), and
+compiled code costs 7–14 µs a call, measured on two machines), so a seed gives bit-for-bit the results it gave before (``tests/golden``), and
 the readable reference (:mod:`sim.reference`) stays the oracle for what the rules mean.
 
 Compiled code is cached beside this file (``__pycache__``) the first time it runs, so only the
@@ -21,7 +21,7 @@ import numba
 import numpy as np
 from numba import njit, prange
 
-__all__ = ["sized", "CHUNK", "PARALLEL_FROM", "population_pass_chunks", "buyers_by_chance_chunks", "evaluate_buyers_chunks", "geometric_chunk", "pair_count", "pair_listeners", "tell", "zone_evaluate", "population_pass", "evaluate_buyers", "choice_utilities", "follow_trust", "buyers_by_chance", "get_older"]
+__all__ = ["sized", "CHUNK", "PARALLEL_FROM", "population_pass_chunks", "buyers_by_chance_chunks", "evaluate_buyers_chunks", "geometric_chunk", "pair_count", "pair_listeners", "tell", "zone_evaluate", "population_pass", "evaluate_buyers", "choice_utilities", "relationship_start", "follow_trust", "buyers_by_chance", "get_older"]
 
 #: the mechanism functions (:mod:`sim.mechanism`) a compiled pass carries out in place of calling
 #: them, in order: docs/ODD.md's schedule names them for the phase that runs the pass, and
