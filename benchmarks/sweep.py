@@ -11,8 +11,9 @@ includes writing the Parquet parts and the manifest. Each executor is started an
 compiled passes by stepping a tiny market) before the clock starts; the start-up time is printed
 separately. (Without that, each new worker's first run would load the compiled passes, about 0.2 s,
 inside the timed runs, while one worker in this process would have loaded them once for all
-repeats: the comparison would not be like with like.) Each executor is measured ``--repeat`` times, alternating, and the median is
-reported. The results of all executors are checked to be identical.
+repeats: the comparison would not be like with like.) Each executor is measured ``--repeat``
+times, alternating, and the median is reported. The results of all executors are checked to be
+identical.
 
 Targets: 2 workers ≥ 1.8× one worker; Dask ≥ 0.9 of the process pool. Absolute speeds drift
 on shared machines; quote the ratios.

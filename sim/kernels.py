@@ -5,8 +5,9 @@ numpy and a temporary array; at the sizes most runs use (a few thousand customer
 most of a step. The loops here do the same arithmetic in one compiled pass, drawing from the
 model's own ``numpy.random.Generator`` in the same order and with the same algorithms as the numpy
 code they replace (the draws are made by numpy and handed in: handing a ``Generator`` itself to
-compiled code costs 7–14 µs a call, measured on two machines), so a seed gives bit-for-bit the results it gave before (``tests/golden``), and
-the readable reference (:mod:`sim.reference`) stays the oracle for what the rules mean.
+compiled code costs 7–14 µs a call, measured on two machines), so a seed gives bit-for-bit the
+results it gave before (``tests/golden``), and the readable reference (:mod:`sim.reference`)
+stays the oracle for what the rules mean.
 
 Compiled code is cached beside this file (``__pycache__``) the first time it runs, so only the
 first run on a machine pays for compiling (``benchmarks/engine.py`` reports the start-up).

@@ -11,7 +11,6 @@ customer engine indexes by merchant number.
 from __future__ import annotations
 
 import copy
-
 import itertools
 import weakref
 from collections import deque
@@ -298,8 +297,8 @@ def book(model, stats: StepStats) -> None:
         else np.zeros(m)
     _, start_c, start_v = model.end_books
     # per merchant in plain Python numbers (float64 and int, as numpy's scalars would compute them)
-    unit_cost, programme_cost, acquisition_cost = T.unit_cost.tolist(), T.programme_cost.tolist(), T.acquisition_cost.tolist()
-    compensation, price = T.compensation.tolist(), T.price.tolist()
+    unit_cost, programme_cost = T.unit_cost.tolist(), T.programme_cost.tolist()
+    acquisition_cost, compensation, price = T.acquisition_cost.tolist(), T.compensation.tolist(), T.price.tolist()
     units, members, acquired, rec = units.tolist(), members.tolist(), acquired.tolist(), rec.tolist()
     revenue, lost, lost_value, encounters = revenue.tolist(), lost.tolist(), lost_value.tolist(), encounters.tolist()
     own, perceived, start_c, start_v = own.tolist(), perceived.tolist(), start_c.tolist(), start_v.tolist()

@@ -225,7 +225,7 @@ def compare_and_churn(pop: Population, P, T, stats: StepStats, silent, botched, 
     st = pop.stage[c]
     # loyal customers are exclusive and do not compare, unless their complaint was botched (betrayed)
     keep = nonzero(((st == ORDINARY) | (st == TRUSTING) | ((st == LOYAL) & (reason == R_RECOVERY)))
-                          & ((pop.flags[c] & EV.LEFT) == 0))
+                   & ((pop.flags[c] & EV.LEFT) == 0))
     c, reason = c[keep], reason[keep]
     on_value = None
     if len(rise):

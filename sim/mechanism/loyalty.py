@@ -16,7 +16,8 @@ from .common import anticipated_value, anticipated_value_one, clip
 from .evaluation import evaluate, evaluate_one
 from .state import EV, F32, LOYAL, ORDINARY, TRUSTING, StepStats, Population
 
-__all__ = ["become_loyal", "intention", "others_value", "step_others_value", "alternatives_value", "loyalty_phase", "become_loyal_one", "form_intentions_readable"]
+__all__ = ["become_loyal", "intention", "others_value", "step_others_value", "alternatives_value", "loyalty_phase",
+           "become_loyal_one", "form_intentions_readable"]
 
 
 def become_loyal(pop: Population, idx, P, stats: StepStats, stage=None, trust=None):
