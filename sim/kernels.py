@@ -225,6 +225,22 @@ def _zone(x, keep, half, slope, gain, loss, g):
     return v, sh, su
 
 
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _anticipated(quality, price, ep, sens, below_doubt):
+    """What one purchase at ``price`` from a merchant anticipated at ``quality`` is worth to a
+    customer with expected price ``ep`` and price sensitivity ``sens``, before buying there
+    (:func:`sim.mechanism.common.anticipated_value`: less the price term, less a quality doubt when
+    the price is below ``below_doubt`` times the expected price; float32, in that order)."""
+    zero = np.float32(0)
+    doubt = ep * below_doubt - price
+    if doubt < zero:
+        doubt = zero
+    doubt /= ep
+    val = quality - sens * (price - ep) / ep
+    val -= doubt
+    return val
+
+
 @njit(cache=True, nogil=True, error_model="numpy")
 def zone_evaluate(d, keep, half, slope, gain, loss, g):
     """The zone of tolerance (:func:`sim.mechanism.evaluation.evaluate`) on the disconfirmations
@@ -457,13 +473,7 @@ def choice_utilities(candidates, cur, on_value, expected_price, price_sens, expe
         sn = price_sens[i]
         e = expectation[i]
         for j in range(m):
-            pr = price_paid[j]
-            doubt = ep * below_doubt - pr
-            if doubt < zero:
-                doubt = zero
-            doubt /= ep
-            val = quality[j] - sn * (pr - ep) / ep
-            val -= doubt
+            val = _anticipated(quality[j], price_paid[j], ep, sn, below_doubt)
             s, sh, su = _zone(val - e, one, half, slope, gain, loss, g)
             s -= half_pt
             s *= sat_w
@@ -502,7 +512,6 @@ def relationship_start(idx, merchant, quality, price_paid, reputation, acquisiti
     the customer joined are kept; the switching cost starts afresh
     (:func:`~sim.mechanism.switching_costs.switching_cost_base`); a prospect stays one, anyone else
     is ordinary. The same float32 arithmetic in the same order."""
-    zero = np.float32(0)
     one = np.float32(1)
     half = np.float32(0.5)
     for r in range(len(idx)):
@@ -511,12 +520,7 @@ def relationship_start(idx, merchant, quality, price_paid, reputation, acquisiti
         ep = expected_price[i]
         sn = price_sens[i]
         pr = price_paid[j]
-        doubt = ep * below_doubt - pr
-        if doubt < zero:
-            doubt = zero
-        doubt /= ep
-        a = quality[j] - sn * (pr - ep) / ep
-        a -= doubt
+        a = _anticipated(quality[j], pr, ep, sn, below_doubt)
         a += heard[i, j]
         expectation[i] = half * expectation[i] + half * a
         trust[i] = trust_init
