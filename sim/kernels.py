@@ -22,7 +22,7 @@ import numba
 import numpy as np
 from numba import njit, prange
 
-__all__ = ["sized", "CHUNK", "PARALLEL_FROM", "population_pass_chunks", "buyers_by_chance_chunks", "evaluate_buyers_chunks", "geometric_chunk", "pair_count", "pair_listeners", "tell", "zone_evaluate", "population_pass", "evaluate_buyers", "choice_utilities", "relationship_start", "follow_trust", "buyers_by_chance", "get_older"]
+__all__ = ["sized", "CHUNK", "PARALLEL_FROM", "population_pass_chunks", "buyers_by_chance_chunks", "evaluate_buyers_chunks", "geometric_chunk", "pair_count", "pair_listeners", "tell", "zone_evaluate", "population_pass", "evaluate_buyers", "choice_utilities", "relationship_start", "follow_trust", "pay_pass", "reinforce_pass", "trust_pass", "aggrieve_pass", "grow_pass", "expect_pass", "buyers_by_chance", "get_older"]
 
 #: the mechanism functions (:mod:`sim.mechanism`) a compiled pass carries out in place of calling
 #: them, in order: docs/ODD.md's schedule names them for the phase that runs the pass, and
@@ -195,6 +195,24 @@ def tell(heard, m, stage, flags, listeners, who, about, delta, flag, churned):
 
 
 @njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _pow(x, e):
+    """``x ** e`` in float32 as numpy computes it for an array and a scalar exponent: the exponents
+    numpy turns into another operation (1 → ``x``, 2 → ``x·x``, 0.5 → square root, −1 → ``1/x``,
+    0 → 1) take that operation, the others ``powf``."""
+    if e == np.float32(1):
+        return x
+    if e == np.float32(2):
+        return x * x
+    if e == np.float32(0.5):
+        return np.float32(math.sqrt(x))
+    if e == np.float32(0):
+        return np.float32(1)
+    if e == np.float32(-1):
+        return np.float32(1) / x
+    return x ** e
+
+
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def _zone(x, keep, half, slope, gain, loss, g):
     """The zone of tolerance for one disconfirmation ``x`` (float32): ``(s, shortfall, surplus)``,
     the shortfall scaled by ``keep``."""
@@ -215,9 +233,9 @@ def _zone(x, keep, half, slope, gain, loss, g):
     v *= slope
     v += np.float32(0.5)
     if su > zero:
-        v += gain * (su if g == one else su ** g)
+        v += gain * _pow(su, g)
     if sh > zero:
-        v += loss * (sh if g == one else sh ** g)
+        v += loss * _pow(sh, g)
     if v < zero:
         v = zero
     elif v > one:
@@ -569,6 +587,148 @@ def follow_trust(idx, stage, trust, cycle_a, pop_stage, flags, loyalty_exit, loy
         new[j] = nw
         pop_stage[i] = nw
     return new, up, loyal_n, betrayed_n
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def pay_pass(idx, price, trial, products, multi, spend, value_realised, wallet, tenure, behavioural):
+    """The buyers at places ``idx`` pay ``price`` each per product (:func:`sim.mechanism.purchase.pay_phase`):
+    recent spend and value realised grow; share of wallet rises for them and falls for the places
+    ``trial`` (trying another merchant); the behavioural facet is the buyer's new share of wallet
+    damped by a short tenure, ``wallet · tenure / (tenure + 10)``. ``multi``: read how many
+    ``products`` each purchase serves. The same float32 arithmetic in the same order."""
+    tenth = np.float32(0.1)
+    one = np.float32(1)
+    ten = np.float32(10)
+    for r in range(len(idx)):
+        i = idx[r]
+        paid = price[r] * np.float32(products[i]) if multi else price[r]
+        spend[i] += tenth * paid
+        value_realised[i] += paid
+        w = wallet[i]
+        w += tenth * (one - w)
+        wallet[i] = w
+        t = np.float32(tenure[i])
+        behavioural[i] = w * t / (t + ten)
+    for r in range(len(trial)):
+        i = trial[r]
+        wallet[i] -= tenth * wallet[i]
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def reinforce_pass(idx, s, satisfied, where, affective_x, cycle_a, affective, top):
+    """C/D for the customers at places ``idx`` (:func:`sim.mechanism.reinforcement.reinforce`):
+    the ``satisfied`` ones count one more pass of Cycle A (stopping at ``top``) and their affective
+    facet moves a tenth of the way toward how good the encounter felt (``s``) plus what their
+    merchant's programme adds (``affective_x``, per merchant ``where``). Returns each one's strength
+    of positive reinforcement (0 when not satisfied). The same float32 arithmetic in the same order."""
+    zero = np.float32(0)
+    half = np.float32(0.5)
+    one = np.float32(1)
+    n = len(idx)
+    strength = np.empty(n, dtype=np.float32)
+    for r in range(n):
+        i = idx[r]
+        sat = satisfied[r]
+        c = cycle_a[i]
+        if sat and c < top:
+            cycle_a[i] = c + 1
+        d = s[r] - half
+        st = np.float32(2.5) * d + half
+        st = min(max(st, half), one)
+        strength[r] = st * np.float32(sat)
+        target = d * np.float32(2) + half
+        target = min(max(target, zero), one)
+        target = min(target + affective_x[where[r]], one)
+        a = affective[i]
+        affective[i] = (target - a) * (np.float32(0.1) * np.float32(sat)) + a
+    return strength
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def trust_pass(idx, gain, severity, trust, trust_gain, trust_loss):
+    """G for the customers at places ``idx`` (:func:`sim.mechanism.trust.accumulate_trust`):
+    ``trust + trust_gain · gain · (1 − trust) − trust_loss · severity · trust``, kept within [0, 1].
+    Returns the new trust. The same float32 arithmetic in the same order."""
+    zero = np.float32(0)
+    one = np.float32(1)
+    n = len(idx)
+    out = np.empty(n, dtype=np.float32)
+    for r in range(n):
+        i = idx[r]
+        t = trust[i]
+        x = t + trust_gain * gain[r] * (one - t) - trust_loss * severity[r] * t
+        x = min(max(x, zero), one)
+        trust[i] = x
+        out[r] = x
+    return out
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def aggrieve_pass(idx, severity, recovery_due, grievance, memory, curvature):
+    """Grievances of the buyers at places ``idx`` (:func:`sim.mechanism.complaints.aggrieve`): each
+    fades by ``memory`` unless a complaint is waiting for its answer; a problem of ``severity`` > 0
+    adds ``severity ** curvature`` to what is left, ``g ← 1 − (1 − g)·(1 − add)``. The same float32
+    arithmetic in the same order."""
+    zero = np.float32(0)
+    one = np.float32(1)
+    for r in range(len(idx)):
+        i = idx[r]
+        g = grievance[i] * (memory if recovery_due[i] < 0 else one)
+        sv = severity[r]
+        if sv > zero:
+            g = one - (one - g) * (one - _pow(sv, curvature))
+        grievance[i] = g
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def grow_pass(idx, where, relational_x, growth, most, relational, switch_cost, with_points, points, cap, financial):
+    """Switching costs of the buyers at places ``idx`` grow
+    (:func:`sim.mechanism.switching_costs.grow_switching_costs`): relational cost by ``growth``
+    times the merchant's factor ``relational_x``, up to ``most`` times it; the kept switching cost
+    by what relational cost gained; ``with_points``: programme points bank ``points`` per purchase,
+    up to ``cap`` times them. Returns the buyers' kept switching costs. The same float32 arithmetic
+    in the same order."""
+    n = len(idx)
+    out = np.empty(n, dtype=np.float32)
+    for r in range(n):
+        i = idx[r]
+        j = where[r]
+        rx = relational_x[j]
+        rel = relational[i]
+        new = min(rel + growth * rx, most * rx)
+        relational[i] = new
+        sc = switch_cost[i] + (new - rel)
+        switch_cost[i] = sc
+        out[r] = sc
+        if with_points:
+            p = points[j]
+            financial[i] = min(financial[i] + p, cap * p)
+    return out
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def expect_pass(idx, value, where, E, ep, sens, paid, promise, a, keep, pull, with_excitement, excitement,
+                price_weight, going, with_market, floor, expectation, excite_expect, expected_price):
+    """Expectations of the buyers at places ``idx`` adapt
+    (:func:`sim.mechanism.expectations.adapt_expectations`), from their expectation ``E``, expected
+    price ``ep``, price sensitivity ``sens``, the ``value`` received and the price ``paid``:
+    ``E + a·(keep·(value − E) + pull·(promise − price term − E))``; the excitement attribute's
+    expectation a share ``a`` of the way toward what the merchant offers (``with_excitement``); the
+    expected price toward the price paid (times ``price_weight``, plus ``going``, the market's share,
+    when ``with_market``), never below ``floor``. The same float32 arithmetic in the same order."""
+    for r in range(len(idx)):
+        i = idx[r]
+        j = where[r]
+        e = E[r]
+        p = ep[r]
+        pr = paid[r]
+        promised = promise[j] - sens[r] * (pr - p) / p
+        expectation[i] = e + a * (keep * (value[r] - e) + pull * (promised - e))
+        if with_excitement:
+            x = excite_expect[i]
+            excite_expect[i] = x + a * (excitement[j] - x)
+        target = price_weight * pr + going if with_market else pr
+        expected_price[i] = max(p + a * (target - p), floor)
 
 
 @njit(cache=True, nogil=True, error_model="numpy")

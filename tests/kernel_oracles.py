@@ -233,3 +233,112 @@ def start_relationship(pop, idx, merchant, T, P, stats, rng):
     pop.switch_cost[idx] = switching_cost_base(pop, idx, T, P)
     pop.stage[idx] = np.where(pop.stage[idx] == PROSPECT, PROSPECT, ORDINARY)
     stats.acquired_merchant.append(merchant)
+
+
+# ---- the passes after the evaluation: pay, C/D, E's grievance, G, switching costs, expectations ----
+def pay_pass(idx, price, trial, products, multi, spend, value_realised, wallet, tenure, behavioural):
+    """Paying (:func:`sim.mechanism.purchase.pay_phase`) as its numpy passes did it."""
+    units = products[idx].astype(F32) if multi else None
+    paid = price * units if multi else price
+    x = spend[idx]
+    x += F32(0.1) * paid
+    spend[idx] = x
+    x = value_realised[idx]
+    x += paid
+    value_realised[idx] = x
+    w = wallet[idx]
+    w += F32(0.1) * (F32(1) - w)
+    wallet[idx] = w
+    wallet[trial] -= F32(0.1) * wallet[trial]
+    ten = tenure[idx].astype(F32)
+    w *= ten
+    ten += F32(10)
+    w /= ten
+    behavioural[idx] = w
+
+
+def reinforce(pop, idx, s, satisfied, T, where, P):
+    """C/D (:func:`sim.mechanism.reinforcement.reinforce`) as its numpy passes did it."""
+    from sim.mechanism.common import by_merchant
+    from sim.mechanism.state import count_up
+
+    count_up(pop.cycle_a, idx, satisfied)
+    d = s - F32(0.5)
+    strength = F32(2.5) * d
+    strength += F32(0.5)
+    strength.clip(F32(0.5), F32(1.0), out=strength)
+    strength *= satisfied
+    target = d
+    target *= F32(2)
+    target += F32(0.5)
+    target.clip(0, 1, out=target)
+    target += by_merchant(T.affective, where)
+    np.minimum(target, F32(1), out=target)
+    aff = pop.affective[idx]
+    target -= aff
+    target *= F32(0.1) * satisfied
+    target += aff
+    pop.affective[idx] = target
+    return strength
+
+
+def accumulate_trust(pop, idx, gain_strength, loss_severity, P):
+    """G (:func:`sim.mechanism.trust.accumulate_trust`) as its numpy passes did it."""
+    t = pop.trust[idx]
+    t = t + P.trust_gain * gain_strength * (1 - t) - P.trust_loss * loss_severity * t
+    t.clip(0, 1, out=t)
+    pop.trust[idx] = t
+    return t
+
+
+def aggrieve(pop, idx, severity, P):
+    """Grievances (:func:`sim.mechanism.complaints.aggrieve`) as their numpy passes kept them."""
+    g = pop.grievance[idx]
+    g *= np.where(pop.recovery_due[idx] < 0, F32(P.grievance_memory), F32(1))
+    hit = np.flatnonzero(severity > 0)
+    if len(hit):
+        add = severity[hit] ** F32(P.grievance_curvature)
+        g[hit] = 1 - (1 - g[hit]) * (1 - add)
+    pop.grievance[idx] = g
+
+
+def grow_switching_costs(pop, idx, where, T, P):
+    """Switching costs grow (:func:`sim.mechanism.switching_costs.grow_switching_costs`) as their
+    numpy passes grew them."""
+    from sim.mechanism.common import by_merchant
+    from sim.params import POINTS_CAP
+
+    rx = by_merchant(T.relational_x, where)
+    rel = pop.relational[idx]
+    new = np.minimum(rel + F32(P.relational_growth) * rx, F32(P.relational_max) * rx)
+    pop.relational[idx] = new
+    new -= rel
+    sc = pop.switch_cost[idx]
+    sc += new
+    pop.switch_cost[idx] = sc
+    if T.points.any():
+        pts = T.points[where]
+        pop.financial[idx] = np.minimum(pop.financial[idx] + pts, F32(POINTS_CAP) * pts)
+        pop.any_points = True
+    return sc
+
+
+def adapt_expectations(pop, idx, value, where, T, P, excitement=True, expectation=None, expected_price=None,
+                       price_sens=None, paid=None):
+    """Expectations adapt (:func:`sim.mechanism.expectations.adapt_expectations`) as their numpy
+    passes adapted them."""
+    from sim.mechanism.common import by_merchant, price_term
+    from sim.mechanism.expectations import MIN_EXPECTED_PRICE
+
+    a = P.expectation_adapt
+    E = pop.expectation[idx] if expectation is None else expectation
+    ep = pop.expected_price[idx] if expected_price is None else expected_price
+    sens = pop.price_sens[idx] if price_sens is None else price_sens
+    paid = T.price_paid[where] if paid is None else paid
+    promised = by_merchant(T.promise, where) - price_term(paid, ep, sens)
+    pop.expectation[idx] = E + F32(a) * (F32(1 - P.promise_pull) * (value - E) + F32(P.promise_pull) * (promised - E))
+    if excitement:
+        pop.excite_expect[idx] += F32(a) * (T.excitement[where] - pop.excite_expect[idx])
+    w = P.market_price_pull
+    target = paid if w == 0 else F32(1 - w) * paid + F32(w * float(T.price_paid.mean()))
+    pop.expected_price[idx] = np.maximum(ep + F32(a) * (target - ep), F32(MIN_EXPECTED_PRICE))

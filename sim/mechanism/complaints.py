@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..kernels import aggrieve_pass
 from .common import by_merchant
-from .state import EV, F32, Population, count_up, nonzero
+from .state import EV, F32, Population, count_up
 
 __all__ = ["complain", "aggrieve", "complain_phase", "complain_one", "aggrieve_one"]
 
@@ -41,14 +42,8 @@ def aggrieve(pop: Population, idx, severity, P) -> None:
     to what is left, ``g ← 1 − (1 − g)·(1 − severity^c)``, so that it stays between 0 and 1. A
     grievance outlasts the moving average of satisfaction: it is what the customer remembers of a
     problem until the merchant puts it right (:func:`sim.mechanism.recovery.settle_grievance`)."""
-    g = pop.grievance[idx]
-    # a grievance fades with each purchase, unless a complaint about it is still waiting for its answer
-    g *= np.where(pop.recovery_due[idx] < 0, F32(P.grievance_memory), F32(1))
-    hit = nonzero(severity > 0)
-    if len(hit):
-        add = severity[hit] ** F32(P.grievance_curvature)
-        g[hit] = 1 - (1 - g[hit]) * (1 - add)
-    pop.grievance[idx] = g
+    # (compiled: one pass)
+    aggrieve_pass(idx, severity, pop.recovery_due, pop.grievance, F32(P.grievance_memory), F32(P.grievance_curvature))
 
 
 def complain_phase(ctx) -> None:

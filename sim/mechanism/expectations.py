@@ -6,9 +6,8 @@ Phase ``expectations`` of :data:`sim.model.SCHEDULE`; readable twin :func:`adapt
 
 from __future__ import annotations
 
-import numpy as np
-
-from .common import by_merchant, price_term, price_term_one
+from ..kernels import expect_pass
+from .common import price_term_one
 from .state import F32, Population
 
 __all__ = ["MIN_EXPECTED_PRICE", "adapt_expectations", "expectations_phase", "adapt_expectations_one"]
@@ -35,13 +34,12 @@ def adapt_expectations(pop: Population, idx, value, where, T, P, excitement: boo
     ep = pop.expected_price[idx] if expected_price is None else expected_price
     sens = pop.price_sens[idx] if price_sens is None else price_sens
     paid = T.price_paid[where] if paid is None else paid
-    promised = by_merchant(T.promise, where) - price_term(paid, ep, sens)
-    pop.expectation[idx] = E + F32(a) * (F32(1 - P.promise_pull) * (value - E) + F32(P.promise_pull) * (promised - E))
-    if excitement:
-        pop.excite_expect[idx] += F32(a) * (T.excitement[where] - pop.excite_expect[idx])
     w = P.market_price_pull
-    target = paid if w == 0 else F32(1 - w) * paid + F32(w * float(T.price_paid.mean()))
-    pop.expected_price[idx] = np.maximum(ep + F32(a) * (target - ep), F32(MIN_EXPECTED_PRICE))
+    going = F32(w * float(T.price_paid.mean())) if w else F32(0)  # the market's share of the target price
+    # (compiled: one pass)
+    expect_pass(idx, value, where, E, ep, sens, paid, T.promise, F32(a), F32(1 - P.promise_pull), F32(P.promise_pull),
+                bool(excitement), T.excitement, F32(1 - w), going, w != 0, F32(MIN_EXPECTED_PRICE), pop.expectation,
+                pop.excite_expect, pop.expected_price)
 
 
 def expectations_phase(ctx) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..kernels import pay_pass
 from .common import clip
 from .encounter import encounter
 from .evaluation import evaluate, evaluate_one, perceive
@@ -22,27 +23,11 @@ def pay_phase(ctx) -> None:
     once any customer holds more than one); share of wallet rises for them and falls for those
     trying another merchant; the behavioural facet is the share of wallet damped by a short tenure:
     ``wallet · tenure / (tenure + 10)``."""
-    pop, idx, trial, price = ctx.pop, ctx.idx, ctx.trial, ctx.price
-    multi = ctx.multi
-    units = pop.products[idx].astype(F32) if multi else None  # products served at this purchase
-    paid = price * units if multi else price
-    x = pop.spend[idx]
-    x += F32(0.1) * paid
-    pop.spend[idx] = x
-    x = pop.value_realised[idx]
-    x += paid
-    pop.value_realised[idx] = x
-    # share of wallet and the behavioural facet
-    wallet = pop.wallet[idx]
-    wallet += F32(0.1) * (F32(1) - wallet)
-    pop.wallet[idx] = wallet
-    pop.wallet[trial] -= F32(0.1) * pop.wallet[trial]
-    ten = pop.tenure[idx].astype(F32)
-    wallet *= ten
-    ten += F32(10)
-    wallet /= ten
-    pop.behavioural[idx] = wallet
-    ctx.units = units
+    pop, idx, multi = ctx.pop, ctx.idx, ctx.multi
+    # (compiled: one pass; the products served at this purchase are read only once someone holds several)
+    pay_pass(idx, ctx.price, ctx.trial, pop.products, multi, pop.spend, pop.value_realised, pop.wallet, pop.tenure,
+             pop.behavioural)
+    ctx.units = pop.products[idx].astype(F32) if multi else None
 
 
 def trial_phase(ctx) -> None:

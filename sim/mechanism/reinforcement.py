@@ -5,10 +5,9 @@ Phase ``reinforce`` of :data:`sim.model.SCHEDULE`; readable twin :func:`reinforc
 
 from __future__ import annotations
 
-import numpy as np
-
-from .common import by_merchant, clip
-from .state import F32, Population, count_up
+from ..kernels import reinforce_pass
+from .common import clip
+from .state import COUNT_MAX, Population
 
 __all__ = ["reinforce", "reinforce_phase", "reinforce_one"]
 
@@ -21,24 +20,8 @@ def reinforce(pop: Population, idx, s, satisfied, T, where, P):
     Returns the strength of the positive reinforcement per customer (0 when not satisfied, 0.5 when
     expectations are just met, up to 1 for delight), used by :func:`accumulate_trust`.
     """
-    count_up(pop.cycle_a, idx, satisfied)
-    d = s - F32(0.5)
-    strength = F32(2.5) * d
-    strength += F32(0.5)
-    strength.clip(F32(0.5), F32(1.0), out=strength)
-    strength *= satisfied
-    target = d
-    target *= F32(2)
-    target += F32(0.5)
-    target.clip(0, 1, out=target)
-    target += by_merchant(T.affective, where)
-    np.minimum(target, F32(1), out=target)
-    aff = pop.affective[idx]
-    target -= aff
-    target *= F32(0.1) * satisfied
-    target += aff
-    pop.affective[idx] = target
-    return strength
+    # (compiled: one pass)
+    return reinforce_pass(idx, s, satisfied, where, T.affective, pop.cycle_a, pop.affective, COUNT_MAX)
 
 
 def reinforce_phase(ctx) -> None:

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..kernels import grow_pass
 from ..params import POINTS_CAP
-from .common import by_merchant
 from .state import F32, TRUSTING, Population
 
 __all__ = ["switching_cost_base", "switching_cost", "points_cost", "held_by_points", "grow_switching_costs",
@@ -60,17 +60,11 @@ def grow_switching_costs(pop: Population, idx, where, T, P):
     ``relational_max``; faster with social and customised programmes); programme members bank
     points, lost if they leave. Keeps ``pop.switch_cost`` (:func:`switching_cost_base`) up to date
     by adding what changed, and returns it."""
-    rx = by_merchant(T.relational_x, where)
-    rel = pop.relational[idx]
-    new = np.minimum(rel + F32(P.relational_growth) * rx, F32(P.relational_max) * rx)
-    pop.relational[idx] = new
-    new -= rel
-    sc = pop.switch_cost[idx]
-    sc += new
-    pop.switch_cost[idx] = sc
-    if T.points.any():
-        pts = T.points[where]
-        pop.financial[idx] = np.minimum(pop.financial[idx] + pts, F32(POINTS_CAP) * pts)
+    points = bool(T.points.any())
+    # (compiled: one pass)
+    sc = grow_pass(idx, where, T.relational_x, F32(P.relational_growth), F32(P.relational_max), pop.relational,
+                   pop.switch_cost, points, T.points, F32(POINTS_CAP), pop.financial)
+    if points:
         pop.any_points = True
     return sc
 

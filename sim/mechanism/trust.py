@@ -5,10 +5,9 @@ Phase ``trust`` of :data:`sim.model.SCHEDULE`; readable twin :func:`accumulate_t
 
 from __future__ import annotations
 
-import numpy as np
-
+from ..kernels import trust_pass
 from .common import clip
-from .state import Population
+from .state import F32, Population
 
 __all__ = ["accumulate_trust", "trust_phase", "accumulate_trust_one"]
 
@@ -20,11 +19,8 @@ def accumulate_trust(pop: Population, idx, gain_strength, loss_severity, P):
     as trust nears 1, losses are proportional to what there is to lose, and ``trust_loss`` is
     several times ``trust_gain`` — lost faster than built. Returns the new trust.
     """
-    t = pop.trust[idx]
-    t = t + P.trust_gain * gain_strength * (1 - t) - P.trust_loss * loss_severity * t
-    t.clip(0, 1, out=t)
-    pop.trust[idx] = t
-    return t
+    # (compiled: one pass)
+    return trust_pass(idx, gain_strength, loss_severity, pop.trust, F32(P.trust_gain), F32(P.trust_loss))
 
 
 def trust_phase(ctx) -> None:
