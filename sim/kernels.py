@@ -22,7 +22,7 @@ import numba
 import numpy as np
 from numba import njit, prange
 
-__all__ = ["sized", "CHUNK", "PARALLEL_FROM", "population_pass_chunks", "buyers_by_chance_chunks", "evaluate_buyers_chunks", "geometric_chunk", "pair_count", "pair_listeners", "tell", "zone_evaluate", "population_pass", "evaluate_buyers", "choice_utilities", "relationship_start", "follow_trust", "pay_pass", "reinforce_pass", "trust_pass", "aggrieve_pass", "grow_pass", "expect_pass", "buyers_by_chance", "get_older"]
+__all__ = ["sized", "CHUNK", "PARALLEL_FROM", "population_pass_chunks", "buyers_by_chance_chunks", "evaluate_buyers_chunks", "geometric_chunk", "pair_count", "pair_listeners", "tell", "zone_evaluate", "population_pass", "evaluate_buyers", "choice_utilities", "relationship_start", "follow_trust", "pay_pass", "reinforce_pass", "trust_pass", "aggrieve_pass", "voice_pass", "grow_pass", "expect_pass", "buyers_by_chance", "get_older"]
 
 #: the mechanism functions (:mod:`sim.mechanism`) a compiled pass carries out in place of calling
 #: them, in order: docs/ODD.md's schedule names them for the phase that runs the pass, and
@@ -678,6 +678,33 @@ def aggrieve_pass(idx, severity, recovery_due, grievance, memory, curvature):
         if sv > zero:
             g = one - (one - g) * (one - _pow(sv, curvature))
         grievance[i] = g
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def voice_pass(idx, severity, where, u, prop, ease, minor, span, curvature, recovery_due, complaints, flags, bit, top):
+    """Which dissatisfied buyers at places ``idx`` complain (:func:`sim.mechanism.complaints.complain`),
+    from one uniform ``u`` each: the chance ``minor + span · severity ** curvature``, times the
+    customer's propensity ``prop`` (at most 1), with half the remaining reluctance removed by the
+    merchant's ``ease``; nobody still waiting for an answer (``recovery_due`` ≥ 0). The voiced count
+    one more complaint (stopping at ``top``) and get the event flag ``bit``. Returns the mask. The
+    same float32 arithmetic in the same order."""
+    one = np.float32(1)
+    half = np.float32(0.5)
+    n = len(idx)
+    voiced = np.empty(n, dtype=np.bool_)
+    for r in range(n):
+        i = idx[r]
+        p = minor + span * _pow(severity[r], curvature)
+        p = min(p * prop[i], one)
+        p = p + half * ease[where[r]] * (one - p)
+        v = (u[r] < p) & (recovery_due[i] < 0)
+        voiced[r] = v
+        if v:
+            c = complaints[i]
+            if c < top:
+                complaints[i] = c + 1
+            flags[i] |= bit
+    return voiced
 
 
 @njit(cache=True, nogil=True, error_model="numpy")

@@ -342,3 +342,19 @@ def adapt_expectations(pop, idx, value, where, T, P, excitement=True, expectatio
     w = P.market_price_pull
     target = paid if w == 0 else F32(1 - w) * paid + F32(w * float(T.price_paid.mean()))
     pop.expected_price[idx] = np.maximum(ep + F32(a) * (target - ep), F32(MIN_EXPECTED_PRICE))
+
+
+def complain(pop, idx, severity, where, T, P, rng):
+    """Who complains (:func:`sim.mechanism.complaints.complain`) as its numpy passes decided it."""
+    from sim.mechanism.common import by_merchant
+    from sim.mechanism.state import count_up
+
+    p = P.complaint_minor + (P.complaint_major - P.complaint_minor) * severity**P.complaint_curvature
+    p = np.minimum(p * pop.complaint_prop[idx], 1)
+    ease = by_merchant(T.complaint_ease, where)
+    p = p + 0.5 * ease * (1 - p)
+    voiced = rng.random(len(idx), dtype=F32) < p
+    voiced &= pop.recovery_due[idx] < 0
+    count_up(pop.complaints, idx[voiced])
+    pop.flags[idx[voiced]] |= EV.COMPLAINED
+    return voiced

@@ -312,8 +312,8 @@ def test_a_relationship_starts_as_the_numpy_passes_started_it(changes, monkeypat
 
 AFTER_EVALUATION = {
     "rich": {},
-    "no market pull, square-root grievances, no excitement": dict(
-        market_price_pull=0.0, grievance_curvature=0.5, merchants=tuple(
+    "no market pull, square-root grievances and complaint chance, no excitement": dict(
+        market_price_pull=0.0, grievance_curvature=0.5, complaint_curvature=0.5, merchants=tuple(
             m.replace(excitement=0.0) for m in rich_market().merchants)),
     "linear grievances, fast trust, slow forgetting": dict(
         grievance_curvature=1.0, grievance_memory=0.95, trust_gain=0.3, trust_loss=0.8, relational_growth=0.05),
@@ -322,8 +322,8 @@ AFTER_EVALUATION = {
 
 @pytest.mark.parametrize("changes", list(AFTER_EVALUATION.values()), ids=list(AFTER_EVALUATION))
 def test_paying_reinforcing_trust_grievances_costs_and_expectations_are_the_numpy_passes(changes, monkeypatch):
-    """The compiled passes after the evaluation (paying and share of wallet; C/D; the grievance of
-    E; G for buyers and for recoveries; switching costs; expectations) and the numpy passes they
+    """The compiled passes after the evaluation (paying and share of wallet; C/D; the grievance and
+    the voice of E; G for buyers and for recoveries; switching costs; expectations) and the numpy passes they
     replaced, in two markets stepped side by side with programme points, several products, trials,
     instant and slow recoveries: the same population, draws and observables, step by step."""
     import sim.mechanism.complaints as complaints
@@ -340,8 +340,8 @@ def test_paying_reinforcing_trust_grievances_costs_and_expectations_are_the_nump
                (recovery, "reinforce", oracle.reinforce), (trust, "accumulate_trust", oracle.accumulate_trust),
                (recovery, "accumulate_trust", oracle.accumulate_trust), (complaints, "aggrieve", oracle.aggrieve),
                (switching_costs, "grow_switching_costs", oracle.grow_switching_costs),
-               (expectations, "adapt_expectations", oracle.adapt_expectations)]
-    seen = {"tried_other": 0, "recovered": 0, "failures": 0}
+               (expectations, "adapt_expectations", oracle.adapt_expectations), (complaints, "complain", oracle.complain)]
+    seen = {"tried_other": 0, "recovered": 0, "failures": 0, "complaints": 0}
     for step in range(30):
         a.set_policy("A", price=1.2 + 0.04 * (step % 4))
         b.set_policy("A", price=1.2 + 0.04 * (step % 4))
@@ -356,6 +356,7 @@ def test_paying_reinforcing_trust_grievances_costs_and_expectations_are_the_nump
         seen["tried_other"] += int(((a.pop.flags & EV.TRIED_OTHER) > 0).sum())
         seen["recovered"] += a.metrics["recoveries_ok"]
         seen["failures"] += a.metrics["dissatisfied"]
+        seen["complaints"] += a.metrics["complaints"]
     assert a.pop.multi_products and a.pop.any_points
     assert all(v > 10 for v in seen.values()), seen
 

@@ -7,9 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..kernels import aggrieve_pass
-from .common import by_merchant
-from .state import EV, F32, Population, count_up
+from ..kernels import aggrieve_pass, voice_pass
+from .state import COUNT_MAX, EV, F32, Population, count_up
 
 __all__ = ["complain", "aggrieve", "complain_phase", "complain_one", "aggrieve_one"]
 
@@ -23,15 +22,11 @@ def complain(pop: Population, idx, severity, where, T, P, rng) -> np.ndarray:
     remaining reluctance. A customer still waiting for the answer to an earlier complaint does not
     complain again: its new problem stays unvoiced.
     """
-    p = P.complaint_minor + (P.complaint_major - P.complaint_minor) * severity**P.complaint_curvature
-    p = np.minimum(p * pop.complaint_prop[idx], 1)
-    ease = by_merchant(T.complaint_ease, where)
-    p = p + 0.5 * ease * (1 - p)
-    voiced = rng.random(len(idx), dtype=F32) < p
-    voiced &= pop.recovery_due[idx] < 0  # already waiting for an answer: no second complaint
-    count_up(pop.complaints, idx[voiced])
-    pop.flags[idx[voiced]] |= EV.COMPLAINED
-    return voiced
+    u = rng.random(len(idx), dtype=F32)
+    # (compiled: one pass)
+    return voice_pass(idx, severity, where, u, pop.complaint_prop, T.complaint_ease, F32(P.complaint_minor),
+                      F32(P.complaint_major - P.complaint_minor), F32(P.complaint_curvature), pop.recovery_due,
+                      pop.complaints, pop.flags, np.uint32(EV.COMPLAINED), COUNT_MAX)
 
 
 def aggrieve(pop: Population, idx, severity, P) -> None:
