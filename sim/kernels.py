@@ -22,7 +22,7 @@ import numba
 import numpy as np
 from numba import njit, prange
 
-__all__ = ["sized", "CHUNK", "PARALLEL_FROM", "population_pass_chunks", "buyers_by_chance_chunks", "evaluate_buyers_chunks", "geometric_chunk", "pair_count", "pair_listeners", "tell", "zone_evaluate", "population_pass", "evaluate_buyers", "choice_utilities", "relationship_start", "follow_trust", "pay_pass", "reinforce_pass", "trust_pass", "aggrieve_pass", "voice_pass", "grow_pass", "expect_pass", "buyers_by_chance", "get_older"]
+__all__ = ["sized", "CHUNK", "PARALLEL_FROM", "population_pass_chunks", "buyers_by_chance_chunks", "evaluate_buyers_chunks", "geometric_chunk", "pair_count", "pair_listeners", "tell", "zone_evaluate", "population_pass", "evaluate_buyers", "choice_utilities", "relationship_start", "follow_trust", "encounter_pass", "pay_pass", "reinforce_pass", "trust_pass", "aggrieve_pass", "voice_pass", "stay_logit", "logistic_store", "grow_pass", "expect_pass", "buyers_by_chance", "get_older"]
 
 #: the mechanism functions (:mod:`sim.mechanism`) a compiled pass carries out in place of calling
 #: them, in order: docs/ODD.md's schedule names them for the phase that runs the pass, and
@@ -31,6 +31,7 @@ FUSES = {
     "evaluate_buyers": ("notice_price_rise", "perceive", "evaluate", "judge_value", "felt", "update_satisfaction"),
     "choice_utilities": ("anticipated_value", "evaluate", "stay_utility", "value_stay_utility", "switching_cost"),
     "relationship_start": ("anticipated_value", "price_term", "switching_cost_base"),
+    "stay_logit": ("stay_utility", "switching_cost", "points_cost"),
 }
 
 
@@ -590,6 +591,45 @@ def follow_trust(idx, stage, trust, cycle_a, pop_stage, flags, loyalty_exit, loy
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
+def encounter_pass(buyers, where, z, sd, base, per_buyer, fp, u, failures, severity, missing, with_excitement,
+                   excitement, excite_expect):
+    """A for the buyers at places ``buyers`` with merchants ``where``
+    (:func:`sim.mechanism.encounter.encounter`), from draws already made in the rule's order:
+    quality ``base + sd · z`` (``z`` standard normal); a service failure removes
+    ``severity · (0.5 + x)`` — at the positions ``failures`` with ``x = u`` (one uniform each; the
+    same chance everywhere), or, ``per_buyer`` (one uniform each in ``u``), where ``u < fp`` with
+    ``x = u / fp``; a missing must-be attribute (positions ``missing``)
+    removes 0.3; the excitement attribute adds its size less what the customer has come to expect
+    (``with_excitement``). Returns ``(quality, failed)``. The same float32 arithmetic in the same
+    order."""
+    k = len(buyers)
+    half = np.float32(0.5)
+    q = np.empty(k, dtype=np.float32)
+    failed = np.zeros(k, dtype=np.bool_)
+    for r in range(k):
+        q[r] = base[where[r]] + z[r] * sd[where[r]]
+    if per_buyer:
+        for r in range(k):
+            j = where[r]
+            if u[r] < fp[j]:
+                failed[r] = True
+                q[r] -= severity[j] * (half + u[r] / fp[j])
+    else:
+        for t in range(len(failures)):
+            r = failures[t]
+            failed[r] = True
+            q[r] -= severity[where[r]] * (half + u[t])
+    for t in range(len(missing)):
+        r = missing[t]
+        q[r] -= np.float32(0.3)
+        failed[r] = True
+    if with_excitement:
+        for r in range(k):
+            q[r] += excitement[where[r]] - excite_expect[buyers[r]]
+    return q, failed
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
 def pay_pass(idx, price, trial, products, multi, spend, value_realised, wallet, tenure, behavioural):
     """The buyers at places ``idx`` pay ``price`` each per product (:func:`sim.mechanism.purchase.pay_phase`):
     recent spend and value realised grow; share of wallet rises for them and falls for the places
@@ -756,6 +796,47 @@ def expect_pass(idx, value, where, E, ep, sens, paid, promise, a, keep, pull, wi
             excite_expect[i] = x + a * (excitement[j] - x)
         target = price_weight * pr + going if with_market else pr
         expected_price[i] = max(p + a * (target - p), floor)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def stay_logit(idx, w, S, tr, sc, heard, grievance, financial, price_sens, expected_price, with_points, others,
+               sat_weight, trust_weight, grievance_weight, with_grievance, noise):
+    """The intention's logit for the customers at places ``idx`` with merchants ``w``
+    (:func:`sim.mechanism.loyalty.intention`): the utility of staying
+    (:func:`sim.mechanism.choice.stay_utility`, from satisfaction ``S``, trust ``tr``, the kept
+    switching cost ``sc`` plus the points' worth when ``with_points``, what was heard of the
+    merchant, less the grievance when ``with_grievance``) less the inclusive value of the others
+    (``others``, per merchant), over ``noise``, kept within ±30 and negated: ``exp`` of it (numpy's,
+    by the caller) then gives ``1/intention − 1`` (:func:`logistic_store`). The same float32
+    arithmetic in the same order."""
+    half = np.float32(0.5)
+    lim = np.float32(30)
+    n = len(idx)
+    out = np.empty(n, dtype=np.float32)
+    for r in range(n):
+        i = idx[r]
+        j = w[r]
+        u = sat_weight * (S[r] - half)
+        u += trust_weight * tr[r]
+        u += heard[i, j]
+        if with_grievance:
+            u -= grievance_weight * grievance[i]
+        if with_points:
+            u += sc[r] + financial[i] * price_sens[i] / expected_price[i]
+        else:
+            u += sc[r]
+        x = (u - others[j]) / noise
+        x = min(max(x, -lim), lim)
+        out[r] = -x
+    return out
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def logistic_store(idx, e, out):
+    """``out[idx] = 1 / (1 + e)``: the logistic function from ``e = exp(−x)``, written in place."""
+    one = np.float32(1)
+    for r in range(len(idx)):
+        out[idx[r]] = one / (e[r] + one)
 
 
 @njit(cache=True, nogil=True, error_model="numpy")

@@ -358,3 +358,61 @@ def complain(pop, idx, severity, where, T, P, rng):
     count_up(pop.complaints, idx[voiced])
     pop.flags[idx[voiced]] |= EV.COMPLAINED
     return voiced
+
+
+def intention(pop, idx, w, T, P, mean_expectation, satisfaction=None, trust=None, switch_cost=None, others=None):
+    """The intention to buy again (:func:`sim.mechanism.loyalty.intention`) as its numpy passes
+    formed it."""
+    from sim.mechanism.choice import stay_utility
+    from sim.mechanism.loyalty import others_value
+
+    if len(idx) == 0:
+        return
+    if others is None:
+        others = others_value(T, P, mean_expectation)
+    diff = stay_utility(pop, idx, T, P, merchant=w, satisfaction=satisfaction, trust=trust, switch_cost=switch_cost)
+    diff -= others[w]
+    diff /= F32(P.intention_noise)
+    diff.clip(-30, 30, out=diff)
+    np.negative(diff, out=diff)
+    np.exp(diff, out=diff)
+    diff += F32(1)
+    pop.intentional[idx] = np.reciprocal(diff, out=diff)
+
+
+def encounter(pop, buyers, where, T, rng, excitement=True):
+    """A (:func:`sim.mechanism.encounter.encounter`) as its numpy passes made it."""
+    from sim.mechanism.common import by_merchant, standard_normal
+    from sim.network import bernoulli_positions
+
+    k = len(buyers)
+    base = T.quality + T.tailoring
+    z = standard_normal(rng, k)
+    sd = by_merchant(T.sd, where)
+    z *= sd
+    q = np.add(by_merchant(base, where), z, dtype=F32)
+    fp = T.failure_prob
+    if len(fp) and (fp == fp[0]).all():
+        f = bernoulli_positions(k, float(fp[0]), rng)
+        failed = np.zeros(k, dtype=bool)
+        if len(f):
+            failed[f] = True
+            q[f] -= T.failure_severity[where[f]] * (F32(0.5) + rng.random(len(f), dtype=F32))
+    else:
+        u = rng.random(k, dtype=F32)
+        fp = fp[where]
+        failed = u < fp
+        f = np.flatnonzero(failed)
+        if len(f):
+            q[f] -= T.failure_severity[where[f]] * (F32(0.5) + u[f] / fp[f])
+    bm = T.basic_missing
+    if len(bm) and (bm == bm[0]).all():
+        missing = bernoulli_positions(k, float(bm[0]), rng)
+    else:
+        missing = np.flatnonzero(rng.random(k, dtype=F32) < bm[where])
+    if len(missing):
+        q[missing] -= F32(0.3)
+        failed[missing] = True
+    if excitement:
+        q += by_merchant(T.excitement, where) - pop.excite_expect[buyers]
+    return q, failed

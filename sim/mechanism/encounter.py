@@ -7,11 +7,15 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..kernels import encounter_pass
 from ..network import bernoulli_positions
-from .common import by_merchant, standard_normal
+from .common import standard_normal
 from .state import F32, Population, nonzero
 
 __all__ = ["encounter", "encounter_phase", "encounter_one"]
+
+_NONE = np.zeros(0, dtype=np.int64)  # no positions
+_NO_DRAWS = np.zeros(0, dtype=F32)  # no uniforms
 
 
 def encounter(pop: Population, buyers, where, T, rng, excitement: bool = True):
@@ -25,39 +29,24 @@ def encounter(pop: Population, buyers, where, T, rng, excitement: bool = True):
     Returns ``(quality, failed)``.
     """
     k = len(buyers)
-    base = T.quality + T.tailoring
+    # the draws, in the rule's order; then the arithmetic in one compiled pass (encounter_pass)
     z = standard_normal(rng, k)
-    sd = by_merchant(T.sd, where)
-    z *= sd
-    q = np.add(by_merchant(base, where), z, dtype=F32)
     fp = T.failure_prob
-    if len(fp) and (fp == fp[0]).all():
+    per_buyer = not (len(fp) and (fp == fp[0]).all())
+    if per_buyer:
+        failures, u = _NONE, rng.random(k, dtype=F32)
+    else:
         # the same failure chance everywhere: find the failures by geometric skipping; given a
         # failure, u / failure_prob is uniform on [0, 1)
-        f = bernoulli_positions(k, float(fp[0]), rng)
-        failed = np.zeros(k, dtype=bool)
-        if len(f):
-            failed[f] = True
-            q[f] -= T.failure_severity[where[f]] * (F32(0.5) + rng.random(len(f), dtype=F32))
-    else:
-        u = rng.random(k, dtype=F32)
-        fp = fp[where]
-        failed = u < fp
-        f = nonzero(failed)
-        if len(f):
-            wf = where[f]
-            q[f] -= T.failure_severity[wf] * (F32(0.5) + u[f] / fp[f])
+        failures = bernoulli_positions(k, float(fp[0]), rng)
+        u = rng.random(len(failures), dtype=F32) if len(failures) else _NO_DRAWS
     bm = T.basic_missing
     if len(bm) and (bm == bm[0]).all():
         missing = bernoulli_positions(k, float(bm[0]), rng)
     else:
         missing = nonzero(rng.random(k, dtype=F32) < bm[where])
-    if len(missing):
-        q[missing] -= F32(0.3)
-        failed[missing] = True
-    if excitement:
-        q += by_merchant(T.excitement, where) - pop.excite_expect[buyers]
-    return q, failed
+    return encounter_pass(buyers, where, z, T.sd, T.quality + T.tailoring, per_buyer, fp, u, failures,
+                          T.failure_severity, missing, bool(excitement), T.excitement, pop.excite_expect)
 
 
 def encounter_phase(ctx) -> None:

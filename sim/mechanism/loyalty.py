@@ -10,8 +10,7 @@ import math
 
 import numpy as np
 
-from ..kernels import follow_trust
-from .choice import stay_utility
+from ..kernels import follow_trust, logistic_store, stay_logit
 from .common import anticipated_value, anticipated_value_one, clip
 from .evaluation import evaluate, evaluate_one
 from .state import EV, F32, LOYAL, ORDINARY, TRUSTING, StepStats, Population
@@ -74,16 +73,16 @@ def intention(pop: Population, idx, w, T, P, mean_expectation: float, satisfacti
         return
     if others is None:
         others = others_value(T, P, mean_expectation)
-    stay = stay_utility(pop, idx, T, P, merchant=w, satisfaction=satisfaction, trust=trust,
-                        switch_cost=switch_cost)
-    diff = stay
-    diff -= others[w]
-    diff /= F32(P.intention_noise)
-    diff.clip(-30, 30, out=diff)
-    np.negative(diff, out=diff)
-    np.exp(diff, out=diff)
-    diff += F32(1)
-    pop.intentional[idx] = np.reciprocal(diff, out=diff)  # 1 / (1 + exp(−diff))
+    S = pop.satisfaction[idx] if satisfaction is None else satisfaction
+    tr = pop.trust[idx] if trust is None else trust
+    sc = pop.switch_cost[idx] if switch_cost is None else switch_cost
+    # (compiled: the utility of staying, as stay_utility, less the others' value, scaled and negated;
+    # numpy's exp; then 1 / (1 + exp(−x)) written in place)
+    x = stay_logit(idx, w, S, tr, sc, pop.heard, pop.grievance, pop.financial, pop.price_sens, pop.expected_price,
+                   bool(pop.any_points), others, F32(P.satisfaction_weight), F32(P.trust_weight),
+                   F32(P.grievance_weight), bool(P.grievance_weight), F32(P.intention_noise))
+    np.exp(x, out=x)
+    logistic_store(idx, x, pop.intentional)
 
 
 def loyalty_phase(ctx) -> None:
