@@ -22,7 +22,7 @@ import numba
 import numpy as np
 from numba import njit, prange
 
-__all__ = ["sized", "CHUNK", "PARALLEL_FROM", "population_pass_chunks", "buyers_by_chance_chunks", "evaluate_buyers_chunks", "geometric_chunk", "pair_count", "pair_listeners", "tell", "zone_evaluate", "population_pass", "evaluate_buyers", "choice_utilities", "relationship_start", "follow_trust", "encounter_pass", "pay_pass", "reinforce_pass", "trust_pass", "aggrieve_pass", "voice_pass", "stay_logit", "logistic_store", "grow_pass", "expect_pass", "buyers_by_chance", "get_older"]
+__all__ = ["sized", "CHUNK", "PARALLEL_FROM", "population_pass_chunks", "buyers_by_chance_chunks", "evaluate_buyers_chunks", "geometric_chunk", "pair_count", "pair_listeners", "tell", "zone_evaluate", "trial_pass", "population_pass", "evaluate_buyers", "choice_utilities", "relationship_start", "follow_trust", "encounter_pass", "pay_pass", "reinforce_pass", "trust_pass", "aggrieve_pass", "voice_pass", "stay_logit", "logistic_store", "grow_pass", "expect_pass", "buyers_by_chance", "get_older"]
 
 #: the mechanism functions (:mod:`sim.mechanism`) a compiled pass carries out in place of calling
 #: them, in order: docs/ODD.md's schedule names them for the phase that runs the pass, and
@@ -32,6 +32,7 @@ FUSES = {
     "choice_utilities": ("anticipated_value", "evaluate", "stay_utility", "value_stay_utility", "switching_cost"),
     "relationship_start": ("anticipated_value", "price_term", "switching_cost_base"),
     "stay_logit": ("stay_utility", "switching_cost", "points_cost"),
+    "trial_pass": ("perceive", "evaluate"),
 }
 
 
@@ -287,6 +288,40 @@ def zone_evaluate(d, keep, half, slope, gain, loss, g):
         short[j] = sh
         surplus[j] = su
     return s, short, surplus, up[:nu], down[:nd]
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def trial_pass(trial, trial_at, quality, units, expected_price, price_sens, stage, loyal_keep, price_paid, expectation,
+               half, slope, gain, loss, g, heard, spend):
+    """The trials of the customers at places ``trial``, each at merchant ``trial_at``, from the
+    ``quality`` each received (:func:`sim.mechanism.purchase.trial_phase`): perceived value
+    (:func:`sim.mechanism.evaluation.perceive`: quality less the price term; a loyal customer's
+    sensitivity to a price above its expected price times ``loyal_keep``), the zone of tolerance
+    against the expectation (:func:`sim.mechanism.evaluation.evaluate`), what the customer thinks of
+    the merchant tried (``heard``, moved by the satisfaction less 0.5, at most ±0.5, kept within
+    ±1) and its recent spend (a tenth of the price times the ``units`` served). Returns the
+    positions of the trials that fell short. The same float32 arithmetic in the same order."""
+    one = np.float32(1)
+    hb = np.float32(0.5)
+    n = len(trial)
+    bad = np.empty(n, dtype=np.int64)
+    nb = 0
+    for r in range(n):
+        i = trial[r]
+        j = trial_at[r]
+        ep = expected_price[i]
+        paid = price_paid[j]
+        sens = price_sens[i]
+        if stage[i] == 4 and paid > ep:
+            sens = sens * loyal_keep
+        v = quality[r] - sens * (paid - ep) / ep
+        s, sh, _ = _zone(v - expectation[i], one, half, slope, gain, loss, g)
+        bad[nb] = r  # (written always, kept by counting it)
+        nb += sh > 0
+        x = min(max(s - hb, -hb), hb)
+        heard[i, j] = min(max(heard[i, j] + x, -one), one)
+        spend[i] += np.float32(0.1) * paid * units[r]
+    return bad[:nb].copy()
 
 
 @njit(cache=True, nogil=True, error_model="numpy")

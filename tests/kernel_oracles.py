@@ -416,3 +416,23 @@ def encounter(pop, buyers, where, T, rng, excitement=True):
     if excitement:
         q += by_merchant(T.excitement, where) - pop.excite_expect[buyers]
     return q, failed
+
+
+
+def trial_phase(ctx):
+    """The trials (:func:`sim.mechanism.purchase.trial_phase`) as their numpy passes made them:
+    the encounter, perceive and evaluate at the merchant tried, what the customer now thinks of it,
+    the spend."""
+    from sim.mechanism.evaluation import evaluate, perceive
+
+    P, pop, rng, T, trial, trial_at = ctx.P, ctx.pop, ctx.rng, ctx.T, ctx.trial, ctx.trial_at
+    trial_bad = np.zeros(0, dtype=np.intp)
+    tunits = pop.products[trial].astype(F32) if ctx.multi else np.ones(len(trial), dtype=F32)
+    if len(trial):
+        tq, _ = encounter(pop, trial, trial_at, T, rng, ctx.excitement)
+        tv = perceive(pop, trial, trial_at, tq, T, P)
+        ts, tshort, _ = evaluate(tv, pop.expectation[trial], P)
+        pop.heard[trial, trial_at] = (pop.heard[trial, trial_at] + (ts - F32(0.5)).clip(-0.5, 0.5)).clip(-1, 1)
+        trial_bad = np.flatnonzero(tshort > 0)
+        pop.spend[trial] += F32(0.1) * T.price_paid[trial_at] * tunits
+    ctx.trial_bad, ctx.tunits = trial_bad, tunits

@@ -326,6 +326,7 @@ PURCHASE_PATH = {
 @pytest.mark.parametrize("changes", list(PURCHASE_PATH.values()), ids=list(PURCHASE_PATH))
 def test_the_purchase_path_compiled_is_the_numpy_passes(changes, monkeypatch):
     """The compiled passes of the purchase path (A's encounter, at the own merchant and in trials;
+    what a trial does;
     paying and share of wallet; C/D; the grievance and the voice of E; G for buyers and for recoveries; switching costs; expectations; the intention to
     buy again) and the numpy passes they
     replaced, in two markets stepped side by side with programme points, several products, trials,
@@ -350,6 +351,9 @@ def test_the_purchase_path_compiled_is_the_numpy_passes(changes, monkeypatch):
                (loyalty, "intention", oracle.intention), (recovery, "intention", oracle.intention),
                (encounter, "encounter", oracle.encounter), (purchase, "encounter", oracle.encounter)]
     seen = {"tried_other": 0, "recovered": 0, "failures": 0, "complaints": 0}
+    import sim.model as sm
+
+    numpy_schedule = tuple(type(p)(p.name, p.step, oracle.trial_phase) if p.name == "trial" else p for p in SCHEDULE)
     for step in range(30):
         a.set_policy("A", price=1.2 + 0.04 * (step % 4))
         b.set_policy("A", price=1.2 + 0.04 * (step % 4))
@@ -357,6 +361,7 @@ def test_the_purchase_path_compiled_is_the_numpy_passes(changes, monkeypatch):
         with monkeypatch.context() as mp:
             for module, name, numpy_pass in oracles:
                 mp.setattr(module, name, numpy_pass)
+            mp.setattr(sm, "SCHEDULE", numpy_schedule)
             b.step()
         _same_population(a, b)
         _same_state(a.rng, b.rng)

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..kernels import pay_pass
+from ..kernels import pay_pass, trial_pass
 from .common import clip
 from .encounter import encounter
-from .evaluation import evaluate, evaluate_one, perceive
-from .state import EV, F32, nonzero
+from .evaluation import evaluate_one
+from .state import EV, F32
 
 __all__ = ["pay_phase", "trial_phase", "pay_one", "raise_share_of_wallet_one", "try_other_one"]
 
@@ -39,11 +39,13 @@ def trial_phase(ctx) -> None:
     tunits = pop.products[trial].astype(F32) if ctx.multi else np.ones(len(trial), dtype=F32)
     if len(trial):
         tq, _ = encounter(pop, trial, trial_at, T, rng, ctx.excitement)
-        tv = perceive(pop, trial, trial_at, tq, T, P)
-        ts, tshort, _ = evaluate(tv, pop.expectation[trial], P)
-        pop.heard[trial, trial_at] = (pop.heard[trial, trial_at] + (ts - F32(0.5)).clip(-0.5, 0.5)).clip(-1, 1)
-        trial_bad = nonzero(tshort > 0)
-        pop.spend[trial] += F32(0.1) * T.price_paid[trial_at] * tunits
+        # (compiled: perceive and evaluate at the merchant tried, what the customer now thinks of it,
+        # the spend; one pass)
+        trial_bad = trial_pass(trial, trial_at, tq, tunits, pop.expected_price, pop.price_sens, pop.stage,
+                               F32(1 - P.loyal_price_tolerance), T.price_paid, pop.expectation,
+                               F32(P.zone_of_tolerance / 2), F32(P.zone_slope), F32(P.gain_sensitivity),
+                               -F32(P.gain_sensitivity) * F32(P.loss_aversion), F32(P.diminishing_sensitivity),
+                               pop.heard, pop.spend)
     ctx.trial_bad, ctx.tunits = trial_bad, tunits
 
 
