@@ -22,7 +22,7 @@ import numba
 import numpy as np
 from numba import njit, prange
 
-__all__ = ["sized", "CHUNK", "PARALLEL_FROM", "population_pass_chunks", "buyers_by_chance_chunks", "evaluate_buyers_chunks", "geometric_chunk", "pair_count", "pair_listeners", "tell", "zone_evaluate", "trial_pass", "population_pass", "evaluate_buyers", "choice_utilities", "relationship_start", "follow_trust", "encounter_pass", "pay_pass", "reinforce_pass", "trust_pass", "aggrieve_pass", "voice_pass", "stay_logit", "logistic_store", "grow_pass", "expect_pass", "buyers_by_chance", "get_older"]
+__all__ = ["sized", "CHUNK", "PARALLEL_FROM", "population_pass_chunks", "buyers_by_chance_chunks", "evaluate_buyers_chunks", "geometric_chunk", "pair_count", "pair_listeners", "tell", "zone_evaluate", "trial_pass", "population_pass", "evaluate_buyers", "choice_utilities", "comparers", "relationship_start", "follow_trust", "encounter_pass", "pay_pass", "reinforce_pass", "trust_pass", "aggrieve_pass", "voice_pass", "stay_logit", "logistic_store", "grow_pass", "expect_pass", "buyers_by_chance", "get_older"]
 
 #: the mechanism functions (:mod:`sim.mechanism`) a compiled pass carries out in place of calling
 #: them, in order: docs/ODD.md's schedule names them for the phase that runs the pass, and
@@ -549,6 +549,49 @@ def choice_utilities(candidates, cur, on_value, expected_price, price_sens, expe
             U[r, c] = u
         U[r, m] = outside
     return U
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def comparers(looking, rise, silent, botched, reasons, stage, flags, left, ordinary, trusting, loyal, recovery):
+    """Who compares merchants this step (:func:`sim.mechanism.choice.compare_and_churn`), from the
+    four groups prompted (places: looking around, a noticed price rise, a silent failure, a botched
+    recovery; ``reasons``: each group's reason for leaving): every place once, ascending, with the
+    reason of the last group it is in; kept only if ``ordinary`` or ``trusting``, or ``loyal`` with
+    the ``recovery`` reason, and not flagged ``left`` this step. Returns ``(places, reasons,
+    in_rise)`` (``in_rise``: the place noticed a price rise, whatever its reason)."""
+    groups = (looking, rise, silent, botched)
+    n = len(looking) + len(rise) + len(silent) + len(botched)
+    c = np.empty(n, dtype=np.int64)
+    grp = np.empty(n, dtype=np.int8)
+    t = 0
+    for g in range(4):
+        part = groups[g]
+        for r in range(len(part)):
+            c[t] = part[r]
+            grp[t] = g
+            t += 1
+    order = np.argsort(c, kind="mergesort")  # (stable: within a place, the groups in their order)
+    out = np.empty(n, dtype=np.int64)
+    why = np.empty(n, dtype=np.int8)
+    on_value = np.empty(n, dtype=np.bool_)
+    k = 0
+    t = 0
+    while t < n:
+        x = c[order[t]]
+        in_rise = False
+        g = 0
+        while t < n and c[order[t]] == x:
+            g = grp[order[t]]
+            in_rise |= g == 1
+            t += 1
+        reason = reasons[g]
+        s = stage[x]
+        if ((s == ordinary) | (s == trusting) | ((s == loyal) & (reason == recovery))) & ((flags[x] & left) == 0):
+            out[k] = x
+            why[k] = reason
+            on_value[k] = in_rise
+            k += 1
+    return out[:k].copy(), why[:k].copy(), on_value[:k].copy()
 
 
 @njit(cache=True, nogil=True, error_model="numpy")

@@ -436,3 +436,28 @@ def trial_phase(ctx):
         trial_bad = np.flatnonzero(tshort > 0)
         pop.spend[trial] += F32(0.1) * T.price_paid[trial_at] * tunits
     ctx.trial_bad, ctx.tunits = trial_bad, tunits
+
+
+def comparers(looking, rise, silent, botched, reasons, stage, flags, left, ordinary, trusting, loyal, recovery):
+    """Who compares (:func:`sim.mechanism.choice.compare_and_churn`) as its numpy passes found them:
+    the groups merged by a stable sort, each place once with the last group's reason, filtered by
+    stage and by having left; and which of them noticed a price rise."""
+    groups = (looking, rise, silent, botched)
+    c = np.concatenate(groups)
+    reason = np.repeat(reasons, [len(g) for g in groups])
+    order = np.argsort(c, kind="stable")
+    c, reason = c[order], reason[order]
+    last = np.ones(len(c), dtype=bool)
+    last[:-1] = c[1:] != c[:-1]
+    c, reason = c[last], reason[last]
+    st = stage[c]
+    keep = np.flatnonzero(((st == ordinary) | (st == trusting) | ((st == loyal) & (reason == recovery)))
+                          & ((flags[c] & left) == 0))
+    c, reason = c[keep], reason[keep]
+    on_value = np.zeros(len(c), dtype=bool)
+    if len(rise):
+        at = np.searchsorted(c, rise)
+        inside = at < len(c)
+        at, r = at[inside], rise[inside]
+        on_value[at[c[at] == r]] = True
+    return c, reason, on_value

@@ -285,6 +285,47 @@ def test_the_compiled_choice_utilities_are_the_numpy_ones(changes, monkeypatch):
     assert seen["rows"] > 200 and (seen["on_value"] > 0 or P.price_reconsider == 0), seen
 
 
+@pytest.mark.parametrize("seed", [2, 8])
+def test_who_compares_is_who_the_numpy_passes_found(seed, monkeypatch):
+    """The four groups prompted to compare (looking around, a noticed price rise, a silent failure,
+    a botched recovery), merged in one compiled pass: the same places, reasons and price-rise marks
+    as the numpy passes, in a market where customers are in several groups at once; and the market
+    then runs as it ran with the numpy passes."""
+    import sim.mechanism.choice as choice
+
+    P = rich_market(500).replace(reconsider_prob=0.3, reconsider_dissatisfied=0.9, price_reconsider=0.8,
+                                 loyal_failure_tolerance=0.0, trust_gain=0.3, loyalty_threshold=0.55, loyalty_exit=0.3,
+                                 loyalty_min_passes=2)
+    a, b = LoyaltyModel(P, seed=seed), LoyaltyModel(P, seed=seed)
+    compiled = choice.comparers
+    seen = {"places": 0, "in_rise": 0, "loyal": 0, "groups": 0}
+
+    def both(*args):
+        got = compiled(*args)
+        want = oracle.comparers(*args)
+        for x, y in zip(got, want):
+            np.testing.assert_array_equal(x, y)
+        seen["places"] += len(got[0])
+        seen["in_rise"] += int(got[2].sum())
+        seen["loyal"] += int((args[5][got[0]] == 4).sum())
+        lengths = [len(g) for g in args[:4]]
+        seen["groups"] += sum(lengths) - len(np.unique(np.concatenate(args[:4])))
+        return got
+
+    for step in range(25):
+        for model in (a, b):
+            model.set_policy("A", price=1.2 + 0.05 * (step % 4))
+        with monkeypatch.context() as mp:
+            mp.setattr(choice, "comparers", both)
+            a.step()
+        with monkeypatch.context() as mp:
+            mp.setattr(choice, "comparers", oracle.comparers)
+            b.step()
+        _same_population(a, b)
+        _same_state(a.rng, b.rng)
+    assert all(v > 0 for v in seen.values()), seen
+
+
 @pytest.mark.parametrize("changes", [{}, dict(price_doubt=0.6, fit_spread=0.0, product_switch_cost=0.3)],
                          ids=["rich", "strong doubt, no fit, product ties"])
 def test_a_relationship_starts_as_the_numpy_passes_started_it(changes, monkeypatch):

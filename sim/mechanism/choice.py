@@ -13,7 +13,7 @@ import numpy as np
 import math
 
 from ..network import bernoulli_positions
-from ..kernels import choice_utilities
+from ..kernels import choice_utilities, comparers
 from .common import anticipated_quality, anticipated_value, anticipated_value_one, logit_choice
 from .evaluation import evaluate, evaluate_one
 from .relationship import start_relationship
@@ -190,6 +190,10 @@ def looking_around(pop: Population, P, rng) -> np.ndarray:
     return np.sort(np.concatenate([cand[keep], low[rng.random(len(low), dtype=F32) < c]]))
 
 
+#: the reason for leaving of each group prompted to compare (:func:`compare_and_churn`), in its order
+_GROUP_REASONS = np.array([R_OTHER, R_PRICE, R_FAILURE, R_RECOVERY], dtype=np.int8)
+
+
 def compare_and_churn(pop: Population, P, T, stats: StepStats, silent, botched, botched_refused, rise, rng) -> None:
     """Who compares merchants this step, their choice, and involuntary churn.
 
@@ -214,27 +218,11 @@ def compare_and_churn(pop: Population, P, T, stats: StepStats, silent, botched, 
               rise,
               silent[rng.random(len(silent), dtype=F32) < P.reconsider_dissatisfied],
               botched[rng.random(len(botched), dtype=F32) < chance])
-    c = np.concatenate(groups)
-    reason = np.repeat(np.array([R_OTHER, R_PRICE, R_FAILURE, R_RECOVERY], dtype=np.int8),
-                       [len(g) for g in groups])
-    order = np.argsort(c, kind="stable")  # each group is sorted: a merge of four runs
-    c, reason = c[order], reason[order]
-    last = np.ones(len(c), dtype=bool)
-    last[:-1] = c[1:] != c[:-1]
-    c, reason = c[last], reason[last]
-    st = pop.stage[c]
-    # loyal customers are exclusive and do not compare, unless their complaint was botched (betrayed)
-    keep = nonzero(((st == ORDINARY) | (st == TRUSTING) | ((st == LOYAL) & (reason == R_RECOVERY)))
-                   & ((pop.flags[c] & EV.LEFT) == 0))
-    c, reason = c[keep], reason[keep]
-    on_value = None
-    if len(rise):
-        on_value = np.zeros(len(c), dtype=bool)
-        at = np.searchsorted(c, rise)
-        inside = at < len(c)
-        at, r = at[inside], rise[inside]
-        on_value[at[c[at] == r]] = True
-    choose_merchant(pop, c, T, P, rng, stats, reason, on_value=on_value)
+    # (compiled: each place once, with its reason; loyal customers are exclusive and do not compare,
+    # unless their complaint was botched, betrayed)
+    c, reason, on_value = comparers(*groups, _GROUP_REASONS, pop.stage, pop.flags, np.uint32(EV.LEFT), ORDINARY,
+                                    TRUSTING, LOYAL, R_RECOVERY)
+    choose_merchant(pop, c, T, P, rng, stats, reason, on_value=on_value if len(rise) else None)
     # involuntary churn: each place with chance natural_churn; the active ones leave
     out = bernoulli_positions(n, P.natural_churn, rng)
     out = out[(pop.stage[out] > CHURNED) & ((pop.flags[out] & EV.LEFT) == 0)]
