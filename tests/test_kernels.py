@@ -285,6 +285,34 @@ def test_the_compiled_choice_utilities_are_the_numpy_ones(changes, monkeypatch):
     assert seen["rows"] > 200 and (seen["on_value"] > 0 or P.price_reconsider == 0), seen
 
 
+@SLOW
+@given(a=st.lists(st.integers(0, 10**6)), b=st.lists(st.integers(0, 10**6)))
+def test_merging_two_ascending_runs_is_sorting_them(a, b):
+    a, b = np.sort(np.array(a, dtype=np.int64)), np.sort(np.array(b, dtype=np.int64))
+    np.testing.assert_array_equal(kernels.merged(a, b), np.sort(np.concatenate([a, b])))
+
+
+@SLOW
+@given(sizes=st.lists(st.integers(0, 60), min_size=4, max_size=4), ordered=st.booleans(), seed=st.integers(0, 2**32 - 1))
+def test_merging_the_groups_that_compare_is_the_numpy_merge(sizes, ordered, seed):
+    """Groups of places, each in order (as the phases give them) or not, overlapping: the compiled
+    merge gives the numpy passes' places, reasons and price-rise marks."""
+    from sim.mechanism.state import LOYAL, ORDINARY, R_RECOVERY, TRUSTING
+
+    rng = np.random.default_rng(seed)
+    n = 80
+    stage = rng.integers(0, 5, n).astype(np.int8)
+    flags = rng.choice(np.array([0, EV.LEFT, EV.PURCHASE], dtype=np.uint32), n)
+    groups = []
+    for k in sizes:
+        g = rng.choice(n, size=min(k, n), replace=False).astype(np.int64)
+        groups.append(np.sort(g) if ordered else g)
+    reasons = np.array([6, 4, 2, 3], dtype=np.int8)
+    args = (*groups, reasons, stage, flags, np.uint32(EV.LEFT), ORDINARY, TRUSTING, LOYAL, R_RECOVERY)
+    for x, y in zip(kernels.comparers(*args), oracle.comparers(*args)):
+        np.testing.assert_array_equal(x, y)
+
+
 @pytest.mark.parametrize("seed", [2, 8])
 def test_who_compares_is_who_the_numpy_passes_found(seed, monkeypatch):
     """The four groups prompted to compare (looking around, a noticed price rise, a silent failure,

@@ -13,7 +13,7 @@ import numpy as np
 import math
 
 from ..network import bernoulli_positions
-from ..kernels import choice_utilities, comparers
+from ..kernels import choice_utilities, comparers, merged
 from .common import anticipated_quality, anticipated_value, anticipated_value_one, logit_choice
 from .evaluation import evaluate, evaluate_one
 from .relationship import start_relationship
@@ -187,7 +187,7 @@ def looking_around(pop: Population, P, rng) -> np.ndarray:
     c = chance(S[low], r)
     if kt:
         c *= np.exp(F32(-kt) * pop.trust[low])
-    return np.sort(np.concatenate([cand[keep], low[rng.random(len(low), dtype=F32) < c]]))
+    return merged(cand[keep], low[rng.random(len(low), dtype=F32) < c])  # (both ascending, apart)
 
 
 #: the reason for leaving of each group prompted to compare (:func:`compare_and_churn`), in its order
