@@ -22,7 +22,7 @@ import numba
 import numpy as np
 from numba import njit, prange
 
-__all__ = ["sized", "CHUNK", "PARALLEL_FROM", "population_pass_chunks", "buyers_by_chance_chunks", "evaluate_buyers_chunks", "geometric_chunk", "pair_count", "pair_listeners", "tell", "zone_evaluate", "trial_pass", "population_pass", "evaluate_buyers", "choice_utilities", "merged", "comparers", "relationship_start", "follow_trust", "encounter_pass", "pay_pass", "reinforce_pass", "trust_pass", "aggrieve_pass", "voice_pass", "stay_logit", "logistic_store", "grow_pass", "expect_pass", "buyers_by_chance", "get_older"]
+__all__ = ["sized", "CHUNK", "PARALLEL_FROM", "population_pass_chunks", "buyers_by_chance_chunks", "evaluate_buyers_chunks", "geometric_chunk", "pair_count", "pair_listeners", "tell", "zone_evaluate", "trial_pass", "population_pass", "evaluate_buyers", "choice_utilities", "merged", "comparers", "relationship_start", "follow_trust", "encounter_pass", "pay_pass", "reinforce_pass", "trust_pass", "aggrieve_pass", "voice_pass", "stay_logit", "logistic_store", "grow_pass", "expect_pass", "buyers_by_chance", "two_groups", "split_trials", "get_older"]
 
 #: the mechanism functions (:mod:`sim.mechanism`) a compiled pass carries out in place of calling
 #: them, in order: docs/ODD.md's schedule names them for the phase that runs the pass, and
@@ -962,6 +962,47 @@ def buyers_by_chance(u, trust, stage, base, extra):
         out[k] = i  # (written always, kept by counting it: no branch on the draw)
         k += (u[i] < p) & (stage[i] > 0)
     return out[:k].copy()
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def two_groups(stage, first, second):
+    """Positions (ascending) of the entries of ``stage`` equal to ``first`` and of those equal to
+    ``second``, in one pass."""
+    n = len(stage)
+    a = np.empty(n, dtype=np.int64)
+    b = np.empty(n, dtype=np.int64)
+    na = 0
+    nb = 0
+    for r in range(n):
+        s = stage[r]
+        a[na] = r  # (written always, kept by counting it)
+        na += s == first
+        b[nb] = r
+        nb += s == second
+    return a[:na].copy(), b[:nb].copy()
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def split_trials(n, first, chosen_first, second, chosen_second):
+    """Of ``n`` buyers, those trying another merchant — the members ``first[chosen_first]`` and
+    ``second[chosen_second]`` of two groups (positions) — and the others: ``(others, triers)``,
+    positions in ascending order."""
+    tries = np.zeros(n, dtype=np.bool_)
+    for t in range(len(chosen_first)):
+        tries[first[chosen_first[t]]] = True
+    for t in range(len(chosen_second)):
+        tries[second[chosen_second[t]]] = True
+    own = np.empty(n, dtype=np.int64)
+    trial = np.empty(n, dtype=np.int64)
+    no = 0
+    nt = 0
+    for r in range(n):
+        own[no] = r
+        trial[nt] = r
+        x = tries[r]
+        no += not x
+        nt += x
+    return own[:no].copy(), trial[:nt].copy()
 
 
 @njit(cache=True, nogil=True, error_model="numpy")

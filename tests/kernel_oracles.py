@@ -461,3 +461,29 @@ def comparers(looking, rise, silent, botched, reasons, stage, flags, left, ordin
         at, r = at[inside], rise[inside]
         on_value[at[c[at] == r]] = True
     return c, reason, on_value
+
+
+def visit(pop, buyers, P, rng, stage=None, positions=False):
+    """Where each buyer buys (:func:`sim.mechanism.need.visit`) as its numpy passes decided it."""
+    from sim.network import bernoulli_positions
+
+    none = np.zeros(0, dtype=np.intp)
+    if pop.m > 1 and P.variety_seeking > 0:
+        st = pop.stage[buyers] if stage is None else stage
+        tries = np.zeros(len(buyers), dtype=bool)
+        for group, chance in ((ORDINARY, P.variety_seeking), (TRUSTING, P.variety_seeking / 2)):
+            members = np.flatnonzero(st == group)
+            tries[members[bernoulli_positions(len(members), float(F32(chance)), rng)]] = True
+        pos = np.flatnonzero(tries)
+        if len(pos):
+            trial = buyers[pos]
+            other = rng.integers(0, pop.m - 1, size=len(pos))
+            cur = pop.merchant[trial]
+            other += other >= cur
+            own = np.flatnonzero(~tries)
+            if positions:
+                return own, pos, other.astype(np.intp)
+            return buyers[own], trial, other.astype(np.intp)
+    if positions:
+        return np.arange(len(buyers)), none, none
+    return buyers, none, none

@@ -241,19 +241,29 @@ def test_the_population_pass_counts_and_sums_as_masks_do():
 
 @pytest.mark.parametrize("seed", [2, 9])
 def test_who_buys_and_ageing_are_as_the_numpy_passes(seed):
-    from sim.mechanism.need import need
+    from sim.mechanism.need import need, visit
 
-    P = rich_market(500).replace(loyal_extra_purchases=1.5)
+    P = rich_market(500).replace(loyal_extra_purchases=1.5, variety_seeking=0.2)
+    tried = 0
     a, b = _twins(P, seed, 10)
     for _ in range(8):
         ca, cb = _until(a, "age"), _until(b, "age")
         SCHEDULE[[p.name for p in SCHEDULE].index("age")].run(ca)
         oracle.age(cb.pop)
         _same_population(a, b)
-        np.testing.assert_array_equal(need(a.pop, P, a.rng), oracle.need(b.pop, P, b.rng))
+        buyers = need(a.pop, P, a.rng)
+        np.testing.assert_array_equal(buyers, oracle.need(b.pop, P, b.rng))
         _same_state(a.rng, b.rng)
+        for positions in (True, False):  # where they buy: the own merchant or, for once, another
+            got = visit(a.pop, buyers, P, a.rng, positions=positions)
+            want = oracle.visit(b.pop, buyers, P, b.rng, positions=positions)
+            for x, y in zip(got, want):
+                np.testing.assert_array_equal(x, y)
+            _same_state(a.rng, b.rng)
+            tried += len(got[1])
         a.step()
         b.step()
+    assert tried > 20, tried
 
 
 @pytest.mark.parametrize("changes", list(MARKETS.values()) + [dict(grievance_weight=0.0, price_doubt=0.6)],

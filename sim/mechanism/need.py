@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..kernels import buyers_by_chance, get_older, sized
+from ..kernels import buyers_by_chance, get_older, sized, split_trials, two_groups
 from ..network import bernoulli_positions
-from .state import COUNT_MAX, F32, LOYAL, ORDINARY, TRUSTING, Population, nonzero
+from .state import COUNT_MAX, F32, LOYAL, ORDINARY, TRUSTING, Population
 
 __all__ = ["need", "visit", "age_phase", "need_phase", "get_older_one", "need_one", "visit_one"]
 
@@ -37,17 +37,15 @@ def visit(pop: Population, buyers: np.ndarray, P, rng, stage=None, positions: bo
         st = pop.stage[buyers] if stage is None else stage
         # each ordinary buyer tries with chance variety_seeking, each trusting one with half that:
         # found by geometric skipping within each group
-        tries = np.zeros(len(buyers), dtype=bool)
-        for group, chance in ((ORDINARY, P.variety_seeking), (TRUSTING, P.variety_seeking / 2)):
-            members = nonzero(st == group)
-            tries[members[bernoulli_positions(len(members), float(F32(chance)), rng)]] = True
-        pos = nonzero(tries)
+        ordinary, trusting = two_groups(st, ORDINARY, TRUSTING)  # (compiled: one pass)
+        by_ordinary = bernoulli_positions(len(ordinary), float(F32(P.variety_seeking)), rng)
+        by_trusting = bernoulli_positions(len(trusting), float(F32(P.variety_seeking / 2)), rng)
+        own, pos = split_trials(len(buyers), ordinary, by_ordinary, trusting, by_trusting)  # (compiled: one pass)
         if len(pos):
             trial = buyers[pos]
             other = rng.integers(0, pop.m - 1, size=len(pos))
             cur = pop.merchant[trial]
             other += other >= cur
-            own = nonzero(~tries)
             if positions:
                 return own, pos, other.astype(np.intp)
             return buyers[own], trial, other.astype(np.intp)
