@@ -291,12 +291,13 @@ def zone_evaluate(d, keep, half, slope, gain, loss, g):
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def trial_pass(trial, trial_at, quality, units, expected_price, price_sens, stage, loyal_keep, price_paid, expectation,
-               half, slope, gain, loss, g, heard, spend):
+def trial_pass(trial, trial_at, quality, units, expected_price, price_sens, stage, loyal, loyal_keep, price_paid,
+               expectation, half, slope, gain, loss, g, heard, spend):
     """The trials of the customers at places ``trial``, each at merchant ``trial_at``, from the
     ``quality`` each received (:func:`sim.mechanism.purchase.trial_phase`): perceived value
     (:func:`sim.mechanism.evaluation.perceive`: quality less the price term; a loyal customer's
-    sensitivity to a price above its expected price times ``loyal_keep``), the zone of tolerance
+    sensitivity to a price above its expected price times ``loyal_keep``, a customer at stage
+    ``loyal``), the zone of tolerance
     against the expectation (:func:`sim.mechanism.evaluation.evaluate`), what the customer thinks of
     the merchant tried (``heard``, moved by the satisfaction less 0.5, at most ±0.5, kept within
     ±1) and its recent spend (a tenth of the price times the ``units`` served). Returns the
@@ -312,7 +313,7 @@ def trial_pass(trial, trial_at, quality, units, expected_price, price_sens, stag
         ep = expected_price[i]
         paid = price_paid[j]
         sens = price_sens[i]
-        if stage[i] == 4 and paid > ep:
+        if stage[i] == loyal and paid > ep:
             sens = sens * loyal_keep
         v = quality[r] - sens * (paid - ep) / ep
         s, sh, _ = _zone(v - expectation[i], one, half, slope, gain, loss, g)

@@ -13,7 +13,7 @@ from ..kernels import pay_pass, trial_pass
 from .common import clip
 from .encounter import encounter
 from .evaluation import evaluate_one
-from .state import EV, F32
+from .state import EV, F32, LOYAL
 
 __all__ = ["pay_phase", "trial_phase", "pay_one", "raise_share_of_wallet_one", "try_other_one"]
 
@@ -41,7 +41,7 @@ def trial_phase(ctx) -> None:
         tq, _ = encounter(pop, trial, trial_at, T, rng, ctx.excitement)
         # (compiled: perceive and evaluate at the merchant tried, what the customer now thinks of it,
         # the spend; one pass)
-        trial_bad = trial_pass(trial, trial_at, tq, tunits, pop.expected_price, pop.price_sens, pop.stage,
+        trial_bad = trial_pass(trial, trial_at, tq, tunits, pop.expected_price, pop.price_sens, pop.stage, LOYAL,
                                F32(1 - P.loyal_price_tolerance), T.price_paid, pop.expectation,
                                F32(P.zone_of_tolerance / 2), F32(P.zone_slope), F32(P.gain_sensitivity),
                                -F32(P.gain_sensitivity) * F32(P.loss_aversion), F32(P.diminishing_sensitivity),
