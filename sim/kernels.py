@@ -17,6 +17,7 @@ Set ``NUMBA_DISABLE_JIT=1`` to run these loops as plain Python (slow, for debugg
 from __future__ import annotations
 
 import math
+import types
 
 import numba
 import numpy as np
@@ -751,7 +752,7 @@ def pay_pass(idx, price, trial, products, multi, spend, value_realised, wallet, 
     tenth = np.float32(0.1)
     one = np.float32(1)
     ten = np.float32(10)
-    for r in range(len(idx)):
+    for r in prange(len(idx)):
         i = idx[r]
         paid = price[r] * np.float32(products[i]) if multi else price[r]
         spend[i] += tenth * paid
@@ -778,7 +779,7 @@ def reinforce_pass(idx, s, satisfied, where, affective_x, cycle_a, affective, to
     one = np.float32(1)
     n = len(idx)
     strength = np.empty(n, dtype=np.float32)
-    for r in range(n):
+    for r in prange(n):
         i = idx[r]
         sat = satisfied[r]
         c = cycle_a[i]
@@ -805,7 +806,7 @@ def trust_pass(idx, gain, severity, trust, trust_gain, trust_loss):
     one = np.float32(1)
     n = len(idx)
     out = np.empty(n, dtype=np.float32)
-    for r in range(n):
+    for r in prange(n):
         i = idx[r]
         t = trust[i]
         x = t + trust_gain * gain[r] * (one - t) - trust_loss * severity[r] * t
@@ -823,7 +824,7 @@ def aggrieve_pass(idx, severity, recovery_due, grievance, memory, curvature):
     arithmetic in the same order."""
     zero = np.float32(0)
     one = np.float32(1)
-    for r in range(len(idx)):
+    for r in prange(len(idx)):
         i = idx[r]
         g = grievance[i] * (memory if recovery_due[i] < 0 else one)
         sv = severity[r]
@@ -869,7 +870,7 @@ def grow_pass(idx, where, relational_x, growth, most, relational, switch_cost, w
     in the same order."""
     n = len(idx)
     out = np.empty(n, dtype=np.float32)
-    for r in range(n):
+    for r in prange(n):
         i = idx[r]
         j = where[r]
         rx = relational_x[j]
@@ -895,7 +896,7 @@ def expect_pass(idx, value, where, E, ep, sens, paid, promise, a, keep, pull, wi
     expectation a share ``a`` of the way toward what the merchant offers (``with_excitement``); the
     expected price toward the price paid (times ``price_weight``, plus ``going``, the market's share,
     when ``with_market``), never below ``floor``. The same float32 arithmetic in the same order."""
-    for r in range(len(idx)):
+    for r in prange(len(idx)):
         i = idx[r]
         j = where[r]
         e = E[r]
@@ -925,7 +926,7 @@ def stay_logit(idx, w, S, tr, sc, heard, grievance, financial, price_sens, expec
     lim = np.float32(30)
     n = len(idx)
     out = np.empty(n, dtype=np.float32)
-    for r in range(n):
+    for r in prange(n):
         i = idx[r]
         j = w[r]
         u = sat_weight * (S[r] - half)
@@ -947,7 +948,7 @@ def stay_logit(idx, w, S, tr, sc, heard, grievance, financial, price_sens, expec
 def logistic_store(idx, e, out):
     """``out[idx] = 1 / (1 + e)``: the logistic function from ``e = exp(−x)``, written in place."""
     one = np.float32(1)
-    for r in range(len(idx)):
+    for r in prange(len(idx)):
         out[idx[r]] = one / (e[r] + one)
 
 
@@ -1139,8 +1140,22 @@ def evaluate_buyers_chunks(idx, w, quality, stage, loyal, keep, failed, price_pa
 threads = numba.get_num_threads
 
 #: the passes that have a twin on every core (above)
+def _on_cores(kernel):
+    """``kernel`` compiled once more with its per-buyer loop (a ``prange``, a plain loop in
+    ``kernel`` itself) shared by every core: each iteration writes only its own buyer's values, so
+    the results are those of the one loop. (A copy of the function under a name of its own, so that
+    the two compilations are cached apart.)"""
+    f = kernel.py_func
+    twin = types.FunctionType(f.__code__, f.__globals__, f.__name__ + "_cores", f.__defaults__, f.__closure__)
+    twin.__qualname__ = f.__qualname__ + "_cores"
+    twin.__doc__ = f"{f.__name__} on every core (see :func:`_on_cores`)."
+    return njit(cache=True, nogil=True, error_model="numpy", parallel=True)(twin)
+
+
 _ON_CORES = {population_pass: population_pass_chunks, buyers_by_chance: buyers_by_chance_chunks,
-             evaluate_buyers: evaluate_buyers_chunks}
+             evaluate_buyers: evaluate_buyers_chunks,
+             **{k: _on_cores(k) for k in (pay_pass, reinforce_pass, trust_pass, aggrieve_pass, grow_pass, expect_pass,
+                                          stay_logit, logistic_store)}}
 
 
 def sized(kernel, n: int):

@@ -303,7 +303,8 @@ def test_merging_two_ascending_runs_is_sorting_them(a, b):
 
 
 @SLOW
-@given(sizes=st.lists(st.integers(0, 60), min_size=4, max_size=4), ordered=st.booleans(), seed=st.integers(0, 2**32 - 1))
+@given(sizes=st.lists(st.integers(0, 60), min_size=4, max_size=4), ordered=st.booleans(),
+       seed=st.integers(0, 2**32 - 1))
 def test_merging_the_groups_that_compare_is_the_numpy_merge(sizes, ordered, seed):
     """Groups of places, each in order (as the phases give them) or not, overlapping: the compiled
     merge gives the numpy passes' places, reasons and price-rise marks."""
@@ -405,11 +406,11 @@ PURCHASE_PATH = {
 @pytest.mark.parametrize("changes", list(PURCHASE_PATH.values()), ids=list(PURCHASE_PATH))
 def test_the_purchase_path_compiled_is_the_numpy_passes(changes, monkeypatch):
     """The compiled passes of the purchase path (A's encounter, at the own merchant and in trials;
-    what a trial does;
-    paying and share of wallet; C/D; the grievance and the voice of E; G for buyers and for recoveries; switching costs; expectations; the intention to
-    buy again) and the numpy passes they
-    replaced, in two markets stepped side by side with programme points, several products, trials,
-    instant and slow recoveries: the same population, draws and observables, step by step."""
+    what a trial does; paying and share of wallet; C/D; the grievance and the voice of E; G for
+    buyers and for recoveries; switching costs; expectations; the intention to buy again) and the
+    numpy passes they replaced, in two markets stepped side by side with programme points, several
+    products, trials, instant and slow recoveries: the same population, draws and observables, step
+    by step."""
     import sim.mechanism.complaints as complaints
     encounter = importlib.import_module("sim.mechanism.encounter")  # (the package names its function so too)
     import sim.mechanism.expectations as expectations
@@ -426,7 +427,8 @@ def test_the_purchase_path_compiled_is_the_numpy_passes(changes, monkeypatch):
                (recovery, "reinforce", oracle.reinforce), (trust, "accumulate_trust", oracle.accumulate_trust),
                (recovery, "accumulate_trust", oracle.accumulate_trust), (complaints, "aggrieve", oracle.aggrieve),
                (switching_costs, "grow_switching_costs", oracle.grow_switching_costs),
-               (expectations, "adapt_expectations", oracle.adapt_expectations), (complaints, "complain", oracle.complain),
+               (expectations, "adapt_expectations", oracle.adapt_expectations),
+               (complaints, "complain", oracle.complain),
                (loyalty, "intention", oracle.intention), (recovery, "intention", oracle.intention),
                (encounter, "encounter", oracle.encounter), (purchase, "encounter", oracle.encounter)]
     seen = {"tried_other": 0, "recovered": 0, "failures": 0, "complaints": 0}
@@ -486,9 +488,10 @@ def test_who_buys_over_chunks_is_who_buys_in_one_pass():
 
 
 def test_a_large_market_on_every_core_is_the_market_of_one_loop(monkeypatch):
-    """A market above PARALLEL_FROM, stepped with the chunked twins (population pass, who buys, the
-    evaluate phase) and with the sequential loops: the same state, observables and draws, step by
-    step — so the number of cores never changes a result."""
+    """A market above PARALLEL_FROM, stepped with the twins on every core (the population pass, who
+    buys, the evaluate phase in chunks; paying, C/D, the grievance, G, switching costs, expectations
+    and the intention with their loops shared) and with the sequential loops: the same state,
+    observables and draws, step by step — so the number of cores never changes a result."""
     P = rich_market(int(2.2 * kernels.CHUNK)).replace(purchase_prob=0.9, initial_share_active=1.0)
     a, b = LoyaltyModel(P, seed=5), LoyaltyModel(P, seed=5)
     calls = []
@@ -504,11 +507,15 @@ def test_a_large_market_on_every_core_is_the_market_of_one_loop(monkeypatch):
         a.step()
         monkeypatch.setattr(kernels, "threads", lambda: 2)  # b: the chunked twins
         monkeypatch.setattr(kernels, "PARALLEL_FROM", kernels.CHUNK + 1)
-        for mod in ("sim.metrics", "sim.mechanism.evaluation", "sim.mechanism.need"):
+        for mod in ("sim.metrics", "sim.mechanism.evaluation", "sim.mechanism.need", "sim.mechanism.purchase",
+                    "sim.mechanism.reinforcement", "sim.mechanism.trust", "sim.mechanism.complaints",
+                    "sim.mechanism.switching_costs", "sim.mechanism.expectations", "sim.mechanism.loyalty"):
             monkeypatch.setattr(importlib.import_module(mod), "sized", count)
         b.step()
         monkeypatch.undo()
         _same_population(a, b)
         _same_state(a.rng, b.rng)
         assert a.metrics == b.metrics
-    assert calls.count(True) >= 4 * 3, calls  # every step ran all three twins (evaluate: > one chunk of buyers)
+    # every step ran the twins: the population pass, who buys, evaluate, paying, C/D, the grievance, G,
+    # switching costs, expectations, the intention (two passes), all over more than one chunk of buyers
+    assert calls.count(True) >= 4 * 11, calls

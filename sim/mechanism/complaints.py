@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..kernels import aggrieve_pass, voice_pass
+from ..kernels import aggrieve_pass, sized, voice_pass
 from .state import COUNT_MAX, EV, F32, Population, count_up
 
 __all__ = ["complain", "aggrieve", "complain_phase", "complain_one", "aggrieve_one"]
@@ -38,7 +38,8 @@ def aggrieve(pop: Population, idx, severity, P) -> None:
     grievance outlasts the moving average of satisfaction: it is what the customer remembers of a
     problem until the merchant puts it right (:func:`sim.mechanism.recovery.settle_grievance`)."""
     # (compiled: one pass)
-    aggrieve_pass(idx, severity, pop.recovery_due, pop.grievance, F32(P.grievance_memory), F32(P.grievance_curvature))
+    sized(aggrieve_pass, len(idx))(idx, severity, pop.recovery_due, pop.grievance, F32(P.grievance_memory),
+                                   F32(P.grievance_curvature))
 
 
 def complain_phase(ctx) -> None:

@@ -6,7 +6,7 @@ Phase ``expectations`` of :data:`sim.model.SCHEDULE`; readable twin :func:`adapt
 
 from __future__ import annotations
 
-from ..kernels import expect_pass
+from ..kernels import expect_pass, sized
 from .common import price_term_one
 from .state import F32, Population
 
@@ -37,9 +37,9 @@ def adapt_expectations(pop: Population, idx, value, where, T, P, excitement: boo
     w = P.market_price_pull
     going = F32(w * float(T.price_paid.mean())) if w else F32(0)  # the market's share of the target price
     # (compiled: one pass)
-    expect_pass(idx, value, where, E, ep, sens, paid, T.promise, F32(a), F32(1 - P.promise_pull), F32(P.promise_pull),
-                bool(excitement), T.excitement, F32(1 - w), going, w != 0, F32(MIN_EXPECTED_PRICE), pop.expectation,
-                pop.excite_expect, pop.expected_price)
+    sized(expect_pass, len(idx))(idx, value, where, E, ep, sens, paid, T.promise, F32(a), F32(1 - P.promise_pull),
+                                 F32(P.promise_pull), bool(excitement), T.excitement, F32(1 - w), going, w != 0,
+                                 F32(MIN_EXPECTED_PRICE), pop.expectation, pop.excite_expect, pop.expected_price)
 
 
 def expectations_phase(ctx) -> None:

@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 
-from ..kernels import follow_trust, logistic_store, stay_logit
+from ..kernels import follow_trust, logistic_store, sized, stay_logit
 from .common import anticipated_value, anticipated_value_one, clip
 from .evaluation import evaluate, evaluate_one
 from .state import EV, F32, LOYAL, ORDINARY, TRUSTING, StepStats, Population
@@ -78,11 +78,12 @@ def intention(pop: Population, idx, w, T, P, mean_expectation: float, satisfacti
     sc = pop.switch_cost[idx] if switch_cost is None else switch_cost
     # (compiled: the utility of staying, as stay_utility, less the others' value, scaled and negated;
     # numpy's exp; then 1 / (1 + exp(−x)) written in place)
-    x = stay_logit(idx, w, S, tr, sc, pop.heard, pop.grievance, pop.financial, pop.price_sens, pop.expected_price,
-                   bool(pop.any_points), others, F32(P.satisfaction_weight), F32(P.trust_weight),
-                   F32(P.grievance_weight), bool(P.grievance_weight), F32(P.intention_noise))
+    x = sized(stay_logit, len(idx))(idx, w, S, tr, sc, pop.heard, pop.grievance, pop.financial, pop.price_sens,
+                                    pop.expected_price, bool(pop.any_points), others, F32(P.satisfaction_weight),
+                                    F32(P.trust_weight), F32(P.grievance_weight), bool(P.grievance_weight),
+                                    F32(P.intention_noise))
     np.exp(x, out=x)
-    logistic_store(idx, x, pop.intentional)
+    sized(logistic_store, len(idx))(idx, x, pop.intentional)
 
 
 def loyalty_phase(ctx) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..kernels import pay_pass, trial_pass
+from ..kernels import pay_pass, sized, trial_pass
 from .common import clip
 from .encounter import encounter
 from .evaluation import evaluate_one
@@ -25,8 +25,8 @@ def pay_phase(ctx) -> None:
     ``wallet · tenure / (tenure + 10)``."""
     pop, idx, multi = ctx.pop, ctx.idx, ctx.multi
     # (compiled: one pass; the products served at this purchase are read only once someone holds several)
-    pay_pass(idx, ctx.price, ctx.trial, pop.products, multi, pop.spend, pop.value_realised, pop.wallet, pop.tenure,
-             pop.behavioural)
+    sized(pay_pass, len(idx))(idx, ctx.price, ctx.trial, pop.products, multi, pop.spend, pop.value_realised,
+                              pop.wallet, pop.tenure, pop.behavioural)
     ctx.units = pop.products[idx].astype(F32) if multi else None
 
 

@@ -5,7 +5,7 @@ Phase ``reinforce`` of :data:`sim.model.SCHEDULE`; readable twin :func:`reinforc
 
 from __future__ import annotations
 
-from ..kernels import reinforce_pass
+from ..kernels import reinforce_pass, sized
 from .common import clip
 from .state import COUNT_MAX, Population
 
@@ -21,7 +21,8 @@ def reinforce(pop: Population, idx, s, satisfied, T, where, P):
     expectations are just met, up to 1 for delight), used by :func:`accumulate_trust`.
     """
     # (compiled: one pass)
-    return reinforce_pass(idx, s, satisfied, where, T.affective, pop.cycle_a, pop.affective, COUNT_MAX)
+    return sized(reinforce_pass, len(idx))(idx, s, satisfied, where, T.affective, pop.cycle_a, pop.affective,
+                                           COUNT_MAX)
 
 
 def reinforce_phase(ctx) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..kernels import grow_pass
+from ..kernels import grow_pass, sized
 from ..params import POINTS_CAP
 from .state import F32, TRUSTING, Population
 
@@ -62,8 +62,8 @@ def grow_switching_costs(pop: Population, idx, where, T, P):
     by adding what changed, and returns it."""
     points = bool(T.points.any())
     # (compiled: one pass)
-    sc = grow_pass(idx, where, T.relational_x, F32(P.relational_growth), F32(P.relational_max), pop.relational,
-                   pop.switch_cost, points, T.points, F32(POINTS_CAP), pop.financial)
+    sc = sized(grow_pass, len(idx))(idx, where, T.relational_x, F32(P.relational_growth), F32(P.relational_max),
+                                    pop.relational, pop.switch_cost, points, T.points, F32(POINTS_CAP), pop.financial)
     if points:
         pop.any_points = True
     return sc

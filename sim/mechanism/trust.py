@@ -5,7 +5,7 @@ Phase ``trust`` of :data:`sim.model.SCHEDULE`; readable twin :func:`accumulate_t
 
 from __future__ import annotations
 
-from ..kernels import trust_pass
+from ..kernels import sized, trust_pass
 from .common import clip
 from .state import F32, Population
 
@@ -20,7 +20,8 @@ def accumulate_trust(pop: Population, idx, gain_strength, loss_severity, P):
     several times ``trust_gain`` — lost faster than built. Returns the new trust.
     """
     # (compiled: one pass)
-    return trust_pass(idx, gain_strength, loss_severity, pop.trust, F32(P.trust_gain), F32(P.trust_loss))
+    return sized(trust_pass, len(idx))(idx, gain_strength, loss_severity, pop.trust, F32(P.trust_gain),
+                                       F32(P.trust_loss))
 
 
 def trust_phase(ctx) -> None:
