@@ -262,6 +262,31 @@ def _anticipated(quality, price, ep, sens, below_doubt):
     return val
 
 
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _perceived(quality, price, ep, sens, loyal, loyal_keep):
+    """Perceived value (:func:`sim.mechanism.evaluation.perceive`): ``quality`` less the price term
+    against the expected price ``ep``; a ``loyal`` customer's sensitivity to a price above ``ep``
+    times ``loyal_keep`` (float32, in that order)."""
+    if loyal and price > ep:
+        sens = sens * loyal_keep
+    return quality - sens * (price - ep) / ep
+
+
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _stay(satisfaction, trust, heard, grievance, switch_cost, sat_w, trust_w, grievance_w):
+    """The utility of staying (:func:`sim.mechanism.choice.stay_utility`) for one customer: its
+    satisfaction less 0.5 and its trust, weighted, plus what it heard of its merchant, less the
+    weighted grievance (when the weight is not 0), plus ``switch_cost`` (points included if any;
+    float32, in that order)."""
+    u = sat_w * (satisfaction - np.float32(0.5))
+    u += trust_w * trust
+    u += heard
+    if grievance_w != np.float32(0):
+        u -= grievance_w * grievance
+    u += switch_cost
+    return u
+
+
 @njit(cache=True, nogil=True, error_model="numpy")
 def zone_evaluate(d, keep, half, slope, gain, loss, g):
     """The zone of tolerance (:func:`sim.mechanism.evaluation.evaluate`) on the disconfirmations
@@ -313,10 +338,7 @@ def trial_pass(trial, trial_at, quality, units, expected_price, price_sens, stag
         j = trial_at[r]
         ep = expected_price[i]
         paid = price_paid[j]
-        sens = price_sens[i]
-        if stage[i] == loyal and paid > ep:
-            sens = sens * loyal_keep
-        v = quality[r] - sens * (paid - ep) / ep
+        v = _perceived(quality[r], paid, ep, price_sens[i], stage[i] == loyal, loyal_keep)
         s, sh, _ = _zone(v - expectation[i], one, half, slope, gain, loss, g)
         bad[nb] = r  # (written always, kept by counting it)
         nb += sh > 0
@@ -448,11 +470,8 @@ def evaluate_buyers(idx, w, quality, stage, loyal, keep, failed, price_paid,
             cand[nc] = i  # (written always, kept by counting it: no branch on the data)
             nc += (pr > ref) & ((st == 2) | (st == 3))
         # perceived value
-        s_eff = sn
-        if use_loyal_factor and loyal[j] and pr > e_p:
-            s_eff = sn * loyal_factor
         q = quality[j]
-        val = q - s_eff * (pr - e_p) / e_p
+        val = _perceived(q, pr, e_p, sn, use_loyal_factor and loyal[j], loyal_factor)
         v[j] = val
         e = expectation[i]
         E[j] = e
@@ -519,7 +538,6 @@ def choice_utilities(candidates, cur, on_value, expected_price, price_sens, expe
     k = len(candidates)
     m = len(quality)
     U = np.empty((k, m + 1), dtype=np.float32)
-    zero = np.float32(0)
     half_pt = np.float32(0.5)
     one = np.float32(1)
     by_value = len(on_value) > 0
@@ -542,13 +560,7 @@ def choice_utilities(candidates, cur, on_value, expected_price, price_sens, expe
         if by_value and on_value[r]:
             U[r, c] += sc
         else:
-            u = sat_w * (satisfaction[i] - half_pt)
-            u += trust_w * trust[i]
-            u += heard[i, c]
-            if grievance_w != zero:
-                u -= grievance_w * grievance[i]
-            u += sc
-            U[r, c] = u
+            U[r, c] = _stay(satisfaction[i], trust[i], heard[i, c], grievance[i], sc, sat_w, trust_w, grievance_w)
         U[r, m] = outside
     return U
 
@@ -913,31 +925,23 @@ def expect_pass(idx, value, where, E, ep, sens, paid, promise, a, keep, pull, wi
 
 @njit(cache=True, nogil=True, error_model="numpy")
 def stay_logit(idx, w, S, tr, sc, heard, grievance, financial, price_sens, expected_price, with_points, others,
-               sat_weight, trust_weight, grievance_weight, with_grievance, noise):
+               sat_weight, trust_weight, grievance_weight, noise):
     """The intention's logit for the customers at places ``idx`` with merchants ``w``
     (:func:`sim.mechanism.loyalty.intention`): the utility of staying
     (:func:`sim.mechanism.choice.stay_utility`, from satisfaction ``S``, trust ``tr``, the kept
     switching cost ``sc`` plus the points' worth when ``with_points``, what was heard of the
-    merchant, less the grievance when ``with_grievance``) less the inclusive value of the others
+    merchant, less the grievance) less the inclusive value of the others
     (``others``, per merchant), over ``noise``, kept within ±30 and negated: ``exp`` of it (numpy's,
     by the caller) then gives ``1/intention − 1`` (:func:`logistic_store`). The same float32
     arithmetic in the same order."""
-    half = np.float32(0.5)
     lim = np.float32(30)
     n = len(idx)
     out = np.empty(n, dtype=np.float32)
     for r in prange(n):
         i = idx[r]
         j = w[r]
-        u = sat_weight * (S[r] - half)
-        u += trust_weight * tr[r]
-        u += heard[i, j]
-        if with_grievance:
-            u -= grievance_weight * grievance[i]
-        if with_points:
-            u += sc[r] + financial[i] * price_sens[i] / expected_price[i]
-        else:
-            u += sc[r]
+        c = sc[r] + financial[i] * price_sens[i] / expected_price[i] if with_points else sc[r]
+        u = _stay(S[r], tr[r], heard[i, j], grievance[i], c, sat_weight, trust_weight, grievance_weight)
         x = (u - others[j]) / noise
         x = min(max(x, -lim), lim)
         out[r] = -x

@@ -80,8 +80,7 @@ def intention(pop: Population, idx, w, T, P, mean_expectation: float, satisfacti
     # numpy's exp; then 1 / (1 + exp(−x)) written in place)
     x = sized(stay_logit, len(idx))(idx, w, S, tr, sc, pop.heard, pop.grievance, pop.financial, pop.price_sens,
                                     pop.expected_price, bool(pop.any_points), others, F32(P.satisfaction_weight),
-                                    F32(P.trust_weight), F32(P.grievance_weight), bool(P.grievance_weight),
-                                    F32(P.intention_noise))
+                                    F32(P.trust_weight), F32(P.grievance_weight), F32(P.intention_noise))
     np.exp(x, out=x)
     sized(logistic_store, len(idx))(idx, x, pop.intentional)
 
