@@ -23,7 +23,7 @@ import numba
 import numpy as np
 from numba import njit, prange
 
-__all__ = ["sized", "CHUNK", "PARALLEL_FROM", "population_pass_chunks", "buyers_by_chance_chunks", "evaluate_buyers_chunks", "geometric_chunk", "pair_count", "pair_listeners", "tell", "zone_evaluate", "trial_pass", "population_pass", "evaluate_buyers", "choice_utilities", "merged", "comparers", "relationship_start", "follow_trust", "encounter_pass", "pay_pass", "reinforce_pass", "trust_pass", "aggrieve_pass", "voice_pass", "stay_logit", "logistic_store", "grow_pass", "expect_pass", "buyers_by_chance", "two_groups", "split_trials", "get_older"]
+__all__ = ["sized", "CHUNK", "PARALLEL_FROM", "population_pass_chunks", "buyers_by_chance_chunks", "evaluate_buyers_chunks", "geometric_chunk", "pair_count", "pair_listeners", "tell", "zone_evaluate", "trial_pass", "population_pass", "evaluate_buyers", "choice_utilities", "merged", "comparers", "relationship_start", "follow_trust", "encounter_pass", "pay_pass", "reinforce_pass", "trust_pass", "aggrieve_pass", "voice_pass", "stay_logit", "logistic_store", "grow_pass", "expect_pass", "buyers_by_chance", "two_groups", "split_trials", "get_older", "bernoulli_draw", "need_visit"]
 
 #: the mechanism functions (:mod:`sim.mechanism`) a compiled pass carries out in place of calling
 #: them, in order: docs/ODD.md's schedule names them for the phase that runs the pass, and
@@ -1022,6 +1022,56 @@ def get_older(stage, age, tenure, spend, fade, top):
             if tenure[i] < top:
                 tenure[i] += 1
         spend[i] *= fade
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def bernoulli_draw(total, p, rng):
+    """:func:`sim.network.bernoulli_positions` inside compiled code: the same chunks of uniforms drawn
+    from the model's generator ``rng`` (numba draws the numbers numpy draws and leaves the generator
+    in the same state), the same skipping (:func:`geometric_chunk`)."""
+    if total <= 0 or p <= 0:
+        return np.zeros(0, dtype=np.int64)
+    if p >= 1:
+        return np.arange(total)
+    lq = math.log1p(-p)
+    out = np.zeros(0, dtype=np.int64)
+    last = -1
+    first = True
+    while last < total - 1:
+        left = total - 1 - last
+        size = int(max(64.0, left * p * 1.1 + 4 * math.sqrt(left * p)))
+        pos, last = geometric_chunk(rng.random(size), lq, last, total)
+        out = pos if first else np.concatenate((out, pos))
+        first = False
+    return out
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def need_visit(rng, trust, stage, merchant, base, extra, m, p_first, p_second, first_stage, second_stage):
+    """Phase ``need`` in one compiled call, drawing from the model's generator ``rng`` the numbers
+    and in the order :func:`sim.mechanism.need.need` and :func:`sim.mechanism.need.visit` draw them
+    with numpy: who buys (:func:`buyers_by_chance`: a float32 uniform per place), then which buyers
+    of stage ``first_stage`` and of ``second_stage`` try another merchant (chances ``p_first`` and
+    ``p_second``, :func:`bernoulli_draw`) and which one (uniform over the ``m − 1`` others).
+    Returns ``(buyers, their stages, own, trial, trial_at)``: ``own`` and ``trial`` are positions
+    among the buyers. ``p_first = 0`` (or one merchant): nobody tries, nothing more is drawn."""
+    u = rng.random(len(stage), dtype=np.float32)
+    buyers = buyers_by_chance(u, trust, stage, base, extra)
+    n = len(buyers)
+    st = np.empty(n, dtype=stage.dtype)
+    for r in range(n):
+        st[r] = stage[buyers[r]]
+    if m > 1 and p_first > 0:
+        first, second = two_groups(st, first_stage, second_stage)
+        by_first = bernoulli_draw(len(first), p_first, rng)
+        by_second = bernoulli_draw(len(second), p_second, rng)
+        own, trial = split_trials(n, first, by_first, second, by_second)
+        if len(trial):
+            at = rng.integers(0, m - 1, size=len(trial))
+            for t in range(len(trial)):
+                at[t] += at[t] >= merchant[buyers[trial[t]]]
+            return buyers, st, own, trial, at
+    return buyers, st, np.arange(n), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
 
 
 # ---- the same passes on every core, for large markets ------------------------------------------

@@ -266,6 +266,55 @@ def test_who_buys_and_ageing_are_as_the_numpy_passes(seed):
     assert tried > 20, tried
 
 
+@SLOW
+@given(total=st.integers(0, 4000), p=st.floats(0, 1), seed=st.integers(0, 2**32 - 1))
+def test_geometric_skipping_inside_compiled_code_draws_what_numpy_draws(total, p, seed):
+    """The generator handed to compiled code (kernels.bernoulli_draw) gives the positions and
+    leaves the generator where the numpy formulation does."""
+    r1, r2 = np.random.default_rng(seed), np.random.default_rng(seed)
+    got = kernels.bernoulli_draw(total, p, r1)
+    np.testing.assert_array_equal(got, oracle.bernoulli_positions(total, p, r2))
+    assert got.dtype == np.int64
+    _same_state(r1, r2)
+
+
+NEED_MARKETS = {
+    "variety seeking, trust buys more": dict(variety_seeking=0.2, loyal_extra_purchases=1.5),
+    "nobody seeks variety": dict(variety_seeking=0.0),
+    "the most variety allowed": dict(variety_seeking=0.5),
+    "a tiny chance of variety": dict(variety_seeking=1e-4),
+}
+
+
+@pytest.mark.parametrize("one_merchant", [False, True], ids=["three merchants", "one merchant"])
+@pytest.mark.parametrize("changes", list(NEED_MARKETS.values()), ids=list(NEED_MARKETS))
+def test_the_need_phase_in_one_compiled_call_is_need_then_visit(changes, one_merchant):
+    """Phase ``need`` runs as one compiled call drawing from the model's generator
+    (kernels.need_visit): the same buyers, trials and merchants tried as the numpy passes, and the
+    generator left in the same state, step after step."""
+    P = rich_market(500).replace(**changes)
+    if one_merchant:
+        P = P.replace(merchants=P.merchants[:1])
+    a, b = _twins(P, 5, 6)
+    tried = 0
+    for _ in range(6):
+        ca, cb = _until(a, "need"), _until(b, "need")
+        SCHEDULE[[p.name for p in SCHEDULE].index("need")].run(ca)
+        buyers = oracle.need(b.pop, P, cb.rng)
+        own, pos, at = oracle.visit(b.pop, buyers, P, cb.rng, positions=True)
+        np.testing.assert_array_equal(ca.idx, buyers[own])
+        np.testing.assert_array_equal(ca.trial, buyers[pos])
+        np.testing.assert_array_equal(ca.trial_at, at)
+        np.testing.assert_array_equal(ca.st, b.pop.stage[buyers][own])
+        np.testing.assert_array_equal(ca.w, b.pop.merchant[buyers[own]])
+        _same_state(a.rng, b.rng)
+        tried += len(pos)
+        a.step()
+        b.step()
+    seeking = changes["variety_seeking"] >= 0.2 and not one_merchant
+    assert (tried > 20) if seeking else (tried <= 2), tried
+
+
 @pytest.mark.parametrize("changes", list(MARKETS.values()) + [dict(grievance_weight=0.0, price_doubt=0.6)],
                          ids=list(MARKETS) + ["no grievance, strong doubt"])
 def test_the_compiled_choice_utilities_are_the_numpy_ones(changes, monkeypatch):

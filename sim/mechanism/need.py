@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..kernels import buyers_by_chance, get_older, sized, split_trials, two_groups
+from ..kernels import buyers_by_chance, get_older, need_visit, sized, split_trials, two_groups
 from ..network import bernoulli_positions
 from .state import COUNT_MAX, F32, LOYAL, ORDINARY, TRUSTING, Population
 
@@ -66,9 +66,17 @@ def need_phase(ctx) -> None:
     merchant), ``ctx.trial``/``ctx.trial_at`` (buyers trying another, and where), ``ctx.st``,
     ``ctx.w``, ``ctx.loyal`` and the loyal buyers' ``ctx.tolerance``."""
     P, pop, rng = ctx.P, ctx.pop, ctx.rng
-    buyers = need(pop, P, rng)
-    st = pop.stage[buyers]
-    own, trial_pos, trial_at = visit(pop, buyers, P, rng, stage=st, positions=True)
+    if sized(buyers_by_chance, pop.n) is buyers_by_chance:
+        # one compiled call, drawing what need and visit draw, in their order (sim.kernels.need_visit)
+        variety = P.variety_seeking if pop.m > 1 else 0.0
+        buyers, st, own, trial_pos, trial_at = need_visit(
+            rng, pop.trust, pop.stage, pop.merchant, F32(P.purchase_prob),
+            F32(P.purchase_prob * P.loyal_extra_purchases), pop.m, float(F32(variety)), float(F32(variety / 2)),
+            ORDINARY, TRUSTING)
+    else:  # a large market: who buys is found on every core
+        buyers = need(pop, P, rng)
+        st = pop.stage[buyers]
+        own, trial_pos, trial_at = visit(pop, buyers, P, rng, stage=st, positions=True)
     if len(trial_pos):
         idx, trial, st = buyers[own], buyers[trial_pos], st[own]
     else:
