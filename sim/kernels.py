@@ -23,7 +23,7 @@ import numba
 import numpy as np
 from numba import njit, prange
 
-__all__ = ["sized", "CHUNK", "PARALLEL_FROM", "population_pass_chunks", "buyers_by_chance_chunks", "evaluate_buyers_chunks", "geometric_chunk", "pair_count", "pair_listeners", "tell", "zone_evaluate", "trial_pass", "population_pass", "evaluate_buyers", "choice_utilities", "merged", "comparers", "relationship_start", "follow_trust", "encounter_pass", "pay_pass", "reinforce_pass", "trust_pass", "aggrieve_pass", "voice_pass", "stay_logit", "logistic_store", "grow_pass", "expect_pass", "buyers_by_chance", "two_groups", "split_trials", "get_older", "bernoulli_draw", "need_visit"]
+__all__ = ["sized", "CHUNK", "PARALLEL_FROM", "population_pass_chunks", "buyers_by_chance_chunks", "evaluate_buyers_chunks", "geometric_chunk", "chunk_size", "pair_count", "pair_listeners", "tell", "zone_evaluate", "trial_pass", "population_pass", "evaluate_buyers", "choice_utilities", "merged", "comparers", "relationship_start", "follow_trust", "encounter_pass", "pay_pass", "reinforce_pass", "trust_pass", "aggrieve_pass", "voice_pass", "stay_logit", "logistic_store", "grow_pass", "expect_pass", "buyers_by_chance", "two_groups", "split_trials", "get_older", "bernoulli_draw", "need_visit"]
 
 #: the mechanism functions (:mod:`sim.mechanism`) a compiled pass carries out in place of calling
 #: them, in order: docs/ODD.md's schedule names them for the phase that runs the pass, and
@@ -34,6 +34,7 @@ FUSES = {
     "relationship_start": ("anticipated_value", "price_term", "switching_cost_base"),
     "stay_logit": ("stay_utility", "switching_cost", "points_cost"),
     "trial_pass": ("perceive", "evaluate"),
+    "need_visit": ("need", "visit"),
 }
 
 
@@ -56,6 +57,14 @@ def geometric_chunk(u, lq, last, total):
             out[k] = pos
             k += 1
     return out[:k], pos
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def chunk_size(left, p):
+    """How many uniforms the next chunk of geometric skipping draws for ``left`` trials of chance
+    ``p`` (:func:`sim.network.bernoulli_positions`, :func:`bernoulli_draw`): enough to cover them
+    with room to spare, so that one chunk nearly always does, and at least 64."""
+    return int(max(64.0, left * p * 1.1 + 4 * math.sqrt(left * p)))
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -1039,8 +1048,7 @@ def bernoulli_draw(total, p, rng):
     first = True
     while last < total - 1:
         left = total - 1 - last
-        size = int(max(64.0, left * p * 1.1 + 4 * math.sqrt(left * p)))
-        pos, last = geometric_chunk(rng.random(size), lq, last, total)
+        pos, last = geometric_chunk(rng.random(chunk_size(left, p)), lq, last, total)
         out = pos if first else np.concatenate((out, pos))
         first = False
     return out

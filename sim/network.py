@@ -177,7 +177,8 @@ def bernoulli_positions(total: int, p: float, rng: np.random.Generator) -> np.nd
     (``1 + floor(log(1 − u) / log(1 − p))`` with ``u`` uniform on [0, 1), in
     :func:`sim.kernels.geometric_chunk`), so the cost grows with the number of successes, not with
     ``total``. Uniforms are drawn in chunks sized to cover the rest with room to spare, so one chunk
-    nearly always does."""
+    nearly always does (:func:`sim.kernels.chunk_size`; :func:`sim.kernels.bernoulli_draw` is the same
+    skipping inside compiled code)."""
     if total <= 0 or p <= 0:
         return np.zeros(0, dtype=np.int64)
     if p >= 1:
@@ -187,7 +188,6 @@ def bernoulli_positions(total: int, p: float, rng: np.random.Generator) -> np.nd
     chunks, last = [], -1
     while last < total - 1:
         left = total - 1 - last
-        size = int(max(64, left * p * 1.1 + 4 * math.sqrt(left * p)))
-        pos, last = kernels.geometric_chunk(rng.random(size), lq, last, total)
+        pos, last = kernels.geometric_chunk(rng.random(kernels.chunk_size(left, p)), lq, last, total)
         chunks.append(pos)
     return chunks[0] if len(chunks) == 1 else np.concatenate(chunks)

@@ -68,11 +68,10 @@ def need_phase(ctx) -> None:
     P, pop, rng = ctx.P, ctx.pop, ctx.rng
     if sized(buyers_by_chance, pop.n) is buyers_by_chance:
         # one compiled call, drawing what need and visit draw, in their order (sim.kernels.need_visit)
-        variety = P.variety_seeking if pop.m > 1 else 0.0
         buyers, st, own, trial_pos, trial_at = need_visit(
             rng, pop.trust, pop.stage, pop.merchant, F32(P.purchase_prob),
-            F32(P.purchase_prob * P.loyal_extra_purchases), pop.m, float(F32(variety)), float(F32(variety / 2)),
-            ORDINARY, TRUSTING)
+            F32(P.purchase_prob * P.loyal_extra_purchases), pop.m, float(F32(P.variety_seeking)),
+            float(F32(P.variety_seeking / 2)), ORDINARY, TRUSTING)
     else:  # a large market: who buys is found on every core
         buyers = need(pop, P, rng)
         st = pop.stage[buyers]
