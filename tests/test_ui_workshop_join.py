@@ -434,6 +434,9 @@ def test_a_seat_given_back_offers_to_join_again(reg, monkeypatch):
         wait(lambda: classed(rc, "lsim-ws-rejoin", v.Btn))
         assert "holds no seat" in html_of(rc, "lsim-ws-error")
         one(rc, "lsim-ws-rejoin", v.Btn).click()
+        # the join form comes back; the page also renders from the thread that follows the workshop,
+        # so the click's render may land a moment later
+        wait(lambda: classed(rc, "lsim-ws-code", v.TextField))
         join_as(rc, ws.code, "Ann again")
         wait(lambda: "Ann again" in page_text(rc))
         assert ws.seats[(0, "A")].name == "Ann again"
