@@ -769,9 +769,12 @@ def calibrate(ctx, calibration, out, trials, workers, resume, quiet):
 @_workers_option
 @click.option("--doc", is_flag=True,
               help="Regenerate docs/validation.md and docs/validation/*.png (needs a full run) / 重新生成文档.")
+@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
+              help="Run every fact on a variant of the model: a market-wide parameter changed (keys a fact's "
+                   "own file sets keep its value) / 在模型的变体上检验：修改全市场参数（事实文件自己设定的键保持不变）.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar / 不显示进度条.")
 @click.pass_context
-def validate(ctx, out, fast, only, seeds, master, workers, doc, quiet):
+def validate(ctx, out, fast, only, seeds, master, workers, doc, sets, quiet):
     """Check the model against the stylized facts of the field literature (F1–F13) and what bad word
     of mouth costs a merchant (F14).
     检验模型能否重现实地研究中的典型事实（F1–F13）以及负面口碑让商家付出的代价（F14）。
@@ -787,11 +790,17 @@ def validate(ctx, out, fast, only, seeds, master, workers, doc, quiet):
       loyalty-sim validate --only F5,F7 --out results/f5f7 --lang zh
       loyalty-sim validate --workers 2 --out results/validation-full
       loyalty-sim validate --doc --workers 2      # regenerates docs/validation.md
+      loyalty-sim validate --only F5,F7 --set voice_fit=20 --out results/variant
     """
     from . import validation as val
+    from .validation.variant import variant_values
 
     lang = _lang(ctx)
     ids = val.parse_only(only)
+    values = variant_values(sets) if sets else {}
+    if doc and values:
+        raise ParamError("--doc", "--doc documents the model as declared: drop --set (a variant's report goes to "
+                         "--out DIR)", None, "--doc 记录的是按声明设定的模型：请去掉 --set（变体的报告请写入 --out 文件夹）")
     n = seeds if seeds is not None else (val.FAST_SEEDS if fast else val.FULL_SEEDS)
     if out is None and not doc:
         raise ParamError("--out", "give --out DIR for the report (or --doc to regenerate docs/validation.md)", None,
@@ -817,7 +826,7 @@ def validate(ctx, out, fast, only, seeds, master, workers, doc, quiet):
         bar(done, 0, total)
 
     try:
-        v = val.run_validation(ids, n_seeds=n, workers=workers, progress=progress,
+        v = val.run_validation(ids, n_seeds=n, workers=workers, progress=progress, values=values,
                                **({"master": master} if master is not None else {}))
     finally:
         bar.close()

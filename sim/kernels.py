@@ -855,13 +855,16 @@ def aggrieve_pass(idx, severity, recovery_due, grievance, memory, curvature):
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def voice_pass(idx, severity, where, u, prop, ease, minor, span, curvature, recovery_due, complaints, flags, bit, top):
+def voice_pass(idx, severity, where, u, prop, ease, minor, span, curvature, fit, voice_fit, centre, recovery_due,
+               complaints, flags, bit, top):
     """Which dissatisfied buyers at places ``idx`` complain (:func:`sim.mechanism.complaints.complain`),
     from one uniform ``u`` each: the chance ``minor + span · severity ** curvature``, times the
     customer's propensity ``prop`` (at most 1), with half the remaining reluctance removed by the
-    merchant's ``ease``; nobody still waiting for an answer (``recovery_due`` ≥ 0). The voiced count
-    one more complaint (stopping at ``top``) and get the event flag ``bit``. Returns the mask. The
-    same float32 arithmetic in the same order."""
+    merchant's ``ease``; with ``voice_fit`` ≠ 0 its log-odds then move by ``voice_fit · fit − centre``
+    (a chance of 0 or 1 stays); nobody still waiting for an answer (``recovery_due`` ≥ 0). The voiced
+    count one more complaint (stopping at ``top``) and get the event flag ``bit``. Returns the mask.
+    The same float32 arithmetic in the same order."""
+    zero = np.float32(0)
     one = np.float32(1)
     half = np.float32(0.5)
     n = len(idx)
@@ -871,6 +874,8 @@ def voice_pass(idx, severity, where, u, prop, ease, minor, span, curvature, reco
         p = minor + span * _pow(severity[r], curvature)
         p = min(p * prop[i], one)
         p = p + half * ease[where[r]] * (one - p)
+        if voice_fit != zero and zero < p < one:
+            p = one / (one + (one - p) / p * np.exp(centre - voice_fit * fit[i]))
         v = (u[r] < p) & (recovery_due[i] < 0)
         voiced[r] = v
         if v:

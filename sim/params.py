@@ -347,6 +347,13 @@ _MARKET: list[Param] = [
     _p("complaint_curvature", 2.0, 0.5, 5.0, "exponent", "Steepness of complaining", "投诉陡度",
        "how steeply complaining rises with severity (higher = only severe problems are voiced)",
        "投诉随严重程度上升的陡峭程度（越高越只投诉严重问题）", "customers", step=0.1),
+    _p("voice_fit", 0.0, 0.0, 60.0, "log-odds/fit", "Voice of the well matched", "契合者发声",
+       "how much more a customer whose merchant suits it well speaks up about a problem instead of staying silent: "
+       "each unit of its fit adds this much to the log-odds of complaining, centred so that the average chance stays "
+       "as the complaint rates above say (those with more to lose by leaving use voice; 0 = fit plays no part)",
+       "与商家契合度高的顾客遇到问题时更倾向于投诉而不是沉默的程度：契合度每增加一个单位，投诉概率的对数几率增加此值；"
+       "经过居中处理，平均投诉概率仍由上面的投诉率决定（离开损失越大的顾客越会发声；0 = 契合度不起作用）",
+       "customers", step=1),
     _p("trust_init", 0.2, 0.0, 1.0, "trust", "Initial trust", "初始信任",
        "trust a customer starts with toward a merchant it has just chosen",
        "客户刚选择某商家时对其的初始信任", "customers", step=0.01),
@@ -380,6 +387,13 @@ _MARKET: list[Param] = [
     _p("recovery_decay", 0.05, 0.0, 0.5, "quality/step", "Cost of a slow recovery", "补救迟缓的代价",
        "how much a recovery loses in the customer's eyes for each step it is late",
        "补救每晚一期，在客户眼中损失的价值", "customers", step=0.01),
+    _p("recovery_expected", 0.0, 0.0, 1.0, "share", "Remedy expected", "预期的补救",
+       "share of the merchant's compensation a complaining customer expects: a remedy is felt against the expectation "
+       "plus this share of it (a merchant known to compensate generously delights less by doing so); whether a remedy "
+       "fails the customer again is still judged against the expectation alone",
+       "投诉的顾客预期得到的商家补偿的比例：补救的感受以预期加上这一比例的补偿为参照（以慷慨补偿闻名的商家，补偿带来的惊喜更少）；"
+       "补救是否再次令顾客失望，仍只以原预期判断",
+       "customers", step=0.05),
     _p("promise_pull", 0.1, 0.0, 1.0, "share", "Pull of ongoing promises", "持续承诺的牵引",
        "weight of the merchant's ongoing advertising when a customer's expectation is updated",
        "更新预期时商家持续广告承诺所占的权重", "customers", step=0.01),

@@ -353,6 +353,12 @@ def complain(pop, idx, severity, where, T, P, rng):
     p = np.minimum(p * pop.complaint_prop[idx], 1)
     ease = by_merchant(T.complaint_ease, where)
     p = p + 0.5 * ease * (1 - p)
+    if P.voice_fit:  # the well matched speak up more: the log-odds move by voice_fit · fit − centre
+        from sim.mechanism.complaints import voice_centre
+        one = F32(1)
+        inside = (p > 0) & (p < 1)
+        p = np.where(inside, one / (one + (one - p) / np.where(inside, p, one)
+                                    * np.exp(F32(voice_centre(P)) - F32(P.voice_fit) * pop.fit[idx])), p)
     voiced = rng.random(len(idx), dtype=F32) < p
     voiced &= pop.recovery_due[idx] < 0
     count_up(pop.complaints, idx[voiced])

@@ -449,6 +449,8 @@ PURCHASE_PATH = {
     "linear grievances weighing nothing, fast trust, slow forgetting": dict(
         grievance_curvature=1.0, grievance_memory=0.95, trust_gain=0.3, trust_loss=0.8, relational_growth=0.05,
         grievance_weight=0.0),
+    "the well matched voice more, a remedy felt against the compensation expected": dict(
+        voice_fit=30.0, recovery_expected=0.6, fit_spread=0.08),
 }
 
 

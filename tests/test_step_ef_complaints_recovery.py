@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from engine_kit import model, population, rng, steady, table
 from sim import mechanism as mc
@@ -291,3 +293,110 @@ def test_a_customer_waiting_for_an_answer_does_not_compare_after_a_new_problem()
         waiting += int(pending.sum())
         lost_silent += int((silent & ~pending & ((f & (EV.SWITCHED | EV.LEFT)) != 0)).sum())
     assert waiting > 20 and lost_silent > 20
+
+
+# ---- who voices: the well matched speak up more (voice_fit) -----------------------------------
+def _fitted(n=N, sd=0.05, seed=4):
+    pop = population(n)
+    pop.fit[:] = (sd * np.random.default_rng(seed).standard_normal(n)).astype(F32)
+    return pop
+
+
+def _voiced_by_fit(voice_fit, severity, ease=0.0, seed=1):
+    T, P = table(steady(complaint_ease=ease), voice_fit=voice_fit, fit_spread=0.05)
+    pop = _fitted()
+    idx = np.arange(pop.n)
+    voiced = mc.complain(pop, idx, np.full(pop.n, severity, F32), np.zeros(pop.n, np.intp), T, P, rng(seed))
+    return voiced, pop.fit
+
+
+@pytest.mark.parametrize("severity,ease", [(0.0, 0.0), (0.5, 0.0), (0.2, 1.0)])
+def test_customers_whom_their_merchant_suits_well_complain_more(severity, ease):
+    """E with voice_fit: among customers with the same problem, those whose merchant suits them well
+    (fit above one standard deviation) voice it far more often than the badly matched (below minus
+    one); with voice_fit 0 the two groups complain alike."""
+    voiced, fit = _voiced_by_fit(30.0, severity, ease)
+    good, bad = voiced[fit > 0.05].mean(), voiced[fit < -0.05].mean()
+    assert good > 1.5 * bad and good > bad + 0.03, (good, bad)
+    voiced0, fit0 = _voiced_by_fit(0.0, severity, ease)
+    g0, b0 = voiced0[fit0 > 0.05], voiced0[fit0 < -0.05]
+    q = voiced0.mean()
+    se = np.sqrt(q * (1 - q) * (1 / len(g0) + 1 / len(b0)))
+    assert abs(g0.mean() - b0.mean()) < 4 * se, (g0.mean(), b0.mean(), se)
+
+
+def test_voice_of_the_well_matched_leaves_the_rate_of_minor_complaints_about_as_declared():
+    """The shift is centred (sim.mechanism.complaints.voice_centre): the average odds stay, so a rare
+    complaint (a minor problem, 1 in 25) keeps about its declared rate whoever voices it."""
+    for k in (10.0, 20.0, 30.0):
+        voiced, _ = _voiced_by_fit(k, 0.0)
+        assert 0.03 <= voiced.mean() <= 0.045, (k, voiced.mean())
+
+
+@given(p=st.floats(0.0, 1.0), fit=st.floats(-0.5, 0.5), k=st.floats(0.0, 60.0), other=st.floats(-0.5, 0.5))
+@settings(max_examples=300, deadline=None)
+def test_the_voice_shift_is_a_chance_that_rises_with_fit(p, fit, k, other):
+    """voice_shift (the readable rule): a chance stays a chance; it rises with fit (never falls); a
+    chance of 0 or 1 and voice_fit 0 leave it as it was."""
+    from sim import Params
+    P = Params(voice_fit=k)
+    q = mc.voice_shift(p, fit, P)
+    assert 0.0 <= q <= 1.0
+    if k == 0 or p in (0.0, 1.0):
+        assert q == p
+    lo, hi = sorted((fit, other))
+    assert mc.voice_shift(p, lo, P) <= mc.voice_shift(p, hi, P) + 1e-12
+
+
+def test_the_compiled_voice_and_the_readable_rule_give_the_same_chance():
+    """The compiled pass (float32) and voice_shift (float64) move the chance alike: the share voiced
+    among 20,000 customers with a chance of 0.3 matches the readable rule's mean chance."""
+    T, P = table(steady(), voice_fit=25.0, fit_spread=0.05, complaint_minor=0.3, complaint_major=0.3)
+    pop = _fitted()
+    idx = np.arange(pop.n)
+    voiced = mc.complain(pop, idx, np.zeros(pop.n, F32), np.zeros(pop.n, np.intp), T, P, rng(2))
+    expected = np.mean([mc.voice_shift(0.3, float(f), P) for f in pop.fit])
+    assert voiced.mean() == pytest.approx(expected, abs=4 * np.sqrt(expected * (1 - expected) / pop.n))
+
+
+# ---- a remedy felt against what the customer counted on (recovery_expected) --------------------
+def _recovered_after_one_step(recovery_expected, cls=None):
+    mm = failing_market(seed=7, n=2000, recovery_prob=1.0, recovery_delay=0, compensation=0.3, consistency=1.0,
+                        failure_severity=0.3)
+    mm.set_params(recovery_expected=recovery_expected, recovery_decay=0.0)
+    mm.step()
+    ok = (mm.pop.flags & EV.RECOVERED) > 0
+    return mm, ok
+
+
+def test_a_remedy_the_customer_counted_on_is_felt_as_expected():
+    """F → B with recovery_expected: a remedy giving exactly the compensation the customer counted on
+    (recovery_expected 1) is felt as exactly what it expected (transaction satisfaction 0.5), where
+    the same remedy as a surprise (0) delights; whether it puts things right is judged as before —
+    the same customers are recovered."""
+    surprised, ok0 = _recovered_after_one_step(0.0)
+    counted, ok1 = _recovered_after_one_step(1.0)
+    assert ok0.sum() > 50
+    np.testing.assert_array_equal(ok0, ok1)
+    assert np.all(surprised.pop.txn_sat[ok0] > 0.6)
+    np.testing.assert_allclose(counted.pop.txn_sat[ok1], 0.5, atol=1e-6)
+    half, ok_half = _recovered_after_one_step(0.5)
+    np.testing.assert_array_equal(ok0, ok_half)
+    assert np.all((half.pop.txn_sat[ok0] > 0.5) & (half.pop.txn_sat[ok0] < surprised.pop.txn_sat[ok0]))
+
+
+def test_the_readable_customer_feels_a_counted_on_remedy_as_expected():
+    """The readable twin (reevaluate_recovery_one) follows the same rule: with recovery_expected 1 a
+    remedy of exactly the merchant's compensation is felt as 0.5."""
+    from sim.reference import ReferenceModel
+    from engine_kit import params as market
+    P = market(400, merchants=[steady(quality=0.65, promise=0.65, failure_prob=0.35, failure_severity=0.3,
+                                      complaint_ease=1.0, recovery_prob=1.0, recovery_delay=0, compensation=0.3)],
+               expectation_init=0.65, recovery_expected=1.0, recovery_decay=0.0)
+    ref = ReferenceModel(P, seed=3)
+    felt = []
+    for _ in range(3):
+        ref.step()
+        felt += [c.txn_sat for c in ref.places if c is not None and c.stage > 0 and c.flags & EV.RECOVERED]
+    assert len(felt) > 20
+    np.testing.assert_allclose(felt, 0.5, atol=1e-6)

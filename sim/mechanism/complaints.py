@@ -10,7 +10,7 @@ import numpy as np
 from ..kernels import aggrieve_pass, sized, voice_pass
 from .state import COUNT_MAX, EV, F32, Population, count_up
 
-__all__ = ["complain", "aggrieve", "complain_phase", "complain_one", "aggrieve_one"]
+__all__ = ["complain", "voice_centre", "voice_shift", "aggrieve", "complain_phase", "complain_one", "aggrieve_one"]
 
 
 def complain(pop: Population, idx, severity, where, T, P, rng) -> np.ndarray:
@@ -19,14 +19,33 @@ def complain(pop: Population, idx, severity, where, T, P, rng) -> np.ndarray:
     The chance rises steeply with severity, from ``complaint_minor`` (about 1 in 25) to
     ``complaint_major``: ``p = minor + (major − minor) · severity^curvature``, times the
     customer's own propensity; an easy channel (``complaint_ease``) removes up to half of the
-    remaining reluctance. A customer still waiting for the answer to an earlier complaint does not
+    remaining reluctance. Customers whose merchant suits them well speak up more (``voice_fit``, see
+    :func:`voice_shift`). A customer still waiting for the answer to an earlier complaint does not
     complain again: its new problem stays unvoiced.
     """
     u = rng.random(len(idx), dtype=F32)
     # (compiled: one pass)
     return voice_pass(idx, severity, where, u, pop.complaint_prop, T.complaint_ease, F32(P.complaint_minor),
-                      F32(P.complaint_major - P.complaint_minor), F32(P.complaint_curvature), pop.recovery_due,
-                      pop.complaints, pop.flags, np.uint32(EV.COMPLAINED), COUNT_MAX)
+                      F32(P.complaint_major - P.complaint_minor), F32(P.complaint_curvature), pop.fit,
+                      F32(P.voice_fit), F32(voice_centre(P)), pop.recovery_due, pop.complaints, pop.flags,
+                      np.uint32(EV.COMPLAINED), COUNT_MAX)
+
+
+def voice_centre(P) -> float:
+    """What :func:`complain` takes off the log-odds of complaining with ``voice_fit``, so that the
+    average chance stays what the complaint rates say: fit is normal with sd ``fit_spread``, and
+    ``E[exp(k·fit)] = exp(k²·sd²/2)``, so shifting the log-odds by ``k·fit − k²·sd²/2`` keeps the average
+    odds — and for a rare complaint (a minor problem) the average chance — as they were."""
+    return 0.5 * (P.voice_fit * P.fit_spread) ** 2
+
+
+def voice_shift(p: float, fit: float, P) -> float:
+    """E — the chance ``p`` of complaining of a customer of ``fit``, moved on its log-odds by
+    ``voice_fit · fit − voice_centre``: customers who lose more by leaving (their merchant suits them
+    well) use voice rather than exit. A chance of 0 or 1 stays as it is."""
+    if P.voice_fit == 0 or not 0 < p < 1:
+        return p
+    return 1 / (1 + (1 - p) / p * np.exp(voice_centre(P) - P.voice_fit * fit))
 
 
 def aggrieve(pop: Population, idx, severity, P) -> None:
@@ -64,13 +83,15 @@ def complain_phase(ctx) -> None:
 def complain_one(c, severity: float, j: int) -> bool:
     """E — complaining rises steeply with severity, from about 1 in 25 (minor) to
     ``complaint_major``; an easy channel removes up to half the remaining reluctance. A customer
-    still waiting for the answer to an earlier complaint does not complain again."""
+    still waiting for the answer to an earlier complaint does not complain again. Customers whose
+    merchant suits them well speak up more (:func:`voice_shift`)."""
     P = c.model.params
     if c.recovery_due >= 0:
         return False
     p = P.complaint_minor + (P.complaint_major - P.complaint_minor) * severity**P.complaint_curvature
     p = min(p * c.complaint_prop, 1.0)
     p += 0.5 * c.model.policies.complaint_ease[j] * (1 - p)
+    p = voice_shift(p, c.fit, P)
     voiced = c.model.rng.random() < p
     if voiced:
         c.complaints += 1

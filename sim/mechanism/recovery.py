@@ -15,7 +15,7 @@ from .reinforcement import reinforce
 from .state import CHURNED, EV, F32, LOYAL, R_RECOVERY, Population, count_up, nonzero
 from .trust import accumulate_trust
 
-__all__ = ["recover", "reevaluate_recoveries", "settle_grievance", "recover_phase", "cycle_b_phase", "recover_one",
+__all__ = ["recover", "reevaluate_recoveries", "remedy_reference", "settle_grievance", "recover_phase", "cycle_b_phase", "recover_one",
            "reevaluate_recovery_one", "settle_grievance_one"]
 
 
@@ -33,8 +33,11 @@ def reevaluate_recoveries(pop: Population, step: int, T, P):
     """F → B — Cycle B: customers whose recovery lands now evaluate it against their expectation.
 
     A resolved complaint restores the expected level plus the compensation, less ``recovery_decay``
-    for each step of delay; a refused one leaves the failed encounter as it was. Returns
-    ``(idx, satisfaction, shortfall, surplus, success)``, or ``None`` if nobody is due.
+    for each step of delay; a refused one leaves the failed encounter as it was. A remedy is felt
+    against the expectation plus the share ``recovery_expected`` of the merchant's compensation (what
+    the customer counted on getting, :func:`remedy_reference`); whether it fails the customer again
+    (a shortfall) is judged against the expectation alone. Returns ``(idx, satisfaction, shortfall,
+    surplus, success)``, or ``None`` if nobody is due.
     """
     due = nonzero(pop.recovery_due == step)
     if len(due) == 0:
@@ -51,6 +54,8 @@ def reevaluate_recoveries(pop: Population, step: int, T, P):
     value = np.where(pop.recovery_ok[due], np.maximum(fixed, pop.recovery_value[due]), pop.recovery_value[due])
     tol = (pop.stage[due] == LOYAL) * F32(P.loyal_failure_tolerance)
     s, short, surplus = evaluate(value.astype(F32), E, P, tol)
+    if P.recovery_expected:  # felt against what it counted on; a new failure judged as before
+        s = evaluate(value.astype(F32), remedy_reference(E, T.compensation[mer], pop.recovery_ok[due], P), P, tol)[0]
     success = pop.recovery_ok[due] & (short <= 0)
     count_up(pop.cycle_b, due)
     count_up(pop.recoveries, due)
@@ -59,6 +64,14 @@ def reevaluate_recoveries(pop: Population, step: int, T, P):
     pop.flags[due[~success]] |= EV.BOTCHED
     pop.txn_sat[due] = s
     return due, s, short, surplus, success
+
+
+def remedy_reference(expectation, compensation, resolved, P):
+    """F — what a complaining customer measures a remedy against: its expectation plus the share
+    ``recovery_expected`` of the compensation its merchant gives, where the complaint is resolved (a
+    refusal is measured against the expectation alone). A merchant that always compensates generously
+    is known for it, and what is counted on delights less than what comes as a surprise."""
+    return (expectation + F32(P.recovery_expected) * compensation * resolved).astype(F32)
 
 
 def settle_grievance(pop: Population, idx, resolved, success, severity, delay, P) -> None:
@@ -146,7 +159,8 @@ def recover_one(c, j: int, value: float) -> None:
 
 def reevaluate_recovery_one(c) -> bool:
     """F → B — Cycle B: a resolved complaint restores the expected level plus compensation, less
-    ``recovery_decay`` per step of delay; a refused one leaves the failed encounter as it was.
+    ``recovery_decay`` per step of delay; a refused one leaves the failed encounter as it was. The
+    remedy is felt against what the customer counted on (:func:`remedy_reference`).
     Success (resolved and no shortfall) is a positive reinforcement, back to Cycle A; otherwise
     the recovery is botched: trust breaks, and an angry customer talks and looks around."""
     model, P, T = c.model, c.model.params, c.model.policies
@@ -158,6 +172,8 @@ def reevaluate_recovery_one(c) -> bool:
     value = max(fixed, c.recovery_value) if c.recovery_ok else c.recovery_value
     tolerance = P.loyal_failure_tolerance if c.stage == LOYAL else 0.0
     s, short, _ = evaluate_one(value, c.expectation, P, tolerance)
+    if P.recovery_expected:  # felt against what it counted on; a new failure judged as before
+        s = evaluate_one(value, remedy_reference(c.expectation, T.compensation[j], c.recovery_ok, P), P, tolerance)[0]
     success = c.recovery_ok and short <= 0
     c.cycle_b += 1
     c.recoveries += 1

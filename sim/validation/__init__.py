@@ -114,19 +114,24 @@ def load_markets(fact: Fact) -> list:
     return [load_scenario(path)]
 
 
-def measure_task(fid: str, seed: int) -> tuple[str, int, dict, float]:
-    """One fact × one seed (runs in a worker process): ``(fact id, seed, numbers, seconds)``."""
+def measure_task(fid: str, seed: int, values: dict | None = None) -> tuple[str, int, dict, float]:
+    """One fact × one seed (runs in a worker process): ``(fact id, seed, numbers, seconds)``; with
+    ``values``, on the fact's markets with them (:func:`sim.validation.variant.fact_markets`)."""
+    from .variant import fact_markets
+
     t0 = time.perf_counter()
     fact = _fact(fid)
-    out = fact.measure(load_markets(fact), int(seed))
+    out = fact.measure(fact_markets(fid, values) if values else load_markets(fact), int(seed))
     return fid, int(seed), out, time.perf_counter() - t0
 
 
 # ---- running ------------------------------------------------------------------------------------------
 def run_validation(only: Sequence[str] | None = None, n_seeds: int = FULL_SEEDS, workers: int | None = None,
                    master: int = MASTER_SEED, progress: Callable[[int, int], None] | None = None,
-                   executor: cf.Executor | None = None) -> Validation:
-    """Run the selected facts (all by default) with ``n_seeds`` seeds each and evaluate them."""
+                   executor: cf.Executor | None = None, values: dict | None = None) -> Validation:
+    """Run the selected facts (all by default) with ``n_seeds`` seeds each and evaluate them; with
+    ``values`` (market parameters, :func:`sim.validation.variant.variant_values`) on a variant of the
+    model: each fact's markets with those values, except the keys its file sets itself."""
     from ..runs import WorkerLost, git_revision, make_executor, package_versions, replicate_seeds, worker_lost
 
     ids = list(only) if only else list(FACT_IDS)
@@ -134,8 +139,11 @@ def run_validation(only: Sequence[str] | None = None, n_seeds: int = FULL_SEEDS,
         if fid not in FACT_IDS:
             raise ParamError("--only", f"unknown fact {fid!r} (known: {', '.join(FACT_IDS)})", None,
                              f"未知的事实 {fid!r}（已知：{', '.join(FACT_IDS)}）")
-    for fid in ids:  # every file must load before anything runs
-        load_markets(_fact(fid))
+    from .variant import fact_markets
+
+    values = dict(values or {})
+    for fid in ids:  # every file must load (and take the values) before anything runs
+        fact_markets(fid, values)
     seeds = replicate_seeds(master, n_seeds)
     started = datetime.now(timezone.utc).isoformat(timespec="seconds")
     t0 = time.perf_counter()
@@ -148,7 +156,7 @@ def run_validation(only: Sequence[str] | None = None, n_seeds: int = FULL_SEEDS,
     ctx = (_given(executor) if executor is not None else make_executor(workers))
     done = 0
     with ctx as (pool, desc):
-        futures = {pool.submit(measure_task, fid, s): (fid, s) for fid, s in tasks}
+        futures = {pool.submit(measure_task, fid, s, values or None): (fid, s) for fid, s in tasks}
         try:
             for fut in cf.as_completed(futures):
                 fid, s = futures[fut]
@@ -180,7 +188,7 @@ def run_validation(only: Sequence[str] | None = None, n_seeds: int = FULL_SEEDS,
                 err = f"{type(e).__name__}: {e}"
         results.append(FactResult(fact, checks, ps, seeds, secs[fid], err))
     versions = {**package_versions(), "git": git_revision()}
-    return Validation(results, seeds, master, time.perf_counter() - t0, desc, started, versions)
+    return Validation(results, seeds, master, time.perf_counter() - t0, desc, started, versions, values)
 
 
 class _given:

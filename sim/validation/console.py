@@ -4,6 +4,7 @@ English or 简体中文, with East Asian wide characters counted as two columns.
 from __future__ import annotations
 
 from .core import KIND_NAMES, KINDS, Validation
+from .variant import kept_keys
 
 __all__ = ["console_table", "headline", "WORDS"]
 
@@ -63,6 +64,26 @@ def headline(v: Validation, lang: str = "en") -> list[str]:
     return out
 
 
+def variant_text(v: Validation, lang: str = "en") -> str:
+    """One line naming the values a variant of the model ran with (``validate --set``) and the facts
+    whose own file kept a value of its own; empty for the model as declared."""
+    if not v.values:
+        return ""
+    vals = ", ".join(f"{k} = {x}" for k, x in v.values.items())
+    kept = {r.fact.id: kept_keys(r.fact.id, v.values) for r in v.results}
+    kept = {f: ks for f, ks in kept.items() if ks}
+    if lang == "zh":
+        line = f"模型的变体：每个事实的市场都改为 {vals}（--set）"
+        if kept:
+            line += "；以下事实的文件自己设定了这些键，保留其设计：" + "；".join(f"{f}（{'、'.join(ks)}）" for f, ks in kept.items())
+        return line + "。"
+    line = f"A variant of the model: every fact's markets ran with {vals} (--set)"
+    if kept:
+        line += "; these facts' own files set the key and kept their design: " + "; ".join(
+            f"{f} ({', '.join(ks)})" for f, ks in kept.items())
+    return line + "."
+
+
 def console_table(v: Validation, lang: str = "en", width: int = 150) -> list[str]:
     """The validation table for the terminal: one row per check that counts (not the info rows)."""
     zh = lang == "zh"
@@ -88,4 +109,6 @@ def console_table(v: Validation, lang: str = "en", width: int = 150) -> list[str
     lines.append("")
     lines.extend(headline(v, lang))
     lines.append(_w("seeds", lang, n=len(v.seeds), m=v.master) + f"; {v.seconds:.0f} s, {v.executor}")
+    if v.values:
+        lines.append(variant_text(v, lang))
     return lines

@@ -230,6 +230,8 @@ class Validation:
     executor: str
     started: str = ""
     versions: dict = field(default_factory=dict)
+    #: market parameters changed for every fact (``validate --set``; empty: the model as declared)
+    values: dict = field(default_factory=dict)
 
     @property
     def passed(self) -> bool:

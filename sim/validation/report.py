@@ -13,7 +13,8 @@ import warnings
 from pathlib import Path
 
 from ..analysis.tables import md_escape
-from .console import console_table, headline
+from .console import console_table, headline, variant_text
+from .variant import kept_keys
 from .core import KIND_NAMES, KINDS, ZH_SUMMARY_HEADING, FactResult, Validation
 from .paths import DOC_FIGURE_DIR, DOC_PATH, FACT_TEXT_DIR, VALIDATION_DIR
 
@@ -161,6 +162,8 @@ def write_report(v: Validation, out_dir, *, doc: bool = False, title: str | None
     first, *rest = headline(v)
     L.append(f"**{first[:1].upper()}{first[1:]}.** " + " ".join(x[:1].upper() + x[1:] + "." for x in rest))
     L.append("")
+    if v.values:
+        L.extend(_variant_lines(v))
     L.append("## How to read the checks")
     L.append("")
     L.append(f"- Every fact runs its file with the same {len(v.seeds)} seeds, spawned from master seed "
@@ -252,7 +255,9 @@ def write_report(v: Validation, out_dir, *, doc: bool = False, title: str | None
     md_path.write_text("\n".join(L), encoding="utf-8")
     data = {
         "master_seed": v.master, "seeds": v.seeds, "seconds": v.seconds, "executor": v.executor,
-        "started": v.started, "versions": v.versions, "passed": v.passed,
+        "started": v.started, "versions": v.versions, "values": v.values,
+        "kept": {r.fact.id: kept_keys(r.fact.id, v.values) for r in v.results} if v.values else {},
+        "passed": v.passed,
         "by_kind": {k: v.tally(k) for k in KINDS},
         "facts": [{"id": r.fact.id, "title_en": r.fact.title_en, "title_zh": r.fact.title_zh, "file": r.fact.file,
                    "passed": r.passed, "passed_by_kind": {k: r.passed_as(k) for k in r.kinds}, "error": r.error, "seconds": r.seconds,
@@ -260,6 +265,12 @@ def write_report(v: Validation, out_dir, *, doc: bool = False, title: str | None
     }
     json_path.write_text(json.dumps(_clean(data), indent=1, ensure_ascii=False, default=_plain), encoding="utf-8")
     return {"markdown": md_path, "figures": [p for p in figs.values() if p], "json": json_path}
+
+
+def _variant_lines(v: Validation) -> list[str]:
+    return [f"**{variant_text(v)}** Its numbers describe that variant, not the model as declared "
+            "(`sim/params.py`); the calibration of the declared model (docs/calibration.md) did not see them.",
+            "", f"**{variant_text(v, 'zh')}**", ""]
 
 
 def _clean(x):

@@ -12,6 +12,7 @@ import numpy as np
 
 from ...mechanism import EV
 from ...mechanism import evaluate as evaluate_encounter
+from ...mechanism import remedy_reference
 from ..core import interval_errors, interval_means
 from ..core import (MINOR, Check, Cohort, Fact, band_check, ci, diff_ci, new_figure, own_buyers, run_scenario, series,
                     shortfall_severity)
@@ -122,7 +123,7 @@ def measure(markets, seed):
             continue
         w = scale * (rng.gamma(k, 1 / k, len(a["S_rec"])) if k else np.ones(len(a["S_rec"])))
         E = a["E_rec"].astype(np.float32)
-        s_new, _, _ = evaluate_encounter((E + comp * w).astype(np.float32), E, P)
+        s_new, _, _ = evaluate_encounter((E + comp * w).astype(np.float32), remedy_reference(E, comp, True, P), P)
         felt_old = np.clip(a["s_rec"] + a["fit_rec"], 0, 1)
         felt_new = np.clip(s_new + a["fit_rec"], 0, 1)
         S_new = a["S_rec"] + (1 - P.satisfaction_memory) * (felt_new - felt_old)
