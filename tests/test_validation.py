@@ -448,3 +448,13 @@ def test_with_logit_reads_each_group_on_the_latent_scale():
     assert lg[1]["int_logit"][0] == pytest.approx(math.log(4)) and math.isfinite(lg[1]["int_logit"][1])
     assert ps[0].keys() == {"delta", "int"}  # the input is left as it was
     assert shock_effects(lg, "int_logit", 0.2) == pytest.approx([math.log(9), lg[1]["int_logit"][1] - math.log(4)])
+
+
+def test_a_variant_value_that_clashes_with_a_facts_own_market_names_the_fact():
+    """A value allowed in the default market may clash with a value a fact's file sets (or keeps):
+    the error names the fact and its file, in English and Chinese, before anything runs."""
+    from sim.validation.variant import fact_markets
+    with pytest.raises(ParamError) as e:
+        fact_markets("F1", {"loyalty_exit": 0.95})
+    assert "F1 (f01_expectations.toml)" in e.value.text("en") and "loyalty_threshold" in e.value.text("en")
+    assert CJK.search(e.value.text("zh"))

@@ -88,10 +88,13 @@ def fact_markets(fid: str, values: Mapping[str, Any]) -> list:
     """Fact ``fid``'s markets with ``values`` applied as :func:`fact_values` allows."""
     from . import load_markets
 
+    fact = fact_by_id(fid)
     out = []
-    for sc in load_markets(fact_by_id(fid)):
+    for sc in load_markets(fact):
         v = fact_values(fid, sc.params, values) if values else {}
-        out.append(dataclasses.replace(sc, params=set_values(sc.params, v)) if v else sc)
+        # (a value allowed alone may clash with one the fact's file sets: the message names the file)
+        out.append(dataclasses.replace(sc, params=set_values(sc.params, v, source=f"{fid} ({fact.file})"))
+                   if v else sc)
     return out
 
 
