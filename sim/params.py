@@ -136,7 +136,7 @@ UNITS_ZH: dict[str, str] = {
     "quality/step": "质量/周", "ratio": "比率", "satisfaction": "满意度", "satisfaction/quality": "满意度/质量",
     "satisfaction/value": "满意度/价值", "share": "比例", "share of price": "价格的比例", "share/step": "比例/周",
     "steps": "周", "trust": "信任", "utility": "效用", "utility/product": "效用/每种产品",
-    "utility/purchase": "效用/每次购买", "value/price": "价值/价格",
+    "utility/purchase": "效用/每次购买", "value/price": "价值/价格", "log-odds/fit": "对数几率/契合度",
 }
 
 

@@ -223,3 +223,12 @@ def test_a_refused_value_is_shown_as_given_and_huge_bounds_read_as_powers_of_two
     with pytest.raises(ParamError) as e:
         seed.validate(1e30)
     assert "1e+30 is out of range" in str(e.value) and "1000000000000000019884624838656" not in str(e.value)
+
+
+def test_every_unit_has_its_chinese():
+    """Every declared parameter's unit reads in Chinese too (the app's Chinese pages show it beside
+    the slider): a new unit needs its entry in UNITS_ZH."""
+    from sim.params import MERCHANT_PARAMS, PARAMS, UNITS_ZH
+    missing = sorted({p.unit for p in [*PARAMS.values(), *MERCHANT_PARAMS.values()]
+                      if p.unit and p.unit not in UNITS_ZH})
+    assert not missing, missing

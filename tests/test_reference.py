@@ -47,8 +47,9 @@ SLACK = {
 SCENARIOS = {
     # the default market, with trust built faster so that loyalty forms within 80 steps
     "default": Params(n_customers=300, trust_gain=0.1),
-    # every optional mechanism switched on (engine_kit.rich_market)
-    "rich": rich_market(300),
+    # every optional mechanism switched on (engine_kit.rich_market), with who voices and what a remedy
+    # is felt against (voice_fit, recovery_expected: off by default)
+    "rich": rich_market(300).replace(voice_fit=20.0, recovery_expected=0.5, fit_spread=0.08),
     # merchant A raises its price twice (see PRICE_RISES): noticed rises prompt value-for-money comparisons
     # (little inertia, so that the value-for-money comparisons after a rise move enough customers to be seen)
     "price_rise": Params(n_customers=300, trust_gain=0.1, reconsider_prob=0.005, procedural_cost=0.05),
