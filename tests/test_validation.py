@@ -170,6 +170,8 @@ def test_a_variant_of_the_model_runs_every_fact_with_its_values(tmp_path):
     (["--set", "merchants[0].price=1.1"], "merchants[0].price"),
     (["--set", "run.steps=3"], "run.steps: a run setting"),
     (["--set", "voice_fit"], "malformed"),
+    (["--set", "voice_fit=1", "--set", "voice_fit=2"], "given twice"),
+    (["--set", "voice_fit=1", "--set", "params.voice_fit=2"], "given twice"),
 ])
 def test_a_variant_with_bad_values_is_refused_before_any_fact_runs(tmp_path, monkeypatch, args, says):
     """validate --set: an unknown key, a value out of its range, a merchant's key or a run setting

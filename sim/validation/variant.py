@@ -110,7 +110,17 @@ def variant_values(sets: Iterable[str]) -> dict[str, Any]:
     merchant's key or ``run.…`` is refused with the reason). Raises :class:`ParamError` (or
     :class:`sim.inputs.scenario.ScenarioError` for a malformed item) naming the item, the key and
     what is allowed, in English and Chinese."""
-    parsed = parse_sets(list(sets))
+    sets = list(sets)
+    parsed = parse_sets(sets)
+    seen: dict[str, str] = {}
+    for item in sets:  # one value per parameter, as everywhere else (a second would be silently dropped)
+        for key in parse_sets([item]).get("params", {}):
+            if key in seen:
+                raise ParamError("--set", f"--set {item}: '{key}' is given twice (also --set {seen[key]}): give each "
+                                 "parameter once (otherwise one value would be silently ignored)", None,
+                                 f"--set {item}：'{key}' 出现了两次（另见 --set {seen[key]}）：每个参数只能给出一次"
+                                 "（否则其中一个值会被悄悄忽略）")
+            seen[key] = item
     for where, what_en, what_zh in (("merchants", "a merchant's parameter", "商家参数"),
                                     ("run", "a run setting", "运行设置")):
         if parsed.get(where):
