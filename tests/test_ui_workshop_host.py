@@ -97,14 +97,26 @@ def _all_text(rc, cls) -> str:
     return "\n".join(_text(w) for w in _with(rc, cls))
 
 
+def _shown(rc, cls, kind, timeout=10.0) -> list:
+    """The widgets of ``kind`` with class ``cls``, waiting up to ``timeout`` seconds for them: the page
+    also renders from the workshop's own thread, so what a click opened (a confirmation) may be drawn
+    a moment after the click returns. Empty if they never appear."""
+    deadline = time.time() + timeout
+    while True:
+        found = [w for w in _with(rc, cls) if isinstance(w, kind)]
+        if found or time.time() > deadline:
+            return found
+        time.sleep(0.05)
+
+
 def _click(rc, cls, i=0):
-    btns = [w for w in _with(rc, cls) if isinstance(w, v.Btn)]
+    btns = _shown(rc, cls, v.Btn)
     assert btns, f"no button .{cls}"
     btns[i].click()
 
 
 def _type(rc, cls, value):
-    fields = [w for w in _with(rc, cls) if isinstance(w, v.TextField)]
+    fields = _shown(rc, cls, v.TextField)
     assert fields, f"no text box .{cls}"
     fields[0].v_model = value
 
