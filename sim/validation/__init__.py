@@ -120,8 +120,7 @@ def measure_task(fid: str, seed: int, values: dict | None = None) -> tuple[str, 
     from .variant import fact_markets
 
     t0 = time.perf_counter()
-    fact = _fact(fid)
-    out = fact.measure(fact_markets(fid, values) if values else load_markets(fact), int(seed))
+    out = _fact(fid).measure(fact_markets(fid, values or {}), int(seed))
     return fid, int(seed), out, time.perf_counter() - t0
 
 

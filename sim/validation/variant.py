@@ -110,28 +110,27 @@ def variant_values(sets: Iterable[str]) -> dict[str, Any]:
     merchant's key or ``run.…`` is refused with the reason). Raises :class:`ParamError` (or
     :class:`sim.inputs.scenario.ScenarioError` for a malformed item) naming the item, the key and
     what is allowed, in English and Chinese."""
-    sets = list(sets)
-    parsed = parse_sets(sets)
-    seen: dict[str, str] = {}
-    for item in sets:  # one value per parameter, as everywhere else (a second would be silently dropped)
-        for key in parse_sets([item]).get("params", {}):
-            if key in seen:
-                raise ParamError("--set", f"--set {item}: '{key}' is given twice (also --set {seen[key]}): give each "
+    values: dict[str, Any] = {}
+    given: dict[str, str] = {}
+    for item in sets:
+        one = parse_sets([item])
+        for where, what_en, what_zh in (("merchants", "a merchant's parameter", "商家参数"),
+                                        ("run", "a run setting", "运行设置")):
+            if one.get(where):
+                key = next(iter(one[where]))
+                shown = f"run.{key}" if where == "run" else (
+                    f"merchants[{key}]" if isinstance(key, int) else str(key)) + f".{next(iter(one[where][key]))}"
+                raise ParamError("--set", f"--set {shown}: {what_en} cannot be changed for the validation — each "
+                                 "fact's merchants and horizon are its own design (scenarios/validation/); --set takes "
+                                 "market-wide parameters such as voice_fit=20 (the seed: --seed)", None,
+                                 f"--set {shown}：验证时不能修改{what_zh}——每个事实的商家与时长是它自己的实验设计"
+                                 "（scenarios/validation/）；--set 只接受全市场参数，例如 voice_fit=20（种子请用 --seed）")
+        for key, v in one.get("params", {}).items():  # one value per parameter, as everywhere else
+            if key in given:
+                raise ParamError("--set", f"--set {item}: '{key}' is given twice (also --set {given[key]}): give each "
                                  "parameter once (otherwise one value would be silently ignored)", None,
-                                 f"--set {item}：'{key}' 出现了两次（另见 --set {seen[key]}）：每个参数只能给出一次"
+                                 f"--set {item}：'{key}' 出现了两次（另见 --set {given[key]}）：每个参数只能给出一次"
                                  "（否则其中一个值会被悄悄忽略）")
-            seen[key] = item
-    for where, what_en, what_zh in (("merchants", "a merchant's parameter", "商家参数"),
-                                    ("run", "a run setting", "运行设置")):
-        if parsed.get(where):
-            key = next(iter(parsed[where]))
-            shown = f"run.{key}" if where == "run" else (
-                f"merchants[{key}]" if isinstance(key, int) else str(key)) + f".{next(iter(parsed[where][key]))}"
-            raise ParamError("--set", f"--set {shown}: {what_en} cannot be changed for the validation — each fact's "
-                             "merchants and horizon are its own design (scenarios/validation/); --set takes "
-                             "market-wide parameters such as voice_fit=20 (the seed: --seed)", None,
-                             f"--set {shown}：验证时不能修改{what_zh}——每个事实的商家与时长是它自己的实验设计"
-                             "（scenarios/validation/）；--set 只接受全市场参数，例如 voice_fit=20（种子请用 --seed）")
-    values = dict(parsed.get("params", {}))
+            given[key], values[key] = item, v
     set_values(Params(), values, source="--set")  # names and ranges, as the scenario loader checks them
     return values
